@@ -1,0 +1,165 @@
+"""Array construction and layout: literals, comprehensions, ranges collected into vectors,
+column-major reshape, matrix products and concatenation."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .types import INT64, ArrayT, Scalar, promote
+from .values import ArrayV, Box, RangeV, ScalarV, TupleV, Value
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+
+def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
+    """`[a, b, c]` of numbers: a vector of the promoted element type."""
+    if not items:
+        return ArrayV(ArrayT(Scalar("Float64"), (0,)), Box(H.constant(Scalar("Float64"), 0, (0,))))
+    if all(isinstance(i, ArrayV) for i in items):
+        return concatenate(fl, items, 0, node)
+    if not all(isinstance(i, ScalarV) for i in items):
+        raise fl.error("array literals of non-numbers are not supported", node)
+    t = items[0].t
+    for i in items[1:]:
+        t = promote(t, i.t)
+    from .primitives import convert_scalar
+    items = [convert_scalar(fl, i, t, node) for i in items]
+    if any(i.batch for i in items):
+        raise fl.error("array literals inside a broadcast function are not supported", node)
+    if all(i.is_const for i in items):
+        return ArrayV(ArrayT(t, (len(items),)), Box(H.array_constant(t, np.array([i.const for i in items],
+                                                                                  dtype=t.info.np))))
+    parts = [H.reshape(fl.materialize(i), (1,)) for i in items]
+    return ArrayV(ArrayT(t, (len(items),)), Box(hlo.concatenate(parts, 0)))
+
+
+def collect_range(fl: FunctionLowering, r: RangeV, node: A.Node) -> ArrayV:
+    from .loops import range_length
+    n = range_length(fl, r)
+    if not n.is_const:
+        raise fl.error("collecting a range whose length depends on run-time values is not supported "
+                       "(arrays have static sizes)", node)
+    t = r.t.elt
+    k = H.iota(t, (n.const,), 0)
+    start = H.broadcast(fl.materialize(r.start), (n.const,))
+    step = H.broadcast(fl.materialize(r.step), (n.const,))
+    return ArrayV(ArrayT(t, (n.const,)), Box(hlo.add(start, hlo.multiply(k, step))))
+
+
+def reshape_colmajor(fl: FunctionLowering, x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
+    """Julia's reshape keeps column-major element order; StableHLO's is row-major, so reverse the
+    dimension order around it."""
+    src = x.t.shape
+    if src == tuple(shape):
+        return ArrayV(x.t, Box(x.ir))
+    value = x.ir
+    if len(src) > 1:
+        value = hlo.transpose(value, list(range(len(src)))[::-1])
+    value = H.reshape(value, tuple(shape)[::-1])
+    if len(shape) > 1:
+        value = hlo.transpose(value, list(range(len(shape)))[::-1])
+    return ArrayV(ArrayT(x.t.elt, tuple(shape)), Box(value))
+
+
+def matmul(fl: FunctionLowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
+    """`*` of arrays: matrix·matrix, matrix·vector, and row·vector (`v' * w`, a scalar)."""
+    t = promote(a.t.elt, b.t.elt)
+    av, bv = H.convert(a.ir, t), H.convert(b.ir, t)
+    sa, sb = a.t.shape, b.t.shape
+    if len(sa) > 2 or len(sb) > 2:
+        raise fl.error(f"MethodError: `*` is not defined for arrays of {len(sa)} and {len(sb)} dimensions", node)
+    inner_a = sa[1] if len(sa) == 2 else 1
+    if sb[0] != inner_a:
+        raise fl.error(f"DimensionMismatch: matrix A has dimensions {_dims(sa)}, matrix B has dimensions "
+                       f"{_dims(sb)}: A's columns ({inner_a}) must match B's rows ({sb[0]})", node)
+    if len(sa) == 1:            # vector * row (an outer product)
+        av = H.reshape(av, (sa[0], 1))
+        sa = (sa[0], 1)
+    out_shape = (sa[0],) + sb[1:]
+    value = H.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
+    if getattr(a, "row_of_vector", False) and len(sb) == 1:
+        return ScalarV(t, None, H.reshape(value, ()))
+    return ArrayV(ArrayT(t, out_shape), Box(value))
+
+
+def _dims(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def concatenate(fl: FunctionLowering, items: list[Value], dim: int, node: A.Node) -> ArrayV:
+    """hcat (dim 1), vcat (dim 0), cat(dims=d+1): numbers count as 1-element vectors, vectors as
+    columns when concatenated along the second dimension."""
+    arrays = []
+    for it in items:
+        if isinstance(it, RangeV):
+            it = collect_range(fl, it, node)
+        if isinstance(it, ScalarV):
+            it = ArrayV(ArrayT(it.t, (1,)), Box(H.reshape(fl.materialize(it), (1,))))
+        if not isinstance(it, ArrayV):
+            raise fl.error(f"cannot concatenate a value of type {it.t.julia()}", node)
+        arrays.append(it)
+    nd = max(max(a.t.ndims for a in arrays), dim + 1)
+    t = arrays[0].t.elt
+    for a in arrays[1:]:
+        t = promote(t, a.t.elt)
+    parts, shapes = [], []
+    for a in arrays:
+        shape = a.t.shape + (1,) * (nd - a.t.ndims)
+        shapes.append(shape)
+        parts.append(H.reshape(H.convert(a.ir, t), shape))
+    for s in shapes[1:]:
+        if any(x != y for i, (x, y) in enumerate(zip(s, shapes[0])) if i != dim):
+            raise fl.error(f"DimensionMismatch: cannot concatenate arrays of sizes {_dims(shapes[0])} and {_dims(s)} "
+                           f"along dimension {dim + 1}", node)
+    out_shape = list(shapes[0])
+    out_shape[dim] = sum(s[dim] for s in shapes)
+    value = hlo.concatenate(parts, dim) if len(parts) > 1 else parts[0]
+    return ArrayV(ArrayT(t, tuple(out_shape)), Box(value))
+
+
+def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
+    """`[f(x) for x in xs, y in ys]`: the iterables' shapes give the result's shape (static); the body
+    is lowered once, with every loop variable a batched scalar (one lane per element)."""
+    if e.cond is not None:
+        raise fl.error("a comprehension with an `if` filter has a size that depends on the data; jlhlo arrays "
+                       "have static sizes (use `ifelse.(cond, x, 0)` or `sum(... for ...)` instead)", e)
+    iters = []
+    for target, it in e.iters:
+        v = fl.expr(it)
+        if isinstance(v, RangeV):
+            v = collect_range(fl, v, it)
+        if isinstance(v, TupleV):
+            v = vect(fl, list(v.items), it)
+        if not isinstance(v, ArrayV):
+            raise fl.error(f"cannot iterate over a value of type {v.t.julia()} in a comprehension", it)
+        iters.append((target, v))
+    # the result's dimensions: the iterables' dimensions, in order
+    shape: tuple[int, ...] = ()
+    for _, v in iters:
+        shape += v.t.shape
+    saved = dict(fl.env)
+    from .assign import bind_target
+    offset = 0
+    for target, v in iters:
+        dims = list(range(offset, offset + v.t.ndims))
+        offset += v.t.ndims
+        lane = ScalarV(v.t.elt, None, H.broadcast(v.ir, shape, dims), shape)
+        bind_target(fl, target, lane, e)
+    try:
+        out = fl.expr(e.expr)
+    finally:
+        flags = {f: fl.env[f] for f in ("%ret", "%brk", "%cont")}
+        fl.env = saved
+        fl.env.update(flags)
+    if not isinstance(out, ScalarV):
+        raise fl.error(f"comprehension elements must be numbers, got {out.t.julia()}", e)
+    # a generator `(f(x) for x in xs)` is materialized too: `sum`, `maximum`... accept the array
+    return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+
+
+__all__ = ["vect", "collect_range", "reshape_colmajor", "matmul", "concatenate", "comprehension", "INT64"]

@@ -1,0 +1,70 @@
+"""Assignments: `x = v`, destructuring, updating operators, `A[i] = v`, and the dotted forms that
+write into an existing array (`x .= v`, `A[r, :] .+= v`)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import ast as A
+from .values import ArrayV, ScalarV, StructV, TupleV, Value
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+
+def assign(fl: FunctionLowering, s: A.Assign) -> None:
+    target = s.target
+    if s.dotted:
+        value_expr: A.Expr = s.value if s.op is None else A.Broadcast(A.Name(s.op, span=s.span), [target, s.value],
+                                                                       span=s.span)
+        write_into(fl, target, fl.expr(value_expr), s)
+        return
+    if s.op is not None:
+        value_expr = A.Call(A.Name(s.op, span=s.span), [target, s.value], span=s.span)
+    else:
+        value_expr = s.value
+    if isinstance(target, A.Index):
+        from .indexing import lower_setindex
+        lower_setindex(fl, target, fl.expr(value_expr), s, broadcast=False)
+        return
+    bind_target(fl, target, fl.expr(value_expr), s)
+
+
+def bind_target(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> None:
+    if isinstance(target, A.Name):
+        fl.assign_name(target.id, v)
+    elif isinstance(target, A.TupleExpr):
+        if isinstance(v, (TupleV, StructV)):
+            items = v.items
+        else:
+            raise fl.error(f"cannot destructure a value of type {v.t.julia()}", node)
+        if len(items) < len(target.items):
+            raise fl.error(f"BoundsError: cannot destructure {len(items)} values into {len(target.items)} names",
+                           node)
+        for t, item in zip(target.items, items):
+            bind_target(fl, t, item, node)
+    elif isinstance(target, A.Field):
+        raise fl.error(f"setfield!: immutable struct cannot be changed (field `{target.name}`); "
+                       "mutate an array field in place with `.=` instead", node)
+    elif isinstance(target, A.Index):
+        from .indexing import lower_setindex
+        lower_setindex(fl, target, v, node, broadcast=False)
+    elif isinstance(target, A.TypeAssert):
+        bind_target(fl, target.value, v, node)
+    else:
+        raise fl.error("unsupported assignment target", node)
+
+
+def write_into(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> None:
+    """`target .= v`: the target array is updated in place (every alias sees the change)."""
+    if isinstance(target, A.Index):
+        from .indexing import lower_setindex
+        lower_setindex(fl, target, v, node, broadcast=True)
+        return
+    dest = fl.expr(target)
+    if not isinstance(dest, ArrayV):
+        raise fl.error(f"`.=` needs an array on the left, got {dest.t.julia()}", node)
+    from .broadcast import fit_to_shape
+    dest.box.value = fit_to_shape(fl, v, dest.t, node)
+
+
+__all__ = ["assign", "bind_target", "write_into", "ScalarV"]

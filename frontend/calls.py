@@ -1,0 +1,109 @@
+"""Calls: generic functions by name, closures, callable structs, struct constructors and type
+conversions (`Float32(x)`)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import ast as A
+from .dispatch import Method, PAny, PScalar, PTypeVar
+from .program import CALL
+from .types import JType, Scalar, StructT
+from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+UNSUPPORTED_CALLS = {
+    "println": "I/O", "print": "I/O", "show": "I/O", "display": "I/O", "write": "I/O", "read": "I/O",
+    "open": "I/O", "string": "strings", "repr": "strings", "error": "exceptions", "throw": "exceptions",
+    "ccall": "ccall", "eval": "eval", "push!": "growing arrays (push!)", "append!": "growing arrays (append!)",
+    "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays", "rand": "random numbers",
+    "randn": "random numbers", "@printf": "I/O", "include": "include", "Dict": "dictionaries",
+}
+
+_lambda_methods: dict[int, Method] = {}
+
+
+def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
+    if isinstance(e.func, A.Name) and e.func.id in UNSUPPORTED_CALLS and e.func.id not in fl.env \
+            and e.func.id not in fl.program.methods:
+        raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
+                       f"StableHLO", e)
+    if isinstance(e.func, A.Name) and e.func.id in ("gradient", "withgradient", "pullback", "jacobian"):
+        raise fl.error(f"`{e.func.id}` (automatic differentiation) is not supported yet", e)
+    f = fl.callee_value(e.func)
+    args = list(fl.splat_args(e.args))
+    kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}
+    return call_value(fl, f, args, kwargs, e)
+
+
+def call_value(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+    if isinstance(f, FuncV):
+        return fl.call_function(f.name, args, kwargs, node)
+    if isinstance(f, ClosureV):
+        return fl.invoke(lambda_method(f.lam), {}, [f] + args, kwargs, node)
+    if isinstance(f, TypeV):
+        return construct(fl, f, args, kwargs, node)
+    if isinstance(f, SingletonV):
+        raise fl.error(f"`{f.name or f.t.julia()}` is not callable", node)
+    # a callable struct: `(d::Dense)(x)`
+    return fl.call_function(CALL, [f] + args, kwargs, node)
+
+
+def lambda_method(lam: A.Lambda) -> Method:
+    m = _lambda_methods.get(id(lam))
+    if m is None:
+        names = [None] + [p.name for p in lam.params]
+        patterns = [PAny()] * len(names)
+        vararg = bool(lam.params and lam.params[-1].splat)
+        m = Method("#anonymous", lam, names, patterns, vararg, [None] * len(names), [], {}, "user")
+        _lambda_methods[id(lam)] = m
+    return m
+
+
+def construct(fl: FunctionLowering, f: TypeV, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+    target = f.of
+    if isinstance(target, Scalar):
+        if len(args) != 1:
+            raise fl.error(f"MethodError: no method matching {target.name}({', '.join('::' + a.t.julia() for a in args)})",
+                           node)
+        from .primitives import convert_scalar, convert_value
+        if isinstance(args[0], ScalarV):
+            return convert_scalar(fl, args[0], target, node, exact=target.info.is_integer)
+        return convert_value(fl, args[0], target, node)
+    if isinstance(target, str) and target in fl.program.universe.structs:
+        return construct_struct(fl, target, args, node)
+    name = target if isinstance(target, str) else getattr(target, "show", lambda: str(target))()
+    return fl.call_function(name if isinstance(name, str) else str(name), args, kwargs, node)
+
+
+def construct_struct(fl: FunctionLowering, name: str, args: list[Value], node: A.Node) -> Value:
+    info = fl.program.universe.structs[name]
+    if name in fl.program.methods:          # user-defined (outer) constructors take precedence when they apply
+        from .dispatch import select_method
+        chosen = select_method(fl.program.universe, fl.program.methods[name], [a.t for a in args])
+        if chosen is not None and not isinstance(chosen, list):
+            method, bindings = chosen
+            return fl.invoke(method, bindings, args, {}, node)
+    if len(args) != len(info.field_names):
+        raise fl.error(f"MethodError: no method matching {name}({', '.join('::' + a.t.julia() for a in args)}); "
+                       f"the default constructor takes {len(info.field_names)} arguments "
+                       f"({', '.join(info.field_names)})", node)
+    typevars = {tv.name: PTypeVar(tv.name, fl.program.universe.pattern(tv.upper, {})) for tv in info.typevars}
+    env: dict[str, object] = {}
+    values = []
+    from .primitives import convert_scalar
+    for fname, ftype, a in zip(info.field_names, info.field_types, args):
+        pat = fl.program.universe.pattern(ftype, typevars) if ftype is not None else PAny()
+        if isinstance(pat, PScalar) and isinstance(a, ScalarV) and a.t != Scalar(pat.name):
+            a = convert_scalar(fl, a, Scalar(pat.name), node, exact=Scalar(pat.name).info.is_integer)
+        if not fl.program.universe.matches(pat, a.t, env):
+            raise fl.error(f"MethodError: cannot construct {name}: field `{fname}` expects {pat.show()}, "
+                           f"got {describe(a)}", node)
+        values.append(a)
+    params = tuple(env.get(tv.name) for tv in info.typevars)
+    t = StructT(name, params, tuple(info.field_names), tuple(v.t for v in values))
+    return StructV(t, tuple(values))
+
+
+__all__ = ["lower_call", "call_value", "lambda_method", "construct", "JType"]

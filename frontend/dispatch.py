@@ -1,0 +1,412 @@
+"""Method signatures as type patterns, Julia's subtype lattice for them, and multiple dispatch.
+
+A method's parameter annotations (`x::AbstractVector{T} where T<:Real`) become patterns; a call's
+concrete argument types are matched against every method of the name, and the most specific
+applicable method wins. Two applicable methods neither of which is more specific is an ambiguity,
+reported as Julia does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ast as A
+from .diagnostics import JuliaError
+from .types import (INT_ALIASES, SCALARS, ArrayT, ClosureT, FunctionT, JType, NamedTupleT, RangeT, Scalar,
+                    SimpleT, StructT, TupleT, TypeT)
+
+# Julia's abstract number types and their supertypes.
+ABSTRACT_PARENTS: dict[str, str] = {
+    "Number": "Any", "Real": "Number", "AbstractFloat": "Real", "Integer": "Real", "Signed": "Integer",
+    "Unsigned": "Integer", "Complex": "Number", "Function": "Any", "AbstractRange": "Any",
+}
+_SCALAR_PARENT = {"bool": "Integer", "int": "Signed", "uint": "Unsigned", "float": "AbstractFloat",
+                  "complex": "Complex"}
+_ARRAY_NAMES = {  # name -> (kind, fixed ndims)
+    "AbstractArray": ("AbstractArray", None), "AbstractVector": ("AbstractArray", 1),
+    "AbstractMatrix": ("AbstractArray", 2), "AbstractVecOrMat": ("AbstractArray", None),
+    "DenseArray": ("Array", None), "Array": ("Array", None), "Vector": ("Array", 1), "Matrix": ("Array", 2),
+    "StridedArray": ("Array", None),
+}
+
+
+# ----------------------------------------------------------------------------- patterns
+class Pat:
+    def show(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PAny(Pat):
+    def show(self) -> str:
+        return "Any"
+
+
+@dataclass(frozen=True)
+class PTypeVar(Pat):
+    name: str
+    upper: Pat = PAny()
+
+    def show(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class PScalar(Pat):
+    name: str
+
+    def show(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class PAbstract(Pat):
+    name: str                          # Real, AbstractFloat, user abstract types, Function ...
+
+    def show(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class PArray(Pat):
+    kind: str                          # "Array" or "AbstractArray"
+    elt: Pat = PAny()
+    ndims: object = None               # None, an int, or a PTypeVar
+
+    def show(self) -> str:
+        return f"{self.kind}{{{self.elt.show()}, {getattr(self.ndims, 'name', self.ndims)}}}"
+
+
+@dataclass(frozen=True)
+class PTuple(Pat):
+    items: tuple[Pat, ...] | None      # None: any tuple
+    vararg: Pat | None = None          # Tuple{Vararg{T}} / NTuple{N,T}: every item matches
+
+    def show(self) -> str:
+        if self.items is None:
+            return "Tuple"
+        return "Tuple{" + ", ".join(p.show() for p in self.items) + "}"
+
+
+@dataclass(frozen=True)
+class PNamedTuple(Pat):
+    def show(self) -> str:
+        return "NamedTuple"
+
+
+@dataclass(frozen=True)
+class PStruct(Pat):
+    name: str
+    params: tuple[Pat, ...] = ()       # empty: any parameters
+
+    def show(self) -> str:
+        return self.name + ("{" + ", ".join(p.show() for p in self.params) + "}" if self.params else "")
+
+
+@dataclass(frozen=True)
+class PType(Pat):
+    of: Pat
+
+    def show(self) -> str:
+        return f"Type{{{self.of.show()}}}"
+
+
+@dataclass(frozen=True)
+class PConst(Pat):
+    """A value type parameter such as the `2` in `Array{Float32,2}`."""
+    value: object
+
+    def show(self) -> str:
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class PSingleton(Pat):
+    name: str                          # Nothing, Colon
+
+    def show(self) -> str:
+        return self.name
+
+
+# ----------------------------------------------------------------------------- the type universe
+@dataclass
+class StructInfo:
+    name: str
+    typevars: list[A.TypeVar]
+    supertype: str
+    field_names: list[str]
+    field_types: list[A.Expr | None]
+    node: A.StructDef | None = None
+
+
+@dataclass
+class TypeUniverse:
+    """The user's abstract types and structs, next to Julia's built-in hierarchy."""
+    abstract_parents: dict[str, str] = field(default_factory=lambda: dict(ABSTRACT_PARENTS))
+    structs: dict[str, StructInfo] = field(default_factory=dict)
+
+    def is_type_name(self, name: str) -> bool:
+        name = INT_ALIASES.get(name, name)
+        return (name in SCALARS or name in self.abstract_parents or name in self.structs or name in _ARRAY_NAMES
+                or name in ("Any", "Tuple", "NamedTuple", "Nothing", "Type", "NTuple", "Colon", "Symbol",
+                            "UnitRange", "StepRange", "StepRangeLen", "Union"))
+
+    def abstract_chain(self, name: str) -> list[str]:
+        chain = [name]
+        while chain[-1] in self.abstract_parents:
+            chain.append(self.abstract_parents[chain[-1]])
+        return chain
+
+    def supertypes(self, t: JType) -> list[str]:
+        """Names of the abstract types `t` is a subtype of (nearest first), ending with Any."""
+        if isinstance(t, Scalar):
+            return self.abstract_chain(_SCALAR_PARENT[t.info.kind])
+        if isinstance(t, StructT):
+            return self.abstract_chain(self.structs[t.name].supertype) if t.name in self.structs else ["Any"]
+        if isinstance(t, (FunctionT, ClosureT)):
+            return ["Function", "Any"]
+        if isinstance(t, RangeT):
+            return ["AbstractRange", "Any"]
+        return ["Any"]
+
+    # ---- AST type expressions -> patterns
+    def pattern(self, expr: A.Expr | None, typevars: dict[str, PTypeVar]) -> Pat:
+        if expr is None:
+            return PAny()
+        if isinstance(expr, A.Name):
+            return self._named_pattern(expr, None, typevars)
+        if isinstance(expr, A.Curly) and isinstance(expr.base, A.Name):
+            return self._named_pattern(expr.base, expr.params, typevars)
+        if isinstance(expr, A.SubtypeBound):
+            return PTypeVar(f"<:{id(expr)}", self.pattern(expr.upper, typevars))
+        if isinstance(expr, A.IntLit):
+            return PConst(expr.value)
+        if isinstance(expr, A.Field) and isinstance(expr.obj, A.Name):   # Base.Float64, NNlib.X
+            return self._named_pattern(A.Name(expr.name, span=expr.span), None, typevars)
+        raise JuliaError("unsupported type expression", expr.span)
+
+    def _named_pattern(self, name_node: A.Name, params: list[A.Expr] | None, typevars: dict[str, PTypeVar]) -> Pat:
+        """`params` is None for a bare name (`Tuple`), a list for a curly form (`Tuple{}`)."""
+        name = INT_ALIASES.get(name_node.id, name_node.id)
+        curly = params is not None
+        params = params or []
+        ps = [self.pattern(p, typevars) for p in params]
+        if name in typevars and not params:
+            return typevars[name]
+        if name in SCALARS and not params:
+            return PScalar(name)
+        if name == "Any":
+            return PAny()
+        if name in self.abstract_parents and not params:
+            return PAbstract(name)
+        if name in _ARRAY_NAMES:
+            kind, ndims = _ARRAY_NAMES[name]
+            elt = ps[0] if ps else PAny()
+            if len(ps) > 1:
+                ndims = ps[1].value if isinstance(ps[1], PConst) else ps[1]
+            return PArray(kind, elt, ndims)
+        if name == "Tuple":
+            if params and isinstance(params[-1], A.Curly) and getattr(params[-1].base, "id", "") == "Vararg":
+                return PTuple(None, self.pattern(params[-1].params[0], typevars))
+            return PTuple(tuple(ps)) if curly else PTuple(None)
+        if name == "NTuple":
+            return PTuple(None, ps[1] if len(ps) > 1 else PAny())
+        if name == "NamedTuple":
+            return PNamedTuple()
+        if name in ("Nothing", "Colon"):
+            return PSingleton(name)
+        if name == "Type":
+            return PType(ps[0] if ps else PAny())
+        if name in ("UnitRange", "StepRange", "StepRangeLen", "AbstractRange"):
+            return PAbstract("AbstractRange")
+        if name in self.structs:
+            return PStruct(name, tuple(ps))
+        raise JuliaError(f"UndefVarError: type `{name_node.id}` not defined", name_node.span)
+
+    # ---- matching a concrete type against a pattern
+    def matches(self, pat: Pat, t: JType, env: dict[str, object]) -> bool:
+        if isinstance(pat, PAny):
+            return True
+        if isinstance(pat, PTypeVar):
+            if pat.name in env:
+                return env[pat.name] == t
+            if not self.matches(pat.upper, t, env):
+                return False
+            env[pat.name] = t
+            return True
+        if isinstance(pat, PScalar):
+            return isinstance(t, Scalar) and t.name == pat.name
+        if isinstance(pat, PAbstract):
+            if pat.name == "AbstractRange":
+                return isinstance(t, RangeT)
+            return pat.name in self.supertypes(t)
+        if isinstance(pat, PArray):
+            if isinstance(t, RangeT):
+                return pat.kind == "AbstractArray" and self._match_param(pat.elt, t.elt, env) \
+                    and self._match_param(pat.ndims, 1, env)
+            return isinstance(t, ArrayT) and self._match_param(pat.elt, t.elt, env) \
+                and self._match_param(pat.ndims, t.ndims, env)
+        if isinstance(pat, PTuple):
+            if not isinstance(t, TupleT):
+                return False
+            if pat.vararg is not None:
+                return all(self.matches(pat.vararg, it, env) for it in t.items)
+            if pat.items is None:
+                return True
+            return len(pat.items) == len(t.items) and all(self.matches(p, it, env) for p, it in zip(pat.items, t.items))
+        if isinstance(pat, PNamedTuple):
+            return isinstance(t, NamedTupleT)
+        if isinstance(pat, PStruct):
+            if not isinstance(t, StructT) or t.name != pat.name:
+                return False
+            return all(self._match_param(p, v, env) for p, v in zip(pat.params, t.params))
+        if isinstance(pat, PType):
+            return isinstance(t, TypeT) and (isinstance(pat.of, PAny) or self._match_param(pat.of, t.of, env))
+        if isinstance(pat, PSingleton):
+            return isinstance(t, SimpleT) and t.name == pat.name
+        if isinstance(pat, PConst):
+            return pat.value == t
+        return False
+
+    def _match_param(self, pat: object, value: object, env: dict[str, object]) -> bool:
+        """Type parameters are invariant: `Vector{Real}` does not match `Vector{Float64}`."""
+        if pat is None or isinstance(pat, PAny):
+            return True
+        if isinstance(pat, PTypeVar):
+            if pat.name in env:
+                return env[pat.name] == value
+            if isinstance(value, JType) and not self.matches(pat.upper, value, env):
+                return False
+            env[pat.name] = value
+            return True
+        if isinstance(pat, int):
+            return pat == value
+        if isinstance(pat, PConst):
+            return pat.value == value
+        if isinstance(pat, PScalar):
+            return value == Scalar(pat.name)
+        if isinstance(value, JType):
+            return self.matches(pat, value, env) and not isinstance(pat, PAbstract)
+        return False
+
+    # ---- specificity: is pattern p a subset of q?
+    def pat_le(self, p: Pat, q: Pat) -> bool:
+        if p == q or isinstance(q, PAny):
+            return True
+        if isinstance(q, PTypeVar):
+            return self.pat_le(p, q.upper)
+        if isinstance(p, PTypeVar):
+            return self.pat_le(p.upper, q)
+        if isinstance(p, PAny):
+            return False
+        if isinstance(q, PAbstract):
+            if isinstance(p, PScalar):
+                return q.name in self.supertypes(Scalar(p.name))
+            if isinstance(p, PAbstract):
+                return q.name in self.abstract_chain(p.name)
+            if isinstance(p, PStruct):
+                return q.name in self.abstract_chain(self.structs[p.name].supertype)
+            return False
+        if isinstance(q, PArray) and isinstance(p, PArray):
+            kind_ok = q.kind == "AbstractArray" or p.kind == "Array"
+            elt_ok = isinstance(q.elt, (PAny, PTypeVar)) and self.pat_le(p.elt, q.elt) or p.elt == q.elt
+            nd_ok = q.ndims is None or isinstance(q.ndims, PTypeVar) or q.ndims == p.ndims
+            return kind_ok and elt_ok and nd_ok
+        if isinstance(q, PArray) and isinstance(p, PAbstract) and p.name == "AbstractRange":
+            return q.kind == "AbstractArray" and q.ndims in (None, 1) and isinstance(q.elt, (PAny, PTypeVar))
+        if isinstance(q, PTuple) and isinstance(p, PTuple):
+            if q.items is None and q.vararg is None:
+                return True
+            if q.vararg is not None:
+                return p.items is not None and all(self.pat_le(i, q.vararg) for i in p.items)
+            return p.items is not None and len(p.items) == len(q.items) and \
+                all(self.pat_le(a, b) for a, b in zip(p.items, q.items))
+        if isinstance(q, PStruct) and isinstance(p, PStruct):
+            return p.name == q.name and (not q.params or len(p.params) == len(q.params) and
+                                         all(self.pat_le(a, b) for a, b in zip(p.params, q.params)))
+        if isinstance(q, PType) and isinstance(p, PType):
+            return self.pat_le(p.of, q.of)
+        return False
+
+
+# ----------------------------------------------------------------------------- methods
+@dataclass
+class Method:
+    name: str                          # the function's name ("(::Dense)" methods are stored under "call")
+    fdef: A.FunctionDef | A.Lambda
+    param_names: list[str | None]
+    patterns: list[Pat]
+    vararg: bool                       # last parameter is `xs...`
+    defaults: list[A.Expr | None]
+    kwparams: list[A.Param]
+    where: dict[str, PTypeVar]
+    origin: str                        # "user" or "prelude"
+
+    def signature(self) -> str:
+        parts = []
+        for n, p in zip(self.param_names, self.patterns):
+            s = f"{n or ''}::{p.show()}" if not isinstance(p, PAny) else (n or "_")
+            parts.append(s)
+        if self.vararg and parts:
+            parts[-1] += "..."
+        return f"{self.name}({', '.join(parts)})"
+
+
+def expand_defaults(m: Method) -> list[Method]:
+    """`f(x, y=1)` defines the methods `f(x)` and `f(x, y)` as in Julia."""
+    out = [m]
+    n = len(m.patterns)
+    k = n
+    while k > 0 and m.defaults[k - 1] is not None:
+        k -= 1
+        out.append(Method(m.name, m.fdef, m.param_names[:k], m.patterns[:k], False, m.defaults[:k], m.kwparams,
+                          m.where, m.origin))
+    return out
+
+
+def applicable(universe: TypeUniverse, m: Method, types: list[JType]) -> dict[str, object] | None:
+    """The typevar bindings if `m` accepts `types`, else None."""
+    n = len(m.patterns)
+    if m.vararg:
+        if len(types) < n - 1:
+            return None
+        fixed, rest = types[:n - 1], types[n - 1:]
+    else:
+        if len(types) != n:
+            return None
+        fixed, rest = types, []
+    env: dict[str, object] = {}
+    for p, t in zip(m.patterns, fixed):
+        if not universe.matches(p, t, env):
+            return None
+    if m.vararg:
+        for t in rest:
+            if not universe.matches(m.patterns[-1], t, env):
+                return None
+    return env
+
+
+def more_specific(universe: TypeUniverse, a: Method, b: Method) -> bool:
+    if a.vararg != b.vararg:
+        return not a.vararg
+    if len(a.patterns) != len(b.patterns):
+        return False
+    le = all(universe.pat_le(p, q) for p, q in zip(a.patterns, b.patterns))
+    ge = all(universe.pat_le(q, p) for p, q in zip(a.patterns, b.patterns))
+    return le and not ge
+
+
+def select_method(universe: TypeUniverse, methods: list[Method], types: list[JType]
+                  ) -> tuple[Method, dict[str, object]] | list[Method] | None:
+    """The most specific applicable method with its bindings; a list of candidates on ambiguity;
+    None when nothing applies."""
+    found = [(m, env) for m in methods if (env := applicable(universe, m, types)) is not None]
+    if not found:
+        return None
+    best = [(m, env) for m, env in found if not any(more_specific(universe, o, m) for o, _ in found if o is not m)]
+    if len(best) == 1:
+        return best[0]
+    # identical signatures from a user redefinition: the later definition replaces the earlier
+    user = [b for b in best if b[0].origin == "user"]
+    if user and len(user) < len(best) and len(user) == 1:
+        return user[0]
+    return [m for m, _ in best]

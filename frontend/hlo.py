@@ -1,0 +1,116 @@
+"""Thin helpers over the StableHLO Python builders: MLIR types for Julia types, constants, and the
+few ops whose attributes take more than one line to build. The location comes from the
+surrounding `with ir.Location` set by the lowering driver."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from .types import Scalar
+
+
+def elt_type(t: Scalar) -> ir.Type:
+    info = t.info
+    if info.kind == "bool":
+        return ir.IntegerType.get_signless(1)
+    if info.kind == "int":
+        return ir.IntegerType.get_signless(info.bits)
+    if info.kind == "uint":
+        return ir.IntegerType.get_unsigned(info.bits)
+    if info.kind == "float":
+        return {16: ir.F16Type.get, 32: ir.F32Type.get, 64: ir.F64Type.get}[info.bits]()
+    return ir.ComplexType.get(ir.F32Type.get() if info.bits == 64 else ir.F64Type.get())
+
+
+def tensor_type(t: Scalar, shape: Sequence[int] = ()) -> ir.RankedTensorType:
+    return ir.RankedTensorType.get(list(shape), elt_type(t))
+
+
+def shape_of(v: ir.Value) -> tuple[int, ...]:
+    return tuple(ir.RankedTensorType(v.type).shape)
+
+
+def constant(t: Scalar, value: object, shape: Sequence[int] = ()) -> ir.Value:
+    """A splat constant of Julia scalar type `t`."""
+    arr = np.full(tuple(shape), value, dtype=t.info.np)
+    return array_constant(t, arr)
+
+
+def array_constant(t: Scalar, arr: np.ndarray) -> ir.Value:
+    ttype = tensor_type(t, arr.shape)
+    if t.info.kind == "bool":
+        attr = ir.DenseElementsAttr.get(np.packbits(arr.astype(np.bool_), bitorder="little"), type=ttype) \
+            if arr.size != 1 else ir.DenseElementsAttr.get_splat(ttype, ir.BoolAttr.get(bool(arr.reshape(-1)[0])))
+    else:
+        attr = ir.DenseElementsAttr.get(np.ascontiguousarray(arr), type=ttype)
+    return hlo.constant(attr)
+
+
+def constant_like(v: ir.Value, value: object) -> ir.Value:
+    """A constant with the type (shape and element type) of `v`."""
+    ttype = ir.RankedTensorType(v.type)
+    et = ttype.element_type
+    if ir.FloatType.isinstance(et):
+        attr = ir.FloatAttr.get(et, float(value))
+    else:
+        attr = ir.IntegerAttr.get(et, int(value))
+    return hlo.constant(ir.DenseElementsAttr.get_splat(ttype, attr))
+
+
+def convert(v: ir.Value, to: Scalar) -> ir.Value:
+    shape = shape_of(v)
+    if ir.RankedTensorType(v.type).element_type == elt_type(to):
+        return v
+    return hlo.convert(tensor_type(to, shape), v)
+
+
+def broadcast(v: ir.Value, shape: Sequence[int], dims: Sequence[int] | None = None) -> ir.Value:
+    """broadcast_in_dim; `dims` maps v's dimensions into `shape` (default: the leading ones, as Julia)."""
+    src = shape_of(v)
+    if tuple(src) == tuple(shape):
+        return v
+    if dims is None:
+        dims = list(range(len(src)))
+    et = ir.RankedTensorType(v.type).element_type
+    return hlo.broadcast_in_dim(ir.RankedTensorType.get(list(shape), et), v, list(dims))
+
+
+def reshape(v: ir.Value, shape: Sequence[int]) -> ir.Value:
+    if shape_of(v) == tuple(shape):
+        return v
+    et = ir.RankedTensorType(v.type).element_type
+    return hlo.reshape(ir.RankedTensorType.get(list(shape), et), v)
+
+
+def compare(direction: str, a: ir.Value, b: ir.Value, kind: str) -> ir.Value:
+    """kind is the Julia scalar kind of the operands: float compares use FLOAT (NaN-aware)."""
+    ctype = {"float": "FLOAT", "int": "SIGNED", "uint": "UNSIGNED", "bool": "UNSIGNED", "complex": "FLOAT"}[kind]
+    return hlo.compare(a, b, hlo.ComparisonDirectionAttr.get(direction),
+                       compare_type=hlo.ComparisonTypeAttr.get(ctype))
+
+
+def reduce(v: ir.Value, init: ir.Value, dims: Sequence[int], body_op) -> ir.Value:
+    """Reduce `v` over `dims` with the binary StableHLO builder `body_op` (hlo.add, hlo.maximum ...)."""
+    ttype = ir.RankedTensorType(v.type)
+    out_shape = [d for i, d in enumerate(ttype.shape) if i not in dims]
+    op = hlo.ReduceOp([ir.RankedTensorType.get(out_shape, ttype.element_type)], [v], [init], list(dims))
+    scalar = ir.RankedTensorType.get([], ttype.element_type)
+    block = op.regions[0].blocks.append(scalar, scalar)
+    with ir.InsertionPoint(block):
+        hlo.return_([body_op(*block.arguments)])
+    return op.result
+
+
+def dot_general(a: ir.Value, b: ir.Value, contract: tuple[list[int], list[int]], batch: tuple[list[int], list[int]],
+                result_shape: Sequence[int]) -> ir.Value:
+    et = ir.RankedTensorType(a.type).element_type
+    dnums = hlo.DotDimensionNumbers.get(lhs_batching_dimensions=batch[0], rhs_batching_dimensions=batch[1],
+                                        lhs_contracting_dimensions=contract[0], rhs_contracting_dimensions=contract[1])
+    return hlo.dot_general(ir.RankedTensorType.get(list(result_shape), et), a, b, dnums)
+
+
+def iota(t: Scalar, shape: Sequence[int], dim: int) -> ir.Value:
+    return hlo.iota(tensor_type(t, shape), dim)

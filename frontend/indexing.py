@@ -1,0 +1,218 @@
+"""Indexing and indexed assignment with Julia's rules: 1-based, `end`, `:`, ranges, vectors of
+indices, linear indexing in column-major order. Static indices lower to `slice`; run-time ones to
+`dynamic_slice` / `dynamic_update_slice`. A constant index out of bounds is a compile-time
+BoundsError."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .types import INT64, ArrayT
+from .values import ArrayV, Box, RangeV, ScalarV, StructV, TupleV, Value, colon
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+
+def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
+    obj = fl.expr(e.obj)
+    return index_value(fl, obj, _index_args(fl, obj, e), e)
+
+
+def _index_args(fl: FunctionLowering, obj: Value, e: A.Index) -> list[Value]:
+    out = []
+    for d, ix in enumerate(e.indices):
+        fl.index_stack.append((obj, d, len(e.indices)))
+        try:
+            out.append(fl.expr(ix))
+        finally:
+            fl.index_stack.pop()
+    return out
+
+
+@dataclass
+class DimIndex:
+    """How one dimension is indexed: a window [start, start + size) taken with `stride`, or a list."""
+    start: ScalarV                     # 0-based
+    size: int
+    stride: int = 1
+    drop: bool = False                 # a scalar index removes the dimension
+    picks: list[int] | None = None     # constant vector of 0-based indices
+
+
+def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
+    if isinstance(obj, (TupleV, StructV)):
+        if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].is_const:
+            raise fl.error("tuples are indexed with one compile-time constant integer", node)
+        k = idxs[0].const
+        if not 1 <= k <= len(obj.items):
+            raise fl.error(f"BoundsError: attempt to access {obj.t.julia()} at index [{k}]", node)
+        return obj.items[k - 1]
+    if isinstance(obj, RangeV):
+        from .loops import range_element
+        from .primitives import arith
+        if len(idxs) == 1 and isinstance(idxs[0], ScalarV):
+            return range_element(fl, obj, arith(fl, "-", idxs[0], ScalarV(INT64, 1)))
+        from .arrays import collect_range
+        obj = collect_range(fl, obj, node)
+    if isinstance(obj, ScalarV) and all(isinstance(i, ScalarV) and i.is_const and i.const == 1 for i in idxs):
+        return obj
+    if not isinstance(obj, ArrayV):
+        raise fl.error(f"cannot index a value of type {obj.t.julia()}", node)
+    arr, dims = _plan(fl, obj, idxs, node)
+    value = _gather_window(fl, arr, dims)
+    out_shape = tuple(d.size if d.picks is None else len(d.picks) for d in dims if not d.drop)
+    if not out_shape and all(d.drop for d in dims):
+        return ScalarV(arr.t.elt, None, H.reshape(value, ()))
+    return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
+
+
+def _plan(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> tuple[ArrayV, list[DimIndex]]:
+    """Reshape for linear indexing as needed and describe each dimension's index."""
+    shape = arr.t.shape
+    n = len(idxs)
+    if n == 0:
+        raise fl.error("indexing with no indices is only valid for 0-dimensional arrays", node)
+    if n < len(shape):   # the last index runs linearly over the remaining dimensions (column-major)
+        from .arrays import reshape_colmajor
+        arr = reshape_colmajor(fl, arr, shape[:n - 1] + (int(np.prod(shape[n - 1:], dtype=np.int64)),))
+        shape = arr.t.shape
+    dims = []
+    for d, ix in enumerate(idxs):
+        size = shape[d] if d < len(shape) else 1
+        dims.append(_dim_index(fl, ix, size, d, n, shape, node))
+    if len(idxs) > len(shape):
+        extra = dims[len(shape):]
+        if any(not di.drop and di.size != 1 for di in extra):
+            raise fl.error("BoundsError: trailing indices beyond the array's dimensions must be 1", node)
+        dims = dims[:len(shape)]
+    return arr, dims
+
+
+def _bounds_error(fl, shape, node, what) -> Exception:
+    return fl.error(f"BoundsError: attempt to access {'×'.join(map(str, shape))} array at index [{what}]", node)
+
+
+def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape, node: A.Node) -> DimIndex:
+    from .primitives import arith, convert_scalar
+    if isinstance(ix, ScalarV):
+        if ix.t.info.kind == "bool" or not ix.t.info.is_integer:
+            raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()} (indices must be integers)", node)
+        if ix.batch:
+            raise fl.error("indexing with a per-element index inside a broadcast is not supported yet", node)
+        if ix.is_const:
+            if not 1 <= ix.const <= size:
+                raise _bounds_error(fl, shape, node, ix.const)
+            return DimIndex(ScalarV(INT64, ix.const - 1), 1, drop=True)
+        return DimIndex(arith(fl, "-", convert_scalar(fl, ix, INT64), ScalarV(INT64, 1)), 1, drop=True)
+    if getattr(ix.t, "name", None) == "Colon":
+        return DimIndex(ScalarV(INT64, 0), size)
+    if isinstance(ix, RangeV):
+        from .loops import range_length
+        length = range_length(fl, ix)
+        if not length.is_const:
+            raise fl.error("a range index must have a length known at compile time (e.g. `i:i+3`, not `i:n`)", node)
+        if not ix.step.is_const:
+            raise fl.error("a range index needs a constant step", node)
+        step = int(ix.step.const)
+        if length.const == 0:
+            return DimIndex(ScalarV(INT64, 0), 0)
+        if ix.start.is_const:
+            first, last = ix.start.const, ix.start.const + (length.const - 1) * step
+            if not (1 <= first <= size and 1 <= last <= size):
+                raise _bounds_error(fl, shape, node, f"{first}:{step}:{last}" if step != 1 else f"{first}:{last}")
+        if step > 0:
+            return DimIndex(arith(fl, "-", ix.start, ScalarV(INT64, 1)), length.const, stride=step)
+        if ix.start.is_const:
+            return DimIndex(ScalarV(INT64, 0), length.const,
+                            picks=[ix.start.const - 1 + k * step for k in range(length.const)])
+        raise fl.error("a reversed range index needs constant bounds", node)
+    if isinstance(ix, ArrayV) and ix.t.ndims == 1 and ix.t.elt.info.is_integer and ix.t.elt.info.kind != "bool":
+        picks = _constant_vector(ix)
+        if picks is None:
+            raise fl.error("indexing with a vector of run-time indices is not supported yet", node)
+        for p in picks:
+            if not 1 <= p <= size:
+                raise _bounds_error(fl, shape, node, p)
+        return DimIndex(ScalarV(INT64, 0), len(picks), picks=[p - 1 for p in picks])
+    raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()}", node)
+
+
+def _constant_vector(v: ArrayV) -> list[int] | None:
+    """The values of an index vector built from constants (`[1, 3]`), if it was."""
+    op = v.ir.owner
+    if not isinstance(op, ir.Operation) and hasattr(op, "operation"):
+        op = op.operation
+    if getattr(op, "name", "") != "stablehlo.constant":
+        return None
+    attr = ir.DenseElementsAttr(op.attributes["value"])
+    return [int(x) for x in np.array(attr, copy=True).reshape(-1)] if not attr.is_splat else \
+        [int(np.array(attr.get_splat_value()).item())] * v.t.shape[0]
+
+
+def _gather_window(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
+    value = arr.ir
+    shape = arr.t.shape
+    # 1) a window per dimension: static slice when every start is constant, else dynamic_slice
+    spans = [(d.size - 1) * d.stride + 1 if d.picks is None and d.size else (shape[i] if d.picks is not None else 0)
+             for i, d in enumerate(dims)]
+    if all(d.start.is_const for d in dims):
+        starts = [d.start.const if d.picks is None else 0 for d in dims]
+        limits = [s + sp for s, sp in zip(starts, spans)]
+        strides = [d.stride if d.picks is None else 1 for d in dims]
+        value = hlo.slice(value, starts, limits, strides)
+    else:
+        starts_ir = [fl.materialize(d.start) if d.picks is None else H.constant(INT64, 0) for d in dims]
+        value = hlo.dynamic_slice(value, starts_ir, spans)
+        if any(d.stride != 1 for d in dims):
+            value = hlo.slice(value, [0] * len(dims), spans, [d.stride if d.picks is None else 1 for d in dims])
+    # 2) picked positions along dimensions indexed by constant vectors
+    for i, d in enumerate(dims):
+        if d.picks is not None:
+            cur = H.shape_of(value)
+            parts = []
+            for p in d.picks:
+                lo = [0] * len(cur)
+                hi = list(cur)
+                lo[i], hi[i] = p, p + 1
+                parts.append(hlo.slice(value, lo, hi, [1] * len(cur)))
+            value = hlo.concatenate(parts, i) if len(parts) > 1 else parts[0]
+    return value
+
+
+def linear_element(fl: FunctionLowering, arr: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
+    """arr[k + 1] in column-major linear order (k counted from 0)."""
+    from .primitives import arith
+    return index_value(fl, arr, [arith(fl, "+", k, ScalarV(INT64, 1))], node)
+
+
+def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node, broadcast: bool) -> None:
+    obj = fl.expr(target.obj)
+    if not isinstance(obj, ArrayV):
+        raise fl.error(f"setindex!: cannot assign into a value of type {obj.t.julia()} (tuples and structs "
+                       f"are immutable)", node)
+    idxs = _index_args(fl, obj, target)
+    arr, dims = _plan(fl, obj, idxs, node)
+    if any(d.picks is not None or d.stride != 1 for d in dims):
+        raise fl.error("assignment through strided ranges or index vectors is not supported yet", node)
+    region = tuple(d.size for d in dims)
+    kept = tuple(d.size for d in dims if not d.drop)
+    from .broadcast import fit_to_shape
+    update = fit_to_shape(fl, v, ArrayT(arr.t.elt, kept), node)
+    update = H.reshape(update, region)
+    starts = [fl.materialize(d.start) for d in dims]
+    new = hlo.dynamic_update_slice(arr.ir, update, starts)
+    if arr is obj:
+        obj.box.value = new
+    else:   # written through a linear-index reshape: reshape back
+        from .arrays import reshape_colmajor
+        obj.box.value = reshape_colmajor(fl, ArrayV(arr.t, Box(new)), obj.t.shape).ir
+
+
+__all__ = ["lower_index", "index_value", "linear_element", "lower_setindex", "colon"]

@@ -1,0 +1,279 @@
+"""`while` and `for` loops become one `stablehlo.while` each; loops over tuples unroll.
+
+Loop-carried state: the variables the body assigns that were defined before the loop (Julia's
+loop bodies are a new scope: names first assigned inside do not outlive the loop), every array box
+reachable from the environment (the body may mutate it), and the exit flags. Their types must not
+change across an iteration. When the body can `return` and the function's return type is not known
+yet, the body is first lowered once into a scratch region to learn it (a dry run), then for real.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .merge import reachable_boxes, zero_like
+from .types import BOOL, INT64, RangeT, TupleT
+from .values import ArrayV, Box, RangeV, ScalarV, TupleV, Value, describe, rebuild, runtime_leaves
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+
+def assigned_names(stmts: list[A.Node]) -> set[str]:
+    """Names assigned anywhere in these statements (including nested blocks and loop variables)."""
+    out: set[str] = set()
+
+    def target(t: A.Node) -> None:
+        if isinstance(t, A.Name):
+            out.add(t.id)
+        elif isinstance(t, A.TupleExpr):
+            for i in t.items:
+                target(i)
+
+    def walk(n: object) -> None:
+        if isinstance(n, A.Lambda):
+            return
+        if isinstance(n, A.Assign):
+            target(n.target)
+        elif isinstance(n, A.For):
+            for t, _ in n.iters:
+                target(t)
+        if isinstance(n, A.Node):
+            for v in n.__dict__.values():
+                walk(v)
+        elif isinstance(n, (list, tuple)):
+            for v in n:
+                walk(v)
+    walk(stmts)
+    return out
+
+
+def contains(stmts: list[A.Node], kinds: tuple[type, ...], *, into_loops: bool) -> bool:
+    def walk(n: object) -> bool:
+        if isinstance(n, kinds):
+            return True
+        if isinstance(n, A.Lambda) or not into_loops and isinstance(n, (A.For, A.While)):
+            return False
+        if isinstance(n, A.Node):
+            return any(walk(v) for v in n.__dict__.values())
+        if isinstance(n, (list, tuple)):
+            return any(walk(v) for v in n)
+        return False
+    return walk(stmts)
+
+
+def lower_while(fl: FunctionLowering, s: A.While) -> None:
+    run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), lambda: fl.block(s.body.stmts), s)
+
+
+def lower_for(fl: FunctionLowering, s: A.For) -> None:
+    (target, iterable), rest = s.iters[0], s.iters[1:]
+    body_stmts = [A.For(rest, s.body, span=s.span)] if rest else s.body.stmts
+    it = fl.expr(iterable)
+    if isinstance(it, TupleV):
+        _unrolled(fl, target, list(it.items), body_stmts, s)
+        return
+    if isinstance(it, RangeV):
+        length = range_length(fl, it)
+        element = lambda k: range_element(fl, it, k)   # noqa: E731
+    elif isinstance(it, ArrayV):
+        from .indexing import linear_element
+        length = ScalarV(INT64, int(_prod(it.t.shape)))
+        element = lambda k: linear_element(fl, it, k, s)   # noqa: E731
+    else:
+        raise fl.error(f"cannot iterate over a value of type {it.t.julia()} (ranges, arrays and tuples can be)",
+                       iterable)
+    counter = "%k" + str(id(s))
+    fl.env[counter] = ScalarV(INT64, 0)
+
+    def cond() -> ScalarV:
+        k = fl.env[counter]
+        return _lt(fl, k, length)
+
+    def body() -> None:
+        k = fl.env[counter]
+        from .assign import bind_target
+        bind_target(fl, target, element(k), s)
+        fl.block(body_stmts)
+        fl.env["%cont"] = ScalarV(BOOL, False)
+        fl.env[counter] = _add1(fl, fl.env[counter])
+    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target))
+    del fl.env[counter]
+
+
+def _target_names(t: A.Node) -> set[str]:
+    return assigned_names([A.Assign(t, A.Name("_"))])
+
+
+def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stmts: list[A.Node], s: A.For) -> None:
+    """A loop over a tuple runs at compile time: each item may have its own type."""
+    from .assign import bind_target
+    outer_brk = fl.env["%brk"]
+    fl.env["%brk"] = ScalarV(BOOL, False)
+    new_names = assigned_names(body_stmts) | _target_names(target)
+    defined = set(fl.env)
+
+    def iteration(k: int) -> None:
+        if k == len(items):
+            return
+        bind_target(fl, target, items[k], s)
+        fl.block(body_stmts)
+        fl.env["%cont"] = ScalarV(BOOL, False)
+        flags = [fl.env["%ret"], fl.env["%brk"]]
+        if any(f.is_const and f.const for f in flags):
+            return
+        if all(f.is_const for f in flags):
+            iteration(k + 1)
+        else:
+            fl.guard(lambda: iteration(k + 1), s)
+    iteration(0)
+    fl.env["%brk"] = outer_brk
+    for name in new_names - defined:
+        fl.env.pop(name, None)
+
+
+def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
+             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
+    from .lower import _Undef
+    outer_brk = fl.env["%brk"]
+    fl.env["%brk"] = ScalarV(BOOL, False)
+    assigned = assigned_names(body_stmts) | set(loop_vars)
+    may_return = contains(body_stmts, (A.Return,), into_loops=True)
+    may_break = contains(body_stmts, (A.Break,), into_loops=False)
+    if may_return and "%retval" not in fl.env:
+        fl.env["%retval"] = zero_like(fl, _dry_run_return(fl, body_stmts, extra, cond, body, node, assigned))
+    carried = [n for n in fl.env if (n in assigned or n in extra or n == "%retval" and may_return
+                                     or n == "%ret" and may_return or n == "%brk" and may_break)
+               and not isinstance(fl.env[n], _Undef)]
+    defined_before = set(fl.env)
+    boxes = reachable_boxes({n: v for n, v in fl.env.items() if n not in carried})
+    entry_vals = {n: fl.materialize_all(fl.env[n]) for n in carried}
+    operands = [leaf_ir(x) for n in carried for x in runtime_leaves(entry_vals[n])] + [b.value for b in boxes]
+    types = [o.type for o in operands]
+    op = hlo.WhileOp(types, operands)
+    cond_block = op.regions[0].blocks.append(*types)
+    body_block = op.regions[1].blocks.append(*types)
+
+    def bind(args: list[ir.Value]) -> None:
+        it = iter(args)
+        for n in carried:
+            v = entry_vals[n]
+            fl.env[n] = rebuild(v, {id(leaf): _fresh(leaf, next(it)) for leaf in runtime_leaves(v)})
+        for b in boxes:
+            b.value = next(it)
+    saved_boxes = [b.value for b in boxes]
+    with ir.InsertionPoint(cond_block):
+        bind(list(cond_block.arguments))
+        c = cond()
+        if may_return or may_break:
+            c = _and_not(fl, c, fl.scalar_or(fl.env["%ret"], fl.env["%brk"]))
+        if c.batch:
+            raise fl.error("a loop whose condition differs per broadcast element is not supported yet", node)
+        hlo.ReturnOp([fl.materialize(c)])
+    with ir.InsertionPoint(body_block):
+        bind(list(body_block.arguments))
+        body()
+        outs = []
+        for n in carried:
+            v = fl.env.get(n)
+            if v is None or isinstance(v, _Undef) or v.t != entry_vals[n].t:
+                shown = n if not n.startswith("%") else "the returned value"
+                got = "undefined" if v is None or isinstance(v, _Undef) else describe(v)
+                raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} before the loop and "
+                               f"{got} after an iteration (jlhlo needs one concrete type per variable)", node)
+            outs += [leaf_ir(x) for x in runtime_leaves(fl.materialize_all(v))]
+        outs += [b.value for b in boxes]
+        hlo.ReturnOp(outs)
+    for b, v in zip(boxes, saved_boxes):
+        b.value = v
+    bind(list(op.results))
+    for name in set(fl.env) - defined_before:
+        del fl.env[name]
+    fl.env["%brk"] = outer_brk
+
+
+def _dry_run_return(fl: FunctionLowering, body_stmts, extra, cond, body, node, assigned) -> Value:
+    """Lower the loop once into a scratch region to learn the type a `return` inside it has."""
+    saved_env = dict(fl.env)
+    boxes = reachable_boxes(fl.env)
+    saved = [b.value for b in boxes]
+    scratch = hlo.WhileOp([], [])
+    block = scratch.regions[1].blocks.append()
+    try:
+        with ir.InsertionPoint(block):
+            for n in assigned | set(extra):
+                if n in fl.env:
+                    fl.env[n] = fl.materialize_all(fl.env[n])
+            fl.env["%ret"] = ScalarV(BOOL, None, H.constant(BOOL, False))
+            body()
+            ret = fl.env.get("%retval")
+    finally:
+        fl.env = saved_env
+        for b, v in zip(boxes, saved):
+            b.value = v
+        scratch.operation.erase()
+    if ret is None or not hasattr(ret, "t"):
+        raise fl.error("cannot determine the type returned from inside this loop", node)
+    return ret
+
+
+def _fresh(leaf: Value, v: ir.Value) -> Value:
+    if isinstance(leaf, ArrayV):
+        return ArrayV(leaf.t, Box(v))
+    return ScalarV(leaf.t, None, v, leaf.batch)
+
+
+def leaf_ir(leaf: Value) -> ir.Value:
+    return leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir
+
+
+def _and_not(fl: FunctionLowering, c: ScalarV, stop: ScalarV) -> ScalarV:
+    go = fl.scalar_not(stop)
+    if go.is_const:
+        return c if go.const else go
+    if c.is_const:
+        return go if c.const else c
+    return ScalarV(BOOL, None, hlo.and_(c.ir, go.ir))
+
+
+def _lt(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    if a.is_const and b.is_const:
+        return ScalarV(BOOL, a.const < b.const)
+    return ScalarV(BOOL, None, H.compare("LT", fl.materialize(a), fl.materialize(b), "int"))
+
+
+def _add1(fl: FunctionLowering, k: ScalarV) -> ScalarV:
+    if k.is_const:
+        return ScalarV(INT64, k.const + 1)
+    return ScalarV(INT64, None, hlo.add(k.ir, H.constant(INT64, 1)))
+
+
+def _prod(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def range_length(fl: FunctionLowering, r: RangeV) -> ScalarV:
+    """Number of elements of a normalised range (stop already adjusted to the last element)."""
+    from .primitives import arith
+    span = arith(fl, "-", r.stop, r.start)
+    n = arith(fl, "+", arith(fl, "÷", span, r.step) if r.t.elt == INT64 else
+              arith(fl, "floor_int", arith(fl, "/", span, r.step)), ScalarV(INT64, 1))
+    return arith(fl, "max", n, ScalarV(INT64, 0))
+
+
+def range_element(fl: FunctionLowering, r: RangeV, k: ScalarV) -> ScalarV:
+    """The (k+1)-th element, k counted from 0."""
+    from .primitives import arith
+    return arith(fl, "+", r.start, arith(fl, "*", k, r.step) if r.t.elt == INT64 else
+                 arith(fl, "*", arith(fl, "convert", k, r.step), r.step))
+
+
+__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "range_length", "range_element", "RangeT",
+           "TupleT"]

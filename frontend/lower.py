@@ -1,0 +1,716 @@
+"""Type inference, dispatch and lowering in one walk: an abstract interpreter over the AST that
+emits StableHLO as it goes, one `func.func` per (method, argument types) specialization.
+
+Compile-time constants are folded while walking (sizes, constant conditions, tuple indices), so a
+constant branch emits only the taken side. Runtime control flow becomes `stablehlo.if` and
+`stablehlo.while`; early exits (`return`, `break`, `continue`) are flags held in the environment
+like ordinary variables (`%ret`, `%brk`, `%cont`), so the same merge and loop-carry machinery
+handles them: after a statement that may exit at run time, the rest of the block is guarded.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import func as func_d
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .diagnostics import JuliaError, Span
+from .dispatch import Method, select_method
+from .program import CALL, KNOWN_MODULES, Program
+from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
+from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value,
+                     colon, describe, nothing, rebuild, runtime_leaves, spec_key, symbol)
+
+FLAGS = ("%ret", "%brk", "%cont")
+MAX_SPECIALIZATION_DEPTH = 200
+
+
+class _Undef:
+    """A name assigned on only some paths through an `if`: using it is an UndefVarError."""
+
+    def __init__(self, span: Span | None):
+        self.span = span
+
+
+@dataclass
+class Specialization:
+    name: str                          # the func.func symbol
+    result: Value                      # the callee-side result (its runtime leaves are func results)
+    result_leaves: list[tuple[str, int]]   # per runtime leaf of `result`: ("out", k) or ("param", j)
+    mutated: list[tuple[int, int]]     # (param leaf j, func result k): arrays the callee mutated
+    result_types: list[ir.Type]
+    variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
+
+
+class ModuleLowering:
+    """Owns the MLIR module being built and the cache of specializations."""
+
+    def __init__(self, program: Program, context: ir.Context):
+        self.program = program
+        self.context = context
+        self.module = ir.Module.create(ir.Location.unknown(context))
+        self.specs: dict[object, Specialization] = {}
+        self.in_progress: list[tuple[object, str, Span | None]] = []
+        self.names = itertools.count()
+        self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
+
+    # ---- the entry point
+    def lower_entry(self, method: Method, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        spec = self.specialize(method, args, kwargs, None, public_name="main")
+        return spec.result
+
+    def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: Span | None,
+                   *, public_name: str | None = None, bindings: dict[str, object] | None = None) -> Specialization:
+        key = (id(method), tuple(spec_key(a) for a in args), tuple((k, spec_key(v)) for k, v in sorted(kwargs.items())),
+               public_name)
+        if key in self.specs:
+            return self.specs[key]
+        if any(k == key for k, _, _ in self.in_progress):
+            raise JuliaError(f"recursion in `{method.name}` cannot be resolved at compile time: it calls itself with "
+                             f"the same argument types ({', '.join(describe(a) for a in args)}); only recursion "
+                             f"that ends on types or constant arguments compiles", call_span)
+        if len(self.in_progress) > MAX_SPECIALIZATION_DEPTH:
+            raise JuliaError(f"recursion in `{method.name}` is too deep to unfold at compile time "
+                             f"(more than {MAX_SPECIALIZATION_DEPTH} nested calls)", call_span)
+        sym = public_name or f"{_mangle(method.name)}_{next(self.names)}"
+        self.in_progress.append((key, method.name, call_span))
+        try:
+            spec = FunctionLowering(self, method, sym, bindings or {}).lower(args, kwargs, public=bool(public_name))
+        finally:
+            self.in_progress.pop()
+        self.specs[key] = spec
+        return spec
+
+
+def _mangle(name: str) -> str:
+    out = "".join(c if c.isalnum() or c == "_" else f"_{ord(c):x}" for c in name)
+    return out or "f"
+
+
+class FunctionLowering:
+    """Lowers one specialization of one method into a func.func."""
+
+    def __init__(self, mod: ModuleLowering, method: Method, sym: str, bindings: dict[str, object]):
+        self.mod = mod
+        self.program = mod.program
+        self.method = method
+        self.sym = sym
+        self.bindings = bindings
+        self.env: dict[str, object] = {}
+        self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
+        self.inbounds = 0
+        self.variables: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ function boundary
+    def lower(self, args: list[Value], kwargs: dict[str, Value], public: bool) -> Specialization:
+        in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
+        in_types = [_leaf_type(leaf) for leaf in in_leaves]
+        with ir.InsertionPoint(self.mod.module.body), self.loc(self.method.fdef):
+            fop = func_d.FuncOp(self.sym, (in_types, []))
+            if not public:
+                fop.attributes["sym_visibility"] = ir.StringAttr.get("private")
+            entry = fop.add_entry_block()
+        # bind parameters to fresh values made from the block arguments
+        block_args = list(entry.arguments)
+        replace: dict[int, Value] = {}
+        fresh_leaves: list[Value] = []
+        for leaf, barg in zip(in_leaves, block_args):
+            new = ArrayV(leaf.t, Box(barg)) if isinstance(leaf, ArrayV) else ScalarV(leaf.t, None, barg, leaf.batch)
+            replace[id(leaf)] = new
+            fresh_leaves.append(new)
+        params = [rebuild(a, replace) for a in args]
+        with ir.InsertionPoint(entry), self.loc(self.method.fdef):
+            self.bind_params(params, kwargs)
+            result = self.run_body()
+            # results: the runtime leaves of the returned value, then arrays the callee mutated
+            box_of_param = {id(leaf.box): j for j, leaf in enumerate(fresh_leaves) if isinstance(leaf, ArrayV)}
+            outs: list[ir.Value] = []
+            result_leaves: list[tuple[str, int]] = []
+            if public:
+                result = self.materialize_all(result)
+            for leaf in runtime_leaves(result):
+                if isinstance(leaf, ArrayV) and id(leaf.box) in box_of_param and not public:
+                    result_leaves.append(("param", box_of_param[id(leaf.box)]))
+                else:
+                    result_leaves.append(("out", len(outs)))
+                    outs.append(_leaf_ir(leaf))
+            mutated = []
+            if not public:
+                for j, leaf in enumerate(fresh_leaves):
+                    if isinstance(leaf, ArrayV) and leaf.box.value is not block_args[j]:
+                        mutated.append((j, len(outs)))
+                        outs.append(leaf.box.value)
+            func_d.ReturnOp(outs)
+        fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(in_types, [o.type for o in outs]))
+        variables = list(self.variables.items())
+        self.mod.typed_log.append((self.sym, self.method.signature(), variables, describe(result)))
+        return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], variables)
+
+    def bind_params(self, params: list[Value], kwargs: dict[str, Value]) -> None:
+        m = self.method
+        for tv, val in self.bindings.items():
+            if not tv.startswith("<:"):
+                self.env[tv] = TypeV(val) if isinstance(val, JType) else ScalarV(INT64, val)
+        if isinstance(m.fdef, A.Lambda) and params and isinstance(params[0], ClosureV):
+            self.env.update(params[0].captured)
+            params = params[1:]
+        n_fixed = len(m.param_names) - (1 if m.vararg else 0)
+        for name, v in zip(m.param_names[:n_fixed], params[:n_fixed]):
+            if name is not None:
+                self.assign_name(name, v)
+        if m.vararg:
+            rest = tuple(params[n_fixed:])
+            self.assign_name(m.param_names[-1], TupleV(TupleT(tuple(v.t for v in rest)), rest))
+        for kp in m.kwparams:
+            if kp.name in kwargs:
+                self.assign_name(kp.name, kwargs[kp.name])
+            elif kp.default is not None:
+                self.assign_name(kp.name, self.expr(kp.default))
+            else:
+                raise JuliaError(f"UndefKeywordError: keyword argument `{kp.name}` not assigned", kp.span)
+        unknown = set(kwargs) - {kp.name for kp in m.kwparams}
+        if unknown:
+            raise JuliaError(f"MethodError: {m.name} got unsupported keyword argument `{sorted(unknown)[0]}`",
+                             m.fdef.span)
+        self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
+
+    def run_body(self) -> Value:
+        body = self.method.fdef.body
+        stmts = with_implicit_return(body.stmts, body.span)
+        self.block(stmts)
+        ret = self.env.get("%retval")
+        if ret is None or isinstance(ret, _Undef):
+            return nothing()
+        return ret
+
+    # ------------------------------------------------------------------ locations and errors
+    def loc(self, node: A.Node | None):
+        span = getattr(node, "span", None)
+        if span is None:
+            return contextlib.nullcontext()
+        return ir.Location.file(span.file, span.line, span.col)
+
+    def error(self, message: str, node: A.Node | None) -> JuliaError:
+        return JuliaError(message, getattr(node, "span", None))
+
+    # ------------------------------------------------------------------ variables
+    def assign_name(self, name: str, v: Value) -> None:
+        self.env[name] = v
+        if not name.startswith("%"):
+            self.variables[name] = describe(v)
+
+    def lookup(self, node: A.Name) -> Value:
+        name = node.id
+        v = self.env.get(name)
+        if isinstance(v, _Undef):
+            raise self.error(f"UndefVarError: `{name}` not defined on every path to this use "
+                             f"(it is assigned in only some branches of an `if`)", node)
+        if v is not None:
+            return v
+        return self.global_value(name, node)
+
+    def global_value(self, name: str, node: A.Node) -> Value:
+        prog = self.program
+        if name in prog.consts:
+            return self.eval_const(name)
+        if name in ("nothing",):
+            return nothing()
+        if name in ("pi", "π"):
+            return ScalarV(Scalar("Float64"), float(np.pi))
+        if name in ("Inf", "NaN"):
+            return ScalarV(Scalar("Float64"), float(name.lower()))
+        if name in ("Inf32", "NaN32"):
+            return ScalarV(Scalar("Float32"), float(name[:-2].lower()))
+        if name == "ℯ":
+            return ScalarV(Scalar("Float64"), float(np.e))
+        if name in ("true", "false"):
+            return ScalarV(BOOL, name == "true")
+        tname = INT_ALIASES.get(name, name)
+        if tname in SCALARS:
+            return TypeV(Scalar(tname))
+        if prog.universe.is_type_name(name):
+            return TypeV(name)
+        if name in prog.methods or name in self.primitives():
+            return FuncV(name)
+        if name in KNOWN_MODULES:
+            return SingletonV(symbol(name).t, name)
+        raise self.error(f"UndefVarError: `{name}` not defined", node)
+
+    def eval_const(self, name: str) -> Value:
+        cache = self.program.__dict__.setdefault("_const_values", {})
+        if name in cache:
+            return cache[name]
+        expr = self.program.consts[name]
+        v = self.expr(expr)
+        if any(True for _ in runtime_leaves(v)):
+            raise self.error(f"global `{name}` must be a compile-time constant (numbers, tuples of numbers)", expr)
+        cache[name] = v
+        return v
+
+    @staticmethod
+    def primitives() -> dict:
+        from .primitives import PRIMITIVES
+        return PRIMITIVES
+
+    # ------------------------------------------------------------------ statements
+    def block(self, stmts: list[A.Node]) -> None:
+        for i, s in enumerate(stmts):
+            flags = [self.env[f] for f in FLAGS]
+            if any(f.is_const and f.const for f in flags):
+                return                                     # unconditionally exited: the rest is dead code
+            if any(not f.is_const for f in flags):
+                rest = stmts[i:]
+                self.guard(lambda: self.block(rest), rest[0])
+                return
+            with self.loc(s):
+                self.stmt(s)
+
+    def guard(self, body: Callable[[], None], node: A.Node) -> None:
+        """Run `body` only where no exit flag is set."""
+        exiting = self.scalar_or(*[self.env[f] for f in FLAGS])
+        self.branch(self.scalar_not(exiting), body, lambda: None, node)
+
+    def stmt(self, s: A.Node) -> None:
+        method = getattr(self, "stmt_" + type(s).__name__, None)
+        if method is None:
+            raise self.error(f"unsupported statement: {type(s).__name__}", s)
+        method(s)
+
+    def stmt_ExprStmt(self, s: A.ExprStmt) -> None:
+        self.expr(s.expr)
+
+    def stmt_Block(self, s: A.Block) -> None:
+        self.block(s.stmts)
+
+    def stmt_Return(self, s: A.Return) -> None:
+        v = self.expr(s.value) if s.value is not None else nothing()
+        self.env["%retval"] = v
+        self.env["%ret"] = ScalarV(BOOL, True)
+
+    def stmt_Break(self, s: A.Break) -> None:
+        self.env["%brk"] = ScalarV(BOOL, True)
+
+    def stmt_Continue(self, s: A.Continue) -> None:
+        self.env["%cont"] = ScalarV(BOOL, True)
+
+    def stmt_Assign(self, s: A.Assign) -> None:
+        from . import assign
+        assign.assign(self, s)
+
+    def stmt_If(self, s: A.If) -> None:
+        (cond, body), rest = s.branches[0], s.branches[1:]
+        c = self.condition(cond)
+        if rest:
+            orelse: Callable[[], None] = lambda: self.stmt_If(A.If(rest, s.orelse, span=rest[0][0].span))
+        elif s.orelse is not None:
+            orelse = lambda: self.block(s.orelse.stmts)   # noqa: E731
+        else:
+            orelse = lambda: None                          # noqa: E731
+        self.branch(c, lambda: self.block(body.stmts), orelse, s)
+
+    def stmt_MacroCall(self, s: A.MacroCall) -> None:
+        self.macro(s, statement=True)
+
+    def stmt_While(self, s: A.While) -> None:
+        from . import loops
+        loops.lower_while(self, s)
+
+    def stmt_For(self, s: A.For) -> None:
+        from . import loops
+        loops.lower_for(self, s)
+
+    def stmt_FunctionDef(self, s: A.FunctionDef) -> None:
+        raise self.error("nested named function definitions are not supported; use an anonymous function "
+                         "`f = x -> ...` or define it at top level", s)
+
+    def condition(self, cond: A.Expr) -> ScalarV:
+        c = self.expr(cond)
+        if not (isinstance(c, ScalarV) and c.t == BOOL):
+            raise self.error(f"TypeError: non-boolean ({describe(c)}) used in boolean context", cond)
+        return c
+
+    def macro(self, m: A.MacroCall, statement: bool) -> Value:
+        if m.name in ("inbounds", "simd", "inline", "views", "fastmath", "noinline", "propagate_inbounds"):
+            self.inbounds += m.name == "inbounds"
+            try:
+                out: Value = nothing()
+                for a in m.args:
+                    if isinstance(a, (A.Assign, A.For, A.While, A.If, A.Return, A.Block, A.ExprStmt, A.Break,
+                                      A.Continue)):
+                        self.stmt(a)
+                    else:
+                        out = self.expr(a)
+                return out
+            finally:
+                self.inbounds -= m.name == "inbounds"
+        raise self.error(f"macro @{m.name} is not supported (accepted: @inbounds @simd @views @.)", m)
+
+    # ------------------------------------------------------------------ branches
+    def branch(self, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None], node: A.Node) -> None:
+        """Lower `if c then else` where the arms mutate the environment."""
+        if c.is_const:
+            (then if c.const else orelse)()
+            return
+        from . import merge
+        if c.batch:
+            merge.select_branches(self, c, then, orelse, node)
+        else:
+            merge.if_branches(self, c, then, orelse, node)
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, e: A.Expr) -> Value:
+        method = getattr(self, "expr_" + type(e).__name__, None)
+        if method is None:
+            raise self.error(f"unsupported expression: {type(e).__name__}", e)
+        with self.loc(e):
+            return method(e)
+
+    def expr_IntLit(self, e: A.IntLit) -> Value:
+        return ScalarV(Scalar(e.type_name), e.value)
+
+    def expr_FloatLit(self, e: A.FloatLit) -> Value:
+        return ScalarV(Scalar(e.type_name), float(np.dtype(Scalar(e.type_name).info.np).type(e.value)))
+
+    def expr_BoolLit(self, e: A.BoolLit) -> Value:
+        return ScalarV(BOOL, bool(e.value))
+
+    def expr_StringLit(self, e: A.StringLit) -> Value:
+        raise self.error("strings are not supported by jlhlo (no string values exist in compiled programs)", e)
+
+    def expr_Interpolated(self, e: A.Interpolated) -> Value:
+        raise self.error(f"{e.what} is not supported", e)
+
+    def expr_SymbolLit(self, e: A.SymbolLit) -> Value:
+        return symbol(e.name)
+
+    def expr_Name(self, e: A.Name) -> Value:
+        return self.lookup(e)
+
+    def expr_ColonAll(self, e: A.ColonAll) -> Value:
+        return colon()
+
+    def expr_End(self, e: A.End) -> Value:
+        if not self.index_stack:
+            raise self.error("`end` used outside of indexing", e)
+        arr, dim, nidx = self.index_stack[-1]
+        from .primitives import last_index
+        return last_index(self, arr, dim, nidx, e)
+
+    def expr_TupleExpr(self, e: A.TupleExpr) -> Value:
+        items = tuple(self.splat_args(e.items))
+        return TupleV(TupleT(tuple(v.t for v in items)), items)
+
+    def expr_NamedTupleExpr(self, e: A.NamedTupleExpr) -> Value:
+        items = tuple(self.expr(v) for v in e.values)
+        return StructV(NamedTupleT(tuple(e.names), tuple(v.t for v in items)), items)
+
+    def expr_Ternary(self, e: A.Ternary) -> Value:
+        c = self.condition(e.cond)
+        if c.is_const:
+            return self.expr(e.then if c.const else e.orelse)
+        return self.value_branch(c, lambda: self.expr(e.then), lambda: self.expr(e.orelse), e)
+
+    def value_branch(self, c: ScalarV, then: Callable[[], Value], orelse: Callable[[], Value], node: A.Node) -> Value:
+        """An `if` whose arms produce a value, lowered through the statement machinery."""
+        slot = f"%value{id(node)}"
+
+        def arm(f: Callable[[], Value]) -> Callable[[], None]:
+            return lambda: self.env.__setitem__(slot, f())
+        self.branch(c, arm(then), arm(orelse), node)
+        return self.env.pop(slot)
+
+    def expr_And(self, e: A.And) -> Value:
+        left = self.condition(e.left)
+        if left.is_const:
+            return self.condition(e.right) if left.const else left
+        return self.value_branch(left, lambda: self.condition(e.right), lambda: ScalarV(BOOL, False), e)
+
+    def expr_Or(self, e: A.Or) -> Value:
+        left = self.condition(e.left)
+        if left.is_const:
+            return left if left.const else self.condition(e.right)
+        return self.value_branch(left, lambda: ScalarV(BOOL, True), lambda: self.condition(e.right), e)
+
+    def expr_Comparison(self, e: A.Comparison) -> Value:
+        # a < b <= c is (a < b) && (b <= c), with b evaluated once
+        values = [self.expr(o) for o in e.operands]
+        result: Value | None = None
+        for op, a, b in zip(e.ops, values, values[1:]):
+            part = self.call_function(op, [a, b], {}, e)
+            result = part if result is None else self.call_function("&", [result, part], {}, e)
+        return result
+
+    def expr_Call(self, e: A.Call) -> Value:
+        from . import calls
+        return calls.lower_call(self, e)
+
+    def expr_Broadcast(self, e: A.Broadcast) -> Value:
+        from . import broadcast
+        f = self.callee_value(e.func)
+        args = list(self.splat_args(e.args))
+        kwargs = {k.name: self.expr(k.value) for k in e.kwargs}
+        return broadcast.broadcast_call(self, f, args, kwargs, e)
+
+    def expr_Field(self, e: A.Field) -> Value:
+        if isinstance(e.obj, A.Name) and e.obj.id in KNOWN_MODULES and e.obj.id not in self.env:
+            return self.global_value(e.name, e)
+        obj = self.expr(e.obj)
+        from .primitives import get_field
+        return get_field(self, obj, e.name, e)
+
+    def expr_Index(self, e: A.Index) -> Value:
+        from .indexing import lower_index
+        return lower_index(self, e)
+
+    def expr_Range(self, e: A.Range) -> Value:
+        start = self.expr(e.start)
+        stop = self.expr(e.stop)
+        step = self.expr(e.step) if e.step is not None else None
+        from .primitives import make_range
+        return make_range(self, start, step, stop, e)
+
+    def expr_Lambda(self, e: A.Lambda) -> Value:
+        free = free_names(e)
+        captured = {n: v for n, v in self.env.items() if n in free and not isinstance(v, _Undef)}
+        return ClosureV(e, captured)
+
+    def expr_Vect(self, e: A.Vect) -> Value:
+        from .arrays import vect
+        return vect(self, [self.expr(i) for i in e.items], e)
+
+    def expr_HCat(self, e: A.HCat) -> Value:
+        return self.call_function("hcat", [self.expr(i) for i in e.items], {}, e)
+
+    def expr_VCat(self, e: A.VCat) -> Value:
+        rows = []
+        for row in e.rows:
+            vals = [self.expr(i) for i in row]
+            rows.append(vals[0] if len(vals) == 1 else self.call_function("hcat", vals, {}, e))
+        return self.call_function("vcat", rows, {}, e)
+
+    def expr_Generator(self, e: A.Generator) -> Value:
+        from .arrays import comprehension
+        return comprehension(self, e)
+
+    def expr_Curly(self, e: A.Curly) -> Value:
+        pat = self.program.universe.pattern(e, {})
+        return TypeV(pat)
+
+    def expr_TypeAssert(self, e: A.TypeAssert) -> Value:
+        v = self.expr(e.value)
+        pat = self.program.universe.pattern(e.type, {})
+        if not self.program.universe.matches(pat, v.t, {}):
+            raise self.error(f"TypeError: typeassert: expected {pat.show()}, got a value of type {v.t.julia()}", e)
+        return v
+
+    def expr_MacroCall(self, e: A.MacroCall) -> Value:
+        return self.macro(e, statement=False)
+
+    def expr_BlockExpr(self, e: A.BlockExpr) -> Value:
+        stmts = e.body.stmts
+        if not stmts:
+            return nothing()
+        self.block(stmts[:-1])
+        last = stmts[-1]
+        if isinstance(last, A.ExprStmt):
+            return self.expr(last.expr)
+        self.stmt(last)
+        if isinstance(last, A.Assign) and isinstance(last.target, A.Name):
+            return self.lookup(last.target)
+        return nothing()
+
+    def expr_Let(self, e: A.Let) -> Value:
+        saved = dict(self.env)
+        for b in e.bindings:
+            self.stmt(b)
+        out = self.expr_BlockExpr(A.BlockExpr(e.body, span=e.span))
+        inner = self.env
+        self.env = {k: inner.get(k, v) if k.startswith("%") or k not in _assigned_in(e.bindings) else v
+                    for k, v in saved.items()}
+        for f in FLAGS:
+            self.env[f] = inner[f]
+        return out
+
+    def expr_Splat(self, e: A.Splat) -> Value:
+        raise self.error("splatting `...` is only supported in call arguments and tuples", e)
+
+    def expr_Kwarg(self, e: A.Kwarg) -> Value:
+        raise self.error("keyword argument outside of a call", e)
+
+    def splat_args(self, items: list[A.Expr]):
+        for it in items:
+            if isinstance(it, A.Splat):
+                v = self.expr(it.value)
+                if isinstance(v, TupleV):
+                    yield from v.items
+                elif isinstance(v, StructV) and isinstance(v.t, NamedTupleT):
+                    yield from v.items
+                else:
+                    raise self.error(f"splatting a value of type {v.t.julia()} is not supported (only tuples)", it)
+            else:
+                yield self.expr(it)
+
+    def callee_value(self, f: A.Expr) -> Value:
+        if isinstance(f, A.Name) and f.id not in self.env:
+            if f.id in self.program.methods or f.id in self.primitives():
+                return FuncV(f.id)
+        if isinstance(f, A.Field) and isinstance(f.obj, A.Name) and f.obj.id in KNOWN_MODULES \
+                and f.obj.id not in self.env:
+            return self.callee_value(A.Name(f.name, span=f.span))
+        return self.expr(f)
+
+    # ------------------------------------------------------------------ calls
+    def call_function(self, name: str, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+        """Dispatch `name(args...; kwargs...)`: Julia methods (user and prelude) first, then primitives."""
+        methods = self.program.methods.get(name, [])
+        if methods:
+            chosen = select_method(self.program.universe, methods, [a.t for a in args])
+            if isinstance(chosen, list):
+                raise self.error(f"MethodError: {name}({', '.join('::' + a.t.julia() for a in args)}) is ambiguous. "
+                                 f"Candidates:\n" + "\n".join(f"  {m.signature()}" for m in chosen), node)
+            if chosen is not None:
+                method, bindings = chosen
+                return self.invoke(method, bindings, args, kwargs, node)
+        prim = self.primitives().get(name)
+        if prim is not None:
+            from .primitives import NoMethod
+            try:
+                return prim(self, args, kwargs, node)
+            except NoMethod as nm:
+                if methods or not nm.args:
+                    raise self.no_method(name, args, methods, node) from None
+                raise self.error(nm.args[0], node) from None
+        if not methods:
+            raise self.error(f"UndefVarError: `{name}` not defined", node)
+        raise self.no_method(name, args, methods, node)
+
+    def no_method(self, name: str, args: list[Value], methods: list[Method], node: A.Node) -> JuliaError:
+        shown = "(" + name + ")" if name == CALL else name
+        msg = f"MethodError: no method matching {shown}({', '.join('::' + a.t.julia() for a in args)})"
+        if methods:
+            msg += "\nClosest candidates are:\n" + "\n".join(
+                f"  {m.signature()}" + (f" at {m.fdef.span}" if m.origin == "user" and m.fdef.span else "")
+                for m in methods[:8])
+        return self.error(msg, node)
+
+    def invoke(self, method: Method, bindings: dict[str, object], args: list[Value], kwargs: dict[str, Value],
+               node: A.Node | None) -> Value:
+        spec = self.mod.specialize(method, args, kwargs, getattr(node, "span", None), bindings=bindings)
+        return self.call_spec(spec, args)
+
+    def call_spec(self, spec: Specialization, args: list[Value]) -> Value:
+        in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
+        operands = [_leaf_ir(leaf) for leaf in in_leaves]
+        call = func_d.CallOp(spec.result_types, ir.FlatSymbolRefAttr.get(spec.name), operands)
+        results = list(call.results)
+        for j, k in spec.mutated:
+            in_leaves[j].box.value = results[k]
+        replace: dict[int, Value] = {}
+        for leaf, (kind, k) in zip(runtime_leaves(spec.result), spec.result_leaves):
+            if kind == "param":
+                replace[id(leaf)] = in_leaves[k]
+            elif isinstance(leaf, ArrayV):
+                replace[id(leaf)] = ArrayV(leaf.t, Box(results[k]))
+            else:
+                replace[id(leaf)] = ScalarV(leaf.t, None, results[k], leaf.batch)
+        return rebuild(spec.result, replace)
+
+    # ------------------------------------------------------------------ scalar helpers used everywhere
+    def materialize(self, v: ScalarV) -> ir.Value:
+        if not v.is_const:
+            return v.ir
+        return H.constant(v.t, v.const, v.batch)
+
+    def materialize_all(self, v: Value) -> Value:
+        """A copy of `v` with every constant scalar leaf turned into a runtime value."""
+        if isinstance(v, ScalarV):
+            return ScalarV(v.t, None, self.materialize(v), v.batch) if v.is_const else v
+        if isinstance(v, TupleV):
+            return TupleV(v.t, tuple(self.materialize_all(c) for c in v.items))
+        if isinstance(v, StructV):
+            return StructV(v.t, tuple(self.materialize_all(c) for c in v.items))
+        if isinstance(v, RangeV):
+            return RangeV(v.t, *(self.materialize_all(c) for c in (v.start, v.step, v.stop)))
+        if isinstance(v, ClosureV):
+            return ClosureV(v.lam, {k: self.materialize_all(c) for k, c in v.captured.items()})
+        return v
+
+    def scalar_not(self, v: ScalarV) -> ScalarV:
+        if v.is_const:
+            return ScalarV(BOOL, not v.const)
+        return ScalarV(BOOL, None, hlo.not_(v.ir), v.batch)
+
+    def scalar_or(self, *vs: ScalarV) -> ScalarV:
+        out = ScalarV(BOOL, False)
+        for v in vs:
+            if v.is_const:
+                if v.const:
+                    return ScalarV(BOOL, True)
+                continue
+            if out.is_const:
+                out = v
+            else:
+                batch = out.batch or v.batch
+                out = ScalarV(BOOL, None, hlo.or_(H.broadcast(out.ir, batch), H.broadcast(v.ir, batch)), batch)
+        return out
+
+
+def _leaf_type(leaf: Value) -> ir.Type:
+    if isinstance(leaf, ArrayV):
+        return H.tensor_type(leaf.t.elt, leaf.t.shape)
+    return H.tensor_type(leaf.t, leaf.batch)
+
+
+def _leaf_ir(leaf: Value) -> ir.Value:
+    return leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir
+
+
+def _assigned_in(stmts: list[A.Node]) -> set[str]:
+    from .loops import assigned_names
+    return assigned_names(stmts)
+
+
+def with_implicit_return(stmts: list[A.Node], span: Span | None) -> list[A.Node]:
+    """Julia returns the value of the last statement: make that an explicit `return`."""
+    if not stmts:
+        return [A.Return(None, span=span)]
+    *init, last = stmts
+    if isinstance(last, A.ExprStmt):
+        return init + [A.Return(last.expr, span=last.span)]
+    if isinstance(last, A.Return):
+        return stmts
+    if isinstance(last, A.If):
+        branches = [(c, A.Block(with_implicit_return(b.stmts, b.span), span=b.span)) for c, b in last.branches]
+        orelse = A.Block(with_implicit_return(last.orelse.stmts if last.orelse else [], last.span), span=last.span)
+        return init + [A.If(branches, orelse, span=last.span)]
+    if isinstance(last, A.Assign) and last.op is None and not last.dotted:
+        return stmts + [A.Return(last.target, span=last.span)]
+    if isinstance(last, A.MacroCall) and len(last.args) == 1 and not isinstance(last.args[0], (A.For, A.While)):
+        inner = last.args[0]
+        if isinstance(inner, A.Node) and not isinstance(inner, (A.Assign, A.If, A.Return, A.Block)):
+            return init + [A.Return(last, span=last.span)]
+    return stmts + [A.Return(None, span=last.span)]
+
+
+def free_names(node: A.Node) -> set[str]:
+    """Every identifier a node mentions (a superset of its free variables, which is all capture needs)."""
+    out: set[str] = set()
+
+    def walk(n: object) -> None:
+        if isinstance(n, A.Name):
+            out.add(n.id)
+        elif isinstance(n, A.Node):
+            for v in n.__dict__.values():
+                walk(v)
+        elif isinstance(n, (list, tuple)):
+            for v in n:
+                walk(v)
+    walk(node)
+    return out

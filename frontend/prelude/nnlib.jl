@@ -1,0 +1,16 @@
+# NNlib-style activations and losses, written in the language.
+relu(x::Real) = max(x, zero(x))
+relu6(x::Real) = min(max(x, zero(x)), oftype(x, 6))
+leakyrelu(x::Real, a=oftype(float(x), 0.01)) = x > zero(x) ? x : oftype(x, a * x)
+sigmoid(x::Real) = one(x) / (one(x) + exp(-x))
+σ(x::Real) = sigmoid(x)
+softplus(x::Real) = x > zero(x) ? x + log1p(exp(-x)) : log1p(exp(x))
+elu(x::Real, a=one(x)) = x > zero(x) ? x : a * (exp(x) - one(x))
+swish(x::Real) = x * sigmoid(x)
+gelu(x::Real) = oftype(float(x), 0.5) * x * (one(x) + tanh(oftype(float(x), 0.7978845608028654) *
+                                                    (x + oftype(float(x), 0.044715) * x^3)))
+mse(ŷ, y) = sum(abs2.(ŷ .- y)) / length(y)
+mae(ŷ, y) = sum(abs.(ŷ .- y)) / length(y)
+crossentropy(ŷ, y; dims=1) = -sum(y .* log.(ŷ)) / size(y, 2)
+logitcrossentropy(ŷ, y; dims=1) = -sum(y .* logsoftmax(ŷ; dims=dims)) / size(y, 2)
+flatten(x::AbstractArray) = reshape(x, :, size(x, ndims(x)))

@@ -1,0 +1,1080 @@
+"""Primitives: the functions implemented in Python because each maps onto StableHLO ops.
+
+Everything else in the library is Julia source in `prelude/`. A rule has the shape
+`rule(fl, args, kwargs, node) -> Value`; it receives values whose types inference already knows,
+folds compile-time constants with NumPy (exact dtypes, so integer overflow wraps as in Julia), and
+otherwise emits ops. A rule that does not apply to its argument types raises `NoMethod`, which the
+caller reports as Julia's `MethodError`. All rules are registered in the one table `PRIMITIVES`.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .diagnostics import JuliaError
+from .types import BOOL, FLOAT64, INT64, SCALARS, ArrayT, NamedTupleT, RangeT, Scalar, StructT, TupleT, float_type, \
+    promote, real_type
+from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value,
+                     describe, nothing)
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+PRIMITIVES: dict[str, Callable] = {}
+
+
+class NoMethod(Exception):
+    """The rule does not apply to these argument types (a MethodError), optionally with a message."""
+
+
+def prim(*names: str):
+    """Register a rule under one or more names; a rule with a `name` parameter is told which one was called."""
+    def register(fn: Callable) -> Callable:
+        wants_name = "name" in inspect.signature(fn).parameters
+        for n in names:
+            PRIMITIVES[n] = functools.partial(fn, name=n) if wants_name else fn
+        return fn
+    return register
+
+
+# ============================================================================ scalar arithmetic
+def _np(t: Scalar, value: object):
+    with np.errstate(all="ignore"):
+        return np.array(value).astype(t.info.np)[()]
+
+
+def _py(x) -> object:
+    return x.item() if hasattr(x, "item") else x
+
+
+def _lanes(a: ScalarV, b: ScalarV) -> tuple[int, ...]:
+    if a.batch and b.batch and a.batch != b.batch:
+        raise NoMethod("per-element values of different shapes")
+    return a.batch or b.batch
+
+
+def _ir(fl: FunctionLowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]):
+    """v as a runtime tensor of element type t and lane shape batch."""
+    if v.is_const:
+        return H.constant(t, _py(_np(t, v.const)), batch)
+    return H.broadcast(H.convert(v.ir, t), batch)
+
+
+def convert_scalar(fl: FunctionLowering, v: ScalarV, t: Scalar, node: A.Node | None = None,
+                   exact: bool = False) -> ScalarV:
+    """convert(T, v); with `exact`, a non-integral float to an integer type is an InexactError."""
+    if v.t == t:
+        return v
+    if t.info.kind == "bool" and v.t.info.kind != "bool":
+        exact = True
+    if v.is_const:
+        c = v.const
+        if exact and t.info.is_integer and isinstance(c, (float, complex)) and not float(np.real(c)).is_integer():
+            raise JuliaError(f"InexactError: {t.name}({c!r})", getattr(node, "span", None))
+        if isinstance(c, complex) and not t.info.is_complex:
+            c = c.real
+        return ScalarV(t, _py(_np(t, c)))
+    src = v.ir
+    if v.t.info.is_complex and not t.info.is_complex:
+        src = hlo.real(src)
+    if v.t.info.is_float and t.info.is_integer and t.info.kind != "bool":
+        src = hlo.round_nearest_even(src) if not exact else src     # exactness cannot be checked at run time
+    return ScalarV(t, None, H.convert(src, t), v.batch)
+
+
+def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
+    """An arithmetic rule: promote both operands, fold constants, else emit `hlo_fn`."""
+    def rule(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        t = promote(a.t, b.t)
+        if result == "float":
+            t = float_type(t)
+        batch = _lanes(a, b)
+        if a.is_const and b.is_const:
+            with np.errstate(all="ignore"):
+                return ScalarV(t, _py(_np(t, np_fn(_np(t, a.const), _np(t, b.const)))))
+        return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+    return rule
+
+
+def _int_div(x, y):
+    if y == 0:
+        raise ZeroDivisionError
+    q = abs(int(x)) // abs(int(y))
+    return q if (x >= 0) == (y >= 0) else -q
+
+
+def _trunc_div(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    t = promote(a.t, b.t)
+    if t.info.is_integer:
+        if a.is_const and b.is_const:
+            if b.const == 0:
+                raise NoMethod("DivideError: integer division error")
+            return ScalarV(t, _py(_np(t, _int_div(a.const, b.const))))
+        batch = _lanes(a, b)
+        return ScalarV(t, None, hlo.divide(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+    q = _ARITH["/"](fl, a, b)
+    return _unary_float(fl, "trunc", q)
+
+
+def _rem(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    t = promote(a.t, b.t)
+    if a.is_const and b.is_const:
+        if t.info.is_integer:
+            if b.const == 0:
+                raise NoMethod("DivideError: integer division error")
+            return ScalarV(t, _py(_np(t, int(a.const) - _int_div(a.const, b.const) * int(b.const))))
+        return ScalarV(t, math.fmod(a.const, b.const))
+    batch = _lanes(a, b)
+    return ScalarV(t, None, hlo.remainder(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+
+
+def _mod(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """mod takes the divisor's sign: r = rem(a, b); r + b where r and b differ in sign."""
+    r = _rem(fl, a, b)
+    b = convert_scalar(fl, b, r.t)
+    zero = ScalarV(r.t, 0)
+    differ = arith(fl, "!=", arith(fl, "<", r, zero), arith(fl, "<", b, zero))
+    fix = arith(fl, "&", differ, arith(fl, "!=", r, zero))
+    return ifelse(fl, fix, arith(fl, "+", r, b), r)
+
+
+def _power(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    if b.is_const and b.t.info.is_integer and not isinstance(b.const, bool) and 0 <= b.const <= 4 \
+            and not a.is_const:
+        # x^2 is x*x, as Julia's literal_pow
+        out = ScalarV(a.t, 1) if b.const == 0 else a
+        for _ in range(int(b.const) - 1):
+            out = _ARITH["*"](fl, out, a)
+        return out if b.const else ScalarV(a.t, None, H.broadcast(H.constant(a.t, 1), a.batch), a.batch)
+    if a.t.info.is_integer and b.t.info.is_integer:
+        t = a.t if a.t.info.kind != "bool" else INT64
+        if a.is_const and b.is_const:
+            if b.const < 0 and abs(a.const) != 1:
+                raise NoMethod("DomainError: cannot raise an integer to a negative power")
+            return ScalarV(t, _py(_np(t, pow(int(a.const), int(b.const), 1 << 64) if b.const >= 0
+                                      else int(a.const) ** int(b.const))))
+        batch = _lanes(a, b)
+        return ScalarV(t, None, hlo.power(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+    t = a.t if (a.t.info.is_float or a.t.info.is_complex) and b.t.info.is_integer else promote(a.t, b.t)
+    t = float_type(t)
+    if a.is_const and b.is_const:
+        return ScalarV(t, _py(_np(t, np.power(_np(t, a.const), _np(t, b.const)))))
+    batch = _lanes(a, b)
+    return ScalarV(t, None, hlo.power(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+
+
+def _bitwise(kind: str):
+    builders = {"&": (hlo.and_, np.bitwise_and), "|": (hlo.or_, np.bitwise_or), "xor": (hlo.xor, np.bitwise_xor)}
+    hlo_fn, np_fn = builders[kind]
+
+    def rule(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        if not (a.t.info.is_integer and b.t.info.is_integer):
+            raise NoMethod()
+        return _binary(kind, hlo_fn, np_fn)(fl, a, b)
+    return rule
+
+
+def _shift(kind: str):
+    def rule(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        if not (a.t.info.is_integer and b.t.info.is_integer):
+            raise NoMethod()
+        t = a.t
+        bits = t.info.bits
+        if a.is_const and b.is_const:
+            x, n = int(a.const), int(b.const)
+            if kind == "<<":
+                v = x << n if n < bits else 0
+            elif kind == ">>":
+                v = x >> min(n, bits - 1) if t.info.kind == "int" else (x >> n if n < bits else 0)
+            else:
+                v = (x % (1 << bits)) >> n if n < bits else 0
+            return ScalarV(t, _py(_np(t, v % (1 << bits) if t.info.kind == "uint" else _wrap(v, bits))))
+        fn = {"<<": hlo.shift_left, ">>": hlo.shift_right_arithmetic if t.info.kind == "int"
+              else hlo.shift_right_logical, ">>>": hlo.shift_right_logical}[kind]
+        batch = _lanes(a, b)
+        return ScalarV(t, None, fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+    return rule
+
+
+def _wrap(v: int, bits: int) -> int:
+    v %= 1 << bits
+    return v - (1 << bits) if v >= 1 << (bits - 1) else v
+
+
+_COMPARE = {"==": ("EQ", np.equal), "!=": ("NE", np.not_equal), "<": ("LT", np.less), "<=": ("LE", np.less_equal),
+            ">": ("GT", np.greater), ">=": ("GE", np.greater_equal)}
+
+
+def _compare(op: str):
+    direction, np_fn = _COMPARE[op]
+
+    def rule(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        t = promote(a.t, b.t)
+        if a.is_const and b.is_const:
+            return ScalarV(BOOL, bool(np_fn(_np(t, a.const), _np(t, b.const))))
+        batch = _lanes(a, b)
+        return ScalarV(BOOL, None, H.compare(direction, _ir(fl, a, t, batch), _ir(fl, b, t, batch), t.info.kind), batch)
+    return rule
+
+
+_ARITH: dict[str, Callable] = {
+    "+": _binary("+", hlo.add, np.add),
+    "-": _binary("-", hlo.subtract, np.subtract),
+    "*": _binary("*", hlo.multiply, np.multiply),
+    "/": _binary("/", hlo.divide, np.divide, result="float"),
+    "÷": _trunc_div, "div": _trunc_div, "%": _rem, "rem": _rem, "mod": _mod, "^": _power,
+    "max": _binary("max", hlo.maximum, np.maximum), "min": _binary("min", hlo.minimum, np.minimum),
+    "&": _bitwise("&"), "|": _bitwise("|"), "xor": _bitwise("xor"), "⊻": _bitwise("xor"),
+    "<<": _shift("<<"), ">>": _shift(">>"), ">>>": _shift(">>>"),
+    **{op: _compare(op) for op in _COMPARE},
+    "≤": _compare("<="), "≥": _compare(">="), "≠": _compare("!="), "===": _compare("=="), "!==": _compare("!="),
+    "isequal": _compare("=="), "isless": _compare("<"),
+}
+
+
+def arith(fl: FunctionLowering, op: str, a: ScalarV, b: ScalarV) -> ScalarV:
+    """Binary scalar arithmetic for internal use (`convert` converts a to b's type; floor_int floors to Int64)."""
+    if op == "convert":
+        return convert_scalar(fl, a, b.t)
+    if op == "floor_int":
+        return convert_scalar(fl, _unary_float(fl, "floor", a), INT64)
+    return _ARITH[op](fl, a, b)
+
+
+def ifelse(fl: FunctionLowering, c: ScalarV, a: ScalarV, b: ScalarV) -> ScalarV:
+    if c.is_const:
+        return a if c.const else b
+    if a.t != b.t:
+        t = promote(a.t, b.t)
+        a, b = convert_scalar(fl, a, t), convert_scalar(fl, b, t)
+    batch = c.batch or a.batch or b.batch
+    return ScalarV(a.t, None, hlo.select(H.broadcast(c.ir, batch), _ir(fl, a, a.t, batch), _ir(fl, b, b.t, batch)),
+                   batch)
+
+
+# ---- unary math
+_FLOAT_UNARY = {
+    "sqrt": (hlo.sqrt, np.sqrt), "√": (hlo.sqrt, np.sqrt), "exp": (hlo.exponential, np.exp),
+    "log": (hlo.log, np.log), "sin": (hlo.sine, np.sin), "cos": (hlo.cosine, np.cos), "tan": (hlo.tan, np.tan),
+    "tanh": (hlo.tanh, np.tanh), "log1p": (hlo.log_plus_one, np.log1p), "expm1": (hlo.exponential_minus_one, np.expm1),
+    "floor": (hlo.floor, np.floor), "ceil": (hlo.ceil, np.ceil), "round": (hlo.round_nearest_even, np.round),
+    "trunc": (lambda x: _trunc_ir(x), np.trunc), "cbrt": (hlo.cbrt, np.cbrt),
+    "atan": (lambda x: hlo.atan2(x, H.constant_like(x, 1.0)), np.arctan), "logistic": (hlo.logistic, None),
+}
+
+
+def _trunc_ir(x):
+    return hlo.select(H.compare("LT", x, H.constant_like(x, 0.0), "float"), hlo.ceil(x), hlo.floor(x))
+
+
+def _unary_float(fl: FunctionLowering, name: str, a: ScalarV) -> ScalarV:
+    hlo_fn, np_fn = _FLOAT_UNARY[name]
+    if name in ("floor", "ceil", "round", "trunc") and a.t.info.is_integer:
+        return a
+    t = float_type(a.t)
+    if a.is_const and np_fn is not None:
+        with np.errstate(all="ignore"):
+            v = np_fn(_np(t, a.const))
+        if t.info.is_float and np.isnan(v) and not np.isnan(_np(t, a.const)) and name in ("sqrt", "√", "log"):
+            raise NoMethod(f"DomainError with {a.const}: {name} was called with a negative real argument")
+        return ScalarV(t, _py(_np(t, v)))
+    return ScalarV(t, None, hlo_fn(_ir(fl, a, t, a.batch)), a.batch)
+
+
+def _unary_rule(name: str):
+    def rule(fl, args, kwargs, node):  # noqa: ANN001
+        if len(args) == 2 and isinstance(args[0], TypeV) and name in ("floor", "ceil", "round", "trunc"):
+            return convert_scalar(fl, _unary_float(fl, name, _scalar(args[1])), args[0].of, node)
+        (a,) = _expect(args, 1)
+        if isinstance(a, ArrayV):
+            raise NoMethod(f"MethodError: no method matching {name}(::{a.t.julia()}); use the broadcast form "
+                           f"`{name}.(x)` to apply it to each element")
+        return _unary_float(fl, name, _scalar(a))
+    return rule
+
+
+for _name in _FLOAT_UNARY:
+    prim(_name)(_unary_rule(_name))
+
+
+def _scalar(v: Value) -> ScalarV:
+    if not isinstance(v, ScalarV):
+        raise NoMethod()
+    return v
+
+
+def _expect(args: list[Value], n: int) -> list[Value]:
+    if len(args) != n:
+        raise NoMethod()
+    return args
+
+
+@prim("-")
+def _minus(fl, args, kwargs, node):
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, ArrayV):
+            return _elementwise(fl, "-", args, node)
+        a = _scalar(a)
+        t = a.t if a.t.info.kind != "bool" else INT64
+        if a.is_const:
+            return ScalarV(t, _py(_np(t, -_np(t, a.const))))
+        return ScalarV(t, None, hlo.negate(_ir(fl, a, t, a.batch)), a.batch)
+    return _binary_prim("-")(fl, args, kwargs, node)
+
+
+@prim("+")
+def _plus(fl, args, kwargs, node):
+    if len(args) == 1:
+        return args[0]
+    if len(args) > 2:
+        out = args[0]
+        for a in args[1:]:
+            out = _plus(fl, [out, a], kwargs, node)
+        return out
+    return _binary_prim("+")(fl, args, kwargs, node)
+
+
+def _elementwise(fl: FunctionLowering, op: str, args: list[Value], node: A.Node) -> Value:
+    from .broadcast import broadcast_call
+    return broadcast_call(fl, FuncV(op), args, {}, node)
+
+
+def _binary_prim(op: str):
+    def rule(fl, args, kwargs, node):
+        if len(args) != 2:
+            if op in ("max", "min", "*", "&", "|") and len(args) > 2:
+                out = args[0]
+                for a in args[1:]:
+                    out = rule(fl, [out, a], kwargs, node)
+                return out
+            raise NoMethod()
+        a, b = args
+        if isinstance(a, ScalarV) and isinstance(b, ScalarV):
+            try:
+                return _ARITH[op](fl, a, b)
+            except ZeroDivisionError:
+                raise NoMethod("DivideError: integer division error") from None
+        if op in ("+", "-") and isinstance(a, ArrayV) and isinstance(b, ArrayV):
+            if a.t.shape != b.t.shape:
+                raise NoMethod(f"DimensionMismatch: a has size {_shape_str(a.t.shape)}, b has size "
+                               f"{_shape_str(b.t.shape)}, mismatch in `{op}` (use `.{op}` to broadcast)")
+            return _elementwise(fl, op, args, node)
+        if op in ("*",) and (isinstance(a, ScalarV) and isinstance(b, ArrayV) or
+                             isinstance(a, ArrayV) and isinstance(b, ScalarV)):
+            return _elementwise(fl, op, args, node)
+        if op in ("/",) and isinstance(a, ArrayV) and isinstance(b, ScalarV):
+            return _elementwise(fl, op, args, node)
+        if op == "*" and isinstance(a, ArrayV) and isinstance(b, ArrayV):
+            from .arrays import matmul
+            return matmul(fl, a, b, node)
+        if op in ("==", "!=") and not isinstance(a, ScalarV):
+            eq = ScalarV(BOOL, a.t == b.t and a is b)
+            return eq if op == "==" else fl.scalar_not(eq)
+        raise NoMethod()
+    return rule
+
+
+def _shape_str(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+for _op in _ARITH:
+    if _op not in ("+", "-"):
+        prim(_op)(_binary_prim(_op))
+
+
+@prim("!")
+def _not(fl, args, kwargs, node):
+    (a,) = _expect(args, 1)
+    a = _scalar(a)
+    if a.t != BOOL:
+        raise NoMethod()
+    return fl.scalar_not(a)
+
+
+@prim("~")
+def _bitnot(fl, args, kwargs, node):
+    a = _scalar(_expect(args, 1)[0])
+    if not a.t.info.is_integer:
+        raise NoMethod()
+    if a.is_const:
+        return ScalarV(a.t, _py(_np(a.t, ~_np(a.t, a.const))))
+    return ScalarV(a.t, None, hlo.not_(a.ir), a.batch)
+
+
+@prim("abs")
+def _abs(fl, args, kwargs, node):
+    a = _scalar(_expect(args, 1)[0])
+    t = real_type(a.t)
+    if a.is_const:
+        return ScalarV(t, _py(_np(t, abs(a.const))))
+    if a.t.info.kind in ("uint", "bool"):
+        return a
+    return ScalarV(t, None, hlo.abs(a.ir), a.batch)
+
+
+@prim("sign")
+def _sign(fl, args, kwargs, node):
+    a = _scalar(_expect(args, 1)[0])
+    if a.is_const:
+        return ScalarV(a.t, _py(_np(a.t, np.sign(a.const))))
+    return ScalarV(a.t, None, hlo.sign(a.ir), a.batch)
+
+
+@prim("isnan", "isinf", "isfinite")
+def _float_class(fl, args, kwargs, node, name):
+    a = _scalar(_expect(args, 1)[0])
+    if a.t.info.is_integer:
+        return ScalarV(BOOL, name == "isfinite")
+    if a.is_const:
+        return ScalarV(BOOL, bool({"isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite}[name](a.const)))
+    if name == "isnan":
+        return ScalarV(BOOL, None, H.compare("NE", a.ir, a.ir, "float"), a.batch)
+    finite = hlo.is_finite(a.ir)
+    if name == "isfinite":
+        return ScalarV(BOOL, None, finite, a.batch)
+    return ScalarV(BOOL, None, hlo.and_(hlo.not_(finite), H.compare("EQ", a.ir, a.ir, "float")), a.batch)
+
+
+@prim("ifelse")
+def _ifelse(fl, args, kwargs, node):
+    c, a, b = _expect(args, 3)
+    c, a, b = _scalar(c), _scalar(a), _scalar(b)
+    if c.t != BOOL:
+        raise NoMethod()
+    return ifelse(fl, c, a, b)
+
+
+@prim("real", "imag", "conj", "angle")
+def _complex_parts(fl, args, kwargs, node, name):
+    a = _scalar(_expect(args, 1)[0])
+    if not a.t.info.is_complex:
+        zero = ScalarV(a.t, 0)
+        return {"real": a, "conj": a, "imag": zero, "angle": ScalarV(float_type(a.t), 0.0)}[name] if name != "angle" \
+            else ifelse(fl, arith(fl, "<", a, zero), ScalarV(float_type(a.t), math.pi), ScalarV(float_type(a.t), 0.0))
+    t = real_type(a.t)
+    if a.is_const:
+        return ScalarV(a.t if name == "conj" else t, _py({"real": np.real, "imag": np.imag, "conj": np.conj,
+                                                          "angle": np.angle}[name](a.const)))
+    if name == "conj":
+        return ScalarV(a.t, None, hlo.complex(hlo.real(a.ir), hlo.negate(hlo.imag(a.ir))), a.batch)
+    if name == "angle":
+        return ScalarV(t, None, hlo.atan2(hlo.imag(a.ir), hlo.real(a.ir)), a.batch)
+    return ScalarV(t, None, (hlo.real if name == "real" else hlo.imag)(a.ir), a.batch)
+
+
+@prim("complex")
+def _complex(fl, args, kwargs, node):
+    if len(args) == 1:
+        a = _scalar(args[0])
+        return convert_scalar(fl, a, promote(a.t, Scalar("ComplexF32") if a.t.name in ("Float32", "Float16")
+                                              else Scalar("ComplexF64")))
+    re, im = (_scalar(a) for a in _expect(args, 2))
+    rt = float_type(promote(re.t, im.t))
+    ct = Scalar("ComplexF32" if rt.name == "Float32" else "ComplexF64")
+    re, im = convert_scalar(fl, re, rt), convert_scalar(fl, im, rt)
+    if re.is_const and im.is_const:
+        return ScalarV(ct, complex(re.const, im.const))
+    batch = _lanes(re, im)
+    return ScalarV(ct, None, hlo.complex(_ir(fl, re, rt, batch), _ir(fl, im, rt, batch)), batch)
+
+
+@prim("float")
+def _float(fl, args, kwargs, node):
+    (a,) = _expect(args, 1)
+    if isinstance(a, TypeV) and isinstance(a.of, Scalar):
+        return TypeV(float_type(a.of))
+    if isinstance(a, ArrayV):
+        return convert_value(fl, a, float_type(a.t.elt), node)
+    a = _scalar(a)
+    return convert_scalar(fl, a, float_type(a.t))
+
+
+@prim("convert")
+def _convert(fl, args, kwargs, node):
+    t, a = _expect(args, 2)
+    if not isinstance(t, TypeV) or not isinstance(t.of, Scalar):
+        raise NoMethod()
+    return convert_scalar(fl, _scalar(a), t.of, node, exact=t.of.info.is_integer)
+
+
+def convert_value(fl: FunctionLowering, v: Value, t: Scalar, node: A.Node) -> Value:
+    if isinstance(v, ScalarV):
+        return convert_scalar(fl, v, t, node)
+    if isinstance(v, ArrayV):
+        return ArrayV(ArrayT(t, v.t.shape), Box(H.convert(v.ir, t)))
+    raise NoMethod()
+
+
+def _type_arg(v: Value) -> Scalar:
+    if isinstance(v, TypeV) and isinstance(v.of, Scalar):
+        return v.of
+    if isinstance(v, ScalarV):
+        return v.t
+    if isinstance(v, ArrayV):
+        return v.t.elt
+    raise NoMethod()
+
+
+@prim("zero", "one", "oneunit", "typemax", "typemin", "eps", "floatmax", "floatmin")
+def _type_constants(fl, args, kwargs, node, name):
+    (a,) = _expect(args, 1)
+    if isinstance(a, ArrayV) and name in ("zero", "one"):
+        return ArrayV(a.t, Box(H.constant(a.t.elt, 0 if name == "zero" else 1, a.t.shape)))
+    t = _type_arg(a)
+    info = t.info
+    if name in ("zero", "one", "oneunit"):
+        value = 0 if name == "zero" else 1
+    elif info.is_float:
+        fi = np.finfo(info.np)
+        value = {"typemax": math.inf, "typemin": -math.inf, "eps": float(fi.eps), "floatmax": float(fi.max),
+                 "floatmin": float(fi.tiny)}[name]
+    elif info.is_integer and name in ("typemax", "typemin"):
+        ii = np.iinfo(info.np) if info.kind != "bool" else None
+        value = (True if name == "typemax" else False) if ii is None else int(ii.max if name == "typemax" else ii.min)
+    else:
+        raise NoMethod()
+    return ScalarV(t, _py(_np(t, value)))
+
+
+# ============================================================================ structure queries
+@prim("size")
+def _size(fl, args, kwargs, node):
+    x = args[0]
+    shape = _shape(x)
+    if len(args) == 1:
+        items = tuple(ScalarV(INT64, d) for d in shape)
+        return TupleV(TupleT(tuple(i.t for i in items)), items)
+    d = _scalar(args[1])
+    if not d.is_const:
+        raise NoMethod("size(x, d) needs a compile-time constant dimension d")
+    return ScalarV(INT64, shape[d.const - 1] if d.const <= len(shape) else 1)
+
+
+def _shape(x: Value) -> tuple[int, ...]:
+    if isinstance(x, ArrayV):
+        return x.t.shape
+    if isinstance(x, ScalarV):
+        return ()
+    if isinstance(x, RangeV):
+        from .loops import range_length
+        n = range_length(None, x) if x.start.is_const and x.stop.is_const and x.step.is_const else None
+        if n is None or not n.is_const:
+            raise NoMethod("the length of a range with run-time bounds is not known at compile time")
+        return (n.const,)
+    if isinstance(x, TupleV):
+        return (len(x.items),)
+    raise NoMethod()
+
+
+@prim("length")
+def _length(fl, args, kwargs, node):
+    (x,) = _expect(args, 1)
+    if isinstance(x, RangeV) and not (x.start.is_const and x.stop.is_const and x.step.is_const):
+        from .loops import range_length
+        return range_length(fl, x)
+    if isinstance(x, StructV):
+        return ScalarV(INT64, len(x.items))
+    return ScalarV(INT64, int(np.prod(_shape(x), dtype=np.int64)))
+
+
+@prim("ndims")
+def _ndims(fl, args, kwargs, node):
+    return ScalarV(INT64, len(_shape(_expect(args, 1)[0])))
+
+
+@prim("eltype")
+def _eltype(fl, args, kwargs, node):
+    return TypeV(_type_arg(_expect(args, 1)[0]))
+
+
+@prim("isempty")
+def _isempty(fl, args, kwargs, node):
+    return ScalarV(BOOL, _length(fl, args, kwargs, node).const == 0)
+
+
+@prim("typeof")
+def _typeof(fl, args, kwargs, node):
+    return TypeV(_expect(args, 1)[0].t)
+
+
+@prim("isa")
+def _isa(fl, args, kwargs, node):
+    v, t = _expect(args, 2)
+    if not isinstance(t, TypeV):
+        raise NoMethod()
+    from .dispatch import Pat
+    pat = t.of if isinstance(t.of, Pat) else fl.program.universe.pattern(A.Name(str(t.of) if isinstance(t.of, str)
+                                                                                   else t.of.julia()), {})
+    return ScalarV(BOOL, fl.program.universe.matches(pat, v.t, {}))
+
+
+def get_field(fl: FunctionLowering, obj: Value, name: str, node: A.Node) -> Value:
+    if isinstance(obj, StructV):
+        v = obj.get(name)
+        if v is not None:
+            return v
+        raise fl.error(f"FieldError: type {obj.t.julia()} has no field `{name}`", node)
+    if isinstance(obj, ScalarV) and name in ("re", "im") and obj.t.info.is_complex:
+        return _complex_parts(fl, [obj], {}, node, name="real" if name == "re" else "imag")
+    raise fl.error(f"FieldError: type {obj.t.julia()} has no field `{name}`", node)
+
+
+@prim("getfield")
+def _getfield(fl, args, kwargs, node):
+    obj, name = _expect(args, 2)
+    if not isinstance(name, SingletonV):
+        raise NoMethod()
+    return get_field(fl, obj, name.name, node)
+
+
+# ============================================================================ tuples
+def _tuple(items) -> TupleV:
+    items = tuple(items)
+    return TupleV(TupleT(tuple(i.t for i in items)), items)
+
+
+@prim("tuple")
+def _tuple_prim(fl, args, kwargs, node):
+    return _tuple(args)
+
+
+@prim("tail")
+def _tail(fl, args, kwargs, node):
+    (t,) = _expect(args, 1)
+    if not isinstance(t, TupleV) or not t.items:
+        raise NoMethod()
+    return _tuple(t.items[1:])
+
+
+@prim("first", "last")
+def _first_last(fl, args, kwargs, node, name):
+    (t,) = _expect(args, 1)
+    which = name
+    if isinstance(t, TupleV):
+        if not t.items:
+            raise NoMethod("BoundsError: attempt to access an empty tuple")
+        return t.items[0 if which == "first" else -1]
+    if isinstance(t, RangeV):
+        return t.start if which == "first" else t.stop
+    if isinstance(t, ArrayV):
+        from .indexing import linear_element
+        n = int(np.prod(t.t.shape))
+        return linear_element(fl, t, ScalarV(INT64, 0 if which == "first" else n - 1), node)
+    raise NoMethod()
+
+
+@prim("ntuple")
+def _ntuple(fl, args, kwargs, node):
+    f, n = _expect(args, 2)
+    n = _scalar(n)
+    if not n.is_const:
+        raise NoMethod("ntuple(f, n) needs a compile-time constant n")
+    from .calls import call_value
+    return _tuple(call_value(fl, f, [ScalarV(INT64, i)], {}, node) for i in range(1, n.const + 1))
+
+
+@prim("getindex")
+def _getindex(fl, args, kwargs, node):
+    from .indexing import index_value
+    return index_value(fl, args[0], args[1:], node)
+
+
+# ============================================================================ ranges
+def make_range(fl: FunctionLowering, start: Value, step: Value | None, stop: Value, node: A.Node) -> RangeV:
+    for v in (start, stop, step):
+        if v is not None and not isinstance(v, ScalarV):
+            raise fl.error(f"range bounds must be numbers, got {v.t.julia()}", node)
+    if step is None:
+        t = promote(start.t, stop.t)
+        step = ScalarV(t, 1)
+    t = promote(promote(start.t, stop.t), step.t)
+    if t.info.kind == "bool":
+        t = INT64
+    start, stop, step = (convert_scalar(fl, v, t) for v in (start, stop, step))
+    if t.info.is_integer:
+        # normalise stop to the last element reached: start + ((stop - start) ÷ step) * step
+        if start.is_const and step.is_const and stop.is_const:
+            if step.const == 0:
+                raise fl.error("ArgumentError: step cannot be zero", node)
+            n = max(0, _int_div(stop.const - start.const, step.const) + 1)
+            stop = ScalarV(t, start.const + (n - 1) * step.const)
+        elif not (step.is_const and step.const == 1):
+            stop = arith(fl, "+", start, arith(fl, "*", arith(fl, "÷", arith(fl, "-", stop, start), step), step))
+    elif not t.info.is_float:
+        raise fl.error(f"ranges of {t.name} are not supported", node)
+    return RangeV(RangeT(t), start, step, stop)
+
+
+@prim(":")
+def _colon_call(fl, args, kwargs, node):
+    if len(args) == 2:
+        return make_range(fl, args[0], None, args[1], node)
+    if len(args) == 3:
+        return make_range(fl, args[0], args[1], args[2], node)
+    raise NoMethod()
+
+
+@prim("eachindex")
+def _eachindex(fl, args, kwargs, node):
+    (x,) = _expect(args, 1)
+    n = _length(fl, [x], {}, node)
+    return make_range(fl, ScalarV(INT64, 1), None, n, node)
+
+
+@prim("axes")
+def _axes(fl, args, kwargs, node):
+    shape = _shape(args[0])
+    ranges = [make_range(fl, ScalarV(INT64, 1), None, ScalarV(INT64, d), node) for d in shape]
+    if len(args) == 2:
+        d = _scalar(args[1])
+        return ranges[d.const - 1] if d.const <= len(shape) else make_range(fl, ScalarV(INT64, 1), None,
+                                                                            ScalarV(INT64, 1), node)
+    return _tuple(ranges)
+
+
+@prim("firstindex")
+def _firstindex(fl, args, kwargs, node):
+    return ScalarV(INT64, 1)
+
+
+@prim("lastindex")
+def _lastindex(fl, args, kwargs, node):
+    x = args[0]
+    if len(args) == 2:
+        return ScalarV(INT64, _shape(x)[_scalar(args[1]).const - 1])
+    return _length(fl, [x], {}, node)
+
+
+def last_index(fl: FunctionLowering, arr: Value, dim: int, nidx: int, node: A.Node) -> ScalarV:
+    """What `end` means in dimension `dim` of an index expression with `nidx` indices."""
+    if isinstance(arr, (TupleV, StructV)):
+        return ScalarV(INT64, len(arr.items))
+    shape = _shape(arr)
+    if nidx == 1:
+        return ScalarV(INT64, int(np.prod(shape, dtype=np.int64)))
+    if dim == nidx - 1 and nidx < len(shape):
+        return ScalarV(INT64, int(np.prod(shape[dim:], dtype=np.int64)))
+    return ScalarV(INT64, shape[dim] if dim < len(shape) else 1)
+
+
+# ============================================================================ reductions
+_REDUCERS = {  # op name -> (hlo body, init value for a type)
+    "+": (hlo.add, lambda t: 0), "add_sum": (hlo.add, lambda t: 0), "*": (hlo.multiply, lambda t: 1),
+    "max": (hlo.maximum, lambda t: -math.inf if t.info.is_float else _np_info(t, "min")),
+    "min": (hlo.minimum, lambda t: math.inf if t.info.is_float else _np_info(t, "max")),
+    "&": (hlo.and_, lambda t: True), "|": (hlo.or_, lambda t: False),
+}
+
+
+def _np_info(t: Scalar, which: str):
+    if t.info.kind == "bool":
+        return which == "max"
+    return int(getattr(np.iinfo(t.info.np), which))
+
+
+def _dims_of(fl: FunctionLowering, dims: Value, nd: int) -> list[int] | None:
+    """None for `:` (all dimensions); 0-based dimensions otherwise (beyond ndims: ignored, as Julia)."""
+    if isinstance(dims, SingletonV):
+        return None
+    vals = dims.items if isinstance(dims, TupleV) else (dims,)
+    out = []
+    for d in vals:
+        if not isinstance(d, ScalarV) or not d.is_const:
+            raise NoMethod("`dims` must be a compile-time constant")
+        if d.const < 1:
+            raise NoMethod(f"ArgumentError: dimension must be ≥ 1, got {d.const}")
+        if d.const <= nd:
+            out.append(int(d.const) - 1)
+    return sorted(set(out))
+
+
+@prim("_reduce")
+def _reduce(fl, args, kwargs, node):
+    """_reduce(op, x, dims): `op` is +, *, max, min, &, |; dims is `:` (a scalar) or kept as size 1."""
+    op, x, dims = _expect(args, 3)
+    if not isinstance(op, FuncV) or op.name not in _REDUCERS:
+        raise NoMethod(f"reduce with `{getattr(op, 'name', op.t.julia())}` is not supported (use +, *, max, min, "
+                       f"&, |)")
+    if isinstance(x, RangeV):
+        from .arrays import collect_range
+        x = collect_range(fl, x, node)
+    if isinstance(x, ScalarV):
+        return x
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    t = x.t.elt
+    if op.name in ("+", "add_sum") and t.info.kind == "bool" or \
+            op.name in ("+", "*", "add_sum") and t.info.kind in ("int", "uint") and t.info.bits < 64:
+        t = INT64 if t.info.kind != "uint" else Scalar("UInt64")        # Julia widens small integer sums
+    body, init = _REDUCERS[op.name]
+    value = H.convert(x.ir, t)
+    nd = x.t.ndims
+    axes = _dims_of(fl, dims, nd)
+    if axes == []:
+        return ArrayV(ArrayT(t, x.t.shape), Box(value))
+    if 0 in x.t.shape and op.name in ("max", "min"):
+        raise NoMethod("ArgumentError: reducing over an empty collection is not allowed")
+    reduced = H.reduce(value, H.constant(t, init(t)), list(range(nd)) if axes is None else axes, body)
+    if axes is None:
+        return ScalarV(t, None, reduced)
+    kept = tuple(1 if i in axes else d for i, d in enumerate(x.t.shape))
+    return ArrayV(ArrayT(t, kept), Box(H.reshape(reduced, kept)))
+
+
+# ============================================================================ arrays
+def _dims_args(fl: FunctionLowering, args: list[Value], node: A.Node) -> tuple[int, ...]:
+    if len(args) == 1 and isinstance(args[0], TupleV):
+        args = list(args[0].items)
+    dims = []
+    for a in args:
+        if not isinstance(a, ScalarV) or not a.t.info.is_integer:
+            raise NoMethod()
+        if not a.is_const:
+            raise NoMethod("array sizes must be known at compile time (jlhlo arrays have static shapes); "
+                           "this size depends on a run-time value")
+        dims.append(int(a.const))
+    return tuple(dims)
+
+
+@prim("zeros", "ones")
+def _zeros_ones(fl, args, kwargs, node, name):
+    t = FLOAT64
+    if args and isinstance(args[0], TypeV):
+        t = _type_arg(args[0])
+        args = args[1:]
+    shape = _dims_args(fl, args, node)
+    return ArrayV(ArrayT(t, shape), Box(H.constant(t, 0 if name == "zeros" else 1, shape)))
+
+
+@prim("fill")
+def _fill(fl, args, kwargs, node):
+    v = _scalar(args[0])
+    shape = _dims_args(fl, args[1:], node)
+    if v.batch:
+        raise NoMethod()
+    return ArrayV(ArrayT(v.t, shape), Box(H.broadcast(fl.materialize(v), shape)))
+
+
+@prim("similar")
+def _similar(fl, args, kwargs, node):
+    x = args[0]
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    t = x.t.elt
+    rest = args[1:]
+    if rest and isinstance(rest[0], TypeV):
+        t = _type_arg(rest[0])
+        rest = rest[1:]
+    shape = _dims_args(fl, rest, node) if rest else x.t.shape
+    # Julia leaves the contents undefined; zeros are one valid choice
+    return ArrayV(ArrayT(t, shape), Box(H.constant(t, 0, shape)))
+
+
+@prim("copy", "deepcopy")
+def _copy(fl, args, kwargs, node):
+    (x,) = _expect(args, 1)
+    if isinstance(x, ArrayV):
+        return ArrayV(x.t, Box(x.ir))
+    return x
+
+
+@prim("collect")
+def _collect(fl, args, kwargs, node):
+    (x,) = _expect(args, 1)
+    if isinstance(x, RangeV):
+        from .arrays import collect_range
+        return collect_range(fl, x, node)
+    if isinstance(x, ArrayV):
+        return ArrayV(x.t, Box(x.ir))
+    if isinstance(x, TupleV):
+        from .arrays import vect
+        return vect(fl, list(x.items), node)
+    raise NoMethod()
+
+
+@prim("fill!")
+def _fill_bang(fl, args, kwargs, node):
+    x, v = _expect(args, 2)
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    from .broadcast import fit_to_shape
+    x.box.value = fit_to_shape(fl, v, x.t, node)
+    return x
+
+
+@prim("copyto!")
+def _copyto(fl, args, kwargs, node):
+    dst, src = _expect(args, 2)
+    if not isinstance(dst, ArrayV) or not isinstance(src, ArrayV):
+        raise NoMethod()
+    if dst.t.shape != src.t.shape:
+        if int(np.prod(dst.t.shape)) != int(np.prod(src.t.shape)):
+            raise NoMethod(f"BoundsError: copyto! of {_shape_str(src.t.shape)} into {_shape_str(dst.t.shape)}")
+        from .arrays import reshape_colmajor
+        src = reshape_colmajor(fl, src, dst.t.shape)
+    dst.box.value = H.convert(src.ir, dst.t.elt)
+    return dst
+
+
+@prim("reshape")
+def _reshape(fl, args, kwargs, node):
+    x = args[0]
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    dims = list(args[1].items) if len(args) == 2 and isinstance(args[1], TupleV) else args[1:]
+    total = int(np.prod(x.t.shape, dtype=np.int64))
+    shape, free = [], None
+    for i, d in enumerate(dims):
+        if isinstance(d, SingletonV) and d.t.name == "Colon":
+            if free is not None:
+                raise NoMethod("reshape allows at most one `:`")
+            free = i
+            shape.append(1)
+        else:
+            shape.append(_dims_args(fl, [d], node)[0])
+    if free is not None:
+        known = int(np.prod(shape, dtype=np.int64))
+        if known == 0 or total % known:
+            raise NoMethod(f"DimensionMismatch: array of size {_shape_str(x.t.shape)} cannot be reshaped with a `:`"
+                           f" to fit {len(shape)} dimensions")
+        shape[free] = total // known
+    if int(np.prod(shape, dtype=np.int64)) != total:
+        raise NoMethod(f"DimensionMismatch: new dimensions {_shape_str(shape)} must be consistent with array size "
+                       f"{total}")
+    from .arrays import reshape_colmajor
+    return reshape_colmajor(fl, x, tuple(shape))
+
+
+@prim("vec")
+def _vec(fl, args, kwargs, node):
+    (x,) = _expect(args, 1)
+    if isinstance(x, RangeV):
+        from .arrays import collect_range
+        return collect_range(fl, x, node)
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    from .arrays import reshape_colmajor
+    return reshape_colmajor(fl, x, (int(np.prod(x.t.shape, dtype=np.int64)),))
+
+
+@prim("permutedims")
+def _permutedims(fl, args, kwargs, node):
+    x = args[0]
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    if len(args) == 1:
+        if x.t.ndims == 1:
+            perm = None
+        elif x.t.ndims == 2:
+            perm = (1, 0)
+        else:
+            raise NoMethod()
+    else:
+        p = args[1]
+        items = p.items if isinstance(p, TupleV) else ()
+        perm = tuple(int(_scalar(i).const) - 1 for i in items)
+        if sorted(perm) != list(range(x.t.ndims)):
+            raise NoMethod(f"ArgumentError: {tuple(i + 1 for i in perm)} is not a valid permutation of "
+                           f"{x.t.ndims} dimensions")
+    if perm is None:
+        from .arrays import reshape_colmajor
+        return reshape_colmajor(fl, x, (1, x.t.shape[0]))
+    shape = tuple(x.t.shape[i] for i in perm)
+    return ArrayV(ArrayT(x.t.elt, shape), Box(hlo.transpose(x.ir, list(perm))))
+
+
+@prim("transpose", "adjoint")
+def _transpose(fl, args, kwargs, node, name):
+    (x,) = _expect(args, 1)
+    if isinstance(x, ScalarV):
+        return _complex_parts(fl, [x], {}, node, name="conj") if name == "adjoint" else x
+    if not isinstance(x, ArrayV) or x.t.ndims > 2:
+        raise NoMethod()
+    if x.t.ndims == 1:
+        from .arrays import reshape_colmajor
+        out = reshape_colmajor(fl, x, (1, x.t.shape[0]))
+        out.row_of_vector = True
+    else:
+        out = ArrayV(ArrayT(x.t.elt, x.t.shape[::-1]), Box(hlo.transpose(x.ir, [1, 0])))
+    if name == "adjoint" and x.t.elt.info.is_complex:
+        out = ArrayV(out.t, Box(hlo.complex(hlo.real(out.ir), hlo.negate(hlo.imag(out.ir))))) if not \
+            getattr(out, "row_of_vector", False) else _conj_keep_row(out)
+    return out
+
+
+def _conj_keep_row(out: ArrayV) -> ArrayV:
+    new = ArrayV(out.t, Box(hlo.complex(hlo.real(out.ir), hlo.negate(hlo.imag(out.ir)))))
+    new.row_of_vector = True
+    return new
+
+
+@prim("hcat", "vcat", "cat")
+def _cat(fl, args, kwargs, node, name):
+    from .arrays import concatenate
+    if name == "cat":
+        dims = kwargs.get("dims")
+        if dims is None:
+            raise NoMethod("cat needs a `dims` keyword")
+        return concatenate(fl, args, int(_scalar(dims).const) - 1, node)
+    return concatenate(fl, args, 1 if name == "hcat" else 0, node)
+
+
+@prim("_broadcast_map")
+def _broadcast_map(fl, args, kwargs, node):
+    """map(f, xs...) and f.(xs...) share the broadcast machinery; `map` requires equal shapes."""
+    from .broadcast import broadcast_call
+    f, *xs = args
+    shapes = {tuple(_shape(x)) for x in xs if isinstance(x, (ArrayV, RangeV))}
+    if len(shapes) > 1:
+        raise NoMethod("DimensionMismatch: map over arrays of different sizes " +
+                       ", ".join(_shape_str(s) for s in sorted(shapes)))
+    if all(isinstance(x, TupleV) for x in xs) and xs:
+        from .calls import call_value
+        return _tuple(call_value(fl, f, list(items), {}, node) for items in zip(*(x.items for x in xs)))
+    return broadcast_call(fl, f, list(xs), {}, node)
+
+
+@prim("_foldl")
+def _foldl(fl, args, kwargs, node):
+    """reduce over a tuple, or with an operator that is not a built-in reducer, left to right."""
+    op, x = _expect(args, 2)
+    from .calls import call_value
+    if isinstance(x, TupleV):
+        items = list(x.items)
+    else:
+        raise NoMethod()
+    if not items:
+        raise NoMethod("ArgumentError: reducing over an empty collection is not allowed")
+    acc = items[0]
+    for it in items[1:]:
+        acc = call_value(fl, op, [acc, it], {}, node)
+    return acc
+
+
+@prim("_is_builtin_reducer")
+def _is_builtin_reducer(fl, args, kwargs, node):
+    (op,) = _expect(args, 1)
+    return ScalarV(BOOL, isinstance(op, FuncV) and op.name in _REDUCERS)
+
+
+@prim("Symbol")
+def _symbol(fl, args, kwargs, node):
+    raise NoMethod("Symbol values are not supported")
+
+
+@prim("nothing_value")
+def _nothing(fl, args, kwargs, node):
+    return nothing()
+
+
+__all__ = ["PRIMITIVES", "NoMethod", "arith", "convert_scalar", "convert_value", "get_field", "make_range",
+           "last_index", "ifelse", "describe", "SCALARS", "NamedTupleT", "StructT", "ClosureV"]

@@ -1,0 +1,111 @@
+"""A parsed program: its definitions sorted into method tables, structs, abstract types and
+constants, together with the prelude (the library written in the language itself)."""
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import ast as A
+from .diagnostics import JuliaError
+from .dispatch import Method, PAny, PStruct, PTypeVar, StructInfo, TypeUniverse, expand_defaults
+from .parser import parse
+
+# Modules a program may name in `using`/`import` and as qualifiers (`Base.tail`): what they export
+# is provided by the compiler's primitives and prelude.
+KNOWN_MODULES = {"Base", "Core", "LinearAlgebra", "Statistics", "NNlib", "Flux", "Zygote", "Random", "Printf"}
+CALL = "(call)"                        # the method table of callable structs: `(d::Dense)(x) = ...`
+
+
+@dataclass
+class Program:
+    filename: str
+    ast: A.ModuleAST
+    sources: dict[str, str]
+    universe: TypeUniverse = field(default_factory=TypeUniverse)
+    methods: dict[str, list[Method]] = field(default_factory=dict)
+    consts: dict[str, A.Expr] = field(default_factory=dict)
+
+    @classmethod
+    def from_source(cls, source: str, filename: str = "main.jl") -> Program:
+        module = parse(source, filename)
+        prog = cls(filename, module, {filename: source})
+        for pname, ptext, pmodule in _prelude():
+            prog.sources[pname] = ptext
+            prog._collect(pmodule, "prelude")
+        prog._collect(module, "user")
+        return prog
+
+    def _collect(self, module: A.ModuleAST, origin: str) -> None:
+        for item in module.items:
+            if isinstance(item, A.StructDef):
+                self._add_struct(item)
+            elif isinstance(item, A.AbstractTypeDef):
+                sup = _type_name(item.supertype) if item.supertype is not None else "Any"
+                self.universe.abstract_parents[item.name] = sup
+        for item in module.items:
+            if isinstance(item, A.FunctionDef):
+                self._add_function(item, origin)
+            elif isinstance(item, A.ConstDef):
+                self.consts[item.name] = item.value
+            elif isinstance(item, A.Assign) and isinstance(item.target, A.Name) and item.op is None:
+                self.consts[item.target.id] = item.value          # a top-level global, read-only here
+            elif isinstance(item, A.Using):
+                for m in item.modules:
+                    if m.split(".")[0] not in KNOWN_MODULES:
+                        raise JuliaError(f"ArgumentError: Package {m} not found (jlhlo provides "
+                                         f"{', '.join(sorted(KNOWN_MODULES))})", item.span)
+            elif isinstance(item, (A.StructDef, A.AbstractTypeDef)):
+                pass
+            elif isinstance(item, A.ExprStmt) and isinstance(item.expr, A.MacroCall):
+                raise JuliaError(f"macro @{item.expr.name} at top level is not supported", item.span)
+            else:
+                raise JuliaError("only definitions (function, struct, const, using) are supported at top level",
+                                 item.span)
+
+    def _add_struct(self, s: A.StructDef) -> None:
+        sup = _type_name(s.supertype) if s.supertype is not None else "Any"
+        self.universe.structs[s.name] = StructInfo(s.name, s.params, sup, [f for f, _ in s.fields],
+                                                   [t for _, t in s.fields], s)
+
+    def _add_function(self, f: A.FunctionDef, origin: str) -> None:
+        typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in f.where}
+        params = list(f.params)
+        name = f.name
+        if f.self_param is not None:
+            params = [f.self_param] + params
+            name = CALL
+        patterns = [self.universe.pattern(p.type, typevars) if p.type is not None else PAny() for p in params]
+        if f.self_param is not None and isinstance(patterns[0], PAny):
+            raise JuliaError("a callable-struct method needs a typed receiver, as in `(d::Dense)(x)`", f.span)
+        m = Method(name, f, [p.name for p in params], patterns, bool(params and params[-1].splat),
+                   [p.default for p in params], f.kwparams, typevars, origin)
+        table = self.methods.setdefault(name, [])
+        for variant in expand_defaults(m):
+            # a user method with the very same signature as an earlier one replaces it, as in Julia
+            table[:] = [old for old in table if not (old.patterns == variant.patterns and old.vararg == variant.vararg
+                                                     and old.origin == variant.origin)]
+            table.append(variant)
+
+    def struct_pattern(self, name: str) -> PStruct:
+        return PStruct(name)
+
+
+def _type_name(expr: A.Expr) -> str:
+    if isinstance(expr, A.Name):
+        return expr.id
+    if isinstance(expr, A.Curly) and isinstance(expr.base, A.Name):
+        return expr.base.id
+    raise JuliaError("unsupported supertype expression", expr.span)
+
+
+@lru_cache(maxsize=1)
+def _prelude() -> tuple[tuple[str, str, A.ModuleAST], ...]:
+    out = []
+    folder = importlib.resources.files("jlhlo.frontend") / "prelude"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".jl"):
+            text = entry.read_text(encoding="utf-8")
+            name = f"prelude/{entry.name}"
+            out.append((name, text, parse(text, name)))
+    return tuple(out)

@@ -1,0 +1,1 @@
+"""The Lark grammar of the Julia subset, shipped as package data."""

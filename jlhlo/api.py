@@ -1,0 +1,272 @@
+"""The Python API: `prog = jlhlo.load(path_or_source)`, `f = prog.function("name")`, `f(*args)`,
+`f.lower(*args).as_text()`. Also the driver the CLI uses: host values → entry types → StableHLO
+module → optimized module → executable → host values."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from jax.extend.mlir import ir
+
+from .frontend import hlo as H
+from .frontend.diagnostics import JuliaError
+from .frontend.dispatch import PStruct, select_method
+from .frontend.lower import ModuleLowering
+from .frontend.program import Program
+from .frontend.types import ArrayT, JType, NamedTupleT, Scalar, StructT, TupleT, type_of_array
+from .frontend.values import ArrayV, Box, ScalarV, SingletonV, StructV, TupleV, Value, runtime_leaves
+from .mlir_passes import optimize
+from .runtime import Executable, xla_bridge
+
+
+class UsageError(Exception):
+    """A problem with how the compiler was called (not with the program): CLI exit status 2."""
+
+
+def load(path_or_source: str, filename: str | None = None) -> LoadedProgram:
+    """Parse a program from a `.jl` path or from source text; raises JuliaError on errors in it."""
+    if "\n" not in path_or_source and path_or_source.endswith(".jl") and os.path.exists(path_or_source):
+        with open(path_or_source, encoding="utf-8") as fh:
+            source = fh.read()
+        filename = filename or os.path.basename(path_or_source)
+    else:
+        source = path_or_source
+        filename = filename or "main.jl"
+    return LoadedProgram(Program.from_source(source, filename))
+
+
+@dataclass
+class LoadedProgram:
+    program: Program
+
+    def function(self, name: str = "main") -> Function:
+        if name not in self.program.methods or all(m.origin != "user" for m in self.program.methods[name]):
+            raise UsageError(f"no function `{name}` is defined in {self.program.filename}")
+        return Function(self, name)
+
+
+@dataclass
+class Lowered:
+    """A specialization of an entry function, lowered to a StableHLO module."""
+    module: ir.Module
+    result: Value                      # the entry's result; its runtime leaves are the module's results
+    typed: list[tuple[str, str, list[tuple[str, str]], str]]
+    input_names: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    optimized: bool = False
+
+    def as_text(self, debug_info: bool = False) -> str:
+        return self.module.operation.get_asm(enable_debug_info=debug_info)
+
+    def optimize(self, level: int = 2, **options: Any) -> Lowered:
+        with self.module.context:
+            optimize(self.module, level, **options)
+        self.optimized = True
+        return self
+
+    def typed_text(self) -> str:
+        lines = []
+        for sym, sig, variables, result in self.typed:
+            lines.append(f"{sig}  →  @{sym}")
+            for name, t in variables:
+                lines.append(f"    {name}::{t}")
+            lines.append(f"    return::{result}")
+        return "\n".join(lines) + "\n"
+
+    def compile(self, platform: str = "cpu") -> Executable:
+        return Executable(self.module, platform)
+
+    def outputs(self, flat: list[np.ndarray]) -> Any:
+        return to_host(self.result, iter(flat))
+
+
+class Function:
+    def __init__(self, loaded: LoadedProgram, name: str):
+        self.loaded = loaded
+        self.name = name
+        self._cache: dict[tuple, tuple[Lowered, Executable]] = {}
+
+    def lower(self, *args: Any, optimize_level: int = 2, **optimize_options: Any) -> Lowered:
+        lowered = lower_entry(self.loaded.program, self.name, [abstract(a) for a in args], args_are_host=True,
+                              host_args=args)
+        if optimize_level is not None:
+            lowered.optimize(optimize_level, **optimize_options)
+        return lowered
+
+    def __call__(self, *args: Any, device: str = "cpu") -> Any:
+        key = (tuple(_host_key(a) for a in args), device)
+        if key not in self._cache:
+            lowered = self.lower(*args)
+            self._cache[key] = (lowered, lowered.compile(device))
+        lowered, exe = self._cache[key]
+        flat = exe(*flatten_host(args))
+        return lowered.outputs(flat)
+
+
+# ----------------------------------------------------------------------------- host values <-> types
+def _host_key(a: Any) -> object:
+    if isinstance(a, tuple):
+        return ("t",) + tuple(_host_key(x) for x in a)
+    if isinstance(a, dict):
+        return ("d",) + tuple((k, _host_key(v)) for k, v in a.items())
+    return (type_of_array(np.asarray(a) if not hasattr(a, "dtype") else np.empty(a.shape, a.dtype)),)
+
+
+def abstract(a: Any) -> object:
+    """The type structure of a host argument: a JType, or nested tuples/dicts of them."""
+    if isinstance(a, tuple):
+        return tuple(abstract(x) for x in a)
+    if isinstance(a, dict):
+        return {k: abstract(v) for k, v in a.items()}
+    if isinstance(a, bool):
+        return Scalar("Bool")
+    if isinstance(a, int):
+        return Scalar("Int64")
+    if isinstance(a, float):
+        return Scalar("Float64")
+    if isinstance(a, complex):
+        return Scalar("ComplexF64")
+    if hasattr(a, "dtype") and hasattr(a, "shape"):
+        return type_of_array(np.empty(a.shape, a.dtype))
+    raise UsageError(f"cannot pass a {type(a).__name__} to a compiled function (numbers, arrays, tuples, dicts)")
+
+
+def flatten_host(args: Any) -> list[Any]:
+    out: list[Any] = []
+
+    def walk(a: Any) -> None:
+        if isinstance(a, tuple):
+            for x in a:
+                walk(x)
+        elif isinstance(a, dict):
+            for x in a.values():
+                walk(x)
+        elif isinstance(a, (bool, int, float, complex)):
+            out.append(np.asarray(a, dtype=type_of_array(np.asarray(a)).info.np if not isinstance(a, int) or
+                                  isinstance(a, bool) else np.int64))
+        else:
+            out.append(a)
+    walk(args)
+    return out
+
+
+def _entry_value(program: Program, pattern, spec: object, where: str) -> Value:
+    """A runtime value (no IR yet) of the shape `spec` describes, for an entry parameter."""
+    if isinstance(spec, Scalar):
+        return ScalarV(spec, None, None)
+    if isinstance(spec, ArrayT):
+        return ArrayV(spec, Box(None))
+    if isinstance(spec, tuple):
+        items = tuple(_entry_value(program, None, s, f"{where}.{i + 1}") for i, s in enumerate(spec))
+        return TupleV(TupleT(tuple(i.t for i in items)), items)
+    if isinstance(spec, dict):
+        items = tuple(_entry_value(program, None, s, f"{where}.{k}") for k, s in spec.items())
+        names = tuple(spec)
+        if isinstance(pattern, PStruct):
+            info = program.universe.structs[pattern.name]
+            if set(names) != set(info.field_names):
+                raise UsageError(f"{where}: struct {pattern.name} has fields {', '.join(info.field_names)}; "
+                                 f"got {', '.join(names)}")
+            by_name = dict(zip(names, items))
+            items = tuple(by_name[f] for f in info.field_names)
+            return _struct_value(program, pattern.name, list(items))
+        return StructV(NamedTupleT(names, tuple(i.t for i in items)), items)
+    raise UsageError(f"{where}: unsupported input")
+
+
+def _struct_value(program: Program, name: str, items: list[Value]) -> Value:
+    info = program.universe.structs[name]
+    t = StructT(name, _struct_params(program, name, items), tuple(info.field_names), tuple(i.t for i in items))
+    return StructV(t, tuple(items))
+
+
+def _struct_params(program: Program, name: str, items: list[Value]) -> tuple:
+    from .frontend.dispatch import PAny, PTypeVar
+    info = program.universe.structs[name]
+    typevars = {tv.name: PTypeVar(tv.name, program.universe.pattern(tv.upper, {})) for tv in info.typevars}
+    env: dict[str, object] = {}
+    for ftype, v in zip(info.field_types, items):
+        pat = program.universe.pattern(ftype, typevars) if ftype is not None else PAny()
+        program.universe.matches(pat, v.t, env)
+    return tuple(env.get(tv.name) for tv in info.typevars)
+
+
+def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
+    return [m.param_names for m in program.methods.get(name, []) if m.origin == "user"]
+
+
+def lower_entry(program: Program, name: str, specs: list[object], *, args_are_host: bool = False,
+                host_args: Any = None) -> Lowered:
+    """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts)."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ctx = xla_bridge.make_context()
+    with ctx, ir.Location.unknown():
+        methods = [m for m in program.methods.get(name, [])]
+        if not methods:
+            raise UsageError(f"no function `{name}` is defined in {program.filename}")
+        # struct parameters: a dict argument becomes the struct the method's annotation names
+        n = len(specs)
+        candidates = [m for m in methods if len(m.patterns) == n or m.vararg]
+        pattern_of = candidates[0].patterns if len(candidates) == 1 else [None] * n
+        args = [_entry_value(program, pattern_of[i] if i < len(pattern_of) else None, s,
+                             _param_label(candidates, i)) for i, s in enumerate(specs)]
+        chosen = select_method(program.universe, methods, [a.t for a in args])
+        if chosen is None or isinstance(chosen, list):
+            shown = ", ".join("::" + a.t.julia() for a in args)
+            cands = "\n".join("  " + m.signature() for m in methods)
+            if isinstance(chosen, list):
+                raise JuliaError(f"MethodError: {name}({shown}) is ambiguous. Candidates:\n{cands}",
+                                 chosen[0].fdef.span)
+            raise JuliaError(f"MethodError: no method matching {name}({shown})\nClosest candidates are:\n{cands}",
+                             methods[0].fdef.span)
+        method, bindings = chosen
+        mod = ModuleLowering(program, ctx)
+        result = mod.specialize(method, args, {}, None, public_name="main", bindings=bindings).result
+        timings["infer+lower"] = time.perf_counter() - t0
+        if not mod.module.operation.verify():
+            raise RuntimeError("the lowered module does not verify")
+    return Lowered(mod.module, result, mod.typed_log, [n or "_" for n in method.param_names], timings)
+
+
+def _param_label(methods, i: int) -> str:
+    for m in methods:
+        if i < len(m.param_names) and m.param_names[i]:
+            return m.param_names[i]
+    return f"argument {i + 1}"
+
+
+def to_host(v: Value, flat) -> Any:
+    """Rebuild the entry's result from the executable's flat outputs: tuples stay tuples, structs
+    and named tuples become dicts (field order kept), numbers are 0-d arrays."""
+    if isinstance(v, (ArrayV, ScalarV)):
+        return np.asarray(next(flat))
+    if isinstance(v, TupleV):
+        return tuple(to_host(i, flat) for i in v.items)
+    if isinstance(v, StructV):
+        names = v.t.field_names if isinstance(v.t, StructT) else v.t.names
+        return {n: to_host(i, flat) for n, i in zip(names, v.items)}
+    if isinstance(v, SingletonV):
+        return None
+    leaves = list(runtime_leaves(v))
+    return tuple(np.asarray(next(flat)) for _ in leaves) if leaves else None
+
+
+def input_specs_from_npz(program: Program, entry: str, grouped: dict[str, Any]) -> list[object]:
+    """Order the grouped `--inputs` by the entry's parameter names."""
+    names_options = entry_param_names(program, entry)
+    for names in names_options:
+        if set(n for n in names if n) == set(grouped) and all(n for n in names):
+            return [abstract_np(grouped[n]) for n in names], [grouped[n] for n in names]
+    expected = " or ".join("(" + ", ".join(str(n) for n in names) + ")" for names in names_options)
+    raise UsageError(f"--inputs has keys {sorted(grouped)}; the parameters of `{entry}` are {expected}")
+
+
+def abstract_np(a: Any) -> object:
+    return abstract(a)
+
+
+__all__ = ["load", "LoadedProgram", "Function", "Lowered", "UsageError", "lower_entry", "to_host", "JType", "H"]

@@ -1,0 +1,103 @@
+"""The optimization pipeline: upstream MLIR passes and our Python passes, by level or by name."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from jax.extend.mlir import ir, passmanager
+
+from .fold import fold
+from .simplify import simplify
+
+# A pass is either an upstream pass, named by its textual pipeline element, or a Python callable
+# `(op, pass_) -> None` run on the module. `inline` needs the func inliner interface that contexts
+# from `jlhlo.runtime.make_context()` carry.
+Pass = str | Callable[[ir.Operation, object], None]
+
+PASSES: dict[str, Pass] = {
+    "inline": "inline",
+    "canonicalize": "canonicalize",
+    "cse": "cse",
+    # After inlining, the private callees have no uses left; only `public @main` must survive.
+    "symbol-dce": "symbol-dce",
+    "simplify": simplify,
+    "fold": fold,
+}
+
+_O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
+# Simplification and folding expose work for canonicalize and cse (dead constants, repeated ops).
+LEVELS: dict[int, list[str]] = {0: [], 1: _O1, 2: _O1 + ["simplify", "fold", "canonicalize", "cse"]}
+
+
+class PipelineError(RuntimeError):
+    """An internal compiler error: a pass left the module invalid (or it was invalid to begin with)."""
+
+
+def _verify(module: ir.Module, after: str) -> None:
+    try:
+        module.operation.verify()
+    except ir.MLIRError as e:
+        raise PipelineError(f"invalid module {after}: {e}") from e
+
+
+def optimize(
+    module: ir.Module,
+    level: int = 2,
+    *,
+    passes: list[str] | None = None,
+    print_after_each: Callable[[str, str], None] | None = None,
+    timings: dict[str, float] | None = None,
+) -> None:
+    """Optimize `module` in place with the passes of `level` (0, 1 or 2), or with `passes` by name.
+
+    `print_after_each(name, ir_text)` is called after each pass; `timings[name]` accumulates the
+    seconds spent in each pass. Raises ValueError for an unknown level or pass name, and
+    PipelineError if the module does not verify afterwards.
+    """
+    if passes is None:
+        if level not in LEVELS:
+            raise ValueError(f"unknown optimization level {level}; expected one of {sorted(LEVELS)}")
+        passes = LEVELS[level]
+    unknown = [name for name in passes if name not in PASSES]
+    if unknown:
+        raise ValueError(f"unknown pass {', '.join(map(repr, unknown))}; known passes: {', '.join(PASSES)}")
+    _verify(module, "before optimization")
+    with module.context:
+        for name in passes:
+            # One pass manager per pass, so each can be timed and printed on its own. The pass
+            # manager's verifier runs after each pass and names the culprit.
+            pm = passmanager.PassManager("builtin.module")
+            pass_ = PASSES[name]
+            if callable(pass_):
+                pm.add(pass_, name)
+            else:
+                pm.add(pass_)
+            start = time.perf_counter()
+            try:
+                pm.run(module.operation)
+            except ir.MLIRError as e:
+                raise PipelineError(f"pass {name!r} failed: {e}") from e
+            if timings is not None:
+                timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+            if name == "inline" and op_counts(module)["func.call"]:
+                # The frontend never emits recursion that survives to the IR, so a call left here
+                # means the context lacks the func inliner interface and `inline` did nothing.
+                raise PipelineError(
+                    "`inline` left func.call ops; build the module in a context from jlhlo.runtime.make_context()"
+                )
+            if print_after_each is not None:
+                print_after_each(name, str(module))
+    _verify(module, "after optimization")
+
+
+def op_counts(module: ir.Module) -> Counter[str]:
+    """How many ops of each name `module` holds, nested regions included (the module op too)."""
+    counts: Counter[str] = Counter()
+
+    def visit(op: ir.Operation) -> ir.WalkResult:
+        counts[op.name] += 1
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return counts

@@ -1,0 +1,182 @@
+"""Algebraic simplification of StableHLO: one small rule per op name, each exact for every input.
+
+Floats need care where integers do not: x + (+0.0) turns x = -0.0 into +0.0, so only -0.0 is an
+additive identity, and only +0.0 a subtractive one. Multiplying or dividing by 1 is exact.
+"""
+from __future__ import annotations
+
+import math
+
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo
+
+from .rewrite import Rule, build_splat, defining_op, make_pass, registrar, splat_attr, splat_value, tensor_type
+
+RULES: dict[str, Rule] = {}
+_rule = registrar(RULES)
+
+
+def _is_float(value: ir.Value) -> bool:
+    return isinstance(tensor_type(value).element_type, ir.FloatType)
+
+
+def _is_zero(value: ir.Value, *, float_sign: int) -> bool:
+    """A splat zero; for floats only the zero whose sign is `float_sign` (+1 or -1) counts."""
+    c = splat_value(value)
+    return c is not None and c == 0 and (not _is_float(value) or math.copysign(1.0, c) == float_sign)
+
+
+def _is_one(value: ir.Value) -> bool:
+    c = splat_value(value)
+    return c is not None and c == 1
+
+
+def _forward(value: ir.Value, op: ir.Operation) -> ir.Value | None:
+    """`value` as the replacement of `op`'s result, if the types agree (they may not, e.g. when a
+    scalar predicate picks between tensors)."""
+    return value if value.type == op.result.type else None
+
+
+@_rule("add")
+def _add(op: ir.Operation) -> ir.Value | None:
+    lhs, rhs = op.operands
+    if _is_zero(rhs, float_sign=-1):
+        return lhs
+    if _is_zero(lhs, float_sign=-1):
+        return rhs
+    return None
+
+
+@_rule("subtract")
+def _subtract(op: ir.Operation) -> ir.Value | None:
+    lhs, rhs = op.operands
+    return lhs if _is_zero(rhs, float_sign=+1) else None
+
+
+@_rule("multiply")
+def _multiply(op: ir.Operation) -> ir.Value | None:
+    lhs, rhs = op.operands
+    if _is_one(rhs):
+        return lhs
+    if _is_one(lhs):
+        return rhs
+    return None
+
+
+@_rule("divide")
+def _divide(op: ir.Operation) -> ir.Value | None:
+    lhs, rhs = op.operands
+    return lhs if _is_one(rhs) else None
+
+
+@_rule("negate")
+def _negate(op: ir.Operation) -> ir.Value | None:
+    inner = defining_op(op.operands[0], "stablehlo.negate")
+    return inner.operands[0] if inner is not None else None
+
+
+# Exact float-to-wider-float conversions, and the significand digits of each float type (an
+# integer type converts exactly to a float type whose digits cover its magnitude).
+_FLOAT_WIDENINGS = {("f16", "f32"), ("f16", "f64"), ("bf16", "f32"), ("bf16", "f64"), ("f32", "f64")}
+_FLOAT_DIGITS = {"f16": 11, "bf16": 8, "f32": 24, "f64": 53}
+
+
+def _int_range(t: ir.Type) -> tuple[int, int] | None:
+    if not isinstance(t, ir.IntegerType):
+        return None
+    it = ir.IntegerType(t)
+    if it.width == 1 or it.is_unsigned:  # i1 converts to and from integers as 0 / 1
+        return 0, 2**it.width - 1
+    return -(2 ** (it.width - 1)), 2 ** (it.width - 1) - 1
+
+
+def _converts_exactly(src: ir.Type, dst: ir.Type) -> bool:
+    """Whether every value of element type `src` is unchanged by conversion to `dst`."""
+    src_range = _int_range(src)
+    if src_range is None:
+        return (str(src), str(dst)) in _FLOAT_WIDENINGS
+    dst_range = _int_range(dst)
+    if dst_range is not None:
+        return dst_range[0] <= src_range[0] and src_range[1] <= dst_range[1]
+    digits = _FLOAT_DIGITS.get(str(dst))
+    return digits is not None and max(-src_range[0], src_range[1]) <= 2**digits
+
+
+@_rule("convert")
+def _convert(op: ir.Operation) -> ir.Value | None:
+    x = op.operands[0]
+    if x.type == op.result.type:
+        return x
+    # convert(convert(y: A -> B) -> A) is y when A -> B loses nothing.
+    inner = defining_op(x, "stablehlo.convert")
+    if inner is None or inner.operands[0].type != op.result.type:
+        return None
+    y = inner.operands[0]
+    return y if _converts_exactly(tensor_type(y).element_type, tensor_type(x).element_type) else None
+
+
+@_rule("transpose")
+def _transpose(op: ir.Operation) -> ir.Value | None:
+    x = op.operands[0]
+    perm = list(op.attributes["permutation"])
+    inner = defining_op(x, "stablehlo.transpose")
+    if inner is not None:
+        # Result dim i is inner's dim perm[i], which is x's dim inner_perm[perm[i]].
+        inner_perm = list(inner.attributes["permutation"])
+        x, perm = inner.operands[0], [inner_perm[p] for p in perm]
+    if perm == list(range(len(perm))):
+        return x
+    return stablehlo.TransposeOp(x, perm, results=[op.result.type]).result if inner is not None else None
+
+
+@_rule("reshape")
+def _reshape(op: ir.Operation) -> ir.Value | None:
+    x = op.operands[0]
+    inner = defining_op(x, "stablehlo.reshape")
+    if inner is not None:
+        x = inner.operands[0]  # row-major reshapes compose: only the final shape matters
+    if x.type == op.result.type:
+        return x
+    return stablehlo.ReshapeOp(op.result.type, x).result if inner is not None else None
+
+
+@_rule("broadcast_in_dim")
+def _broadcast_in_dim(op: ir.Operation) -> ir.Value | None:
+    x = op.operands[0]
+    scalar = splat_attr(x)
+    if scalar is not None:
+        return build_splat(scalar, tensor_type(op.result))
+    dims = list(op.attributes["broadcast_dimensions"])
+    return _forward(x, op) if dims == list(range(len(dims))) else None
+
+
+@_rule("select")
+def _select(op: ir.Operation) -> ir.Value | None:
+    pred, on_true, on_false = op.operands
+    # Only a splat predicate picks a whole operand; a mixed constant one is for `fold`.
+    c = splat_value(pred)
+    return None if c is None else _forward(on_true if c else on_false, op)
+
+
+def _bool_splat(value: ir.Value) -> bool | None:
+    return splat_value(value) if str(tensor_type(value).element_type) == "i1" else None
+
+
+def _logical(identity: bool):
+    """`and` (identity true, absorbing false) or `or` (identity false, absorbing true) on i1."""
+
+    def rule(op: ir.Operation) -> ir.Value | None:
+        lhs, rhs = op.operands
+        for x, c in ((lhs, rhs), (rhs, lhs)):
+            b = _bool_splat(c)
+            if b is not None:
+                return _forward(x if b == identity else c, op)
+        return None
+
+    return rule
+
+
+_rule("and")(_logical(identity=True))
+_rule("or")(_logical(identity=False))
+
+simplify = make_pass(RULES)

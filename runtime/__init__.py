@@ -1,0 +1,12 @@
+"""Compile StableHLO modules with XLA and run them on NumPy or device values."""
+import jax
+
+# Julia's Int64 and Float64 must stay 64-bit on the device; without this jax silently narrows them
+# (and PJRT then rejects the 32-bit buffers). Set before anything creates a jax array.
+jax.config.update("jax_enable_x64", True)
+
+from .executable import Executable, TensorSpec
+from .npz import flatten_outputs, group_inputs
+from .xla_bridge import DeviceUnavailable, make_context
+
+__all__ = ["DeviceUnavailable", "Executable", "TensorSpec", "flatten_outputs", "group_inputs", "make_context"]

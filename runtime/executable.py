@@ -1,0 +1,102 @@
+"""A compiled StableHLO module that takes host or device values and returns NumPy arrays."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+from jax.extend.mlir import ir
+from jlhlo.mlir_passes.dtypes import numpy_dtype
+
+from . import xla_bridge
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """The shape and dtype of one parameter or result of `@main`."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def __str__(self) -> str:
+        return f"{self.dtype} scalar" if not self.shape else f"{self.dtype}[{','.join(map(str, self.shape))}]"
+
+
+def _spec(t: ir.Type) -> TensorSpec:
+    tensor = ir.RankedTensorType(t)
+    dtype = numpy_dtype(tensor.element_type)
+    if dtype is None or not tensor.has_static_shape:
+        raise TypeError(f"@main takes or returns {t}, which the runtime cannot exchange with NumPy")
+    return TensorSpec(tuple(tensor.shape), dtype)
+
+
+def _signature(module: ir.Module) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    for op in module.body.operations:
+        # `.operation`: the func.func op view's own `name` is its symbol.
+        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == "main":
+            ft = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
+            return [_spec(t) for t in ft.inputs], [_spec(t) for t in ft.results]
+    raise ValueError("the module has no @main function")
+
+
+# Compiling is by far the slowest step, and the frontend emits the same module again for every
+# call with the same types: compile each (module, platform) once per process.
+_COMPILED: dict[tuple[str, str], xla_bridge.LoadedExecutable] = {}
+
+# Python scalars carry no width. Like JAX's weak types, they take the parameter's dtype when their
+# kind (bool, integer, float, complex) fits it; NumPy values must match exactly.
+_PYTHON_SCALAR_KINDS = {bool: "b", int: "iu", float: "f", complex: "c"}
+
+
+class Executable:
+    """`@main` of a StableHLO module compiled for one device of `platform`.
+
+    Call it with one value per parameter: NumPy arrays or scalars, Python scalars, or jax arrays
+    (used where they are, without a trip through the host, when already on the right device).
+    """
+
+    def __init__(self, module: ir.Module, platform: str = "cpu"):
+        self.platform = platform
+        self.device = xla_bridge.default_device(platform)
+        with module.context:
+            self.inputs, self.outputs = _signature(module)
+        bytecode = xla_bridge.module_to_bytecode(module)
+        key = (hashlib.sha256(bytecode).hexdigest(), platform)
+        if key not in _COMPILED:
+            _COMPILED[key] = xla_bridge.compile(bytecode, platform)
+        self.loaded = _COMPILED[key]
+
+    def __call__(self, *args: object) -> list[np.ndarray]:
+        """Run on `args`; one NumPy array per result (0-d for a scalar)."""
+        # A copy: np.asarray would give a read-only view of the device buffer, and results are the
+        # caller's own arrays, free to mutate as in Julia.
+        return [np.array(out) for out in self.call_device(*args)]
+
+    def call_device(self, *args: object) -> list[jax.Array]:
+        """Run on `args`, leaving the results on the device."""
+        if len(args) != len(self.inputs):
+            raise TypeError(f"expected {len(self.inputs)} arguments, got {len(args)}")
+        on_device = [self._to_device(i, value, spec) for i, (value, spec) in enumerate(zip(args, self.inputs))]
+        return xla_bridge.execute(self.loaded, on_device)
+
+    def xla_hlo_text(self) -> str:
+        """XLA's optimized HLO for this executable."""
+        return xla_bridge.optimized_hlo_text(self.loaded)
+
+    def _to_device(self, index: int, value: object, spec: TensorSpec) -> jax.Array:
+        if isinstance(value, jax.Array):
+            _check(index, TensorSpec(value.shape, value.dtype), spec)
+            return value if value.devices() == {self.device} else jax.device_put(value, self.device)
+        kinds = _PYTHON_SCALAR_KINDS.get(type(value))
+        try:
+            host = np.asarray(value, dtype=spec.dtype if kinds and spec.dtype.kind in kinds else None)
+        except OverflowError as e:
+            raise TypeError(f"argument {index}: {e}") from e
+        _check(index, TensorSpec(host.shape, host.dtype), spec)
+        return jax.device_put(host, self.device)
+
+
+def _check(index: int, got: TensorSpec, expected: TensorSpec) -> None:
+    if got != expected:
+        raise TypeError(f"argument {index}: expected {expected}, got {got}")

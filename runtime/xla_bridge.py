@@ -1,0 +1,87 @@
+"""The one module that touches non-public jax/jaxlib entry points, so a jax upgrade changes one file.
+
+Everything else in jlhlo goes through these functions: an MLIR context with the StableHLO dialect
+and passes, module serialization, PJRT backends, compilation and execution.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+import jax
+from jax._src.interpreters import mlir as jax_mlir
+from jax._src.lib import mosaic_gpu_dialect, xla_client
+from jax.extend import backend as jax_backend
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo
+
+Client = xla_client.Client
+LoadedExecutable = xla_client.LoadedExecutable
+
+
+class DeviceUnavailable(RuntimeError):
+    """The requested platform (cpu, gpu, tpu) has no device in this process."""
+
+
+@functools.cache
+def _register_passes() -> None:
+    stablehlo.register_stablehlo_passes()
+
+
+def make_context() -> ir.Context:
+    """A fresh MLIR context with every dialect jax uses loaded and the StableHLO passes registered."""
+    _register_passes()
+    context = jax_mlir.make_ir_context()
+    # jax's contexts lack the func dialect's inliner interface, without which the upstream `inline`
+    # pass silently leaves every func.call in place. jaxlib exposes that registration only through
+    # its Mosaic GPU dialect module, which registers the upstream inliner interfaces.
+    mosaic_gpu_dialect.register_inliner_extensions(context)
+    return context
+
+
+def module_to_bytecode(module: ir.Module) -> bytes:
+    """The module as MLIR bytecode, the form PJRT compiles."""
+    return jax_mlir.module_to_bytecode(module)
+
+
+def get_backend(platform: str) -> Client:
+    """The PJRT client for `platform` ("cpu", "gpu" or "tpu"); raises DeviceUnavailable if absent."""
+    try:
+        return jax_backend.get_backend(platform)
+    except RuntimeError as e:
+        raise DeviceUnavailable(f"no {platform} device available: {e}") from e
+
+
+def default_device(platform: str) -> jax.Device:
+    """The device a single-device executable for `platform` runs on."""
+    return get_backend(platform).devices()[0]
+
+
+def compile(bytecode: bytes, platform: str) -> LoadedExecutable:
+    """Compile a StableHLO module (bytecode) for one device of `platform`."""
+    backend = get_backend(platform)
+    devices = [default_device(platform)]
+    options = jax_backend.get_compile_options(num_replicas=1, num_partitions=1)
+    try:
+        return backend.compile_and_load(bytecode, xla_client.DeviceList(tuple(devices)), options)
+    except TypeError:  # jaxlib versions that take a plain list of devices
+        return backend.compile_and_load(bytecode, devices, options)
+
+
+def execute(exe: LoadedExecutable, args: list[jax.Array]) -> list[jax.Array]:
+    """Run `exe` on arguments already on its device; the outputs stay there."""
+    return exe.execute(args)
+
+
+def optimized_hlo_text(exe: LoadedExecutable) -> str:
+    """XLA's HLO after its own optimizations, as text."""
+    return "\n".join(module.to_string() for module in exe.hlo_modules())
+
+
+# An HLO instruction line: `%name = type op(...)`, optionally `ROOT`.
+_INSTRUCTION = re.compile(r"^\s*(ROOT\s+)?%\S+\s*=", re.MULTILINE)
+
+
+def hlo_instruction_count(exe: LoadedExecutable) -> int:
+    """The number of instructions in XLA's optimized HLO, fused computations included."""
+    return len(_INSTRUCTION.findall(optimized_hlo_text(exe)))

@@ -65,12 +65,40 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
         return obj
     if not isinstance(obj, ArrayV):
         raise fl.error(f"cannot index a value of type {obj.t.julia()}", node)
+    if any(isinstance(i, ScalarV) and i.batch for i in idxs):
+        return _lane_gather(fl, obj, idxs, node)
     arr, dims = _plan(fl, obj, idxs, node)
     value = _gather_window(fl, arr, dims)
     out_shape = tuple(d.size if d.picks is None else len(d.picks) for d in dims if not d.drop)
     if not out_shape and all(d.drop for d in dims):
         return ScalarV(arr.t.elt, None, H.reshape(value, ()))
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
+
+
+def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> ScalarV:
+    """`x[i]` where `i` differs per lane (inside a comprehension or broadcast function): a gather."""
+    from .primitives import convert_scalar
+    if not all(isinstance(i, ScalarV) and i.t.info.is_integer and i.t.info.kind != "bool" for i in idxs):
+        raise fl.error("a per-element index must be an integer (ranges and `:` cannot vary per element)", node)
+    if len(idxs) == 1 and arr.t.ndims > 1:
+        from .arrays import reshape_colmajor
+        arr = reshape_colmajor(fl, arr, (int(np.prod(arr.t.shape, dtype=np.int64)),))
+    if len(idxs) != arr.t.ndims:
+        raise fl.error(f"indexing a {arr.t.ndims}-dimensional array with {len(idxs)} per-element indices is not "
+                       f"supported", node)
+    lanes = next(i.batch for i in idxs if i.batch)
+    columns = []
+    for i in idxs:
+        zero_based = fl.materialize(convert_scalar(fl, i, INT64))
+        zero_based = hlo.subtract(H.broadcast(zero_based, lanes), H.constant(INT64, 1, lanes))
+        columns.append(H.reshape(zero_based, lanes + (1,)))
+    indices = hlo.concatenate(columns, len(lanes)) if len(columns) > 1 else columns[0]
+    nd = arr.t.ndims
+    dnums = hlo.GatherDimensionNumbers.get(offset_dims=[], collapsed_slice_dims=list(range(nd)),
+                                           operand_batching_dims=[], start_indices_batching_dims=[],
+                                           start_index_map=list(range(nd)), index_vector_dim=len(lanes))
+    value = hlo.gather(arr.ir, indices, dnums, [1] * nd)
+    return ScalarV(arr.t.elt, None, value, lanes)
 
 
 def _plan(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> tuple[ArrayV, list[DimIndex]]:

@@ -151,7 +151,11 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
                and not isinstance(fl.env[n], _Undef)]
     defined_before = set(fl.env)
     boxes = reachable_boxes({n: v for n, v in fl.env.items() if n not in carried})
-    entry_vals = {n: fl.materialize_all(fl.env[n]) for n in carried}
+    lanes = fl.lanes
+    # per-lane loops (a user function broadcast over arrays): every carried number gets one value per
+    # lane, except the shared iteration counter; lanes that are done keep their values (masked updates)
+    entry_vals = {n: fl.materialize_all(fl.env[n]) if not lanes or n in extra else
+                  _with_lanes(fl, fl.materialize_all(fl.env[n]), lanes) for n in carried}
     operands = [leaf_ir(x) for n in carried for x in runtime_leaves(entry_vals[n])] + [b.value for b in boxes]
     types = [o.type for o in operands]
     op = hlo.WhileOp(types, operands)
@@ -165,17 +169,26 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
             fl.env[n] = rebuild(v, {id(leaf): _fresh(leaf, next(it)) for leaf in runtime_leaves(v)})
         for b in boxes:
             b.value = next(it)
-    saved_boxes = [b.value for b in boxes]
-    with ir.InsertionPoint(cond_block):
-        bind(list(cond_block.arguments))
+
+    def active() -> ScalarV:
         c = cond()
         if may_return or may_break:
             c = _and_not(fl, c, fl.scalar_or(fl.env["%ret"], fl.env["%brk"]))
+        return c
+    saved_boxes = [b.value for b in boxes]
+    with ir.InsertionPoint(cond_block):
+        bind(list(cond_block.arguments))
+        c = active()
         if c.batch:
-            raise fl.error("a loop whose condition differs per broadcast element is not supported yet", node)
+            if not lanes:
+                raise fl.error("a loop condition that differs per broadcast element needs the loop to run inside "
+                               "a broadcast function", node)
+            c = ScalarV(BOOL, None, H.reduce(c.ir, H.constant(BOOL, False), list(range(len(c.batch))), hlo.or_))
         hlo.ReturnOp([fl.materialize(c)])
     with ir.InsertionPoint(body_block):
         bind(list(body_block.arguments))
+        before = {n: fl.env[n] for n in carried}
+        mask = active() if lanes else None
         body()
         outs = []
         for n in carried:
@@ -185,7 +198,11 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
                 got = "undefined" if v is None or isinstance(v, _Undef) else describe(v)
                 raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} before the loop and "
                                f"{got} after an iteration (jlhlo needs one concrete type per variable)", node)
-            outs += [leaf_ir(x) for x in runtime_leaves(fl.materialize_all(v))]
+            new_leaves = [leaf_ir(x) for x in runtime_leaves(fl.materialize_all(v))]
+            if mask is not None and n not in extra:
+                old_leaves = [leaf_ir(x) for x in runtime_leaves(before[n])]
+                new_leaves = [_masked(fl, mask, new, old) for new, old in zip(new_leaves, old_leaves)]
+            outs += new_leaves
         outs += [b.value for b in boxes]
         hlo.ReturnOp(outs)
     for b, v in zip(boxes, saved_boxes):
@@ -221,6 +238,23 @@ def _dry_run_return(fl: FunctionLowering, body_stmts, extra, cond, body, node, a
     return ret
 
 
+def _with_lanes(fl: FunctionLowering, v: Value, lanes: tuple[int, ...]) -> Value:
+    """`v` with every number broadcast to one value per lane."""
+    replace = {id(leaf): ScalarV(leaf.t, None, H.broadcast(leaf.ir, lanes), lanes)
+               for leaf in runtime_leaves(v) if isinstance(leaf, ScalarV) and not leaf.batch}
+    return rebuild(v, replace)
+
+
+def _masked(fl: FunctionLowering, mask: ScalarV, new: ir.Value, old: ir.Value) -> ir.Value:
+    """Lanes where the loop was still active take the new value; the others keep the old one."""
+    if mask.is_const:
+        return new if mask.const else old
+    shape = H.shape_of(old)
+    if H.shape_of(new) != shape or tuple(mask.batch) != shape:
+        return new
+    return hlo.select(mask.ir, new, old)
+
+
 def _fresh(leaf: Value, v: ir.Value) -> Value:
     if isinstance(leaf, ArrayV):
         return ArrayV(leaf.t, Box(v))
@@ -237,7 +271,8 @@ def _and_not(fl: FunctionLowering, c: ScalarV, stop: ScalarV) -> ScalarV:
         return c if go.const else go
     if c.is_const:
         return go if c.const else c
-    return ScalarV(BOOL, None, hlo.and_(c.ir, go.ir))
+    batch = c.batch or go.batch
+    return ScalarV(BOOL, None, hlo.and_(H.broadcast(c.ir, batch), H.broadcast(go.ir, batch)), batch)
 
 
 def _lt(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:

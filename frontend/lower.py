@@ -106,6 +106,7 @@ class FunctionLowering:
         self.env: dict[str, object] = {}
         self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
         self.inbounds = 0
+        self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
         self.variables: dict[str, str] = {}
 
     # ------------------------------------------------------------------ function boundary
@@ -126,6 +127,7 @@ class FunctionLowering:
             replace[id(leaf)] = new
             fresh_leaves.append(new)
         params = [rebuild(a, replace) for a in args]
+        self.lanes = next((leaf.batch for leaf in in_leaves if isinstance(leaf, ScalarV) and leaf.batch), ())
         with ir.InsertionPoint(entry), self.loc(self.method.fdef):
             self.bind_params(params, kwargs)
             result = self.run_body()
@@ -155,19 +157,20 @@ class FunctionLowering:
 
     def bind_params(self, params: list[Value], kwargs: dict[str, Value]) -> None:
         m = self.method
+        names = m.param_names
         for tv, val in self.bindings.items():
             if not tv.startswith("<:"):
                 self.env[tv] = TypeV(val) if isinstance(val, JType) else ScalarV(INT64, val)
-        if isinstance(m.fdef, A.Lambda) and params and isinstance(params[0], ClosureV):
+        if isinstance(m.fdef, A.Lambda):     # the closure itself comes first: bind what it captured
             self.env.update(params[0].captured)
-            params = params[1:]
-        n_fixed = len(m.param_names) - (1 if m.vararg else 0)
-        for name, v in zip(m.param_names[:n_fixed], params[:n_fixed]):
+            params, names = params[1:], names[1:]
+        n_fixed = len(names) - (1 if m.vararg else 0)
+        for name, v in zip(names[:n_fixed], params[:n_fixed]):
             if name is not None:
                 self.assign_name(name, v)
         if m.vararg:
             rest = tuple(params[n_fixed:])
-            self.assign_name(m.param_names[-1], TupleV(TupleT(tuple(v.t for v in rest)), rest))
+            self.assign_name(names[-1], TupleV(TupleT(tuple(v.t for v in rest)), rest))
         for kp in m.kwparams:
             if kp.name in kwargs:
                 self.assign_name(kp.name, kwargs[kp.name])
@@ -275,7 +278,12 @@ class FunctionLowering:
     def guard(self, body: Callable[[], None], node: A.Node) -> None:
         """Run `body` only where no exit flag is set."""
         exiting = self.scalar_or(*[self.env[f] for f in FLAGS])
-        self.branch(self.scalar_not(exiting), body, lambda: None, node)
+
+        def not_exited() -> None:
+            # on this arm no flag is set: say so, so the body's own statements are not guarded again
+            self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
+            body()
+        self.branch(self.scalar_not(exiting), not_exited, lambda: None, node)
 
     def stmt(self, s: A.Node) -> None:
         method = getattr(self, "stmt_" + type(s).__name__, None)

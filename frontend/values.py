@@ -30,7 +30,7 @@ class ScalarV(Value):
 
     @property
     def is_const(self) -> bool:
-        return self.ir is None
+        return self.const is not None
 
 
 @dataclass(eq=False)

@@ -29,7 +29,7 @@ from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, 
                      colon, describe, nothing, rebuild, runtime_leaves, spec_key, symbol)
 
 FLAGS = ("%ret", "%brk", "%cont")
-MAX_SPECIALIZATION_DEPTH = 200
+MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
 
 
 class _Undef:
@@ -76,7 +76,7 @@ class ModuleLowering:
             raise JuliaError(f"recursion in `{method.name}` cannot be resolved at compile time: it calls itself with "
                              f"the same argument types ({', '.join(describe(a) for a in args)}); only recursion "
                              f"that ends on types or constant arguments compiles", call_span)
-        if len(self.in_progress) > MAX_SPECIALIZATION_DEPTH:
+        if sum(1 for k, _, _ in self.in_progress if k[0] == key[0]) > MAX_SPECIALIZATION_DEPTH:
             raise JuliaError(f"recursion in `{method.name}` is too deep to unfold at compile time "
                              f"(more than {MAX_SPECIALIZATION_DEPTH} nested calls)", call_span)
         sym = public_name or f"{_mangle(method.name)}_{next(self.names)}"

@@ -4,6 +4,8 @@ module → optimized module → executable → host values."""
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,6 +203,42 @@ def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
 def lower_entry(program: Program, name: str, specs: list[object], *, args_are_host: bool = False,
                 host_args: Any = None) -> Lowered:
     """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts)."""
+    return _on_deep_stack(_lower_entry, program, name, specs)
+
+
+# Lowering recurses through the program's call graph (one specialization inside another): a chain
+# of a thousand calls needs far more stack than Python's default, so lowering runs on a thread with
+# a large stack and a raised recursion limit.
+_STACK_BYTES = 512 * 1024 * 1024
+_RECURSION_LIMIT = 200_000
+
+
+def _on_deep_stack(fn, *args: Any) -> Any:
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:     # noqa: BLE001 - re-raised on the calling thread
+            outcome["error"] = exc
+        finally:
+            sys.setrecursionlimit(limit)
+    old = threading.stack_size()
+    threading.stack_size(_STACK_BYTES)
+    try:
+        worker = threading.Thread(target=target, name="jlhlo-lower")
+        worker.start()
+    finally:
+        threading.stack_size(old)
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _lower_entry(program: Program, name: str, specs: list[object]) -> Lowered:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx = xla_bridge.make_context()

@@ -1,0 +1,334 @@
+"""NNlib primitives: convolution, pooling, batched matrix products, inference-mode dropout, and the
+keyword constructors of the Flux-style layers in `prelude/layers.jl`.
+
+Arrays keep Julia's dimension order as the tensor's dimension order, so a WHCN activation
+`x[w, h, c, n]` is `tensor<W x H x C x N>` and a kernel `w[kw, kh, cin, cout]` is
+`tensor<kW x kH x Cin x Cout>`. Convolutions and pools map onto `stablehlo.convolution` and
+`stablehlo.reduce_window` with dimension numbers that say so (`[0, 1, f, b] x [0, 1, i, o] ->
+[0, 1, f, b]` in two dimensions): the activations are never transposed. NNlib's default is a true
+convolution (the kernel reversed in every spatial dimension); that is a `stablehlo.reverse` of
+the kernel, which XLA folds into the convolution. `flipped=true` gives the cross-correlation.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .primitives import NoMethod, _shape_str, prim
+from .types import BOOL, INT64, ArrayT, Scalar, promote
+from .values import ArrayV, Box, FuncV, ScalarV, SingletonV, TupleV, Value
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering
+
+FLOAT32 = Scalar("Float32")
+
+
+# ============================================================================ argument helpers
+def _array(v: Value, what: str) -> ArrayV:
+    if not isinstance(v, ArrayV):
+        raise NoMethod()
+    return v
+
+
+def _const_int(v: Value, what: str) -> int:
+    if not isinstance(v, ScalarV) or not v.t.info.is_integer or v.t.info.kind == "bool":
+        raise NoMethod(f"`{what}` must be an integer or a tuple of integers, got {v.t.julia()}")
+    if not v.is_const:
+        raise NoMethod(f"`{what}` must be known at compile time (it decides the shape of the result)")
+    return int(v.const)
+
+
+def _ints(v: Value | None, n: int, what: str, default: int) -> tuple[int, ...]:
+    """An integer (the same in every spatial dimension) or a tuple of `n` integers."""
+    if v is None:
+        return (default,) * n
+    if isinstance(v, TupleV):
+        vals = tuple(_const_int(i, what) for i in v.items)
+        if len(vals) != n:
+            raise NoMethod(f"`{what}` has {len(vals)} entries; the arrays have {n} spatial dimensions")
+        return vals
+    return (_const_int(v, what),) * n
+
+
+def _pads(v: Value | None, n: int) -> list[tuple[int, int]]:
+    """NNlib's `pad`: an integer, one integer per spatial dimension, or (lo, hi) per dimension
+    in the order (w_lo, w_hi, h_lo, h_hi, ...)."""
+    if v is None:
+        return [(0, 0)] * n
+    if isinstance(v, TupleV) and len(v.items) == 2 * n and n > 0:
+        vals = [_const_int(i, "pad") for i in v.items]
+        return [(vals[2 * i], vals[2 * i + 1]) for i in range(n)]
+    return [(p, p) for p in _ints(v, n, "pad", 0)]
+
+
+def _flag(v: Value | None, what: str) -> bool:
+    if v is None:
+        return False
+    if not isinstance(v, ScalarV) or v.t != BOOL or not v.is_const:
+        raise NoMethod(f"`{what}` must be a compile-time `true` or `false`")
+    return bool(v.const)
+
+
+def _check_kwargs(name: str, kwargs: dict[str, Value], allowed: tuple[str, ...]) -> None:
+    extra = sorted(set(kwargs) - set(allowed))
+    if extra:
+        raise NoMethod(f"MethodError: {name} got unsupported keyword argument{'s' if len(extra) > 1 else ''} "
+                       f"{', '.join('`' + e + '`' for e in extra)} (it accepts {', '.join(allowed)})")
+
+
+def _out_size(size: int, lo: int, hi: int, window: int, stride: int, dilation: int) -> int:
+    return (size + lo + hi - (dilation * (window - 1) + 1)) // stride + 1
+
+
+# ============================================================================ convolution
+@prim("conv")
+def _conv(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+    """NNlib.conv(x, w; stride=1, pad=0, dilation=1, groups=1, flipped=false), any number of
+    spatial dimensions: x is (spatial..., Cin, N), w is (k..., Cin ÷ groups, Cout)."""
+    if len(args) != 2:
+        raise NoMethod()
+    x, w = _array(args[0], "x"), _array(args[1], "w")
+    _check_kwargs("conv", kwargs, ("stride", "pad", "dilation", "groups", "flipped"))
+    nd = x.t.ndims
+    n = nd - 2
+    if n < 1 or w.t.ndims != nd:
+        raise NoMethod(f"conv needs an input and a kernel with the same number (≥ 3) of dimensions, got "
+                       f"{_shape_str(x.t.shape)} and {_shape_str(w.t.shape)}")
+    t = promote(x.t.elt, w.t.elt)
+    if not t.info.is_float:
+        raise NoMethod(f"conv is defined for floating-point arrays, got {x.t.elt.name} and {w.t.elt.name}")
+    stride = _ints(kwargs.get("stride"), n, "stride", 1)
+    dilation = _ints(kwargs.get("dilation"), n, "dilation", 1)
+    pads = _pads(kwargs.get("pad"), n)
+    groups = _const_int(kwargs["groups"], "groups") if "groups" in kwargs else 1
+    flipped = _flag(kwargs.get("flipped"), "flipped")
+    cin, batch = x.t.shape[n], x.t.shape[n + 1]
+    kcin, cout = w.t.shape[n], w.t.shape[n + 1]
+    if groups < 1 or cin % groups or cout % groups or kcin * groups != cin:
+        raise NoMethod(f"DimensionMismatch: conv of an input with {cin} channels and a kernel "
+                       f"{_shape_str(w.t.shape)} in {groups} group{'s' if groups > 1 else ''}: the kernel's "
+                       f"input channels times groups must equal the input channels, and groups must divide "
+                       f"the output channels")
+    if min(stride + dilation) < 1 or min(p for lohi in pads for p in lohi) < 0:
+        raise NoMethod("conv needs stride ≥ 1, dilation ≥ 1 and pad ≥ 0")
+    spatial = tuple(_out_size(x.t.shape[i], *pads[i], w.t.shape[i], stride[i], dilation[i]) for i in range(n))
+    if min(spatial) < 1:
+        raise NoMethod(f"DimensionMismatch: the kernel {_shape_str(w.t.shape[:n])} (dilation "
+                       f"{_shape_str(dilation)}) does not fit the padded input {_shape_str(x.t.shape[:n])}")
+    out_shape = spatial + (cout, batch)
+    lhs, rhs = H.convert(x.ir, t), H.convert(w.ir, t)
+    if not flipped:
+        rhs = hlo.reverse(rhs, list(range(n)))
+    sp = list(range(n))
+    dnums = hlo.ConvDimensionNumbers.get(
+        input_batch_dimension=n + 1, input_feature_dimension=n, input_spatial_dimensions=sp,
+        kernel_input_feature_dimension=n, kernel_output_feature_dimension=n + 1, kernel_spatial_dimensions=sp,
+        output_batch_dimension=n + 1, output_feature_dimension=n, output_spatial_dimensions=sp)
+    padding = ir.DenseIntElementsAttr.get(np.array(pads, dtype=np.int64).reshape(n, 2))
+    op = hlo.ConvolutionOp(H.tensor_type(t, out_shape), lhs, rhs, dnums, groups, 1,
+                           window_strides=list(stride), padding=padding, rhs_dilation=list(dilation))
+    return ArrayV(ArrayT(t, out_shape), Box(op.result))
+
+
+# ============================================================================ pooling
+def _pool(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], name: str) -> Value:
+    if len(args) != 2:
+        raise NoMethod()
+    x = _array(args[0], "x")
+    _check_kwargs(name, kwargs, ("pad", "stride", "dilation"))
+    n = x.t.ndims - 2
+    if n < 1:
+        raise NoMethod(f"{name} needs an array of ≥ 3 dimensions (spatial..., channels, batch), got "
+                       f"{_shape_str(x.t.shape)}")
+    k = _ints(args[1], n, "window", 1)
+    stride = _ints(kwargs.get("stride"), n, "stride", 1) if "stride" in kwargs else k
+    dilation = _ints(kwargs.get("dilation"), n, "dilation", 1)
+    pads = _pads(kwargs.get("pad"), n)
+    if min(k + stride + dilation) < 1 or min(p for lohi in pads for p in lohi) < 0:
+        raise NoMethod(f"{name} needs window ≥ 1, stride ≥ 1, dilation ≥ 1 and pad ≥ 0")
+    spatial = tuple(_out_size(x.t.shape[i], *pads[i], k[i], stride[i], dilation[i]) for i in range(n))
+    if min(spatial) < 1:
+        raise NoMethod(f"DimensionMismatch: the window {_shape_str(k)} does not fit the padded input "
+                       f"{_shape_str(x.t.shape[:n])}")
+    t = x.t.elt
+    if name == "meanpool" and not t.info.is_float:
+        raise NoMethod(f"meanpool is defined for floating-point arrays, got {t.name}")
+    if t.info.is_float:
+        init = -np.inf if name == "maxpool" else 0.0
+    elif t.info.kind == "bool":
+        init = False
+    else:
+        init = int(np.iinfo(t.info.np).min)
+    out_shape = spatial + x.t.shape[n:]
+    body = hlo.maximum if name == "maxpool" else hlo.add
+    value = _reduce_window(x.ir, H.constant(t, init), out_shape, k + (1, 1), stride + (1, 1), dilation + (1, 1),
+                           pads + [(0, 0), (0, 0)], body)
+    if name == "meanpool":
+        # NNlib divides by the whole window, padding included
+        value = hlo.divide(value, H.constant(t, float(np.prod(k)), out_shape))
+    return ArrayV(ArrayT(t, out_shape), Box(value))
+
+
+def _reduce_window(v: ir.Value, init: ir.Value, out_shape, window, strides, dilations, pads, body_op) -> ir.Value:
+    et = ir.RankedTensorType(v.type).element_type
+    padding = ir.DenseIntElementsAttr.get(np.array(pads, dtype=np.int64).reshape(len(pads), 2))
+    op = hlo.ReduceWindowOp([ir.RankedTensorType.get(list(out_shape), et)], [v], [init], list(window),
+                            window_strides=list(strides), window_dilations=list(dilations), padding=padding)
+    scalar = ir.RankedTensorType.get([], et)
+    block = op.regions[0].blocks.append(scalar, scalar)
+    with ir.InsertionPoint(block):
+        hlo.return_([body_op(*block.arguments)])
+    return op.results[0]
+
+
+@prim("maxpool", "meanpool")
+def _pool_rule(fl, args, kwargs, node, name):
+    """maxpool(x, k; pad=0, stride=k, dilation=1) and meanpool(...), k a tuple of window sizes."""
+    return _pool(fl, args, kwargs, name)
+
+
+# ============================================================================ batched_mul
+@prim("batched_mul", "⊠")
+def _batched_mul(fl, args, kwargs, node):
+    """NNlib.batched_mul: (m, k, b) ⊠ (k, n, b) -> (m, n, b); a matrix, or a batch of size 1, is
+    used for every item of the other operand's batch."""
+    if len(args) != 2 or kwargs:
+        raise NoMethod()
+    a, b = _array(args[0], "A"), _array(args[1], "B")
+    if a.t.ndims not in (2, 3) or b.t.ndims not in (2, 3) or a.t.ndims == b.t.ndims == 2:
+        raise NoMethod("batched_mul needs 3-dimensional arrays (a matrix for at most one of them)")
+    t = promote(a.t.elt, b.t.elt)
+    av, bv = H.convert(a.ir, t), H.convert(b.ir, t)
+    sa, sb = a.t.shape, b.t.shape
+    if len(sa) == 3 and len(sb) == 3 and sa[2] != sb[2] and 1 in (sa[2], sb[2]):
+        if sa[2] == 1:
+            av, sa = H.reshape(av, sa[:2]), sa[:2]
+        else:
+            bv, sb = H.reshape(bv, sb[:2]), sb[:2]
+    if sa[1] != sb[0] or len(sa) == len(sb) == 3 and sa[2] != sb[2]:
+        raise NoMethod(f"DimensionMismatch: batched_mul of {_shape_str(sa)} and {_shape_str(sb)}")
+    m, n = sa[0], sb[1]
+    if len(sa) == 3 and len(sb) == 3:
+        nb = sa[2]
+        value = H.dot_general(av, bv, ([1], [0]), ([2], [2]), (nb, m, n))          # (b, m, n)
+        value = hlo.transpose(value, [1, 2, 0])
+    elif len(sa) == 3:
+        nb = sa[2]
+        value = H.dot_general(av, bv, ([1], [0]), ([], []), (m, nb, n))          # (m, b, n)
+        value = hlo.transpose(value, [0, 2, 1])
+    else:
+        nb = sb[2]
+        value = H.dot_general(av, bv, ([1], [0]), ([], []), (m, n, nb))          # (m, n, b)
+    return ArrayV(ArrayT(t, (m, n, nb)), Box(value))
+
+
+# ============================================================================ dropout
+@prim("dropout")
+def _dropout(fl, args, kwargs, node):
+    """dropout(x, p; dims=:, active=false): inference mode is the identity. Training mode needs
+    random numbers, which jlhlo does not compile."""
+    if len(args) != 2 or not isinstance(args[0], (ArrayV, ScalarV)) or not isinstance(args[1], ScalarV):
+        raise NoMethod()
+    _check_kwargs("dropout", kwargs, ("dims", "active"))
+    if _flag(kwargs.get("active"), "active"):
+        raise NoMethod("dropout in training mode (`active=true`) needs random numbers, which are not supported; "
+                       "jlhlo runs dropout in inference mode (the identity)")
+    return args[0]
+
+
+# ============================================================================ layer constructors
+# The layers are structs written in the language (prelude/layers.jl); Flux's constructors take
+# defaults and keywords (`Conv(W, b, relu; pad=1)`), which these rules fill in before building the
+# struct with its default constructor. A program that defines its own struct of the same name gets
+# that struct's default constructor instead.
+_ID = FuncV("identity")
+
+
+def _int(v: int) -> ScalarV:
+    return ScalarV(INT64, v)
+
+
+def _positional(name: str, args: list[Value], required: int, defaults: list[Value]) -> list[Value]:
+    if not required <= len(args) <= required + len(defaults):
+        raise NoMethod()
+    return list(args) + defaults[len(args) - required:]
+
+
+def _dense(args, kwargs):
+    _check_kwargs("Dense", kwargs, ())
+    return _positional("Dense", args, 2, [_ID])
+
+
+def _conv_layer(name: str):
+    def build(args, kwargs):
+        _check_kwargs(name, kwargs, ("stride", "pad", "dilation", "groups"))
+        fields = _positional(name, args, 2, [_ID])
+        return fields + [kwargs.get("stride", _int(1)), kwargs.get("pad", _int(0)), kwargs.get("dilation", _int(1)),
+                         kwargs.get("groups", _int(1))]
+    return build
+
+
+def _pool_layer(name: str):
+    def build(args, kwargs):
+        _check_kwargs(name, kwargs, ("pad", "stride"))
+        (k,) = _positional(name, args, 1, [])
+        return [k, kwargs.get("pad", _int(0)), kwargs.get("stride", k)]
+    return build
+
+
+def _chain(args, kwargs):
+    _check_kwargs("Chain", kwargs, ())
+    if len(args) == 1 and isinstance(args[0], TupleV):
+        return [args[0]]
+    from .primitives import _tuple
+    return [_tuple(args)]
+
+
+def _dropout_layer(args, kwargs):
+    _check_kwargs("Dropout", kwargs, ("dims",))
+    (p,) = _positional("Dropout", args, 1, [])
+    return [p]
+
+
+def _batchnorm(args, kwargs):
+    """BatchNorm(β, γ, μ, σ², λ=identity; ϵ=1f-5): a trained layer in inference mode."""
+    _check_kwargs("BatchNorm", kwargs, ("ϵ", "eps"))
+    β, γ, μ, σ2, λ = _positional("BatchNorm", args, 4, [_ID])
+    ϵ = kwargs.get("ϵ", kwargs.get("eps", ScalarV(FLOAT32, 1e-5)))
+    return [λ, β, γ, μ, σ2, ϵ]
+
+
+_LAYERS = {"Dense": _dense, "Conv": _conv_layer("Conv"), "CrossCor": _conv_layer("CrossCor"),
+           "MaxPool": _pool_layer("MaxPool"), "MeanPool": _pool_layer("MeanPool"), "Chain": _chain,
+           "Dropout": _dropout_layer, "BatchNorm": _batchnorm}
+_LAYERS_FILE = "prelude/layers.jl"
+
+
+def _layer_rule(name: str):
+    def rule(fl, args, kwargs, node):
+        from .calls import construct_struct
+        info = fl.program.universe.structs.get(name)
+        if info is None:
+            raise NoMethod()
+        span = getattr(info.node, "span", None)
+        if span is None or span.file != _LAYERS_FILE:        # the program's own struct of this name
+            if kwargs:
+                raise NoMethod()
+            return construct_struct(fl, name, list(args), node)
+        if any(isinstance(a, SingletonV) and a.t.name == "Nothing" for a in args):
+            raise NoMethod()
+        return construct_struct(fl, name, _LAYERS[name](args, kwargs), node)
+    return rule
+
+
+for _name in _LAYERS:
+    prim(_name)(_layer_rule(_name))
+
+
+__all__ = ["FLOAT32"]

@@ -1,0 +1,96 @@
+# Flux-style layers, written in the language. Arrays are WHCN (width, height, channels, batch), as
+# in Flux and NNlib. Each layer is a struct whose parameters come in as arrays (from an .npz file
+# or the Python API) and a callable-struct method for its forward pass.
+#
+# Constructors take Flux's defaults and keywords, e.g. `Dense(W, b, relu)`, `Dense(W, b)`,
+# `Conv(W, b, relu; pad=1, stride=1)`, `MaxPool((2, 2))`, `Chain(l1, l2, l3)`; those keyword
+# constructors are filled in by the rules in frontend/nn.py. A bias may be `false` (no bias).
+
+# ---- Dense: y = σ.(W * x .+ b), W is (out, in), x is (in,) or (in, batch)
+struct Dense{M,V,F}
+    W::M
+    b::V
+    σ::F
+end
+(d::Dense)(x::AbstractVecOrMat) = d.σ.(d.W * x .+ d.b)
+
+# ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
+struct Conv{M,V,F,S,P,D}
+    W::M
+    b::V
+    σ::F
+    stride::S
+    pad::P
+    dilation::D
+    groups::Int
+end
+(c::Conv)(x::AbstractArray) =
+    c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups) .+ _channel_bias(c.b, x))
+
+# ---- CrossCor: the same without flipping the kernel
+struct CrossCor{M,V,F,S,P,D}
+    W::M
+    b::V
+    σ::F
+    stride::S
+    pad::P
+    dilation::D
+    groups::Int
+end
+(c::CrossCor)(x::AbstractArray) =
+    c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups, flipped=true) .+
+         _channel_bias(c.b, x))
+
+# the bias of the channel dimension (the one before the batch), shaped to broadcast against x
+_channel_bias(b::Bool, x) = b
+_channel_bias(b::AbstractVector, x::AbstractMatrix) = b
+_channel_bias(b::AbstractVector, x::AbstractArray{T,3}) where {T} = reshape(b, 1, :, 1)
+_channel_bias(b::AbstractVector, x::AbstractArray{T,4}) where {T} = reshape(b, 1, 1, :, 1)
+_channel_bias(b::AbstractVector, x::AbstractArray{T,5}) where {T} = reshape(b, 1, 1, 1, :, 1)
+
+# ---- pooling layers: window k (a tuple), padding, stride (default: the window)
+struct MaxPool{K,P,S}
+    k::K
+    pad::P
+    stride::S
+end
+(m::MaxPool)(x::AbstractArray) = maxpool(x, m.k; pad=m.pad, stride=m.stride)
+
+struct MeanPool{K,P,S}
+    k::K
+    pad::P
+    stride::S
+end
+(m::MeanPool)(x::AbstractArray) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
+
+# ---- Dropout and BatchNorm, in inference mode (Flux's `testmode!`)
+struct Dropout{P}
+    p::P
+end
+(d::Dropout)(x) = dropout(x, d.p)
+
+struct BatchNorm{F,V,E}
+    λ::F
+    β::V
+    γ::V
+    μ::V
+    σ²::V
+    ϵ::E
+end
+(bn::BatchNorm)(x::AbstractArray) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
+
+# batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
+function batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector,
+                   σ²::AbstractVector, ϵ=1f-5)
+    scale = γ ./ sqrt.(σ² .+ ϵ)
+    shift = β .- μ .* scale
+    return x .* _channel_bias(scale, x) .+ _channel_bias(shift, x)
+end
+
+# ---- Chain: layers applied in order; the recursion ends on the tuple's type, at compile time
+struct Chain{T<:Tuple}
+    layers::T
+end
+(c::Chain)(x) = applychain(c.layers, x)
+applychain(::Tuple{}, x) = x
+applychain(fs::Tuple, x) = applychain(Base.tail(fs), first(fs)(x))

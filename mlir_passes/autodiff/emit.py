@@ -1,0 +1,146 @@
+"""Small builders for the ops the VJP rules emit. The location comes from the surrounding
+`with ir.Location`, set once per differentiated op by the sweep."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+
+def tensor(v: ir.Value | ir.Type) -> ir.RankedTensorType:
+    return ir.RankedTensorType(v.type if isinstance(v, ir.Value) else v)
+
+
+def shape(v: ir.Value | ir.Type) -> tuple[int, ...]:
+    return tuple(tensor(v).shape)
+
+
+def is_float(v: ir.Value | ir.Type) -> bool:
+    """Only floating-point tensors carry cotangents (integers, booleans and complex do not)."""
+    t = v.type if isinstance(v, ir.Value) else v
+    return ir.RankedTensorType.isinstance(t) and ir.FloatType.isinstance(ir.RankedTensorType(t).element_type)
+
+
+def with_shape(t: ir.Value | ir.Type, dims: Sequence[int], element: ir.Type | None = None) -> ir.RankedTensorType:
+    return ir.RankedTensorType.get(list(dims), element or tensor(t).element_type)
+
+
+def full(t: ir.Value | ir.Type, value: float) -> ir.Value:
+    """A splat constant of type `t` (a value's type, or a type)."""
+    tt = tensor(t)
+    et = tt.element_type
+    attr = ir.FloatAttr.get(et, float(value)) if ir.FloatType.isinstance(et) else ir.IntegerAttr.get(et, int(value))
+    return hlo.constant(ir.DenseElementsAttr.get_splat(tt, attr))
+
+
+def zeros(t: ir.Value | ir.Type) -> ir.Value:
+    return full(t, 0)
+
+
+def i64(value: int) -> ir.Value:
+    return full(ir.RankedTensorType.get([], ir.IntegerType.get_signless(64)), value)
+
+
+def scalar_like(v: ir.Value, value: float) -> ir.Value:
+    return full(with_shape(v, []), value)
+
+
+def add(a: ir.Value | None, b: ir.Value | None) -> ir.Value | None:
+    """Sum of two cotangents, either of which may be None (zero)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return hlo.add(a, b)
+
+
+def compare(a: ir.Value, b: ir.Value, direction: str) -> ir.Value:
+    kind = "FLOAT" if is_float(a) else "SIGNED"
+    return hlo.compare(a, b, hlo.ComparisonDirectionAttr.get(direction), compare_type=hlo.ComparisonTypeAttr.get(kind))
+
+
+def reshape(x: ir.Value, dims: Sequence[int]) -> ir.Value:
+    if shape(x) == tuple(dims):
+        return x
+    return hlo.reshape(with_shape(x, dims), x)
+
+
+def broadcast(x: ir.Value, dims: Sequence[int], kept: Sequence[int]) -> ir.Value:
+    """broadcast_in_dim of `x` to shape `dims`; `kept[i]` is the output dim of input dim i."""
+    if shape(x) == tuple(dims) and list(kept) == list(range(len(dims))):
+        return x
+    return hlo.broadcast_in_dim(with_shape(x, dims), x, list(kept))
+
+
+def scalar_region(region: ir.Region, element: ir.Type, body) -> None:
+    """Fill a reducer region `(a, b) -> body(a, b)` over 0-d tensors of `element`."""
+    t = ir.RankedTensorType.get([], element)
+    block = region.blocks.append(t, t)
+    with ir.InsertionPoint(block):
+        hlo.return_([body(*block.arguments)])
+
+
+def reduce_sum(x: ir.Value, dims: Sequence[int]) -> ir.Value:
+    dims = sorted(dims)
+    if not dims:
+        return x
+    out = [d for i, d in enumerate(shape(x)) if i not in dims]
+    et = tensor(x).element_type
+    op = hlo.ReduceOp([with_shape(x, out)], [x], [scalar_like(x, 0)], dims)
+    scalar_region(op.regions[0], et, hlo.add)
+    return op.results[0]
+
+
+def sum_to_shape(x: ir.Value, dims: Sequence[int]) -> ir.Value:
+    """Sum `x` down to `dims` (a scalar, or the same rank with size-1 dims)."""
+    xs = shape(x)
+    if xs == tuple(dims):
+        return x
+    if not dims:
+        return reduce_sum(x, range(len(xs)))
+    summed = [i for i, (a, b) in enumerate(zip(xs, dims)) if a != b]
+    return reshape(reduce_sum(x, summed), dims)
+
+
+def transpose(x: ir.Value, perm: Sequence[int]) -> ir.Value:
+    if list(perm) == list(range(len(perm))):
+        return x
+    return hlo.transpose(x, list(perm))
+
+
+def pad(x: ir.Value, low: Sequence[int], high: Sequence[int], interior: Sequence[int]) -> ir.Value:
+    low, high, interior = (list(map(int, s)) for s in (low, high, interior))
+    if not any(low) and not any(high) and not any(interior):
+        return x
+    return hlo.pad(x, scalar_like(x, 0), low, high, interior)
+
+
+def slice_(x: ir.Value, start: Sequence[int], limit: Sequence[int], strides: Sequence[int] | None = None) -> ir.Value:
+    strides = strides or [1] * len(start)
+    return hlo.slice(x, list(map(int, start)), list(map(int, limit)), list(map(int, strides)))
+
+
+def dynamic_slice(x: ir.Value, starts: Sequence[ir.Value], sizes: Sequence[int]) -> ir.Value:
+    return hlo.dynamic_slice(x, list(starts), list(map(int, sizes)))
+
+
+def convert(x: ir.Value, like: ir.Value | ir.Type) -> ir.Value:
+    target = tensor(like).element_type
+    if tensor(x).element_type == target:
+        return x
+    return hlo.convert(with_shape(x, shape(x), target), x)
+
+
+def int_list(attr: ir.Attribute | None, default: Sequence[int] = ()) -> list[int]:
+    """A DenseI64ArrayAttr or DenseIntElementsAttr as a flat list of ints (`default` when absent)."""
+    if attr is None:
+        return list(default)
+    if ir.DenseI64ArrayAttr.isinstance(attr):
+        return list(ir.DenseI64ArrayAttr(attr))
+    return [int(v) for v in np.array(ir.DenseIntElementsAttr(attr)).reshape(-1)]
+
+
+def attr(op: ir.Operation, name: str) -> ir.Attribute | None:
+    return op.attributes[name] if name in op.attributes else None

@@ -1,0 +1,197 @@
+"""The reverse sweep: clone a block's ops forward, then walk them backwards accumulating cotangents.
+
+A `Sweep` differentiates one block. Its forward phase clones the source ops at the current
+insertion point (`env` maps each source value to its clone; values captured from enclosing blocks
+are already in `env`); `stablehlo.while` loops with a constant trip count are cloned as loops that
+also record each iteration's carried values (see `control.py`). The backward phase visits the clones
+in reverse and calls each op's VJP rule with the cotangents of its results; cotangents of a value
+used several times add up. Nested regions (`if` branches, loop bodies) are differentiated by nested
+sweeps that share `env`, so cotangents of values they capture flow back out through the rule.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import func
+
+from . import emit
+from .errors import ADError
+
+
+@dataclass
+class Ctx:
+    """What a VJP rule sees besides the forward op and its cotangents."""
+
+    sweep: Sweep
+    source: ir.Operation      # the op the forward op was cloned from (its regions are the source regions)
+    tape: object = None       # what the forward clone recorded for the backward sweep (loops)
+
+    def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
+        """Add to the cotangent of a value the op captures without taking it as an operand."""
+        self.sweep.accum(value, ct)
+
+
+def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value]) -> ir.Operation:
+    """Clone `op` (with its regions) at the insertion point, reading every source value through `env`."""
+    new = op.operation.clone()
+
+    def remap(o: ir.Operation) -> ir.WalkResult:
+        for v in list(o.operands):
+            if v in env:
+                o.operation.replace_uses_of_with(v, env[v])
+        return ir.WalkResult.ADVANCE
+    new.walk(remap)
+    env.update(zip(op.results, new.results))
+    return new
+
+
+def clone_ops(ops: Iterable[ir.Operation], env: dict[ir.Value, ir.Value]) -> None:
+    for op in ops:
+        clone_op(op, env)
+
+
+def body_ops(block: ir.Block) -> list[ir.Operation]:
+    """The ops of a block without its terminator."""
+    return [op.operation for op in block.operations][:-1]
+
+
+def terminator(block: ir.Block) -> ir.Operation:
+    return [op.operation for op in block.operations][-1]
+
+
+def captured(regions: Iterable[ir.Region]) -> list[ir.Value]:
+    """Values used inside `regions` but defined outside them, in first-use order."""
+    defined: set[ir.Value] = set()
+    used: list[ir.Value] = []
+
+    def walk(rs: Iterable[ir.Region]) -> None:
+        for r in rs:
+            for b in r.blocks:
+                defined.update(b.arguments)
+                for o in b.operations:
+                    defined.update(o.results)
+                    used.extend(o.operands)
+                    walk(o.regions)
+    walk(regions)
+    return list(dict.fromkeys(v for v in used if v not in defined))
+
+
+@dataclass
+class Sweep:
+    module: object                                  # the `ModuleAD` building VJP functions
+    env: dict[ir.Value, ir.Value]                   # source value -> forward value
+    ct: dict[ir.Value, ir.Value] = field(default_factory=dict)   # forward value -> cotangent
+    done: list[tuple[ir.Operation, ir.Operation, object]] = field(default_factory=list)
+
+    def nested(self, extra: dict[ir.Value, ir.Value]) -> Sweep:
+        """A sweep for a region nested in this one: it sees every value this one sees."""
+        return Sweep(self.module, {**self.env, **extra})
+
+    def forward(self, ops: Iterable[ir.Operation]) -> None:
+        from .control import forward_while
+        for op in ops:
+            with op.location:
+                if op.name == "stablehlo.while":
+                    fwd, tape = forward_while(self, op)
+                else:
+                    fwd, tape = clone_op(op, self.env), None
+            self.done.append((op, fwd.operation, tape))
+
+    def value(self, v: ir.Value) -> ir.Value:
+        return self.env.get(v, v)
+
+    def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
+        if ct is None or not emit.is_float(value):
+            return
+        if ct.type != value.type:
+            raise AssertionError(f"cotangent type {ct.type} for a value of type {value.type}")
+        self.ct[value] = emit.add(self.ct.get(value), ct)
+
+    def backward(self) -> None:
+        from .rules import RULES
+        for src, fwd, tape in reversed(self.done):
+            results = list(fwd.results)[:len(src.results)]
+            cts = [self.ct.get(r) for r in results]
+            if all(c is None for c in cts):
+                continue
+            rule = RULES.get(fwd.name)
+            if rule is None:
+                raise ADError(f"cannot differentiate `{fwd.name}`: no VJP rule for this op", str(fwd.location))
+            with fwd.location:
+                operand_cts = rule(Ctx(self, src, tape), fwd, cts)
+            for v, c in zip(fwd.operands, operand_cts):
+                self.accum(v, c)
+
+
+def _funcs(module: ir.Module) -> dict[str, ir.Operation]:
+    return {ir.StringAttr(op.attributes["sym_name"]).value: op.operation
+            for op in module.body.operations if op.operation.name == "func.func"}
+
+
+def _wrt_attr(wrt: list[bool]) -> ir.Attribute:
+    return ir.ArrayAttr.get([ir.BoolAttr.get(bool(w)) for w in wrt])
+
+
+class ModuleAD:
+    """Builds VJP functions in one module; a function's VJP is built once (found again by its
+    `jlhlo.vjp_of` / `jlhlo.vjp_wrt` attributes)."""
+
+    def __init__(self, module: ir.Module):
+        self.module = module
+        self.building: set[str] = set()
+
+    def vjp_of(self, name: str, wrt: list[bool] | None = None) -> str:
+        funcs = _funcs(self.module)
+        if name not in funcs:
+            raise ValueError(f"the module has no function @{name}")
+        src = funcs[name]
+        ftype = ir.FunctionType(ir.TypeAttr(src.attributes["function_type"]).value)
+        ins, outs = list(ftype.inputs), list(ftype.results)
+        wrt = [True] * len(ins) if wrt is None else list(wrt)
+        if len(wrt) != len(ins):
+            raise ValueError(f"@{name} takes {len(ins)} arguments; wrt has {len(wrt)} entries")
+        key = str(_wrt_attr(wrt))
+        for fname, f in funcs.items():
+            attrs = f.attributes
+            if ("jlhlo.vjp_of" in attrs and ir.StringAttr(attrs["jlhlo.vjp_of"]).value == name
+                    and str(attrs["jlhlo.vjp_wrt"]) == key):
+                return fname
+        if name in self.building:
+            raise ADError(f"cannot differentiate the recursive function @{name}", str(src.location))
+        vjp_name = f"{name}_vjp"
+        n = 1
+        while vjp_name in funcs:
+            n += 1
+            vjp_name = f"{name}_vjp{n}"
+        self.building.add(name)
+        try:
+            self._build(src, vjp_name, ins, outs, wrt)
+        finally:
+            self.building.discard(name)
+        return vjp_name
+
+    def _build(self, src: ir.Operation, vjp_name: str, ins: list[ir.Type], outs: list[ir.Type],
+               wrt: list[bool]) -> None:
+        grads = [t for t, w in zip(ins, wrt) if w]
+        with ir.InsertionPoint(self.module.body), src.location:
+            f = func.FuncOp(vjp_name, ir.FunctionType.get(ins + outs, outs + grads))
+            f.attributes["sym_visibility"] = ir.StringAttr.get("private")
+            f.attributes["jlhlo.vjp_of"] = ir.StringAttr.get(ir.StringAttr(src.attributes["sym_name"]).value)
+            f.attributes["jlhlo.vjp_wrt"] = _wrt_attr(wrt)
+            entry = f.add_entry_block()
+        src_block = src.regions[0].blocks[0]
+        args = list(entry.arguments)
+        with ir.InsertionPoint(entry):
+            sweep = Sweep(self, dict(zip(src_block.arguments, args[:len(ins)])))
+            sweep.forward(body_ops(src_block))
+            ret = terminator(src_block)
+            results = [sweep.value(v) for v in ret.operands]
+            with ret.location:
+                for r, c in zip(results, args[len(ins):]):
+                    sweep.accum(r, c)
+            sweep.backward()
+            with ret.location:
+                out = [sweep.ct.get(a) or emit.zeros(a) for a, w in zip(args, wrt) if w]
+                func.ReturnOp(results + out)

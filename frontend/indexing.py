@@ -88,8 +88,10 @@ def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.N
                        f"supported", node)
     lanes = next(i.batch for i in idxs if i.batch)
     columns = []
-    for i in idxs:
-        zero_based = fl.materialize(convert_scalar(fl, i, INT64))
+    for d, i in enumerate(idxs):
+        i = convert_scalar(fl, i, INT64)
+        _check_within(fl, i, i, arr.t.shape[d], arr.t.shape, d, node)
+        zero_based = fl.materialize(i)
         zero_based = hlo.subtract(H.broadcast(zero_based, lanes), H.constant(INT64, 1, lanes))
         columns.append(H.reshape(zero_based, lanes + (1,)))
     indices = hlo.concatenate(columns, len(lanes)) if len(columns) > 1 else columns[0]
@@ -123,8 +125,12 @@ def _plan(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) ->
     return arr, dims
 
 
+def _summary(shape) -> str:
+    return f"{shape[0]}-element array" if len(shape) == 1 else f"{'×'.join(map(str, shape))} array"
+
+
 def _bounds_error(fl, shape, node, what) -> Exception:
-    return fl.error(f"BoundsError: attempt to access {'×'.join(map(str, shape))} array at index [{what}]", node)
+    return fl.error(f"BoundsError: attempt to access {_summary(shape)} at index [{what}]", node)
 
 
 def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape, node: A.Node) -> DimIndex:
@@ -138,7 +144,9 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
             if not 1 <= ix.const <= size:
                 raise _bounds_error(fl, shape, node, ix.const)
             return DimIndex(ScalarV(INT64, ix.const - 1), 1, drop=True)
-        return DimIndex(arith(fl, "-", convert_scalar(fl, ix, INT64), ScalarV(INT64, 1)), 1, drop=True)
+        i = convert_scalar(fl, ix, INT64)
+        _check_within(fl, i, i, size, shape, d, node)
+        return DimIndex(arith(fl, "-", i, ScalarV(INT64, 1)), 1, drop=True)
     if getattr(ix.t, "name", None) == "Colon":
         return DimIndex(ScalarV(INT64, 0), size)
     if isinstance(ix, RangeV):
@@ -156,6 +164,9 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
             if not (1 <= first <= size and 1 <= last <= size):
                 raise _bounds_error(fl, shape, node, f"{first}:{step}:{last}" if step != 1 else f"{first}:{last}")
         if step > 0:
+            if not ix.start.is_const:
+                last = arith(fl, "+", ix.start, ScalarV(INT64, (length.const - 1) * step))
+                _check_within(fl, ix.start, last, size, shape, d, node)
             return DimIndex(arith(fl, "-", ix.start, ScalarV(INT64, 1)), length.const, stride=step)
         if ix.start.is_const:
             return DimIndex(ScalarV(INT64, 0), length.const,
@@ -170,6 +181,15 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
                 raise _bounds_error(fl, shape, node, p)
         return DimIndex(ScalarV(INT64, 0), len(picks), picks=[p - 1 for p in picks])
     raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()}", node)
+
+
+def _check_within(fl: FunctionLowering, first: ScalarV, last: ScalarV, size: int, shape, d: int,
+                  node: A.Node) -> None:
+    """A run-time check that indices first..last lie in 1:size."""
+    from .primitives import arith
+    ok = arith(fl, "&", arith(fl, ">=", first, ScalarV(INT64, 1)), arith(fl, "<=", last, ScalarV(INT64, size)))
+    fl.check(ok, node, f"BoundsError: attempt to access {_summary(shape)} at an index outside 1:{size}"
+                       + (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
 
 
 def _constant_vector(v: ArrayV) -> list[int] | None:
@@ -217,7 +237,11 @@ def _gather_window(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> i
 def linear_element(fl: FunctionLowering, arr: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
     """arr[k + 1] in column-major linear order (k counted from 0)."""
     from .primitives import arith
-    return index_value(fl, arr, [arith(fl, "+", k, ScalarV(INT64, 1))], node)
+    fl.inbounds += 1          # k comes from iterating over the array itself
+    try:
+        return index_value(fl, arr, [arith(fl, "+", k, ScalarV(INT64, 1))], node)
+    finally:
+        fl.inbounds -= 1
 
 
 def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node, broadcast: bool) -> None:

@@ -146,7 +146,7 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
     if may_return and "%retval" not in fl.env:
         fl.env["%retval"] = zero_like(fl, _dry_run_return(fl, body_stmts, extra, cond, body, node, assigned))
-    carried = [n for n in fl.env if (n in assigned or n in extra or n == "%retval" and may_return
+    carried = [n for n in fl.env if (n in assigned or n in extra or n == "%err" or n == "%retval" and may_return
                                      or n == "%ret" and may_return or n == "%brk" and may_break)
                and not isinstance(fl.env[n], _Undef)]
     defined_before = set(fl.env)

@@ -29,6 +29,7 @@ from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, 
                      colon, describe, nothing, rebuild, runtime_leaves, spec_key, symbol)
 
 FLAGS = ("%ret", "%brk", "%cont")
+ERR = Scalar("Int32")                  # the type of `%err`, the code of the first failed bounds check
 MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
 
 
@@ -46,13 +47,14 @@ class Specialization:
     result_leaves: list[tuple[str, int]]   # per runtime leaf of `result`: ("out", k) or ("param", j)
     mutated: list[tuple[int, int]]     # (param leaf j, func result k): arrays the callee mutated
     result_types: list[ir.Type]
+    err_result: int | None             # the func result holding the callee's bounds-check code, if any
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
 
 
 class ModuleLowering:
     """Owns the MLIR module being built and the cache of specializations."""
 
-    def __init__(self, program: Program, context: ir.Context):
+    def __init__(self, program: Program, context: ir.Context, check_bounds: bool = True):
         self.program = program
         self.context = context
         self.module = ir.Module.create(ir.Location.unknown(context))
@@ -60,6 +62,12 @@ class ModuleLowering:
         self.in_progress: list[tuple[object, str, Span | None]] = []
         self.names = itertools.count()
         self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
+        self.check_bounds = check_bounds
+        self.check_sites: list[tuple[Span | None, str]] = []
+
+    def add_check_site(self, span: Span | None, message: str) -> int:
+        self.check_sites.append((span, message))
+        return len(self.check_sites)
 
     # ---- the entry point
     def lower_entry(self, method: Method, args: list[Value], kwargs: dict[str, Value]) -> Value:
@@ -149,15 +157,23 @@ class FunctionLowering:
                     if isinstance(leaf, ArrayV) and leaf.box.value is not block_args[j]:
                         mutated.append((j, len(outs)))
                         outs.append(leaf.box.value)
+            err_result = None
+            err = self.env["%err"]
+            if public and self.mod.check_sites or not err.is_const:
+                err_result = len(outs)
+                outs.append(self.materialize(self.reduce_lanes_max(err) if public else err))
             func_d.ReturnOp(outs)
         fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(in_types, [o.type for o in outs]))
         variables = list(self.variables.items())
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, describe(result)))
-        return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], variables)
+        return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
+                              variables)
 
     def bind_params(self, params: list[Value], kwargs: dict[str, Value]) -> None:
         m = self.method
         names = m.param_names
+        self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
+        self.env["%err"] = ScalarV(ERR, 0)     # which bounds check failed first (0: none)
         for tv, val in self.bindings.items():
             if not tv.startswith("<:"):
                 self.env[tv] = TypeV(val) if isinstance(val, JType) else ScalarV(INT64, val)
@@ -182,7 +198,6 @@ class FunctionLowering:
         if unknown:
             raise JuliaError(f"MethodError: {m.name} got unsupported keyword argument `{sorted(unknown)[0]}`",
                              m.fdef.span)
-        self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
 
     def run_body(self) -> Value:
         body = self.method.fdef.body
@@ -618,6 +633,10 @@ class FunctionLowering:
         operands = [_leaf_ir(leaf) for leaf in in_leaves]
         call = func_d.CallOp(spec.result_types, ir.FlatSymbolRefAttr.get(spec.name), operands)
         results = list(call.results)
+        if spec.err_result is not None:
+            callee_err = results[spec.err_result]
+            lanes = tuple(H.shape_of(callee_err))
+            self.merge_error(ScalarV(ERR, None, callee_err, lanes))
         for j, k in spec.mutated:
             in_leaves[j].box.value = results[k]
         replace: dict[int, Value] = {}
@@ -629,6 +648,34 @@ class FunctionLowering:
             else:
                 replace[id(leaf)] = ScalarV(leaf.t, None, results[k], leaf.batch)
         return rebuild(spec.result, replace)
+
+    # ------------------------------------------------------------------ run-time bounds checks
+    def check(self, ok: ScalarV, node: A.Node, message: str) -> None:
+        """Record that `ok` must hold at run time; the first failure is reported after execution as a
+        Julia error at `node` (XLA has no exceptions). `@inbounds` and --check-bounds=no skip it."""
+        if self.inbounds or not self.mod.check_bounds or (ok.is_const and ok.const):
+            return
+        if ok.is_const:
+            raise self.error(message, node)
+        site = self.mod.add_check_site(getattr(node, "span", None), message)
+        self.merge_error(ScalarV(ERR, None, hlo.select(ok.ir, H.constant(ERR, 0, ok.batch),
+                                                       H.constant(ERR, site, ok.batch)), ok.batch))
+
+    def merge_error(self, new: ScalarV) -> None:
+        """%err keeps the first failure: an existing nonzero code wins over a new one."""
+        err = self.env["%err"]
+        if err.is_const and err.const == 0:
+            self.env["%err"] = new
+            return
+        batch = err.batch or new.batch
+        old = H.broadcast(self.materialize(err), batch)
+        merged = hlo.select(H.compare("EQ", old, H.constant(ERR, 0, batch), "int"), H.broadcast(new.ir, batch), old)
+        self.env["%err"] = ScalarV(ERR, None, merged, batch)
+
+    def reduce_lanes_max(self, v: ScalarV) -> ScalarV:
+        if not v.batch or v.is_const:
+            return v
+        return ScalarV(v.t, None, H.reduce(v.ir, H.constant(v.t, 0), list(range(len(v.batch))), hlo.maximum))
 
     # ------------------------------------------------------------------ scalar helpers used everywhere
     def materialize(self, v: ScalarV) -> ir.Value:

@@ -43,9 +43,14 @@ class ArrayT(JType):
 
     def julia(self) -> str:
         kind = {1: "Vector", 2: "Matrix"}.get(self.ndims)
-        dims = "×".join(map(str, self.shape)) if self.shape else "0-dim"
-        base = f"{kind}{{{self.elt.name}}}" if kind else f"Array{{{self.elt.name}, {self.ndims}}}"
-        return f"{dims} {base}"
+        return f"{kind}{{{self.elt.name}}}" if kind else f"Array{{{self.elt.name}, {self.ndims}}}"
+
+    def summary(self) -> str:
+        """As Julia's `summary`: `6-element Vector{Float64}`, `3×4 Matrix{Float32}`."""
+        if self.ndims == 1:
+            return f"{self.shape[0]}-element {self.julia()}"
+        dims = "×".join(map(str, self.shape)) if self.shape else "0-dimensional"
+        return f"{dims} {self.julia()}"
 
 
 @dataclass(frozen=True)

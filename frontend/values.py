@@ -178,6 +178,8 @@ def describe(v: Value) -> str:
         suffix = f" = {v.const!r}" if v.is_const else ""
         lanes = f" (broadcast over {'×'.join(map(str, v.batch))})" if v.batch else ""
         return f"{v.t.julia()}{suffix}{lanes}"
+    if isinstance(v.t, ArrayT):
+        return v.t.summary()
     return v.t.julia()
 
 

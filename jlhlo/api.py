@@ -44,10 +44,10 @@ def load(path_or_source: str, filename: str | None = None) -> LoadedProgram:
 class LoadedProgram:
     program: Program
 
-    def function(self, name: str = "main") -> Function:
+    def function(self, name: str = "main", *, check_bounds: bool = True) -> Function:
         if name not in self.program.methods or all(m.origin != "user" for m in self.program.methods[name]):
             raise UsageError(f"no function `{name}` is defined in {self.program.filename}")
-        return Function(self, name)
+        return Function(self, name, check_bounds)
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Lowered:
     input_names: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     optimized: bool = False
+    check_sites: list = field(default_factory=list)   # (span, message) per run-time bounds check
 
     def as_text(self, debug_info: bool = False) -> str:
         return self.module.operation.get_asm(enable_debug_info=debug_info)
@@ -82,18 +83,26 @@ class Lowered:
         return Executable(self.module, platform)
 
     def outputs(self, flat: list[np.ndarray]) -> Any:
+        """The entry's result from the executable's outputs; a failed run-time check raises its error."""
+        if self.check_sites:
+            code = int(np.asarray(flat[-1]))
+            if code:
+                span, message = self.check_sites[code - 1]
+                raise JuliaError(message, span)
+            flat = flat[:-1]
         return to_host(self.result, iter(flat))
 
 
 class Function:
-    def __init__(self, loaded: LoadedProgram, name: str):
+    def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True):
         self.loaded = loaded
         self.name = name
+        self.check_bounds = check_bounds
         self._cache: dict[tuple, tuple[Lowered, Executable]] = {}
 
     def lower(self, *args: Any, optimize_level: int = 2, **optimize_options: Any) -> Lowered:
-        lowered = lower_entry(self.loaded.program, self.name, [abstract(a) for a in args], args_are_host=True,
-                              host_args=args)
+        lowered = lower_entry(self.loaded.program, self.name, [abstract(a) for a in args],
+                              check_bounds=self.check_bounds)
         if optimize_level is not None:
             lowered.optimize(optimize_level, **optimize_options)
         return lowered
@@ -200,10 +209,10 @@ def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
     return [m.param_names for m in program.methods.get(name, []) if m.origin == "user"]
 
 
-def lower_entry(program: Program, name: str, specs: list[object], *, args_are_host: bool = False,
-                host_args: Any = None) -> Lowered:
-    """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts)."""
-    return _on_deep_stack(_lower_entry, program, name, specs)
+def lower_entry(program: Program, name: str, specs: list[object], *, check_bounds: bool = True) -> Lowered:
+    """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts);
+    run-time index checks are emitted unless `check_bounds` is False."""
+    return _on_deep_stack(_lower_entry, program, name, specs, check_bounds)
 
 
 # Lowering recurses through the program's call graph (one specialization inside another): a chain
@@ -238,7 +247,7 @@ def _on_deep_stack(fn, *args: Any) -> Any:
     return outcome["value"]
 
 
-def _lower_entry(program: Program, name: str, specs: list[object]) -> Lowered:
+def _lower_entry(program: Program, name: str, specs: list[object], check_bounds: bool) -> Lowered:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx = xla_bridge.make_context()
@@ -262,12 +271,13 @@ def _lower_entry(program: Program, name: str, specs: list[object]) -> Lowered:
             raise JuliaError(f"MethodError: no method matching {name}({shown})\nClosest candidates are:\n{cands}",
                              methods[0].fdef.span)
         method, bindings = chosen
-        mod = ModuleLowering(program, ctx)
+        mod = ModuleLowering(program, ctx, check_bounds)
         result = mod.specialize(method, args, {}, None, public_name="main", bindings=bindings).result
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():
             raise RuntimeError("the lowered module does not verify")
-    return Lowered(mod.module, result, mod.typed_log, [n or "_" for n in method.param_names], timings)
+    return Lowered(mod.module, result, mod.typed_log, [n or "_" for n in method.param_names], timings,
+                   check_sites=list(mod.check_sites))
 
 
 def _param_label(methods, i: int) -> str:

@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "gpu", "tpu"), default="cpu")
     p.add_argument("-O", dest="opt", type=int, choices=(0, 1, 2), default=2, help="-O0, -O1 or -O2 (default)")
     p.add_argument("--timings", action="store_true", help="print the time of each phase on stderr")
+    p.add_argument("--check-bounds", choices=("yes", "no"), default="yes",
+                   help="check run-time indices and report BoundsError after the run (default yes)")
     return p
 
 
@@ -118,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError("--run needs --inputs IN.npz with the entry's arguments")
     if args.entry not in loaded.program.methods:
         raise UsageError(f"no function `{args.entry}` is defined in {filename}")
-    lowered = lower_entry(loaded.program, args.entry, specs)
+    lowered = lower_entry(loaded.program, args.entry, specs, check_bounds=args.check_bounds == "yes")
     timings["infer+lower"] = lowered.timings["infer+lower"]
     if not args.run and args.emit in ("typed", "stablehlo"):
         _emit_text(args, lowered.typed_text() if args.emit == "typed" else lowered.as_text(debug_info=True))

@@ -12,7 +12,7 @@ struct Dense{M,V,F}
     b::V
     σ::F
 end
-(d::Dense)(x::AbstractVecOrMat) = d.σ.(d.W * x .+ d.b)
+(d::Dense)(x) = d.σ.(d.W * x .+ d.b)
 
 # ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
 struct Conv{M,V,F,S,P,D}
@@ -24,7 +24,7 @@ struct Conv{M,V,F,S,P,D}
     dilation::D
     groups::Int
 end
-(c::Conv)(x::AbstractArray) =
+(c::Conv)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups) .+ _channel_bias(c.b, x))
 
 # ---- CrossCor: the same without flipping the kernel
@@ -37,7 +37,7 @@ struct CrossCor{M,V,F,S,P,D}
     dilation::D
     groups::Int
 end
-(c::CrossCor)(x::AbstractArray) =
+(c::CrossCor)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups, flipped=true) .+
          _channel_bias(c.b, x))
 
@@ -54,14 +54,14 @@ struct MaxPool{K,P,S}
     pad::P
     stride::S
 end
-(m::MaxPool)(x::AbstractArray) = maxpool(x, m.k; pad=m.pad, stride=m.stride)
+(m::MaxPool)(x) = maxpool(x, m.k; pad=m.pad, stride=m.stride)
 
 struct MeanPool{K,P,S}
     k::K
     pad::P
     stride::S
 end
-(m::MeanPool)(x::AbstractArray) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
+(m::MeanPool)(x) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
 
 # ---- Dropout and BatchNorm, in inference mode (Flux's `testmode!`)
 struct Dropout{P}
@@ -77,7 +77,7 @@ struct BatchNorm{F,V,E}
     σ²::V
     ϵ::E
 end
-(bn::BatchNorm)(x::AbstractArray) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
+(bn::BatchNorm)(x) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
 
 # batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
 function batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector,

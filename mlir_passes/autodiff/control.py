@@ -19,10 +19,10 @@ from .reverse import Ctx, Sweep, body_ops, captured, clone_op, clone_ops, termin
 
 
 def _constant_int(v: ir.Value) -> int | None:
-    if not ir.OpResult.isinstance(v):
+    if not isinstance(v, ir.OpResult):
         return None
     owner = ir.OpResult(v).owner.operation
-    if owner.name != "stablehlo.constant" or not ir.IntegerType.isinstance(emit.tensor(v).element_type):
+    if owner.name != "stablehlo.constant" or not isinstance(emit.tensor(v).element_type, ir.IntegerType):
         return None
     attr = ir.DenseIntElementsAttr(owner.attributes["value"])
     return int(attr[0]) if len(attr) == 1 else None
@@ -32,7 +32,7 @@ def trip_count(op: ir.Operation) -> int | None:
     """N for a loop `counter = c0 (constant); while counter < bound (constant); counter += step (constant)`."""
     cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
     pred = terminator(cond).operands[0]
-    if not ir.OpResult.isinstance(pred):
+    if not isinstance(pred, ir.OpResult):
         return None
     cmp = ir.OpResult(pred).owner.operation
     if cmp.name != "stablehlo.compare" or "LT" not in str(cmp.attributes["comparison_direction"]):
@@ -44,7 +44,7 @@ def trip_count(op: ir.Operation) -> int | None:
     p = args.index(counter)
     init, limit = _constant_int(op.operands[p]), _constant_int(bound)
     update = terminator(body).operands[p]
-    if init is None or limit is None or not ir.OpResult.isinstance(update):
+    if init is None or limit is None or not isinstance(update, ir.OpResult):
         return None
     add = ir.OpResult(update).owner.operation
     if add.name != "stablehlo.add":

@@ -20,7 +20,7 @@ def shape(v: ir.Value | ir.Type) -> tuple[int, ...]:
 def is_float(v: ir.Value | ir.Type) -> bool:
     """Only floating-point tensors carry cotangents (integers, booleans and complex do not)."""
     t = v.type if isinstance(v, ir.Value) else v
-    return ir.RankedTensorType.isinstance(t) and ir.FloatType.isinstance(ir.RankedTensorType(t).element_type)
+    return isinstance(t, ir.RankedTensorType) and isinstance(ir.RankedTensorType(t).element_type, ir.FloatType)
 
 
 def with_shape(t: ir.Value | ir.Type, dims: Sequence[int], element: ir.Type | None = None) -> ir.RankedTensorType:
@@ -31,7 +31,7 @@ def full(t: ir.Value | ir.Type, value: float) -> ir.Value:
     """A splat constant of type `t` (a value's type, or a type)."""
     tt = tensor(t)
     et = tt.element_type
-    attr = ir.FloatAttr.get(et, float(value)) if ir.FloatType.isinstance(et) else ir.IntegerAttr.get(et, int(value))
+    attr = ir.FloatAttr.get(et, float(value)) if isinstance(et, ir.FloatType) else ir.IntegerAttr.get(et, int(value))
     return hlo.constant(ir.DenseElementsAttr.get_splat(tt, attr))
 
 
@@ -137,10 +137,10 @@ def int_list(attr: ir.Attribute | None, default: Sequence[int] = ()) -> list[int
     """A DenseI64ArrayAttr or DenseIntElementsAttr as a flat list of ints (`default` when absent)."""
     if attr is None:
         return list(default)
-    if ir.DenseI64ArrayAttr.isinstance(attr):
+    if isinstance(attr, ir.DenseI64ArrayAttr):
         return list(ir.DenseI64ArrayAttr(attr))
     return [int(v) for v in np.array(ir.DenseIntElementsAttr(attr)).reshape(-1)]
 
 
 def attr(op: ir.Operation, name: str) -> ir.Attribute | None:
-    return op.attributes[name] if name in op.attributes else None
+    return op.attributes.get(name, None)

@@ -185,8 +185,11 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
 
 def _check_within(fl: FunctionLowering, first: ScalarV, last: ScalarV, size: int, shape, d: int,
                   node: A.Node) -> None:
-    """A run-time check that indices first..last lie in 1:size."""
+    """A run-time check that indices first..last lie in 1:size (none where their bounds prove it)."""
     from .primitives import arith
+    lo, hi = first.bounds(), last.bounds()
+    if lo is not None and hi is not None and lo[0] >= 1 and hi[1] <= size:
+        return
     ok = arith(fl, "&", arith(fl, ">=", first, ScalarV(INT64, 1)), arith(fl, "<=", last, ScalarV(INT64, size)))
     fl.check(ok, node, f"BoundsError: attempt to access {_summary(shape)} at an index outside 1:{size}"
                        + (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")

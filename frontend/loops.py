@@ -79,7 +79,7 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
         return
     if isinstance(it, RangeV):
         length = range_length(fl, it)
-        element = lambda k: range_element(fl, it, k)   # noqa: E731
+        element = lambda k: _with_interval(range_element(fl, it, k), it)   # noqa: E731
     elif isinstance(it, ArrayV):
         from .indexing import linear_element
         length = ScalarV(INT64, int(_prod(it.t.shape)))
@@ -103,6 +103,14 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
         fl.env[counter] = _add1(fl, fl.env[counter])
     run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target))
     del fl.env[counter]
+
+
+def _with_interval(v: ScalarV, r: RangeV) -> ScalarV:
+    """A loop variable over a range with constant ends stays within them: bounds checks on
+    indices built from it can be decided at compile time."""
+    if r.t.elt == INT64 and r.start.is_const and r.stop.is_const and not v.is_const:
+        v.interval = (min(r.start.const, r.stop.const), max(r.start.const, r.stop.const))
+    return v
 
 
 def _target_names(t: A.Node) -> set[str]:

@@ -99,8 +99,24 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
         if a.is_const and b.is_const:
             with np.errstate(all="ignore"):
                 return ScalarV(t, _py(_np(t, np_fn(_np(t, a.const), _np(t, b.const)))))
-        return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+        return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch,
+                       _interval(op, a, b, t))
     return rule
+
+
+def _interval(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[int, int] | None:
+    """Bounds of `a op b` for integers with known bounds (no overflow: checked against Int32 range)."""
+    ia, ib = a.bounds(), b.bounds()
+    if ia is None or ib is None or t != INT64 or op not in ("+", "-", "*"):
+        return None
+    if op == "+":
+        lo, hi = ia[0] + ib[0], ia[1] + ib[1]
+    elif op == "-":
+        lo, hi = ia[0] - ib[1], ia[1] - ib[0]
+    else:
+        corners = [x * y for x in ia for y in ib]
+        lo, hi = min(corners), max(corners)
+    return (lo, hi) if -2**31 < lo <= hi < 2**31 else None
 
 
 def _int_div(x, y):

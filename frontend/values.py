@@ -27,10 +27,17 @@ class ScalarV(Value):
     const: object = None               # a Python bool/int/float/complex when known at compile time
     ir: ir.Value | None = None         # the runtime value: tensor<batch x elt>
     batch: tuple[int, ...] = ()        # lanes when a scalar function is broadcast over arrays
+    interval: tuple[int, int] | None = None   # known bounds of a run-time integer (loop variables)
 
     @property
     def is_const(self) -> bool:
         return self.const is not None
+
+    def bounds(self) -> tuple[int, int] | None:
+        """The interval this integer is known to lie in, if any."""
+        if self.is_const and isinstance(self.const, int):
+            return (self.const, self.const)
+        return self.interval
 
 
 @dataclass(eq=False)

@@ -87,7 +87,8 @@ def reshape(v: ir.Value, shape: Sequence[int]) -> ir.Value:
 
 def compare(direction: str, a: ir.Value, b: ir.Value, kind: str) -> ir.Value:
     """kind is the Julia scalar kind of the operands: float compares use FLOAT (NaN-aware)."""
-    ctype = {"float": "FLOAT", "int": "SIGNED", "uint": "UNSIGNED", "bool": "UNSIGNED", "complex": "FLOAT"}[kind]
+    ctype = {"float": "FLOAT", "int": "SIGNED", "uint": "UNSIGNED", "bool": "UNSIGNED", "complex": "FLOAT",
+             "totalorder": "TOTALORDER"}[kind]
     return hlo.compare(a, b, hlo.ComparisonDirectionAttr.get(direction),
                        compare_type=hlo.ComparisonTypeAttr.get(ctype))
 

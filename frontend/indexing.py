@@ -13,7 +13,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .types import INT64, ArrayT
+from .types import BOOL, INT64, ArrayT
 from .values import ArrayV, Box, RangeV, ScalarV, StructV, TupleV, Value, colon
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ class DimIndex:
     size: int
     stride: int = 1
     drop: bool = False                 # a scalar index removes the dimension
-    picks: list[int] | None = None     # constant vector of 0-based indices
+    positions: ir.Value | None = None  # a vector of 0-based indices (`x[[1, 3]]`, `x[idx]`)
+    mask: ArrayV | None = None         # a Bool array of the array's shape (`x[m] .= 0`)
 
 
 def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
@@ -69,7 +70,10 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
         return _lane_gather(fl, obj, idxs, node)
     arr, dims = _plan(fl, obj, idxs, node)
     value = _gather_window(fl, arr, dims)
-    out_shape = tuple(d.size if d.picks is None else len(d.picks) for d in dims if not d.drop)
+    if any(d.mask is not None for d in dims):
+        raise fl.error("indexing with a Bool mask gives an array whose size depends on the data; jlhlo arrays have "
+                       "static sizes (use `ifelse.(mask, x, 0)`, `count(mask)` or `x[mask] .= v`)", node)
+    out_shape = tuple(d.size for d in dims if not d.drop)
     if not out_shape and all(d.drop for d in dims):
         return ScalarV(arr.t.elt, None, H.reshape(value, ()))
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
@@ -168,18 +172,23 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
                 last = arith(fl, "+", ix.start, ScalarV(INT64, (length.const - 1) * step))
                 _check_within(fl, ix.start, last, size, shape, d, node)
             return DimIndex(arith(fl, "-", ix.start, ScalarV(INT64, 1)), length.const, stride=step)
-        if ix.start.is_const:
-            return DimIndex(ScalarV(INT64, 0), length.const,
-                            picks=[ix.start.const - 1 + k * step for k in range(length.const)])
-        raise fl.error("a reversed range index needs constant bounds", node)
+        from .arrays import collect_range
+        ix = collect_range(fl, ix, node)
     if isinstance(ix, ArrayV) and ix.t.ndims == 1 and ix.t.elt.info.is_integer and ix.t.elt.info.kind != "bool":
         picks = _constant_vector(ix)
-        if picks is None:
-            raise fl.error("indexing with a vector of run-time indices is not supported yet", node)
-        for p in picks:
-            if not 1 <= p <= size:
-                raise _bounds_error(fl, shape, node, p)
-        return DimIndex(ScalarV(INT64, 0), len(picks), picks=[p - 1 for p in picks])
+        if picks is not None:
+            for p in picks:
+                if not 1 <= p <= size:
+                    raise _bounds_error(fl, shape, node, p)
+        else:
+            _check_all_within(fl, ix, size, shape, d, node)
+        positions = hlo.subtract(H.convert(ix.ir, INT64), H.constant(INT64, 1, ix.t.shape))
+        return DimIndex(ScalarV(INT64, 0), ix.t.shape[0], positions=positions)
+    if isinstance(ix, ArrayV) and ix.t.elt.info.kind == "bool":
+        if n != 1 and ix.t.ndims != 1 or ix.t.shape != (shape if n == 1 else (size,)):
+            raise fl.error(f"BoundsError: a Bool mask of size {ix.t.shape} does not match the indexed "
+                           f"dimensions {shape}", node)
+        return DimIndex(ScalarV(INT64, 0), size, mask=ix)
     raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()}", node)
 
 
@@ -195,6 +204,19 @@ def _check_within(fl: FunctionLowering, first: ScalarV, last: ScalarV, size: int
                        + (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
 
 
+def _check_all_within(fl: FunctionLowering, ix: ArrayV, size: int, shape, d: int, node: A.Node) -> None:
+    if fl.inbounds or not fl.mod.check_bounds:
+        return
+    n = ix.t.shape
+    v = H.convert(ix.ir, INT64)
+    ok = hlo.and_(H.compare("GE", v, H.constant(INT64, 1, n), "int"), H.compare("LE", v, H.constant(INT64, size, n),
+                                                                             "int"))
+    ok = H.reduce(ok, H.constant(BOOL, True), [0], hlo.and_)
+    fl.check(ScalarV(BOOL, None, ok), node, f"BoundsError: attempt to access {_summary(shape)} with an index vector "
+                                            f"that has an entry outside 1:{size}" +
+             (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
+
+
 def _constant_vector(v: ArrayV) -> list[int] | None:
     """The values of an index vector built from constants (`[1, 3]`), if it was."""
     op = v.ir.owner
@@ -208,33 +230,56 @@ def _constant_vector(v: ArrayV) -> list[int] | None:
 
 
 def _gather_window(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
+    """The indexed elements, one dimension of the result per dimension of `arr`."""
+    if any(d.positions is not None for d in dims):
+        return _gather_points(fl, arr, dims)
     value = arr.ir
-    shape = arr.t.shape
-    # 1) a window per dimension: static slice when every start is constant, else dynamic_slice
-    spans = [(d.size - 1) * d.stride + 1 if d.picks is None and d.size else (shape[i] if d.picks is not None else 0)
-             for i, d in enumerate(dims)]
+    spans = [(d.size - 1) * d.stride + 1 if d.size else 0 for d in dims]
     if all(d.start.is_const for d in dims):
-        starts = [d.start.const if d.picks is None else 0 for d in dims]
-        limits = [s + sp for s, sp in zip(starts, spans)]
-        strides = [d.stride if d.picks is None else 1 for d in dims]
-        value = hlo.slice(value, starts, limits, strides)
-    else:
-        starts_ir = [fl.materialize(d.start) if d.picks is None else H.constant(INT64, 0) for d in dims]
-        value = hlo.dynamic_slice(value, starts_ir, spans)
-        if any(d.stride != 1 for d in dims):
-            value = hlo.slice(value, [0] * len(dims), spans, [d.stride if d.picks is None else 1 for d in dims])
-    # 2) picked positions along dimensions indexed by constant vectors
-    for i, d in enumerate(dims):
-        if d.picks is not None:
-            cur = H.shape_of(value)
-            parts = []
-            for p in d.picks:
-                lo = [0] * len(cur)
-                hi = list(cur)
-                lo[i], hi[i] = p, p + 1
-                parts.append(hlo.slice(value, lo, hi, [1] * len(cur)))
-            value = hlo.concatenate(parts, i) if len(parts) > 1 else parts[0]
+        starts = [d.start.const for d in dims]
+        return hlo.slice(value, starts, [s + sp for s, sp in zip(starts, spans)], [d.stride for d in dims])
+    value = hlo.dynamic_slice(value, [fl.materialize(d.start) for d in dims], spans)
+    if any(d.stride != 1 for d in dims):
+        value = hlo.slice(value, [0] * len(dims), spans, [d.stride for d in dims])
     return value
+
+
+def _point_indices(fl: FunctionLowering, dims: list[DimIndex]) -> ir.Value:
+    """The 0-based coordinates of every indexed element: a tensor region × ndims."""
+    region = tuple(d.size for d in dims)
+    columns = []
+    for k, d in enumerate(dims):
+        if d.positions is not None:
+            pos = d.positions
+        else:
+            pos = H.iota(INT64, (d.size,), 0)
+            if d.stride != 1:
+                pos = hlo.multiply(pos, H.constant(INT64, d.stride, (d.size,)))
+            pos = hlo.add(pos, H.broadcast(fl.materialize(d.start), (d.size,)))
+        columns.append(H.reshape(H.broadcast(pos, region, [k]), region + (1,)))
+    return hlo.concatenate(columns, len(region)) if len(columns) > 1 else columns[0]
+
+
+def _gather_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
+    nd = len(dims)
+    dnums = hlo.GatherDimensionNumbers.get(offset_dims=[], collapsed_slice_dims=list(range(nd)),
+                                           operand_batching_dims=[], start_indices_batching_dims=[],
+                                           start_index_map=list(range(nd)), index_vector_dim=nd)
+    return hlo.gather(arr.ir, _point_indices(fl, dims), dnums, [1] * nd)
+
+
+def _scatter_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex], update: ir.Value) -> ir.Value:
+    """arr with the indexed elements replaced by `update` (shaped like the region)."""
+    nd = len(dims)
+    dnums = hlo.ScatterDimensionNumbers.get(update_window_dims=[], inserted_window_dims=list(range(nd)),
+                                            input_batching_dims=[], scatter_indices_batching_dims=[],
+                                            scattered_dims_to_operand_dims=list(range(nd)), index_vector_dim=nd)
+    op = hlo.ScatterOp([arr.ir.type], [arr.ir], _point_indices(fl, dims), [update], dnums)
+    scalar = H.tensor_type(arr.t.elt)
+    block = op.regions[0].blocks.append(scalar, scalar)
+    with ir.InsertionPoint(block):
+        hlo.ReturnOp([block.arguments[1]])      # the new value replaces the old one
+    return op.results[0]
 
 
 def linear_element(fl: FunctionLowering, arr: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
@@ -254,15 +299,31 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
                        f"are immutable)", node)
     idxs = _index_args(fl, obj, target)
     arr, dims = _plan(fl, obj, idxs, node)
-    if any(d.picks is not None or d.stride != 1 for d in dims):
-        raise fl.error("assignment through strided ranges or index vectors is not supported yet", node)
+    from .broadcast import fit_to_shape
+    masks = [d for d in dims if d.mask is not None]
+    if masks:
+        if len(dims) != 1 and len(masks) != 1:
+            raise fl.error("only one Bool mask index is supported in an assignment", node)
+        mask = masks[0].mask
+        if mask.t.shape != arr.t.shape:
+            raise fl.error("a Bool mask in an assignment must have the array's shape", node)
+        if not (isinstance(v, ScalarV) or isinstance(v, ArrayV) and v.t.shape == arr.t.shape):
+            raise fl.error("`x[mask] .= v` needs a number (or an array of x's shape) on the right", node)
+        new = hlo.select(mask.ir, fit_to_shape(fl, v, arr.t, node), arr.ir)
+        _store(fl, obj, arr, new)
+        return
     region = tuple(d.size for d in dims)
     kept = tuple(d.size for d in dims if not d.drop)
-    from .broadcast import fit_to_shape
     update = fit_to_shape(fl, v, ArrayT(arr.t.elt, kept), node)
     update = H.reshape(update, region)
-    starts = [fl.materialize(d.start) for d in dims]
-    new = hlo.dynamic_update_slice(arr.ir, update, starts)
+    if any(d.positions is not None or d.stride != 1 for d in dims):
+        new = _scatter_points(fl, arr, dims, update)
+    else:
+        new = hlo.dynamic_update_slice(arr.ir, update, [fl.materialize(d.start) for d in dims])
+    _store(fl, obj, arr, new)
+
+
+def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value) -> None:
     if arr is obj:
         obj.box.value = new
     else:   # written through a linear-index reshape: reshape back

@@ -246,6 +246,8 @@ class FunctionLowering:
             return ScalarV(Scalar("Float64"), float(name.lower()))
         if name in ("Inf32", "NaN32"):
             return ScalarV(Scalar("Float32"), float(name[:-2].lower()))
+        if name == "im":
+            return ScalarV(Scalar("ComplexF32"), 1j)   # Complex{Bool} in Julia: it does not widen Float32
         if name == "ℯ":
             return ScalarV(Scalar("Float64"), float(np.e))
         if name in ("true", "false"):

@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
@@ -1042,6 +1043,54 @@ def _cat(fl, args, kwargs, node, name):
             raise NoMethod("cat needs a `dims` keyword")
         return concatenate(fl, args, int(_scalar(dims).const) - 1, node)
     return concatenate(fl, args, 1 if name == "hcat" else 0, node)
+
+
+@prim("reverse")
+def _reverse(fl, args, kwargs, node):
+    (x,) = _expect(args, 1)
+    if isinstance(x, RangeV):
+        from .arrays import collect_range
+        x = collect_range(fl, x, node)
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    dims = kwargs.get("dims")
+    axes = list(range(x.t.ndims)) if dims is None else _dims_of(fl, dims, x.t.ndims)
+    return ArrayV(x.t, Box(hlo.reverse(x.ir, axes)))
+
+
+@prim("sort")
+def _sort(fl, args, kwargs, node):
+    """sort(v; rev=false): ascending (NaN last, as Julia's isless) with `stablehlo.sort`."""
+    (x,) = _expect(args, 1)
+    if not isinstance(x, ArrayV) or x.t.ndims != 1 or x.t.elt.info.is_complex:
+        raise NoMethod("sort is supported for real vectors")
+    rev = kwargs.get("rev", ScalarV(BOOL, False))
+    if not isinstance(rev, ScalarV) or not rev.is_const:
+        raise NoMethod("sort's `rev` must be a compile-time constant")
+    op = hlo.SortOp([x.ir.type], [x.ir], dimension=0, is_stable=True)
+    scalar = H.tensor_type(x.t.elt)
+    block = op.regions[0].blocks.append(scalar, scalar)
+    with ir.InsertionPoint(block):
+        a, b = block.arguments
+        if rev.const:
+            a, b = b, a
+        hlo.ReturnOp([H.compare("LT", a, b, x.t.elt.info.kind) if not x.t.elt.info.is_float else
+                      H.compare("LT", a, b, "totalorder")])
+    return ArrayV(x.t, Box(op.results[0]))
+
+
+@prim("_linear_indices")
+def _linear_indices(fl, args, kwargs, node):
+    """The column-major linear index (1-based) of every element of x, shaped like x."""
+    (x,) = _expect(args, 1)
+    if not isinstance(x, ArrayV):
+        raise NoMethod()
+    strides = np.cumprod((1,) + x.t.shape[:-1])
+    value = H.constant(INT64, 1, x.t.shape)
+    for d, stride in enumerate(strides):
+        term = hlo.multiply(H.iota(INT64, x.t.shape, d), H.constant(INT64, int(stride), x.t.shape))
+        value = hlo.add(value, term)
+    return ArrayV(ArrayT(INT64, x.t.shape), Box(value))
 
 
 @prim("_broadcast_map")

@@ -107,3 +107,26 @@ function logsumexp(x::AbstractArray; dims=:)
     m = maximum(x; dims=dims)
     return m .+ log.(sum(exp.(x .- m); dims=dims))
 end
+
+# ---- searching (first occurrence wins, as Julia; NaN counts as the largest, as findmax does)
+function findmax(x::AbstractArray)
+    m = maximum(x)
+    hit = (x .== m) .| (isnan.(x) .& isnan(m))
+    return (m, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1)))
+end
+function findmin(x::AbstractArray)
+    m = minimum(x)
+    hit = (x .== m) .| (isnan.(x) .& isnan(m))
+    return (m, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1)))
+end
+argmax(x::AbstractArray) = findmax(x)[2]
+argmin(x::AbstractArray) = findmin(x)[2]
+
+# ---- rearranging
+circshift(v::AbstractVector, k::Integer) = v[mod.(_linear_indices(v) .- 1 .- k, length(v)) .+ 1]
+repeat(v::AbstractVector, n::Integer) = vcat(ntuple(_ -> v, n)...)
+repeat(x::AbstractMatrix, m::Integer, n::Integer) = hcat(ntuple(_ -> vcat(ntuple(_ -> x, m)...), n)...)
+kron(a::AbstractVector, b::AbstractVector) = vec(b .* transpose(a))
+kron(A::AbstractMatrix, B::AbstractMatrix) =
+    reshape(reshape(B, size(B, 1), 1, size(B, 2), 1) .* reshape(A, 1, size(A, 1), 1, size(A, 2)),
+            size(A, 1) * size(B, 1), size(A, 2) * size(B, 2))

@@ -113,6 +113,9 @@ def _plan(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) ->
     n = len(idxs)
     if n == 0:
         raise fl.error("indexing with no indices is only valid for 0-dimensional arrays", node)
+    mask = idxs[0]
+    if n == 1 and isinstance(mask, ArrayV) and mask.t.elt.info.kind == "bool" and mask.t.shape == shape:
+        return arr, [DimIndex(ScalarV(INT64, 0), int(np.prod(shape, dtype=np.int64)), mask=mask)]
     if n < len(shape):   # the last index runs linearly over the remaining dimensions (column-major)
         from .arrays import reshape_colmajor
         arr = reshape_colmajor(fl, arr, shape[:n - 1] + (int(np.prod(shape[n - 1:], dtype=np.int64)),))
@@ -185,7 +188,7 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
         positions = hlo.subtract(H.convert(ix.ir, INT64), H.constant(INT64, 1, ix.t.shape))
         return DimIndex(ScalarV(INT64, 0), ix.t.shape[0], positions=positions)
     if isinstance(ix, ArrayV) and ix.t.elt.info.kind == "bool":
-        if n != 1 and ix.t.ndims != 1 or ix.t.shape != (shape if n == 1 else (size,)):
+        if ix.t.shape != (size,):
             raise fl.error(f"BoundsError: a Bool mask of size {ix.t.shape} does not match the indexed "
                            f"dimensions {shape}", node)
         return DimIndex(ScalarV(INT64, 0), size, mask=ix)

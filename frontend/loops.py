@@ -305,6 +305,9 @@ def _prod(shape) -> int:
 def range_length(fl: FunctionLowering, r: RangeV) -> ScalarV:
     """Number of elements of a normalised range (stop already adjusted to the last element)."""
     from .primitives import arith
+    (b1, k1), (b2, k2) = r.start.affine(), r.stop.affine()
+    if b1 is b2 and not r.start.is_const and r.step.is_const and r.t.elt == INT64:
+        return ScalarV(INT64, max(0, (k2 - k1) // r.step.const + 1))      # i:i+k
     span = arith(fl, "-", r.stop, r.start)
     n = arith(fl, "+", arith(fl, "÷", span, r.step) if r.t.elt == INT64 else
               arith(fl, "floor_int", arith(fl, "/", span, r.step)), ScalarV(INT64, 1))

@@ -101,8 +101,21 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
             with np.errstate(all="ignore"):
                 return ScalarV(t, _py(_np(t, np_fn(_np(t, a.const), _np(t, b.const)))))
         return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch,
-                       _interval(op, a, b, t))
+                       _interval(op, a, b, t), _offset(op, a, b, t))
     return rule
+
+
+def _offset(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[ScalarV, int] | None:
+    """Track `i ± k` for integer constants k, so `x[i:i+2]` has a length known at compile time."""
+    if op not in ("+", "-") or not t.info.is_integer:
+        return None
+    if b.is_const and not a.is_const and not a.batch:
+        base, k = a.affine()
+        return (base, k + int(b.const) if op == "+" else k - int(b.const))
+    if a.is_const and not b.is_const and op == "+" and not b.batch:
+        base, k = b.affine()
+        return (base, k + int(a.const))
+    return None
 
 
 def _interval(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[int, int] | None:

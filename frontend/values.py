@@ -28,10 +28,15 @@ class ScalarV(Value):
     ir: ir.Value | None = None         # the runtime value: tensor<batch x elt>
     batch: tuple[int, ...] = ()        # lanes when a scalar function is broadcast over arrays
     interval: tuple[int, int] | None = None   # known bounds of a run-time integer (loop variables)
+    offset_of: tuple[ScalarV, int] | None = None   # this integer is (base + k): `i:i+2` has a static length
 
     @property
     def is_const(self) -> bool:
         return self.const is not None
+
+    def affine(self) -> tuple[ScalarV, int]:
+        """(base, k) with self == base + k."""
+        return self.offset_of or (self, 0)
 
     def bounds(self) -> tuple[int, int] | None:
         """The interval this integer is known to lie in, if any."""

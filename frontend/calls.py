@@ -29,8 +29,6 @@ def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
             and e.func.id not in fl.program.methods:
         raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
                        f"StableHLO", e)
-    if isinstance(e.func, A.Name) and e.func.id in ("gradient", "withgradient", "pullback", "jacobian"):
-        raise fl.error(f"`{e.func.id}` (automatic differentiation) is not supported yet", e)
     f = fl.callee_value(e.func)
     args = list(fl.splat_args(e.args))
     kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}

@@ -1157,3 +1157,4 @@ def _nothing(fl, args, kwargs, node):
 __all__ = ["PRIMITIVES", "NoMethod", "arith", "convert_scalar", "convert_value", "get_field", "make_range",
            "last_index", "ifelse", "describe", "SCALARS", "NamedTupleT", "StructT", "ClosureV"]
 from . import nn  # noqa: E402,F401  registers the NNlib primitives
+from . import gradients  # noqa: E402,F401  registers gradient / withgradient

@@ -1,0 +1,176 @@
+"""Zygote's interface in the language: `gradient`, `withgradient` and `pullback`.
+
+The function being differentiated is specialized like any call (one `func.func`), then the
+reverse-mode pass of `mlir_passes.autodiff` adds its VJP function to the module and the call site
+calls that. Every construct the frontend can lower is thereby differentiable, with no per-feature
+work here; this module only maps Julia values to and from the flat arguments of the VJP.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import func as func_d
+
+from ..mlir_passes.autodiff import ADError, build_vjp
+from . import ast as A
+from . import hlo as H
+from .diagnostics import JuliaError, Span
+from .primitives import NoMethod, prim
+from .program import CALL
+from .types import NamedTupleT, StructT, TupleT
+from .values import (ArrayV, Box, ClosureV, FuncV, ScalarV, StructV, TupleV, Value, nothing, rebuild,
+                     runtime_leaves)
+
+if TYPE_CHECKING:
+    from .lower import FunctionLowering, Specialization
+
+
+def _specialize_callee(fl: FunctionLowering, f: Value, args: list[Value], node: A.Node
+                       ) -> tuple[Specialization, list[Value]]:
+    """The specialization `f(args...)` calls, and the full argument list it takes (a closure or a
+    callable struct comes first)."""
+    from .calls import lambda_method
+    from .dispatch import select_method
+    if isinstance(f, ClosureV):
+        method, bindings, full = lambda_method(f.lam), {}, [f] + args
+    else:
+        name, full = (f.name, args) if isinstance(f, FuncV) else (CALL, [f] + args)
+        methods = fl.program.methods.get(name, [])
+        chosen = select_method(fl.program.universe, methods, [a.t for a in full])
+        if chosen is None or isinstance(chosen, list):
+            raise fl.error(f"gradient: `{getattr(f, 'name', f.t.julia())}` must be a Julia function defined in the "
+                           f"program (or a closure); no method applies to "
+                           f"({', '.join('::' + a.t.julia() for a in args)})", node)
+        method, bindings = chosen
+    spec = fl.mod.specialize(method, full, {}, getattr(node, "span", None), bindings=bindings)
+    return spec, full
+
+
+def _differentiable(v: Value) -> bool:
+    t = v.t if isinstance(v, ScalarV) else v.t.elt
+    return t.info.is_float
+
+
+def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | None, node: A.Node
+             ) -> tuple[Value, list[Value]]:
+    """Value of f(args...) and the cotangent of each argument for the output cotangent `seed`
+    (1 for a scalar loss when None)."""
+    args = [fl.materialize_all(a) for a in args]       # constants become inputs we can differentiate
+    spec, full = _specialize_callee(fl, f, args, node)
+    leaves = [leaf for a in full for leaf in runtime_leaves(a)]
+    own = {id(leaf) for a in args for leaf in runtime_leaves(a)}
+    wrt = [id(leaf) in own and _differentiable(leaf) for leaf in leaves]
+    result_leaves = list(runtime_leaves(spec.result))
+    if seed is None:
+        if not (isinstance(spec.result, ScalarV) and spec.result.t.info.is_float) or spec.result.batch:
+            raise fl.error(f"gradient: the function must return a real number (a scalar loss), not "
+                           f"{spec.result.t.julia()}; use `pullback` for other outputs", node)
+    try:
+        vjp_name = build_vjp(fl.mod.module, spec.name, wrt)
+    except ADError as e:
+        raise JuliaError(f"cannot differentiate: {e}", _span_of(e.location) or getattr(node, "span", None)) from None
+    # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
+    seeds = list(runtime_leaves(seed)) if seed is not None else []
+    cotangents = []
+    k = 0
+    for t in spec.result_types:
+        cotangents.append(H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape))
+    for leaf, (kind, idx) in zip(result_leaves, spec.result_leaves):
+        if kind != "out":
+            continue
+        if seed is None:
+            cotangents[idx] = H.constant(leaf.t, 1.0, leaf.batch)
+        else:
+            s = seeds[k]
+            cotangents[idx] = s.ir if isinstance(s, ArrayV) else fl.materialize(s)
+            k += 1
+    operands = [leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir for leaf in leaves]
+    vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
+    call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)
+    results = list(call.results)
+    value = _rebuild_result(fl, spec, full, results)
+    grads = iter(results[len(spec.result_types):])
+    grad_of = {id(leaf): next(grads) for leaf, w in zip(leaves, wrt) if w}
+    return value, [_gradient_value(a, grad_of) for a in args]
+
+
+def _leaf_type(leaf: Value) -> ir.Type:
+    if isinstance(leaf, ArrayV):
+        return H.tensor_type(leaf.t.elt, leaf.t.shape)
+    return H.tensor_type(leaf.t, leaf.batch)
+
+
+def _scalar_of(t: ir.Type):
+    from .types import SCALARS, Scalar
+    et = str(ir.RankedTensorType(t).element_type)
+    for name, info in SCALARS.items():
+        if info.mlir == et:
+            return Scalar(name)
+    raise KeyError(et)
+
+
+def _rebuild_result(fl: FunctionLowering, spec: Specialization, full: list[Value], results: list[ir.Value]) -> Value:
+    """The primal value from the VJP's first results (as `call_spec` does for a plain call)."""
+    in_leaves = [leaf for a in full for leaf in runtime_leaves(a)]
+    if spec.err_result is not None:
+        from .lower import ERR
+        err = results[spec.err_result]
+        fl.merge_error(ScalarV(ERR, None, err, tuple(H.shape_of(err))))
+    replace: dict[int, Value] = {}
+    for leaf, (kind, k) in zip(runtime_leaves(spec.result), spec.result_leaves):
+        if kind == "param":
+            replace[id(leaf)] = in_leaves[k]
+        elif isinstance(leaf, ArrayV):
+            replace[id(leaf)] = ArrayV(leaf.t, Box(results[k]))
+        else:
+            replace[id(leaf)] = ScalarV(leaf.t, None, results[k], leaf.batch)
+    return rebuild(spec.result, replace)
+
+
+def _gradient_value(arg: Value, grad_of: dict[int, ir.Value]) -> Value:
+    """Zygote's shape for a gradient: a number or array for one, a tuple for a tuple, a named tuple
+    with the field names for a struct, `nothing` where nothing is differentiable."""
+    if isinstance(arg, ArrayV):
+        return ArrayV(arg.t, Box(grad_of[id(arg)])) if id(arg) in grad_of else nothing()
+    if isinstance(arg, ScalarV):
+        return ScalarV(arg.t, None, grad_of[id(arg)], arg.batch) if id(arg) in grad_of else nothing()
+    if isinstance(arg, (TupleV, StructV)):
+        items = tuple(_gradient_value(c, grad_of) for c in arg.items)
+        if all(getattr(i.t, "name", "") == "Nothing" for i in items):
+            return nothing()
+        if isinstance(arg, TupleV):
+            return TupleV(TupleT(tuple(i.t for i in items)), items)
+        names = arg.t.field_names if isinstance(arg.t, StructT) else arg.t.names
+        return StructV(NamedTupleT(tuple(names), tuple(i.t for i in items)), items)
+    return nothing()
+
+
+def _span_of(location: str | None) -> Span | None:
+    m = re.search(r'loc\("([^"]+)":(\d+):(\d+)', location or "")
+    return Span(m.group(1), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def _tuple(items: list[Value]) -> TupleV:
+    return TupleV(TupleT(tuple(i.t for i in items)), tuple(items))
+
+
+@prim("gradient")
+def _gradient(fl, args, kwargs, node):
+    if not args:
+        raise NoMethod()
+    _, grads = vjp_call(fl, args[0], list(args[1:]), None, node)
+    return _tuple(grads)
+
+
+@prim("withgradient")
+def _withgradient(fl, args, kwargs, node):
+    if not args:
+        raise NoMethod()
+    value, grads = vjp_call(fl, args[0], list(args[1:]), None, node)
+    grad = _tuple(grads)
+    return StructV(NamedTupleT(("val", "grad"), (value.t, grad.t)), (value, grad))
+
+
+__all__ = ["vjp_call"]

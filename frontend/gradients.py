@@ -33,6 +33,8 @@ def _specialize_callee(fl: FunctionLowering, f: Value, args: list[Value], node: 
     callable struct comes first)."""
     from .calls import lambda_method
     from .dispatch import select_method
+    if isinstance(f, FuncV) and f.name not in fl.program.methods:
+        f = ClosureV(_primitive_wrapper(f.name, node), {})      # `gradient(sin, x)`: wrap the primitive
     if isinstance(f, ClosureV):
         method, bindings, full = lambda_method(f.lam), {}, [f] + args
     else:
@@ -46,6 +48,19 @@ def _specialize_callee(fl: FunctionLowering, f: Value, args: list[Value], node: 
         method, bindings = chosen
     spec = fl.mod.specialize(method, full, {}, getattr(node, "span", None), bindings=bindings)
     return spec, full
+
+
+_WRAPPERS: dict[str, A.Lambda] = {}
+
+
+def _primitive_wrapper(name: str, node: A.Node) -> A.Lambda:
+    """`(xs...) -> name(xs...)`: a primitive as a function with a body, so it can be specialized."""
+    if name not in _WRAPPERS:
+        span = getattr(node, "span", None)
+        call = A.Call(A.Name(name, span=span), [A.Splat(A.Name("xs", span=span), span=span)], span=span)
+        _WRAPPERS[name] = A.Lambda([A.Param("xs", splat=True, span=span)],
+                                   A.Block([A.Return(call, span=span)], span=span), span=span)
+    return _WRAPPERS[name]
 
 
 def _differentiable(v: Value) -> bool:
@@ -70,7 +85,8 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
     try:
         vjp_name = build_vjp(fl.mod.module, spec.name, wrt)
     except ADError as e:
-        raise JuliaError(f"cannot differentiate: {e}", _span_of(e.location) or getattr(node, "span", None)) from None
+        message = re.sub(r'^loc\([^)]*\):\s*', "", str(e))
+        raise JuliaError(f"gradient: {message}", _span_of(e.location) or getattr(node, "span", None)) from None
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
     seeds = list(runtime_leaves(seed)) if seed is not None else []
     cotangents = []
@@ -174,3 +190,37 @@ def _withgradient(fl, args, kwargs, node):
 
 
 __all__ = ["vjp_call"]
+
+
+_PULLBACKS: dict[int, A.Lambda] = {}
+
+
+def _pullback_lambda(node: A.Node) -> A.Lambda:
+    """`dy -> _pullback_apply(f, args, dy)`: the back function `pullback` returns, an ordinary closure
+    over the function and its arguments (so it can be passed around and called later)."""
+    lam = _PULLBACKS.get(id(node))
+    if lam is None:
+        span = getattr(node, "span", None)
+        body = A.Call(A.Name("_pullback_apply", span=span),
+                      [A.Name("%f", span=span), A.Name("%args", span=span), A.Name("dy", span=span)], span=span)
+        lam = A.Lambda([A.Param("dy", span=span)], A.Block([A.Return(body, span=span)], span=span), span=span)
+        _PULLBACKS[id(node)] = lam
+    return lam
+
+
+@prim("pullback")
+def _pullback(fl, args, kwargs, node):
+    if not args:
+        raise NoMethod()
+    f, fargs = args[0], [fl.materialize_all(a) for a in args[1:]]
+    from .calls import call_value
+    value = call_value(fl, f, list(fargs), {}, node)
+    back = ClosureV(_pullback_lambda(node), {"%f": f, "%args": _tuple(fargs)})
+    return _tuple([value, back])
+
+
+@prim("_pullback_apply")
+def _pullback_apply(fl, args, kwargs, node):
+    f, fargs, dy = args
+    _, grads = vjp_call(fl, f, list(fargs.items), dy, node)
+    return _tuple(grads)

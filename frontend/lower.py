@@ -352,8 +352,15 @@ class FunctionLowering:
         loops.lower_for(self, s)
 
     def stmt_FunctionDef(self, s: A.FunctionDef) -> None:
-        raise self.error("nested named function definitions are not supported; use an anonymous function "
-                         "`f = x -> ...` or define it at top level", s)
+        """A function defined inside another is a closure bound to its name (one method only)."""
+        if s.name is None or s.kwparams or s.where or any(p.default is not None for p in s.params):
+            raise self.error("a function defined inside another function may not have keyword arguments, "
+                             "defaults or `where` clauses; define it at top level", s)
+        if isinstance(self.env.get(s.name), ClosureV):
+            raise self.error(f"a second local method of `{s.name}`: local functions have one method; define "
+                             f"it at top level for multiple dispatch", s)
+        lam = _local_function_lambda(s)
+        self.assign_name(s.name, self.expr_Lambda(lam))
 
     def condition(self, cond: A.Expr) -> ScalarV:
         c = self.expr(cond)
@@ -754,6 +761,17 @@ def with_implicit_return(stmts: list[A.Node], span: Span | None) -> list[A.Node]
         if isinstance(inner, A.Node) and not isinstance(inner, (A.Assign, A.If, A.Return, A.Block)):
             return init + [A.Return(last, span=last.span)]
     return stmts + [A.Return(None, span=last.span)]
+
+
+_LOCAL_FUNCTIONS: dict[int, A.Lambda] = {}
+
+
+def _local_function_lambda(s: A.FunctionDef) -> A.Lambda:
+    lam = _LOCAL_FUNCTIONS.get(id(s))
+    if lam is None:
+        params = [A.Param(p.name, None, None, p.splat, span=p.span) for p in s.params]
+        lam = _LOCAL_FUNCTIONS[id(s)] = A.Lambda(params, s.body, span=s.span)
+    return lam
 
 
 def free_names(node: A.Node) -> set[str]:

@@ -1,0 +1,205 @@
+"""Zygote-style `gradient` / `withgradient` / `pullback` in the language, against jax.grad of the
+same computation and central finite differences (Float64)."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jlhlo
+from jlhlo.frontend.diagnostics import JuliaError
+
+SRC = """
+struct Lin
+    W::Matrix{Float64}
+    b::Vector{Float64}
+end
+(m::Lin)(x) = m.W * x .+ m.b
+loss(m::Lin, x, y) = sum(abs2, m(x) .- y)
+grad_struct(W::Matrix{Float64}, b::Vector{Float64}, x::Matrix{Float64}, y::Matrix{Float64}) =
+    gradient(loss, Lin(W, b), x, y)
+
+mlp_loss(W1, W2, x, y) = sum(abs2, W2 * tanh.(W1 * x) .- y) / size(x, 2)
+grad_closure(W1::Matrix{Float64}, W2::Matrix{Float64}, x::Matrix{Float64}, y::Matrix{Float64}) =
+    gradient((a, b) -> mlp_loss(a, b, x, y), W1, W2)
+function with_grad(W1::Matrix{Float64}, W2::Matrix{Float64}, x::Matrix{Float64}, y::Matrix{Float64})
+    r = withgradient(w -> mlp_loss(w, W2, x, y), W1)
+    return (r.val, r.grad[1])
+end
+
+second(x::Float64) = gradient(t -> gradient(sin, t)[1], x)[1]
+function hvp(w::Vector{Float64}, v::Vector{Float64})
+    f(u) = sum(exp.(u) .* u .^ 2)
+    return gradient(u -> sum(gradient(f, u)[1] .* v), w)[1]
+end
+function pull(x::Vector{Float64}, dy::Vector{Float64})
+    y, back = pullback(v -> tanh.(v) .* 2, x)
+    return (y, back(dy)[1])
+end
+grad_int(x::Float64, n::Int64) = gradient((a, k) -> a^3 * k, x, n)
+grad_tuple(p::Tuple{Float64, Float64}) = gradient(q -> q[1] * q[2]^2, p)[1]
+function grad_branch(x::Float64)
+    f = t -> t > 0 ? t^2 : -3t
+    return gradient(f, x)[1]
+end
+function iterate_map(a::Float64, x::Float64)
+    y = x
+    for i in 1:5
+        y = a * y + sin(y)
+    end
+    return y
+end
+grad_loop(a::Float64, x::Float64) = gradient(iterate_map, a, x)
+function reductions(X::Matrix{Float64})
+    f = A -> sum(maximum(A; dims=1)) + sum(softmax(A; dims=2) .^ 2) + sum(logsumexp(A; dims=1)) + minimum(A)
+    return gradient(f, X)[1]
+end
+function slicing(x::Vector{Float64})
+    f = v -> sum(v[2:end] .* v[1:end-1]) + v[3]^2 + sum(reshape(v, 2, 3)' * [1.0, 2.0])
+    return gradient(f, x)[1]
+end
+function train(W::Matrix{Float64}, x::Matrix{Float64}, y::Matrix{Float64}, lr::Float64, steps::Int64)
+    first_loss = sum(abs2, W * x .- y)
+    for s in 1:steps
+        g = gradient(w -> sum(abs2, w * x .- y) / size(x, 2), W)[1]
+        W = W .- lr .* g
+    end
+    return (first_loss, sum(abs2, W * x .- y), W)
+end
+function newton_loss(a::Float64)
+    x = a
+    while abs(x * x - a) > 1e-12
+        x = (x + a / x) / 2
+    end
+    return x
+end
+grad_while(a::Float64) = gradient(newton_loss, a)
+"""
+
+rng = np.random.default_rng(11)
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return jlhlo.load(SRC, filename="grads.jl")
+
+
+def close(got, want, rtol=1e-9):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, want.shape, got.dtype, want.dtype)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-12)
+
+
+def test_struct_argument_gives_named_tuple(prog):
+    W, b, x, y = rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((3, 4)), \
+        rng.standard_normal((2, 4))
+    gm, gx, gy = prog.function("grad_struct")(W, b, x, y)
+
+    def loss(W, b, x, y):
+        return jnp.sum((W @ x + b[:, None] - y) ** 2)
+    want = jax.grad(loss, argnums=(0, 1, 2, 3))(W, b, x, y)
+    assert list(gm) == ["W", "b"]
+    close(gm["W"], want[0])
+    close(gm["b"], want[1])
+    close(gx, want[2])
+    close(gy, want[3])
+
+
+def test_closure_and_withgradient_match_jax(prog):
+    W1, W2, x, y = (rng.standard_normal(s) for s in [(5, 3), (2, 5), (3, 7), (2, 7)])
+
+    def loss(W1, W2):
+        return jnp.sum((W2 @ jnp.tanh(W1 @ x) - y) ** 2) / x.shape[1]
+    g1, g2 = prog.function("grad_closure")(W1, W2, x, y)
+    w1, w2 = jax.grad(loss, argnums=(0, 1))(W1, W2)
+    close(g1, w1)
+    close(g2, w2)
+    val, g = prog.function("with_grad")(W1, W2, x, y)
+    close(val, np.float64(loss(W1, W2)))
+    close(g, w1)
+
+
+def test_second_derivative_and_hvp(prog):
+    close(prog.function("second")(0.7), np.float64(-np.sin(0.7)))
+    w, v = rng.standard_normal(4), rng.standard_normal(4)
+
+    def f(u):
+        return jnp.sum(jnp.exp(u) * u ** 2)
+    want = jax.jvp(jax.grad(f), (w,), (v,))[1]
+    close(prog.function("hvp")(w, v), np.asarray(want))
+
+
+def test_pullback(prog):
+    x, dy = rng.standard_normal(3), rng.standard_normal(3)
+    y, g = prog.function("pull")(x, dy)
+    close(y, 2 * np.tanh(x))
+    close(g, dy * 2 * (1 - np.tanh(x) ** 2))
+
+
+def test_nondifferentiable_and_tuple_arguments(prog):
+    g, n = prog.function("grad_int")(1.5, np.int64(3))
+    close(g, np.float64(3 * 1.5 ** 2 * 3))
+    assert n is None                          # Zygote gives `nothing` for an integer argument
+    ga, gb = prog.function("grad_tuple")((2.0, 3.0))
+    close(ga, np.float64(9.0))
+    close(gb, np.float64(12.0))
+
+
+@pytest.mark.parametrize("x", [1.5, -1.5])
+def test_branch(prog, x):
+    close(prog.function("grad_branch")(x), np.float64(2 * x if x > 0 else -3.0))
+
+
+def test_loop_against_finite_differences(prog):
+    a, x = 0.9, 0.3
+    ga, gx = prog.function("grad_loop")(a, x)
+    f = prog.function("iterate_map")
+    h = 1e-6
+    fd_a = (f(a + h, x) - f(a - h, x)) / (2 * h)
+    fd_x = (f(a, x + h) - f(a, x - h)) / (2 * h)
+    np.testing.assert_allclose([ga, gx], [fd_a, fd_x], rtol=1e-7)
+
+
+def test_reductions_and_slicing_match_jax(prog):
+    X = rng.standard_normal((3, 4))
+
+    def f(A):
+        sm = jax.nn.softmax(A, axis=1)
+        return (jnp.sum(jnp.max(A, axis=0)) + jnp.sum(sm ** 2) + jnp.sum(jax.scipy.special.logsumexp(A, axis=0))
+                + jnp.min(A))
+    close(prog.function("reductions")(X), np.asarray(jax.grad(f)(X)))
+    v = rng.standard_normal(6)
+
+    def g(v):
+        return jnp.sum(v[1:] * v[:-1]) + v[2] ** 2 + jnp.sum(v.reshape((2, 3), order="F").T @ jnp.array([1.0, 2.0]))
+    close(prog.function("slicing")(v), np.asarray(jax.grad(g)(v)))
+
+
+def test_training_loop_in_one_executable(prog):
+    W, x, y = rng.standard_normal((3, 4)), rng.standard_normal((4, 6)), rng.standard_normal((3, 6))
+    first, last, W_end = prog.function("train")(W, x, y, 0.05, np.int64(40))
+    assert last < first
+    Wn = W.copy()
+    for _ in range(40):
+        Wn = Wn - 0.05 * (2.0 / 6) * (Wn @ x - y) @ x.T
+    close(W_end, Wn)
+
+
+def test_gradients_survive_optimization(prog):
+    W1, W2, x, y = (rng.standard_normal(s) for s in [(5, 3), (2, 5), (3, 7), (2, 7)])
+    f = prog.function("grad_closure")
+    lowered0 = f.lower(W1, W2, x, y, optimize_level=0)
+    lowered2 = f.lower(W1, W2, x, y, optimize_level=2)
+    out0 = lowered0.outputs(lowered0.compile()(W1, W2, x, y))
+    out2 = lowered2.outputs(lowered2.compile()(W1, W2, x, y))
+    for a, b in zip(out0, out2):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_data_dependent_loop_on_gradient_path_is_an_error(prog):
+    with pytest.raises(JuliaError) as info:
+        prog.function("grad_while").lower(2.0)
+    loop_line = SRC.splitlines().index("    while abs(x * x - a) > 1e-12") + 1
+    assert info.value.span is not None and info.value.span.line == loop_line
+    assert "loop" in info.value.message and "loc(" not in info.value.message

@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "gpu", "tpu"), default="cpu")
     p.add_argument("-O", dest="opt", type=int, choices=(0, 1, 2), default=2, help="-O0, -O1 or -O2 (default)")
     p.add_argument("--timings", action="store_true", help="print the time of each phase on stderr")
+    p.add_argument("--passes", metavar="A,B,C", help="run exactly these passes, in order, instead of an -O level")
+    p.add_argument("--print-after-each", action="store_true", help="print the IR after each pass (on stderr)")
+    p.add_argument("--precision", choices=("f32", "bf16"), default="f32",
+                   help="bf16: convolutions and matrix products on bf16 operands with f32 results")
     p.add_argument("--check-bounds", choices=("yes", "no"), default="yes",
                    help="check run-time indices and report BoundsError after the run (default yes)")
     return p
@@ -127,8 +131,20 @@ def _run(args: argparse.Namespace) -> int:
         _print_timings(args, timings)
         return EXIT_OK
     t = time.perf_counter()
-    lowered.optimize(args.opt)
+    pass_times: dict[str, float] = {}
+    options: dict[str, Any] = {"timings": pass_times}
+    if args.passes:
+        options["passes"] = [p.strip() for p in args.passes.split(",") if p.strip()]
+    if args.print_after_each:
+        options["print_after_each"] = lambda name, text: print(f"// ----- IR after {name}\n{text}", file=sys.stderr)
+    if args.precision != "f32":
+        options["precision"] = args.precision
+    try:
+        lowered.optimize(args.opt, **options)
+    except ValueError as e:            # an unknown pass name
+        raise UsageError(str(e)) from None
     timings["passes"] = time.perf_counter() - t
+    timings.update({f"  {name}": secs for name, secs in pass_times.items()})
     if not args.run and args.emit == "optimized":
         _emit_text(args, lowered.as_text(debug_info=True))
         _print_timings(args, timings)

@@ -28,11 +28,10 @@ class JuliaError(Exception):
 
     def render(self, sources: dict[str, str] | None = None) -> str:
         """`file.jl:LINE:COL: error: message`, the source line and a caret under the column."""
+        first, _, details = self.message.partition("\n")
         if self.span is None:
-            head = f"error: {self.message}"
-            return "\n".join([head] + [f"note: {n}" for n in self.notes])
-        head = f"{self.span}: error: {self.message}"
-        lines = [head]
+            return "\n".join([f"error: {first}"] + ([details] if details else []) + [f"note: {n}" for n in self.notes])
+        lines = [f"{self.span}: error: {first}"]
         text = (sources or {}).get(self.span.file)
         if text is not None:
             src_lines = text.splitlines()
@@ -43,5 +42,7 @@ class JuliaError(Exception):
                 if self.span.end_line == self.span.line and self.span.end_col > self.span.col:
                     width = self.span.end_col - self.span.col
                 lines.append("    " + " " * (self.span.col - 1) + "^" + "~" * (width - 1))
+        if details:
+            lines.append(details)
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)

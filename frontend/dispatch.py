@@ -73,7 +73,16 @@ class PArray(Pat):
     ndims: object = None               # None, an int, or a PTypeVar
 
     def show(self) -> str:
-        return f"{self.kind}{{{self.elt.show()}, {getattr(self.ndims, 'name', self.ndims)}}}"
+        """As Julia prints it: Vector{Float64}, AbstractMatrix, AbstractArray{T, N}."""
+        abstract = self.kind == "AbstractArray"
+        named = {1: "AbstractVector" if abstract else "Vector", 2: "AbstractMatrix" if abstract else "Matrix"}
+        elt = "" if isinstance(self.elt, PAny) else self.elt.show()
+        if isinstance(self.ndims, int) and self.ndims in named:
+            return named[self.ndims] + (f"{{{elt}}}" if elt else "")
+        nd = getattr(self.ndims, "name", self.ndims)
+        if nd is None:
+            return self.kind + (f"{{{elt}}}" if elt else "")
+        return f"{self.kind}{{{elt or 'Any'}, {nd}}}"
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
         t = promote(a.t, b.t)
         if result == "float":
             t = float_type(t)
+        elif t == BOOL and op in ("+", "-", "*"):
+            t = INT64                  # arithmetic on Bool gives Int: true + true == 2
         batch = _lanes(a, b)
         if a.is_const and b.is_const:
             with np.errstate(all="ignore"):

@@ -84,7 +84,10 @@ def matmul(fl: FunctionLowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
     value = H.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
     if getattr(a, "row_of_vector", False) and len(sb) == 1:
         return ScalarV(t, None, H.reshape(value, ()))
-    return ArrayV(ArrayT(t, out_shape), Box(value))
+    out = ArrayV(ArrayT(t, out_shape), Box(value))
+    if getattr(a, "row_of_vector", False):
+        out.row_of_vector = True      # (v' * A) is still a row: (v' * A) * w is a number
+    return out
 
 
 def _dims(shape) -> str:

@@ -21,6 +21,10 @@ UNSUPPORTED_CALLS = {
     "randn": "random numbers", "@printf": "I/O", "include": "include", "Dict": "dictionaries",
 }
 
+# operators that `op(a, b, ...)` calls, which the parser reads as an operator applied to a tuple
+OPERATOR_CALLS = {"+", "-", "*", "/", "^", "÷", "%", "&", "|", "⊻", "==", "!=", "<", "<=", ">", ">=", "\\",
+                  "<<", ">>", ">>>", "!", "~", "√"}
+
 _lambda_methods: dict[int, Method] = {}
 
 
@@ -30,7 +34,11 @@ def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
         raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
                        f"StableHLO", e)
     f = fl.callee_value(e.func)
-    args = list(fl.splat_args(e.args))
+    arg_nodes = e.args
+    if isinstance(e.func, A.Name) and len(arg_nodes) == 1 and isinstance(arg_nodes[0], A.TupleExpr) \
+            and e.func.id in OPERATOR_CALLS:
+        arg_nodes = arg_nodes[0].items          # `+(1, 2, 3)` is a call of + with three arguments
+    args = list(fl.splat_args(arg_nodes))
     kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}
     return call_value(fl, f, args, kwargs, e)
 

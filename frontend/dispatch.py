@@ -401,7 +401,18 @@ def more_specific(universe: TypeUniverse, a: Method, b: Method) -> bool:
         return False
     le = all(universe.pat_le(p, q) for p, q in zip(a.patterns, b.patterns))
     ge = all(universe.pat_le(q, p) for p, q in zip(a.patterns, b.patterns))
+    if le and ge:
+        # equal up to typevars: `f(x::T, y::T) where T` (a diagonal constraint) beats `f(x, y)`
+        return _repeated_typevars(a) > _repeated_typevars(b)
     return le and not ge
+
+
+def _repeated_typevars(m: Method) -> int:
+    seen: dict[str, int] = {}
+    for p in m.patterns:
+        if isinstance(p, PTypeVar):
+            seen[p.name] = seen.get(p.name, 0) + 1
+    return sum(n - 1 for n in seen.values())
 
 
 def select_method(universe: TypeUniverse, methods: list[Method], types: list[JType]

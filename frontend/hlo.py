@@ -41,11 +41,7 @@ def constant(t: Scalar, value: object, shape: Sequence[int] = ()) -> ir.Value:
 
 def array_constant(t: Scalar, arr: np.ndarray) -> ir.Value:
     ttype = tensor_type(t, arr.shape)
-    if t.info.kind == "bool":
-        attr = ir.DenseElementsAttr.get(np.packbits(arr.astype(np.bool_), bitorder="little"), type=ttype) \
-            if arr.size != 1 else ir.DenseElementsAttr.get_splat(ttype, ir.BoolAttr.get(bool(arr.reshape(-1)[0])))
-    else:
-        attr = ir.DenseElementsAttr.get(np.ascontiguousarray(arr), type=ttype)
+    attr = ir.DenseElementsAttr.get(np.ascontiguousarray(arr), type=ttype)
     return hlo.constant(attr)
 
 
@@ -53,7 +49,7 @@ def constant_like(v: ir.Value, value: object) -> ir.Value:
     """A constant with the type (shape and element type) of `v`."""
     ttype = ir.RankedTensorType(v.type)
     et = ttype.element_type
-    if ir.FloatType.isinstance(et):
+    if isinstance(et, (ir.F16Type, ir.F32Type, ir.F64Type, ir.BF16Type)) or str(et) in ("f16", "f32", "f64", "bf16"):
         attr = ir.FloatAttr.get(et, float(value))
     else:
         attr = ir.IntegerAttr.get(et, int(value))

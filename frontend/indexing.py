@@ -14,7 +14,8 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .types import BOOL, INT64, ArrayT
-from .values import ArrayV, Box, RangeV, ScalarV, StructV, TupleV, Value, colon
+from .types import Scalar
+from .values import ArrayV, Box, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value, colon
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 
 def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
     obj = fl.expr(e.obj)
+    if isinstance(obj, TypeV) and isinstance(obj.of, Scalar):     # Float32[1, 2]: a typed array literal
+        from .arrays import vect
+        from .primitives import convert_scalar
+        items = [fl.expr(i) for i in e.indices]
+        return vect(fl, [convert_scalar(fl, i, obj.of, e) if isinstance(i, ScalarV) else i for i in items], e)
     return index_value(fl, obj, _index_args(fl, obj, e), e)
 
 
@@ -48,6 +54,9 @@ class DimIndex:
 
 
 def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
+    if isinstance(obj, StructV) and len(idxs) == 1 and isinstance(idxs[0], SingletonV) and idxs[0].name:
+        from .primitives import get_field
+        return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
     if isinstance(obj, (TupleV, StructV)):
         if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].is_const:
             raise fl.error("tuples are indexed with one compile-time constant integer", node)

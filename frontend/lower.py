@@ -187,6 +187,12 @@ class FunctionLowering:
         if m.vararg:
             rest = tuple(params[n_fixed:])
             self.assign_name(names[-1], TupleV(TupleT(tuple(v.t for v in rest)), rest))
+        if isinstance(m.fdef, A.FunctionDef):
+            # `f(x, b=2.0)` called as f(x): the omitted parameters take their defaults, in order
+            declared = ([m.fdef.self_param] if m.fdef.self_param else []) + list(m.fdef.params)
+            for p in declared[len(m.param_names):]:
+                if p.default is not None and p.name is not None:
+                    self.assign_name(p.name, self.expr(p.default))
         for kp in m.kwparams:
             if kp.name in kwargs:
                 self.assign_name(kp.name, kwargs[kp.name])
@@ -223,6 +229,15 @@ class FunctionLowering:
         self.env[name] = v
         if not name.startswith("%"):
             self.variables[name] = describe(v)
+            self._refresh_closures(name, v)
+
+    def _refresh_closures(self, name: str, v: Value) -> None:
+        """Julia closures capture variables, not values: a closure made here sees later assignments
+        to the variables it mentions."""
+        for k, c in list(self.env.items()):
+            if isinstance(c, ClosureV) and c.origin == id(self) and k != name and name in free_names(c.lam):
+                if name not in c.captured or c.captured[name] is not v:
+                    self.env[k] = ClosureV(c.lam, {**c.captured, name: v}, origin=c.origin)
 
     def lookup(self, node: A.Name) -> Value:
         name = node.id
@@ -269,9 +284,10 @@ class FunctionLowering:
             return cache[name]
         expr = self.program.consts[name]
         v = self.expr(expr)
-        if any(True for _ in runtime_leaves(v)):
-            raise self.error(f"global `{name}` must be a compile-time constant (numbers, tuples of numbers)", expr)
-        cache[name] = v
+        if isinstance(v, ScalarV) and not v.is_const:
+            raise self.error(f"global `{name}` must be a compile-time constant", expr)
+        if not any(True for _ in runtime_leaves(v)):
+            cache[name] = v            # numbers and tuples of numbers fold; arrays are rebuilt at each use
         return v
 
     @staticmethod
@@ -454,7 +470,10 @@ class FunctionLowering:
         slot = f"%value{id(node)}"
 
         def arm(f: Callable[[], Value]) -> Callable[[], None]:
-            return lambda: self.env.__setitem__(slot, f())
+            def run() -> None:
+                value = f()            # first: an inner branch replaces self.env
+                self.env[slot] = value
+            return run
         self.branch(c, arm(then), arm(orelse), node)
         return self.env.pop(slot)
 
@@ -511,7 +530,7 @@ class FunctionLowering:
     def expr_Lambda(self, e: A.Lambda) -> Value:
         free = free_names(e)
         captured = {n: v for n, v in self.env.items() if n in free and not isinstance(v, _Undef)}
-        return ClosureV(e, captured)
+        return ClosureV(e, captured, origin=id(self))
 
     def expr_Vect(self, e: A.Vect) -> Value:
         from .arrays import vect
@@ -703,7 +722,7 @@ class FunctionLowering:
         if isinstance(v, RangeV):
             return RangeV(v.t, *(self.materialize_all(c) for c in (v.start, v.step, v.stop)))
         if isinstance(v, ClosureV):
-            return ClosureV(v.lam, {k: self.materialize_all(c) for k, c in v.captured.items()})
+            return ClosureV(v.lam, {k: self.materialize_all(c) for k, c in v.captured.items()}, v.origin)
         return v
 
     def scalar_not(self, v: ScalarV) -> ScalarV:
@@ -774,9 +793,16 @@ def _local_function_lambda(s: A.FunctionDef) -> A.Lambda:
     return lam
 
 
+_FREE_NAMES: dict[int, set[str]] = {}
+
+
 def free_names(node: A.Node) -> set[str]:
     """Every identifier a node mentions (a superset of its free variables, which is all capture needs)."""
+    cached = _FREE_NAMES.get(id(node))
+    if cached is not None:
+        return cached
     out: set[str] = set()
+    _FREE_NAMES[id(node)] = out
 
     def walk(n: object) -> None:
         if isinstance(n, A.Name):

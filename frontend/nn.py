@@ -21,7 +21,7 @@ from . import ast as A
 from . import hlo as H
 from .primitives import NoMethod, _shape_str, prim
 from .types import BOOL, INT64, ArrayT, Scalar, promote
-from .values import ArrayV, Box, FuncV, ScalarV, SingletonV, TupleV, Value
+from .values import ArrayV, Box, FuncV, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -337,8 +337,6 @@ def _layer_rule(name: str):
             if kwargs:
                 raise NoMethod()
             return construct_struct(fl, name, list(args), node)
-        if any(isinstance(a, SingletonV) and a.t.name == "Nothing" for a in args):
-            raise NoMethod()
         return construct_struct(fl, name, _LAYERS[name](args, kwargs), node)
     return rule
 

@@ -23,7 +23,7 @@ from .diagnostics import JuliaError
 from .types import BOOL, FLOAT64, INT64, SCALARS, ArrayT, NamedTupleT, RangeT, Scalar, StructT, TupleT, float_type, \
     promote, real_type
 from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value,
-                     describe, nothing)
+                     colon, describe, nothing)
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -214,25 +214,36 @@ def _bitwise(kind: str):
 
 
 def _shift(kind: str):
+    """Julia's shifts: a negative count shifts the other way; a count past the width gives 0 (or the
+    sign for an arithmetic right shift)."""
     def rule(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
         if not (a.t.info.is_integer and b.t.info.is_integer):
             raise NoMethod()
         t = a.t
-        bits = t.info.bits
         if a.is_const and b.is_const:
-            x, n = int(a.const), int(b.const)
-            if kind == "<<":
-                v = x << n if n < bits else 0
-            elif kind == ">>":
-                v = x >> min(n, bits - 1) if t.info.kind == "int" else (x >> n if n < bits else 0)
-            else:
-                v = (x % (1 << bits)) >> n if n < bits else 0
-            return ScalarV(t, _py(_np(t, v % (1 << bits) if t.info.kind == "uint" else _wrap(v, bits))))
-        fn = {"<<": hlo.shift_left, ">>": hlo.shift_right_arithmetic if t.info.kind == "int"
-              else hlo.shift_right_logical, ">>>": hlo.shift_right_logical}[kind]
+            n = int(b.const) if kind == "<<" else -int(b.const)      # n > 0: left
+            return ScalarV(t, _py(_np(t, _shift_const(int(a.const), n, kind, t))))
         batch = _lanes(a, b)
-        return ScalarV(t, None, fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
+        x = _ir(fl, a, t, batch)
+        n = _ir(fl, convert_scalar(fl, b, t) if b.t.info.bits <= t.info.bits else b, t, batch)
+        right = hlo.shift_right_arithmetic if t.info.kind == "int" and kind != ">>>" else hlo.shift_right_logical
+        forward, backward = (hlo.shift_left, right) if kind == "<<" else (right, hlo.shift_left)
+        if t.info.kind == "uint" or b.is_const and b.const >= 0:
+            return ScalarV(t, None, forward(x, n), batch)
+        negative = H.compare("LT", n, H.constant(t, 0, batch), "int")
+        return ScalarV(t, None, hlo.select(negative, backward(x, hlo.negate(n)), forward(x, n)), batch)
     return rule
+
+
+def _shift_const(x: int, n: int, kind: str, t: Scalar) -> int:
+    bits = t.info.bits
+    if n >= 0:
+        v = x << n if n < bits else 0
+    elif kind == ">>>" or t.info.kind == "uint":
+        v = (x % (1 << bits)) >> -n if -n < bits else 0
+    else:
+        v = x >> min(-n, bits - 1)
+    return v % (1 << bits) if t.info.kind == "uint" else _wrap(v, bits)
 
 
 def _wrap(v: int, bits: int) -> int:
@@ -271,7 +282,7 @@ _ARITH: dict[str, Callable] = {
 }
 
 
-def arith(fl: FunctionLowering, op: str, a: ScalarV, b: ScalarV) -> ScalarV:
+def arith(fl: FunctionLowering, op: str, a: ScalarV, b: ScalarV | None = None) -> ScalarV:
     """Binary scalar arithmetic for internal use (`convert` converts a to b's type; floor_int floors to Int64)."""
     if op == "convert":
         return convert_scalar(fl, a, b.t)
@@ -407,11 +418,34 @@ def _binary_prim(op: str):
         if op == "*" and isinstance(a, ArrayV) and isinstance(b, ArrayV):
             from .arrays import matmul
             return matmul(fl, a, b, node)
-        if op in ("==", "!=") and not isinstance(a, ScalarV):
-            eq = ScalarV(BOOL, a.t == b.t and a is b)
-            return eq if op == "==" else fl.scalar_not(eq)
+        if op in ("==", "!=", "===", "!==", "isequal") and not (isinstance(a, ScalarV) and isinstance(b, ScalarV)):
+            eq = _values_equal(fl, a, b, node)
+            return eq if op in ("==", "===", "isequal") else fl.scalar_not(eq)
         raise NoMethod()
     return rule
+
+
+def _values_equal(fl: FunctionLowering, a: Value, b: Value, node: A.Node) -> ScalarV:
+    """`==` beyond numbers: types, functions and symbols compare at compile time; arrays and
+    tuples element by element."""
+    if isinstance(a, TypeV) and isinstance(b, TypeV):
+        return ScalarV(BOOL, a.of == b.of)
+    if isinstance(a, (FuncV, SingletonV)) or isinstance(b, (FuncV, SingletonV)):
+        return ScalarV(BOOL, type(a) is type(b) and a.t == b.t and getattr(a, "name", None) == getattr(b, "name", None))
+    if isinstance(a, ArrayV) and isinstance(b, ArrayV):
+        if a.t.shape != b.t.shape:
+            return ScalarV(BOOL, False)
+        from .broadcast import broadcast_call
+        return _reduce(fl, [FuncV("&"), broadcast_call(fl, FuncV("=="), [a, b], {}, node), colon()], {}, node)
+    if isinstance(a, (TupleV, StructV)) and isinstance(b, (TupleV, StructV)):
+        if a.t.__class__ is not b.t.__class__ or len(a.items) != len(b.items):
+            return ScalarV(BOOL, False)
+        out = ScalarV(BOOL, True)
+        for x, y in zip(a.items, b.items):
+            part = fl.call_function("==", [x, y], {}, node)
+            out = _ARITH["&"](fl, out, part)
+        return out
+    return ScalarV(BOOL, False)
 
 
 def _shape_str(shape) -> str:
@@ -474,6 +508,21 @@ def _float_class(fl, args, kwargs, node, name):
     if name == "isfinite":
         return ScalarV(BOOL, None, finite, a.batch)
     return ScalarV(BOOL, None, hlo.and_(hlo.not_(finite), H.compare("EQ", a.ir, a.ir, "float")), a.batch)
+
+
+@prim("signbit")
+def _signbit(fl, args, kwargs, node):
+    """The sign bit itself, so signbit(-0.0) is true (a comparison with zero cannot tell)."""
+    a = _scalar(_expect(args, 1)[0])
+    if a.t.info.kind in ("uint", "bool"):
+        return ScalarV(BOOL, False)
+    if a.is_const:
+        return ScalarV(BOOL, bool(np.signbit(a.const)))
+    if a.t.info.kind == "int":
+        return ScalarV(BOOL, None, H.compare("LT", a.ir, H.constant(a.t, 0, a.batch), "int"), a.batch)
+    as_int = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[a.t.info.bits])
+    bits = hlo.bitcast_convert(H.tensor_type(as_int, a.batch), a.ir)
+    return ScalarV(BOOL, None, H.compare("LT", bits, H.constant(as_int, 0, a.batch), "int"), a.batch)
 
 
 @prim("ifelse")
@@ -737,10 +786,13 @@ def make_range(fl: FunctionLowering, start: Value, step: Value | None, stop: Val
         if start.is_const and step.is_const and stop.is_const:
             if step.const == 0:
                 raise fl.error("ArgumentError: step cannot be zero", node)
-            n = max(0, _int_div(stop.const - start.const, step.const) + 1)
+            n = max(0, (stop.const - start.const) // step.const + 1)   # floor division: empty when reversed
             stop = ScalarV(t, start.const + (n - 1) * step.const)
         elif not (step.is_const and step.const == 1):
-            stop = arith(fl, "+", start, arith(fl, "*", arith(fl, "÷", arith(fl, "-", stop, start), step), step))
+            # Julia's last element: start + fld(stop - start, step) * step (before start when empty)
+            diff = arith(fl, "-", stop, start)
+            fld = arith(fl, "÷", arith(fl, "-", diff, _mod(fl, diff, step)), step)
+            stop = arith(fl, "+", start, arith(fl, "*", fld, step))
     elif not t.info.is_float:
         raise fl.error(f"ranges of {t.name} are not supported", node)
     return RangeV(RangeT(t), start, step, stop)

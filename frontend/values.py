@@ -100,6 +100,7 @@ class FuncV(Value):
 class ClosureV(Value):
     lam: A.Lambda
     captured: dict[str, Value]
+    origin: int = 0                    # the lowering that created it (it refreshes captured variables)
     t: ClosureT = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,7 +164,7 @@ def rebuild(v: Value, replace: dict[int, Value]) -> Value:
     if isinstance(v, RangeV):
         return RangeV(v.t, *(rebuild(c, replace) for c in (v.start, v.step, v.stop)))
     if isinstance(v, ClosureV):
-        return ClosureV(v.lam, {k: rebuild(c, replace) for k, c in v.captured.items()})
+        return ClosureV(v.lam, {k: rebuild(c, replace) for k, c in v.captured.items()}, v.origin)
     return v
 
 

@@ -90,7 +90,7 @@ def cli(*argv: Any) -> CliResult:
 def cli_subprocess(*argv: Any, timeout: float = 300) -> CliResult:
     """Run `python -m jlhlo.cli ARGV...` as a separate process (real exit status, real streams)."""
     p = subprocess.run([sys.executable, "-m", "jlhlo.cli", *[str(a) for a in argv]], capture_output=True,
-                       text=True, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                       text=True, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False)
     return CliResult(p.returncode, p.stdout, p.stderr)
 
 
@@ -121,40 +121,68 @@ _DEFAULT_TOL = {  # (rtol, atol) by dtype when the caller gives none
 }
 
 
-def assert_same(got: Any, want: Any, rtol: float | None = None, atol: float | None = None, path: str = "out") -> None:
+def assert_same(got: Any, want: Any, rtol: float | None = None, atol: float | None = None) -> None:
     """`got` has `want`'s structure (tuples stay tuples, structs/named tuples are dicts with the same
     keys in the same order), each leaf exactly `want`'s dtype and shape, and the same values
-    (integers and Bools exactly; floats within rtol/atol, NaNs where `want` has NaNs)."""
+    (integers and Bools exactly; floats within rtol/atol, NaNs where `want` has NaNs). Every
+    mismatching leaf is listed, not just the first."""
+    problems: list[str] = []
+    _compare(got, want, rtol, atol, "out", problems)
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
+def _compare(got: Any, want: Any, rtol: float | None, atol: float | None, path: str, problems: list[str]) -> None:
     if isinstance(want, tuple):
-        assert isinstance(got, tuple), f"{path}: got {type(got).__name__} {got!r}, want a tuple of {len(want)}"
-        assert len(got) == len(want), f"{path}: got a tuple of {len(got)}, want {len(want)}"
+        if not isinstance(got, tuple) or len(got) != len(want):
+            problems.append(f"{path}: got {_brief(got)}, want a tuple of {len(want)}")
+            return
         for i, (g, w) in enumerate(zip(got, want), 1):
-            assert_same(g, w, rtol, atol, f"{path}.{i}")
+            _compare(g, w, rtol, atol, f"{path}.{i}", problems)
         return
     if isinstance(want, dict):
-        assert isinstance(got, dict), f"{path}: got {type(got).__name__} {got!r}, want a dict"
-        assert list(got) == list(want), f"{path}: keys {list(got)} != {list(want)}"
+        if not isinstance(got, dict) or list(got) != list(want):
+            problems.append(f"{path}: got {_brief(got)}, want a dict with keys {list(want)}")
+            return
         for k in want:
-            assert_same(got[k], want[k], rtol, atol, f"{path}.{k}")
+            _compare(got[k], want[k], rtol, atol, f"{path}.{k}", problems)
         return
     if want is None:
-        assert got is None, f"{path}: got {got!r}, want nothing"
+        if got is not None:
+            problems.append(f"{path}: got {_brief(got)}, want nothing")
         return
-    assert isinstance(got, np.ndarray), f"{path}: got a {type(got).__name__}, want a numpy array"
+    if not isinstance(got, np.ndarray):
+        problems.append(f"{path}: got {_brief(got)}, want a numpy array")
+        return
     w = np.asarray(want)
-    assert got.dtype == w.dtype, f"{path}: dtype {got.dtype} != expected {w.dtype}"
-    assert got.shape == w.shape, f"{path}: shape {got.shape} != expected {w.shape}"
+    if got.dtype != w.dtype:
+        problems.append(f"{path}: dtype {got.dtype} != expected {w.dtype} (got {_brief(got)}, want {_brief(w)})")
+        return
+    if got.shape != w.shape:
+        problems.append(f"{path}: shape {got.shape} != expected {w.shape} (got {_brief(got)}, want {_brief(w)})")
+        return
     if w.dtype.kind in "biuU":
-        assert np.array_equal(got, w), f"{path}: values differ\n got {got!r}\nwant {w!r}"
+        if not np.array_equal(got, w):
+            problems.append(f"{path}: values differ: got {_brief(got)}, want {_brief(w)}")
         return
     r0, a0 = _DEFAULT_TOL.get(w.dtype, (1e-7, 0.0))
     rtol = r0 if rtol is None else rtol
     atol = a0 if atol is None else atol
-    ok = np.allclose(got, w, rtol=rtol, atol=atol, equal_nan=True)
-    if not ok:
+    if not np.allclose(got, w, rtol=rtol, atol=atol, equal_nan=True):
         err = np.max(np.abs(got.astype(np.complex128) - w.astype(np.complex128)))
-        raise AssertionError(f"{path}: values differ (max abs err {err:.3g}, rtol={rtol}, atol={atol})\n"
-                             f" got {got!r}\nwant {w!r}")
+        problems.append(f"{path}: values differ (max abs err {err:.3g}, rtol={rtol}, atol={atol}): "
+                        f"got {_brief(got)}, want {_brief(w)}")
+
+
+def _brief(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        with np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=200):
+            return f"{v.dtype}{list(v.shape)} {np.array2string(v, separator=', ')}"
+    if isinstance(v, tuple):
+        return "tuple(" + ", ".join(_brief(x) for x in v[:6]) + (", ..." if len(v) > 6 else "") + ")"
+    if isinstance(v, dict):
+        return "dict(" + ", ".join(f"{k}={_brief(x)}" for k, x in v.items()) + ")"
+    return f"{type(v).__name__} {v!r}"
 
 
 # ----------------------------------------------------------------------------- fixtures

@@ -60,7 +60,6 @@ cosh(x::Real) = (exp(x) + exp(-x)) / 2
 sigmoid_stable(x) = one(x) / (one(x) + exp(-x))
 hypot(x::Real, y::Real) = sqrt(x * x + y * y)
 oftype(x, y) = convert(typeof(x), y)
-signbit(x::Real) = x < zero(x)
 copysign(x::Real, y::Real) = signbit(y) ? -abs(x) : abs(x)
 flipsign(x::Real, y::Real) = signbit(y) ? -x : x
 iseven(n::Integer) = n % 2 == 0

@@ -80,8 +80,10 @@ end
 (bn::BatchNorm)(x) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
 
 # batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
+batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector, σ²::AbstractVector) =
+    batchnorm(x, γ, β, μ, σ², 1f-5)
 function batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector,
-                   σ²::AbstractVector, ϵ=1f-5)
+                   σ²::AbstractVector, ϵ::Real)
     scale = γ ./ sqrt.(σ² .+ ϵ)
     shift = β .- μ .* scale
     return x .* _channel_bias(scale, x) .+ _channel_bias(shift, x)

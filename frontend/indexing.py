@@ -27,6 +27,8 @@ def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
         from .arrays import vect
         from .primitives import convert_scalar
         items = [fl.expr(i) for i in e.indices]
+        if not items:
+            return ArrayV(ArrayT(obj.of, (0,)), Box(H.constant(obj.of, 0, (0,))))
         return vect(fl, [convert_scalar(fl, i, obj.of, e) if isinstance(i, ScalarV) else i for i in items], e)
     return index_value(fl, obj, _index_args(fl, obj, e), e)
 

@@ -325,7 +325,17 @@ class FunctionLowering:
         method(s)
 
     def stmt_ExprStmt(self, s: A.ExprStmt) -> None:
-        self.expr(s.expr)
+        e = s.expr
+        if isinstance(e, (A.And, A.Or)):
+            # `cond && (n += 1)` as a statement: the right side runs for its effect, any type
+            c = self.condition(e.left)
+            action = lambda: self.stmt(A.ExprStmt(e.right, span=e.right.span))   # noqa: E731
+            if isinstance(e, A.And):
+                self.branch(c, action, lambda: None, s)
+            else:
+                self.branch(c, lambda: None, action, s)
+            return
+        self.expr(e)
 
     def stmt_Block(self, s: A.Block) -> None:
         self.block(s.stmts)

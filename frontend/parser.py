@@ -768,6 +768,10 @@ class _AstBuilder(Transformer):
         return ast.Assign(target, value, op=base[:-1] or None, dotted=dotted, span=span)
 
     def expression_statement(self, expr: ast.Node) -> ast.Node:
+        if isinstance(expr, ast.FunctionDef):
+            return expr                  # `function f(x) ... end` is parsed as an expression
+        if isinstance(expr, ast.Lambda) and isinstance(expr.body, ast.Block) and getattr(expr, "_long_form", False):
+            return ast.ExprStmt(expr, span=expr.span)
         # `cond && return x` and `cond || break` are `if` statements
         if isinstance(expr, (ast.And, ast.Or)) and isinstance(expr.right, (ast.Return, ast.Break, ast.Continue)):
             cond = expr.left
@@ -874,6 +878,10 @@ class _AstBuilder(Transformer):
     def function_def(self, children):
         _function, signature, body, _end = children
         span = self.span(_function, _end)
+        if not isinstance(signature, (ast.Call, _Where, ast.TypeAssert)):
+            # `function (x, y) ... end`: an anonymous function
+            items = signature.items if isinstance(signature, ast.TupleExpr) else [signature]
+            return ast.Lambda([self.param(item) for item in items], self.fill_span(body, span), span=span)
         return self.function_from_signature(signature, self.fill_span(body, span), span)
 
     def function_from_signature(self, sig: ast.Node, body: ast.Block, span: Span | None) -> ast.FunctionDef:
@@ -999,7 +1007,7 @@ class _AstBuilder(Transformer):
     def operator(self, children):
         return children[0]           # the token of an operator rule (`!binary_op: "+" | ...`)
 
-    using_kw = import_name = assign_op = binary_op = logic_op = unary_op = operator
+    using_kw = import_name = assign_op = update_op = binary_op = logic_op = unary_op = operator
 
     # --------------------------------------------------------------------------------- expressions
     def tuple_bare(self, children):
@@ -1133,7 +1141,18 @@ class _AstBuilder(Transformer):
 
     def field(self, children):
         obj, name = children
-        return ast.Field(obj, name.value, span=self.span(obj, name))
+        # `Base.:+` names the operator `+`
+        return ast.Field(obj, name.value.lstrip(":") if name.type == "QUOTED_OP" else name.value,
+                         span=self.span(obj, name))
+
+    def paren_update(self, children):
+        """`(n += 1)`: an update used as an expression; its value is the new value."""
+        _lpar, target, op_tok, value, _rpar = children
+        span = self.span(_lpar, _rpar)
+        self.check_target(target)
+        update = ast.Assign(target, value, op=op_tok.value[:-1], span=span)
+        return ast.BlockExpr(ast.Block([update, ast.ExprStmt(target, span=span)], span=span), span=span)
+
 
     def curly(self, children):
         params = children[1] if len(children) == 3 else []
@@ -1195,9 +1214,11 @@ class _AstBuilder(Transformer):
             return ast.TupleExpr([], span=span)
         if len(items) == 1 and not args.trailing_comma:
             item = items[0]
-            if isinstance(item, _KwItem):
-                raise JuliaError("assignment inside parentheses is not supported "
-                                 "(for a named tuple write `(a=1,)` or `(; a=1)`)", span)
+            if isinstance(item, _KwItem):            # `(n = n + 1)`: an assignment used as an expression
+                self.check_target(item.target)
+                assign = ast.Assign(item.target, item.value, span=span)
+                return ast.BlockExpr(ast.Block([assign, ast.ExprStmt(item.target, span=span)], span=span),
+                                     span=span)
             if isinstance(item, _AnonTyped):
                 item.span = span
                 self.defer_error(item, "`::T` without a name is only allowed in a method signature")

@@ -78,19 +78,14 @@ def construct(fl: FunctionLowering, f: TypeV, args: list[Value], kwargs: dict[st
             return convert_scalar(fl, args[0], target, node, exact=target.info.is_integer)
         return convert_value(fl, args[0], target, node)
     if isinstance(target, str) and target in fl.program.universe.structs:
-        return construct_struct(fl, target, args, node)
+        return fl.call_function(target, args, kwargs, node)
     name = target if isinstance(target, str) else getattr(target, "show", lambda: str(target))()
     return fl.call_function(name if isinstance(name, str) else str(name), args, kwargs, node)
 
 
-def construct_struct(fl: FunctionLowering, name: str, args: list[Value], node: A.Node) -> Value:
+def default_construct(fl: FunctionLowering, name: str, args: list[Value], node: A.Node) -> Value:
+    """The struct's default constructor: each argument converted to its field's declared type."""
     info = fl.program.universe.structs[name]
-    if name in fl.program.methods:          # user-defined (outer) constructors take precedence when they apply
-        from .dispatch import select_method
-        chosen = select_method(fl.program.universe, fl.program.methods[name], [a.t for a in args])
-        if chosen is not None and not isinstance(chosen, list):
-            method, bindings = chosen
-            return fl.invoke(method, bindings, args, {}, node)
     if len(args) != len(info.field_names):
         raise fl.error(f"MethodError: no method matching {name}({', '.join('::' + a.t.julia() for a in args)}); "
                        f"the default constructor takes {len(info.field_names)} arguments "
@@ -112,4 +107,4 @@ def construct_struct(fl: FunctionLowering, name: str, args: list[Value], node: A
     return StructV(t, tuple(values))
 
 
-__all__ = ["lower_call", "call_value", "lambda_method", "construct", "JType"]
+__all__ = ["lower_call", "call_value", "lambda_method", "construct", "default_construct", "JType"]

@@ -663,6 +663,12 @@ class FunctionLowering:
 
     def invoke(self, method: Method, bindings: dict[str, object], args: list[Value], kwargs: dict[str, Value],
                node: A.Node | None) -> Value:
+        if isinstance(method.fdef, A.StructDef):          # a default constructor: no code, just the fields
+            from .calls import default_construct
+            if kwargs:
+                raise self.error(f"MethodError: the default constructor of {method.name} takes no keyword "
+                                 f"arguments", node)
+            return default_construct(self, method.name, args, node)
         spec = self.mod.specialize(method, args, kwargs, getattr(node, "span", None), bindings=bindings)
         return self.call_spec(spec, args)
 

@@ -1,13 +1,13 @@
-"""NNlib primitives: convolution, pooling, batched matrix products, inference-mode dropout, and the
-keyword constructors of the Flux-style layers in `prelude/layers.jl`.
+"""NNlib primitives: convolution, pooling, batched matrix products and inference-mode dropout (the
+Flux-style layers built on them are Julia, in `prelude/layers.jl`).
 
 Arrays keep Julia's dimension order as the tensor's dimension order, so a WHCN activation
 `x[w, h, c, n]` is `tensor<W x H x C x N>` and a kernel `w[kw, kh, cin, cout]` is
 `tensor<kW x kH x Cin x Cout>`. Convolutions and pools map onto `stablehlo.convolution` and
 `stablehlo.reduce_window` with dimension numbers that say so (`[0, 1, f, b] x [0, 1, i, o] ->
 [0, 1, f, b]` in two dimensions): the activations are never transposed. NNlib's default is a true
-convolution (the kernel reversed in every spatial dimension); that is a `stablehlo.reverse` of
-the kernel, which XLA folds into the convolution. `flipped=true` gives the cross-correlation.
+convolution (the kernel reversed in every spatial dimension); see `conv` for how the reversal is
+placed so that XLA:CPU does not pay for it. `flipped=true` gives the cross-correlation.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .primitives import NoMethod, _shape_str, prim
-from .types import BOOL, INT64, ArrayT, Scalar, promote
-from .values import ArrayV, Box, FuncV, ScalarV, TupleV, Value
+from .types import BOOL, ArrayT, Scalar, promote
+from .values import ArrayV, Box, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -256,93 +256,6 @@ def _dropout(fl, args, kwargs, node):
         raise NoMethod("dropout in training mode (`active=true`) needs random numbers, which are not supported; "
                        "jlhlo runs dropout in inference mode (the identity)")
     return args[0]
-
-
-# ============================================================================ layer constructors
-# The layers are structs written in the language (prelude/layers.jl); Flux's constructors take
-# defaults and keywords (`Conv(W, b, relu; pad=1)`), which these rules fill in before building the
-# struct with its default constructor. A program that defines its own struct of the same name gets
-# that struct's default constructor instead.
-_ID = FuncV("identity")
-
-
-def _int(v: int) -> ScalarV:
-    return ScalarV(INT64, v)
-
-
-def _positional(name: str, args: list[Value], required: int, defaults: list[Value]) -> list[Value]:
-    if not required <= len(args) <= required + len(defaults):
-        raise NoMethod()
-    return list(args) + defaults[len(args) - required:]
-
-
-def _dense(args, kwargs):
-    _check_kwargs("Dense", kwargs, ())
-    return _positional("Dense", args, 2, [_ID])
-
-
-def _conv_layer(name: str):
-    def build(args, kwargs):
-        _check_kwargs(name, kwargs, ("stride", "pad", "dilation", "groups"))
-        fields = _positional(name, args, 2, [_ID])
-        return fields + [kwargs.get("stride", _int(1)), kwargs.get("pad", _int(0)), kwargs.get("dilation", _int(1)),
-                         kwargs.get("groups", _int(1))]
-    return build
-
-
-def _pool_layer(name: str):
-    def build(args, kwargs):
-        _check_kwargs(name, kwargs, ("pad", "stride"))
-        (k,) = _positional(name, args, 1, [])
-        return [k, kwargs.get("pad", _int(0)), kwargs.get("stride", k)]
-    return build
-
-
-def _chain(args, kwargs):
-    _check_kwargs("Chain", kwargs, ())
-    if len(args) == 1 and isinstance(args[0], TupleV):
-        return [args[0]]
-    from .primitives import _tuple
-    return [_tuple(args)]
-
-
-def _dropout_layer(args, kwargs):
-    _check_kwargs("Dropout", kwargs, ("dims",))
-    (p,) = _positional("Dropout", args, 1, [])
-    return [p]
-
-
-def _batchnorm(args, kwargs):
-    """BatchNorm(β, γ, μ, σ², λ=identity; ϵ=1f-5): a trained layer in inference mode."""
-    _check_kwargs("BatchNorm", kwargs, ("ϵ", "eps"))
-    β, γ, μ, σ2, λ = _positional("BatchNorm", args, 4, [_ID])
-    ϵ = kwargs.get("ϵ", kwargs.get("eps", ScalarV(FLOAT32, 1e-5)))
-    return [λ, β, γ, μ, σ2, ϵ]
-
-
-_LAYERS = {"Dense": _dense, "Conv": _conv_layer("Conv"), "CrossCor": _conv_layer("CrossCor"),
-           "MaxPool": _pool_layer("MaxPool"), "MeanPool": _pool_layer("MeanPool"), "Chain": _chain,
-           "Dropout": _dropout_layer, "BatchNorm": _batchnorm}
-_LAYERS_FILE = "prelude/layers.jl"
-
-
-def _layer_rule(name: str):
-    def rule(fl, args, kwargs, node):
-        from .calls import construct_struct
-        info = fl.program.universe.structs.get(name)
-        if info is None:
-            raise NoMethod()
-        span = getattr(info.node, "span", None)
-        if span is None or span.file != _LAYERS_FILE:        # the program's own struct of this name
-            if kwargs:
-                raise NoMethod()
-            return construct_struct(fl, name, list(args), node)
-        return construct_struct(fl, name, _LAYERS[name](args, kwargs), node)
-    return rule
-
-
-for _name in _LAYERS:
-    prim(_name)(_layer_rule(_name))
 
 
 __all__ = ["FLOAT32"]

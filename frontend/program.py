@@ -37,12 +37,15 @@ class Program:
         return prog
 
     def _collect(self, module: A.ModuleAST, origin: str) -> None:
+        self._pending_constructors: list[tuple[A.StructDef, str]] = []
         for item in module.items:
             if isinstance(item, A.StructDef):
-                self._add_struct(item)
+                self._add_struct(item, origin)
             elif isinstance(item, A.AbstractTypeDef):
                 sup = _type_name(item.supertype) if item.supertype is not None else "Any"
                 self.universe.abstract_parents[item.name] = sup
+        for s, o in self._pending_constructors:
+            self._add_default_constructor(s, o)
         for item in module.items:
             if isinstance(item, A.FunctionDef):
                 self._add_function(item, origin)
@@ -63,10 +66,23 @@ class Program:
                 raise JuliaError("only definitions (function, struct, const, using) are supported at top level",
                                  item.span)
 
-    def _add_struct(self, s: A.StructDef) -> None:
+    def _add_struct(self, s: A.StructDef, origin: str = "user") -> None:
+        if origin == "user" and s.name in self.universe.structs:
+            self._forget_prelude_struct(s.name)
         sup = _type_name(s.supertype) if s.supertype is not None else "Any"
         self.universe.structs[s.name] = StructInfo(s.name, s.params, sup, [f for f, _ in s.fields],
                                                    [t for _, t in s.fields], s)
+        self._pending_constructors.append((s, origin))
+
+    def _add_default_constructor(self, s: A.StructDef, origin: str) -> None:
+        """The default constructor is a method like any other, so outer constructors (`Chain(xs...) =
+        Chain(xs)`) dispatch against it. A field typed by a parameter (`layers::T`) constrains the
+        argument; other fields accept anything and convert, as Julia's converting constructor does."""
+        typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in s.params}
+        patterns = [typevars[t.id] if isinstance(t, A.Name) and t.id in typevars else PAny() for _, t in s.fields]
+        m = Method(s.name, s, [f for f, _ in s.fields], patterns, False, [None] * len(patterns), [], typevars,
+                   origin)
+        self.methods.setdefault(s.name, []).append(m)
 
     def _add_function(self, f: A.FunctionDef, origin: str) -> None:
         typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in f.where}
@@ -87,8 +103,18 @@ class Program:
                                                      and old.origin == variant.origin)]
             table.append(variant)
 
-    def struct_pattern(self, name: str) -> PStruct:
-        return PStruct(name)
+    def _forget_prelude_struct(self, name: str) -> None:
+        """A program's own `struct Dense` replaces the prelude's: its constructors and call methods go."""
+        def keep(m: Method) -> bool:
+            if m.origin != "prelude":
+                return True
+            if m.name == name:
+                return False
+            return not (m.name == CALL and isinstance(m.patterns[0], PStruct) and m.patterns[0].name == name)
+        for table in (name, CALL):
+            if table in self.methods:
+                self.methods[table] = [m for m in self.methods[table] if keep(m)]
+        self.universe.structs.pop(name, None)
 
 
 def _type_name(expr: A.Expr) -> str:

@@ -3,8 +3,8 @@
 # or the Python API) and a callable-struct method for its forward pass.
 #
 # Constructors take Flux's defaults and keywords, e.g. `Dense(W, b, relu)`, `Dense(W, b)`,
-# `Conv(W, b, relu; pad=1, stride=1)`, `MaxPool((2, 2))`, `Chain(l1, l2, l3)`; those keyword
-# constructors are filled in by the rules in frontend/nn.py. A bias may be `false` (no bias).
+# `Conv(W, b, relu; pad=1, stride=1)`, `MaxPool((2, 2))`, `Chain(l1, l2, l3)`: outer constructors
+# below, next to each struct's default constructor. A bias may be `false` (no bias).
 
 # ---- Dense: y = σ.(W * x .+ b), W is (out, in), x is (in,) or (in, batch)
 struct Dense{M,V,F}
@@ -12,6 +12,7 @@ struct Dense{M,V,F}
     b::V
     σ::F
 end
+Dense(W, b) = Dense(W, b, identity)
 (d::Dense)(x) = d.σ.(d.W * x .+ d.b)
 
 # ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
@@ -24,6 +25,7 @@ struct Conv{M,V,F,S,P,D}
     dilation::D
     groups::Int
 end
+Conv(W, b, σ=identity; stride=1, pad=0, dilation=1, groups=1) = Conv(W, b, σ, stride, pad, dilation, groups)
 (c::Conv)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups) .+ _channel_bias(c.b, x))
 
@@ -37,6 +39,8 @@ struct CrossCor{M,V,F,S,P,D}
     dilation::D
     groups::Int
 end
+CrossCor(W, b, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
+    CrossCor(W, b, σ, stride, pad, dilation, groups)
 (c::CrossCor)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups, flipped=true) .+
          _channel_bias(c.b, x))
@@ -54,6 +58,7 @@ struct MaxPool{K,P,S}
     pad::P
     stride::S
 end
+MaxPool(k::Tuple; pad=0, stride=k) = MaxPool(k, pad, stride)
 (m::MaxPool)(x) = maxpool(x, m.k; pad=m.pad, stride=m.stride)
 
 struct MeanPool{K,P,S}
@@ -61,6 +66,7 @@ struct MeanPool{K,P,S}
     pad::P
     stride::S
 end
+MeanPool(k::Tuple; pad=0, stride=k) = MeanPool(k, pad, stride)
 (m::MeanPool)(x) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
 
 # ---- Dropout and BatchNorm, in inference mode (Flux's `testmode!`)
@@ -77,6 +83,7 @@ struct BatchNorm{F,V,E}
     σ²::V
     ϵ::E
 end
+BatchNorm(β, γ, μ, σ², λ=identity; ϵ=1f-5) = BatchNorm(λ, β, γ, μ, σ², ϵ)
 (bn::BatchNorm)(x) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
 
 # batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
@@ -93,6 +100,7 @@ end
 struct Chain{T<:Tuple}
     layers::T
 end
+Chain(layers...) = Chain(layers)
 (c::Chain)(x) = applychain(c.layers, x)
 applychain(::Tuple{}, x) = x
 applychain(fs::Tuple, x) = applychain(Base.tail(fs), first(fs)(x))

@@ -9,7 +9,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .types import INT64, ArrayT, Scalar, promote
+from .types import ArrayT, Scalar, promote
 from .values import ArrayV, Box, RangeV, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
@@ -165,4 +165,4 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
     return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
 
 
-__all__ = ["vect", "collect_range", "reshape_colmajor", "matmul", "concatenate", "comprehension", "INT64"]
+__all__ = ["vect", "collect_range", "reshape_colmajor", "matmul", "concatenate", "comprehension"]

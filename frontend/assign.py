@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import ast as A
-from .values import ArrayV, ScalarV, StructV, TupleV, Value
+from .values import ArrayV, StructV, TupleV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -67,4 +67,4 @@ def write_into(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> 
     dest.box.value = fit_to_shape(fl, v, dest.t, node)
 
 
-__all__ = ["assign", "bind_target", "write_into", "ScalarV"]
+__all__ = ["assign", "bind_target", "write_into"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import ast as A
 from . import hlo as H
-from .types import ArrayT, RangeT
+from .types import ArrayT
 from .values import ArrayV, Box, RangeV, ScalarV, Value
 
 if TYPE_CHECKING:
@@ -85,4 +85,4 @@ def fit_to_shape(fl: FunctionLowering, v: Value, dest: ArrayT, node: A.Node):
     return value
 
 
-__all__ = ["broadcast_call", "broadcast_shape", "fit_to_shape", "RangeT"]
+__all__ = ["broadcast_call", "broadcast_shape", "fit_to_shape"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from . import ast as A
 from .dispatch import Method, PAny, PScalar, PTypeVar
 from .program import CALL
-from .types import JType, Scalar, StructT
+from .types import Scalar, StructT
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ def construct(fl: FunctionLowering, f: TypeV, args: list[Value], kwargs: dict[st
     target = f.of
     if isinstance(target, Scalar):
         if len(args) != 1:
-            raise fl.error(f"MethodError: no method matching {target.name}({', '.join('::' + a.t.julia() for a in args)})",
+            shown = ", ".join("::" + a.t.julia() for a in args)
+            raise fl.error(f"MethodError: no method matching {target.name}({shown})",
                            node)
         from .primitives import convert_scalar, convert_value
         if isinstance(args[0], ScalarV):
@@ -107,4 +108,4 @@ def default_construct(fl: FunctionLowering, name: str, args: list[Value], node: 
     return StructV(t, tuple(values))
 
 
-__all__ = ["lower_call", "call_value", "lambda_method", "construct", "default_construct", "JType"]
+__all__ = ["lower_call", "call_value", "lambda_method", "construct", "default_construct"]

@@ -11,8 +11,21 @@ from dataclasses import dataclass, field
 
 from . import ast as A
 from .diagnostics import JuliaError
-from .types import (INT_ALIASES, SCALARS, ArrayT, ClosureT, FunctionT, JType, NamedTupleT, RangeT, Scalar,
-                    SimpleT, StructT, TupleT, TypeT)
+from .types import (
+    INT_ALIASES,
+    SCALARS,
+    ArrayT,
+    ClosureT,
+    FunctionT,
+    JType,
+    NamedTupleT,
+    RangeT,
+    Scalar,
+    SimpleT,
+    StructT,
+    TupleT,
+    TypeT,
+)
 
 # Julia's abstract number types and their supertypes.
 ABSTRACT_PARENTS: dict[str, str] = {

@@ -20,8 +20,7 @@ from .diagnostics import JuliaError, Span
 from .primitives import NoMethod, prim
 from .program import CALL
 from .types import NamedTupleT, StructT, TupleT
-from .values import (ArrayV, Box, ClosureV, FuncV, ScalarV, StructV, TupleV, Value, nothing, rebuild,
-                     runtime_leaves)
+from .values import ArrayV, Box, ClosureV, FuncV, ScalarV, StructV, TupleV, Value, nothing, rebuild, runtime_leaves
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering, Specialization

@@ -13,9 +13,8 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .types import BOOL, INT64, ArrayT
-from .types import Scalar
-from .values import ArrayV, Box, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value, colon
+from .types import BOOL, INT64, ArrayT, Scalar
+from .values import ArrayV, Box, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -345,4 +344,4 @@ def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value) -> Non
         obj.box.value = reshape_colmajor(fl, ArrayV(arr.t, Box(new)), obj.t.shape).ir
 
 
-__all__ = ["lower_index", "index_value", "linear_element", "lower_setindex", "colon"]
+__all__ = ["lower_index", "index_value", "linear_element", "lower_setindex"]

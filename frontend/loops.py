@@ -16,7 +16,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .merge import reachable_boxes, zero_like
-from .types import BOOL, INT64, RangeT, TupleT
+from .types import BOOL, INT64
 from .values import ArrayV, Box, RangeV, ScalarV, TupleV, Value, describe, rebuild, runtime_leaves
 
 if TYPE_CHECKING:
@@ -321,5 +321,4 @@ def range_element(fl: FunctionLowering, r: RangeV, k: ScalarV) -> ScalarV:
                  arith(fl, "*", arith(fl, "convert", k, r.step), r.step))
 
 
-__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "range_length", "range_element", "RangeT",
-           "TupleT"]
+__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "range_length", "range_element"]

@@ -25,8 +25,26 @@ from .diagnostics import JuliaError, Span
 from .dispatch import Method, select_method
 from .program import CALL, KNOWN_MODULES, Program
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
-from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value,
-                     colon, describe, nothing, rebuild, runtime_leaves, spec_key, symbol)
+from .values import (
+    ArrayV,
+    Box,
+    ClosureV,
+    FuncV,
+    RangeV,
+    ScalarV,
+    SingletonV,
+    StructV,
+    TupleV,
+    TypeV,
+    Value,
+    colon,
+    describe,
+    nothing,
+    rebuild,
+    runtime_leaves,
+    spec_key,
+    symbol,
+)
 
 FLAGS = ("%ret", "%brk", "%cont")
 ERR = Scalar("Int32")                  # the type of `%err`, the code of the first failed bounds check
@@ -358,12 +376,12 @@ class FunctionLowering:
     def stmt_If(self, s: A.If) -> None:
         (cond, body), rest = s.branches[0], s.branches[1:]
         c = self.condition(cond)
-        if rest:
-            orelse: Callable[[], None] = lambda: self.stmt_If(A.If(rest, s.orelse, span=rest[0][0].span))
-        elif s.orelse is not None:
-            orelse = lambda: self.block(s.orelse.stmts)   # noqa: E731
-        else:
-            orelse = lambda: None                          # noqa: E731
+
+        def orelse() -> None:
+            if rest:                   # `elseif`: an `if` in the else arm
+                self.stmt_If(A.If(rest, s.orelse, span=rest[0][0].span))
+            elif s.orelse is not None:
+                self.block(s.orelse.stmts)
         self.branch(c, lambda: self.block(body.stmts), orelse, s)
 
     def stmt_MacroCall(self, s: A.MacroCall) -> None:

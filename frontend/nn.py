@@ -258,4 +258,3 @@ def _dropout(fl, args, kwargs, node):
     return args[0]
 
 
-__all__ = ["FLOAT32"]

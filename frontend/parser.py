@@ -122,7 +122,8 @@ def _blank_block_comments(text: str, filename: str) -> str:
             if depth:
                 line = text.count("\n", 0, start) + 1
                 col = start - (text.rfind("\n", 0, start) + 1) + 1
-                raise JuliaError("unterminated comment: missing `=#` for `#=`", Span(filename, line, col, line, col + 2))
+                raise JuliaError("unterminated comment: missing `=#` for `#=`",
+                                 Span(filename, line, col, line, col + 2))
             out.append(re.sub(r"[^\n]", " ", text[start:j]))
             i = j
         elif c == "#":                                   # a line comment: `#=` inside it is not special
@@ -500,7 +501,8 @@ def _syntax_error(e: UnexpectedInput, filename: str, postlexer: JuliaPostLexer) 
                               Span(filename, e.line, e.column, e.line, e.column + 1))
         char = e.char if e.char != "\n" else "newline"
         hint = " (string interpolation and `$` outside strings are not supported)" if char == "$" else ""
-        return JuliaError(f"unexpected character '{char}'{hint}", Span(filename, e.line, e.column, e.line, e.column + 1))
+        return JuliaError(f"unexpected character '{char}'{hint}",
+                          Span(filename, e.line, e.column, e.line, e.column + 1))
     if isinstance(e, UnexpectedEOF):
         prev = postlexer.prev
         span = _span_of_token(prev, filename) if prev is not None else Span(filename, 1, 1, 1, 1)

@@ -20,10 +20,8 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError
-from .types import BOOL, FLOAT64, INT64, SCALARS, ArrayT, NamedTupleT, RangeT, Scalar, StructT, TupleT, float_type, \
-    promote, real_type
-from .values import (ArrayV, Box, ClosureV, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value,
-                     colon, describe, nothing)
+from .types import BOOL, FLOAT64, INT64, ArrayT, RangeT, Scalar, TupleT, float_type, promote, real_type
+from .values import ArrayV, Box, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value, colon, nothing
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -1209,6 +1207,9 @@ def _nothing(fl, args, kwargs, node):
 
 
 __all__ = ["PRIMITIVES", "NoMethod", "arith", "convert_scalar", "convert_value", "get_field", "make_range",
-           "last_index", "ifelse", "describe", "SCALARS", "NamedTupleT", "StructT", "ClosureV"]
-from . import nn  # noqa: E402,F401  registers the NNlib primitives
-from . import gradients  # noqa: E402,F401  registers gradient / withgradient
+           "last_index", "ifelse"]
+# modules whose rules register themselves in PRIMITIVES (they import this module, hence last)
+from . import (  # noqa: E402
+    gradients,  # noqa: F401  gradient / withgradient / pullback
+    nn,  # noqa: F401  NNlib primitives
+)

@@ -13,8 +13,22 @@ from typing import Iterator
 from jax.extend.mlir import ir
 
 from . import ast as A
-from .types import COLON, NOTHING, SYMBOL, ArrayT, ClosureT, FunctionT, JType, NamedTupleT, RangeT, Scalar, \
-    SimpleT, StructT, TupleT, TypeT
+from .types import (
+    COLON,
+    NOTHING,
+    SYMBOL,
+    ArrayT,
+    ClosureT,
+    FunctionT,
+    JType,
+    NamedTupleT,
+    RangeT,
+    Scalar,
+    SimpleT,
+    StructT,
+    TupleT,
+    TypeT,
+)
 
 
 class Value:
@@ -202,4 +216,4 @@ def array_type(v: Value) -> ArrayT | None:
 
 __all__ = ["Value", "ScalarV", "ArrayV", "Box", "TupleV", "StructV", "RangeV", "FuncV", "ClosureV", "TypeV",
            "SingletonV", "nothing", "colon", "symbol", "runtime_leaves", "rebuild", "spec_key", "describe",
-           "children", "array_type", "ArrayT", "TupleT", "Scalar"]
+           "children", "array_type"]

@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 from jax.extend.mlir import ir
 
-from .frontend import hlo as H
 from .frontend.diagnostics import JuliaError
 from .frontend.dispatch import PStruct, select_method
 from .frontend.lower import ModuleLowering
 from .frontend.program import Program
-from .frontend.types import ArrayT, JType, NamedTupleT, Scalar, StructT, TupleT, type_of_array
+from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_of_array
 from .frontend.values import ArrayV, Box, ScalarV, SingletonV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
 from .runtime import Executable, xla_bridge
@@ -317,4 +316,4 @@ def abstract_np(a: Any) -> object:
     return abstract(a)
 
 
-__all__ = ["load", "LoadedProgram", "Function", "Lowered", "UsageError", "lower_entry", "to_host", "JType", "H"]
+__all__ = ["load", "LoadedProgram", "Function", "Lowered", "UsageError", "lower_entry", "to_host"]

@@ -257,7 +257,7 @@ def _vjp_lhs_padding(in_shape, window, strides, out_shape, padding, lhs_dilation
     """Padding of the transposed convolution / window reduction (as JAX computes it)."""
     lhs_d, rhs_d, out_d = _dilate(in_shape, lhs_dilation), _dilate(window, rhs_dilation), _dilate(out_shape, strides)
     before = [r - lo - 1 for r, (lo, _) in zip(rhs_d, padding)]
-    after = [l + r - 1 - o - b for l, r, o, b in zip(lhs_d, rhs_d, out_d, before)]
+    after = [ld + r - 1 - o - b for ld, r, o, b in zip(lhs_d, rhs_d, out_d, before)]
     return list(zip(before, after))
 
 
@@ -388,7 +388,9 @@ def _convolution(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     reversal = attr(op, "window_reversal")
     if bgc != 1 or (reversal is not None and any(ir.DenseBoolArrayAttr(reversal))):
         raise _unsupported(op, "batch_group_count > 1 and window reversal have no VJP rule")
-    sp = lambda v, spec: [shape(v)[i] for i in spec[2:]]
+
+    def sp(v, spec):
+        return [shape(v)[i] for i in spec[2:]]
 
     gl = gr = None
     if emit.is_float(lhs):
@@ -403,7 +405,7 @@ def _convolution(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     if emit.is_float(rhs) and 0 not in shape(g):
         lhs_d, rhs_d = _dilate(sp(lhs, lhs_spec), lhs_dil), _dilate(sp(rhs, rhs_spec), rhs_dil)
         out_d = _dilate(sp(g, out_spec), strides)
-        pads = [(lo, (o - l) + (r - lo - 1)) for (lo, _), l, r, o in zip(padding, lhs_d, rhs_d, out_d)]
+        pads = [(lo, (o - ln) + (r - lo - 1)) for (lo, _), ln, r, o in zip(padding, lhs_d, rhs_d, out_d)]
         gr = _conv(lhs, g, rhs, rhs_dil, pads, lhs_dil, strides,
                    (_swap01(lhs_spec), _swap01(out_spec), _swap01(rhs_spec)), 1, fgc)
     return [gl, gr]

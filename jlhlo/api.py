@@ -18,7 +18,7 @@ from .frontend.dispatch import PStruct, select_method
 from .frontend.lower import ModuleLowering
 from .frontend.program import Program
 from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_of_array
-from .frontend.values import ArrayV, Box, ScalarV, SingletonV, StructV, TupleV, Value, runtime_leaves
+from .frontend.values import ArrayV, Box, ScalarV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
 from .runtime import Executable, xla_bridge
 
@@ -107,7 +107,7 @@ class Function:
         return lowered
 
     def __call__(self, *args: Any, device: str = "cpu") -> Any:
-        key = (tuple(_host_key(a) for a in args), device)
+        key = (_frozen(tuple(abstract(a) for a in args)), device)
         if key not in self._cache:
             lowered = self.lower(*args)
             self._cache[key] = (lowered, lowered.compile(device))
@@ -117,12 +117,13 @@ class Function:
 
 
 # ----------------------------------------------------------------------------- host values <-> types
-def _host_key(a: Any) -> object:
-    if isinstance(a, tuple):
-        return ("t",) + tuple(_host_key(x) for x in a)
-    if isinstance(a, dict):
-        return ("d",) + tuple((k, _host_key(v)) for k, v in a.items())
-    return (type_of_array(np.asarray(a) if not hasattr(a, "dtype") else np.empty(a.shape, a.dtype)),)
+def _frozen(spec: object) -> object:
+    """A hashable form of `abstract`'s result (dicts become tuples of items), for cache keys."""
+    if isinstance(spec, tuple):
+        return ("tuple",) + tuple(_frozen(x) for x in spec)
+    if isinstance(spec, dict):
+        return ("dict",) + tuple((k, _frozen(v)) for k, v in spec.items())
+    return spec
 
 
 def abstract(a: Any) -> object:
@@ -155,8 +156,7 @@ def flatten_host(args: Any) -> list[Any]:
             for x in a.values():
                 walk(x)
         elif isinstance(a, (bool, int, float, complex)):
-            out.append(np.asarray(a, dtype=type_of_array(np.asarray(a)).info.np if not isinstance(a, int) or
-                                  isinstance(a, bool) else np.int64))
+            out.append(np.asarray(a, dtype=abstract(a).info.np))     # Julia's Bool, Int64, Float64, ComplexF64
         else:
             out.append(a)
     walk(args)
@@ -296,24 +296,20 @@ def to_host(v: Value, flat) -> Any:
     if isinstance(v, StructV):
         names = v.t.field_names if isinstance(v.t, StructT) else v.t.names
         return {n: to_host(i, flat) for n, i in zip(names, v.items)}
-    if isinstance(v, SingletonV):
-        return None
-    leaves = list(runtime_leaves(v))
-    return tuple(np.asarray(next(flat)) for _ in leaves) if leaves else None
+    if list(runtime_leaves(v)):
+        raise UsageError(f"the entry returns a {v.t.julia()}, which cannot be passed back to Python "
+                         f"(return numbers, arrays, tuples, named tuples or structs)")
+    return None                        # nothing, functions, types: no runtime value
 
 
-def input_specs_from_npz(program: Program, entry: str, grouped: dict[str, Any]) -> list[object]:
-    """Order the grouped `--inputs` by the entry's parameter names."""
+def input_specs_from_npz(program: Program, entry: str, grouped: dict[str, Any]) -> tuple[list[object], list[Any]]:
+    """The entry's argument types and values, from `--inputs` grouped by parameter name."""
     names_options = entry_param_names(program, entry)
     for names in names_options:
         if set(n for n in names if n) == set(grouped) and all(n for n in names):
-            return [abstract_np(grouped[n]) for n in names], [grouped[n] for n in names]
+            return [abstract(grouped[n]) for n in names], [grouped[n] for n in names]
     expected = " or ".join("(" + ", ".join(str(n) for n in names) + ")" for names in names_options)
     raise UsageError(f"--inputs has keys {sorted(grouped)}; the parameters of `{entry}` are {expected}")
-
-
-def abstract_np(a: Any) -> object:
-    return abstract(a)
 
 
 __all__ = ["load", "LoadedProgram", "Function", "Lowered", "UsageError", "lower_entry", "to_host"]

@@ -162,7 +162,7 @@ class FunctionLowering:
             outs: list[ir.Value] = []
             result_leaves: list[tuple[str, int]] = []
             if public:
-                result = self.materialize_all(result)
+                result = self.materialize_all(self.for_host(result))
             for leaf in runtime_leaves(result):
                 if isinstance(leaf, ArrayV) and id(leaf.box) in box_of_param and not public:
                     result_leaves.append(("param", box_of_param[id(leaf.box)]))
@@ -744,6 +744,18 @@ class FunctionLowering:
         if not v.is_const:
             return v.ir
         return H.constant(v.t, v.const, v.batch)
+
+    def for_host(self, v: Value) -> Value:
+        """The entry's result as the host gets it: ranges collected into vectors."""
+        if isinstance(v, RangeV):
+            from .arrays import collect_range
+            return collect_range(self, v, self.method.fdef)
+        if isinstance(v, TupleV):
+            items = tuple(self.for_host(c) for c in v.items)
+            return TupleV(TupleT(tuple(i.t for i in items)), items)
+        if isinstance(v, StructV):
+            return StructV(v.t, tuple(self.for_host(c) for c in v.items))
+        return v
 
     def materialize_all(self, v: Value) -> Value:
         """A copy of `v` with every constant scalar leaf turned into a runtime value."""

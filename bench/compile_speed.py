@@ -11,9 +11,10 @@ from __future__ import annotations
 import sys
 import time
 
+from jlhlo.frontend.types import parse_type_string
+
 import jlhlo
 from jlhlo.api import lower_entry
-from jlhlo.frontend.types import parse_type_string
 
 
 def generate(n: int) -> str:

@@ -89,11 +89,54 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
 
 
+def _lane_window(fl: FunctionLowering, arr: ArrayV, idxs: list[Value]) -> tuple[list[DimIndex], list[int]] | None:
+    """Indices `i + c` of vectorized loop variables (and lane-invariant scalars) select a window:
+    its dimensions and, per window dimension, the lane dimension it runs along."""
+    if len(idxs) != arr.t.ndims:
+        return None
+    dims, lane_dims = [], []
+    for d, i in enumerate(idxs):
+        if not isinstance(i, ScalarV) or i.t != INT64:
+            return None
+        if not i.batch:
+            if i.is_const and not 1 <= i.const <= arr.t.shape[d]:
+                return None
+            dims.append(DimIndex(ScalarV(INT64, i.const - 1) if i.is_const else
+                                 ScalarV(INT64, None, hlo.subtract(i.ir, H.constant(INT64, 1))), 1, drop=True))
+            continue
+        base, k = i.affine()
+        if base.lane is None or base.lane[0] in lane_dims:
+            return None
+        dim, first = base.lane
+        size = i.batch[dim]
+        lo, hi = first + k, first + k + size - 1
+        if not (1 <= lo and hi <= arr.t.shape[d]):
+            return None                  # out of bounds: the general path reports it
+        dims.append(DimIndex(ScalarV(INT64, lo - 1), size))
+        lane_dims.append(dim)
+    return dims, lane_dims
+
+
+def _window_to_lanes(value, lane_dims: list[int], lanes: tuple[int, ...]):
+    """A window (its lane-indexed dimensions in array order) laid out along the lane dimensions."""
+    order = sorted(range(len(lane_dims)), key=lambda j: lane_dims[j])
+    value = H.reshape(value, tuple(lanes[lane_dims[j]] for j in range(len(lane_dims))))
+    if order != list(range(len(order))):
+        value = hlo.transpose(value, order)
+    return H.broadcast(value, lanes, sorted(lane_dims))
+
+
 def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> ScalarV:
-    """`x[i]` where `i` differs per lane (inside a comprehension or broadcast function): a gather."""
+    """`x[i]` where `i` differs per lane (inside a comprehension or broadcast function): a gather,
+    or a slice where the indices are vectorized loop variables plus constants."""
     from .primitives import convert_scalar
     if not all(isinstance(i, ScalarV) and i.t.info.is_integer and i.t.info.kind != "bool" for i in idxs):
         raise fl.error("a per-element index must be an integer (ranges and `:` cannot vary per element)", node)
+    window = _lane_window(fl, arr, idxs)
+    if window is not None:
+        dims, lane_dims = window
+        lanes = next(i.batch for i in idxs if isinstance(i, ScalarV) and i.batch)
+        return ScalarV(arr.t.elt, None, _window_to_lanes(_gather_window(fl, arr, dims), lane_dims, lanes), lanes)
     if len(idxs) == 1 and arr.t.ndims > 1:
         from .arrays import reshape_colmajor
         arr = reshape_colmajor(fl, arr, (int(np.prod(arr.t.shape, dtype=np.int64)),))
@@ -311,6 +354,9 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
         raise fl.error(f"setindex!: cannot assign into a value of type {obj.t.julia()} (tuples and structs "
                        f"are immutable)", node)
     idxs = _index_args(fl, obj, target)
+    if any(isinstance(i, ScalarV) and i.batch for i in idxs):
+        _lane_store(fl, obj, idxs, v, node)
+        return
     arr, dims = _plan(fl, obj, idxs, node)
     from .broadcast import fit_to_shape
     masks = [d for d in dims if d.mask is not None]
@@ -334,6 +380,23 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
     else:
         new = hlo.dynamic_update_slice(arr.ir, update, [fl.materialize(d.start) for d in dims])
     _store(fl, obj, arr, new)
+
+
+def _lane_store(fl: FunctionLowering, obj: ArrayV, idxs: list[Value], v: Value, node: A.Node) -> None:
+    """`x[i, j] = value` in a vectorized loop nest: every lane writes its element at once."""
+    from .primitives import convert_scalar
+    window = _lane_window(fl, obj, idxs)
+    lanes = next(i.batch for i in idxs if isinstance(i, ScalarV) and i.batch)
+    if window is None or sorted(window[1]) != list(range(len(lanes))) or not isinstance(v, ScalarV):
+        raise fl.error("this assignment cannot be vectorized: each iteration must write one element at "
+                       "`x[i ± c, ...]`, inside the array", node)
+    dims, lane_dims = window
+    value = fl.materialize(convert_scalar(fl, v, obj.t.elt, node))
+    value = H.broadcast(value, lanes, list(range(len(v.batch))) if v.batch else [])
+    if lane_dims != sorted(lane_dims):   # lane order → the array's order of those dimensions
+        value = hlo.transpose(value, lane_dims)
+    region = tuple(d.size for d in dims)
+    obj.box.value = hlo.dynamic_update_slice(obj.ir, H.reshape(value, region), [fl.materialize(d.start) for d in dims])
 
 
 def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value) -> None:

@@ -71,6 +71,9 @@ def lower_while(fl: FunctionLowering, s: A.While) -> None:
 
 
 def lower_for(fl: FunctionLowering, s: A.For) -> None:
+    from .vectorize import try_vectorize
+    if try_vectorize(fl, s):
+        return
     (target, iterable), rest = s.iters[0], s.iters[1:]
     body_stmts = [A.For(rest, s.body, span=s.span)] if rest else s.body.stmts
     it = fl.expr(iterable)

@@ -72,7 +72,8 @@ class Specialization:
 class ModuleLowering:
     """Owns the MLIR module being built and the cache of specializations."""
 
-    def __init__(self, program: Program, context: ir.Context, check_bounds: bool = True):
+    def __init__(self, program: Program, context: ir.Context, check_bounds: bool = True,
+                 vectorize_loops: bool = True):
         self.program = program
         self.context = context
         self.module = ir.Module.create(ir.Location.unknown(context))
@@ -81,6 +82,7 @@ class ModuleLowering:
         self.names = itertools.count()
         self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
         self.check_bounds = check_bounds
+        self.vectorize_loops = vectorize_loops
         self.check_sites: list[tuple[Span | None, str]] = []
 
     def add_check_site(self, span: Span | None, message: str) -> int:

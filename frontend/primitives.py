@@ -109,10 +109,10 @@ def _offset(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[ScalarV, int] |
     """Track `i ± k` for integer constants k, so `x[i:i+2]` has a length known at compile time."""
     if op not in ("+", "-") or not t.info.is_integer:
         return None
-    if b.is_const and not a.is_const and not a.batch:
+    if b.is_const and not a.is_const and (not a.batch or a.affine()[0].lane):
         base, k = a.affine()
         return (base, k + int(b.const) if op == "+" else k - int(b.const))
-    if a.is_const and not b.is_const and op == "+" and not b.batch:
+    if a.is_const and not b.is_const and op == "+" and (not b.batch or b.affine()[0].lane):
         base, k = b.affine()
         return (base, k + int(a.const))
     return None

@@ -43,6 +43,7 @@ class ScalarV(Value):
     batch: tuple[int, ...] = ()        # lanes when a scalar function is broadcast over arrays
     interval: tuple[int, int] | None = None   # known bounds of a run-time integer (loop variables)
     offset_of: tuple[ScalarV, int] | None = None   # this integer is (base + k): `i:i+2` has a static length
+    lane: tuple[int, int] | None = None   # a vectorized loop variable: (lane dimension, first value), step 1
 
     @property
     def is_const(self) -> bool:

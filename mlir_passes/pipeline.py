@@ -7,9 +7,14 @@ from collections.abc import Callable
 
 from jax.extend.mlir import ir, passmanager
 
+from .dead_values import dead_values
 from .fold import fold
 from .inline import inline
+from .licm import licm
+from .precision import make_mixed_precision
 from .simplify import simplify
+from .transpose_fold import conv_reverse_fold, transpose_fold
+from .unroll import unroll
 
 # A pass is either an upstream pass, named by its textual pipeline element, or a Python callable
 # `(op, pass_) -> None` run on the module.
@@ -24,11 +29,32 @@ PASSES: dict[str, Pass] = {
     "symbol-dce": "symbol-dce",
     "simplify": simplify,
     "fold": fold,
+    # Transposes into dot_general / convolution / reduce / broadcast dims, and into each other.
+    "transpose_fold": transpose_fold,
+    # reverse(conv(reverse(x))) → conv(x, reverse(kernel)); fewer ops, but slower on XLA CPU: by name only.
+    "conv_reverse_fold": conv_reverse_fold,
+    # Unused while-carried values and if/case results, invariant carried values forwarded.
+    "dead_values": dead_values,
+    "licm": licm,
+    # Full unrolling of counted loops of at most unroll.MAX_TRIPS iterations.
+    "unroll": unroll,
 }
 
 _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
 # Simplification and folding expose work for canonicalize and cse (dead constants, repeated ops).
-LEVELS: dict[int, list[str]] = {0: [], 1: _O1, 2: _O1 + ["simplify", "fold", "canonicalize", "cse"]}
+# transpose_fold after simplify/fold, which compose transposes and fold constant ones; dead_values
+# before licm, so that what only fed dead carried values is gone before anything is hoisted;
+# unroll last, then fold and simplify for the unrolled copies' index arithmetic (a dynamic_slice
+# at a constant index becomes a slice), canonicalize and cse to clean up.
+LEVELS: dict[int, list[str]] = {
+    0: [],
+    1: _O1,
+    2: _O1 + ["simplify", "fold", "transpose_fold", "dead_values", "licm", "unroll",
+              "fold", "simplify", "canonicalize", "cse"],
+}
+
+# Precision changes are never part of a level: `optimize(..., precision=...)` appends this pass.
+PRECISIONS = ("bf16", "f16")
 
 
 class PipelineError(RuntimeError):
@@ -49,11 +75,14 @@ def optimize(
     passes: list[str] | None = None,
     print_after_each: Callable[[str, str], None] | None = None,
     timings: dict[str, float] | None = None,
+    precision: str | None = None,
 ) -> None:
     """Optimize `module` in place with the passes of `level` (0, 1 or 2), or with `passes` by name.
 
     `print_after_each(name, ir_text)` is called after each pass; `timings[name]` accumulates the
-    seconds spent in each pass. Raises ValueError for an unknown level or pass name, and
+    seconds spent in each pass. `precision` ("bf16" or "f16"; None or "f32" for none) runs
+    dot_general and convolution on operands of that type with f32 results, after the other
+    passes (see precision.py). Raises ValueError for an unknown level or pass name, and
     PipelineError if the module does not verify afterwards.
     """
     if passes is None:
@@ -63,13 +92,21 @@ def optimize(
     unknown = [name for name in passes if name not in PASSES]
     if unknown:
         raise ValueError(f"unknown pass {', '.join(map(repr, unknown))}; known passes: {', '.join(PASSES)}")
+    table = dict(PASSES)
+    passes = list(passes)
+    if precision not in (None, "f32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; expected f32 or one of {', '.join(PRECISIONS)}")
+        name = f"precision-{precision}"
+        table[name] = make_mixed_precision(precision)
+        passes.append(name)
     _verify(module, "before optimization")
     with module.context:
         for name in passes:
             # One pass manager per pass, so each can be timed and printed on its own. The pass
             # manager's verifier runs after each pass and names the culprit.
             pm = passmanager.PassManager("builtin.module")
-            pass_ = PASSES[name]
+            pass_ = table[name]
             if callable(pass_):
                 pm.add(pass_, name)
             else:

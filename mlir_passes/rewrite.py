@@ -24,6 +24,8 @@ _PURE_OPS = frozenset(
         "constant", "iota", "add", "subtract", "multiply", "divide", "remainder", "power", "negate", "abs",
         "maximum", "minimum", "sqrt", "exponential", "log", "sine", "cosine", "tanh", "and", "or", "xor", "not",
         "compare", "select", "convert", "broadcast_in_dim", "reshape", "transpose", "concatenate", "slice",
+        "reverse", "dot_general", "convolution", "reduce", "pad", "clamp", "rsqrt", "logistic", "floor", "ceil",
+        "sign", "dynamic_slice", "reduce_window",
     )
 )
 
@@ -121,6 +123,9 @@ def _collect(root: ir.Operation) -> list[ir.Operation]:
 
 def _sweep(root: ir.Operation, rules: dict[str, Rule]) -> int:
     changed = 0
+    # An op with regions (reduce) is erased only after the sweep: the ops nested in it come later
+    # in the list and must stay alive until then.
+    later: list[ir.Operation] = []
     for op in _collect(root):
         rule = rules.get(op.name)
         if rule is None:
@@ -130,8 +135,13 @@ def _sweep(root: ir.Operation, rules: dict[str, Rule]) -> int:
             replacement = rule(op)
         if replacement is not None:
             op.result.replace_all_uses_with(replacement)
-            op.erase()
+            if len(op.regions):
+                later.append(op)
+            else:
+                op.erase()
             changed += 1
+    for op in later:
+        op.erase()
     return changed
 
 
@@ -149,9 +159,10 @@ def apply_rules(root: ir.Operation, rules: dict[str, Rule]) -> int:
     for _ in range(_MAX_SWEEPS):
         changed = _sweep(root, rules)
         total += changed
+        # Rules that count uses (to avoid duplicating work) must not see the ops left dead.
+        _erase_dead(root)
         if not changed:
             break
-    _erase_dead(root)
     return total
 
 

@@ -158,6 +158,19 @@ def _select(op: ir.Operation) -> ir.Value | None:
     return None if c is None else _forward(on_true if c else on_false, op)
 
 
+@_rule("dynamic_slice")
+def _dynamic_slice(op: ir.Operation) -> ir.Value | None:
+    # Constant start indices (an unrolled loop's) make it a static slice. Like XLA, clamp each
+    # start so that the slice stays in bounds.
+    x, starts = op.operands[0], [splat_value(v) for v in list(op.operands)[1:]]
+    if any(c is None for c in starts):
+        return None
+    sizes = list(op.attributes["slice_sizes"])
+    begin = [max(0, min(int(c), dim - size)) for c, dim, size in zip(starts, tensor_type(x).shape, sizes)]
+    end = [b + size for b, size in zip(begin, sizes)]
+    return stablehlo.SliceOp(x, begin, end, [1] * len(sizes)).result
+
+
 def _bool_splat(value: ir.Value) -> bool | None:
     return splat_value(value) if str(tensor_type(value).element_type) == "i1" else None
 

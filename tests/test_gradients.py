@@ -6,9 +6,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jlhlo.frontend.diagnostics import JuliaError
 
 import jlhlo
-from jlhlo.frontend.diagnostics import JuliaError
 
 SRC = """
 struct Lin

@@ -1,0 +1,89 @@
+"""Full unrolling of `stablehlo.while` loops with a small constant trip count.
+
+The frontend lowers `for i in 1:n` to a while loop over a carried i64 counter that starts at a
+constant, is compared `LT` against the loop length in the condition, and is stepped by a constant
+`add` in the body (frontend/loops.py, run_loop). When all three are constants and the trip count is
+at most the threshold, the body is copied that many times in a row: the copies' index arithmetic
+becomes constant for fold and canonicalize (a `dynamic_slice` by a constant index becomes a
+`slice`), and XLA sees straight-line code it can fuse across iterations.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo
+
+from .dead_values import _post_order
+from .inline import _remap
+from .rewrite import defining_op, splat_value
+
+MAX_TRIPS = 8
+
+
+def _constant(value: ir.Value) -> int | None:
+    c = splat_value(value) if defining_op(value, "stablehlo.constant") is not None else None
+    return c if isinstance(c, int) and not isinstance(c, bool) else None
+
+
+def trip_count(loop: ir.Operation) -> int | None:
+    """The number of iterations of `loop`, if it has the frontend's counted shape; else None."""
+    cond, body = loop.regions[0].blocks[0], loop.regions[1].blocks[0]
+    cond_ops = [o.operation for o in cond.operations]
+    if len(cond_ops) != 2 or cond_ops[0].name != "stablehlo.compare" or cond_ops[1].operands[0] != cond_ops[0].result:
+        return None
+    compare = cond_ops[0]
+    direction = stablehlo.ComparisonDirectionAttr(compare.attributes["comparison_direction"]).value
+    lhs, rhs = compare.operands
+    if direction == "GT":
+        lhs, rhs, direction = rhs, lhs, "LT"
+    args = list(cond.arguments)
+    if direction != "LT" or lhs not in args:
+        return None
+    k = args.index(lhs)
+    start, limit = _constant(loop.operands[k]), _constant(rhs)
+    step_op = list(body.operations)[-1].operation.operands[k]
+    add = defining_op(step_op, "stablehlo.add")
+    if start is None or limit is None or add is None:
+        return None
+    counter = body.arguments[k]
+    a, b = add.operands
+    step = _constant(b) if a == counter else _constant(a) if b == counter else None
+    if step is None or step <= 0:
+        return None
+    return max(0, -(-(limit - start) // step))
+
+
+def _unroll(loop: ir.Operation, trips: int) -> None:
+    body = loop.regions[1].blocks[0]
+    ops = [o.operation for o in body.operations]
+    current = list(loop.operands)
+    ip = ir.InsertionPoint(loop)
+    for _ in range(trips):
+        mapping: dict[ir.Value, ir.Value] = dict(zip(body.arguments, current))
+        for op in ops[:-1]:
+            copy = op.clone(ip=ip)
+            _remap(copy, mapping)
+            mapping.update(zip(op.results, copy.results))
+        current = [mapping.get(v, v) for v in ops[-1].operands]
+    for result, value in zip(loop.results, current):
+        result.replace_all_uses_with(value)
+    loop.erase()
+
+
+def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], None]:
+    """The unroll pass for loops of at most `max_trips` iterations."""
+
+    def unroll(module: ir.Operation, pass_: object = None) -> None:
+        # Innermost first: an unrolled inner loop leaves its copies in the outer body, which is
+        # then copied as a whole.
+        for op in _post_order(module):
+            if op.name == "stablehlo.while":
+                trips = trip_count(op)
+                if trips is not None and trips <= max_trips:
+                    _unroll(op, trips)
+
+    return unroll
+
+
+unroll = make_unroll()

@@ -1,0 +1,611 @@
+"""The -O2 passes beyond simplify and fold: transpose_fold, dead_values, licm, unroll and the
+mixed-precision pass. Each rewrite has a golden test (CHECK lines over the printed module, beside
+the IR that produced it) that also runs the module before and after on random inputs; then Julia
+programs go through the frontend at -O0 and -O2, and VGG19 is held to the issue's bar."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+
+import numpy as np
+import pytest
+from jax.extend.mlir import ir
+from jlhlo.mlir_passes import PASSES, op_counts, optimize
+from jlhlo.mlir_passes.pipeline import LEVELS
+from jlhlo.mlir_passes.unroll import make_unroll
+from jlhlo.runtime import Executable, make_context
+
+import jlhlo
+from jlhlo.api import flatten_host
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def ctx() -> ir.Context:
+    return make_context()
+
+
+def parse(ctx: ir.Context, text: str) -> ir.Module:
+    with ctx, ir.Location.unknown():
+        return ir.Module.parse(text)
+
+
+def filecheck(text: str, checks: str) -> None:
+    """`CHECK: s` lines must match in order (as substrings of successive lines); `CHECK-NOT: s`
+    must not occur anywhere."""
+    lines = text.splitlines()
+    at = 0
+    for raw in checks.strip().splitlines():
+        kind, _, pattern = raw.strip().partition(": ")
+        if kind == "CHECK-NOT":
+            assert pattern not in text, f"unexpected {pattern!r} in\n{text}"
+            continue
+        assert kind == "CHECK", raw
+        while at < len(lines) and pattern not in lines[at]:
+            at += 1
+        assert at < len(lines), f"{pattern!r} not found (in order) in\n{text}"
+        at += 1
+
+
+def random_args(module: ir.Module, rng: np.random.Generator) -> list[np.ndarray]:
+    exe = Executable(module)
+    args = []
+    for spec in exe.inputs:
+        if spec.dtype.kind == "f":
+            args.append(rng.standard_normal(spec.shape).astype(spec.dtype))
+        elif spec.dtype.kind == "b":
+            args.append(rng.random(spec.shape) < 0.5)
+        else:
+            args.append(rng.integers(-5, 5, spec.shape).astype(spec.dtype))
+    return args
+
+
+def assert_same(got: list[np.ndarray], want: list[np.ndarray], exact: bool) -> None:
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        if exact:
+            np.testing.assert_array_equal(g.view(f"u{g.itemsize}"), w.view(f"u{w.itemsize}"))
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def golden(ctx, text: str, passes: list[str] | None, checks: str, *, exact: bool = True, level: int = 2) -> ir.Module:
+    """Optimize `text`, check the printed result, and run before against after."""
+    before, after = parse(ctx, text), parse(ctx, text)
+    optimize(after, level, passes=passes)
+    filecheck(str(after), checks)
+    args = random_args(before, np.random.default_rng(0))
+    assert_same(Executable(after)(*args), Executable(before)(*args), exact)
+    return after
+
+
+def main(params: str, results: str, body: str) -> str:
+    return f"func.func public @main({params}) -> {results} {{\n{body}\n}}"
+
+
+# --- transpose_fold --------------------------------------------------------------------------------
+def test_transpose_folds_into_dot_general(ctx):
+    # Julia's W' * x.
+    golden(ctx, main("%w: tensor<3x4xf32>, %x: tensor<3x5xf32>", "tensor<4x5xf32>", """
+        %t = stablehlo.transpose %w, dims = [1, 0] : (tensor<3x4xf32>) -> tensor<4x3xf32>
+        %r = stablehlo.dot_general %t, %x, contracting_dims = [1] x [0] : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32>
+        return %r : tensor<4x5xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.dot_general %arg0, %arg1, contracting_dims = [0] x [0]""")
+
+
+def test_transpose_of_free_dims_moves_to_the_smaller_result(ctx):
+    golden(ctx, main("%a: tensor<5x4x30xf32>, %b: tensor<30x2xf32>", "tensor<4x5x2xf32>", """
+        %t = stablehlo.transpose %a, dims = [1, 0, 2] : (tensor<5x4x30xf32>) -> tensor<4x5x30xf32>
+        %r = stablehlo.dot_general %t, %b, contracting_dims = [2] x [0] : (tensor<4x5x30xf32>, tensor<30x2xf32>) -> tensor<4x5x2xf32>
+        return %r : tensor<4x5x2xf32>"""), ["transpose_fold"], """
+        CHECK: stablehlo.dot_general %arg0, %arg1, contracting_dims = [2] x [0] : (tensor<5x4x30xf32>, tensor<30x2xf32>) -> tensor<5x4x2xf32>
+        CHECK: stablehlo.transpose %0, dims = [1, 0, 2] : (tensor<5x4x2xf32>) -> tensor<4x5x2xf32>""")
+
+
+def test_column_major_flatten_becomes_one_transpose(ctx):
+    # reshape(x, :, size(x, 4)) on a WHCN array, as the frontend lowers it.
+    golden(ctx, main("%x: tensor<2x3x4x5xf32>", "tensor<24x5xf32>", """
+        %0 = stablehlo.transpose %x, dims = [3, 2, 1, 0] : (tensor<2x3x4x5xf32>) -> tensor<5x4x3x2xf32>
+        %1 = stablehlo.reshape %0 : (tensor<5x4x3x2xf32>) -> tensor<5x24xf32>
+        %2 = stablehlo.transpose %1, dims = [1, 0] : (tensor<5x24xf32>) -> tensor<24x5xf32>
+        return %2 : tensor<24x5xf32>"""), ["transpose_fold"], """
+        CHECK: stablehlo.transpose %arg0, dims = [2, 1, 0, 3] : (tensor<2x3x4x5xf32>) -> tensor<4x3x2x5xf32>
+        CHECK: stablehlo.reshape %0 : (tensor<4x3x2x5xf32>) -> tensor<24x5xf32>
+        CHECK-NOT: dims = [1, 0]""")
+
+
+def test_flatten_into_dense_layer_leaves_no_transpose(ctx):
+    # W * reshape(x, :, N): the weight's columns split (a free row-major reshape) and contracted
+    # against x's W, H, C dims directly.
+    golden(ctx, main("%w: tensor<7x24xf32>, %x: tensor<2x3x4x5xf32>", "tensor<7x5xf32>", """
+        %0 = stablehlo.transpose %x, dims = [3, 2, 1, 0] : (tensor<2x3x4x5xf32>) -> tensor<5x4x3x2xf32>
+        %1 = stablehlo.reshape %0 : (tensor<5x4x3x2xf32>) -> tensor<5x24xf32>
+        %2 = stablehlo.transpose %1, dims = [1, 0] : (tensor<5x24xf32>) -> tensor<24x5xf32>
+        %r = stablehlo.dot_general %w, %2, contracting_dims = [1] x [0] : (tensor<7x24xf32>, tensor<24x5xf32>) -> tensor<7x5xf32>
+        return %r : tensor<7x5xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.reshape %arg0 : (tensor<7x24xf32>) -> tensor<7x4x3x2xf32>
+        CHECK: contracting_dims = [1, 2, 3] x [2, 1, 0]""", exact=False)
+
+
+CONV = ("dim_numbers = [b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f], window = {stride = [1, 1], pad = [[1, 0], [1, 1]]}"
+        " {batch_group_count = 1 : i64, feature_group_count = 1 : i64}")
+
+
+def test_transposes_fold_into_convolution(ctx):
+    # An NCHW input and a kernel stored OIHW, transposed to the conv's NHWC / HWIO; the result
+    # transposed back to NCHW.
+    golden(ctx, main("%x: tensor<2x3x6x6xf32>, %k: tensor<4x3x3x3xf32>", "tensor<2x4x5x6xf32>", f"""
+        %xt = stablehlo.transpose %x, dims = [0, 2, 3, 1] : (tensor<2x3x6x6xf32>) -> tensor<2x6x6x3xf32>
+        %kt = stablehlo.transpose %k, dims = [2, 3, 1, 0] : (tensor<4x3x3x3xf32>) -> tensor<3x3x3x4xf32>
+        %c = stablehlo.convolution(%xt, %kt) {CONV} : (tensor<2x6x6x3xf32>, tensor<3x3x3x4xf32>) -> tensor<2x5x6x4xf32>
+        %r = stablehlo.transpose %c, dims = [0, 3, 1, 2] : (tensor<2x5x6x4xf32>) -> tensor<2x4x5x6xf32>
+        return %r : tensor<2x4x5x6xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.convolution(%arg0, %arg1) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]""")
+
+
+def test_reverses_around_convolution_flip_the_kernel(ctx):
+    # NNlib's true convolution, as the frontend lowers it: input and output flipped spatially.
+    golden(ctx, main("%x: tensor<2x6x6x3xf32>, %k: tensor<3x3x3x4xf32>", "tensor<2x5x6x4xf32>", f"""
+        %xr = stablehlo.reverse %x, dims = [1, 2] : tensor<2x6x6x3xf32>
+        %c = stablehlo.convolution(%xr, %k) {CONV} : (tensor<2x6x6x3xf32>, tensor<3x3x3x4xf32>) -> tensor<2x5x6x4xf32>
+        %r = stablehlo.reverse %c, dims = [1, 2] : tensor<2x5x6x4xf32>
+        return %r : tensor<2x5x6x4xf32>"""), ["conv_reverse_fold"], """
+        CHECK: stablehlo.reverse %arg1, dims = [0, 1] : tensor<3x3x3x4xf32>
+        CHECK: stablehlo.convolution(%arg0, %0) dim_numbers = [b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f], window = {stride = [1, 1], pad = [[0, 1], [1, 1]]}
+        CHECK-NOT: stablehlo.reverse %arg0""", exact=False)
+
+
+def test_transpose_of_dot_general_swaps_its_operands(ctx):
+    # The backward pass of a dense layer: (Wᵀ δ)ᵀ as δᵀ W, through a reshape adding size-1 dims.
+    golden(ctx, main("%d: tensor<10x2xf32>, %w: tensor<10x32xf32>", "tensor<32x1x2xf32>", """
+        %g = stablehlo.dot_general %d, %w, contracting_dims = [0] x [0] : (tensor<10x2xf32>, tensor<10x32xf32>) -> tensor<2x32xf32>
+        %r1 = stablehlo.reshape %g : (tensor<2x32xf32>) -> tensor<2x1x32xf32>
+        %r = stablehlo.transpose %r1, dims = [2, 1, 0] : (tensor<2x1x32xf32>) -> tensor<32x1x2xf32>
+        return %r : tensor<32x1x2xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.dot_general %arg1, %arg0, contracting_dims = [0] x [0] : (tensor<10x32xf32>, tensor<10x2xf32>) -> tensor<32x2xf32>
+        CHECK: stablehlo.reshape %0 : (tensor<32x2xf32>) -> tensor<32x1x2xf32>""")
+
+
+def test_bias_reshape_and_transpose_become_one_broadcast(ctx):
+    # A bias b reshaped to (1, C, 1, 1) column-major, broadcast over a WHCN image.
+    golden(ctx, main("%b: tensor<64xf32>, %x: tensor<4x4x64x2xf32>", "tensor<4x4x64x2xf32>", """
+        %0 = stablehlo.reshape %b : (tensor<64xf32>) -> tensor<1x64x1x1xf32>
+        %1 = stablehlo.transpose %0, dims = [3, 2, 1, 0] : (tensor<1x64x1x1xf32>) -> tensor<1x1x64x1xf32>
+        %2 = stablehlo.broadcast_in_dim %1, dims = [0, 1, 2, 3] : (tensor<1x1x64x1xf32>) -> tensor<4x4x64x2xf32>
+        %r = stablehlo.add %x, %2 : tensor<4x4x64x2xf32>
+        return %r : tensor<4x4x64x2xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK-NOT: stablehlo.reshape
+        CHECK: stablehlo.broadcast_in_dim %arg0, dims = [2] : (tensor<64xf32>) -> tensor<4x4x64x2xf32>""")
+
+
+def test_broadcast_of_transpose_permutes_its_dims(ctx):
+    golden(ctx, main("%x: tensor<2x3xf32>", "tensor<3x4x2xf32>", """
+        %t = stablehlo.transpose %x, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>
+        %r = stablehlo.broadcast_in_dim %t, dims = [0, 2] : (tensor<3x2xf32>) -> tensor<3x4x2xf32>
+        return %r : tensor<3x4x2xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.broadcast_in_dim %arg0, dims = [2, 0]""")
+
+
+def test_reduce_over_transpose(ctx):
+    golden(ctx, main("%x: tensor<2x3x4xf32>", "tensor<4x2xf32>", """
+        %z = stablehlo.constant dense<0.0> : tensor<f32>
+        %t = stablehlo.transpose %x, dims = [2, 1, 0] : (tensor<2x3x4xf32>) -> tensor<4x3x2xf32>
+        %r = stablehlo.reduce(%t init: %z) applies stablehlo.add across dimensions = [1] : (tensor<4x3x2xf32>, tensor<f32>) -> tensor<4x2xf32>
+        return %r : tensor<4x2xf32>"""), ["transpose_fold"], """
+        CHECK: stablehlo.reduce(%arg0 init: %cst) applies stablehlo.add across dimensions = [1] : (tensor<2x3x4xf32>, tensor<f32>) -> tensor<2x4xf32>
+        CHECK: stablehlo.transpose %0, dims = [1, 0] : (tensor<2x4xf32>) -> tensor<4x2xf32>""")
+
+
+def test_transposes_sink_through_elementwise_ops_and_cancel(ctx):
+    golden(ctx, main("%x: tensor<2x3xf32>, %y: tensor<2x3xf32>", "tensor<2x3xf32>", """
+        %tx = stablehlo.transpose %x, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>
+        %ty = stablehlo.transpose %y, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>
+        %c = stablehlo.constant dense<2.0> : tensor<3x2xf32>
+        %a = stablehlo.add %tx, %ty : tensor<3x2xf32>
+        %m = stablehlo.multiply %a, %c : tensor<3x2xf32>
+        %e = stablehlo.exponential %m : tensor<3x2xf32>
+        %r = stablehlo.transpose %e, dims = [1, 0] : (tensor<3x2xf32>) -> tensor<2x3xf32>
+        return %r : tensor<2x3xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.add %arg0, %arg1 : tensor<2x3xf32>
+        CHECK: stablehlo.multiply
+        CHECK: stablehlo.exponential""")
+
+
+def test_transposes_that_move_unit_dims_or_splats_are_free(ctx):
+    golden(ctx, main("%x: tensor<1x5x1xf32>", "(tensor<5x1x1xf32>, tensor<3x2xf32>)", """
+        %t = stablehlo.transpose %x, dims = [1, 0, 2] : (tensor<1x5x1xf32>) -> tensor<5x1x1xf32>
+        %c = stablehlo.constant dense<1.5> : tensor<2x3xf32>
+        %ct = stablehlo.transpose %c, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>
+        return %t, %ct : tensor<5x1x1xf32>, tensor<3x2xf32>"""), ["transpose_fold"], """
+        CHECK-NOT: stablehlo.transpose
+        CHECK: stablehlo.reshape %arg0 : (tensor<1x5x1xf32>) -> tensor<5x1x1xf32>
+        CHECK: stablehlo.constant dense<1.500000e+00> : tensor<3x2xf32>""")
+
+
+def test_shared_transpose_is_not_duplicated(ctx):
+    # %t has two users: sinking it below `negate` would add a transpose, not move one.
+    golden(ctx, main("%x: tensor<2x3xf32>", "(tensor<3x2xf32>, tensor<3x2xf32>)", """
+        %t = stablehlo.transpose %x, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>
+        %n = stablehlo.negate %t : tensor<3x2xf32>
+        return %t, %n : tensor<3x2xf32>, tensor<3x2xf32>"""), ["transpose_fold"], """
+        CHECK: stablehlo.transpose %arg0
+        CHECK: stablehlo.negate %0""")
+
+
+# --- dead_values -----------------------------------------------------------------------------------
+LOOP = main("%n: tensor<i64>, %x: tensor<f32>, %w: tensor<4xf32>", "tensor<f32>", """
+    %c0 = stablehlo.constant dense<0> : tensor<i64>
+    %c1 = stablehlo.constant dense<1> : tensor<i64>
+    %z = stablehlo.constant dense<0.0> : tensor<4xf32>
+    %r:4 = stablehlo.while(%i = %c0, %acc = %x, %junk = %z, %inv = %w) : tensor<i64>, tensor<f32>, tensor<4xf32>, tensor<4xf32>
+      cond {
+        %p = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+        stablehlo.return %p : tensor<i1>
+      } do {
+        %i2 = stablehlo.add %i, %c1 : tensor<i64>
+        %junk2 = stablehlo.add %junk, %inv : tensor<4xf32>
+        %s = stablehlo.slice %inv [0:1] : (tensor<4xf32>) -> tensor<1xf32>
+        %s0 = stablehlo.reshape %s : (tensor<1xf32>) -> tensor<f32>
+        %e = stablehlo.exponential %s0 : tensor<f32>
+        %acc2 = stablehlo.multiply %acc, %e : tensor<f32>
+        stablehlo.return %i2, %acc2, %junk2, %inv : tensor<i64>, tensor<f32>, tensor<4xf32>, tensor<4xf32>
+      }
+    return %r#1 : tensor<f32>""")
+
+
+def test_dead_values_drops_unused_and_invariant_carried_values(ctx):
+    # %junk only feeds itself; %inv is passed through unchanged, so its uses become %w.
+    golden(ctx, LOOP, ["dead_values"], """
+        CHECK: stablehlo.while(%iterArg = %c, %iterArg_1 = %arg1) : tensor<i64>, tensor<f32>
+        CHECK: stablehlo.slice %arg2 [0:1]
+        CHECK: stablehlo.return %1, %5 : tensor<i64>, tensor<f32>
+        CHECK-NOT: tensor<4xf32>, tensor<4xf32>""")
+
+
+def test_dead_values_keeps_what_the_condition_reads(ctx):
+    module = parse(ctx, LOOP.replace("%p = stablehlo.compare LT, %i, %n", "%p = stablehlo.compare LT, %i, %n")
+                   .replace("return %r#1", "return %r#1").replace("%inv = %w)", "%inv = %w)"))
+    optimize(module, passes=["dead_values"])
+    # The counter is read by the condition: it stays even though no one uses %r#0.
+    assert "tensor<i64>, tensor<f32>" in str(module)
+
+
+def test_dead_values_can_empty_a_loop(ctx):
+    # Nothing carried is needed; the loop itself stays, as it might not terminate (here it runs
+    # zero times, so that the semantics check can run it).
+    golden(ctx, main("%x: tensor<f32>", "tensor<f32>", """
+        %no = stablehlo.constant dense<false> : tensor<i1>
+        %r = stablehlo.while(%a = %x) : tensor<f32>
+          cond { stablehlo.return %no : tensor<i1> } do {
+            %b = stablehlo.exponential %a : tensor<f32>
+            stablehlo.return %b : tensor<f32> }
+        return %x : tensor<f32>"""), ["dead_values"], """
+        CHECK: stablehlo.while()
+        CHECK: stablehlo.return %c : tensor<i1>
+        CHECK-NOT: exponential""")
+
+
+IF = main("%p: tensor<i1>, %x: tensor<3xf32>", "tensor<3xf32>", """
+    %r:2 = "stablehlo.if"(%p) ({
+      %a = stablehlo.exponential %x : tensor<3xf32>
+      %b = stablehlo.negate %x : tensor<3xf32>
+      stablehlo.return %a, %b : tensor<3xf32>, tensor<3xf32>
+    }, {
+      %c = stablehlo.log %x : tensor<3xf32>
+      stablehlo.return %x, %c : tensor<3xf32>, tensor<3xf32>
+    }) : (tensor<i1>) -> (tensor<3xf32>, tensor<3xf32>)
+    return %r#0 : tensor<3xf32>""")
+
+
+def test_dead_values_drops_unused_if_results(ctx):
+    golden(ctx, IF, ["dead_values"], """
+        CHECK: "stablehlo.if"(%arg0)
+        CHECK: stablehlo.exponential
+        CHECK: stablehlo.return %1 : tensor<3xf32>
+        CHECK: stablehlo.return %arg1 : tensor<3xf32>
+        CHECK: (tensor<i1>) -> tensor<3xf32>
+        CHECK-NOT: stablehlo.negate
+        CHECK-NOT: stablehlo.log""")
+
+
+def test_dead_values_erases_an_if_nobody_uses(ctx):
+    module = parse(ctx, IF.replace("return %r#0 : tensor<3xf32>", "return %x : tensor<3xf32>"))
+    optimize(module, passes=["dead_values"])
+    assert "stablehlo.if" not in str(module)
+
+
+# --- licm ------------------------------------------------------------------------------------------
+def test_licm_hoists_invariant_ops_and_keeps_variant_ones(ctx):
+    after = golden(ctx, LOOP, ["licm"], """
+        CHECK: stablehlo.slice %arg2 [0:1]
+        CHECK: stablehlo.exponential
+        CHECK: stablehlo.while
+        CHECK: do {
+        CHECK: stablehlo.add %iterArg, %c_0
+        CHECK: stablehlo.add %iterArg_2, %arg2
+        CHECK: stablehlo.multiply %iterArg_1""")
+    body = str(after).split("do {")[1]
+    assert "slice" not in body and "exponential" not in body
+
+
+def test_licm_moves_ops_out_of_nested_loops(ctx):
+    inner = """
+        %r2:2 = stablehlo.while(%j = %c0, %t = %acc) : tensor<i64>, tensor<f32>
+          cond {
+            %q = stablehlo.compare LT, %j, %n, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+            stablehlo.return %q : tensor<i1>
+          } do {
+            %k = stablehlo.exponential %x : tensor<f32>
+            %j2 = stablehlo.add %j, %c1 : tensor<i64>
+            %t2 = stablehlo.add %t, %k : tensor<f32>
+            stablehlo.return %j2, %t2 : tensor<i64>, tensor<f32>
+          }"""
+    text = main("%n: tensor<i64>, %x: tensor<f32>", "tensor<f32>", f"""
+    %c0 = stablehlo.constant dense<0> : tensor<i64>
+    %c1 = stablehlo.constant dense<1> : tensor<i64>
+    %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i64>, tensor<f32>
+      cond {{
+        %p = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+        stablehlo.return %p : tensor<i1>
+      }} do {{
+        {inner}
+        %i2 = stablehlo.add %i, %c1 : tensor<i64>
+        stablehlo.return %i2, %r2#1 : tensor<i64>, tensor<f32>
+      }}
+    return %r#1 : tensor<f32>""")
+    golden(ctx, text, ["licm"], """
+        CHECK: stablehlo.exponential %arg1
+        CHECK: stablehlo.while
+        CHECK: stablehlo.while""")
+
+
+# --- unroll ----------------------------------------------------------------------------------------
+def counted(trips: int) -> str:
+    return main("%x: tensor<8xf32>", "tensor<f32>", f"""
+    %c0 = stablehlo.constant dense<0> : tensor<i64>
+    %c1 = stablehlo.constant dense<1> : tensor<i64>
+    %n = stablehlo.constant dense<{trips}> : tensor<i64>
+    %z = stablehlo.constant dense<0.0> : tensor<f32>
+    %r:2 = stablehlo.while(%i = %c0, %acc = %z) : tensor<i64>, tensor<f32>
+      cond {{
+        %p = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+        stablehlo.return %p : tensor<i1>
+      }} do {{
+        %s = stablehlo.dynamic_slice %x, %i, sizes = [1] : (tensor<8xf32>, tensor<i64>) -> tensor<1xf32>
+        %s0 = stablehlo.reshape %s : (tensor<1xf32>) -> tensor<f32>
+        %acc2 = stablehlo.add %acc, %s0 : tensor<f32>
+        %i2 = stablehlo.add %i, %c1 : tensor<i64>
+        stablehlo.return %i2, %acc2 : tensor<i64>, tensor<f32>
+      }}
+    return %r#1 : tensor<f32>""")
+
+
+def test_unroll_copies_the_body_of_a_short_counted_loop(ctx):
+    after = golden(ctx, counted(3), ["unroll", "fold", "simplify", "canonicalize"], """
+        CHECK-NOT: stablehlo.while
+        CHECK-NOT: dynamic_slice
+        CHECK: stablehlo.slice %arg0 [0:1]
+        CHECK: stablehlo.slice %arg0 [1:2]
+        CHECK: stablehlo.slice %arg0 [2:3]""")
+    assert op_counts(after)["stablehlo.add"] == 3
+
+
+def test_unroll_of_zero_trips_forwards_the_initial_values(ctx):
+    golden(ctx, counted(0), ["unroll", "canonicalize"], """
+        CHECK-NOT: stablehlo.while
+        CHECK: return %cst""")
+
+
+def test_unroll_threshold(ctx, monkeypatch):
+    module = parse(ctx, counted(20))
+    optimize(module, passes=["unroll"])
+    assert op_counts(module)["stablehlo.while"] == 1
+    monkeypatch.setitem(PASSES, "unroll32", make_unroll(32))
+    golden(ctx, counted(20), ["unroll32"], "CHECK-NOT: stablehlo.while")
+
+
+def test_unroll_leaves_loops_with_a_variable_bound(ctx):
+    module = parse(ctx, LOOP)
+    optimize(module, passes=["unroll"])
+    assert op_counts(module)["stablehlo.while"] == 1
+
+
+# --- mixed precision -------------------------------------------------------------------------------
+DENSE = main("%w: tensor<16x32xf32>, %x: tensor<32x8xf32>", "tensor<8xf32>", """
+    %h = stablehlo.dot_general %w, %x, contracting_dims = [1] x [0] : (tensor<16x32xf32>, tensor<32x8xf32>) -> tensor<16x8xf32>
+    %z = stablehlo.constant dense<0.0> : tensor<f32>
+    %r = stablehlo.reduce(%h init: %z) applies stablehlo.add across dimensions = [0] : (tensor<16x8xf32>, tensor<f32>) -> tensor<8xf32>
+    return %r : tensor<8xf32>""")
+
+
+def test_precision_bf16_converts_operands_only(ctx):
+    module = parse(ctx, DENSE)
+    optimize(module, passes=[], precision="bf16")
+    filecheck(str(module), """
+        CHECK: stablehlo.convert %arg1 : (tensor<32x8xf32>) -> tensor<32x8xbf16>
+        CHECK: stablehlo.convert %arg0 : (tensor<16x32xf32>) -> tensor<16x32xbf16>
+        CHECK: (tensor<16x32xbf16>, tensor<32x8xbf16>) -> tensor<16x8xf32>
+        CHECK: (tensor<16x8xf32>, tensor<f32>) -> tensor<8xf32>""")
+    args = random_args(module, np.random.default_rng(1))
+    (want,), (got,) = Executable(parse(ctx, DENSE))(*args), Executable(module)(*args)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-2 * np.abs(want).max())
+
+
+def test_precision_is_not_part_of_any_level_and_is_checked(ctx):
+    assert all(not name.startswith("precision") for names in LEVELS.values() for name in names)
+    module = parse(ctx, DENSE)
+    optimize(module, level=2)
+    assert "bf16" not in str(module)
+    with pytest.raises(ValueError, match="unknown precision 'f8'"):
+        optimize(module, precision="f8")
+
+
+# --- pipeline --------------------------------------------------------------------------------------
+def test_O2_runs_every_pass_and_O0_none(ctx):
+    for name in ("transpose_fold", "dead_values", "licm", "unroll"):
+        assert name in LEVELS[2] and name in PASSES
+    assert LEVELS[0] == []
+    module = parse(ctx, LOOP)
+    printed: list[str] = []
+    timings: dict[str, float] = {}
+    optimize(module, level=2, precision="bf16", print_after_each=lambda name, text: printed.append(name),
+             timings=timings)
+    assert printed == LEVELS[2] + ["precision-bf16"] and set(timings) == set(printed)
+
+
+# --- Julia programs through the frontend: -O0 against -O2 ------------------------------------------
+JULIA = """
+flat(x::Array{Float32,4}) = reshape(x, :, size(x, 4))
+dense_t(W::Matrix{Float32}, x::Matrix{Float32}) = W' * x
+dense_flat(W::Matrix{Float32}, x::Array{Float32,4}) = tanh.(W * reshape(x, :, size(x, 4)))
+function sum_scaled(x::Vector{Float32}, k::Float32)
+    s = 0.0f0
+    for i in 1:4
+        s += x[i] * k
+    end
+    s
+end
+function long_loop(x::Vector{Float32}, n::Int64)
+    s = 0.0f0
+    t = 0.0f0
+    for i in 1:n
+        s += x[1 + mod(i, 5)] * exp(x[2])
+        t += 1.0f0
+    end
+    s
+end
+function branchy(x::Vector{Float32}, c::Bool)
+    if c
+        a = x .* 2.0f0
+        b = exp.(x)
+    else
+        a = x .+ 1.0f0
+        b = x
+    end
+    a
+end
+transposes(x::Matrix{Float32}, y::Matrix{Float32}) = permutedims(exp.(permutedims(x) .+ permutedims(y)))
+"""
+
+JULIA_CASES = [
+    ("flat", lambda r: [r.standard_normal((2, 3, 4, 5), dtype=np.float32)], True),
+    ("dense_t", lambda r: [r.standard_normal((3, 4), dtype=np.float32), r.standard_normal((3, 5), dtype=np.float32)],
+     True),
+    ("dense_flat", lambda r: [r.standard_normal((7, 24), dtype=np.float32),
+                              r.standard_normal((2, 3, 4, 5), dtype=np.float32)], False),
+    # Unrolled, x[i] * k + s is straight-line code that XLA's CPU backend contracts to a fused
+    # multiply-add: the StableHLO is exact, the machine code rounds once less.
+    ("sum_scaled", lambda r: [r.standard_normal(4, dtype=np.float32), np.float32(1.5)], False),
+    ("long_loop", lambda r: [r.standard_normal(5, dtype=np.float32), np.int64(13)], True),
+    ("branchy", lambda r: [r.standard_normal(6, dtype=np.float32), True], True),
+    ("transposes", lambda r: [r.standard_normal((3, 4), dtype=np.float32),
+                              r.standard_normal((3, 4), dtype=np.float32)], True),
+]
+
+
+@pytest.fixture(scope="module")
+def julia():
+    return jlhlo.load(JULIA)
+
+
+@pytest.mark.parametrize("name, make_args, exact", JULIA_CASES, ids=[c[0] for c in JULIA_CASES])
+def test_julia_O0_matches_O2(julia, name, make_args, exact):
+    rng = np.random.default_rng(3)
+    f = julia.function(name)
+    args = make_args(rng)
+    slow = f.lower(*args, optimize_level=0)
+    fast = f.lower(*args, optimize_level=2)
+    counts = op_counts(fast.module)
+    assert counts["stablehlo.transpose"] <= (1 if name == "flat" else 0), fast.as_text()
+    if name == "sum_scaled":
+        assert counts["stablehlo.while"] == 0
+    if name == "long_loop":
+        body = fast.as_text().split("do {")[1]
+        assert "exponential" not in body  # hoisted
+    for _ in range(2):
+        args = make_args(rng)
+        assert_same(fast.compile()(*args), slow.compile()(*args), exact)
+
+
+# --- VGG19: the issue's bar ------------------------------------------------------------------------
+def _make_weights():
+    spec = importlib.util.spec_from_file_location("make_weights", os.path.join(ROOT, "examples", "make_weights.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def vgg19():
+    path = os.path.join(ROOT, "examples", "vgg19.jl")
+    if not os.path.exists(path):
+        pytest.skip("examples/vgg19.jl not there")
+    mw = _make_weights()
+    rng = np.random.default_rng(0)
+    layers = mw.vgg19_layers(rng, 32, hidden=32, classes=10)
+    model, x = mw.nested(layers), mw.example_input("vgg19", rng, 2, 32)
+    return jlhlo.load(path).function("main"), model, x, layers
+
+
+def _jax_op_count(layers, x) -> int:
+    import jax
+    spec = importlib.util.spec_from_file_location("bench_vgg19", os.path.join(ROOT, "bench", "vgg19.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    lowered = jax.jit(bench.jax_vgg19).lower(bench.jax_params(layers, 32), bench.to_nhwc(x))
+    return sum(op_counts(lowered.compiler_ir("stablehlo")).values())
+
+
+def test_vgg19_O2_has_no_transposes_and_no_more_ops_than_jax(vgg19):
+    f, model, x, layers = vgg19
+    slow, fast = f.lower(model, x, optimize_level=0), f.lower(model, x, optimize_level=2)
+    counts = op_counts(fast.module)
+    assert counts["stablehlo.transpose"] == 0
+    assert sum(counts.values()) <= _jax_op_count(layers, x)
+    args = flatten_host((model, x))
+    (want,), (got,) = slow.compile()(*args), fast.compile()(*args)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # XLA's own instruction count is no higher after -O2 either.
+    count = re.compile(r"^\s*(ROOT\s+)?%\S+\s*=", re.MULTILINE)
+    hlo = [len(count.findall(lo.compile().xla_hlo_text())) for lo in (slow, fast)]
+    assert hlo[1] <= hlo[0]
+
+
+def test_lenet_gradient_O0_matches_O2():
+    # The backward pass (select_and_scatter, transposed convolutions, dense layers) at -O0 and -O2.
+    mw = _make_weights()
+    rng = np.random.default_rng(2)
+    layers = mw.lenet_layers(rng)
+    x = mw.example_input("lenet", rng, 3)
+    y = np.eye(10, dtype=np.float32)[:, :3]
+    with open(os.path.join(ROOT, "examples", "lenet.jl")) as file:
+        src = file.read() + "\ngrad(m, x, y) = gradient(q -> loss(q, x, y), m)[1]\n"
+    f = jlhlo.load(src).function("grad")
+    model = mw.nested(layers)
+    slow, fast = f.lower(model, x, y, optimize_level=0), f.lower(model, x, y, optimize_level=2)
+    assert op_counts(fast.module)["stablehlo.transpose"] < op_counts(slow.module)["stablehlo.transpose"]
+    args = flatten_host((model, x, y))
+    for got, want in zip(fast.compile()(*args), slow.compile()(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_vgg19_bf16_within_2e_2_of_f32(vgg19):
+    f, model, x, _ = vgg19
+    args = flatten_host((model, x))
+    (want,) = f.lower(model, x, optimize_level=2).compile()(*args)
+    low = f.lower(model, x, optimize_level=2, precision="bf16")
+    assert "bf16" in low.as_text()
+    (got,) = low.compile()(*args)
+    assert got.dtype == np.float32
+    assert np.linalg.norm(got - want) / np.linalg.norm(want) < 2e-2

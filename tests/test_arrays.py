@@ -447,5 +447,5 @@ def test_dependent_loops_stay_loops():
     for i in range(1, 6):
         want[i] = want[i - 1] * 2
     same(p.function("aliased")(x), want)
-    for name in ("prefix", "aliased"):
-        assert "stablehlo.while" in p.function(name).lower(x).as_text()
+    for name in ("prefix", "aliased"):      # at -O0: -O2 may unroll these short loops
+        assert "stablehlo.while" in p.function(name).lower(x, optimize_level=0).as_text()

@@ -17,7 +17,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
 from .dtypes import host_readable, numpy_dtype
-from .rewrite import Rule, build_constant, constant_array, make_pass, registrar, tensor_type
+from .rewrite import Rule, build_constant, constant_array, defining_op, make_pass, registrar, tensor_type
 
 # Larger constants stay as they are: folding them would bloat the module for no gain at runtime.
 MAX_ELEMENTS = 1024
@@ -169,6 +169,9 @@ def _has_subnormal(a: np.ndarray) -> bool:
 
 
 def _fold(op: ir.Operation) -> ir.Value | None:
+    # cheapest test first: most ops have an operand that is not a constant
+    if not all(defining_op(v, "stablehlo.constant") is not None for v in op.operands):
+        return None
     result_type = tensor_type(op.result)
     dtype = numpy_dtype(result_type.element_type)
     if not host_readable(dtype) or not result_type.has_static_shape:

@@ -149,7 +149,7 @@ def _erase_dead(root: ir.Operation) -> None:
     # Reverse pre-order meets every user before the ops it uses, so one pass removes whole chains
     # of ops that the rewrites left without uses.
     for op in reversed(_collect(root)):
-        if op.name in _PURE_OPS and not any(len(list(r.uses)) for r in op.results):
+        if op.name in _PURE_OPS and all(next(iter(r.uses), None) is None for r in op.results):
             op.erase()
 
 
@@ -159,10 +159,10 @@ def apply_rules(root: ir.Operation, rules: dict[str, Rule]) -> int:
     for _ in range(_MAX_SWEEPS):
         changed = _sweep(root, rules)
         total += changed
-        # Rules that count uses (to avoid duplicating work) must not see the ops left dead.
-        _erase_dead(root)
         if not changed:
             break
+        # Rules that count uses (to avoid duplicating work) must not see the ops left dead.
+        _erase_dead(root)
     return total
 
 

@@ -12,6 +12,7 @@ compile time, and the relative difference of the loss and of the updated paramet
     python bench/train_step.py                         # CPU, 32×32, batch 2 and 8
     python bench/train_step.py --size 64 --batch 4
     python bench/train_step.py --device gpu            # GPU, 224×224, batch 100
+    python bench/train_step.py --extra-passes conv_reverse_fold   # kernel instead of activation reversal
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def rel_diff(a, b) -> float:
 
 # ----------------------------------------------------------------------------- measuring
 def bench(batches: list[int], platform: str, size: int, hidden: int, classes: int, runs: int, warmup: int,
-          seed: int, lr: float = 0.01) -> list[dict]:
+          seed: int, lr: float = 0.01, extra_passes: tuple[str, ...] = ()) -> list[dict]:
     import jax
 
     import jlhlo
@@ -130,7 +131,12 @@ def bench(batches: list[int], platform: str, size: int, hidden: int, classes: in
         x = make_weights.example_input("vgg19", rng, batch, size)
         y = one_hot(rng, classes, batch)
         t = time.perf_counter()
-        lowered = f.lower(model, x, y, lr32)
+        if extra_passes:   # -O2, then these
+            from jlhlo.mlir_passes.pipeline import LEVELS
+            lowered = f.lower(model, x, y, lr32, optimize_level=None)
+            lowered.optimize(passes=LEVELS[2] + list(extra_passes))
+        else:
+            lowered = f.lower(model, x, y, lr32)
         t_transpile = time.perf_counter() - t
         t = time.perf_counter()
         exe = lowered.compile(platform)
@@ -184,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--extra-passes", default="", metavar="A,B",
+                   help="jlhlo passes to run after -O2 (e.g. conv_reverse_fold)")
     args = p.parse_args(argv)
     gpu = args.device == "gpu"
     batches = args.batch or ([100] if gpu else [2, 8])
@@ -196,8 +204,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"VGG19 training step (SGD), {size}×{size}, dense {args.hidden}, {args.classes} classes, f32, "
           f"{args.device} ({jax.devices(args.device)[0].device_kind}), median of {max(args.runs, 5)} runs "
           f"after {args.warmup} warm-up")
+    extra = tuple(name for name in args.extra_passes.split(",") if name)
+    if extra:
+        print(f"jlhlo: -O2 then {', '.join(extra)}")
     print(HEADER)
-    bench(batches, args.device, size, args.hidden, args.classes, max(args.runs, 5), args.warmup, args.seed)
+    bench(batches, args.device, size, args.hidden, args.classes, max(args.runs, 5), args.warmup, args.seed,
+          extra_passes=extra)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,7 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
     lanes = fl.lanes
     # per-lane loops (a user function broadcast over arrays): every carried number gets one value per
     # lane, except the shared iteration counter; lanes that are done keep their values (masked updates)
+    original = {n: fl.env[n] for n in carried}
     entry_vals = {n: fl.materialize_all(fl.env[n]) if not lanes or n in extra else
                   _with_lanes(fl, fl.materialize_all(fl.env[n]), lanes) for n in carried}
     operands = [leaf_ir(x) for n in carried for x in runtime_leaves(entry_vals[n])] + [b.value for b in boxes]
@@ -216,9 +217,18 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
             outs += new_leaves
         outs += [b.value for b in boxes]
         hlo.ReturnOp(outs)
+        # what the body left unchanged keeps its value from before the loop (constants stay constants)
+        invariant = {n for n in carried if fl.env.get(n) is before[n]}
+        untouched = [b.value is arg for b, arg in zip(boxes, list(body_block.arguments)[-len(boxes):] if boxes
+                                                      else [])]
     for b, v in zip(boxes, saved_boxes):
         b.value = v
     bind(list(op.results))
+    for n in invariant:
+        fl.env[n] = original[n]
+    for b, v, same in zip(boxes, saved_boxes, untouched):
+        if same:
+            b.value = v
     for name in set(fl.env) - defined_before:
         del fl.env[name]
     fl.env["%brk"] = outer_brk

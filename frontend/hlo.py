@@ -3,6 +3,8 @@ few ops whose attributes take more than one line to build. The location comes fr
 surrounding `with ir.Location` set by the lowering driver."""
 from __future__ import annotations
 
+import ast
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -35,8 +37,18 @@ def shape_of(v: ir.Value) -> tuple[int, ...]:
 
 def constant(t: Scalar, value: object, shape: Sequence[int] = ()) -> ir.Value:
     """A splat constant of Julia scalar type `t`."""
-    arr = np.full(tuple(shape), value, dtype=t.info.np)
-    return array_constant(t, arr)
+    # keyed by repr, not value: -0.0 == 0.0 and NaN != NaN, but their constants differ
+    return hlo.constant(_splat_attr(t, repr(value), tuple(shape), ir.Context.current))
+
+
+@functools.lru_cache(maxsize=4096)
+def _splat_attr(t: Scalar, value_repr: str, shape: tuple[int, ...], context: ir.Context) -> ir.Attribute:
+    # the same few constants (0, 1, 1.0 ...) recur everywhere: build each attribute once per context
+    value = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}.get(value_repr)
+    if value is None:
+        value = ast.literal_eval(value_repr)
+    arr = np.full(shape, value, dtype=t.info.np)
+    return ir.DenseElementsAttr.get(np.ascontiguousarray(arr), type=tensor_type(t, shape))
 
 
 def array_constant(t: Scalar, arr: np.ndarray) -> ir.Value:

@@ -23,9 +23,15 @@ if TYPE_CHECKING:
     from .lower import FunctionLowering
 
 
-def assigned_names(stmts: list[A.Node]) -> set[str]:
+_ASSIGNED: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
     """Names assigned anywhere in these statements (including nested blocks and loop variables)."""
-    out: set[str] = set()
+    cached = _ASSIGNED.get(id(stmts))
+    if cached is not None and cached[0] is stmts:
+        return cached[1]
+    out = set()
 
     def target(t: A.Node) -> None:
         if isinstance(t, A.Name):
@@ -49,7 +55,9 @@ def assigned_names(stmts: list[A.Node]) -> set[str]:
             for v in n:
                 walk(v)
     walk(stmts)
-    return out
+    result = frozenset(out)
+    _ASSIGNED[id(stmts)] = (stmts, result)
+    return result
 
 
 def contains(stmts: list[A.Node], kinds: tuple[type, ...], *, into_loops: bool) -> bool:
@@ -117,7 +125,11 @@ def _with_interval(v: ScalarV, r: RangeV) -> ScalarV:
 
 
 def _target_names(t: A.Node) -> set[str]:
-    return assigned_names([A.Assign(t, A.Name("_"))])
+    if isinstance(t, A.Name):
+        return {t.id}
+    if isinstance(t, A.TupleExpr):
+        return set().union(*(_target_names(i) for i in t.items))
+    return set()
 
 
 def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stmts: list[A.Node], s: A.For) -> None:

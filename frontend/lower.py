@@ -10,6 +10,7 @@ handles them: after a statement that may exit at run time, the rest of the block
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Callable
@@ -78,10 +79,12 @@ class ModuleLowering:
         self.context = context
         self.module = ir.Module.create(ir.Location.unknown(context))
         self.specs: dict[object, Specialization] = {}
-        self.in_progress: list[tuple[object, str, Span | None]] = []
+        self.in_progress: set[object] = set()           # specializations being lowered (recursion)
+        self.depth_of_method: dict[int, int] = {}       # how many of them per method
         self.names = itertools.count()
         self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
         self.check_bounds = check_bounds
+        self.locations: dict[Span, ir.Location] = {}
         self.vectorize_loops = vectorize_loops
         self.check_sites: list[tuple[Span | None, str]] = []
 
@@ -100,19 +103,21 @@ class ModuleLowering:
                public_name)
         if key in self.specs:
             return self.specs[key]
-        if any(k == key for k, _, _ in self.in_progress):
+        if key in self.in_progress:
             raise JuliaError(f"recursion in `{method.name}` cannot be resolved at compile time: it calls itself with "
                              f"the same argument types ({', '.join(describe(a) for a in args)}); only recursion "
                              f"that ends on types or constant arguments compiles", call_span)
-        if sum(1 for k, _, _ in self.in_progress if k[0] == key[0]) > MAX_SPECIALIZATION_DEPTH:
+        if self.depth_of_method.get(key[0], 0) > MAX_SPECIALIZATION_DEPTH:
             raise JuliaError(f"recursion in `{method.name}` is too deep to unfold at compile time "
                              f"(more than {MAX_SPECIALIZATION_DEPTH} nested calls)", call_span)
         sym = public_name or f"{_mangle(method.name)}_{next(self.names)}"
-        self.in_progress.append((key, method.name, call_span))
+        self.in_progress.add(key)
+        self.depth_of_method[key[0]] = self.depth_of_method.get(key[0], 0) + 1
         try:
             spec = FunctionLowering(self, method, sym, bindings or {}).lower(args, kwargs, public=bool(public_name))
         finally:
-            self.in_progress.pop()
+            self.in_progress.discard(key)
+            self.depth_of_method[key[0]] -= 1
         self.specs[key] = spec
         return spec
 
@@ -135,7 +140,7 @@ class FunctionLowering:
         self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
         self.inbounds = 0
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
-        self.variables: dict[str, str] = {}
+        self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
 
     # ------------------------------------------------------------------ function boundary
     def lower(self, args: list[Value], kwargs: dict[str, Value], public: bool) -> Specialization:
@@ -184,7 +189,7 @@ class FunctionLowering:
                 outs.append(self.materialize(self.reduce_lanes_max(err) if public else err))
             func_d.ReturnOp(outs)
         fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(in_types, [o.type for o in outs]))
-        variables = list(self.variables.items())
+        variables = [(name, describe(v)) for name, v in self.variables.items()]
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, describe(result)))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
                               variables)
@@ -239,7 +244,10 @@ class FunctionLowering:
         span = getattr(node, "span", None)
         if span is None:
             return contextlib.nullcontext()
-        return ir.Location.file(span.file, span.line, span.col)
+        loc = self.mod.locations.get(span)
+        if loc is None:
+            loc = self.mod.locations[span] = ir.Location.file(span.file, span.line, span.col)
+        return loc
 
     def error(self, message: str, node: A.Node | None) -> JuliaError:
         return JuliaError(message, getattr(node, "span", None))
@@ -248,7 +256,7 @@ class FunctionLowering:
     def assign_name(self, name: str, v: Value) -> None:
         self.env[name] = v
         if not name.startswith("%"):
-            self.variables[name] = describe(v)
+            self.variables[name] = v
             self._refresh_closures(name, v)
 
     def _refresh_closures(self, name: str, v: Value) -> None:
@@ -312,8 +320,7 @@ class FunctionLowering:
 
     @staticmethod
     def primitives() -> dict:
-        from .primitives import PRIMITIVES
-        return PRIMITIVES
+        return _primitive_table()
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts: list[A.Node]) -> None:
@@ -791,6 +798,12 @@ class FunctionLowering:
                 batch = out.batch or v.batch
                 out = ScalarV(BOOL, None, hlo.or_(H.broadcast(out.ir, batch), H.broadcast(v.ir, batch)), batch)
         return out
+
+
+@functools.lru_cache(maxsize=1)
+def _primitive_table() -> dict:
+    from .primitives import PRIMITIVES      # primitives imports this module: resolved on first use
+    return PRIMITIVES
 
 
 def _leaf_type(leaf: Value) -> ir.Type:

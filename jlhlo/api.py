@@ -3,6 +3,8 @@
 module → optimized module → executable → host values."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 import threading
@@ -27,6 +29,19 @@ class UsageError(Exception):
     """A problem with how the compiler was called (not with the program): CLI exit status 2."""
 
 
+@contextlib.contextmanager
+def _without_gc():
+    """Compiling allocates many small objects and frees them by reference counting; the cyclic
+    collector only slows it down (about 10% of compile time), so it pauses meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load(path_or_source: str, filename: str | None = None) -> LoadedProgram:
     """Parse a program from a `.jl` path or from source text; raises JuliaError on errors in it."""
     if "\n" not in path_or_source and path_or_source.endswith(".jl") and os.path.exists(path_or_source):
@@ -36,7 +51,8 @@ def load(path_or_source: str, filename: str | None = None) -> LoadedProgram:
     else:
         source = path_or_source
         filename = filename or "main.jl"
-    return LoadedProgram(Program.from_source(source, filename))
+    with _without_gc():
+        return LoadedProgram(Program.from_source(source, filename))
 
 
 @dataclass
@@ -64,7 +80,7 @@ class Lowered:
         return self.module.operation.get_asm(enable_debug_info=debug_info)
 
     def optimize(self, level: int = 2, **options: Any) -> Lowered:
-        with self.module.context:
+        with self.module.context, _without_gc():
             optimize(self.module, level, **options)
         self.optimized = True
         return self
@@ -211,7 +227,8 @@ def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
 def lower_entry(program: Program, name: str, specs: list[object], *, check_bounds: bool = True) -> Lowered:
     """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts);
     run-time index checks are emitted unless `check_bounds` is False."""
-    return _on_deep_stack(_lower_entry, program, name, specs, check_bounds)
+    with _without_gc():
+        return _on_deep_stack(_lower_entry, program, name, specs, check_bounds)
 
 
 # Lowering recurses through the program's call graph (one specialization inside another): a chain

@@ -35,11 +35,15 @@ def _walk(op: ir.Operation) -> list[ir.Operation]:
 
 
 def _has_effects(op: ir.Operation) -> bool:
+    if not len(op.regions):            # the common case, without a walk
+        return op.name in _EFFECTFUL
     return any(o.name in _EFFECTFUL for o in _walk(op))
 
 
 def _reads(op: ir.Operation) -> list[ir.Value]:
     """The values `op` depends on: its operands and those of every op nested in it."""
+    if not len(op.regions):
+        return list(op.operands)
     return [v for o in _walk(op) for v in o.operands]
 
 

@@ -36,14 +36,17 @@ def _calls_in(op: ir.Operation) -> list[ir.Operation]:
     return found
 
 
-def _remap(op: ir.Operation, mapping: dict[ir.Value, ir.Value]) -> None:
-    """Point the operands of `op` and of every op nested in it at the inlined values."""
+def _remap(op: ir.Operation, mapping: dict[ir.Value, ir.Value], calls: list[ir.Operation] | None = None) -> None:
+    """Point the operands of `op` and of every op nested in it at the inlined values (and collect
+    the calls among them into `calls`, in the same walk)."""
     def visit(o: ir.Operation) -> ir.WalkResult:
         operands = o.operands
         for i, v in enumerate(operands):
             new = mapping.get(v)
             if new is not None:
                 operands[i] = new
+        if calls is not None and o.name == "func.call":
+            calls.append(o)
         return ir.WalkResult.ADVANCE
     op.walk(visit)
 
@@ -58,10 +61,9 @@ def _inline_call(call: ir.Operation, callee: ir.Operation) -> list[ir.Operation]
     ip = ir.InsertionPoint(call)
     for op in ops[:-1]:
         copy = op.clone(ip=ip)
-        _remap(copy, mapping)
+        _remap(copy, mapping, new_calls)
         for old, new in zip(op.results, copy.results):
             mapping[old] = new
-        new_calls += _calls_in(copy)
     for result, returned in zip(call.results, ops[-1].operands):
         result.replace_all_uses_with(mapping.get(returned, returned))
     call.erase()

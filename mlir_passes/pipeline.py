@@ -44,13 +44,11 @@ _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
 # Simplification and folding expose work for canonicalize and cse (dead constants, repeated ops).
 # transpose_fold after simplify/fold, which compose transposes and fold constant ones; dead_values
 # before licm, so that what only fed dead carried values is gone before anything is hoisted;
-# unroll last, then fold and simplify for the unrolled copies' index arithmetic (a dynamic_slice
-# at a constant index becomes a slice), canonicalize and cse to clean up.
+# unroll last (it folds and simplifies the copies it makes itself), canonicalize and cse to clean up.
 LEVELS: dict[int, list[str]] = {
     0: [],
     1: _O1,
-    2: _O1 + ["simplify", "fold", "transpose_fold", "dead_values", "licm", "unroll",
-              "fold", "simplify", "canonicalize", "cse"],
+    2: _O1 + ["simplify", "fold", "transpose_fold", "dead_values", "licm", "unroll", "canonicalize", "cse"],
 }
 
 # Precision changes are never part of a level: `optimize(..., precision=...)` appends this pass.

@@ -15,8 +15,10 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
 from .dead_values import _post_order
+from .fold import RULES as FOLD_RULES
 from .inline import _remap
-from .rewrite import defining_op, splat_value
+from .rewrite import Rule, apply_rules, defining_op, splat_value
+from .simplify import RULES as SIMPLIFY_RULES
 
 MAX_TRIPS = 8
 
@@ -77,13 +79,32 @@ def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], 
     def unroll(module: ir.Operation, pass_: object = None) -> None:
         # Innermost first: an unrolled inner loop leaves its copies in the outer body, which is
         # then copied as a whole.
+        unrolled = 0
         for op in _post_order(module):
             if op.name == "stablehlo.while":
                 trips = trip_count(op)
                 if trips is not None and trips <= max_trips:
                     _unroll(op, trips)
+                    unrolled += 1
+        if unrolled:
+            # the copies' counters are constants now: fold the index arithmetic (a dynamic_slice
+            # at a constant index becomes a slice); only when something was unrolled
+            apply_rules(module, _CLEANUP)
 
     return unroll
 
+
+def _first_applicable(*rules: Rule) -> Rule:
+    def rule(op: ir.Operation) -> ir.Value | None:
+        for r in rules:
+            out = r(op)
+            if out is not None:
+                return out
+        return None
+    return rule
+
+
+_CLEANUP: dict[str, Rule] = {name: _first_applicable(*(t[name] for t in (FOLD_RULES, SIMPLIFY_RULES) if name in t))
+                             for name in {*FOLD_RULES, *SIMPLIFY_RULES}}
 
 unroll = make_unroll()

@@ -802,7 +802,7 @@ class FunctionLowering:
 
 @functools.lru_cache(maxsize=1)
 def _primitive_table() -> dict:
-    from .primitives import PRIMITIVES      # primitives imports this module: resolved on first use
+    from .primitives import PRIMITIVES  # primitives imports this module: resolved on first use
     return PRIMITIVES
 
 

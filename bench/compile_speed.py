@@ -49,11 +49,13 @@ def measure(n: int) -> dict[str, float]:
     return {"parse": t1 - t0, "infer+lower": t2 - t1, "passes": t3 - t2, "total": t3 - t0}
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], repeats: int = 3) -> None:
     measure(10)   # warm up: imports, grammar, prelude parse
+    print(f"median of {repeats} runs per size")
     print(f"{'functions':>9} {'parse':>8} {'lower':>8} {'passes':>8} {'total':>8} {'ms/function':>12}")
     for n in sizes:
-        r = measure(n)
+        runs = sorted((measure(n) for _ in range(repeats)), key=lambda r: r["total"])
+        r = runs[len(runs) // 2]
         print(f"{n:>9} {r['parse']:8.3f} {r['infer+lower']:8.3f} {r['passes']:8.3f} {r['total']:8.3f} "
               f"{1000 * r['total'] / n:12.2f}")
 

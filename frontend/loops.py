@@ -60,7 +60,22 @@ def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
     return result
 
 
+_CONTAINS: dict[tuple[int, tuple[type, ...], bool], tuple[object, bool]] = {}
+
+
 def contains(stmts: list[A.Node], kinds: tuple[type, ...], *, into_loops: bool) -> bool:
+    """Whether a node of one of `kinds` occurs in the statements (not inside lambdas, and not
+    inside nested loops unless `into_loops`)."""
+    key = (id(stmts), kinds, into_loops)
+    cached = _CONTAINS.get(key)
+    if cached is not None and cached[0] is stmts:
+        return cached[1]
+    found = _contains(stmts, kinds, into_loops)
+    _CONTAINS[key] = (stmts, found)
+    return found
+
+
+def _contains(stmts: list[A.Node], kinds: tuple[type, ...], into_loops: bool) -> bool:
     def walk(n: object) -> bool:
         if isinstance(n, kinds):
             return True

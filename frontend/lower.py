@@ -48,6 +48,7 @@ from .values import (
 )
 
 FLAGS = ("%ret", "%brk", "%cont")
+_NO_OPS = (A.Name, A.IntLit, A.FloatLit, A.BoolLit, A.ColonAll, A.SymbolLit)   # expressions that emit no op
 ERR = Scalar("Int32")                  # the type of `%err`, the code of the first failed bounds check
 MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
 
@@ -454,6 +455,8 @@ class FunctionLowering:
         method = getattr(self, "expr_" + type(e).__name__, None)
         if method is None:
             raise self.error(f"unsupported expression: {type(e).__name__}", e)
+        if isinstance(e, _NO_OPS):         # emits nothing: keep the enclosing location
+            return method(e)
         with self.loc(e):
             return method(e)
 

@@ -100,9 +100,23 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
         if a.is_const and b.is_const:
             with np.errstate(all="ignore"):
                 return ScalarV(t, _py(_np(t, np_fn(_np(t, a.const), _np(t, b.const)))))
+        identity = _integer_identity(op, a, b, t)
+        if identity is not None:
+            return identity
         return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch,
                        _interval(op, a, b, t), _offset(op, a, b, t))
     return rule
+
+
+def _integer_identity(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> ScalarV | None:
+    """i + 0, i - 0, i * 1 and 1 * i of integers are i (exact): index and range arithmetic is full of them."""
+    if t.info.kind not in ("int", "uint"):
+        return None
+    if b.is_const and a.t == t and (op in ("+", "-") and b.const == 0 or op == "*" and b.const == 1):
+        return a
+    if a.is_const and b.t == t and (op == "+" and a.const == 0 or op == "*" and a.const == 1):
+        return b
+    return None
 
 
 def _offset(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[ScalarV, int] | None:
@@ -147,6 +161,8 @@ def _trunc_div(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
             if b.const == 0:
                 raise NoMethod("DivideError: integer division error")
             return ScalarV(t, _py(_np(t, _int_div(a.const, b.const))))
+        if b.is_const and b.const == 1 and a.t == t:
+            return a
         batch = _lanes(a, b)
         return ScalarV(t, None, hlo.divide(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch)
     q = _ARITH["/"](fl, a, b)

@@ -100,7 +100,7 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
         if a.is_const and b.is_const:
             with np.errstate(all="ignore"):
                 return ScalarV(t, _py(_np(t, np_fn(_np(t, a.const), _np(t, b.const)))))
-        identity = _integer_identity(op, a, b, t)
+        identity = _identity(op, a, b, t)
         if identity is not None:
             return identity
         return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch,
@@ -108,14 +108,19 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
     return rule
 
 
-def _integer_identity(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> ScalarV | None:
-    """i + 0, i - 0, i * 1 and 1 * i of integers are i (exact): index and range arithmetic is full of them."""
-    if t.info.kind not in ("int", "uint"):
+def _identity(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> ScalarV | None:
+    """Operations that return an operand unchanged, bit for bit: i + 0, i - 0, i * 1 for integers
+    (index and range arithmetic is full of them), x * 1.0 and x / 1.0 for floats (exact in IEEE;
+    x + 0.0 is not: it turns -0.0 into 0.0)."""
+    kind = t.info.kind
+    if kind not in ("int", "uint", "float"):
         return None
-    if b.is_const and a.t == t and (op in ("+", "-") and b.const == 0 or op == "*" and b.const == 1):
-        return a
-    if a.is_const and b.t == t and (op == "+" and a.const == 0 or op == "*" and a.const == 1):
-        return b
+    if b.is_const and a.t == t and not b.batch:
+        if op in ("*", "/") and b.const == 1 or kind != "float" and op in ("+", "-") and b.const == 0:
+            return a
+    if a.is_const and b.t == t and not a.batch:
+        if op == "*" and a.const == 1 or kind != "float" and op == "+" and a.const == 0:
+            return b
     return None
 
 

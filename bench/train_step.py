@@ -42,24 +42,7 @@ make_weights = vgg19_bench.make_weights
 # ----------------------------------------------------------------------------- the JAX model
 def jax_vgg19_logits(params, x):
     """VGG19 in JAX on NHWC images, without the softmax: the logits as (N, classes)."""
-    import jax
-    import jax.numpy as jnp
-    from jax import lax
-    i = 0
-    for c in make_weights.VGG19_CONFIG:
-        if c == "M":
-            x = lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
-        else:
-            w, b = params[i]
-            i += 1
-            x = lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
-            x = jax.nn.relu(x + b)
-    x = x.reshape(x.shape[0], -1)
-    for j, (w, b) in enumerate(params[i:]):
-        x = x @ w + b
-        if j < len(params) - i - 1:
-            x = jax.nn.relu(x)
-    return x
+    return vgg19_bench.jax_vgg19(params, x, probabilities=False)
 
 
 def jax_loss(params, x, y):

@@ -64,8 +64,8 @@ def to_nhwc(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(3, 1, 0, 2))
 
 
-def jax_vgg19(params, x):
-    """VGG19 in JAX on NHWC images; returns the class probabilities as (N, classes)."""
+def jax_vgg19(params, x, probabilities: bool = True):
+    """VGG19 in JAX on NHWC images: the class probabilities as (N, classes), or the logits."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -83,7 +83,7 @@ def jax_vgg19(params, x):
         x = x @ w + b
         if j < len(params) - i - 1:
             x = jax.nn.relu(x)
-    return jax.nn.softmax(x, axis=1)
+    return jax.nn.softmax(x, axis=1) if probabilities else x
 
 
 def vgg19_flops(size: int, batch: int, hidden: int = 4096, classes: int = 1000) -> float:

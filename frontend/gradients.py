@@ -20,7 +20,7 @@ from .diagnostics import JuliaError, Span
 from .primitives import NoMethod, prim
 from .program import CALL
 from .types import NamedTupleT, StructT, TupleT
-from .values import ArrayV, Box, ClosureV, FuncV, ScalarV, StructV, TupleV, Value, nothing, rebuild, runtime_leaves
+from .values import ArrayV, Box, ClosureV, FuncV, ScalarV, StructV, TupleV, Value, nothing, runtime_leaves
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering, Specialization
@@ -105,7 +105,7 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
     vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
     call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)
     results = list(call.results)
-    value = _rebuild_result(fl, spec, full, results)
+    value = fl.call_result(spec, leaves, results)
     grads = iter(results[len(spec.result_types):])
     grad_of = {id(leaf): next(grads) for leaf, w in zip(leaves, wrt) if w}
     return value, [_gradient_value(a, grad_of) for a in args]
@@ -124,24 +124,6 @@ def _scalar_of(t: ir.Type):
         if info.mlir == et:
             return Scalar(name)
     raise KeyError(et)
-
-
-def _rebuild_result(fl: FunctionLowering, spec: Specialization, full: list[Value], results: list[ir.Value]) -> Value:
-    """The primal value from the VJP's first results (as `call_spec` does for a plain call)."""
-    in_leaves = [leaf for a in full for leaf in runtime_leaves(a)]
-    if spec.err_result is not None:
-        from .lower import ERR
-        err = results[spec.err_result]
-        fl.merge_error(ScalarV(ERR, None, err, tuple(H.shape_of(err))))
-    replace: dict[int, Value] = {}
-    for leaf, (kind, k) in zip(runtime_leaves(spec.result), spec.result_leaves):
-        if kind == "param":
-            replace[id(leaf)] = in_leaves[k]
-        elif isinstance(leaf, ArrayV):
-            replace[id(leaf)] = ArrayV(leaf.t, Box(results[k]))
-        else:
-            replace[id(leaf)] = ScalarV(leaf.t, None, results[k], leaf.batch)
-    return rebuild(spec.result, replace)
 
 
 def _gradient_value(arg: Value, grad_of: dict[int, ir.Value]) -> Value:

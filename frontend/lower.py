@@ -707,12 +707,16 @@ class FunctionLowering:
         operands = [_leaf_ir(leaf) for leaf in in_leaves]
         call = func_d.CallOp(spec.result_types, ir.FlatSymbolRefAttr.get(spec.name), operands)
         results = list(call.results)
-        if spec.err_result is not None:
-            callee_err = results[spec.err_result]
-            lanes = tuple(H.shape_of(callee_err))
-            self.merge_error(ScalarV(ERR, None, callee_err, lanes))
         for j, k in spec.mutated:
             in_leaves[j].box.value = results[k]
+        return self.call_result(spec, in_leaves, results)
+
+    def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value]) -> Value:
+        """The callee's result rebuilt from the results of a call to it (or to its VJP, whose first
+        results are the same); the callee's bounds-check code joins ours."""
+        if spec.err_result is not None:
+            callee_err = results[spec.err_result]
+            self.merge_error(ScalarV(ERR, None, callee_err, tuple(H.shape_of(callee_err))))
         replace: dict[int, Value] = {}
         for leaf, (kind, k) in zip(runtime_leaves(spec.result), spec.result_leaves):
             if kind == "param":

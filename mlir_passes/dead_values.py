@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from jax.extend.mlir import ir
 
+from .rewrite import collect_ops
+
 # Ops whose effect is more than their results: never erased, and what they read stays live.
 _EFFECTFUL = frozenset(
     "stablehlo." + name
@@ -23,28 +25,17 @@ _EFFECTFUL = frozenset(
 _REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")
 
 
-def _walk(op: ir.Operation) -> list[ir.Operation]:
-    out: list[ir.Operation] = []
-
-    def visit(o: ir.Operation) -> ir.WalkResult:
-        out.append(o)
-        return ir.WalkResult.ADVANCE
-
-    op.walk(visit, ir.WalkOrder.PRE_ORDER)
-    return out
-
-
 def _has_effects(op: ir.Operation) -> bool:
     if not len(op.regions):            # the common case, without a walk
         return op.name in _EFFECTFUL
-    return any(o.name in _EFFECTFUL for o in _walk(op))
+    return any(o.name in _EFFECTFUL for o in collect_ops(op))
 
 
 def _reads(op: ir.Operation) -> list[ir.Value]:
     """The values `op` depends on: its operands and those of every op nested in it."""
     if not len(op.regions):
         return list(op.operands)
-    return [v for o in _walk(op) for v in o.operands]
+    return [v for o in collect_ops(op) for v in o.operands]
 
 
 def _owner_op(value: ir.Value) -> ir.Operation | None:

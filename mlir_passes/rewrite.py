@@ -108,7 +108,7 @@ def build_splat(scalar: ir.Attribute, result_type: ir.RankedTensorType) -> ir.Va
     return stablehlo.ConstantOp(ir.DenseElementsAttr.get_splat(result_type, scalar)).result
 
 
-def _collect(root: ir.Operation) -> list[ir.Operation]:
+def collect_ops(root: ir.Operation) -> list[ir.Operation]:
     # Pre-order lists every definition before its uses (dominance), nested regions included. The
     # driver mutates the IR, which a live walk does not allow, hence the list.
     ops: list[ir.Operation] = []
@@ -126,7 +126,7 @@ def _sweep(root: ir.Operation, rules: dict[str, Rule]) -> int:
     # An op with regions (reduce) is erased only after the sweep: the ops nested in it come later
     # in the list and must stay alive until then.
     later: list[ir.Operation] = []
-    for op in _collect(root):
+    for op in collect_ops(root):
         rule = rules.get(op.name)
         if rule is None:
             continue
@@ -148,7 +148,7 @@ def _sweep(root: ir.Operation, rules: dict[str, Rule]) -> int:
 def _erase_dead(root: ir.Operation) -> None:
     # Reverse pre-order meets every user before the ops it uses, so one pass removes whole chains
     # of ops that the rewrites left without uses.
-    for op in reversed(_collect(root)):
+    for op in reversed(collect_ops(root)):
         if op.name in _PURE_OPS and all(next(iter(r.uses), None) is None for r in op.results):
             op.erase()
 

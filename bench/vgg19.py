@@ -15,6 +15,7 @@ ratio jlhlo/jax, and the transpile (lower → optimized StableHLO) and XLA compi
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import os
 import statistics
@@ -64,11 +65,14 @@ def to_nhwc(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(3, 1, 0, 2))
 
 
-def jax_vgg19(params, x, probabilities: bool = True):
-    """VGG19 in JAX on NHWC images: the class probabilities as (N, classes), or the logits."""
+def jax_vgg19(params, x, probabilities: bool = True, precision: str = "f32"):
+    """VGG19 in JAX on NHWC images: the class probabilities as (N, classes), or the logits. With
+    precision "bf16", convolutions and matrix products take bf16 operands and give f32 results
+    (what `transpile --precision bf16` does)."""
     import jax
     import jax.numpy as jnp
     from jax import lax
+    low = (lambda a: a.astype(jnp.bfloat16)) if precision == "bf16" else (lambda a: a)
     i = 0
     for c in make_weights.VGG19_CONFIG:
         if c == "M":
@@ -76,11 +80,12 @@ def jax_vgg19(params, x, probabilities: bool = True):
         else:
             w, b = params[i]
             i += 1
-            x = lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            x = lax.conv_general_dilated(low(x), low(w), (1, 1), ((1, 1), (1, 1)),
+                                         dimension_numbers=("NHWC", "HWIO", "NHWC"), preferred_element_type=jnp.float32)
             x = jax.nn.relu(x + b)
     x = x.reshape(x.shape[0], -1)
     for j, (w, b) in enumerate(params[i:]):
-        x = x @ w + b
+        x = jnp.dot(low(x), low(w), preferred_element_type=jnp.float32) + b
         if j < len(params) - i - 1:
             x = jax.nn.relu(x)
     return jax.nn.softmax(x, axis=1) if probabilities else x
@@ -116,7 +121,8 @@ def _median_times(fns: list, runs: int, warmup: int) -> list[float]:
     return [statistics.median(ts) for ts in times]
 
 
-def bench(batches: list[int], platform: str, size: int, runs: int, warmup: int, seed: int) -> list[dict]:
+def bench(batches: list[int], platform: str, size: int, runs: int, warmup: int, seed: int,
+          precision: str = "f32") -> list[dict]:
     import jax
 
     import jlhlo
@@ -131,13 +137,13 @@ def bench(batches: list[int], platform: str, size: int, runs: int, warmup: int, 
     weights_dev = [jax.device_put(a, device) for a in flatten_host((model,))]
     prog = jlhlo.load(EXAMPLE)
     f = prog.function("main")
-    jitted = jax.jit(jax_vgg19)
+    jitted = jax.jit(functools.partial(jax_vgg19, precision=precision))
     rows = []
     for batch in batches:
         x = make_weights.example_input("vgg19", rng, batch, size)
         # jlhlo: transpile (parse is done once above; lower + optimize here) and XLA compile
         t = time.perf_counter()
-        lowered = f.lower(model, x)
+        lowered = f.lower(model, x, precision=precision) if precision != "f32" else f.lower(model, x)
         t_transpile = time.perf_counter() - t
         t = time.perf_counter()
         exe = lowered.compile(platform)
@@ -190,13 +196,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", choices=("f32", "bf16"), default="f32",
+                   help="bf16: convolutions and matrix products on bf16 operands, f32 results (both sides)")
     args = p.parse_args(argv)
     batches = args.batch or ([1, 10] if args.device == "cpu" else [1, 10, 100])
     import jax
     print(f"VGG19 {args.size}×{args.size}, {args.device} ({jax.devices(args.device)[0].device_kind}), "
-          f"median of {max(args.runs, 5)} runs after {args.warmup} warm-up")
+          f"{args.precision}, median of {max(args.runs, 5)} runs after {args.warmup} warm-up")
     print(HEADER)
-    bench(batches, args.device, args.size, max(args.runs, 5), args.warmup, args.seed)
+    bench(batches, args.device, args.size, max(args.runs, 5), args.warmup, args.seed, args.precision)
 
 
 if __name__ == "__main__":

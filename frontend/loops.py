@@ -184,7 +184,9 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
     if may_return and "%retval" not in fl.env:
         fl.env["%retval"] = zero_like(fl, _dry_run_return(fl, body_stmts, extra, cond, body, node, assigned))
-    carried = [n for n in fl.env if (n in assigned or n in extra or n == "%err" or n == "%retval" and may_return
+    may_check = fl.mod.check_bounds and _may_check_bounds(fl, body_stmts)
+    carried = [n for n in fl.env if (n in assigned or n in extra or n == "%err" and may_check
+                                     or n == "%retval" and may_return
                                      or n == "%ret" and may_return or n == "%brk" and may_break)
                and not isinstance(fl.env[n], _Undef)]
     defined_before = set(fl.env)
@@ -217,7 +219,11 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
     saved_boxes = [b.value for b in boxes]
     with ir.InsertionPoint(cond_block):
         bind(list(cond_block.arguments))
+        err = fl.env.get("%err")
         c = active()
+        # the condition region yields only the predicate: a bounds check inside a `while`
+        # condition cannot be reported, and its code must not leak out of the region
+        fl.env["%err"] = err
         if c.batch:
             if not lanes:
                 raise fl.error("a loop condition that differs per broadcast element needs the loop to run inside "
@@ -259,6 +265,27 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
     for name in set(fl.env) - defined_before:
         del fl.env[name]
     fl.env["%brk"] = outer_brk
+
+
+def _may_check_bounds(fl: FunctionLowering, stmts: list[A.Node]) -> bool:
+    """Whether the body can record a failed bounds check: it indexes, or calls a Julia function
+    (which might). Arithmetic on numbers cannot, and then `%err` need not be carried."""
+    def calls_julia(f: A.Expr) -> bool:
+        return not isinstance(f, A.Name) or f.id in fl.program.methods or f.id in fl.env
+    for n in _walk_nodes(stmts):
+        if isinstance(n, A.Index) or isinstance(n, (A.Call, A.Broadcast)) and calls_julia(n.func):
+            return True
+    return False
+
+
+def _walk_nodes(node: object):
+    if isinstance(node, A.Node):
+        yield node
+        for v in node.__dict__.values():
+            yield from _walk_nodes(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _walk_nodes(v)
 
 
 def _dry_run_return(fl: FunctionLowering, body_stmts, extra, cond, body, node, assigned) -> Value:

@@ -7,6 +7,7 @@ reported as Julia does.
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -43,9 +44,12 @@ _ARRAY_NAMES = {  # name -> (kind, fixed ndims)
 
 
 # ----------------------------------------------------------------------------- patterns
-class Pat:
+class Pat(abc.ABC):
+    """A type pattern of a method signature."""
+
+    @abc.abstractmethod
     def show(self) -> str:
-        raise NotImplementedError
+        """The pattern as Julia writes it."""
 
 
 @dataclass(frozen=True)

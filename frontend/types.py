@@ -5,16 +5,18 @@ Every value the compiler handles has one of these concrete types. Abstract types
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 import numpy as np
 
 
-class JType:
+class JType(abc.ABC):
     """Base of concrete types; subclasses are frozen dataclasses, hashable, usable as cache keys."""
 
+    @abc.abstractmethod
     def julia(self) -> str:
-        raise NotImplementedError(type(self).__name__)
+        """The type as Julia prints it."""
 
     def __str__(self) -> str:
         return self.julia()

@@ -339,3 +339,19 @@ class ModuleAST(Node):
 
 
 Expr = Node
+
+
+class NodeMemo:
+    """Values computed once per AST node (nodes compare by value, so they cannot be dict keys).
+    An entry keeps its node alive, so an id is never reused for another node while cached."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[Node, object]] = {}
+
+    def get(self, node: Node) -> object | None:
+        entry = self._entries.get(id(node))
+        return entry[1] if entry is not None and entry[0] is node else None
+
+    def put(self, node: Node, value: object) -> object:
+        self._entries[id(node)] = (node, value)
+        return value

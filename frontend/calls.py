@@ -25,7 +25,7 @@ UNSUPPORTED_CALLS = {
 OPERATOR_CALLS = {"+", "-", "*", "/", "^", "÷", "%", "&", "|", "⊻", "==", "!=", "<", "<=", ">", ">=", "\\",
                   "<<", ">>", ">>>", "!", "~", "√"}
 
-_lambda_methods: dict[int, Method] = {}
+_lambda_methods = A.NodeMemo()
 
 
 def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
@@ -57,13 +57,13 @@ def call_value(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[s
 
 
 def lambda_method(lam: A.Lambda) -> Method:
-    m = _lambda_methods.get(id(lam))
+    m = _lambda_methods.get(lam)
     if m is None:
         names = [None] + [p.name for p in lam.params]
         patterns = [PAny()] * len(names)
         vararg = bool(lam.params and lam.params[-1].splat)
         m = Method("#anonymous", lam, names, patterns, vararg, [None] * len(names), [], {}, "user")
-        _lambda_methods[id(lam)] = m
+        _lambda_methods.put(lam, m)
     return m
 
 

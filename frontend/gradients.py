@@ -173,19 +173,19 @@ def _withgradient(fl, args, kwargs, node):
 __all__ = ["vjp_call"]
 
 
-_PULLBACKS: dict[int, A.Lambda] = {}
+_PULLBACKS = A.NodeMemo()
 
 
 def _pullback_lambda(node: A.Node) -> A.Lambda:
     """`dy -> _pullback_apply(f, args, dy)`: the back function `pullback` returns, an ordinary closure
     over the function and its arguments (so it can be passed around and called later)."""
-    lam = _PULLBACKS.get(id(node))
+    lam = _PULLBACKS.get(node)
     if lam is None:
         span = getattr(node, "span", None)
         body = A.Call(A.Name("_pullback_apply", span=span),
                       [A.Name("%f", span=span), A.Name("%args", span=span), A.Name("dy", span=span)], span=span)
         lam = A.Lambda([A.Param("dy", span=span)], A.Block([A.Return(body, span=span)], span=span), span=span)
-        _PULLBACKS[id(node)] = lam
+        _PULLBACKS.put(node, lam)
     return lam
 
 

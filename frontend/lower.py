@@ -308,7 +308,7 @@ class FunctionLowering:
         raise self.error(f"UndefVarError: `{name}` not defined", node)
 
     def eval_const(self, name: str) -> Value:
-        cache = self.program.__dict__.setdefault("_const_values", {})
+        cache = self.program.const_values
         if name in cache:
             return cache[name]
         expr = self.program.consts[name]
@@ -850,27 +850,27 @@ def with_implicit_return(stmts: list[A.Node], span: Span | None) -> list[A.Node]
     return stmts + [A.Return(None, span=last.span)]
 
 
-_LOCAL_FUNCTIONS: dict[int, A.Lambda] = {}
+_LOCAL_FUNCTIONS = A.NodeMemo()
 
 
 def _local_function_lambda(s: A.FunctionDef) -> A.Lambda:
-    lam = _LOCAL_FUNCTIONS.get(id(s))
+    lam = _LOCAL_FUNCTIONS.get(s)
     if lam is None:
         params = [A.Param(p.name, None, None, p.splat, span=p.span) for p in s.params]
-        lam = _LOCAL_FUNCTIONS[id(s)] = A.Lambda(params, s.body, span=s.span)
+        lam = _LOCAL_FUNCTIONS.put(s, A.Lambda(params, s.body, span=s.span))
     return lam
 
 
-_FREE_NAMES: dict[int, set[str]] = {}
+_FREE_NAMES = A.NodeMemo()
 
 
 def free_names(node: A.Node) -> set[str]:
     """Every identifier a node mentions (a superset of its free variables, which is all capture needs)."""
-    cached = _FREE_NAMES.get(id(node))
+    cached = _FREE_NAMES.get(node)
     if cached is not None:
         return cached
     out: set[str] = set()
-    _FREE_NAMES[id(node)] = out
+    _FREE_NAMES.put(node, out)
 
     def walk(n: object) -> None:
         if isinstance(n, A.Name):

@@ -25,6 +25,7 @@ class Program:
     universe: TypeUniverse = field(default_factory=TypeUniverse)
     methods: dict[str, list[Method]] = field(default_factory=dict)
     consts: dict[str, A.Expr] = field(default_factory=dict)
+    const_values: dict[str, object] = field(default_factory=dict)   # folded constants, by name
 
     @classmethod
     def from_source(cls, source: str, filename: str = "main.jl") -> Program:

@@ -79,7 +79,7 @@ def _contains(stmts: list[A.Node], kinds: tuple[type, ...], into_loops: bool) ->
     def walk(n: object) -> bool:
         if isinstance(n, kinds):
             return True
-        if isinstance(n, A.Lambda) or not into_loops and isinstance(n, (A.For, A.While)):
+        if isinstance(n, A.Lambda) or not into_loops and isinstance(n, (A.For, A.While)) and not _is_fused(n):
             return False
         if isinstance(n, A.Node):
             return any(walk(v) for v in n.__dict__.values())
@@ -98,7 +98,7 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
     if try_vectorize(fl, s):
         return
     (target, iterable), rest = s.iters[0], s.iters[1:]
-    body_stmts = [A.For(rest, s.body, span=s.span)] if rest else s.body.stmts
+    body_stmts = [_inner_loop(s)] if rest else s.body.stmts
     it = fl.expr(iterable)
     if isinstance(it, TupleV):
         _unrolled(fl, target, list(it.items), body_stmts, s)
@@ -137,6 +137,26 @@ def _with_interval(v: ScalarV, r: RangeV) -> ScalarV:
     if r.t.elt == INT64 and r.start.is_const and r.stop.is_const and not v.is_const:
         v.interval = (min(r.start.const, r.stop.const), max(r.start.const, r.stop.const))
     return v
+
+
+_INNER_LOOPS = A.NodeMemo()
+
+
+def _inner_loop(s: A.For) -> A.For:
+    """`for i in a, j in b` is one loop in Julia: lowered as nested loops whose inner one is
+    *fused* with the outer, so that a `break` leaves both."""
+    inner = _INNER_LOOPS.get(s)
+    if inner is None:
+        inner = _INNER_LOOPS.put(s, A.For(s.iters[1:], s.body, span=s.span))
+        _FUSED.add(id(inner))
+    return inner
+
+
+_FUSED: set[int] = set()           # ids of inner loops made by _inner_loop (kept alive by _INNER_LOOPS)
+
+
+def _is_fused(n: A.Node) -> bool:
+    return isinstance(n, A.For) and id(n) in _FUSED
 
 
 def _target_names(t: A.Node) -> set[str]:
@@ -264,7 +284,8 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
             b.value = v
     for name in set(fl.env) - defined_before:
         del fl.env[name]
-    fl.env["%brk"] = outer_brk
+    # a fused inner loop's `break` also ends the loop around it (`for i in a, j in b`)
+    fl.env["%brk"] = fl.scalar_or(outer_brk, fl.env["%brk"]) if _is_fused(node) else outer_brk
 
 
 def _may_check_bounds(fl: FunctionLowering, stmts: list[A.Node]) -> bool:

@@ -20,7 +20,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError
-from .types import BOOL, FLOAT64, INT64, ArrayT, RangeT, Scalar, TupleT, float_type, promote, real_type
+from .types import BOOL, FLOAT64, INT64, ArrayT, RangeT, Scalar, StructT, TupleT, float_type, promote, real_type
 from .values import ArrayV, Box, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value, colon, nothing
 
 if TYPE_CHECKING:
@@ -440,8 +440,44 @@ def _binary_prim(op: str):
         if op in ("==", "!=", "===", "!==", "isequal") and not (isinstance(a, ScalarV) and isinstance(b, ScalarV)):
             eq = _values_equal(fl, a, b, node)
             return eq if op in ("==", "===", "isequal") else fl.scalar_not(eq)
+        if _is_uniform_scaling(a) or _is_uniform_scaling(b):
+            return _uniform_scaling(fl, op, a, b, node)
         raise NoMethod()
     return rule
+
+
+def _is_uniform_scaling(v: Value) -> bool:
+    return isinstance(v, StructV) and isinstance(v.t, StructT) and v.t.name == "UniformScaling"
+
+
+def _uniform_scaling(fl: FunctionLowering, op: str, a: Value, b: Value, node: A.Node) -> Value:
+    """LinearAlgebra's `I`: λI scales, and A ± λI adds λ on the diagonal of a square matrix."""
+    from .calls import default_construct
+    if op == "*" and isinstance(a, ScalarV) and _is_uniform_scaling(b):
+        return default_construct(fl, "UniformScaling", [_ARITH["*"](fl, a, b.items[0])], node)
+    if op in ("*", "/") and _is_uniform_scaling(a) and isinstance(b, ScalarV):
+        return default_construct(fl, "UniformScaling", [_ARITH[op](fl, a.items[0], b)], node)
+    if op == "*" and _is_uniform_scaling(a) and isinstance(b, ArrayV):
+        return _elementwise(fl, "*", [a.items[0], b], node)
+    if op == "*" and isinstance(a, ArrayV) and _is_uniform_scaling(b):
+        return _elementwise(fl, "*", [a, b.items[0]], node)
+    if op in ("+", "-"):
+        matrix, scaling = (a, b) if isinstance(a, ArrayV) else (b, a)
+        if isinstance(matrix, ArrayV) and _is_uniform_scaling(scaling) and matrix.t.ndims == 2:
+            n, m = matrix.t.shape
+            if n != m:
+                raise NoMethod(f"DimensionMismatch: a matrix of size {_shape_str(matrix.t.shape)} is not square, "
+                               f"so `{op} I` is not defined")
+            λ = scaling.items[0]
+            t = promote(matrix.t.elt, λ.t)
+            eye = H.convert(hlo.convert(H.tensor_type(BOOL, (n, n)), H.compare(
+                "EQ", H.iota(INT64, (n, n), 0), H.iota(INT64, (n, n), 1), "int")), t)
+            diag = ArrayV(ArrayT(t, (n, n)), Box(hlo.multiply(eye, H.broadcast(fl.materialize(
+                convert_scalar(fl, λ, t)), (n, n)))))
+            if op == "+":
+                return _elementwise(fl, "+", [matrix, diag], node)
+            return _elementwise(fl, "-", [a, diag] if a is matrix else [diag, b], node)
+    raise NoMethod()
 
 
 def _values_equal(fl: FunctionLowering, a: Value, b: Value, node: A.Node) -> ScalarV:

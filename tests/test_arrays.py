@@ -449,3 +449,42 @@ def test_dependent_loops_stay_loops():
     same(p.function("aliased")(x), want)
     for name in ("prefix", "aliased"):      # at -O0: -O2 may unroll these short loops
         assert "stablehlo.while" in p.function(name).lower(x, optimize_level=0).as_text()
+
+
+def test_break_leaves_a_multi_iterator_loop():
+    """`for i in a, j in b` is one loop in Julia: `break` leaves both."""
+    src = """
+function pairs_until(n::Int64)
+    total = 0
+    for i in 1:n, j in 1:i
+        if (i + j) % 3 == 0
+            continue
+        end
+        total += i * j
+        total > 1000 && break
+    end
+    return total
+end
+"""
+    total, done = 0, False
+    for i in range(1, 21):
+        for j in range(1, i + 1):
+            if (i + j) % 3 == 0:
+                continue
+            total += i * j
+            if total > 1000:
+                done = True
+                break
+        if done:
+            break
+    same(jlhlo.load(src, filename="mi.jl").function("pairs_until")(np.int64(20)), np.int64(total))
+
+
+def test_uniform_scaling_identity():
+    src = """
+using LinearAlgebra
+shifted(A::Matrix{Float64}, b::Vector{Float64}, λ::Float64) = ((A' * A + λ * I) * b, A - I, 3I * A, I * 2.0 * b)
+"""
+    A, b = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    got = jlhlo.load(src, filename="us.jl").function("shifted")(A, b, 0.5)
+    same(got, ((A.T @ A + 0.5 * np.eye(3)) @ b, A - np.eye(3), 3 * A, 2.0 * b))

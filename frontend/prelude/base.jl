@@ -129,3 +129,9 @@ kron(a::AbstractVector, b::AbstractVector) = vec(b .* transpose(a))
 kron(A::AbstractMatrix, B::AbstractMatrix) =
     reshape(reshape(B, size(B, 1), 1, size(B, 2), 1) .* reshape(A, 1, size(A, 1), 1, size(A, 2)),
             size(A, 1) * size(B, 1), size(A, 2) * size(B, 2))
+
+# ---- LinearAlgebra's identity `I` (a scaled identity of any square size; arithmetic in primitives.py)
+struct UniformScaling{T<:Number}
+    λ::T
+end
+const I = UniformScaling(true)

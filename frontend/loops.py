@@ -261,8 +261,11 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
             if v is None or isinstance(v, _Undef) or v.t != entry_vals[n].t:
                 shown = n if not n.startswith("%") else "the returned value"
                 got = "undefined" if v is None or isinstance(v, _Undef) else describe(v)
+                hint = ""
+                if isinstance(v, ScalarV) and isinstance(entry_vals[n], ScalarV) and not n.startswith("%"):
+                    hint = f"; start it as `zero({v.t.julia()})` so that it has that type throughout"
                 raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} before the loop and "
-                               f"{got} after an iteration (jlhlo needs one concrete type per variable)", node)
+                               f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
             new_leaves = [leaf_ir(x) for x in runtime_leaves(fl.materialize_all(v))]
             if mask is not None and n not in extra:
                 old_leaves = [leaf_ir(x) for x in runtime_leaves(before[n])]

@@ -135,3 +135,6 @@ struct UniformScaling{T<:Number}
     λ::T
 end
 const I = UniformScaling(true)
+
+# ---- function composition
+∘(f, g) = (xs...) -> f(g(xs...))

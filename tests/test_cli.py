@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import assert_same, cli, cli_subprocess, load_npz, save_npz, write_jl
+from programs import ESCAPE, HEAT, NEWTON
 
 f64, f32, i64, i32 = np.float64, np.float32, np.int64, np.int32
 
@@ -539,17 +540,6 @@ def _newton(a):
     return f64(x), i64(it)
 
 
-NEWTON = """
-function newton_sqrt(a::Float64)
-    x = a
-    it = 0
-    while abs(x * x - a) > 1e-12 * a && it < 100
-        x = (x + a / x) / 2
-        it += 1
-    end
-    return (x, it)
-end
-"""
 add(Conf("while_newton", "core", NEWTON, entry="newton_sqrt",
          runs=lambda rng: [{"a": f64(2.0)}, {"a": f64(1e6)}, {"a": f64(rng.uniform(0.5, 50))}], rtol=1e-15,
          expect=lambda a: _newton(float(a))))
@@ -639,20 +629,6 @@ def _escape(cr, ci):
     return 80
 
 
-ESCAPE = """
-function escape(cr::Float64, ci::Float64)
-    zr = 0.0
-    zi = 0.0
-    for n in 1:80
-        if zr * zr + zi * zi > 4.0
-            return n - 1
-        end
-        zr, zi = zr * zr - zi * zi + cr, 2 * zr * zi + ci
-    end
-    return 80
-end
-escape_grid(cr::Matrix{Float64}, ci::Matrix{Float64}) = escape.(cr, ci)
-"""
 
 
 def _grid(rng):
@@ -741,16 +717,7 @@ def _heat(u0, steps):
     return u
 
 
-add(Conf("stencil_slices", "arrays", """
-function heat(u0::Matrix{Float64}, steps::Int64)
-    u = copy(u0)
-    for s in 1:steps
-        u[2:end-1, 2:end-1] .= u[2:end-1, 2:end-1] .+ 0.1 .* (u[1:end-2, 2:end-1] .+ u[3:end, 2:end-1] .+
-                               u[2:end-1, 1:end-2] .+ u[2:end-1, 3:end] .- 4 .* u[2:end-1, 2:end-1])
-    end
-    return u
-end
-""", entry="heat", runs=lambda rng: [{"u0": _r(rng, 6, 7), "steps": i64(5)}], rtol=1e-12,
+add(Conf("stencil_slices", "arrays", HEAT, entry="heat", runs=lambda rng: [{"u0": _r(rng, 6, 7), "steps": i64(5)}], rtol=1e-12,
     expect=lambda u0, steps: _heat(u0, int(steps))))
 
 add(Conf("comprehension", "arrays", """

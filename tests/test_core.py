@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import assert_same, run_jl
+from programs import ESCAPE, HEAT, NEWTON
 
 f64, f32, f16, i64, i32, i8, u8, u64, b_ = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int8,
                                            np.uint8, np.uint64, np.bool_)
@@ -464,17 +465,7 @@ end
 """, "lt", one(sc(f32), vec(3, f32)),
     lambda x, v: _lt(x, v), rtol=1e-6)
 
-case("while_newton", """
-function newton_sqrt(a::Float64)
-    x = a
-    it = 0
-    while abs(x * x - a) > 1e-12 * a && it < 100
-        x = (x + a / x) / 2
-        it += 1
-    end
-    return (x, it)
-end
-""", "newton_sqrt", lambda rng: [(f64(2.0),), (f64(1e6),), (f64(rng.uniform(0.1, 100)),)],
+case("while_newton", NEWTON, "newton_sqrt", lambda rng: [(f64(2.0),), (f64(1e6),), (f64(rng.uniform(0.1, 100)),)],
     lambda a: _newton(float(a)))
 
 
@@ -547,20 +538,6 @@ def _pairs_runs(X):
     return [(X, f64(t)) for t in (-10.0, 0.5, 1.5, 10.0)]
 
 
-ESCAPE = """
-function escape(cr::Float64, ci::Float64)
-    zr = 0.0
-    zi = 0.0
-    for n in 1:80
-        if zr * zr + zi * zi > 4.0
-            return n - 1
-        end
-        zr, zi = zr * zr - zi * zi + cr, 2 * zr * zi + ci
-    end
-    return 80
-end
-escape_grid(cr::Matrix{Float64}, ci::Matrix{Float64}) = escape.(cr, ci)
-"""
 
 
 def _escape(cr, ci):
@@ -1052,16 +1029,7 @@ end
 """, "rs", lambda rng: [(rng.standard_normal(6), i64(k)) for k in (1, 3)],
     lambda v, i: (v[i - 1:i + 2].copy(), np.concatenate([v[:i - 1], [7.0, 8.0], v[i + 1:]])))
 
-case("stencil_slices", """
-function heat(u0::Matrix{Float64}, steps::Int64)
-    u = copy(u0)
-    for s in 1:steps
-        u[2:end-1, 2:end-1] .= u[2:end-1, 2:end-1] .+ 0.1 .* (u[1:end-2, 2:end-1] .+ u[3:end, 2:end-1] .+
-                               u[2:end-1, 1:end-2] .+ u[2:end-1, 3:end] .- 4 .* u[2:end-1, 2:end-1])
-    end
-    return u
-end
-""", "heat", lambda rng: [(rng.standard_normal((6, 7)), i64(s)) for s in (0, 1, 5)],
+case("stencil_slices", HEAT, "heat", lambda rng: [(rng.standard_normal((6, 7)), i64(s)) for s in (0, 1, 5)],
     lambda u0, steps: _heat(u0, steps))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from conftest import cli_subprocess, write_jl
+from programs import ESCAPE, NEWTON
 
 import jlhlo.cli
 
@@ -53,17 +54,7 @@ function pisum(n::Int64)
     return s
 end
 """, "pisum", ("Int64",)),
-    ("""
-function newton_sqrt(a::Float64)
-    x = a
-    it = 0
-    while abs(x * x - a) > 1e-12 * a && it < 100
-        x = (x + a / x) / 2
-        it += 1
-    end
-    return (x, it)
-end
-""", "newton_sqrt", ("Float64",)),
+    (NEWTON, "newton_sqrt", ("Float64",)),
     ("""
 function running(x::Vector{Float64})
     out = similar(x)
@@ -113,20 +104,7 @@ function total(r::Float64, w::Float64, h::Float64, v::Vector{Float64})
     return (s, kind(1) + 10 * kind(r) + 100 * kind(v) + 1000 * kind(shapes[2]))
 end
 """, "total", ("Float64", "Float64", "Float64", "Float64[2]")),
-    ("""
-function escape(cr::Float64, ci::Float64)
-    zr = 0.0
-    zi = 0.0
-    for n in 1:80
-        if zr * zr + zi * zi > 4.0
-            return n - 1
-        end
-        zr, zi = zr * zr - zi * zi + cr, 2 * zr * zi + ci
-    end
-    return 80
-end
-escape_grid(cr::Matrix{Float64}, ci::Matrix{Float64}) = escape.(cr, ci)
-""", "escape_grid", ("Float64[9,11]", "Float64[9,11]")),
+    (ESCAPE, "escape_grid", ("Float64[9,11]", "Float64[9,11]")),
     ("""
 applychain(::Tuple{}, x) = x
 applychain(fs::Tuple, x) = applychain(Base.tail(fs), first(fs)(x))

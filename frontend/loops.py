@@ -194,8 +194,29 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
         fl.env.pop(name, None)
 
 
+class _ErrorCodeNeeded(Exception):
+    """The body recorded a run-time check although the syntactic guess said it could not."""
+
+
 def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
              body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
+    # Carrying the check code costs a loop value; guess from the syntax whether the body needs it,
+    # and lower again with it carried in the rare case the guess was wrong.
+    env = dict(fl.env)
+    boxes = reachable_boxes(fl.env)
+    box_values = [b.value for b in boxes]
+    try:
+        _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, carry_err=None)
+    except _ErrorCodeNeeded as retry:
+        retry.args[0].erase()
+        fl.env = env
+        for b, v in zip(boxes, box_values):
+            b.value = v
+        _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, carry_err=True)
+
+
+def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
+              body: Callable[[], None], node: A.Node, loop_vars: set[str], carry_err: bool | None) -> None:
     from .lower import _Undef
     outer_brk = fl.env["%brk"]
     fl.env["%brk"] = ScalarV(BOOL, False)
@@ -204,7 +225,7 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
     if may_return and "%retval" not in fl.env:
         fl.env["%retval"] = zero_like(fl, _dry_run_return(fl, body_stmts, extra, cond, body, node, assigned))
-    may_check = fl.mod.check_bounds and _may_check_bounds(fl, body_stmts)
+    may_check = fl.mod.check_bounds and (carry_err or _may_check_bounds(fl, body_stmts))
     carried = [n for n in fl.env if (n in assigned or n in extra or n == "%err" and may_check
                                      or n == "%retval" and may_return
                                      or n == "%ret" and may_return or n == "%brk" and may_break)
@@ -254,7 +275,10 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
         bind(list(body_block.arguments))
         before = {n: fl.env[n] for n in carried}
         mask = active() if lanes else None
+        err_before = fl.env.get("%err")
         body()
+        if "%err" not in carried and fl.env.get("%err") is not err_before:
+            raise _ErrorCodeNeeded(op.operation)
         outs = []
         for n in carried:
             v = fl.env.get(n)

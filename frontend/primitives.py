@@ -83,9 +83,21 @@ def convert_scalar(fl: FunctionLowering, v: ScalarV, t: Scalar, node: A.Node | N
     src = v.ir
     if v.t.info.is_complex and not t.info.is_complex:
         src = hlo.real(src)
-    if v.t.info.is_float and t.info.is_integer and t.info.kind != "bool":
-        src = hlo.round_nearest_even(src) if not exact else src     # exactness cannot be checked at run time
+    if v.t.info.is_float and t.info.is_integer and t.info.kind != "bool" and fl is not None:
+        _check_integral(fl, v, t, node)
     return ScalarV(t, None, H.convert(src, t), v.batch)
+
+
+def _check_integral(fl: FunctionLowering, v: ScalarV, t: Scalar, node: A.Node | None) -> None:
+    """Julia's conversion of a float to an integer type throws InexactError unless the value is an
+    integer in the type's range: a run-time check, reported after the run like a BoundsError."""
+    x = v.ir
+    lo, hi = (float(b) for b in (np.iinfo(t.info.np).min, np.iinfo(t.info.np).max))
+    integral = H.compare("EQ", hlo.floor(x), x, "float")
+    in_range = hlo.and_(H.compare("GE", x, H.constant(v.t, lo, v.batch), "float"),
+                        H.compare("LT", x, H.constant(v.t, -lo if lo < 0 else hi + 1, v.batch), "float"))
+    fl.check(ScalarV(BOOL, None, hlo.and_(integral, in_range), v.batch), node,
+             f"InexactError: {t.name}(x) with x a non-integral or out-of-range {v.t.julia()} (at run time)")
 
 
 def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):

@@ -488,3 +488,23 @@ shifted(A::Matrix{Float64}, b::Vector{Float64}, λ::Float64) = ((A' * A + λ * I
     A, b = rng.standard_normal((3, 3)), rng.standard_normal(3)
     got = jlhlo.load(src, filename="us.jl").function("shifted")(A, b, 0.5)
     same(got, ((A.T @ A + 0.5 * np.eye(3)) @ b, A - np.eye(3), 3 * A, 2.0 * b))
+
+
+def test_inexact_conversion_is_reported():
+    src = """
+to_int(x::Float64) = Int(x)
+function store(v::Vector{Float64})
+    out = zeros(Int64, length(v))
+    for i in eachindex(v)
+        out[i] = v[i]
+    end
+    return out
+end
+"""
+    p = jlhlo.load(src, filename="inexact.jl")
+    same(p.function("to_int")(3.0), np.int64(3))
+    same(p.function("store")(np.array([1.0, 3.0])), np.array([1, 3], dtype=np.int64))
+    for name, arg, line in [("to_int", 2.5, 2), ("store", np.array([1.0, 2.5]), 6)]:
+        with pytest.raises(JuliaError, match="InexactError") as info:
+            p.function(name)(arg)
+        assert info.value.span.line == line

@@ -176,6 +176,7 @@ class Param(Node):
 class Lambda(Node):
     params: list[Param]
     body: Block
+    name: str | None = None            # a local function `g(x) = ...` inside another keeps its name
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import ast as A
-from .dispatch import Method, PAny, PScalar, PTypeVar
+from .dispatch import Method, PAny, PScalar, PTypeVar, TypeUniverse, applicable
 from .program import CALL
 from .types import Scalar, StructT
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
@@ -47,7 +47,11 @@ def call_value(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[s
     if isinstance(f, FuncV):
         return fl.call_function(f.name, args, kwargs, node)
     if isinstance(f, ClosureV):
-        return fl.invoke(lambda_method(f.lam), {}, [f] + args, kwargs, node)
+        method = lambda_method(f.lam, fl.program.universe)
+        bindings = applicable(fl.program.universe, method, [a.t for a in [f] + args])
+        if bindings is None:
+            raise fl.no_method(f.lam.name or "#anonymous", args, [_without_self(method)], node)
+        return fl.invoke(method, bindings, [f] + args, kwargs, node)
     if isinstance(f, TypeV):
         return construct(fl, f, args, kwargs, node)
     if isinstance(f, SingletonV):
@@ -56,15 +60,24 @@ def call_value(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[s
     return fl.call_function(CALL, [f] + args, kwargs, node)
 
 
-def lambda_method(lam: A.Lambda) -> Method:
+def lambda_method(lam: A.Lambda, universe: TypeUniverse) -> Method:
+    """The one method of an anonymous or local function; its first parameter is the closure
+    itself. Typed parameters (`(x::Int) -> ...`, a local `g(x::Int) = ...`) are checked on call."""
     m = _lambda_methods.get(lam)
     if m is None:
         names = [None] + [p.name for p in lam.params]
-        patterns = [PAny()] * len(names)
+        patterns = [PAny()] + [universe.pattern(p.type, {}) if p.type is not None else PAny() for p in lam.params]
         vararg = bool(lam.params and lam.params[-1].splat)
-        m = Method("#anonymous", lam, names, patterns, vararg, [None] * len(names), [], {}, "user")
+        m = Method(lam.name or "#anonymous", lam, names, patterns, vararg, [None] * len(names),
+                   [], {}, "user")
         _lambda_methods.put(lam, m)
     return m
+
+
+def _without_self(m: Method) -> Method:
+    """The method as the user wrote it (without the closure parameter), for messages."""
+    return Method(m.name, m.fdef, m.param_names[1:], m.patterns[1:], m.vararg, m.defaults[1:], m.kwparams,
+                  m.where, m.origin)
 
 
 def construct(fl: FunctionLowering, f: TypeV, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:

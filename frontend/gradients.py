@@ -35,7 +35,7 @@ def _specialize_callee(fl: FunctionLowering, f: Value, args: list[Value], node: 
     if isinstance(f, FuncV) and f.name not in fl.program.methods:
         f = ClosureV(_primitive_wrapper(f.name, node), {})      # `gradient(sin, x)`: wrap the primitive
     if isinstance(f, ClosureV):
-        method, bindings, full = lambda_method(f.lam), {}, [f] + args
+        method, bindings, full = lambda_method(f.lam, fl.program.universe), {}, [f] + args
     else:
         name, full = (f.name, args) if isinstance(f, FuncV) else (CALL, [f] + args)
         methods = fl.program.methods.get(name, [])

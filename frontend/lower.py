@@ -856,8 +856,8 @@ _LOCAL_FUNCTIONS = A.NodeMemo()
 def _local_function_lambda(s: A.FunctionDef) -> A.Lambda:
     lam = _LOCAL_FUNCTIONS.get(s)
     if lam is None:
-        params = [A.Param(p.name, None, None, p.splat, span=p.span) for p in s.params]
-        lam = _LOCAL_FUNCTIONS.put(s, A.Lambda(params, s.body, span=s.span))
+        params = [A.Param(p.name, p.type, None, p.splat, span=p.span) for p in s.params]
+        lam = _LOCAL_FUNCTIONS.put(s, A.Lambda(params, s.body, s.name, span=s.span))
     return lam
 
 

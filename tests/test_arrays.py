@@ -508,3 +508,22 @@ end
         with pytest.raises(JuliaError, match="InexactError") as info:
             p.function(name)(arg)
         assert info.value.span.line == line
+
+
+def test_local_and_anonymous_functions_check_their_argument_types():
+    src = """
+function f(x::Float64)
+    g(y::Int64) = y + 1
+    h = (z::Float64) -> 2z
+    return (h(x), g(3))
+end
+function bad(x::Float64)
+    g(y::Int64) = y + 1
+    return g(x)
+end
+"""
+    p = jlhlo.load(src, filename="local.jl")
+    same(p.function("f")(1.5), (np.float64(3.0), np.int64(4)))
+    with pytest.raises(JuliaError, match=r"no method matching g\(::Float64\)") as info:
+        p.function("bad").lower(1.5)
+    assert info.value.span.line == 9

@@ -143,6 +143,9 @@ _OPENING_BRACKETS = {"(": "(", "[": "[", "{": "{", ".(": "("}   # `f.(x)` opens 
 _LITERAL_TYPES = {"NAME", "OP_NAME", "NUMBER", "STRING", "CHAR", "MACRO"}   # values that are not punctuation
 # keywords that open a block closed by `end` (`for` and `if` only when not part of a comprehension)
 _BLOCK_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "BEGIN", "LET", "STRUCT", "ABSTRACT"}
+_HEADER_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE"}     # followed by an expression, then the body
+# words that go on with a header (`for i in xs`, `f(x) where T`) or close its block
+_HEADER_CONTINUATIONS = {"in", "isa", "where", "end", "else", "elseif", "for", "if", "do"}
 _UNSUPPORTED = {
     "try": "`try` is not supported", "catch": "`catch` is not supported", "finally": "`finally` is not supported",
     "module": "`module` is not supported", "baremodule": "`baremodule` is not supported",
@@ -177,6 +180,7 @@ class _Open:
     is_index: bool = False        # `x[...]` rather than an array literal
     comprehension: bool = False   # a `for` was seen directly inside this bracket
     ternaries: int = 0            # `?` waiting for their `:` at this level
+    in_header: bool = False       # a `function`/`for`/`while`/`if` header not yet ended by a separator
 
     @property
     def is_bracket(self) -> bool:
@@ -211,7 +215,8 @@ class JuliaPostLexer:
                 yield out
             # decided by looking at the text, before the next token is lexed: the contextual lexer
             # picks the next token's terminals from the parser state, which must include SPACESEP
-            sep = self._matrix_space_after(self.prev) or self._macro_message_after(self.prev)
+            sep = (self._matrix_space_after(self.prev) or self._macro_message_after(self.prev)
+                   or self._header_end_after(self.prev))
             if sep is not None:
                 self.prev = sep
                 yield sep
@@ -235,7 +240,11 @@ class JuliaPostLexer:
             if kind == "FOR" and top.is_bracket:
                 top.comprehension = True
             elif not (kind == "IF" and top.is_bracket and top.comprehension):
-                self.stack.append(_Open(tok, tok.value))
+                self.stack.append(_Open(tok, tok.value, in_header=kind in _HEADER_KEYWORDS))
+            yield tok
+        elif kind == "ELSEIF":
+            if top.kind == "if":
+                top.in_header = True       # `elseif c x ...` on one line, like the `if` header
             yield tok
         elif kind in ("USING", "IMPORT"):
             self.in_import = True
@@ -276,6 +285,7 @@ class JuliaPostLexer:
 
     def _separator(self, tok: Token) -> Token:
         self.stack[-1].ternaries = 0
+        self.stack[-1].in_header = False
         self.in_import = False
         self.in_macro_statement = False
         return Token.new_borrow_pos("_SEP", tok.value, tok)
@@ -401,6 +411,26 @@ class JuliaPostLexer:
             return following not in ("", " ", "\t", "\n", "=", ">") and c != following
         word = self._name_at(pos)
         return bool(word) and word not in _NOT_ITEM_WORDS
+
+    def _header_end_after(self, tok: Token | None) -> Token | None:
+        """A separator ending a `function`/`for`/`while`/`if` header written on one line with its
+        body (`function f(x) x + 1 end`, `for i in 1:3 s += i end`): after an expression, a space and
+        then a name or number cannot continue it, as Julia's parser decides."""
+        top = self.stack[-1]
+        if not top.in_header or tok is None or tok.type == "_SEP" or not self._ends_expression(tok):
+            return None
+        pos = tok.end_pos
+        while pos < len(self.text) and self.text[pos] in " \t":
+            pos += 1
+        if pos == tok.end_pos or pos >= len(self.text):
+            return None
+        word = self._name_at(pos)
+        starts_operand = self.text[pos].isdigit() or (word and word not in _HEADER_CONTINUATIONS)
+        if not starts_operand:
+            return None
+        top.in_header = False
+        return Token("_SEP", " ", tok.end_pos, tok.end_line, tok.end_column, tok.end_line, tok.end_column,
+                     tok.end_pos)
 
     @staticmethod
     def _ends_expression(tok: Token | None) -> bool:

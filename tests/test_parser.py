@@ -702,3 +702,17 @@ def test_errors_render_with_a_caret():
     text = error(src).render({"test.jl": src})
     assert text.splitlines()[0].startswith("test.jl:1:10: error:")
     assert text.splitlines()[-1].strip() == "^"
+
+
+@pytest.mark.parametrize("one_line, multi_line", [
+    ("function f(x) x + 1 end", "function f(x)\n    x + 1\nend"),
+    ("g = function (t) t + 1 end", "g = function (t)\n    t + 1\nend"),
+    ("if x > 0 1 elseif x < 0 -1 else 0 end", "if x > 0\n    1\nelseif x < 0\n    -1\nelse\n    0\nend"),
+    ("for i in 1:3 s += i end", "for i in 1:3\n    s += i\nend"),
+    ("while x < 3 x += 1 end", "while x < 3\n    x += 1\nend"),
+    ("function f(x::T) where T x end", "function f(x::T) where T\n    x\nend"),
+    ("map(function (t) t + 1 end, xs)", "map(function (t)\n    t + 1\nend, xs)"),
+])
+def test_one_line_blocks(one_line, multi_line):
+    """A header and its body on one line: the header ends where two operands meet, as in Julia."""
+    assert parse(one_line, "t.jl").items[-1] == parse(multi_line, "t.jl").items[-1]

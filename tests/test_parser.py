@@ -707,7 +707,7 @@ def test_errors_render_with_a_caret():
 @pytest.mark.parametrize("one_line, multi_line", [
     ("function f(x) x + 1 end", "function f(x)\n    x + 1\nend"),
     ("g = function (t) t + 1 end", "g = function (t)\n    t + 1\nend"),
-    ("if x > 0 1 elseif x < 0 -1 else 0 end", "if x > 0\n    1\nelseif x < 0\n    -1\nelse\n    0\nend"),
+    ("if x > 0 1 elseif x < 0 2 else 0 end", "if x > 0\n    1\nelseif x < 0\n    2\nelse\n    0\nend"),
     ("for i in 1:3 s += i end", "for i in 1:3\n    s += i\nend"),
     ("while x < 3 x += 1 end", "while x < 3\n    x += 1\nend"),
     ("function f(x::T) where T x end", "function f(x::T) where T\n    x\nend"),

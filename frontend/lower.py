@@ -93,11 +93,6 @@ class ModuleLowering:
         self.check_sites.append((span, message))
         return len(self.check_sites)
 
-    # ---- the entry point
-    def lower_entry(self, method: Method, args: list[Value], kwargs: dict[str, Value]) -> Value:
-        spec = self.specialize(method, args, kwargs, None, public_name="main")
-        return spec.result
-
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: Span | None,
                    *, public_name: str | None = None, bindings: dict[str, object] | None = None) -> Specialization:
         key = (id(method), tuple(spec_key(a) for a in args), tuple((k, spec_key(v)) for k, v in sorted(kwargs.items())),
@@ -622,11 +617,11 @@ class FunctionLowering:
         for b in e.bindings:
             self.stmt(b)
         out = self.expr_BlockExpr(A.BlockExpr(e.body, span=e.span))
+        # the bindings are local to the `let`; other assignments in it reach the enclosing variables
+        from .loops import assigned_names
+        local = assigned_names(e.bindings)
         inner = self.env
-        self.env = {k: inner.get(k, v) if k.startswith("%") or k not in _assigned_in(e.bindings) else v
-                    for k, v in saved.items()}
-        for f in FLAGS:
-            self.env[f] = inner[f]
+        self.env = {k: v if k in local else inner.get(k, v) for k, v in saved.items()}
         return out
 
     def expr_Splat(self, e: A.Splat) -> Value:
@@ -821,11 +816,6 @@ def _leaf_type(leaf: Value) -> ir.Type:
 
 def _leaf_ir(leaf: Value) -> ir.Value:
     return leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir
-
-
-def _assigned_in(stmts: list[A.Node]) -> set[str]:
-    from .loops import assigned_names
-    return assigned_names(stmts)
 
 
 def with_implicit_return(stmts: list[A.Node], span: Span | None) -> list[A.Node]:

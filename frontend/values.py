@@ -211,10 +211,6 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-def array_type(v: Value) -> ArrayT | None:
-    return v.t if isinstance(v.t, ArrayT) else None
-
-
 __all__ = ["Value", "ScalarV", "ArrayV", "Box", "TupleV", "StructV", "RangeV", "FuncV", "ClosureV", "TypeV",
            "SingletonV", "nothing", "colon", "symbol", "runtime_leaves", "rebuild", "spec_key", "describe",
-           "children", "array_type"]
+           "children"]

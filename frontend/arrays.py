@@ -9,8 +9,9 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .types import ArrayT, Scalar, promote
-from .values import ArrayV, Box, RangeV, ScalarV, TupleV, Value
+from .ranges import collect_range
+from .types import INT64, ArrayT, Scalar, promote
+from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -30,25 +31,12 @@ def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
     from .primitives import convert_scalar
     items = [convert_scalar(fl, i, t, node) for i in items]
     if any(i.batch for i in items):
-        raise fl.error("array literals inside a broadcast function are not supported", node)
+        raise LaneConflict()           # an array per lane
     if all(i.is_const for i in items):
         return ArrayV(ArrayT(t, (len(items),)), Box(H.array_constant(t, np.array([i.const for i in items],
                                                                                   dtype=t.info.np))))
     parts = [H.reshape(fl.materialize(i), (1,)) for i in items]
     return ArrayV(ArrayT(t, (len(items),)), Box(hlo.concatenate(parts, 0)))
-
-
-def collect_range(fl: FunctionLowering, r: RangeV, node: A.Node) -> ArrayV:
-    from .loops import range_length
-    n = range_length(fl, r)
-    if not n.is_const:
-        raise fl.error("collecting a range whose length depends on run-time values is not supported "
-                       "(arrays have static sizes)", node)
-    t = r.t.elt
-    k = H.iota(t, (n.const,), 0)
-    start = H.broadcast(fl.materialize(r.start), (n.const,))
-    step = H.broadcast(fl.materialize(r.step), (n.const,))
-    return ArrayV(ArrayT(t, (n.const,)), Box(hlo.add(start, hlo.multiply(k, step))))
 
 
 def reshape_colmajor(fl: FunctionLowering, x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
@@ -126,8 +114,9 @@ def concatenate(fl: FunctionLowering, items: list[Value], dim: int, node: A.Node
 
 
 def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
-    """`[f(x) for x in xs, y in ys]`: the iterables' shapes give the result's shape (static); the body
-    is lowered once, with every loop variable a batched scalar (one lane per element)."""
+    """`[f(x) for x in xs, y in ys]`: the iterables' shapes give the result's shape (static). The body
+    is lowered once, with every loop variable a batched number (one lane per element); a body that
+    needs more per element than numbers (`[sum(x .< xi) for xi in x]`) becomes a loop instead."""
     if e.cond is not None:
         raise fl.error("a comprehension with an `if` filter has a size that depends on the data; jlhlo arrays "
                        "have static sizes (use `ifelse.(cond, x, 0)` or `sum(... for ...)` instead)", e)
@@ -145,7 +134,16 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
     shape: tuple[int, ...] = ()
     for _, v in iters:
         shape += v.t.shape
-    saved = dict(fl.env)
+    saved = fl.checkpoint()
+    try:
+        return _comprehension_lanes(fl, e, iters, shape)
+    except LaneConflict:
+        saved.restore()
+        return _comprehension_loop(fl, e, iters, shape)
+
+
+def _comprehension_lanes(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
+                         shape: tuple[int, ...]) -> ArrayV:
     from .assign import bind_target
     offset = 0
     for target, v in iters:
@@ -153,16 +151,51 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
         offset += v.t.ndims
         lane = ScalarV(v.t.elt, None, H.broadcast(v.ir, shape, dims), shape)
         bind_target(fl, target, lane, e)
-    try:
-        out = fl.expr(e.expr)
-    finally:
-        flags = {f: fl.env[f] for f in ("%ret", "%brk", "%cont")}
-        fl.env = saved
-        fl.env.update(flags)
+    out = _element_value(fl, e, iters)
     if not isinstance(out, ScalarV):
         raise fl.error(f"comprehension elements must be numbers, got {out.t.julia()}", e)
+    if out.batch not in ((), shape):
+        raise LaneConflict()
     # a generator `(f(x) for x in xs)` is materialized too: `sum`, `maximum`... accept the array
     return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
 
 
-__all__ = ["vect", "collect_range", "reshape_colmajor", "matmul", "concatenate", "comprehension"]
+def _comprehension_loop(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
+                        shape: tuple[int, ...]) -> ArrayV:
+    from .assign import bind_target
+    from .indexing import linear_element
+    from .loops import map_loop
+    from .primitives import arith
+
+    def element(k: ScalarV) -> Value:
+        rest = k
+        for target, v in iters:            # the first iterable varies fastest (column-major)
+            n = ScalarV(INT64, int(np.prod(v.t.shape, dtype=np.int64)))
+            bind_target(fl, target, linear_element(fl, v, arith(fl, "%", rest, n), e), e)
+            rest = arith(fl, "÷", rest, n)
+        return _element_value(fl, e, iters)
+    return map_loop(fl, shape, element, e)
+
+
+def _element_value(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]]) -> Value:
+    """The comprehension's expression for the bound loop variables. Its variables are local to it,
+    as in Julia; assigning a variable from outside it is refused (Julia would change that variable
+    from each element's evaluation, in an order jlhlo does not reproduce)."""
+    from .loops import assigned_names
+    before = dict(fl.env)
+    local = assigned_names([t for t, _ in iters])
+    try:
+        out = fl.expr(e.expr)
+    finally:
+        after = fl.env
+        fl.env = {k: v for k, v in before.items()}
+        for f in ("%ret", "%brk", "%cont", "%err"):
+            fl.env[f] = after.get(f, before.get(f))
+    for name, v in before.items():
+        if not name.startswith("%") and name not in local and after.get(name) is not v:
+            raise fl.error(f"the comprehension assigns the variable `{name}` from outside it; jlhlo does not "
+                           f"support that (use a `for` loop)", e)
+    return out
+
+
+__all__ = ["vect", "reshape_colmajor", "matmul", "concatenate", "comprehension"]

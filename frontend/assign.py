@@ -64,7 +64,7 @@ def write_into(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> 
     if not isinstance(dest, ArrayV):
         raise fl.error(f"`.=` needs an array on the left, got {dest.t.julia()}", node)
     from .broadcast import fit_to_shape
-    dest.box.value = fit_to_shape(fl, v, dest.t, node)
+    fl.write(dest, fit_to_shape(fl, v, dest.t, node), node)
 
 
 __all__ = ["assign", "bind_target", "write_into"]

@@ -4,12 +4,14 @@ per element of the broadcast shape) and calling `f` on scalars: primitives then 
 and a user function with branches is lowered once, for all lanes (its `if`s become selects)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import ast as A
 from . import hlo as H
-from .types import ArrayT
-from .values import ArrayV, Box, RangeV, ScalarV, Value
+from .ranges import collect_range
+from .types import ArrayT, TupleT
+from .values import ArrayV, Box, FuncV, LaneConflict, RangeV, ScalarV, StructV, TupleV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -32,7 +34,6 @@ def broadcast_shape(fl: FunctionLowering, shapes: list[tuple[int, ...]], node: A
 def as_array(fl: FunctionLowering, v: Value, node: A.Node) -> Value:
     """Ranges take part in broadcasting as the vectors they stand for."""
     if isinstance(v, RangeV):
-        from .arrays import collect_range
         return collect_range(fl, v, node)
     return v
 
@@ -42,20 +43,91 @@ def broadcast_call(fl: FunctionLowering, f: Value, args: list[Value], kwargs: di
     from .calls import call_value
     args = [as_array(fl, a, node) for a in args]
     arrays = [a for a in args if isinstance(a, ArrayV)]
+    args = [_held(a, bool(arrays)) for a in args]
+    tuples = [a for a in args if isinstance(a, TupleV)]
+    if tuples and not arrays:
+        return _broadcast_tuples(fl, f, args, kwargs, node)
+    if tuples:                         # with arrays, a tuple takes part as the vector of its items
+        from .arrays import vect
+        args = [vect(fl, list(a.items), node) if isinstance(a, TupleV) else a for a in args]
+        arrays = [a for a in args if isinstance(a, ArrayV)]
     if not arrays:
-        return call_value(fl, f, args, kwargs, node)
+        return call_value(fl, f, [_whole(a) for a in args], kwargs, node)
     for a in args:
-        if not isinstance(a, (ArrayV, ScalarV)) and not isinstance(a.t, type(None)):
+        if not isinstance(a, (ArrayV, ScalarV, Held)):
             if not _is_broadcast_scalar(a):
                 raise fl.error(f"broadcasting over a value of type {a.t.julia()} is not supported "
                                f"(arrays, ranges and numbers are)", node)
     shape = broadcast_shape(fl, [a.t.shape for a in arrays], node)
-    lanes = [ScalarV(a.t.elt, None, H.broadcast(a.ir, shape), shape) if isinstance(a, ArrayV) else a for a in args]
-    out = call_value(fl, f, lanes, kwargs, node)
+    if any(isinstance(a, ScalarV) and a.batch for a in args):
+        raise LaneConflict()           # an array per lane of an enclosing lane-wise computation
+    # Lane-wise: every array argument becomes a batched number and `f` runs once for all elements.
+    # A Julia function may need more than that per element (an array of its own, a loop changing an
+    # array); then the broadcast is lowered again as a loop over the elements.
+    may_conflict = not (isinstance(f, FuncV) and f.name not in fl.program.methods)
+    saved = fl.checkpoint() if may_conflict else None
+    try:
+        lanes = [ScalarV(a.t.elt, None, H.broadcast(a.ir, shape), shape) if isinstance(a, ArrayV) else _whole(a)
+                 for a in args]
+        out = call_value(fl, f, lanes, kwargs, node)
+        if isinstance(out, ScalarV) and out.batch not in ((), shape):
+            raise LaneConflict()
+    except LaneConflict:
+        if saved is None:
+            raise
+        saved.restore()
+        return _broadcast_loop(fl, f, args, kwargs, shape, node)
     if not isinstance(out, ScalarV):
         raise fl.error(f"broadcast function returned {out.t.julia()}; only functions returning numbers can be "
                        f"broadcast here", node)
     return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+
+
+def _broadcast_loop(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value],
+                    shape: tuple[int, ...], node: A.Node) -> ArrayV:
+    """`f.(args...)` as a loop: `f` is called on the numbers of one element at a time."""
+    from .calls import call_value
+    from .indexing import linear_element
+    from .loops import map_loop
+    full = [ArrayV(ArrayT(a.t.elt, shape), Box(H.broadcast(a.ir, shape))) if isinstance(a, ArrayV) else a
+            for a in args]
+
+    def element(k: ScalarV) -> Value:
+        return call_value(fl, f, [linear_element(fl, a, k, node) if isinstance(a, ArrayV) else _whole(a)
+                                  for a in full], kwargs, node)
+    return map_loop(fl, shape, element, node)
+
+
+def _broadcast_tuples(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value],
+                      node: A.Node) -> TupleV:
+    """Broadcasting over tuples (and numbers) gives a tuple: `first.(((a, 2), (3, 4))) == (a, 3)`."""
+    from .calls import call_value
+    lengths = {len(a.items) for a in args if isinstance(a, TupleV)} - {1}
+    if len(lengths) > 1:
+        raise fl.error(f"DimensionMismatch: tuples could not be broadcast to a common size; got lengths "
+                       f"{', '.join(str(len(a.items)) for a in args if isinstance(a, TupleV))}", node)
+    n = lengths.pop() if lengths else 1
+    items = tuple(call_value(fl, f, [(a.items[k] if len(a.items) > 1 else a.items[0]) if isinstance(a, TupleV)
+                                     else _whole(a) for a in args], kwargs, node) for k in range(n))
+    return TupleV(TupleT(tuple(i.t for i in items)), items)
+
+
+@dataclass
+class Held:
+    """An argument every element sees whole: `Ref(w)`, or a 1-tuple `(w,)` among arrays."""
+    value: Value
+
+
+def _held(v: Value, among_arrays: bool) -> Value | Held:
+    if isinstance(v, StructV) and getattr(v.t, "name", None) == "RefValue":
+        return Held(v.items[0])
+    if among_arrays and isinstance(v, TupleV) and len(v.items) == 1:
+        return Held(v.items[0])
+    return v
+
+
+def _whole(v: Value | Held) -> Value:
+    return v.value if isinstance(v, Held) else v
 
 
 def _is_broadcast_scalar(v: Value) -> bool:
@@ -69,7 +141,7 @@ def fit_to_shape(fl: FunctionLowering, v: Value, dest: ArrayT, node: A.Node):
     v = as_array(fl, v, node)
     if isinstance(v, ScalarV):
         if v.batch:
-            raise fl.error("cannot store a per-element value into an array here", node)
+            raise LaneConflict()       # a value per lane stored into one array
         from .primitives import convert_scalar
         return H.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node)), dest.shape)
     if not isinstance(v, ArrayV):

@@ -40,7 +40,22 @@ def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
         arg_nodes = arg_nodes[0].items          # `+(1, 2, 3)` is a call of + with three arguments
     args = list(fl.splat_args(arg_nodes))
     kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}
+    args = literal_pow(fl, e, args)
     return call_value(fl, f, args, kwargs, e)
+
+
+def literal_pow(fl: FunctionLowering, e: A.Call | A.Broadcast, args: list[Value]) -> list[Value]:
+    """`x^-2` with a literal negative exponent is `inv(x)^2` in Julia (`Base.literal_pow`), also for
+    integers (`2^-1 == 0.5`); a negative exponent that is not a literal stays an error for integers."""
+    if not (isinstance(e.func, A.Name) and e.func.id == "^" and len(e.args) == 2 and len(args) == 2
+            and isinstance(e.args[1], A.IntLit) and e.args[1].value < 0):
+        return args
+    if isinstance(e, A.Broadcast):
+        from .broadcast import broadcast_call
+        inverse = broadcast_call(fl, FuncV("inv"), [args[0]], {}, e)
+    else:
+        inverse = fl.call_function("inv", [args[0]], {}, e)
+    return [inverse, ScalarV(args[1].t, -e.args[1].value)]
 
 
 def call_value(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:

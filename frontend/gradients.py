@@ -8,7 +8,7 @@ work here; this module only maps Julia values to and from the flat arguments of 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func as func_d
@@ -17,10 +17,23 @@ from ..mlir_passes.autodiff import ADError, build_vjp
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError, Span
-from .primitives import NoMethod, prim
+from .primitives import NoMethod, convert_scalar, prim
 from .program import CALL
 from .types import NamedTupleT, StructT, TupleT
-from .values import ArrayV, Box, ClosureV, FuncV, ScalarV, StructV, TupleV, Value, nothing, runtime_leaves
+from .values import (
+    ArrayV,
+    Box,
+    ClosureV,
+    FuncV,
+    ScalarV,
+    StructV,
+    TupleV,
+    Value,
+    leaf_pairs,
+    map_leaves,
+    nothing,
+    runtime_leaves,
+)
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering, Specialization
@@ -71,12 +84,14 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
              ) -> tuple[Value, list[Value]]:
     """Value of f(args...) and the cotangent of each argument for the output cotangent `seed`
     (1 for a scalar loss when None)."""
-    args = [fl.materialize_all(a) for a in args]       # constants become inputs we can differentiate
+    # constants become inputs we can differentiate; every array its own input (`gradient(f, x, x)`
+    # differentiates with respect to each argument separately)
+    args = [map_leaves(fl.materialize_all(a), lambda leaf: ArrayV(leaf.t, Box(leaf.ir)) if isinstance(leaf, ArrayV)
+                       else leaf) for a in args]
     spec, full = _specialize_callee(fl, f, args, node)
     leaves = [leaf for a in full for leaf in runtime_leaves(a)]
-    own = {id(leaf) for a in args for leaf in runtime_leaves(a)}
-    wrt = [id(leaf) in own and _differentiable(leaf) for leaf in leaves]
-    result_leaves = list(runtime_leaves(spec.result))
+    n_own = sum(1 for a in args for _ in runtime_leaves(a))      # the arguments' leaves come last
+    wrt = [k >= len(leaves) - n_own and _differentiable(leaf) for k, leaf in enumerate(leaves)]
     if seed is None:
         if not (isinstance(spec.result, ScalarV) and spec.result.t.info.is_float) or spec.result.batch:
             raise fl.error(f"gradient: the function must return a real number (a scalar loss), not "
@@ -87,28 +102,30 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
         message = re.sub(r'^loc\([^)]*\):\s*', "", str(e))
         raise JuliaError(f"gradient: {message}", _span_of(e.location) or getattr(node, "span", None)) from None
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
-    seeds = list(runtime_leaves(seed)) if seed is not None else []
-    cotangents = []
-    k = 0
-    for t in spec.result_types:
-        cotangents.append(H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape))
-    for leaf, (kind, idx) in zip(result_leaves, spec.result_leaves):
-        if kind != "out":
-            continue
-        if seed is None:
-            cotangents[idx] = H.constant(leaf.t, 1.0, leaf.batch)
-        else:
-            s = seeds[k]
-            cotangents[idx] = s.ir if isinstance(s, ArrayV) else fl.materialize(s)
-            k += 1
+    cotangents = [H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape) for t in spec.result_types]
+    if seed is None:
+        (kind, idx), = spec.result_leaves
+        cotangents[idx] = H.constant(spec.result.t, 1.0, spec.result.batch)
+    else:
+        if seed.t != spec.result.t and not (isinstance(seed, ScalarV) and isinstance(spec.result, ScalarV)):
+            raise fl.error(f"pullback: the cotangent must have the type of the function's value, "
+                           f"{spec.result.t.julia()}; got {seed.t.julia()}", node)
+        where = iter(spec.result_leaves)
+        for leaf, s in leaf_pairs(spec.result, seed):
+            if isinstance(leaf, ScalarV) and leaf.is_const:
+                continue                   # a constant part of the value: no func result, no cotangent
+            kind, idx = next(where)
+            if kind == "out":
+                cotangents[idx] = s.ir if isinstance(s, ArrayV) else \
+                    H.broadcast(fl.materialize(convert_scalar(fl, s, leaf.t, node)), leaf.batch)
     operands = [leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir for leaf in leaves]
     vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
     call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)
     results = list(call.results)
     value = fl.call_result(spec, leaves, results)
     grads = iter(results[len(spec.result_types):])
-    grad_of = {id(leaf): next(grads) for leaf, w in zip(leaves, wrt) if w}
-    return value, [_gradient_value(a, grad_of) for a in args]
+    own_grads = iter([next(grads) if w else None for w in wrt][len(leaves) - n_own:])
+    return value, [_gradient_value(a, own_grads) for a in args]
 
 
 def _leaf_type(leaf: Value) -> ir.Type:
@@ -126,21 +143,26 @@ def _scalar_of(t: ir.Type):
     raise KeyError(et)
 
 
-def _gradient_value(arg: Value, grad_of: dict[int, ir.Value]) -> Value:
+def _gradient_value(arg: Value, grads: Iterator[ir.Value | None]) -> Value:
     """Zygote's shape for a gradient: a number or array for one, a tuple for a tuple, a named tuple
-    with the field names for a struct, `nothing` where nothing is differentiable."""
+    with the field names for a struct, `nothing` where nothing is differentiable. `grads` holds, per
+    runtime leaf of `arg` in order, its gradient or None."""
     if isinstance(arg, ArrayV):
-        return ArrayV(arg.t, Box(grad_of[id(arg)])) if id(arg) in grad_of else nothing()
+        g = next(grads)
+        return ArrayV(arg.t, Box(g)) if g is not None else nothing()
     if isinstance(arg, ScalarV):
-        return ScalarV(arg.t, None, grad_of[id(arg)], arg.batch) if id(arg) in grad_of else nothing()
+        g = next(grads) if not arg.is_const else None
+        return ScalarV(arg.t, None, g, arg.batch) if g is not None else nothing()
     if isinstance(arg, (TupleV, StructV)):
-        items = tuple(_gradient_value(c, grad_of) for c in arg.items)
+        items = tuple(_gradient_value(c, grads) for c in arg.items)
         if all(getattr(i.t, "name", "") == "Nothing" for i in items):
             return nothing()
         if isinstance(arg, TupleV):
             return TupleV(TupleT(tuple(i.t for i in items)), items)
         names = arg.t.field_names if isinstance(arg.t, StructT) else arg.t.names
         return StructV(NamedTupleT(tuple(names), tuple(i.t for i in items)), items)
+    for _ in runtime_leaves(arg):      # ranges, closures: no gradient, but their leaves take places
+        next(grads)
     return nothing()
 
 

@@ -13,8 +13,9 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
+from .ranges import collect_range, range_element, range_length
 from .types import BOOL, INT64, ArrayT, Scalar
-from .values import ArrayV, Box, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
+from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -55,6 +56,8 @@ class DimIndex:
 
 
 def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
+    if isinstance(obj, StructV) and not idxs and getattr(obj.t, "name", None) == "RefValue":
+        return obj.items[0]                                       # r[]
     if isinstance(obj, StructV) and len(idxs) == 1 and isinstance(idxs[0], SingletonV) and idxs[0].name:
         from .primitives import get_field
         return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
@@ -66,11 +69,9 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
             raise fl.error(f"BoundsError: attempt to access {obj.t.julia()} at index [{k}]", node)
         return obj.items[k - 1]
     if isinstance(obj, RangeV):
-        from .loops import range_element
         from .primitives import arith
         if len(idxs) == 1 and isinstance(idxs[0], ScalarV):
             return range_element(fl, obj, arith(fl, "-", idxs[0], ScalarV(INT64, 1)))
-        from .arrays import collect_range
         obj = collect_range(fl, obj, node)
     if isinstance(obj, ScalarV) and all(isinstance(i, ScalarV) and i.is_const and i.const == 1 for i in idxs):
         return obj
@@ -131,7 +132,7 @@ def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.N
     or a slice where the indices are vectorized loop variables plus constants."""
     from .primitives import convert_scalar
     if not all(isinstance(i, ScalarV) and i.t.info.is_integer and i.t.info.kind != "bool" for i in idxs):
-        raise fl.error("a per-element index must be an integer (ranges and `:` cannot vary per element)", node)
+        raise LaneConflict()           # a slice per lane: an array per element
     window = _lane_window(fl, arr, idxs)
     if window is not None:
         dims, lane_dims = window
@@ -199,7 +200,7 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
         if ix.t.info.kind == "bool" or not ix.t.info.is_integer:
             raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()} (indices must be integers)", node)
         if ix.batch:
-            raise fl.error("indexing with a per-element index inside a broadcast is not supported yet", node)
+            raise LaneConflict()
         if ix.is_const:
             if not 1 <= ix.const <= size:
                 raise _bounds_error(fl, shape, node, ix.const)
@@ -210,7 +211,8 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
     if getattr(ix.t, "name", None) == "Colon":
         return DimIndex(ScalarV(INT64, 0), size)
     if isinstance(ix, RangeV):
-        from .loops import range_length
+        if any(v.batch for v in (ix.start, ix.step, ix.stop)):
+            raise LaneConflict()       # a slice per lane: an array per element
         length = range_length(fl, ix)
         if not length.is_const:
             raise fl.error("a range index must have a length known at compile time (e.g. `i:i+3`, not `i:n`)", node)
@@ -228,7 +230,6 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
                 last = arith(fl, "+", ix.start, ScalarV(INT64, (length.const - 1) * step))
                 _check_within(fl, ix.start, last, size, shape, d, node)
             return DimIndex(arith(fl, "-", ix.start, ScalarV(INT64, 1)), length.const, stride=step)
-        from .arrays import collect_range
         ix = collect_range(fl, ix, node)
     if isinstance(ix, ArrayV) and ix.t.ndims == 1 and ix.t.elt.info.is_integer and ix.t.elt.info.kind != "bool":
         picks = _constant_vector(ix)
@@ -339,13 +340,38 @@ def _scatter_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex], upd
 
 
 def linear_element(fl: FunctionLowering, arr: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
-    """arr[k + 1] in column-major linear order (k counted from 0)."""
-    from .primitives import arith
-    fl.inbounds += 1          # k comes from iterating over the array itself
-    try:
-        return index_value(fl, arr, [arith(fl, "+", k, ScalarV(INT64, 1))], node)
-    finally:
-        fl.inbounds -= 1
+    """arr[k + 1] in column-major linear order (k counted from 0, known to be in range: it comes
+    from iterating over the array itself)."""
+    if k.is_const or k.batch:
+        from .primitives import arith
+        fl.inbounds += 1
+        try:
+            return index_value(fl, arr, [arith(fl, "+", k, ScalarV(INT64, 1))], node)
+        finally:
+            fl.inbounds -= 1
+    start = _column_major_position(k, arr.t.shape)
+    element = hlo.dynamic_slice(arr.ir, start, [1] * arr.t.ndims)
+    return ScalarV(arr.t.elt, None, H.reshape(element, ()))
+
+
+def store_linear(fl: FunctionLowering, arr: ArrayV, k: ScalarV, v: ScalarV, node: A.Node) -> None:
+    """arr[k + 1] = v in column-major linear order (k counted from 0, a run-time index in range)."""
+    from .primitives import convert_scalar
+    update = H.reshape(fl.materialize(convert_scalar(fl, v, arr.t.elt, node)), (1,) * arr.t.ndims)
+    fl.write(arr, hlo.dynamic_update_slice(arr.ir, update, _column_major_position(k, arr.t.shape)), node)
+
+
+def _column_major_position(k: ScalarV, shape: tuple[int, ...]) -> list[ir.Value]:
+    """The 0-based index in each dimension of the element at column-major position k."""
+    out = []
+    rest = k.ir
+    for d, size in enumerate(shape):
+        if d == len(shape) - 1:
+            out.append(rest)
+        else:
+            out.append(hlo.remainder(rest, H.constant(INT64, size)))
+            rest = hlo.divide(rest, H.constant(INT64, size))
+    return out
 
 
 def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node, broadcast: bool) -> None:
@@ -369,7 +395,7 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
         if not (isinstance(v, ScalarV) or isinstance(v, ArrayV) and v.t.shape == arr.t.shape):
             raise fl.error("`x[mask] .= v` needs a number (or an array of x's shape) on the right", node)
         new = hlo.select(mask.ir, fit_to_shape(fl, v, arr.t, node), arr.ir)
-        _store(fl, obj, arr, new)
+        _store(fl, obj, arr, new, node)
         return
     region = tuple(d.size for d in dims)
     kept = tuple(d.size for d in dims if not d.drop)
@@ -379,7 +405,7 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
         new = _scatter_points(fl, arr, dims, update)
     else:
         new = hlo.dynamic_update_slice(arr.ir, update, [fl.materialize(d.start) for d in dims])
-    _store(fl, obj, arr, new)
+    _store(fl, obj, arr, new, node)
 
 
 def _lane_store(fl: FunctionLowering, obj: ArrayV, idxs: list[Value], v: Value, node: A.Node) -> None:
@@ -388,23 +414,22 @@ def _lane_store(fl: FunctionLowering, obj: ArrayV, idxs: list[Value], v: Value, 
     window = _lane_window(fl, obj, idxs)
     lanes = next(i.batch for i in idxs if isinstance(i, ScalarV) and i.batch)
     if window is None or sorted(window[1]) != list(range(len(lanes))) or not isinstance(v, ScalarV):
-        raise fl.error("this assignment cannot be vectorized: each iteration must write one element at "
-                       "`x[i ± c, ...]`, inside the array", node)
+        raise LaneConflict()           # not one element per lane: a loop writes them one by one
     dims, lane_dims = window
     value = fl.materialize(convert_scalar(fl, v, obj.t.elt, node))
     value = H.broadcast(value, lanes, list(range(len(v.batch))) if v.batch else [])
     if lane_dims != sorted(lane_dims):   # lane order → the array's order of those dimensions
         value = hlo.transpose(value, lane_dims)
     region = tuple(d.size for d in dims)
-    obj.box.value = hlo.dynamic_update_slice(obj.ir, H.reshape(value, region), [fl.materialize(d.start) for d in dims])
+    fl.write(obj, hlo.dynamic_update_slice(obj.ir, H.reshape(value, region), [fl.materialize(d.start) for d in dims]),
+             node)
 
 
-def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value) -> None:
-    if arr is obj:
-        obj.box.value = new
-    else:   # written through a linear-index reshape: reshape back
+def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value, node: A.Node) -> None:
+    if arr is not obj:   # written through a linear-index reshape: reshape back
         from .arrays import reshape_colmajor
-        obj.box.value = reshape_colmajor(fl, ArrayV(arr.t, Box(new)), obj.t.shape).ir
+        new = reshape_colmajor(fl, ArrayV(arr.t, Box(new)), obj.t.shape).ir
+    fl.write(obj, new, node)
 
 
-__all__ = ["lower_index", "index_value", "linear_element", "lower_setindex"]
+__all__ = ["lower_index", "index_value", "linear_element", "store_linear", "lower_setindex"]

@@ -8,16 +8,32 @@ yet, the body is first lowered once into a scratch region to learn it (a dry run
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .merge import reachable_boxes, zero_like
-from .types import BOOL, INT64
-from .values import ArrayV, Box, RangeV, ScalarV, TupleV, Value, describe, rebuild, runtime_leaves
+from .merge import box_references, reachable_boxes, zero_like
+from .ranges import range_element, range_length
+from .types import BOOL, INT64, ArrayT
+from .values import (
+    ArrayV,
+    Box,
+    LaneConflict,
+    RangeV,
+    ScalarV,
+    TupleV,
+    Undef,
+    Value,
+    array_boxes,
+    describe,
+    map_leaves,
+    runtime_leaves,
+)
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -43,7 +59,7 @@ def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
     def walk(n: object) -> None:
         if isinstance(n, A.Lambda):
             return
-        if isinstance(n, A.Assign):
+        if isinstance(n, A.Assign) and not n.dotted:      # `x .= v` changes x's array, it does not rebind x
             target(n.target)
         elif isinstance(n, A.For):
             for t, _ in n.iters:
@@ -90,7 +106,10 @@ def _contains(stmts: list[A.Node], kinds: tuple[type, ...], into_loops: bool) ->
 
 
 def lower_while(fl: FunctionLowering, s: A.While) -> None:
-    run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), lambda: fl.block(s.body.stmts), s)
+    def body() -> None:
+        fl.block(s.body.stmts)
+        fl.env["%cont"] = ScalarV(BOOL, False)         # `continue` ends only this iteration
+    run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), body, s)
 
 
 def lower_for(fl: FunctionLowering, s: A.For) -> None:
@@ -194,63 +213,108 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
         fl.env.pop(name, None)
 
 
-class _ErrorCodeNeeded(Exception):
-    """The body recorded a run-time check although the syntactic guess said it could not."""
+class _Retry(Exception):
+    """The loop must be lowered again: its body needs the check code carried, or rebinds array
+    variables (which then get an array of their own per iteration)."""
+
+    def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset()):
+        super().__init__()
+        self.op, self.carry_err, self.detached = op, carry_err, detached
+
+
+@dataclass
+class LoopFacts:
+    """What lowering a loop once taught, so that lowering it again (inside an outer loop that is
+    itself lowered again) does not repeat the discovery."""
+    carry_err: bool | None = None      # None: guess from the syntax whether the body records checks
+    detached: frozenset[str] = frozenset()
 
 
 def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
              body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
-    # Carrying the check code costs a loop value; guess from the syntax whether the body needs it,
-    # and lower again with it carried in the rare case the guess was wrong.
+    facts = fl.loop_facts.setdefault(id(node), LoopFacts())
     env = dict(fl.env)
     boxes = reachable_boxes(fl.env)
     box_values = [b.value for b in boxes]
-    try:
-        _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, carry_err=None)
-    except _ErrorCodeNeeded as retry:
-        retry.args[0].erase()
-        fl.env = env
-        for b, v in zip(boxes, box_values):
-            b.value = v
-        _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, carry_err=True)
+    while True:
+        try:
+            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts)
+            return
+        except _Retry as retry:
+            retry.op.erase()
+            fl.env = dict(env)
+            for b, v in zip(boxes, box_values):
+                b.value = v
+            facts.carry_err = facts.carry_err or retry.carry_err or None
+            facts.detached |= retry.detached
+
+
+REBOUND_SHARED = ("`{name}` is changed in place and also rebound to another array inside this loop, while the array "
+                  "it held before the loop is also reachable another way (another variable or the caller's "
+                  "argument); the in-place change would reach that array only in the first iteration, which jlhlo "
+                  "cannot compile; rebind `{name}` to a `copy(...)` before the loop")
+REBOUND_ALIAS = ("at the end of an iteration `{name}` refers to an array that another variable also refers to; "
+                 "jlhlo carries a loop's arrays separately, so it cannot keep them the same array in the next "
+                 "iteration; use `copy(...)`")
 
 
 def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-              body: Callable[[], None], node: A.Node, loop_vars: set[str], carry_err: bool | None) -> None:
-    from .lower import _Undef
+              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
     outer_brk = fl.env["%brk"]
     fl.env["%brk"] = ScalarV(BOOL, False)
     assigned = assigned_names(body_stmts) | set(loop_vars)
     may_return = contains(body_stmts, (A.Return,), into_loops=True)
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
     if may_return and "%retval" not in fl.env:
-        fl.env["%retval"] = zero_like(fl, _dry_run_return(fl, body_stmts, extra, cond, body, node, assigned))
-    may_check = fl.mod.check_bounds and (carry_err or _may_check_bounds(fl, body_stmts))
+        ret = _dry_run_return(fl, body, node, assigned | set(extra))
+        if ret is None:
+            may_return = False             # every `return` in the body is unreachable
+        else:
+            fl.env["%retval"] = zero_like(fl, ret)
+    may_check = fl.mod.check_bounds and (facts.carry_err or _may_check_bounds(fl, body_stmts))
     carried = [n for n in fl.env if (n in assigned or n in extra or n == "%err" and may_check
                                      or n == "%retval" and may_return
                                      or n == "%ret" and may_return or n == "%brk" and may_break)
-               and not isinstance(fl.env[n], _Undef)]
+               and not isinstance(fl.env[n], Undef)]
+    # Arrays: a variable the body only changes in place keeps its array, whose contents are carried
+    # (once per array, however many variables share it). A variable the body rebinds to another
+    # array is "detached": it gets an array of its own, carried like a number.
+    detached = facts.detached & set(carried)
     defined_before = set(fl.env)
-    boxes = reachable_boxes({n: v for n, v in fl.env.items() if n not in carried})
+    boxes = reachable_boxes({n: v for n, v in fl.env.items() if n not in detached})
+    references = box_references(fl.env)
     lanes = fl.lanes
     # per-lane loops (a user function broadcast over arrays): every carried number gets one value per
     # lane, except the shared iteration counter; lanes that are done keep their values (masked updates)
     original = {n: fl.env[n] for n in carried}
     entry_vals = {n: fl.materialize_all(fl.env[n]) if not lanes or n in extra else
                   _with_lanes(fl, fl.materialize_all(fl.env[n]), lanes) for n in carried}
-    operands = [leaf_ir(x) for n in carried for x in runtime_leaves(entry_vals[n])] + [b.value for b in boxes]
+
+    def operand_leaves(n: str, v: Value) -> list[Value]:
+        return [x for x in runtime_leaves(v) if isinstance(x, ScalarV) or n in detached]
+    operands = [leaf_ir(x) for n in carried for x in operand_leaves(n, entry_vals[n])] + [b.value for b in boxes]
     types = [o.type for o in operands]
     op = hlo.WhileOp(types, operands)
     cond_block = op.regions[0].blocks.append(*types)
     body_block = op.regions[1].blocks.append(*types)
 
-    def bind(args: list[ir.Value]) -> None:
+    def bind(args: list[ir.Value]) -> dict[int, Box]:
+        """Bind the carried values to `args`; returns the box each detached array leaf starts with."""
         it = iter(args)
+        fresh: dict[int, Box] = {}
+
+        def rebind(n: str, leaf: Value) -> Value:
+            if isinstance(leaf, ScalarV):
+                return ScalarV(leaf.t, None, next(it), leaf.batch)
+            if n not in detached:
+                return leaf
+            value = next(it)
+            return ArrayV(leaf.t, fresh.setdefault(id(leaf.box), Box(value)))
         for n in carried:
-            v = entry_vals[n]
-            fl.env[n] = rebuild(v, {id(leaf): _fresh(leaf, next(it)) for leaf in runtime_leaves(v)})
+            fl.env[n] = map_leaves(entry_vals[n], lambda leaf, n=n: rebind(n, leaf))
         for b in boxes:
             b.value = next(it)
+        return fresh
 
     def active() -> ScalarV:
         c = cond()
@@ -267,40 +331,39 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         fl.env["%err"] = err
         if c.batch:
             if not lanes:
-                raise fl.error("a loop condition that differs per broadcast element needs the loop to run inside "
-                               "a broadcast function", node)
+                raise LaneConflict()   # a loop per lane outside a broadcast function: lowered element-wise
             c = ScalarV(BOOL, None, H.reduce(c.ir, H.constant(BOOL, False), list(range(len(c.batch))), hlo.or_))
         hlo.ReturnOp([fl.materialize(c)])
     with ir.InsertionPoint(body_block):
-        bind(list(body_block.arguments))
+        fresh = bind(list(body_block.arguments))
+        starts = {id(b): b.value for b in [*boxes, *fresh.values()]}
         before = {n: fl.env[n] for n in carried}
         mask = active() if lanes else None
         err_before = fl.env.get("%err")
         body()
         if "%err" not in carried and fl.env.get("%err") is not err_before:
-            raise _ErrorCodeNeeded(op.operation)
+            raise _Retry(op.operation, carry_err=True)
+        _check_types(fl, carried, entry_vals, node)
+        rebound = frozenset(n for n in carried if n not in detached and
+                            [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
+        if rebound:
+            raise _Retry(op.operation, detached=rebound)
+        _check_detached(fl, detached, original, fresh, boxes, starts, references, node)
+        if mask is not None and any(b.value is not starts[id(b)] for b in boxes):
+            raise LaneConflict()           # an array changed in a loop whose iterations differ per lane
         outs = []
         for n in carried:
-            v = fl.env.get(n)
-            if v is None or isinstance(v, _Undef) or v.t != entry_vals[n].t:
-                shown = n if not n.startswith("%") else "the returned value"
-                got = "undefined" if v is None or isinstance(v, _Undef) else describe(v)
-                hint = ""
-                if isinstance(v, ScalarV) and isinstance(entry_vals[n], ScalarV) and not n.startswith("%"):
-                    hint = f"; start it as `zero({v.t.julia()})` so that it has that type throughout"
-                raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} before the loop and "
-                               f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
-            new_leaves = [leaf_ir(x) for x in runtime_leaves(fl.materialize_all(v))]
+            new_leaves = [leaf_ir(x) for x in operand_leaves(n, fl.materialize_all(fl.env[n]))]
+            old_leaves = [leaf_ir(x) for x in operand_leaves(n, before[n])]
+            new_leaves = [_as_type(new, old.type) for new, old in zip(new_leaves, old_leaves)]
             if mask is not None and n not in extra:
-                old_leaves = [leaf_ir(x) for x in runtime_leaves(before[n])]
                 new_leaves = [_masked(fl, mask, new, old) for new, old in zip(new_leaves, old_leaves)]
             outs += new_leaves
         outs += [b.value for b in boxes]
         hlo.ReturnOp(outs)
         # what the body left unchanged keeps its value from before the loop (constants stay constants)
         invariant = {n for n in carried if fl.env.get(n) is before[n]}
-        untouched = [b.value is arg for b, arg in zip(boxes, list(body_block.arguments)[-len(boxes):] if boxes
-                                                      else [])]
+        untouched = [b.value is starts[id(b)] for b in boxes]
     for b, v in zip(boxes, saved_boxes):
         b.value = v
     bind(list(op.results))
@@ -313,6 +376,40 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         del fl.env[name]
     # a fused inner loop's `break` also ends the loop around it (`for i in a, j in b`)
     fl.env["%brk"] = fl.scalar_or(outer_brk, fl.env["%brk"]) if _is_fused(node) else outer_brk
+
+
+def _check_types(fl: FunctionLowering, carried: list[str], entry_vals: dict[str, Value], node: A.Node) -> None:
+    for n in carried:
+        v = fl.env.get(n)
+        if v is None or isinstance(v, Undef) or v.t != entry_vals[n].t:
+            shown = n if not n.startswith("%") else "the returned value"
+            got = "undefined" if v is None or isinstance(v, Undef) else describe(v)
+            hint = ""
+            if isinstance(v, ScalarV) and isinstance(entry_vals[n], ScalarV) and not n.startswith("%"):
+                hint = f"; start it as `zero({v.t.julia()})` so that it has that type throughout"
+            raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} before the loop and "
+                           f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
+
+
+def _check_detached(fl: FunctionLowering, detached: set[str], original: dict[str, Value], fresh: dict[int, Box],
+                    boxes: list[Box], starts: dict[int, ir.Value], references: dict[int, int], node: A.Node) -> None:
+    """A detached variable gets an array of its own in every iteration. That is Julia's meaning as long
+    as (1) at the end of an iteration it shares its array with no other variable, and (2) if the array
+    it held before the loop is reachable another way, neither that array nor the variable's array is
+    changed in place during the iteration (so the two hold the same contents while they are one)."""
+    carried = {id(b) for b in boxes}
+    owner: dict[int, str] = {}
+    for n in sorted(detached):
+        for b in array_boxes(fl.env[n]):
+            if id(b) in carried or owner.setdefault(id(b), n) != n:
+                raise fl.error(REBOUND_ALIAS.format(name=n), node)
+    for n in sorted(detached):
+        for b0 in array_boxes(original[n]):
+            own = fresh[id(b0)]
+            shared = id(b0) in fl.param_boxes or references.get(id(b0), 0) > 1
+            changed = own.value is not starts[id(own)] or id(b0) in starts and b0.value is not starts[id(b0)]
+            if shared and changed:
+                raise fl.error(REBOUND_SHARED.format(name=n), node)
 
 
 def _may_check_bounds(fl: FunctionLowering, stmts: list[A.Node]) -> bool:
@@ -336,36 +433,66 @@ def _walk_nodes(node: object):
             yield from _walk_nodes(v)
 
 
-def _dry_run_return(fl: FunctionLowering, body_stmts, extra, cond, body, node, assigned) -> Value:
-    """Lower the loop once into a scratch region to learn the type a `return` inside it has."""
-    saved_env = dict(fl.env)
-    boxes = reachable_boxes(fl.env)
-    saved = [b.value for b in boxes]
-    scratch = hlo.WhileOp([], [])
-    block = scratch.regions[1].blocks.append()
-    try:
-        with ir.InsertionPoint(block):
-            for n in assigned | set(extra):
-                if n in fl.env:
-                    fl.env[n] = fl.materialize_all(fl.env[n])
-            fl.env["%ret"] = ScalarV(BOOL, None, H.constant(BOOL, False))
-            body()
-            ret = fl.env.get("%retval")
-    finally:
-        fl.env = saved_env
-        for b, v in zip(boxes, saved):
-            b.value = v
-        scratch.operation.erase()
-    if ret is None or not hasattr(ret, "t"):
-        raise fl.error("cannot determine the type returned from inside this loop", node)
-    return ret
+def _dry_run_return(fl: FunctionLowering, body: Callable[[], None], node: A.Node, names: set[str]) -> Value | None:
+    """Lower the loop body once into a scratch region to learn the type a `return` inside it has
+    (None when no `return` in it is reachable)."""
+    def run() -> Value | None:
+        for n in names:
+            if n in fl.env:
+                fl.env[n] = fl.materialize_all(fl.env[n])
+        fl.env["%ret"] = ScalarV(BOOL, None, H.constant(BOOL, False))
+        body()
+        ret = fl.env.get("%retval")
+        return ret if isinstance(ret, Value) else None
+    return fl.dry_run(run)
+
+
+def map_loop(fl: FunctionLowering, shape: tuple[int, ...], element: Callable[[ScalarV], Value],
+             node: A.Node) -> ArrayV:
+    """The array of `shape` whose element at column-major position k (0-based, a run-time Int64) is
+    `element(k)`: one `stablehlo.while` over the elements. This is how a comprehension or broadcast
+    runs when its elements cannot be computed lane-wise (each needs arrays of its own)."""
+    from .indexing import store_linear
+    n = int(np.prod(shape, dtype=np.int64))
+    sample = fl.dry_run(lambda: element(ScalarV(INT64, None, H.constant(INT64, 0), interval=(0, max(n - 1, 0)))))
+    if not isinstance(sample, ScalarV) or sample.batch:
+        if isinstance(sample, ScalarV):
+            raise LaneConflict()       # the element differs per lane of an enclosing computation
+        raise fl.error(f"the elements here are {sample.t.julia()}; jlhlo arrays hold numbers (an array of arrays, "
+                       f"tuples or structs is not supported)", node)
+    out, counter = f"%map{id(node)}", f"%k{id(node)}"
+    fl.env[out] = ArrayV(ArrayT(sample.t, shape), Box(H.constant(sample.t, 0, shape)))
+    fl.env[counter] = ScalarV(INT64, 0)
+
+    def body() -> None:
+        k = fl.env[counter]
+        k.interval = (0, max(n - 1, 0))
+        value = element(k)
+        if not isinstance(value, ScalarV) or value.t != sample.t:
+            raise fl.error(f"the elements here do not all have one type ({describe(value)} and "
+                           f"{sample.t.julia()})", node)
+        store_linear(fl, fl.env[out], k, value, node)
+        fl.env[counter] = _add1(fl, k)
+    run_loop(fl, [], [counter], lambda: _lt(fl, fl.env[counter], ScalarV(INT64, n)), body, node)
+    del fl.env[counter]
+    return fl.env.pop(out)
 
 
 def _with_lanes(fl: FunctionLowering, v: Value, lanes: tuple[int, ...]) -> Value:
     """`v` with every number broadcast to one value per lane."""
-    replace = {id(leaf): ScalarV(leaf.t, None, H.broadcast(leaf.ir, lanes), lanes)
-               for leaf in runtime_leaves(v) if isinstance(leaf, ScalarV) and not leaf.batch}
-    return rebuild(v, replace)
+    def widen(leaf: Value) -> Value:
+        if isinstance(leaf, ScalarV) and not leaf.batch:
+            return ScalarV(leaf.t, None, H.broadcast(leaf.ir, lanes), lanes)
+        return leaf
+    return map_leaves(v, widen)
+
+
+def _as_type(value: ir.Value, t: ir.Type) -> ir.Value:
+    """A loop result of the carried value's type: a number the body made lane-independent (a
+    constant) is broadcast back to one value per lane."""
+    if value.type == t:
+        return value
+    return H.broadcast(value, ir.RankedTensorType(t).shape)
 
 
 def _masked(fl: FunctionLowering, mask: ScalarV, new: ir.Value, old: ir.Value) -> ir.Value:
@@ -399,9 +526,8 @@ def _and_not(fl: FunctionLowering, c: ScalarV, stop: ScalarV) -> ScalarV:
 
 
 def _lt(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
-    if a.is_const and b.is_const:
-        return ScalarV(BOOL, a.const < b.const)
-    return ScalarV(BOOL, None, H.compare("LT", fl.materialize(a), fl.materialize(b), "int"))
+    from .primitives import arith
+    return arith(fl, "<", a, b)
 
 
 def _add1(fl: FunctionLowering, k: ScalarV) -> ScalarV:
@@ -417,23 +543,4 @@ def _prod(shape) -> int:
     return n
 
 
-def range_length(fl: FunctionLowering, r: RangeV) -> ScalarV:
-    """Number of elements of a normalised range (stop already adjusted to the last element)."""
-    from .primitives import arith
-    (b1, k1), (b2, k2) = r.start.affine(), r.stop.affine()
-    if b1 is b2 and not r.start.is_const and r.step.is_const and r.t.elt == INT64:
-        return ScalarV(INT64, max(0, (k2 - k1) // r.step.const + 1))      # i:i+k
-    span = arith(fl, "-", r.stop, r.start)
-    n = arith(fl, "+", arith(fl, "÷", span, r.step) if r.t.elt == INT64 else
-              arith(fl, "floor_int", arith(fl, "/", span, r.step)), ScalarV(INT64, 1))
-    return arith(fl, "max", n, ScalarV(INT64, 0))
-
-
-def range_element(fl: FunctionLowering, r: RangeV, k: ScalarV) -> ScalarV:
-    """The (k+1)-th element, k counted from 0."""
-    from .primitives import arith
-    return arith(fl, "+", r.start, arith(fl, "*", k, r.step) if r.t.elt == INT64 else
-                 arith(fl, "*", arith(fl, "convert", k, r.step), r.step))
-
-
-__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "range_length", "range_element"]
+__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "map_loop"]

@@ -24,7 +24,9 @@ from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError, Span
 from .dispatch import Method, select_method
+from .merge import reachable_boxes
 from .program import CALL, KNOWN_MODULES, Program
+from .ranges import collect_range, make_range
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
 from .values import (
     ArrayV,
@@ -37,11 +39,13 @@ from .values import (
     StructV,
     TupleV,
     TypeV,
+    Undef,
     Value,
+    alias_key,
     colon,
     describe,
+    map_leaves,
     nothing,
-    rebuild,
     runtime_leaves,
     spec_key,
     symbol,
@@ -53,13 +57,6 @@ ERR = Scalar("Int32")                  # the type of `%err`, the code of the fir
 MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
 
 
-class _Undef:
-    """A name assigned on only some paths through an `if`: using it is an UndefVarError."""
-
-    def __init__(self, span: Span | None):
-        self.span = span
-
-
 @dataclass
 class Specialization:
     name: str                          # the func.func symbol
@@ -69,6 +66,26 @@ class Specialization:
     result_types: list[ir.Type]
     err_result: int | None             # the func result holding the callee's bounds-check code, if any
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
+
+
+@dataclass
+class Checkpoint:
+    """Where lowering stood: the ops of the current block, the variables and the arrays' contents.
+    `restore` erases what was emitted since and puts the rest back, so a construct can be lowered
+    another way (a vectorized loop nest that turns out not to be, as an ordinary loop)."""
+    fl: FunctionLowering
+    block: ir.Block
+    n_ops: int
+    env: dict[str, object]
+    boxes: list[Box]
+    box_values: list[ir.Value]
+
+    def restore(self) -> None:
+        for op in list(self.block.operations)[self.n_ops:][::-1]:
+            op.erase()
+        self.fl.env = dict(self.env)
+        for b, v in zip(self.boxes, self.box_values):
+            b.value = v
 
 
 class ModuleLowering:
@@ -96,7 +113,7 @@ class ModuleLowering:
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: Span | None,
                    *, public_name: str | None = None, bindings: dict[str, object] | None = None) -> Specialization:
         key = (id(method), tuple(spec_key(a) for a in args), tuple((k, spec_key(v)) for k, v in sorted(kwargs.items())),
-               public_name)
+               alias_key([*args, *(v for _, v in sorted(kwargs.items()))]), public_name)
         if key in self.specs:
             return self.specs[key]
         if key in self.in_progress:
@@ -137,9 +154,15 @@ class FunctionLowering:
         self.inbounds = 0
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
+        self.param_boxes: dict[int, Box] = {}   # the arrays the caller passed in (it sees their changes)
+        self.loop_facts: dict[int, object] = {}   # per loop node: what lowering it taught (loops.LoopFacts)
 
     # ------------------------------------------------------------------ function boundary
     def lower(self, args: list[Value], kwargs: dict[str, Value], public: bool) -> Specialization:
+        # keyword arguments are parameters too (after the positional ones, by name): their run-time
+        # values come in as function arguments like any other
+        kw_names = sorted(kwargs)
+        args = [*args, *(kwargs[k] for k in kw_names)]
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
         in_types = [_leaf_type(leaf) for leaf in in_leaves]
         with ir.InsertionPoint(self.mod.module.body), self.loc(self.method.fdef):
@@ -147,37 +170,60 @@ class FunctionLowering:
             if not public:
                 fop.attributes["sym_visibility"] = ir.StringAttr.get("private")
             entry = fop.add_entry_block()
-        # bind parameters to fresh values made from the block arguments
+        # bind parameters to fresh values made from the block arguments; arguments that share an array
+        # share it here too (the specialization is keyed by that aliasing)
         block_args = list(entry.arguments)
-        replace: dict[int, Value] = {}
+        fresh_boxes: dict[int, Box] = {}
         fresh_leaves: list[Value] = []
         for leaf, barg in zip(in_leaves, block_args):
-            new = ArrayV(leaf.t, Box(barg)) if isinstance(leaf, ArrayV) else ScalarV(leaf.t, None, barg, leaf.batch)
-            replace[id(leaf)] = new
-            fresh_leaves.append(new)
-        params = [rebuild(a, replace) for a in args]
+            if isinstance(leaf, ArrayV):
+                fresh_leaves.append(ArrayV(leaf.t, fresh_boxes.setdefault(id(leaf.box), Box(barg))))
+            else:
+                fresh_leaves.append(ScalarV(leaf.t, None, barg, leaf.batch))
+        fresh = iter(fresh_leaves)
+        params = [map_leaves(a, lambda _: next(fresh)) for a in args]
+        params, kwargs = params[:len(params) - len(kw_names)], dict(zip(kw_names, params[len(params) - len(kw_names):]))
+        self.param_boxes = {id(b): b for b in fresh_boxes.values()}
         self.lanes = next((leaf.batch for leaf in in_leaves if isinstance(leaf, ScalarV) and leaf.batch), ())
+        try:
+            return self._lower_body(fop, entry, block_args, in_types, fresh_leaves, params, kwargs, public)
+        except BaseException:
+            fop.operation.erase()          # a caller may recover (a broadcast lowered again as a loop)
+            raise
+
+    def _lower_body(self, fop: func_d.FuncOp, entry: ir.Block, block_args: list[ir.Value], in_types: list[ir.Type],
+                    fresh_leaves: list[Value], params: list[Value], kwargs: dict[str, Value],
+                    public: bool) -> Specialization:
         with ir.InsertionPoint(entry), self.loc(self.method.fdef):
             self.bind_params(params, kwargs)
             result = self.run_body()
-            # results: the runtime leaves of the returned value, then arrays the callee mutated
-            box_of_param = {id(leaf.box): j for j, leaf in enumerate(fresh_leaves) if isinstance(leaf, ArrayV)}
+            # results: the runtime leaves of the returned value (an array returned twice is one result,
+            # so the caller sees one array), then arrays the callee mutated
+            box_of_param: dict[int, int] = {}
+            for j, leaf in enumerate(fresh_leaves):
+                if isinstance(leaf, ArrayV):
+                    box_of_param.setdefault(id(leaf.box), j)
             outs: list[ir.Value] = []
             result_leaves: list[tuple[str, int]] = []
+            out_of_box: dict[int, int] = {}
             if public:
                 result = self.materialize_all(self.for_host(result))
             for leaf in runtime_leaves(result):
-                if isinstance(leaf, ArrayV) and id(leaf.box) in box_of_param and not public:
+                if isinstance(leaf, ArrayV) and not public and id(leaf.box) in box_of_param:
                     result_leaves.append(("param", box_of_param[id(leaf.box)]))
+                elif isinstance(leaf, ArrayV) and not public and id(leaf.box) in out_of_box:
+                    result_leaves.append(("out", out_of_box[id(leaf.box)]))
                 else:
+                    if isinstance(leaf, ArrayV):
+                        out_of_box[id(leaf.box)] = len(outs)
                     result_leaves.append(("out", len(outs)))
                     outs.append(_leaf_ir(leaf))
             mutated = []
             if not public:
-                for j, leaf in enumerate(fresh_leaves):
-                    if isinstance(leaf, ArrayV) and leaf.box.value is not block_args[j]:
+                for j in sorted(set(box_of_param.values())):
+                    if fresh_leaves[j].box.value is not block_args[j]:
                         mutated.append((j, len(outs)))
-                        outs.append(leaf.box.value)
+                        outs.append(fresh_leaves[j].box.value)
             err_result = None
             err = self.env["%err"]
             if public and self.mod.check_sites or not err.is_const:
@@ -231,9 +277,27 @@ class FunctionLowering:
         stmts = with_implicit_return(body.stmts, body.span)
         self.block(stmts)
         ret = self.env.get("%retval")
-        if ret is None or isinstance(ret, _Undef):
+        if ret is None or isinstance(ret, Undef):
             return nothing()
         return ret
+
+    def checkpoint(self) -> Checkpoint:
+        """The state to return to if an attempt at lowering something fails (see Checkpoint)."""
+        block = ir.InsertionPoint.current.block
+        boxes = reachable_boxes(self.env)
+        return Checkpoint(self, block, len(block.operations), dict(self.env), boxes, [b.value for b in boxes])
+
+    def dry_run(self, fn: Callable[[], Value]) -> Value:
+        """Lower `fn` into a scratch region that is then discarded, with the variables and arrays put
+        back: what it returns tells the *type* of a value before the real lowering (its IR is gone)."""
+        saved = self.checkpoint()
+        scratch = hlo.WhileOp([], [])
+        try:
+            with ir.InsertionPoint(scratch.regions[1].blocks.append()):
+                return fn()
+        finally:
+            scratch.operation.erase()
+            saved.restore()
 
     # ------------------------------------------------------------------ locations and errors
     def loc(self, node: A.Node | None):
@@ -266,7 +330,7 @@ class FunctionLowering:
     def lookup(self, node: A.Name) -> Value:
         name = node.id
         v = self.env.get(name)
-        if isinstance(v, _Undef):
+        if isinstance(v, Undef):
             raise self.error(f"UndefVarError: `{name}` not defined on every path to this use "
                              f"(it is assigned in only some branches of an `if`)", node)
         if v is not None:
@@ -540,7 +604,8 @@ class FunctionLowering:
     def expr_Broadcast(self, e: A.Broadcast) -> Value:
         from . import broadcast
         f = self.callee_value(e.func)
-        args = list(self.splat_args(e.args))
+        from .calls import literal_pow
+        args = literal_pow(self, e, list(self.splat_args(e.args)))
         kwargs = {k.name: self.expr(k.value) for k in e.kwargs}
         return broadcast.broadcast_call(self, f, args, kwargs, e)
 
@@ -559,12 +624,11 @@ class FunctionLowering:
         start = self.expr(e.start)
         stop = self.expr(e.stop)
         step = self.expr(e.step) if e.step is not None else None
-        from .primitives import make_range
         return make_range(self, start, step, stop, e)
 
     def expr_Lambda(self, e: A.Lambda) -> Value:
         free = free_names(e)
-        captured = {n: v for n, v in self.env.items() if n in free and not isinstance(v, _Undef)}
+        captured = {n: v for n, v in self.env.items() if n in free and not isinstance(v, Undef)}
         return ClosureV(e, captured, origin=id(self))
 
     def expr_Vect(self, e: A.Vect) -> Value:
@@ -695,15 +759,15 @@ class FunctionLowering:
                                  f"arguments", node)
             return default_construct(self, method.name, args, node)
         spec = self.mod.specialize(method, args, kwargs, getattr(node, "span", None), bindings=bindings)
-        return self.call_spec(spec, args)
+        return self.call_spec(spec, [*args, *(kwargs[k] for k in sorted(kwargs))], node)
 
-    def call_spec(self, spec: Specialization, args: list[Value]) -> Value:
+    def call_spec(self, spec: Specialization, args: list[Value], node: A.Node | None) -> Value:
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
         operands = [_leaf_ir(leaf) for leaf in in_leaves]
         call = func_d.CallOp(spec.result_types, ir.FlatSymbolRefAttr.get(spec.name), operands)
         results = list(call.results)
         for j, k in spec.mutated:
-            in_leaves[j].box.value = results[k]
+            self.write(in_leaves[j], results[k], node)
         return self.call_result(spec, in_leaves, results)
 
     def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value]) -> Value:
@@ -712,15 +776,23 @@ class FunctionLowering:
         if spec.err_result is not None:
             callee_err = results[spec.err_result]
             self.merge_error(ScalarV(ERR, None, callee_err, tuple(H.shape_of(callee_err))))
-        replace: dict[int, Value] = {}
-        for leaf, (kind, k) in zip(runtime_leaves(spec.result), spec.result_leaves):
+        boxes: dict[int, Box] = {}         # one box per array result, however often it is returned
+
+        def rebuilt(leaf: Value, where: tuple[str, int]) -> Value:
+            kind, k = where
             if kind == "param":
-                replace[id(leaf)] = in_leaves[k]
-            elif isinstance(leaf, ArrayV):
-                replace[id(leaf)] = ArrayV(leaf.t, Box(results[k]))
-            else:
-                replace[id(leaf)] = ScalarV(leaf.t, None, results[k], leaf.batch)
-        return rebuild(spec.result, replace)
+                return in_leaves[k]
+            if isinstance(leaf, ArrayV):
+                return ArrayV(leaf.t, boxes.setdefault(k, Box(results[k])))
+            return ScalarV(leaf.t, None, results[k], leaf.batch)
+        where = iter(spec.result_leaves)
+        return map_leaves(spec.result, lambda leaf: rebuilt(leaf, next(where)))
+
+    def write(self, array: ArrayV, value: ir.Value, node: A.Node | None) -> None:
+        """Change an array in place: every variable that shares it sees the new contents."""
+        if array.box.hazard:
+            raise self.error(array.box.hazard, node)
+        array.box.value = value
 
     # ------------------------------------------------------------------ run-time bounds checks
     def check(self, ok: ScalarV, node: A.Node, message: str) -> None:
@@ -759,7 +831,6 @@ class FunctionLowering:
     def for_host(self, v: Value) -> Value:
         """The entry's result as the host gets it: ranges collected into vectors."""
         if isinstance(v, RangeV):
-            from .arrays import collect_range
             return collect_range(self, v, self.method.fdef)
         if isinstance(v, TupleV):
             items = tuple(self.for_host(c) for c in v.items)
@@ -777,7 +848,7 @@ class FunctionLowering:
         if isinstance(v, StructV):
             return StructV(v.t, tuple(self.materialize_all(c) for c in v.items))
         if isinstance(v, RangeV):
-            return RangeV(v.t, *(self.materialize_all(c) for c in (v.start, v.step, v.stop)))
+            return RangeV(v.t, *(self.materialize_all(c) for c in v.parts))
         if isinstance(v, ClosureV):
             return ClosureV(v.lam, {k: self.materialize_all(c) for k, c in v.captured.items()}, v.origin)
         return v
@@ -855,7 +926,8 @@ _FREE_NAMES = A.NodeMemo()
 
 
 def free_names(node: A.Node) -> set[str]:
-    """Every identifier a node mentions (a superset of its free variables, which is all capture needs)."""
+    """Every identifier a lambda mentions except its parameters (a superset of its free variables,
+    which is all capture needs; a parameter shadows the variable of the same name outside)."""
     cached = _FREE_NAMES.get(node)
     if cached is not None:
         return cached
@@ -872,4 +944,6 @@ def free_names(node: A.Node) -> set[str]:
             for v in n:
                 walk(v)
     walk(node)
+    if isinstance(node, A.Lambda):
+        out -= {p.name for p in node.params}
     return out

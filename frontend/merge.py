@@ -14,7 +14,19 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .values import ArrayV, Box, ScalarV, Value, children, describe, rebuild, runtime_leaves
+from .values import (
+    ArrayV,
+    Box,
+    LaneConflict,
+    ScalarV,
+    Undef,
+    Value,
+    array_boxes,
+    children,
+    describe,
+    leaf_pairs,
+    map_leaves,
+)
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -55,18 +67,17 @@ def run_arm(fl: FunctionLowering, arm: Callable[[], None], boxes: list[Box]) -> 
 
 def _changes(fl: FunctionLowering, before: dict[str, object], arms: list[ArmState], node: A.Node):
     """Names whose value differs between the arms or from before, each with its value per arm."""
-    from .lower import _Undef
     names = []
     for name in dict.fromkeys([*arms[0].env, *arms[1].env]):
         vals = [a.env.get(name) for a in arms]
         if all(v is before.get(name) for v in vals):
             continue
-        if any(v is None or isinstance(v, _Undef) for v in vals):
-            defined = [v for v in vals if v is not None and not isinstance(v, _Undef)]
+        if any(v is None or isinstance(v, Undef) for v in vals):
+            defined = [v for v in vals if v is not None and not isinstance(v, Undef)]
             if name.startswith("%") and defined:
-                vals = [v if v is not None and not isinstance(v, _Undef) else zero_like(fl, defined[0]) for v in vals]
+                vals = [v if v is not None and not isinstance(v, Undef) else zero_like(fl, defined[0]) for v in vals]
             else:
-                fl.env[name] = _Undef(node.span)
+                fl.env[name] = Undef(node.span)
                 continue
         if vals[0].t != vals[1].t:
             shown = name if not name.startswith("%") else "the returned value"
@@ -78,59 +89,114 @@ def _changes(fl: FunctionLowering, before: dict[str, object], arms: list[ArmStat
 
 def zero_like(fl: FunctionLowering, v: Value) -> Value:
     """A placeholder of the same type (never observed: it fills a slot whose flag is false)."""
-    if isinstance(v, ScalarV):
-        return ScalarV(v.t, 0 if not v.t.info.is_complex else 0j, None, v.batch)
-    if isinstance(v, ArrayV):
-        return ArrayV(v.t, Box(H.constant(v.t.elt, 0, v.t.shape)))
-    replace = {id(leaf): zero_like(fl, leaf) for leaf in runtime_leaves(v)}
-    return rebuild(v, replace)
+    def zero(leaf: Value) -> Value:
+        if isinstance(leaf, ArrayV):
+            return ArrayV(leaf.t, Box(H.constant(leaf.t.elt, 0, leaf.t.shape)))
+        return ScalarV(leaf.t, 0 if not leaf.t.info.is_complex else 0j, None, leaf.batch)
+    return map_leaves(v, zero)
 
 
-def _leaf_pairs(a: Value, b: Value, arm_boxes: list[ArmState]) -> list[tuple[Value, Value]]:
-    """Matching leaves of two values of the same type that are not the same constant."""
-    if isinstance(a, ScalarV):
-        if a.is_const and b.is_const and a.const == b.const and a.batch == b.batch:
-            return []
-        return [(a, b)]
-    if isinstance(a, ArrayV):
-        return [(a, b)]
-    out = []
-    for ca, cb in zip(children(a), children(b)):
-        out += _leaf_pairs(ca, cb, arm_boxes)
-    return out
+def same_constant(a: ScalarV, b: ScalarV) -> bool:
+    """Both compile-time constants with identical bits (-0.0 and 0.0 differ; NaN equals NaN)."""
+    return a.is_const and b.is_const and a.t == b.t and a.batch == b.batch and repr(a.const) == repr(b.const)
+
+
+def box_references(env: dict[str, object]) -> dict[int, int]:
+    """How many times each array box is referenced from the variables."""
+    counts: dict[int, int] = {}
+    for v in env.values():
+        if isinstance(v, Value):
+            for b in array_boxes(v):
+                counts[id(b)] = counts.get(id(b), 0) + 1
+    return counts
+
+
+ALIAS_HAZARD = ("after a branch, `{name}` refers to one array on one path and to another on the other path, and "
+                "one of them is also reachable another way (another variable or the caller's argument); changing "
+                "either array in place afterwards would have to change the other only on some paths, which jlhlo "
+                "cannot compile; make the copy explicit with `copy(...)`")
 
 
 def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[str, object],
            boxes: list[Box], node: A.Node, combine) -> None:
     changed = _changes(fl, before, arms, node)
-    pairs: list[tuple[Value, Value]] = []
-    per_name = []
-    for name, (va, vb) in changed:
-        leaf_pairs = _leaf_pairs(va, vb, arms)
-        per_name.append((name, va, leaf_pairs))
-        pairs += leaf_pairs
 
-    def arm_ir(leaf: Value, arm: ArmState) -> ir.Value:
+    def arm_ir(leaf: Value, arm: ArmState, batch: tuple[int, ...] = ()) -> ir.Value:
         if isinstance(leaf, ArrayV):
             return arm.boxes.get(id(leaf.box), leaf.box.value)
-        return fl.materialize(leaf)
+        return H.broadcast(fl.materialize(leaf), batch)     # a number on one lane or all, as the other arm
+    # one merge slot per differing number, and per pair of arrays (one box on each path): the names
+    # that hold the same pair of arrays still share one array afterwards
+    then_vals: list[ir.Value] = []
+    else_vals: list[ir.Value] = []
+    pair_slot: dict[tuple[int, int], int] = {}
+    plans = []
+    for name, (va, vb) in changed:
+        plan: list[tuple[Value, int | None, tuple[int, int] | None]] = []
+        for la, lb in leaf_pairs(va, vb):
+            if isinstance(la, ArrayV) and la.box is lb.box or isinstance(la, ScalarV) and same_constant(la, lb):
+                plan.append((la, None, None))             # the same on both paths (array contents merge below)
+                continue
+            key = (id(la.box), id(lb.box)) if isinstance(la, ArrayV) else None
+            if key is None or key not in pair_slot:
+                slot = len(then_vals)
+                batch = () if key else la.batch or lb.batch
+                then_vals.append(arm_ir(la, arms[0], batch))
+                else_vals.append(arm_ir(lb, arms[1], batch))
+                if key is not None:
+                    pair_slot[key] = slot
+            plan.append((la, pair_slot[key] if key else slot, key))
+        plans.append((name, va, vb, plan))
     changed_boxes = [b for b in boxes if any(a.boxes[id(b)] is not b.value for a in arms)]
-    then_vals = [arm_ir(p[0], arms[0]) for p in pairs] + [arms[0].boxes[id(b)] for b in changed_boxes]
-    else_vals = [arm_ir(p[1], arms[1]) for p in pairs] + [arms[1].boxes[id(b)] for b in changed_boxes]
+    first_box = len(then_vals)
+    then_vals += [arms[0].boxes[id(b)] for b in changed_boxes]
+    else_vals += [arms[1].boxes[id(b)] for b in changed_boxes]
     merged = combine(then_vals, else_vals)
-    k = 0
-    for name, template, leaf_pairs in per_name:
-        replace = {}
-        for leaf, _ in leaf_pairs:
-            if isinstance(leaf, ArrayV):
-                replace[id(leaf)] = ArrayV(leaf.t, Box(merged[k]))
+    merged_boxes: dict[tuple[int, int], Box] = {}
+    for name, va, vb, plan in plans:
+        new_leaves = []
+        for leaf, slot, key in plan:
+            if slot is None:
+                new_leaves.append(leaf)
+            elif key is None:
+                new_leaves.append(ScalarV(leaf.t, None, merged[slot], tuple(H.shape_of(merged[slot]))))
             else:
-                replace[id(leaf)] = ScalarV(leaf.t, None, merged[k], leaf.batch or c.batch)
-            k += 1
-        fl.env[name] = rebuild(template, replace)
-    for b in changed_boxes:
-        b.value = merged[k]
-        k += 1
+                box = merged_boxes.get(key)
+                if box is None:
+                    box = merged_boxes[key] = Box(merged[slot])
+                new_leaves.append(ArrayV(leaf.t, box))
+        it = iter(new_leaves)
+        fl.env[name] = map_leaves(va, lambda _: next(it), constants=True)
+    for k, b in enumerate(changed_boxes):
+        b.value = merged[first_box + k]
+    _mark_alias_hazards(fl, arms, plans, merged_boxes)
+
+
+def _mark_alias_hazards(fl: FunctionLowering, arms: list[ArmState], plans, merged_boxes: dict) -> None:
+    """A merged array stands for one array on one path and another on the other. If either is also
+    reachable another way, in-place changes after the branch cannot be compiled faithfully: mark the
+    arrays, so that such a change is refused where it is written (reading them stays fine)."""
+    if not merged_boxes:
+        return
+    refs = [box_references(a.env) for a in arms]
+    uses: dict[tuple[int, int], int] = {}
+    for _, _, _, plan in plans:
+        for _, _, key in plan:
+            if key is not None:
+                uses[key] = uses.get(key, 0) + 1
+    by_id = {id(b): b for a in arms for v in a.env.values() if isinstance(v, Value) for b in array_boxes(v)}
+    for name, _, _, plan in plans:
+        for _, _, key in plan:
+            if key is None:
+                continue
+            shared = [by_id.get(bid) for side, bid in enumerate(key)
+                      if bid in fl.param_boxes or refs[side].get(bid, 0) > uses[key]]
+            if shared:
+                message = ALIAS_HAZARD.format(name=name)
+                merged_boxes[key].hazard = message
+                for b in shared:
+                    if b is not None:
+                        b.hazard = message
 
 
 def if_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None],
@@ -169,8 +235,7 @@ def select_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], 
         for a, b in zip(then_vals, else_vals):
             if H.shape_of(a) != tuple(c.batch) and len(H.shape_of(a)) != 0 or H.shape_of(b) != tuple(c.batch) \
                     and len(H.shape_of(b)) != 0:
-                raise fl.error("an array cannot be assigned or mutated under a condition that differs per "
-                               "broadcast element", node)
+                raise LaneConflict()   # an array assigned or changed on some lanes only
             out.append(hlo.select(c.ir, H.broadcast(a, c.batch), H.broadcast(b, c.batch)))
         return out
     _merge(fl, c, arms, before, boxes, node, combine)

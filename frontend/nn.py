@@ -75,26 +75,18 @@ def _flag(v: Value | None, what: str) -> bool:
     return bool(v.const)
 
 
-def _check_kwargs(name: str, kwargs: dict[str, Value], allowed: tuple[str, ...]) -> None:
-    extra = sorted(set(kwargs) - set(allowed))
-    if extra:
-        raise NoMethod(f"MethodError: {name} got unsupported keyword argument{'s' if len(extra) > 1 else ''} "
-                       f"{', '.join('`' + e + '`' for e in extra)} (it accepts {', '.join(allowed)})")
-
-
 def _out_size(size: int, lo: int, hi: int, window: int, stride: int, dilation: int) -> int:
     return (size + lo + hi - (dilation * (window - 1) + 1)) // stride + 1
 
 
 # ============================================================================ convolution
-@prim("conv")
+@prim("conv", keywords=("stride", "pad", "dilation", "groups", "flipped"))
 def _conv(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
     """NNlib.conv(x, w; stride=1, pad=0, dilation=1, groups=1, flipped=false), any number of
     spatial dimensions: x is (spatial..., Cin, N), w is (k..., Cin ÷ groups, Cout)."""
     if len(args) != 2:
         raise NoMethod()
     x, w = _array(args[0], "x"), _array(args[1], "w")
-    _check_kwargs("conv", kwargs, ("stride", "pad", "dilation", "groups", "flipped"))
     nd = x.t.ndims
     n = nd - 2
     if n < 1 or w.t.ndims != nd:
@@ -157,7 +149,6 @@ def _pool(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], nam
     if len(args) != 2:
         raise NoMethod()
     x = _array(args[0], "x")
-    _check_kwargs(name, kwargs, ("pad", "stride", "dilation"))
     n = x.t.ndims - 2
     if n < 1:
         raise NoMethod(f"{name} needs an array of ≥ 3 dimensions (spatial..., channels, batch), got "
@@ -203,7 +194,7 @@ def _reduce_window(v: ir.Value, init: ir.Value, out_shape, window, strides, dila
     return op.results[0]
 
 
-@prim("maxpool", "meanpool")
+@prim("maxpool", "meanpool", keywords=("pad", "stride", "dilation"))
 def _pool_rule(fl, args, kwargs, node, name):
     """maxpool(x, k; pad=0, stride=k, dilation=1) and meanpool(...), k a tuple of window sizes."""
     return _pool(fl, args, kwargs, name)
@@ -245,13 +236,12 @@ def _batched_mul(fl, args, kwargs, node):
 
 
 # ============================================================================ dropout
-@prim("dropout")
+@prim("dropout", keywords=("dims", "active"))
 def _dropout(fl, args, kwargs, node):
     """dropout(x, p; dims=:, active=false): inference mode is the identity. Training mode needs
     random numbers, which jlhlo does not compile."""
     if len(args) != 2 or not isinstance(args[0], (ArrayV, ScalarV)) or not isinstance(args[1], ScalarV):
         raise NoMethod()
-    _check_kwargs("dropout", kwargs, ("dims", "active"))
     if _flag(kwargs.get("active"), "active"):
         raise NoMethod("dropout in training mode (`active=true`) needs random numbers, which are not supported; "
                        "jlhlo runs dropout in inference mode (the identity)")

@@ -1257,6 +1257,8 @@ class _AstBuilder(Transformer):
                 return item
             if isinstance(item, ast.Splat):
                 return ast.TupleExpr([item], span=span)
+            if hasattr(item, "_parts"):              # `(-x)^2` squares -x: the parentheses end the prefix
+                del item._parts
             return item
         if any(isinstance(x, _KwItem) for x in items):
             return self.named_tuple(items, span)

@@ -20,8 +20,23 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError
-from .types import BOOL, FLOAT64, INT64, ArrayT, RangeT, Scalar, StructT, TupleT, float_type, promote, real_type
-from .values import ArrayV, Box, FuncV, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value, colon, nothing
+from .ranges import collect_range, make_range, range_length
+from .types import BOOL, FLOAT64, INT64, ArrayT, Scalar, StructT, TupleT, float_type, promote, real_type
+from .values import (
+    ArrayV,
+    Box,
+    FuncV,
+    LaneConflict,
+    RangeV,
+    ScalarV,
+    SingletonV,
+    StructV,
+    TupleV,
+    TypeV,
+    Value,
+    colon,
+    nothing,
+)
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -33,14 +48,28 @@ class NoMethod(Exception):
     """The rule does not apply to these argument types (a MethodError), optionally with a message."""
 
 
-def prim(*names: str):
-    """Register a rule under one or more names; a rule with a `name` parameter is told which one was called."""
+def prim(*names: str, keywords: tuple[str, ...] = ()):
+    """Register a rule under one or more names; a rule with a `name` parameter is told which one was
+    called. A keyword argument not in `keywords` is a MethodError before the rule runs (ignoring
+    one, as `round(x; digits=2)` once did, would silently give another answer)."""
     def register(fn: Callable) -> Callable:
         wants_name = "name" in inspect.signature(fn).parameters
         for n in names:
-            PRIMITIVES[n] = functools.partial(fn, name=n) if wants_name else fn
+            rule = functools.partial(fn, name=n) if wants_name else fn
+            PRIMITIVES[n] = _keywords_checked(n, rule, keywords)
         return fn
     return register
+
+
+def _keywords_checked(name: str, rule: Callable, keywords: tuple[str, ...]) -> Callable:
+    def checked(fl, args, kwargs, node):  # noqa: ANN001
+        extra = sorted(set(kwargs) - set(keywords))
+        if extra:
+            accepted = f" (it accepts {', '.join(keywords)})" if keywords else " (it takes none)"
+            raise NoMethod(f"MethodError: {name} got unsupported keyword argument{'s' if len(extra) > 1 else ''} "
+                           f"{', '.join('`' + e + '`' for e in extra)}{accepted}")
+        return rule(fl, args, kwargs, node)
+    return checked
 
 
 # ============================================================================ scalar arithmetic
@@ -376,6 +405,19 @@ def _unary_rule(name: str):
 
 for _name in _FLOAT_UNARY:
     prim(_name)(_unary_rule(_name))
+for _name in ("round", "floor", "ceil", "trunc"):      # the prelude's versions with `digits` call these
+    PRIMITIVES["_" + _name] = PRIMITIVES[_name]
+
+
+def const_int(v: Value, what: str) -> int:
+    """The value of a compile-time constant integer; a run-time value is refused (it would decide a
+    shape or a type, which must be known when compiling)."""
+    if not isinstance(v, ScalarV) or not v.t.info.is_integer:
+        raise NoMethod(f"{what} must be an integer, got {v.t.julia()}")
+    if not v.is_const:
+        raise NoMethod(f"{what} must be known at compile time (it decides the shape of the result), but it is "
+                       f"a run-time value here")
+    return int(v.const)
 
 
 def _scalar(v: Value) -> ScalarV:
@@ -701,10 +743,23 @@ def _size(fl, args, kwargs, node):
     if len(args) == 1:
         items = tuple(ScalarV(INT64, d) for d in shape)
         return TupleV(TupleT(tuple(i.t for i in items)), items)
-    d = _scalar(args[1])
-    if not d.is_const:
-        raise NoMethod("size(x, d) needs a compile-time constant dimension d")
-    return ScalarV(INT64, shape[d.const - 1] if d.const <= len(shape) else 1)
+    return _dim_size(fl, shape, _scalar(args[1]), node)
+
+
+def _dim_size(fl: FunctionLowering, shape: tuple[int, ...], d: ScalarV, node: A.Node) -> ScalarV:
+    """size(x, d): the size of dimension d, 1 beyond the last; d may be known only at run time."""
+    if not d.t.info.is_integer or d.t.info.kind == "bool":
+        raise NoMethod()
+    if d.is_const:
+        if d.const < 1:
+            raise NoMethod(f"ArgumentError: dimension out of range (got {d.const})")
+        return ScalarV(INT64, shape[d.const - 1] if d.const <= len(shape) else 1)
+    d = convert_scalar(fl, d, INT64)
+    fl.check(arith(fl, ">=", d, ScalarV(INT64, 1)), node, "ArgumentError: dimension out of range (at run time)")
+    sizes = H.array_constant(INT64, np.array(list(shape) + [1], dtype=np.int64))
+    k = hlo.clamp(H.constant(INT64, 0), hlo.subtract(d.ir, H.constant(INT64, 1)), H.constant(INT64, len(shape)))
+    size = H.reshape(hlo.dynamic_slice(sizes, [k], [1]), ())
+    return ScalarV(INT64, None, size, interval=(min((1, *shape)), max((1, *shape))))
 
 
 def _shape(x: Value) -> tuple[int, ...]:
@@ -713,7 +768,6 @@ def _shape(x: Value) -> tuple[int, ...]:
     if isinstance(x, ScalarV):
         return ()
     if isinstance(x, RangeV):
-        from .loops import range_length
         n = range_length(None, x) if x.start.is_const and x.stop.is_const and x.step.is_const else None
         if n is None or not n.is_const:
             raise NoMethod("the length of a range with run-time bounds is not known at compile time")
@@ -727,7 +781,6 @@ def _shape(x: Value) -> tuple[int, ...]:
 def _length(fl, args, kwargs, node):
     (x,) = _expect(args, 1)
     if isinstance(x, RangeV) and not (x.start.is_const and x.stop.is_const and x.step.is_const):
-        from .loops import range_length
         return range_length(fl, x)
     if isinstance(x, StructV):
         return ScalarV(INT64, len(x.items))
@@ -746,7 +799,7 @@ def _eltype(fl, args, kwargs, node):
 
 @prim("isempty")
 def _isempty(fl, args, kwargs, node):
-    return ScalarV(BOOL, _length(fl, args, kwargs, node).const == 0)
+    return arith(fl, "==", _length(fl, args, kwargs, node), ScalarV(INT64, 0))
 
 
 @prim("typeof")
@@ -837,34 +890,6 @@ def _getindex(fl, args, kwargs, node):
 
 
 # ============================================================================ ranges
-def make_range(fl: FunctionLowering, start: Value, step: Value | None, stop: Value, node: A.Node) -> RangeV:
-    for v in (start, stop, step):
-        if v is not None and not isinstance(v, ScalarV):
-            raise fl.error(f"range bounds must be numbers, got {v.t.julia()}", node)
-    if step is None:
-        t = promote(start.t, stop.t)
-        step = ScalarV(t, 1)
-    t = promote(promote(start.t, stop.t), step.t)
-    if t.info.kind == "bool":
-        t = INT64
-    start, stop, step = (convert_scalar(fl, v, t) for v in (start, stop, step))
-    if t.info.is_integer:
-        # normalise stop to the last element reached: start + ((stop - start) ÷ step) * step
-        if start.is_const and step.is_const and stop.is_const:
-            if step.const == 0:
-                raise fl.error("ArgumentError: step cannot be zero", node)
-            n = max(0, (stop.const - start.const) // step.const + 1)   # floor division: empty when reversed
-            stop = ScalarV(t, start.const + (n - 1) * step.const)
-        elif not (step.is_const and step.const == 1):
-            # Julia's last element: start + fld(stop - start, step) * step (before start when empty)
-            diff = arith(fl, "-", stop, start)
-            fld = arith(fl, "÷", arith(fl, "-", diff, _mod(fl, diff, step)), step)
-            stop = arith(fl, "+", start, arith(fl, "*", fld, step))
-    elif not t.info.is_float:
-        raise fl.error(f"ranges of {t.name} are not supported", node)
-    return RangeV(RangeT(t), start, step, stop)
-
-
 @prim(":")
 def _colon_call(fl, args, kwargs, node):
     if len(args) == 2:
@@ -884,12 +909,9 @@ def _eachindex(fl, args, kwargs, node):
 @prim("axes")
 def _axes(fl, args, kwargs, node):
     shape = _shape(args[0])
-    ranges = [make_range(fl, ScalarV(INT64, 1), None, ScalarV(INT64, d), node) for d in shape]
     if len(args) == 2:
-        d = _scalar(args[1])
-        return ranges[d.const - 1] if d.const <= len(shape) else make_range(fl, ScalarV(INT64, 1), None,
-                                                                            ScalarV(INT64, 1), node)
-    return _tuple(ranges)
+        return make_range(fl, ScalarV(INT64, 1), None, _dim_size(fl, shape, _scalar(args[1]), node), node)
+    return _tuple(make_range(fl, ScalarV(INT64, 1), None, ScalarV(INT64, d), node) for d in shape)
 
 
 @prim("firstindex")
@@ -901,7 +923,7 @@ def _firstindex(fl, args, kwargs, node):
 def _lastindex(fl, args, kwargs, node):
     x = args[0]
     if len(args) == 2:
-        return ScalarV(INT64, _shape(x)[_scalar(args[1]).const - 1])
+        return _dim_size(fl, _shape(x), _scalar(args[1]), node)
     return _length(fl, [x], {}, node)
 
 
@@ -956,7 +978,6 @@ def _reduce(fl, args, kwargs, node):
         raise NoMethod(f"reduce with `{getattr(op, 'name', op.t.julia())}` is not supported (use +, *, max, min, "
                        f"&, |)")
     if isinstance(x, RangeV):
-        from .arrays import collect_range
         x = collect_range(fl, x, node)
     if isinstance(x, ScalarV):
         return x
@@ -989,6 +1010,8 @@ def _dims_args(fl: FunctionLowering, args: list[Value], node: A.Node) -> tuple[i
     for a in args:
         if not isinstance(a, ScalarV) or not a.t.info.is_integer:
             raise NoMethod()
+        if a.batch:
+            raise LaneConflict()       # an array per lane, of a size per lane
         if not a.is_const:
             raise NoMethod("array sizes must be known at compile time (jlhlo arrays have static shapes); "
                            "this size depends on a run-time value")
@@ -1011,7 +1034,7 @@ def _fill(fl, args, kwargs, node):
     v = _scalar(args[0])
     shape = _dims_args(fl, args[1:], node)
     if v.batch:
-        raise NoMethod()
+        raise LaneConflict()
     return ArrayV(ArrayT(v.t, shape), Box(H.broadcast(fl.materialize(v), shape)))
 
 
@@ -1042,7 +1065,6 @@ def _copy(fl, args, kwargs, node):
 def _collect(fl, args, kwargs, node):
     (x,) = _expect(args, 1)
     if isinstance(x, RangeV):
-        from .arrays import collect_range
         return collect_range(fl, x, node)
     if isinstance(x, ArrayV):
         return ArrayV(x.t, Box(x.ir))
@@ -1058,7 +1080,7 @@ def _fill_bang(fl, args, kwargs, node):
     if not isinstance(x, ArrayV):
         raise NoMethod()
     from .broadcast import fit_to_shape
-    x.box.value = fit_to_shape(fl, v, x.t, node)
+    fl.write(x, fit_to_shape(fl, v, x.t, node), node)
     return x
 
 
@@ -1072,7 +1094,7 @@ def _copyto(fl, args, kwargs, node):
             raise NoMethod(f"BoundsError: copyto! of {_shape_str(src.t.shape)} into {_shape_str(dst.t.shape)}")
         from .arrays import reshape_colmajor
         src = reshape_colmajor(fl, src, dst.t.shape)
-    dst.box.value = H.convert(src.ir, dst.t.elt)
+    fl.write(dst, H.convert(src.ir, dst.t.elt), node)
     return dst
 
 
@@ -1109,7 +1131,6 @@ def _reshape(fl, args, kwargs, node):
 def _vec(fl, args, kwargs, node):
     (x,) = _expect(args, 1)
     if isinstance(x, RangeV):
-        from .arrays import collect_range
         return collect_range(fl, x, node)
     if not isinstance(x, ArrayV):
         raise NoMethod()
@@ -1132,7 +1153,7 @@ def _permutedims(fl, args, kwargs, node):
     else:
         p = args[1]
         items = p.items if isinstance(p, TupleV) else ()
-        perm = tuple(int(_scalar(i).const) - 1 for i in items)
+        perm = tuple(const_int(i, "permutedims(x, perm): the permutation") - 1 for i in items)
         if sorted(perm) != list(range(x.t.ndims)):
             raise NoMethod(f"ArgumentError: {tuple(i + 1 for i in perm)} is not a valid permutation of "
                            f"{x.t.ndims} dimensions")
@@ -1168,22 +1189,21 @@ def _conj_keep_row(out: ArrayV) -> ArrayV:
     return new
 
 
-@prim("hcat", "vcat", "cat")
+@prim("hcat", "vcat", "cat", keywords=("dims",))
 def _cat(fl, args, kwargs, node, name):
     from .arrays import concatenate
     if name == "cat":
         dims = kwargs.get("dims")
         if dims is None:
             raise NoMethod("cat needs a `dims` keyword")
-        return concatenate(fl, args, int(_scalar(dims).const) - 1, node)
+        return concatenate(fl, args, const_int(dims, "cat's `dims`") - 1, node)
     return concatenate(fl, args, 1 if name == "hcat" else 0, node)
 
 
-@prim("reverse")
+@prim("reverse", keywords=("dims",))
 def _reverse(fl, args, kwargs, node):
     (x,) = _expect(args, 1)
     if isinstance(x, RangeV):
-        from .arrays import collect_range
         x = collect_range(fl, x, node)
     if not isinstance(x, ArrayV):
         raise NoMethod()
@@ -1192,7 +1212,7 @@ def _reverse(fl, args, kwargs, node):
     return ArrayV(x.t, Box(hlo.reverse(x.ir, axes)))
 
 
-@prim("sort")
+@prim("sort", keywords=("rev",))
 def _sort(fl, args, kwargs, node):
     """sort(v; rev=false): ascending (NaN last, as Julia's isless) with `stablehlo.sort`."""
     (x,) = _expect(args, 1)
@@ -1275,7 +1295,7 @@ def _nothing(fl, args, kwargs, node):
     return nothing()
 
 
-__all__ = ["PRIMITIVES", "NoMethod", "arith", "convert_scalar", "convert_value", "get_field", "make_range",
+__all__ = ["PRIMITIVES", "NoMethod", "arith", "convert_scalar", "convert_value", "get_field",
            "last_index", "ifelse"]
 # modules whose rules register themselves in PRIMITIVES (they import this module, hence last)
 from . import (  # noqa: E402

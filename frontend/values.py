@@ -8,11 +8,12 @@ that `b = a; b[1] = 0` changes what `a` sees, as Julia's reference semantics req
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from jax.extend.mlir import ir
 
 from . import ast as A
+from .diagnostics import Span
 from .types import (
     COLON,
     NOTHING,
@@ -64,6 +65,21 @@ class ScalarV(Value):
 class Box:
     """The storage behind an array: every alias of the array shares the box."""
     value: ir.Value
+    hazard: str | None = None          # why this array may not be changed in place (see merge.py)
+
+
+class LaneConflict(Exception):
+    """Raised while lowering a computation once for all lanes (a user function broadcast over arrays,
+    a comprehension, a vectorized loop nest) where a lane's work cannot be expressed lane-wise: an
+    array that would differ per lane, or a per-lane change of an array. The caller lowers it again
+    as a loop over the elements."""
+
+
+class Undef:
+    """A name assigned on only some paths through an `if`: using it is an UndefVarError."""
+
+    def __init__(self, span: Span | None):
+        self.span = span
 
 
 @dataclass(eq=False)
@@ -98,7 +114,12 @@ class RangeV(Value):
     t: RangeT
     start: ScalarV
     step: ScalarV
-    stop: ScalarV                      # normalised: the last element actually reached, as Julia does
+    stop: ScalarV                      # integers: normalised to the last element reached, as Julia does
+    plan: TupleV | None = None         # floats with run-time ends: (length, start_n, step_n, den), see ranges.py
+
+    @property
+    def parts(self) -> tuple[Value, ...]:
+        return (self.start, self.step, self.stop) + ((self.plan,) if self.plan is not None else ())
 
 
 @dataclass(eq=False)
@@ -154,7 +175,7 @@ def children(v: Value) -> tuple[Value, ...]:
     if isinstance(v, (TupleV, StructV)):
         return v.items
     if isinstance(v, RangeV):
-        return (v.start, v.step, v.stop)
+        return v.parts
     if isinstance(v, ClosureV):
         return tuple(v.captured.values())
     return ()
@@ -168,19 +189,46 @@ def runtime_leaves(v: Value) -> Iterator[Value]:
         yield from runtime_leaves(c)
 
 
-def rebuild(v: Value, replace: dict[int, Value]) -> Value:
-    """A copy of `v` whose leaves `id(leaf) in replace` are swapped for new values."""
-    if id(v) in replace:
-        return replace[id(v)]
+def map_leaves(v: Value, fn: Callable[[Value], Value], constants: bool = False) -> Value:
+    """A copy of `v` with each runtime leaf (each number and array leaf, with `constants`) replaced
+    by `fn(leaf)`, called in `runtime_leaves` order.
+
+    Positional, not keyed by identity: one value may hold the same leaf object twice (`(x, x)`), and
+    each occurrence must get its own replacement."""
+    if isinstance(v, ArrayV) or isinstance(v, ScalarV) and (constants or not v.is_const):
+        return fn(v)
     if isinstance(v, TupleV):
-        return TupleV(v.t, tuple(rebuild(c, replace) for c in v.items))
+        return TupleV(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
     if isinstance(v, StructV):
-        return StructV(v.t, tuple(rebuild(c, replace) for c in v.items))
+        return StructV(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
     if isinstance(v, RangeV):
-        return RangeV(v.t, *(rebuild(c, replace) for c in (v.start, v.step, v.stop)))
+        return RangeV(v.t, *(map_leaves(c, fn, constants) for c in v.parts))
     if isinstance(v, ClosureV):
-        return ClosureV(v.lam, {k: rebuild(c, replace) for k, c in v.captured.items()}, v.origin)
+        return ClosureV(v.lam, {k: map_leaves(c, fn, constants) for k, c in v.captured.items()}, v.origin)
     return v
+
+
+def fill_leaves(v: Value, new_leaves: Iterable[Value]) -> Value:
+    """`v` with its runtime leaves, in order, replaced by `new_leaves`."""
+    it = iter(new_leaves)
+    return map_leaves(v, lambda _: next(it))
+
+
+def leaf_pairs(a: Value, b: Value) -> Iterator[tuple[Value, Value]]:
+    """Corresponding number and array leaves (constants included) of two values of the same type."""
+    if isinstance(a, (ScalarV, ArrayV)):
+        yield a, b
+        return
+    for ca, cb in zip(children(a), children(b)):
+        yield from leaf_pairs(ca, cb)
+
+
+def array_boxes(v: Value) -> Iterator[Box]:
+    """The box of every array inside `v` (with repeats, in order)."""
+    if isinstance(v, ArrayV):
+        yield v.box
+    for c in children(v):
+        yield from array_boxes(c)
 
 
 def spec_key(v: Value) -> object:
@@ -200,6 +248,18 @@ def spec_key(v: Value) -> object:
     return (v.t,)
 
 
+def alias_key(values: Iterable[Value]) -> tuple[int, ...]:
+    """Which arrays among `values` share storage: for each array, the position of the first array
+    with its box. `f!(x, x)` and `f!(x, y)` are different specializations: writes through one
+    argument are visible through the other only in the first."""
+    first: dict[int, int] = {}
+    out: list[int] = []
+    for v in values:
+        for b in array_boxes(v):
+            out.append(first.setdefault(id(b), len(out)))
+    return tuple(out)
+
+
 def describe(v: Value) -> str:
     """The Julia type, plus the constant for compile-time scalars (for --emit typed)."""
     if isinstance(v, ScalarV):
@@ -211,6 +271,6 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-__all__ = ["Value", "ScalarV", "ArrayV", "Box", "TupleV", "StructV", "RangeV", "FuncV", "ClosureV", "TypeV",
-           "SingletonV", "nothing", "colon", "symbol", "runtime_leaves", "rebuild", "spec_key", "describe",
-           "children"]
+__all__ = ["Value", "ScalarV", "ArrayV", "Box", "Undef", "LaneConflict", "TupleV", "StructV", "RangeV", "FuncV",
+           "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves", "map_leaves",
+           "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]

@@ -21,7 +21,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .types import INT64
-from .values import ArrayV, RangeV, ScalarV
+from .values import ArrayV, LaneConflict, RangeV, ScalarV
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -163,16 +163,20 @@ def try_vectorize(fl: FunctionLowering, s: A.For) -> bool:
     # lanes in the order the first write indexes the loop variables: its update needs no transpose
     order = list(orders[0])
     lanes = tuple(sizes[k] for k in order)
-    saved = dict(fl.env)
-    for dim, k in enumerate(order):
-        r = ranges[k]
-        value = hlo.add(H.constant(INT64, r.start.const, lanes), H.iota(INT64, lanes, dim))
-        lane_var = ScalarV(INT64, None, value, lanes, interval=(r.start.const, r.stop.const))
-        lane_var.lane = (dim, r.start.const)
-        fl.assign_name(loop_names[k], lane_var)
-    for st in body:
-        with fl.loc(st):
-            fl.stmt(st)
-    for name in set(fl.env) - set(saved):
+    saved = fl.checkpoint()
+    try:
+        for dim, k in enumerate(order):
+            r = ranges[k]
+            value = hlo.add(H.constant(INT64, r.start.const, lanes), H.iota(INT64, lanes, dim))
+            lane_var = ScalarV(INT64, None, value, lanes, interval=(r.start.const, r.stop.const))
+            lane_var.lane = (dim, r.start.const)
+            fl.assign_name(loop_names[k], lane_var)
+        for st in body:
+            with fl.loc(st):
+                fl.stmt(st)
+    except LaneConflict:               # an iteration needs more than elementwise work: an ordinary loop
+        saved.restore()
+        return False
+    for name in set(fl.env) - set(saved.env):
         del fl.env[name]
     return True

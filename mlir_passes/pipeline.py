@@ -8,6 +8,7 @@ from collections.abc import Callable
 from jax.extend.mlir import ir, passmanager
 
 from .dead_values import dead_values
+from .exact_division import exact_division
 from .fold import fold
 from .inline import inline
 from .licm import licm
@@ -38,6 +39,8 @@ PASSES: dict[str, Pass] = {
     "licm": licm,
     # Full unrolling of counted loops of at most unroll.MAX_TRIPS iterations.
     "unroll": unroll,
+    # Divisions XLA would rewrite into inexact forms (x / 10.0 as x * 0.1), shielded: always run last.
+    "exact_division": exact_division,
 }
 
 _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
@@ -91,13 +94,14 @@ def optimize(
     if unknown:
         raise ValueError(f"unknown pass {', '.join(map(repr, unknown))}; known passes: {', '.join(PASSES)}")
     table = dict(PASSES)
-    passes = list(passes)
+    passes = [name for name in passes if name != "exact_division"]
     if precision not in (None, "f32"):
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}; expected f32 or one of {', '.join(PRECISIONS)}")
         name = f"precision-{precision}"
         table[name] = make_mixed_precision(precision)
         passes.append(name)
+    passes.append("exact_division")       # what XLA receives must round as the StableHLO says
     _verify(module, "before optimization")
     with module.context:
         for name in passes:

@@ -525,7 +525,8 @@ def _sink_transposes(op: ir.Operation) -> ir.Value | None:
             continue
         b = defining_op(v, "stablehlo.broadcast_in_dim")
         if b is not None and _single_use(v):
-            dims = [inv[d] for d in b.attributes["broadcast_dimensions"]]
+            # b's dim j is the new broadcast's dim perm[j] (transpose(new, perm) == b)
+            dims = [perm[d] for d in b.attributes["broadcast_dimensions"]]
             new_operands.append(stablehlo.BroadcastInDimOp(
                 _with_shape(v, [_shape(v)[i] for i in inv]), b.operands[0], dims).result)
             continue

@@ -62,6 +62,27 @@ hypot(x::Real, y::Real) = sqrt(x * x + y * y)
 oftype(x, y) = convert(typeof(x), y)
 copysign(x::Real, y::Real) = signbit(y) ? -abs(x) : abs(x)
 flipsign(x::Real, y::Real) = signbit(y) ? -x : x
+# rounding to `digits` after the point (or `sigdigits` significant ones), in base `base`, as Julia's
+round(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_round, x, digits, sigdigits, base)
+floor(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_floor, x, digits, sigdigits, base)
+ceil(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ceil, x, digits, sigdigits, base)
+trunc(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_trunc, x, digits, sigdigits, base)
+function _to_digits(r, x, digits, sigdigits, base)
+    digits === nothing && sigdigits === nothing && return r(x)
+    fx = float(x)
+    d = sigdigits === nothing ? digits : sigdigits - _hidigit(fx, base)
+    if d >= 0
+        invstep = oftype(fx, base)^d
+        y = r(fx * invstep) / invstep
+    else
+        step = oftype(fx, base)^(-d)
+        y = r(fx / step) * step
+    end
+    return isfinite(y) ? y : fx
+end
+_hidigit(x, base) = iszero(x) ? 0 : 1 + floor(Int, base == 10 ? log10(abs(x)) : log(abs(x)) / log(oftype(x, base)))
+iszero(x::Number) = x == zero(x)
+isone(x::Number) = x == one(x)
 iseven(n::Integer) = n % 2 == 0
 isodd(n::Integer) = n % 2 != 0
 fld(a::Integer, b::Integer) = div(a - mod(a, b), b)
@@ -78,8 +99,32 @@ min(x::Tuple) = _foldl(min, x)
 # ---- linear algebra
 dot(x::AbstractArray, y::AbstractArray) = sum(conj.(x) .* y)
 ⋅(x::AbstractArray, y::AbstractArray) = dot(x, y)
-norm(x::AbstractArray) = sqrt(sum(abs2, x))
-norm(x::AbstractArray, p::Real) = p == 2 ? norm(x) : (p == 1 ? sum(abs, x) : sum(abs.(x) .^ p)^(1 / p))
+# LinearAlgebra's norms: scaled by the largest magnitude (no overflow for huge entries, as Julia's)
+function norm(x::AbstractArray)
+    T = typeof(float(real(zero(eltype(x)))))
+    isempty(x) && return zero(T)
+    m = convert(T, maximum(abs, x))
+    return (iszero(m) | isinf(m)) ? m : m * sqrt(sum(abs2, x ./ m))
+end
+function norm(x::AbstractArray, p::Real)
+    T = typeof(float(real(zero(eltype(x)))))
+    isempty(x) && return zero(T)
+    if p == 2
+        return norm(x)
+    elseif p == Inf
+        return convert(T, maximum(abs, x))
+    elseif p == -Inf
+        return convert(T, minimum(abs, x))
+    elseif p == 1
+        return convert(T, sum(abs, x))
+    elseif p == 0
+        return convert(T, count(v -> !iszero(v), x))
+    end
+    m = convert(T, maximum(abs, x))
+    (iszero(m) | isinf(m)) && return m
+    q = convert(T, p)
+    return m * sum((abs.(x) ./ m) .^ q)^(one(T) / q)
+end
 tr(A::AbstractMatrix) = sum(A[i, i] for i in 1:min(size(A, 1), size(A, 2)))
 cumsum(x::AbstractVector) = _cumulative(+, x, zero(eltype(x)))
 cumprod(x::AbstractVector) = _cumulative(*, x, one(eltype(x)))
@@ -136,5 +181,80 @@ struct UniformScaling{T<:Number}
 end
 const I = UniformScaling(true)
 
+# ---- Ref: a box around one value; broadcasting treats it as a scalar (`f.(xs, Ref(table))`)
+struct RefValue{T}
+    x::T
+end
+Ref(x) = RefValue(x)
+
 # ---- function composition
 ∘(f, g) = (xs...) -> f(g(xs...))
+
+# ---- float ranges with run-time ends (frontend/ranges.py decides constant ones the same way):
+# Base's `(:)(start, step, stop)`. When all three are exact decimals, the elements are the exact
+# (start_n + k*step_n) / den; otherwise start and step are taken literally (den == 0).
+function _float_range_plan(start::T, step::T, stop::T) where {T<:AbstractFloat}
+    step_n, step_d = _rat(step)
+    if step_d != 0 && T(step_n / step_d) == step
+        start_n, start_d = _rat(start)
+        stop_n, stop_d = _rat(stop)
+        if start_d != 0 && stop_d != 0 && T(start_n / start_d) == start && T(stop_n / stop_d) == stop
+            den = lcm(start_d, step_d)
+            m = _maxintfloat(T)
+            if den != 0 && abs(start * den) <= m && abs(step * den) <= m && rem(den, start_d) == 0 &&
+                    rem(den, step_d) == 0
+                a_n = round(Int, start * den)
+                s_n = round(Int, step * den)
+                len = max(0, div(den * stop_n - stop_d * a_n + s_n * stop_d, s_n * stop_d))
+                if _isbetween(start, start + (len - 1) * step, stop + step / 2) &&
+                        !_isbetween(start, start + len * step, stop)
+                    return (len, a_n, s_n, den)
+                end
+            end
+        end
+    end
+    lf = (stop - start) / step
+    len = 0
+    if lf == 0
+        len = 1
+    elseif lf > 0
+        len = round(Int, lf) + 1
+        last = start + (len - 1) * step
+        len -= (start < stop < last) + (start > stop > last)
+    end
+    return (len, 0, 0, 0)
+end
+_isbetween(a, x, b) = a <= x <= b || b <= x <= a
+_maxintfloat(::Type{Float64}) = 9.007199254740992e15
+_maxintfloat(::Type{Float32}) = 1.6777216f7
+_maxintfloat(::Type{Float16}) = Float16(2048)
+_narrow_maxint(::Type{Float64}) = 16777216.0
+_narrow_maxint(::Type{Float32}) = 2048.0f0
+_narrow_maxint(::Type{Float16}) = Float16(2048)
+# Base.rat: a continued-fraction approximation num/den of x
+function _rat(x::T) where {T<:AbstractFloat}
+    y = x
+    a = 1
+    d = 1
+    b = 0
+    c = 0
+    m = _narrow_maxint(T)
+    while abs(y) <= m
+        f = trunc(Int, y)
+        y -= f
+        a, c = f * a + c, a
+        b, d = f * b + d, b
+        max(abs(a), abs(b)) <= m || return (c, d)
+        T(a) / T(b) == x && return (a, b)
+        y = inv(y)
+    end
+    return (a, b)
+end
+gcd(a::Integer, b::Integer) = _gcd(abs(a), abs(b))
+function _gcd(a, b)
+    while b != 0
+        a, b = b, rem(a, b)
+    end
+    return a
+end
+lcm(a::Integer, b::Integer) = (a == 0 || b == 0) ? zero(a) : abs(div(a, gcd(a, b)) * b)

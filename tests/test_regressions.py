@@ -1,0 +1,411 @@
+"""Regression tests for wrong answers and internal errors found by users and by the differential
+tester (tests/difftest). Each is a small program in the way a user would write it, with its answer
+computed independently in NumPy from Julia's documented semantics, at every optimization level."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import assert_same
+from jlhlo.frontend.diagnostics import JuliaError
+
+import jlhlo
+from jlhlo.api import flatten_host
+
+LEVELS = (0, 1, 2)
+
+
+def run_at(source: str, level: int, *args):
+    f = jlhlo.load(source, filename="t.jl").function("main")
+    lowered = f.lower(*args, optimize_level=level)
+    return lowered.outputs(lowered.compile("cpu")(*flatten_host(tuple(args))))
+
+
+def check(source: str, args: tuple, want, **tol) -> None:
+    for level in LEVELS:
+        try:
+            assert_same(run_at(source, level, *args), want, **tol)
+        except AssertionError as e:
+            raise AssertionError(f"at -O{level}: {e}") from None
+
+
+# ----------------------------------------------------------------------------- arrays changed in loops
+def test_inplace_broadcast_in_a_loop_is_kept(rng):
+    u0 = rng.standard_normal(5)
+    for body in ("u .+= 1", "u .= u .+ 1", "@. u += 1", "u[:] .+= 1"):
+        src = f"function main(u0)\n    u = copy(u0)\n    for _ in 1:3\n        {body}\n    end\n    return u\nend"
+        check(src, (u0,), u0 + 3)
+
+
+def test_element_update_survives_a_self_rebinding_in_the_loop():
+    src = """
+function main(v::Vector{Float64})
+    for i in 1:1
+        v[2] += 1.0
+        v = v
+    end
+    return v
+end"""
+    check(src, (np.array([1.0, 2.0]),), np.array([1.0, 3.0]))
+
+
+def test_array_rebound_in_a_loop_gets_its_own_storage(rng):
+    x, g = rng.standard_normal(4), rng.standard_normal(4)
+    src = """
+function main(x, g)
+    y = x
+    for k in 1:3
+        x = x .- 0.5 .* g
+        x[1] += 1.0
+    end
+    return x, y
+end"""
+    want = x.copy()
+    for _ in range(3):
+        want = want - 0.5 * g
+        want[0] += 1.0
+    check(src, (x, g), (want, x))
+
+
+def test_double_buffering_swaps_two_local_arrays(rng):
+    a0 = rng.standard_normal(6)
+    src = """
+function main(a0)
+    a = copy(a0)
+    b = zeros(length(a0))
+    for t in 1:3
+        b .= 2 .* a
+        a, b = b, a
+    end
+    return a, b
+end"""
+    a, b = a0.copy(), np.zeros(6)
+    for _ in range(3):
+        b[:] = 2 * a
+        a, b = b, a
+    check(src, (a0,), (a, b))
+
+
+def test_alias_through_a_branch_then_mutation_is_refused():
+    src = """
+function main(x::Vector{Float64}, c::Bool)
+    y = x
+    if c
+        y = x .* 2
+    end
+    y[1] = 0.0
+    return x
+end"""
+    with pytest.raises(JuliaError, match="one array on one path"):
+        run_at(src, 2, np.ones(3), True)
+
+
+def test_rebinding_an_argument_after_changing_it_in_place_is_refused():
+    src = """
+function main(x::Vector{Float64})
+    for k in 1:2
+        x[1] += 1.0
+        x = x .* 2
+    end
+    return x
+end"""
+    with pytest.raises(JuliaError, match="changed in place and also rebound"):
+        run_at(src, 2, np.ones(3))
+
+
+def test_same_argument_twice_is_not_confused_with_another_call():
+    src = """
+f(a::Float64, b::Float64) = a
+function main(x::Float64, y::Float64)
+    p = f(x, x)
+    q = f(y, x)
+    return p, q
+end"""
+    check(src, (1.0, 2.0), (np.float64(1.0), np.float64(2.0)))
+
+
+def test_mutating_function_called_with_one_array_twice():
+    src = """
+function twice!(a, b)
+    a .+= 1
+    b .+= 1
+    return nothing
+end
+function main(x::Vector{Float64}, y::Vector{Float64})
+    twice!(x, x)
+    twice!(x, y)
+    return x, y
+end"""
+    x, y = np.zeros(3), np.zeros(3)
+    check(src, (x, y), (x + 3, y + 1))
+
+
+def test_tuple_with_a_value_twice_keeps_both():
+    src = """
+function main(a::Float64)
+    if a > 0.0
+        return (1.0, 2.0)
+    end
+    return (a, a)
+end"""
+    check(src, (5.0,), (np.float64(1.0), np.float64(2.0)))
+    check(src, (-5.0,), (np.float64(-5.0), np.float64(-5.0)))
+
+
+# ----------------------------------------------------------------------------- control flow
+@pytest.mark.parametrize("n", [0, 27, 200])
+def test_continue_inside_while(n):
+    src = """
+function main(n::Int64)
+    k = 0
+    steps = 0
+    while k < 10
+        k += 1
+        if k % 3 != 0
+            continue
+        end
+        steps += 1
+    end
+    return steps + (n > 100 ? 1 : 0) + 1
+end"""
+    check(src, (n,), np.int64(4 + (n > 100)))
+
+
+def test_unconditional_continue_in_while():
+    src = """
+function main(n::Int64)
+    w = 0
+    while w < n
+        w += 1
+        continue
+    end
+    return w
+end"""
+    check(src, (3,), np.int64(3))
+
+
+def test_conditional_continue_in_while():
+    src = """
+function main(a::Float64)
+    w = 0
+    s = 0.0
+    while w < 5
+        w += 1
+        if a > 0.0
+            continue
+        end
+        s += 1.0
+    end
+    return s
+end"""
+    check(src, (1.0,), np.float64(0.0))
+    check(src, (-1.0,), np.float64(5.0))
+
+
+def test_unreachable_return_in_a_loop():
+    src = """
+function main(a::Float64)
+    for i in 1:3
+        if false
+            return 1
+        end
+    end
+    return 2
+end"""
+    check(src, (1.0,), np.int64(2))
+
+
+# ----------------------------------------------------------------------------- broadcasting user functions
+def test_broadcast_function_branching_on_a_shared_argument():
+    src = """
+function s(p::Float64, q::Float64)
+    if q > 1.0
+        return 1.0
+    end
+    return p
+end
+main(x::Vector{Float64}, a::Float64) = s.(x, a)"""
+    x = np.array([0.5, 2.0, 3.0])
+    check(src, (x, 2.0), np.ones(3))
+    check(src, (x, 0.5), x)
+
+
+def test_broadcast_function_loops_a_per_element_number_of_times():
+    src = """
+function s(p::Float64)
+    k = p > 1.0 ? 3 : 1
+    t = 0.0
+    for i in 1:k
+        t += p
+    end
+    return t
+end
+main(x::Vector{Float64}) = s.(x)"""
+    x = np.array([0.5, 2.0, 3.0])
+    check(src, (x,), np.where(x > 1, 3 * x, x))
+
+
+def test_broadcast_function_assigns_a_constant_in_a_loop():
+    src = """
+function s(p::Float64)
+    for i in 1:2
+        p = 1.0
+    end
+    return p
+end
+main(x::Vector{Float64}) = s.(x)"""
+    check(src, (np.array([0.5, 2.0]),), np.ones(2))
+
+
+def test_broadcast_function_that_needs_an_array_per_element_runs_as_a_loop(rng):
+    src = """
+function window_sum(i::Int64, w::Vector{Float64})
+    return sum(w[i:i+2])
+end
+main(idx::Vector{Int64}, w::Vector{Float64}) = window_sum.(idx, Ref(w))"""
+    w = rng.standard_normal(8)
+    idx = np.array([1, 4, 6])
+    check(src, (idx, w), np.array([w[i - 1:i + 2].sum() for i in idx]))
+
+
+def test_broadcast_over_tuples_gives_a_tuple():
+    src = "main(a::Int) = (first.(((a, 2), (3, 4))), (1, 2) .+ (10, 20), abs.((-1, 2.5)))"
+    check(src, (1,), ((np.int64(1), np.int64(3)), (np.int64(11), np.int64(22)), (np.int64(1), np.float64(2.5))))
+
+
+# ----------------------------------------------------------------------------- comprehensions and loop nests
+def test_comprehension_reading_the_whole_array(rng):
+    x = rng.standard_normal(6)
+    check("main(x::Vector{Float64}) = [sum(x .< xi) for xi in x]", (x,),
+          np.array([(x < xi).sum() for xi in x], dtype=np.int64))
+
+
+def test_column_slice_in_a_loop(rng):
+    a = rng.standard_normal((3, 4))
+    src = """
+function main(A::Matrix{Float64})
+    y = zeros(size(A, 2))
+    for j in axes(A, 2)
+        y[j] = sum(A[:, j])
+    end
+    return y
+end"""
+    check(src, (a,), a.sum(0))
+
+
+def test_sliding_window_update_in_a_loop():
+    src = """
+function main(v::Vector{Float64}, w::Vector{Float64})
+    for i in 1:4
+        v[i] *= sum(w[i:i+3])
+    end
+    return v
+end"""
+    w = np.arange(7.0)
+    check(src, (np.ones(4), w), np.array([w[i:i + 4].sum() for i in range(4)]))
+
+
+def test_comprehension_assigning_an_outer_variable_is_refused():
+    src = """
+function main(n::Int64)
+    s = 0
+    v = [begin
+        s += i
+        s
+    end for i in 1:3]
+    return v
+end"""
+    with pytest.raises(JuliaError, match="assigns the variable `s`"):
+        run_at(src, 2, 1)
+
+
+# ----------------------------------------------------------------------------- parsing and arithmetic
+def test_parenthesized_negation_is_the_base_of_a_power():
+    src = "main(x::Float64, k::Int) = ((-x)^2, (-1)^k, -x^2, -2^2, (-2)^2, 2^-1, [1, 2] .^ -2, x^-1)"
+    check(src, (3.0, 2), (np.float64(9.0), np.int64(1), np.float64(-9.0), np.int64(-4), np.int64(4),
+                          np.float64(0.5), np.array([1.0, 0.25]), np.float64(1 / 3)))
+
+
+def test_round_with_digits_and_sigdigits():
+    src = "main(x::Float64, d::Int) = (round(x; digits=2), round(x; digits=d), floor(x; digits=1), " \
+          "round(x; sigdigits=2), round(-x; digits=-1), trunc(-x; digits=1), round(Int, x))"
+    check(src, (97.876, 1), (np.float64(97.88), np.float64(97.9), np.float64(97.8), np.float64(98.0),
+                             np.float64(-100.0), np.float64(-97.8), np.int64(98)))
+
+
+def test_unknown_keyword_of_a_builtin_is_an_error():
+    with pytest.raises(JuliaError, match="unsupported keyword argument `digitz`"):
+        run_at("main(x::Float64) = sqrt(x; digitz=2)", 2, 1.0)
+
+
+def test_float_ranges_are_exact_decimals():
+    src = """
+function main(a::Float64, lo::Float64, st::Float64, hi::Float64)
+    s = zeros(21)
+    k = 1
+    for i = -1.0:0.1:1.0
+        s[k] = i + a
+        k += 1
+    end
+    n = 0
+    t = 0.0
+    for x in lo:st:hi
+        n += 1
+        t = x
+    end
+    return s, collect(0.0:0.1:0.3), n, t
+end"""
+    got = run_at(src, 2, 0.0, 0.0, 0.1, 0.3)
+    assert got[0].tolist() == [k / 10 for k in range(-10, 11)]
+    assert got[1].tolist() == [0.0, 0.1, 0.2, 0.3]
+    assert int(got[2]) == 4 and float(got[3]) == 0.3
+
+
+def test_division_by_a_constant_rounds_as_written():
+    # XLA would compute x / 10.0 as x * 0.1, which differs in the last bit
+    got = run_at("main(n::Int64, d::Float64) = (Float64(n) / 10.0, 1.0 / sqrt(d), (d / 3.0) / 7.0)", 2, -7, 3.0)
+    assert [float(v) for v in got] == [-7 / 10, 1 / np.sqrt(3.0), (3.0 / 3.0) / 7.0]
+
+
+# ----------------------------------------------------------------------------- library
+def test_norms(rng):
+    x = rng.standard_normal(5)
+    src = "main(x, p) = (norm(x), norm(x, Inf), norm(x, 1), norm(x, p), norm(x, -Inf), norm(x, 0), norm([0, 0]))"
+    check(src, (x, 3.0), (np.float64(np.linalg.norm(x)), np.float64(np.abs(x).max()), np.float64(np.abs(x).sum()),
+                          np.float64((np.abs(x) ** 3).sum() ** (1 / 3)), np.float64(np.abs(x).min()),
+                          np.float64(5.0), np.float64(0.0)))
+
+
+def test_isempty_and_sizes_known_at_run_time():
+    src = "main(n::Int64, x::Matrix{Float64}, k::Int64) = (isempty(1:n), length(1:n), lastindex(x, k), size(x, k), " \
+          "length(axes(x, k)))"
+    x = np.zeros((3, 5))
+    check(src, (0, x, 2), (np.bool_(True), np.int64(0), np.int64(5), np.int64(5), np.int64(5)))
+    check(src, (4, x, 3), (np.bool_(False), np.int64(4), np.int64(1), np.int64(1), np.int64(1)))
+
+
+def test_permutation_known_only_at_run_time_is_refused():
+    with pytest.raises(JuliaError, match="must be known at compile time"):
+        run_at("main(x::Matrix{Float64}, k::Int64) = permutedims(x, (k, 1))", 2, np.zeros((2, 3)), 2)
+
+
+def test_pullback_with_a_constant_seed(rng):
+    x = rng.standard_normal(4)
+    src = """
+function main(x::Vector{Float64})
+    l, back = pullback(x -> sum(abs2, x), x)
+    return l, back(1.0)[1]
+end"""
+    check(src, (x,), (np.float64((x ** 2).sum()), 2 * x))
+
+
+def test_gradient_with_respect_to_the_same_array_twice(rng):
+    x = rng.standard_normal(3)
+    check("main(x) = gradient((a, b) -> sum(a .* b), x, x)", (x,), (x, x))
+
+
+def test_batched_mul_then_reduce_at_every_level(rng):
+    a = rng.standard_normal((5, 4, 6)).astype(np.float32)
+    b = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    s = np.einsum("ijk,jlk->ilk", a, b)
+    check("function main(a, b)\n    s = batched_mul(a, b)\n    return s ./ sum(s; dims=1)\nend", (a, b),
+          s / s.sum(0, keepdims=True), rtol=1e-4, atol=1e-4)

@@ -10,7 +10,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
-from .types import INT64, ArrayT, Scalar, promote
+from .types import INT64, ArrayT, promote
 from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
     """`[a, b, c]` of numbers: a vector of the promoted element type."""
     if not items:
-        return ArrayV(ArrayT(Scalar("Float64"), (0,)), Box(H.constant(Scalar("Float64"), 0, (0,))))
-    if all(isinstance(i, ArrayV) for i in items):
-        return concatenate(fl, items, 0, node)
+        raise fl.error("`[]` is a Vector{Any} in Julia, which jlhlo does not support; write `Float64[]` (or "
+                       "another element type) for an empty vector of numbers", node)
+    if any(isinstance(i, (ArrayV, RangeV)) for i in items):
+        raise fl.error("`[a, b]` of arrays is a vector of arrays (Vector{Vector{...}}) in Julia, which jlhlo does "
+                       "not support yet; to concatenate, write `[a; b]` or `vcat(a, b)`", node)
     if not all(isinstance(i, ScalarV) for i in items):
         raise fl.error("array literals of non-numbers are not supported", node)
     t = items[0].t

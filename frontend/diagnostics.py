@@ -1,6 +1,8 @@
 """Source spans and the one error class every user-facing problem is reported with."""
 from __future__ import annotations
 
+import os
+import traceback
 from dataclasses import dataclass
 
 
@@ -17,8 +19,9 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-class JuliaError(Exception):
-    """A problem in the user's program, located at `span` (or nowhere, for whole-program problems)."""
+class Diagnostic(Exception):
+    """A message about the user's program at a place in it: rendered with the source line and a caret."""
+    kind = "error"
 
     def __init__(self, message: str, span: Span | None = None, notes: list[str] | None = None):
         super().__init__(message)
@@ -30,8 +33,9 @@ class JuliaError(Exception):
         """`file.jl:LINE:COL: error: message`, the source line and a caret under the column."""
         first, _, details = self.message.partition("\n")
         if self.span is None:
-            return "\n".join([f"error: {first}"] + ([details] if details else []) + [f"note: {n}" for n in self.notes])
-        lines = [f"{self.span}: error: {first}"]
+            return "\n".join([f"{self.kind}: {first}"] + ([details] if details else []) +
+                             [f"note: {n}" for n in self.notes])
+        lines = [f"{self.span}: {self.kind}: {first}"]
         text = (sources or {}).get(self.span.file)
         if text is not None:
             src_lines = text.splitlines()
@@ -46,3 +50,34 @@ class JuliaError(Exception):
             lines.append(details)
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+class JuliaError(Diagnostic):
+    """A problem in the user's program, located at `span` (or nowhere, for whole-program problems)."""
+
+
+class InternalError(Diagnostic):
+    """A bug in the compiler, met while lowering the construct at `span`: reported there (as
+    Triton's code generator does), with where in the compiler it happened, and never as a
+    traceback."""
+    kind = "internal error"
+
+    @classmethod
+    def wrap(cls, exc: BaseException, span: Span | None) -> InternalError:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" (in jlhlo {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+        err = cls(f"{type(exc).__name__}: {exc}{where}; please report this", span)
+        err.__cause__ = exc
+        return err
+
+
+def relocate(err: Diagnostic, call_span: Span | None, function: str) -> None:
+    """An error inside the library (the prelude) is the user's only through the call that led there:
+    move it to that call, and keep where it happened as a note, as Julia's stack traces do."""
+    if err.span is None or call_span is None or not err.span.file.startswith(PRELUDE_PREFIX):
+        return
+    err.notes.append(f"in `{function}`, at {err.span}")
+    err.span = call_span
+
+
+PRELUDE_PREFIX = "prelude/"

@@ -25,6 +25,7 @@ from .values import (
     Box,
     LaneConflict,
     RangeV,
+    Redo,
     ScalarV,
     TupleV,
     Undef,
@@ -213,7 +214,7 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
         fl.env.pop(name, None)
 
 
-class _Retry(Exception):
+class _Retry(Redo):
     """The loop must be lowered again: its body needs the check code carried, or rebinds array
     variables (which then get an array of their own per iteration)."""
 

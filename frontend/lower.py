@@ -22,7 +22,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .diagnostics import JuliaError, Span
+from .diagnostics import Diagnostic, InternalError, JuliaError, Span, relocate
 from .dispatch import Method, select_method
 from .merge import reachable_boxes
 from .program import CALL, KNOWN_MODULES, Program
@@ -34,6 +34,7 @@ from .values import (
     ClosureV,
     FuncV,
     RangeV,
+    Redo,
     ScalarV,
     SingletonV,
     StructV,
@@ -55,6 +56,9 @@ FLAGS = ("%ret", "%brk", "%cont")
 _NO_OPS = (A.Name, A.IntLit, A.FloatLit, A.BoolLit, A.ColonAll, A.SymbolLit)   # expressions that emit no op
 ERR = Scalar("Int32")                  # the type of `%err`, the code of the first failed bounds check
 MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
+# exceptions that are not compiler bugs: errors in the program, lowering redone another way, and the
+# recursion limit (reported by the CLI as nesting too deep)
+_PASS_THROUGH = (Diagnostic, Redo, RecursionError)
 
 
 @dataclass
@@ -128,6 +132,9 @@ class ModuleLowering:
         self.depth_of_method[key[0]] = self.depth_of_method.get(key[0], 0) + 1
         try:
             spec = FunctionLowering(self, method, sym, bindings or {}).lower(args, kwargs, public=bool(public_name))
+        except Diagnostic as err:
+            relocate(err, call_span, method.name)
+            raise
         finally:
             self.in_progress.discard(key)
             self.depth_of_method[key[0]] -= 1
@@ -409,7 +416,12 @@ class FunctionLowering:
         method = getattr(self, "stmt_" + type(s).__name__, None)
         if method is None:
             raise self.error(f"unsupported statement: {type(s).__name__}", s)
-        method(s)
+        try:
+            method(s)
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:       # noqa: BLE001 - a compiler bug: reported at the construct
+            raise InternalError.wrap(exc, getattr(s, "span", None)) from exc
 
     def stmt_ExprStmt(self, s: A.ExprStmt) -> None:
         e = s.expr
@@ -514,10 +526,15 @@ class FunctionLowering:
         method = getattr(self, "expr_" + type(e).__name__, None)
         if method is None:
             raise self.error(f"unsupported expression: {type(e).__name__}", e)
-        if isinstance(e, _NO_OPS):         # emits nothing: keep the enclosing location
-            return method(e)
-        with self.loc(e):
-            return method(e)
+        try:
+            if isinstance(e, _NO_OPS):         # emits nothing: keep the enclosing location
+                return method(e)
+            with self.loc(e):
+                return method(e)
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:       # noqa: BLE001 - a compiler bug: reported at the construct
+            raise InternalError.wrap(exc, getattr(e, "span", None)) from exc
 
     def expr_IntLit(self, e: A.IntLit) -> Value:
         return ScalarV(Scalar(e.type_name), e.value)
@@ -902,8 +919,15 @@ def with_implicit_return(stmts: list[A.Node], span: Span | None) -> list[A.Node]
         branches = [(c, A.Block(with_implicit_return(b.stmts, b.span), span=b.span)) for c, b in last.branches]
         orelse = A.Block(with_implicit_return(last.orelse.stmts if last.orelse else [], last.span), span=last.span)
         return init + [A.If(branches, orelse, span=last.span)]
-    if isinstance(last, A.Assign) and last.op is None and not last.dotted:
-        return stmts + [A.Return(last.target, span=last.span)]
+    if isinstance(last, A.Assign) and isinstance(last.target, A.Index) and not last.dotted:
+        # the value of `A[i] = v` is v itself; `A[i] += v` is `A[i] = A[i] + v`
+        value = last.value if last.op is None else A.Call(A.Name(last.op, span=last.span), [last.target, last.value],
+                                                          span=last.span)
+        tmp = A.Name("%assigned", span=last.span)
+        return init + [A.Assign(tmp, value, span=last.span), A.Assign(last.target, tmp, span=last.span),
+                       A.Return(tmp, span=last.span)]
+    if isinstance(last, A.Assign):
+        return stmts + [A.Return(last.target, span=last.span)]      # `x = v`, `x += v`, `x .= v`: x
     if isinstance(last, A.MacroCall) and len(last.args) == 1 and not isinstance(last.args[0], (A.For, A.While)):
         inner = last.args[0]
         if isinstance(inner, A.Node) and not isinstance(inner, (A.Assign, A.If, A.Return, A.Block)):

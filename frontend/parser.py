@@ -786,6 +786,10 @@ class _AstBuilder(Transformer):
     def expr_stmt(self, children):
         if len(children) == 1:
             return self.expression_statement(children[0])
+        if len(children) > 3:          # `a = b = v`: b = v first, then a takes the value of that
+            *rest, target, op_tok, value = children
+            inner = self.expr_stmt([target, op_tok, value])
+            return self.expr_stmt([*rest, self.assignment_value(inner)])
         target, op_tok, value = children
         span = self.span(target, value)
         op = op_tok.value
@@ -798,6 +802,22 @@ class _AstBuilder(Transformer):
         dotted = op[0] == "." and op != "="
         base = op[1:] if dotted else op
         return ast.Assign(target, value, op=base[:-1] or None, dotted=dotted, span=span)
+
+    def assignment_value(self, assign: ast.Node) -> ast.Node:
+        """An assignment as an expression, whose value is what was assigned (Julia's rule: the
+        right-hand side; for a variable or `x .= v`, the variable)."""
+        if not isinstance(assign, ast.Assign):
+            raise JuliaError("a method definition cannot be assigned", assign.span)
+        span = assign.span
+        if isinstance(assign.target, ast.Index) and not assign.dotted:
+            tmp = ast.Name(f"%assigned{id(assign)}", span=span)
+            value = assign.value if assign.op is None else ast.Call(
+                ast.Name(assign.op, span=span), [assign.target, assign.value], span=span)
+            stmts = [ast.Assign(tmp, value, span=span), ast.Assign(assign.target, tmp, span=span),
+                     ast.ExprStmt(tmp, span=span)]
+        else:
+            stmts = [assign, ast.ExprStmt(assign.target, span=span)]
+        return ast.BlockExpr(ast.Block(stmts, span=span), span=span)
 
     def expression_statement(self, expr: ast.Node) -> ast.Node:
         if isinstance(expr, ast.FunctionDef):
@@ -1178,12 +1198,14 @@ class _AstBuilder(Transformer):
                          span=self.span(obj, name))
 
     def paren_update(self, children):
-        """`(n += 1)`: an update used as an expression; its value is the new value."""
+        """`(n += 1)`, `(dx .= y .* 2)`: an update used as an expression; its value is the updated
+        variable or array."""
         _lpar, target, op_tok, value, _rpar = children
         span = self.span(_lpar, _rpar)
         self.check_target(target)
-        update = ast.Assign(target, value, op=op_tok.value[:-1], span=span)
-        return ast.BlockExpr(ast.Block([update, ast.ExprStmt(target, span=span)], span=span), span=span)
+        dotted = op_tok.value.startswith(".")
+        base = op_tok.value[1:] if dotted else op_tok.value
+        return self.assignment_value(ast.Assign(target, value, op=base[:-1] or None, dotted=dotted, span=span))
 
 
     def curly(self, children):
@@ -1248,9 +1270,7 @@ class _AstBuilder(Transformer):
             item = items[0]
             if isinstance(item, _KwItem):            # `(n = n + 1)`: an assignment used as an expression
                 self.check_target(item.target)
-                assign = ast.Assign(item.target, item.value, span=span)
-                return ast.BlockExpr(ast.Block([assign, ast.ExprStmt(item.target, span=span)], span=span),
-                                     span=span)
+                return self.assignment_value(ast.Assign(item.target, item.value, span=span))
             if isinstance(item, _AnonTyped):
                 item.span = span
                 self.defer_error(item, "`::T` without a name is only allowed in a method signature")

@@ -68,7 +68,11 @@ class Box:
     hazard: str | None = None          # why this array may not be changed in place (see merge.py)
 
 
-class LaneConflict(Exception):
+class Redo(Exception):
+    """Not an error: the construct being lowered must be lowered again another way."""
+
+
+class LaneConflict(Redo):
     """Raised while lowering a computation once for all lanes (a user function broadcast over arrays,
     a comprehension, a vectorized loop nest) where a lane's work cannot be expressed lane-wise: an
     array that would differ per lane, or a per-lane change of an array. The caller lowers it again
@@ -271,6 +275,6 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-__all__ = ["Value", "ScalarV", "ArrayV", "Box", "Undef", "LaneConflict", "TupleV", "StructV", "RangeV", "FuncV",
+__all__ = ["Value", "ScalarV", "ArrayV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV", "RangeV", "FuncV",
            "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves", "map_leaves",
            "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]

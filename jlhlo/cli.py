@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(exc: BaseException, args: argparse.Namespace) -> int:
     from .api import UsageError
-    from .frontend.diagnostics import JuliaError
-    if isinstance(exc, JuliaError):
+    from .frontend.diagnostics import Diagnostic
+    if isinstance(exc, Diagnostic):
         print(exc.render(_SOURCES), file=sys.stderr)
         return EXIT_PROGRAM_ERROR
     if isinstance(exc, UsageError):

@@ -300,3 +300,26 @@ def test_usage_errors_real_process(tmp_path) -> None:
         r = cli_subprocess(*argv)
         assert r.status == 2, r
         assert "Traceback" not in r.stderr, r
+
+
+# ----------------------------------------------------------------------------- where errors are reported
+def test_unexpected_exception_is_reported_at_the_expression(tmp_path, monkeypatch):
+    import jlhlo.frontend.primitives as primitives
+
+    def broken(fl, args, kwargs, node):
+        return 1 // 0
+    monkeypatch.setitem(primitives.PRIMITIVES, "sqrt", broken)
+    path = write_jl(tmp_path, "function main(x)\n    y = x + 1.0\n    return 2 * sqrt(y)\nend\n")
+    r = cli(path, "--args", "Float64")
+    assert r.status == 1, r
+    first = r.err.splitlines()[0]
+    assert first.startswith("t.jl:3:16: internal error: ZeroDivisionError") and "please report" in first, r
+    assert "Traceback" not in r.err and "^" in r.err
+
+
+def test_error_inside_the_prelude_is_reported_at_the_users_call(tmp_path):
+    path = write_jl(tmp_path, "function main(x)\n    y = x .* 2\n    return argmax(y; dims=3)\nend\n")
+    r = cli(path, "--args", "Float64[3]")
+    assert r.status == 1, r
+    assert r.err.startswith("t.jl:3:12: error: MethodError: argmax got unsupported keyword argument `dims`"), r
+    assert "note: in `argmax`, at prelude/base.jl:" in r.err

@@ -409,3 +409,31 @@ def test_batched_mul_then_reduce_at_every_level(rng):
     s = np.einsum("ijk,jlk->ilk", a, b)
     check("function main(a, b)\n    s = batched_mul(a, b)\n    return s ./ sum(s; dims=1)\nend", (a, b),
           s / s.sum(0, keepdims=True), rtol=1e-4, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- assignments as values
+def test_value_of_assignments_and_chained_assignment():
+    src = """
+function main(A::Vector{Float64}, y::Vector{Float64})
+    f!(dx, y) = (dx .= y .* 2)
+    g!(a) = a .+= 1
+    h!(a) = (a[2] = 7)
+    p = q = A[3] = 5.0
+    n = 1
+    m = (n += 2)
+    return f!(A, y)[1], g!(y)[1], h!(A), A, y, p, q, m, n
+end"""
+    check(src, (np.zeros(3), np.ones(3)),
+          (np.float64(2.0), np.float64(2.0), np.int64(7), np.array([2.0, 7.0, 2.0]), np.array([2.0, 2.0, 2.0]),
+           np.float64(5.0), np.float64(5.0), np.int64(3), np.int64(3)))
+
+
+# ----------------------------------------------------------------------------- refusals instead of guesses
+@pytest.mark.parametrize("src, message", [
+    ("main(a::Float64) = length([[a, 2.0], [3.0, 4.0]])", "vector of arrays"),
+    ("main(a::Float64) = length([])", "Vector{Any}"),
+    ("main(x::Matrix{Float32}) = size(Dense(4, 8, relu)(x))", "no method matching Dense"),
+])
+def test_constructs_jlhlo_cannot_compile_faithfully_are_refused(src, message):
+    with pytest.raises(JuliaError, match=message):
+        run_at(src, 2, *( (1.0,) if "a::" in src else (np.ones((4, 3), np.float32),)))

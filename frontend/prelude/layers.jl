@@ -7,7 +7,7 @@
 # below, next to each struct's default constructor. A bias may be `false` (no bias).
 
 # ---- Dense: y = σ.(W * x .+ b), W is (out, in), x is (in,) or (in, batch)
-struct Dense{M,V,F}
+struct Dense{M<:AbstractMatrix,V,F}
     W::M
     b::V
     σ::F
@@ -16,7 +16,7 @@ Dense(W, b) = Dense(W, b, identity)
 (d::Dense)(x) = d.σ.(d.W * x .+ d.b)
 
 # ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
-struct Conv{M,V,F,S,P,D}
+struct Conv{M<:AbstractArray,V,F,S,P,D}
     W::M
     b::V
     σ::F
@@ -30,7 +30,7 @@ Conv(W, b, σ=identity; stride=1, pad=0, dilation=1, groups=1) = Conv(W, b, σ, 
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups) .+ _channel_bias(c.b, x))
 
 # ---- CrossCor: the same without flipping the kernel
-struct CrossCor{M,V,F,S,P,D}
+struct CrossCor{M<:AbstractArray,V,F,S,P,D}
     W::M
     b::V
     σ::F

@@ -30,7 +30,63 @@ def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
         if not items:
             return ArrayV(ArrayT(obj.of, (0,)), Box(H.constant(obj.of, 0, (0,))))
         return vect(fl, [convert_scalar(fl, i, obj.of, e) if isinstance(i, ScalarV) else i for i in items], e)
-    return index_value(fl, obj, _index_args(fl, obj, e), e)
+    idxs = _index_args(fl, obj, e)
+    if fl.views and isinstance(obj, ArrayV) and not all(isinstance(i, ScalarV) for i in idxs):
+        return make_view(fl, obj, idxs, e)          # inside @views / @view: a slice is a view
+    return index_value(fl, obj, idxs, e)
+
+
+class ViewBox(Box):
+    """The storage of a view (`view(x, 2:3, :)`, `@views x[2:3]`): a window of its parent's storage.
+    Reading it slices the parent's current contents; FunctionLowering.write of a view writes the
+    window into the parent. Loops and branches carry the parent (see values.root_box)."""
+
+    def __init__(self, fl: FunctionLowering, parent: ArrayV, planned: tuple[int, ...], dims: list[DimIndex],
+                 shape: tuple[int, ...]):
+        self.fl, self.parent, self.planned, self.dims, self.shape = fl, parent, planned, dims, shape
+        self.hazard = None
+
+    @property
+    def value(self) -> ir.Value:
+        return H.reshape(_gather_window(self.fl, self._parent_planned(), self.dims), self.shape)
+
+    @value.setter
+    def value(self, _: ir.Value) -> None:
+        raise AssertionError("a view is written through FunctionLowering.write, which updates its parent")
+
+    def _parent_planned(self) -> ArrayV:
+        """The parent as the window's dimensions see it (linear indexing reshapes it)."""
+        parent = ArrayV(self.parent.t, Box(self.parent.ir))
+        if self.planned == parent.t.shape:
+            return parent
+        from .arrays import reshape_colmajor
+        return reshape_colmajor(self.fl, parent, self.planned)
+
+    def write(self, new: ir.Value, node: A.Node | None) -> None:
+        arr = self._parent_planned()
+        update = H.reshape(new, tuple(d.size for d in self.dims))
+        if any(d.stride != 1 for d in self.dims):
+            stored = _scatter_points(self.fl, arr, self.dims, update)
+        else:
+            stored = hlo.dynamic_update_slice(arr.ir, update, [self.fl.materialize(d.start) for d in self.dims])
+        if arr.t.shape != self.parent.t.shape:
+            from .arrays import reshape_colmajor
+            stored = reshape_colmajor(self.fl, ArrayV(arr.t, Box(stored)), self.parent.t.shape).ir
+        self.fl.write(self.parent, stored, node)
+
+
+def make_view(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> ArrayV:
+    """`view(x, idxs...)`: an array that shares x's storage."""
+    if not isinstance(obj, ArrayV):
+        raise fl.error(f"view: cannot make a view of a value of type {obj.t.julia()}", node)
+    if any(isinstance(i, ScalarV) and i.batch for i in idxs):
+        raise LaneConflict()
+    arr, dims = _plan(fl, obj, idxs, node)
+    if any(d.mask is not None or d.positions is not None for d in dims):
+        raise fl.error("views indexed by Bool masks or index vectors are not supported (ranges, `:` and integers "
+                       "are)", node)
+    shape = tuple(d.size for d in dims if not d.drop)
+    return ArrayV(ArrayT(arr.t.elt, shape), ViewBox(fl, obj, arr.t.shape, dims, shape))
 
 
 def _index_args(fl: FunctionLowering, obj: Value, e: A.Index) -> list[Value]:
@@ -432,4 +488,4 @@ def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value, node: 
     fl.write(obj, new, node)
 
 
-__all__ = ["lower_index", "index_value", "linear_element", "store_linear", "lower_setindex"]
+__all__ = ["lower_index", "index_value", "make_view", "ViewBox", "linear_element", "store_linear", "lower_setindex"]

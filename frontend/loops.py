@@ -33,6 +33,7 @@ from .values import (
     array_boxes,
     describe,
     map_leaves,
+    root_box,
     runtime_leaves,
 )
 
@@ -402,6 +403,10 @@ def _check_detached(fl: FunctionLowering, detached: set[str], original: dict[str
     owner: dict[int, str] = {}
     for n in sorted(detached):
         for b in array_boxes(fl.env[n]):
+            if root_box(b) is not b:
+                raise fl.error(f"`{n}` is rebound to a view inside this loop; jlhlo carries a loop's arrays by "
+                               f"value, so the view would become a copy (make the view after the loop, or index "
+                               f"the array directly)", node)
             if id(b) in carried or owner.setdefault(id(b), n) != n:
                 raise fl.error(REBOUND_ALIAS.format(name=n), node)
     for n in sorted(detached):

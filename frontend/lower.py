@@ -47,6 +47,7 @@ from .values import (
     describe,
     map_leaves,
     nothing,
+    root_box,
     runtime_leaves,
     spec_key,
     symbol,
@@ -159,6 +160,7 @@ class FunctionLowering:
         self.env: dict[str, object] = {}
         self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
         self.inbounds = 0
+        self.views = 0                     # inside @views / @view: slices are views
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
         self.param_boxes: dict[int, Box] = {}   # the arrays the caller passed in (it sees their changes)
@@ -216,6 +218,9 @@ class FunctionLowering:
             if public:
                 result = self.materialize_all(self.for_host(result))
             for leaf in runtime_leaves(result):
+                if isinstance(leaf, ArrayV) and not public and root_box(leaf.box) is not leaf.box:
+                    raise self.error("returning a view from a function is not supported yet (it would come back as "
+                                     "a copy); return the indices, or `copy` the view", self.method.fdef)
                 if isinstance(leaf, ArrayV) and not public and id(leaf.box) in box_of_param:
                     result_leaves.append(("param", box_of_param[id(leaf.box)]))
                 elif isinstance(leaf, ArrayV) and not public and id(leaf.box) in out_of_box:
@@ -494,8 +499,9 @@ class FunctionLowering:
         return c
 
     def macro(self, m: A.MacroCall, statement: bool) -> Value:
-        if m.name in ("inbounds", "simd", "inline", "views", "fastmath", "noinline", "propagate_inbounds"):
+        if m.name in ("inbounds", "simd", "inline", "views", "view", "fastmath", "noinline", "propagate_inbounds"):
             self.inbounds += m.name == "inbounds"
+            self.views += m.name in ("views", "view")
             try:
                 out: Value = nothing()
                 for a in m.args:
@@ -507,7 +513,8 @@ class FunctionLowering:
                 return out
             finally:
                 self.inbounds -= m.name == "inbounds"
-        raise self.error(f"macro @{m.name} is not supported (accepted: @inbounds @simd @views @.)", m)
+                self.views -= m.name in ("views", "view")
+        raise self.error(f"macro @{m.name} is not supported (accepted: @inbounds @simd @views @view @.)", m)
 
     # ------------------------------------------------------------------ branches
     def branch(self, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None], node: A.Node) -> None:
@@ -780,6 +787,7 @@ class FunctionLowering:
 
     def call_spec(self, spec: Specialization, args: list[Value], node: A.Node | None) -> Value:
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
+        _check_views_apart(self, in_leaves, node)
         operands = [_leaf_ir(leaf) for leaf in in_leaves]
         call = func_d.CallOp(spec.result_types, ir.FlatSymbolRefAttr.get(spec.name), operands)
         results = list(call.results)
@@ -809,7 +817,10 @@ class FunctionLowering:
         """Change an array in place: every variable that shares it sees the new contents."""
         if array.box.hazard:
             raise self.error(array.box.hazard, node)
-        array.box.value = value
+        if root_box(array.box) is not array.box:
+            array.box.write(value, node)   # a view (indexing.ViewBox): the window of its parent changes
+        else:
+            array.box.value = value
 
     # ------------------------------------------------------------------ run-time bounds checks
     def check(self, ok: ScalarV, node: A.Node, message: str) -> None:
@@ -894,6 +905,20 @@ class FunctionLowering:
 def _primitive_table() -> dict:
     from .primitives import PRIMITIVES  # primitives imports this module: resolved on first use
     return PRIMITIVES
+
+
+def _check_views_apart(fl: FunctionLowering, leaves: list[Value], node: A.Node | None) -> None:
+    """A callee gets each argument's contents: a view and the array it looks into, passed together,
+    would not see each other's changes inside it."""
+    seen: dict[int, bool] = {}             # root storage -> whether a view of it was passed
+    for leaf in leaves:
+        if isinstance(leaf, ArrayV):
+            root = root_box(leaf.box)
+            is_view = root is not leaf.box
+            if id(root) in seen and (is_view or seen[id(root)]):
+                raise fl.error("passing a view together with the array it looks into (or two views of one array) "
+                               "to one function is not supported", node)
+            seen[id(root)] = seen.get(id(root), False) or is_view
 
 
 def _leaf_type(leaf: Value) -> ir.Type:

@@ -26,6 +26,7 @@ from .values import (
     describe,
     leaf_pairs,
     map_leaves,
+    root_box,
 )
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def reachable_boxes(env: dict[str, object]) -> list[Box]:
 
     def walk(v: object) -> None:
         if isinstance(v, ArrayV):
-            seen.setdefault(id(v.box), v.box)
+            box = root_box(v.box)          # a view's contents live in its parent's storage
+            seen.setdefault(id(box), box)
         elif isinstance(v, Value):
             for c in children(v):
                 walk(c)
@@ -137,6 +139,9 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
             if isinstance(la, ArrayV) and la.box is lb.box or isinstance(la, ScalarV) and same_constant(la, lb):
                 plan.append((la, None, None))             # the same on both paths (array contents merge below)
                 continue
+            if isinstance(la, ArrayV) and (root_box(la.box) is not la.box or root_box(lb.box) is not lb.box):
+                raise fl.error(f"`{name}` is a view on one path through this branch and another array on the other; "
+                               f"jlhlo does not support that (make both views, or `copy` the view)", node)
             key = (id(la.box), id(lb.box)) if isinstance(la, ArrayV) else None
             if key is None or key not in pair_slot:
                 slot = len(then_vals)

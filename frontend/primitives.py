@@ -883,6 +883,14 @@ def _ntuple(fl, args, kwargs, node):
     return _tuple(call_value(fl, f, [ScalarV(INT64, i)], {}, node) for i in range(1, n.const + 1))
 
 
+@prim("view")
+def _view(fl, args, kwargs, node):
+    from .indexing import make_view
+    if not args:
+        raise NoMethod()
+    return make_view(fl, args[0], list(args[1:]), node)
+
+
 @prim("getindex")
 def _getindex(fl, args, kwargs, node):
     from .indexing import index_value

@@ -79,6 +79,12 @@ class LaneConflict(Redo):
     as a loop over the elements."""
 
 
+def root_box(box: Box) -> Box:
+    """The storage a box finally stands for: itself, or for a view the array it is a window of."""
+    parent = getattr(box, "parent", None)
+    return box if parent is None else root_box(parent.box)
+
+
 class Undef:
     """A name assigned on only some paths through an `if`: using it is an UndefVarError."""
 
@@ -275,6 +281,6 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-__all__ = ["Value", "ScalarV", "ArrayV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV", "RangeV", "FuncV",
-           "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves", "map_leaves",
-           "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]
+__all__ = ["Value", "ScalarV", "ArrayV", "Box", "root_box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
+           "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves",
+           "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]

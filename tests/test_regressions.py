@@ -437,3 +437,63 @@ end"""
 def test_constructs_jlhlo_cannot_compile_faithfully_are_refused(src, message):
     with pytest.raises(JuliaError, match=message):
         run_at(src, 2, *( (1.0,) if "a::" in src else (np.ones((4, 3), np.float32),)))
+
+
+# ----------------------------------------------------------------------------- views share their parent's storage
+def test_views_read_and_write_their_parent(rng):
+    src = """
+function bump!(v)
+    v .+= 1
+    return nothing
+end
+function main(x::Vector{Float64}, A::Matrix{Float64}, c::Bool)
+    y = copy(x)
+    v = view(y, 2:3)
+    v[1] = 10.0
+    y[3] = 20.0
+    a = v[2]
+    @views z = y[1:2]
+    z .*= 2
+    bump!(view(y, 3:4))
+    w = @view A[:, 2]
+    w .= 0
+    if c
+        v .+= 100.0
+    end
+    k = 0
+    while k < 2
+        k += 1
+        v[k] += 1
+    end
+    s = 0.0
+    @views for j in 1:2
+        s += sum(A[:, j])
+    end
+    return y, a, A, s, copy(v), sum(view(A, 2:3))
+end"""
+    x, A = np.arange(5.0), rng.standard_normal((2, 3))
+    for c in (True, False):
+        y = x.copy()
+        y[1] = 10.0
+        y[2] = 20.0
+        a = y[2]
+        y[0:2] *= 2
+        y[2:4] += 1
+        B = A.copy()
+        B[:, 1] = 0
+        if c:
+            y[1:3] += 100
+        y[1:3] += 1
+        s = B[:, 0].sum() + B[:, 1].sum()
+        check(src, (x, A, c), (y, np.float64(a), B, np.float64(s), y[1:3], np.float64(B.reshape(-1, order="F")[1:3].sum())))
+
+
+@pytest.mark.parametrize("body, message", [
+    ("u = view(y, 1:2)\n    for i in 1:2\n        u = view(y, i:i+1)\n    end\n    return copy(u)", "rebound to a view"),
+    ("f(a) = view(a, 1:2)\n    return copy(f(y))", "returning a view"),
+    ("g!(a, b) = (a .+= b)\n    g!(view(y, 1:2), y[3:4])\n    g!(view(y, 1:2), view(y, 2:3))\n    return y", "two views of one array"),
+])
+def test_views_jlhlo_cannot_keep_are_refused(body, message):
+    src = f"function main(x::Vector{{Float64}})\n    y = copy(x)\n    {body}\nend"
+    with pytest.raises(JuliaError, match=message):
+        run_at(src, 2, np.arange(4.0))

@@ -104,7 +104,7 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
     cotangents = [H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape) for t in spec.result_types]
     if seed is None:
-        (kind, idx), = spec.result_leaves
+        (_, idx), = spec.result_leaves
         cotangents[idx] = H.constant(spec.result.t, 1.0, spec.result.batch)
     else:
         if seed.t != spec.result.t and not (isinstance(seed, ScalarV) and isinstance(spec.result, ScalarV)):
@@ -114,7 +114,7 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
         for leaf, s in leaf_pairs(spec.result, seed):
             if isinstance(leaf, ScalarV) and leaf.is_const:
                 continue                   # a constant part of the value: no func result, no cotangent
-            kind, idx = next(where)
+            kind, idx, *_ = next(where)
             if kind == "out":
                 cotangents[idx] = s.ir if isinstance(s, ArrayV) else \
                     H.broadcast(fl.materialize(convert_scalar(fl, s, leaf.t, node)), leaf.batch)

@@ -39,12 +39,15 @@ def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
 class ViewBox(Box):
     """The storage of a view (`view(x, 2:3, :)`, `@views x[2:3]`): a window of its parent's storage.
     Reading it slices the parent's current contents; FunctionLowering.write of a view writes the
-    window into the parent. Loops and branches carry the parent (see values.root_box)."""
+    window into the parent. Loops and branches carry the parent's storage (its `roots`)."""
+    derived = True
 
     def __init__(self, fl: FunctionLowering, parent: ArrayV, planned: tuple[int, ...], dims: list[DimIndex],
                  shape: tuple[int, ...]):
         self.fl, self.parent, self.planned, self.dims, self.shape = fl, parent, planned, dims, shape
-        self.hazard = None
+
+    def roots(self) -> list[Box]:
+        return self.parent.box.roots()
 
     @property
     def value(self) -> ir.Value:
@@ -62,7 +65,7 @@ class ViewBox(Box):
         from .arrays import reshape_colmajor
         return reshape_colmajor(self.fl, parent, self.planned)
 
-    def write(self, new: ir.Value, node: A.Node | None) -> None:
+    def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
         arr = self._parent_planned()
         update = H.reshape(new, tuple(d.size for d in self.dims))
         if any(d.stride != 1 for d in self.dims):
@@ -72,7 +75,7 @@ class ViewBox(Box):
         if arr.t.shape != self.parent.t.shape:
             from .arrays import reshape_colmajor
             stored = reshape_colmajor(self.fl, ArrayV(arr.t, Box(stored)), self.parent.t.shape).ir
-        self.fl.write(self.parent, stored, node)
+        fl.write(self.parent, stored, node)
 
 
 def make_view(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> ArrayV:

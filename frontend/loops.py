@@ -17,7 +17,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .merge import box_references, reachable_boxes, zero_like
+from .merge import CondBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
 from .types import BOOL, INT64, ArrayT
 from .values import (
@@ -33,7 +33,6 @@ from .values import (
     array_boxes,
     describe,
     map_leaves,
-    root_box,
     runtime_leaves,
 )
 
@@ -148,7 +147,8 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
         fl.block(body_stmts)
         fl.env["%cont"] = ScalarV(BOOL, False)
         fl.env[counter] = _add1(fl, fl.env[counter])
-    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target))
+    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target),
+             runs=length.is_const and length.const > 0)
     del fl.env[counter]
 
 
@@ -219,9 +219,10 @@ class _Retry(Redo):
     """The loop must be lowered again: its body needs the check code carried, or rebinds array
     variables (which then get an array of their own per iteration)."""
 
-    def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset()):
+    def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset(),
+                 conditional: frozenset[str] = frozenset()):
         super().__init__()
-        self.op, self.carry_err, self.detached = op, carry_err, detached
+        self.op, self.carry_err, self.detached, self.conditional = op, carry_err, detached, conditional
 
 
 @dataclass
@@ -230,17 +231,19 @@ class LoopFacts:
     itself lowered again) does not repeat the discovery."""
     carry_err: bool | None = None      # None: guess from the syntax whether the body records checks
     detached: frozenset[str] = frozenset()
+    conditional: frozenset[str] = frozenset()
 
 
 def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
+             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset(), runs: bool = False) -> None:
+    """Lower a loop; `runs`: it is known to run at least once."""
     facts = fl.loop_facts.setdefault(id(node), LoopFacts())
     env = dict(fl.env)
     boxes = reachable_boxes(fl.env)
     box_values = [b.value for b in boxes]
     while True:
         try:
-            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts)
+            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts, runs)
             return
         except _Retry as retry:
             retry.op.erase()
@@ -249,19 +252,16 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
                 b.value = v
             facts.carry_err = facts.carry_err or retry.carry_err or None
             facts.detached |= retry.detached
+            facts.conditional |= retry.conditional
 
 
-REBOUND_SHARED = ("`{name}` is changed in place and also rebound to another array inside this loop, while the array "
-                  "it held before the loop is also reachable another way (another variable or the caller's "
-                  "argument); the in-place change would reach that array only in the first iteration, which jlhlo "
-                  "cannot compile; rebind `{name}` to a `copy(...)` before the loop")
 REBOUND_ALIAS = ("at the end of an iteration `{name}` refers to an array that another variable also refers to; "
                  "jlhlo carries a loop's arrays separately, so it cannot keep them the same array in the next "
                  "iteration; use `copy(...)`")
 
 
 def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
+              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts, runs: bool) -> None:
     outer_brk = fl.env["%brk"]
     fl.env["%brk"] = ScalarV(BOOL, False)
     assigned = assigned_names(body_stmts) | set(loop_vars)
@@ -280,11 +280,23 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
                and not isinstance(fl.env[n], Undef)]
     # Arrays: a variable the body only changes in place keeps its array, whose contents are carried
     # (once per array, however many variables share it). A variable the body rebinds to another
-    # array is "detached": it gets an array of its own, carried like a number.
+    # array is "detached": it gets an array of its own, carried like a number. If the array it held
+    # before the loop is also reachable another way ("shared"), then until the first rebinding the
+    # variable *is* that array: where the first iteration changes either, the variable starts each
+    # iteration as CondBox(first iteration, that array, its own) ("conditional"); after a loop that
+    # may not run at all it is CondBox(no iteration ran, that array, its own).
     detached = facts.detached & set(carried)
+    conditional = facts.conditional & detached
+    references = box_references(fl.env)
+    shared = {id(b): b for n in detached for b in array_boxes(fl.env[n])
+              if b.derived or references.get(id(b), 0) > 1 or any(id(r) in fl.param_boxes for r in b.roots())}
+    first = f"%first{id(node)}"
+    if conditional or shared and not runs:
+        fl.env[first] = ScalarV(BOOL, True)
+        carried.insert(0, first)       # bound first: the other variables' start may depend on it
     defined_before = set(fl.env)
     boxes = reachable_boxes({n: v for n, v in fl.env.items() if n not in detached})
-    references = box_references(fl.env)
+    boxes += [r for b in shared.values() for r in b.roots() if all(r is not x for x in boxes)]
     lanes = fl.lanes
     # per-lane loops (a user function broadcast over arrays): every carried number gets one value per
     # lane, except the shared iteration counter; lanes that are done keep their values (masked updates)
@@ -300,8 +312,9 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
     cond_block = op.regions[0].blocks.append(*types)
     body_block = op.regions[1].blocks.append(*types)
 
-    def bind(args: list[ir.Value]) -> dict[int, Box]:
-        """Bind the carried values to `args`; returns the box each detached array leaf starts with."""
+    def bind(args: list[ir.Value], starting: Callable[[str], bool]) -> dict[int, Box]:
+        """Bind the carried values to `args`; returns the box of its own each detached array leaf
+        has. `starting(n)`: detached `n` may still be the array it held before the loop."""
         it = iter(args)
         fresh: dict[int, Box] = {}
 
@@ -310,8 +323,10 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
                 return ScalarV(leaf.t, None, next(it), leaf.batch)
             if n not in detached:
                 return leaf
-            value = next(it)
-            return ArrayV(leaf.t, fresh.setdefault(id(leaf.box), Box(value)))
+            own = fresh.setdefault(id(leaf.box), Box(next(it)))
+            if id(leaf.box) in shared and starting(n):
+                return ArrayV(leaf.t, CondBox(fl.env[first].ir, leaf.box, own))
+            return ArrayV(leaf.t, own)
         for n in carried:
             fl.env[n] = map_leaves(entry_vals[n], lambda leaf, n=n: rebind(n, leaf))
         for b in boxes:
@@ -325,7 +340,7 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         return c
     saved_boxes = [b.value for b in boxes]
     with ir.InsertionPoint(cond_block):
-        bind(list(cond_block.arguments))
+        bind(list(cond_block.arguments), lambda n: n in conditional)
         err = fl.env.get("%err")
         c = active()
         # the condition region yields only the predicate: a bounds check inside a `while`
@@ -337,7 +352,7 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
             c = ScalarV(BOOL, None, H.reduce(c.ir, H.constant(BOOL, False), list(range(len(c.batch))), hlo.or_))
         hlo.ReturnOp([fl.materialize(c)])
     with ir.InsertionPoint(body_block):
-        fresh = bind(list(body_block.arguments))
+        fresh = bind(list(body_block.arguments), lambda n: n in conditional)
         starts = {id(b): b.value for b in [*boxes, *fresh.values()]}
         before = {n: fl.env[n] for n in carried}
         mask = active() if lanes else None
@@ -350,7 +365,15 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
                             [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
         if rebound:
             raise _Retry(op.operation, detached=rebound)
-        _check_detached(fl, detached, original, fresh, boxes, starts, references, node)
+        _check_detached(fl, detached, boxes, node)
+        # a shared array, or the variable's own, changed in the first iteration: it must be the shared one
+        changed_first = frozenset(n for n in detached - conditional for b in array_boxes(original[n])
+                                  if id(b) in shared and (fresh[id(b)].value is not starts[id(fresh[id(b)])] or
+                                                          any(r.value is not starts[id(r)] for r in b.roots())))
+        if changed_first:
+            raise _Retry(op.operation, conditional=changed_first)
+        if first in carried:
+            fl.env[first] = ScalarV(BOOL, False)
         if mask is not None and any(b.value is not starts[id(b)] for b in boxes):
             raise LaneConflict()           # an array changed in a loop whose iterations differ per lane
         outs = []
@@ -368,7 +391,7 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         untouched = [b.value is starts[id(b)] for b in boxes]
     for b, v in zip(boxes, saved_boxes):
         b.value = v
-    bind(list(op.results))
+    bind(list(op.results), lambda n: not runs)
     for n in invariant:
         fl.env[n] = original[n]
     for b, v, same in zip(boxes, saved_boxes, untouched):
@@ -393,29 +416,19 @@ def _check_types(fl: FunctionLowering, carried: list[str], entry_vals: dict[str,
                            f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
 
 
-def _check_detached(fl: FunctionLowering, detached: set[str], original: dict[str, Value], fresh: dict[int, Box],
-                    boxes: list[Box], starts: dict[int, ir.Value], references: dict[int, int], node: A.Node) -> None:
-    """A detached variable gets an array of its own in every iteration. That is Julia's meaning as long
-    as (1) at the end of an iteration it shares its array with no other variable, and (2) if the array
-    it held before the loop is reachable another way, neither that array nor the variable's array is
-    changed in place during the iteration (so the two hold the same contents while they are one)."""
+def _check_detached(fl: FunctionLowering, detached: set[str], boxes: list[Box], node: A.Node) -> None:
+    """A detached variable gets an array of its own in every iteration: at the end of an iteration it
+    must share that array with no other variable (the next iteration would separate them)."""
     carried = {id(b) for b in boxes}
     owner: dict[int, str] = {}
     for n in sorted(detached):
         for b in array_boxes(fl.env[n]):
-            if root_box(b) is not b:
-                raise fl.error(f"`{n}` is rebound to a view inside this loop; jlhlo carries a loop's arrays by "
-                               f"value, so the view would become a copy (make the view after the loop, or index "
-                               f"the array directly)", node)
+            if b.derived:
+                raise fl.error(f"`{n}` is rebound inside this loop to a view, or to one of several arrays depending "
+                               f"on a branch; jlhlo carries a loop's arrays by value, so it would become a copy "
+                               f"(make the view after the loop, index the array directly, or `copy` it)", node)
             if id(b) in carried or owner.setdefault(id(b), n) != n:
                 raise fl.error(REBOUND_ALIAS.format(name=n), node)
-    for n in sorted(detached):
-        for b0 in array_boxes(original[n]):
-            own = fresh[id(b0)]
-            shared = id(b0) in fl.param_boxes or references.get(id(b0), 0) > 1
-            changed = own.value is not starts[id(own)] or id(b0) in starts and b0.value is not starts[id(b0)]
-            if shared and changed:
-                raise fl.error(REBOUND_SHARED.format(name=n), node)
 
 
 def _may_check_bounds(fl: FunctionLowering, stmts: list[A.Node]) -> bool:
@@ -479,7 +492,7 @@ def map_loop(fl: FunctionLowering, shape: tuple[int, ...], element: Callable[[Sc
                            f"{sample.t.julia()})", node)
         store_linear(fl, fl.env[out], k, value, node)
         fl.env[counter] = _add1(fl, k)
-    run_loop(fl, [], [counter], lambda: _lt(fl, fl.env[counter], ScalarV(INT64, n)), body, node)
+    run_loop(fl, [], [counter], lambda: _lt(fl, fl.env[counter], ScalarV(INT64, n)), body, node, runs=n > 0)
     del fl.env[counter]
     return fl.env.pop(out)
 

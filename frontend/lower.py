@@ -24,7 +24,7 @@ from . import ast as A
 from . import hlo as H
 from .diagnostics import Diagnostic, InternalError, JuliaError, Span, relocate
 from .dispatch import Method, select_method
-from .merge import reachable_boxes
+from .merge import CondBox, reachable_boxes
 from .program import CALL, KNOWN_MODULES, Program
 from .ranges import collect_range, make_range
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
@@ -47,7 +47,6 @@ from .values import (
     describe,
     map_leaves,
     nothing,
-    root_box,
     runtime_leaves,
     spec_key,
     symbol,
@@ -66,7 +65,8 @@ _PASS_THROUGH = (Diagnostic, Redo, RecursionError)
 class Specialization:
     name: str                          # the func.func symbol
     result: Value                      # the callee-side result (its runtime leaves are func results)
-    result_leaves: list[tuple[str, int]]   # per runtime leaf of `result`: ("out", k) or ("param", j)
+    result_leaves: list[tuple]         # per runtime leaf of `result`: ("out", k), or for arrays also
+    #                                    ("param", j) or ("cond", k, then, else) (see describe_box)
     mutated: list[tuple[int, int]]     # (param leaf j, func result k): arrays the callee mutated
     result_types: list[ir.Type]
     err_result: int | None             # the func result holding the callee's bounds-check code, if any
@@ -213,23 +213,36 @@ class FunctionLowering:
                 if isinstance(leaf, ArrayV):
                     box_of_param.setdefault(id(leaf.box), j)
             outs: list[ir.Value] = []
-            result_leaves: list[tuple[str, int]] = []
-            out_of_box: dict[int, int] = {}
+            out_of: dict[int, int] = {}
+
+            def out(key: object, value: ir.Value) -> tuple[str, int]:
+                if id(key) not in out_of:
+                    out_of[id(key)] = len(outs)
+                    outs.append(value)
+                return ("out", out_of[id(key)])
+
+            def describe_box(box: Box) -> tuple:
+                """How the caller rebuilds an array result: an argument's array, a new one, or one
+                of two depending on a condition (merge.CondBox) — so aliasing survives the call."""
+                if id(box) in box_of_param:
+                    return ("param", box_of_param[id(box)])
+                if isinstance(box, CondBox):
+                    return ("cond", out(box.cond, box.cond)[1], describe_box(box.then), describe_box(box.orelse))
+                if box.derived:
+                    raise self.error("returning a view from a function is not supported yet (it would come back "
+                                     "as a copy); return the indices, or `copy` the view", self.method.fdef)
+                return out(box, box.value)
             if public:
                 result = self.materialize_all(self.for_host(result))
+            result_leaves: list[tuple] = []
             for leaf in runtime_leaves(result):
-                if isinstance(leaf, ArrayV) and not public and root_box(leaf.box) is not leaf.box:
-                    raise self.error("returning a view from a function is not supported yet (it would come back as "
-                                     "a copy); return the indices, or `copy` the view", self.method.fdef)
-                if isinstance(leaf, ArrayV) and not public and id(leaf.box) in box_of_param:
-                    result_leaves.append(("param", box_of_param[id(leaf.box)]))
-                elif isinstance(leaf, ArrayV) and not public and id(leaf.box) in out_of_box:
-                    result_leaves.append(("out", out_of_box[id(leaf.box)]))
-                else:
-                    if isinstance(leaf, ArrayV):
-                        out_of_box[id(leaf.box)] = len(outs)
+                if public:                 # the host gets each leaf's value
                     result_leaves.append(("out", len(outs)))
                     outs.append(_leaf_ir(leaf))
+                elif isinstance(leaf, ArrayV):
+                    result_leaves.append(describe_box(leaf.box))
+                else:
+                    result_leaves.append(out(leaf, leaf.ir))
             mutated = []
             if not public:
                 for j in sorted(set(box_of_param.values())):
@@ -803,24 +816,29 @@ class FunctionLowering:
             self.merge_error(ScalarV(ERR, None, callee_err, tuple(H.shape_of(callee_err))))
         boxes: dict[int, Box] = {}         # one box per array result, however often it is returned
 
-        def rebuilt(leaf: Value, where: tuple[str, int]) -> Value:
-            kind, k = where
-            if kind == "param":
-                return in_leaves[k]
+        def rebuilt_box(where: tuple) -> Box:
+            if where[0] == "param":
+                return in_leaves[where[1]].box
+            if where[0] == "cond":
+                return CondBox(results[where[1]], rebuilt_box(where[2]), rebuilt_box(where[3]))
+            return boxes.setdefault(where[1], Box(results[where[1]]))
+
+        def rebuilt(leaf: Value, where: tuple) -> Value:
             if isinstance(leaf, ArrayV):
-                return ArrayV(leaf.t, boxes.setdefault(k, Box(results[k])))
-            return ScalarV(leaf.t, None, results[k], leaf.batch)
+                return ArrayV(leaf.t, rebuilt_box(where))
+            return ScalarV(leaf.t, None, results[where[1]], leaf.batch)
         where = iter(spec.result_leaves)
         return map_leaves(spec.result, lambda leaf: rebuilt(leaf, next(where)))
 
     def write(self, array: ArrayV, value: ir.Value, node: A.Node | None) -> None:
         """Change an array in place: every variable that shares it sees the new contents."""
-        if array.box.hazard:
-            raise self.error(array.box.hazard, node)
-        if root_box(array.box) is not array.box:
-            array.box.write(value, node)   # a view (indexing.ViewBox): the window of its parent changes
+        self.write_box(array.box, value, node)
+
+    def write_box(self, box: Box, value: ir.Value, node: A.Node | None) -> None:
+        if box.derived:
+            box.write(self, value, node)   # a view or a branch-dependent array: the storage behind it changes
         else:
-            array.box.value = value
+            box.value = value
 
     # ------------------------------------------------------------------ run-time bounds checks
     def check(self, ok: ScalarV, node: A.Node, message: str) -> None:
@@ -910,15 +928,15 @@ def _primitive_table() -> dict:
 def _check_views_apart(fl: FunctionLowering, leaves: list[Value], node: A.Node | None) -> None:
     """A callee gets each argument's contents: a view and the array it looks into, passed together,
     would not see each other's changes inside it."""
-    seen: dict[int, bool] = {}             # root storage -> whether a view of it was passed
+    seen: dict[int, bool] = {}             # storage -> whether a view of it was passed
     for leaf in leaves:
         if isinstance(leaf, ArrayV):
-            root = root_box(leaf.box)
-            is_view = root is not leaf.box
-            if id(root) in seen and (is_view or seen[id(root)]):
-                raise fl.error("passing a view together with the array it looks into (or two views of one array) "
-                               "to one function is not supported", node)
-            seen[id(root)] = seen.get(id(root), False) or is_view
+            derived = leaf.box.derived
+            for root in {id(r): r for r in leaf.box.roots()}.values():
+                if id(root) in seen and (derived or seen[id(root)]):
+                    raise fl.error("passing a view together with the array it looks into (or two views of one "
+                                   "array) to one function is not supported", node)
+                seen[id(root)] = seen.get(id(root), False) or derived
 
 
 def _leaf_type(leaf: Value) -> ir.Type:

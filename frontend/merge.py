@@ -26,7 +26,6 @@ from .values import (
     describe,
     leaf_pairs,
     map_leaves,
-    root_box,
 )
 
 if TYPE_CHECKING:
@@ -38,8 +37,8 @@ def reachable_boxes(env: dict[str, object]) -> list[Box]:
 
     def walk(v: object) -> None:
         if isinstance(v, ArrayV):
-            box = root_box(v.box)          # a view's contents live in its parent's storage
-            seen.setdefault(id(box), box)
+            for box in v.box.roots():      # a view's contents live in its parent's storage
+                seen.setdefault(id(box), box)
         elif isinstance(v, Value):
             for c in children(v):
                 walk(c)
@@ -113,10 +112,32 @@ def box_references(env: dict[str, object]) -> dict[int, int]:
     return counts
 
 
-ALIAS_HAZARD = ("after a branch, `{name}` refers to one array on one path and to another on the other path, and "
-                "one of them is also reachable another way (another variable or the caller's argument); changing "
-                "either array in place afterwards would have to change the other only on some paths, which jlhlo "
-                "cannot compile; make the copy explicit with `copy(...)`")
+class CondBox(Box):
+    """An array that is one array on one path through a branch and another on the other path, when
+    either is also reachable another way (another variable, the caller's argument):
+    `y = x; if c; y = z; end`. Reading it selects between their current contents, so a later change
+    of x shows through y where c was false; writing it changes each on its own path."""
+    derived = True
+
+    def __init__(self, cond: ir.Value, then: Box, orelse: Box):
+        self.cond, self.then, self.orelse = cond, then, orelse
+
+    def roots(self) -> list[Box]:
+        return list({id(b): b for b in self.then.roots() + self.orelse.roots()}.values())
+
+    @property
+    def value(self) -> ir.Value:
+        then = self.then.value
+        return hlo.select(H.broadcast(self.cond, H.shape_of(then)), then, self.orelse.value)
+
+    @value.setter
+    def value(self, _: ir.Value) -> None:
+        raise AssertionError("a branch-dependent array is written through FunctionLowering.write")
+
+    def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
+        c = H.broadcast(self.cond, H.shape_of(new))
+        fl.write_box(self.then, hlo.select(c, new, self.then.value), node)
+        fl.write_box(self.orelse, hlo.select(c, self.orelse.value, new), node)
 
 
 def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[str, object],
@@ -127,81 +148,101 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
         if isinstance(leaf, ArrayV):
             return arm.boxes.get(id(leaf.box), leaf.box.value)
         return H.broadcast(fl.materialize(leaf), batch)     # a number on one lane or all, as the other arm
-    # one merge slot per differing number, and per pair of arrays (one box on each path): the names
-    # that hold the same pair of arrays still share one array afterwards
-    then_vals: list[ir.Value] = []
-    else_vals: list[ir.Value] = []
-    pair_slot: dict[tuple[int, int], int] = {}
+    # Arrays: the names holding the same pair of arrays (one per path) share one array afterwards. A
+    # pair whose arrays are reachable only through those names merges into a new array; otherwise
+    # the result is a CondBox over the two, which keeps Julia's aliasing exactly.
+    pairs: dict[tuple[int, int], tuple[Box, Box]] = {}
+    uses: dict[tuple[int, int], int] = {}
     plans = []
     for name, (va, vb) in changed:
-        plan: list[tuple[Value, int | None, tuple[int, int] | None]] = []
+        plan: list[tuple[Value, Value, tuple[int, int] | None]] = []
         for la, lb in leaf_pairs(va, vb):
             if isinstance(la, ArrayV) and la.box is lb.box or isinstance(la, ScalarV) and same_constant(la, lb):
-                plan.append((la, None, None))             # the same on both paths (array contents merge below)
+                plan.append((la, lb, None))               # the same on both paths (array contents merge below)
                 continue
-            if isinstance(la, ArrayV) and (root_box(la.box) is not la.box or root_box(lb.box) is not lb.box):
-                raise fl.error(f"`{name}` is a view on one path through this branch and another array on the other; "
-                               f"jlhlo does not support that (make both views, or `copy` the view)", node)
             key = (id(la.box), id(lb.box)) if isinstance(la, ArrayV) else None
-            if key is None or key not in pair_slot:
-                slot = len(then_vals)
-                batch = () if key else la.batch or lb.batch
-                then_vals.append(arm_ir(la, arms[0], batch))
-                else_vals.append(arm_ir(lb, arms[1], batch))
-                if key is not None:
-                    pair_slot[key] = slot
-            plan.append((la, pair_slot[key] if key else slot, key))
-        plans.append((name, va, vb, plan))
+            if key is not None:
+                pairs[key] = (la.box, lb.box)
+                uses[key] = uses.get(key, 0) + 1
+            plan.append((la, lb, key))
+        plans.append((name, va, plan))
+    existing = {id(b) for v in before.values() if isinstance(v, Value) for b in array_boxes(v)}
+    refs = [box_references(a.env) for a in arms]
+    if pairs and c.batch:
+        raise LaneConflict()           # an array that differs per lane
+    kinds = {key: _pair_kind(fl, pair, refs, uses[key], existing, node) for key, pair in pairs.items()}
+
+    then_vals: list[ir.Value] = []
+    else_vals: list[ir.Value] = []
+
+    def slot(then_value: ir.Value, else_value: ir.Value) -> int:
+        then_vals.append(then_value)
+        else_vals.append(else_value)
+        return len(then_vals) - 1
+    slots: dict[object, int] = {}
+    for name, va, plan in plans:
+        for la, lb, key in plan:
+            if key is None and la is not lb and not (isinstance(la, ArrayV) or same_constant(la, lb)):
+                batch = la.batch or lb.batch
+                slots[(name, id(la), id(lb))] = slot(arm_ir(la, arms[0], batch), arm_ir(lb, arms[1], batch))
+    for key, kind in kinds.items():
+        a, b = pairs[key]
+        if kind == "merged":
+            slots[key] = slot(arms[0].boxes.get(id(a), a.value), arms[1].boxes.get(id(b), b.value))
+        else:                          # a new array on one path is carried out of the branch on its own
+            for side, box in enumerate((a, b)):
+                if id(box) not in existing:
+                    value = box.value
+                    zero = H.constant(_elt_of(value), 0, H.shape_of(value))
+                    slots[(key, side)] = slot(*((value, zero) if side == 0 else (zero, value)))
     changed_boxes = [b for b in boxes if any(a.boxes[id(b)] is not b.value for a in arms)]
     first_box = len(then_vals)
     then_vals += [arms[0].boxes[id(b)] for b in changed_boxes]
     else_vals += [arms[1].boxes[id(b)] for b in changed_boxes]
     merged = combine(then_vals, else_vals)
     merged_boxes: dict[tuple[int, int], Box] = {}
-    for name, va, vb, plan in plans:
+    for key, kind in kinds.items():
+        a, b = pairs[key]
+        if kind == "merged":
+            merged_boxes[key] = Box(merged[slots[key]])
+        else:
+            parts = [Box(merged[slots[(key, side)]]) if (key, side) in slots else box
+                     for side, box in enumerate((a, b))]
+            merged_boxes[key] = CondBox(c.ir, *parts)
+    for name, va, plan in plans:
         new_leaves = []
-        for leaf, slot, key in plan:
-            if slot is None:
-                new_leaves.append(leaf)
-            elif key is None:
-                new_leaves.append(ScalarV(leaf.t, None, merged[slot], tuple(H.shape_of(merged[slot]))))
+        for la, lb, key in plan:
+            if key is not None:
+                new_leaves.append(ArrayV(la.t, merged_boxes[key]))
+            elif (name, id(la), id(lb)) in slots:
+                value = merged[slots[(name, id(la), id(lb))]]
+                new_leaves.append(ScalarV(la.t, None, value, tuple(H.shape_of(value))))
             else:
-                box = merged_boxes.get(key)
-                if box is None:
-                    box = merged_boxes[key] = Box(merged[slot])
-                new_leaves.append(ArrayV(leaf.t, box))
+                new_leaves.append(la)
         it = iter(new_leaves)
         fl.env[name] = map_leaves(va, lambda _: next(it), constants=True)
     for k, b in enumerate(changed_boxes):
         b.value = merged[first_box + k]
-    _mark_alias_hazards(fl, arms, plans, merged_boxes)
 
 
-def _mark_alias_hazards(fl: FunctionLowering, arms: list[ArmState], plans, merged_boxes: dict) -> None:
-    """A merged array stands for one array on one path and another on the other. If either is also
-    reachable another way, in-place changes after the branch cannot be compiled faithfully: mark the
-    arrays, so that such a change is refused where it is written (reading them stays fine)."""
-    if not merged_boxes:
-        return
-    refs = [box_references(a.env) for a in arms]
-    uses: dict[tuple[int, int], int] = {}
-    for _, _, _, plan in plans:
-        for _, _, key in plan:
-            if key is not None:
-                uses[key] = uses.get(key, 0) + 1
-    by_id = {id(b): b for a in arms for v in a.env.values() if isinstance(v, Value) for b in array_boxes(v)}
-    for name, _, _, plan in plans:
-        for _, _, key in plan:
-            if key is None:
-                continue
-            shared = [by_id.get(bid) for side, bid in enumerate(key)
-                      if bid in fl.param_boxes or refs[side].get(bid, 0) > uses[key]]
-            if shared:
-                message = ALIAS_HAZARD.format(name=name)
-                merged_boxes[key].hazard = message
-                for b in shared:
-                    if b is not None:
-                        b.hazard = message
+def _pair_kind(fl: FunctionLowering, pair: tuple[Box, Box], refs: list[dict[int, int]], uses: int,
+               existing: set[int], node: A.Node) -> str:
+    """"merged" when each array of the pair is reachable only through the names that hold the pair,
+    "cond" when either is also reachable another way (then both must stay what they are)."""
+    shared = False
+    for side, box in enumerate(pair):
+        if box.derived and id(box) not in existing:
+            raise fl.error("a view made inside a branch cannot be kept after it; make the view after the branch",
+                           node)
+        shared |= box.derived or refs[side].get(id(box), 0) > uses or any(
+            id(r) in fl.param_boxes for r in box.roots())
+    return "cond" if shared else "merged"
+
+
+def _elt_of(value: ir.Value):
+    from .types import SCALARS, Scalar
+    element = str(ir.RankedTensorType(value.type).element_type)
+    return next(Scalar(n) for n, i in SCALARS.items() if i.mlir == element)
 
 
 def if_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None],

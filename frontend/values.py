@@ -63,9 +63,17 @@ class ScalarV(Value):
 
 @dataclass(eq=False)
 class Box:
-    """The storage behind an array: every alias of the array shares the box."""
+    """The storage behind an array: every alias of the array shares the box.
+
+    Derived boxes stand for storage held elsewhere: a view's window of its parent
+    (indexing.ViewBox), an array that is one of two arrays depending on a branch taken
+    (merge.CondBox). Their `value` is computed from that storage when read, and writing them goes
+    through `write`; loops and branches carry only plain boxes, the `roots` of derived ones."""
     value: ir.Value
-    hazard: str | None = None          # why this array may not be changed in place (see merge.py)
+    derived = False
+
+    def roots(self) -> list[Box]:
+        return [self]
 
 
 class Redo(Exception):
@@ -77,12 +85,6 @@ class LaneConflict(Redo):
     a comprehension, a vectorized loop nest) where a lane's work cannot be expressed lane-wise: an
     array that would differ per lane, or a per-lane change of an array. The caller lowers it again
     as a loop over the elements."""
-
-
-def root_box(box: Box) -> Box:
-    """The storage a box finally stands for: itself, or for a view the array it is a window of."""
-    parent = getattr(box, "parent", None)
-    return box if parent is None else root_box(parent.box)
 
 
 class Undef:
@@ -281,6 +283,6 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-__all__ = ["Value", "ScalarV", "ArrayV", "Box", "root_box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
+__all__ = ["Value", "ScalarV", "ArrayV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
            "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves",
            "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]

@@ -4,6 +4,7 @@ indices, linear indexing in column-major order. Static indices lower to `slice`;
 BoundsError."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,20 @@ from . import ast as A
 from . import hlo as H
 from .ranges import collect_range, range_element, range_length
 from .types import BOOL, INT64, ArrayT, Scalar
-from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
+from .values import (
+    ArrayV,
+    Box,
+    LaneConflict,
+    RangeV,
+    ScalarV,
+    SingletonV,
+    StructV,
+    TupleV,
+    TypeV,
+    Value,
+    leaf_pairs,
+    map_leaves,
+)
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -49,6 +63,18 @@ class ViewBox(Box):
     def roots(self) -> list[Box]:
         return self.parent.box.roots()
 
+    def parts(self) -> tuple[list[ir.Value], list[Box]]:
+        values = [v for d in self.dims for v in (None if d.start.is_const else d.start.ir, d.positions)
+                  if v is not None]
+        return values, [self.parent.box]
+
+    def rebuilt(self, values: list[ir.Value], boxes: list[Box]) -> ViewBox:
+        it = iter(values)
+        dims = [dataclasses.replace(d, start=d.start if d.start.is_const else ScalarV(INT64, None, next(it)),
+                                    positions=None if d.positions is None else next(it)) for d in self.dims]
+        parent = ArrayV(self.parent.t, boxes[0])
+        return ViewBox(self.fl, parent, self.planned, dims, self.shape)
+
     @property
     def value(self) -> ir.Value:
         return H.reshape(_gather_window(self.fl, self._parent_planned(), self.dims), self.shape)
@@ -68,7 +94,7 @@ class ViewBox(Box):
     def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
         arr = self._parent_planned()
         update = H.reshape(new, tuple(d.size for d in self.dims))
-        if any(d.stride != 1 for d in self.dims):
+        if any(d.stride != 1 or d.positions is not None for d in self.dims):
             stored = _scatter_points(self.fl, arr, self.dims, update)
         else:
             stored = hlo.dynamic_update_slice(arr.ir, update, [self.fl.materialize(d.start) for d in self.dims])
@@ -85,8 +111,8 @@ def make_view(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node)
     if any(isinstance(i, ScalarV) and i.batch for i in idxs):
         raise LaneConflict()
     arr, dims = _plan(fl, obj, idxs, node)
-    if any(d.mask is not None or d.positions is not None for d in dims):
-        raise fl.error("views indexed by Bool masks or index vectors are not supported (ranges, `:` and integers "
+    if any(d.mask is not None for d in dims):
+        raise fl.error("views indexed by Bool masks are not supported (ranges, `:`, integers and index vectors "
                        "are)", node)
     shape = tuple(d.size for d in dims if not d.drop)
     return ArrayV(ArrayT(arr.t.elt, shape), ViewBox(fl, obj, arr.t.shape, dims, shape))
@@ -121,8 +147,10 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
         from .primitives import get_field
         return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
     if isinstance(obj, (TupleV, StructV)):
-        if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].is_const:
-            raise fl.error("tuples are indexed with one compile-time constant integer", node)
+        if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].t.info.is_integer:
+            raise fl.error("a tuple is indexed with one integer", node)
+        if not idxs[0].is_const:
+            return _tuple_element(fl, obj, idxs[0], node)
         k = idxs[0].const
         if not 1 <= k <= len(obj.items):
             raise fl.error(f"BoundsError: attempt to access {obj.t.julia()} at index [{k}]", node)
@@ -147,6 +175,39 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
     if not out_shape and all(d.drop for d in dims):
         return ScalarV(arr.t.elt, None, H.reshape(value, ()))
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
+
+
+def _tuple_element(fl: FunctionLowering, tup: TupleV | StructV, k: ScalarV, node: A.Node) -> Value:
+    """`t[k]` with k known only at run time: the items must have one type (else Julia's result would
+    be a Union); numbers are selected, arrays become the item's own array (merge.CondBox)."""
+    from .merge import CondBox
+    from .primitives import arith
+    items = list(tup.items)
+    if len({i.t for i in items}) != 1:
+        raise fl.error(f"indexing a tuple of differently typed items ({tup.t.julia()}) with an index known only at "
+                       f"run time would give a value of a Union type, which jlhlo does not support", node)
+    fl.check(arith(fl, "&", arith(fl, ">=", k, ScalarV(INT64, 1)), arith(fl, "<=", k, ScalarV(INT64, len(items)))),
+             node, f"BoundsError: attempt to access {tup.t.julia()} at an index outside 1:{len(items)} (at run time)")
+    if k.batch:
+        raise LaneConflict()           # a different item per lane: element by element
+    if len(items) == 1:
+        return items[0]
+    per_item = [list(leaf_pairs(items[0], item)) for item in items]
+    picks = [arith(fl, "==", k, ScalarV(k.t, m + 1)) for m in range(len(items) - 1)]
+
+    def chosen(position: int) -> Value:
+        leaves = [pairs[position][1] for pairs in per_item]
+        if isinstance(leaves[0], ArrayV):
+            box = leaves[-1].box
+            for pick, leaf in zip(picks[::-1], leaves[-2::-1]):
+                box = CondBox(fl.materialize(pick), leaf.box, box)
+            return ArrayV(leaves[0].t, box)
+        value = fl.materialize(leaves[-1])
+        for pick, leaf in zip(picks[::-1], leaves[-2::-1]):
+            value = hlo.select(fl.materialize(pick), fl.materialize(leaf), value)
+        return ScalarV(leaves[0].t, None, value, leaves[0].batch)
+    positions = iter(range(len(per_item[0])))
+    return map_leaves(items[0], lambda _: chosen(next(positions)), constants=True)
 
 
 def _lane_window(fl: FunctionLowering, arr: ArrayV, idxs: list[Value]) -> tuple[list[DimIndex], list[int]] | None:

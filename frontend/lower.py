@@ -24,7 +24,7 @@ from . import ast as A
 from . import hlo as H
 from .diagnostics import Diagnostic, InternalError, JuliaError, Span, relocate
 from .dispatch import Method, select_method
-from .merge import CondBox, reachable_boxes
+from .merge import reachable_boxes
 from .program import CALL, KNOWN_MODULES, Program
 from .ranges import collect_range, make_range
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
@@ -66,7 +66,7 @@ class Specialization:
     name: str                          # the func.func symbol
     result: Value                      # the callee-side result (its runtime leaves are func results)
     result_leaves: list[tuple]         # per runtime leaf of `result`: ("out", k), or for arrays also
-    #                                    ("param", j) or ("cond", k, then, else) (see describe_box)
+    #                                    ("param", j) or ("derived", box, outs, parts) (see describe_box)
     mutated: list[tuple[int, int]]     # (param leaf j, func result k): arrays the callee mutated
     result_types: list[ir.Type]
     err_result: int | None             # the func result holding the callee's bounds-check code, if any
@@ -222,15 +222,13 @@ class FunctionLowering:
                 return ("out", out_of[id(key)])
 
             def describe_box(box: Box) -> tuple:
-                """How the caller rebuilds an array result: an argument's array, a new one, or one
-                of two depending on a condition (merge.CondBox) — so aliasing survives the call."""
+                """How the caller rebuilds an array result: an argument's array, a new one, or a
+                derived one (a view, one of two arrays) from its parts — so aliasing survives the call."""
                 if id(box) in box_of_param:
                     return ("param", box_of_param[id(box)])
-                if isinstance(box, CondBox):
-                    return ("cond", out(box.cond, box.cond)[1], describe_box(box.then), describe_box(box.orelse))
                 if box.derived:
-                    raise self.error("returning a view from a function is not supported yet (it would come back "
-                                     "as a copy); return the indices, or `copy` the view", self.method.fdef)
+                    values, boxes = box.parts()
+                    return ("derived", box, [out(v, v)[1] for v in values], [describe_box(b) for b in boxes])
                 return out(box, box.value)
             if public:
                 result = self.materialize_all(self.for_host(result))
@@ -800,7 +798,7 @@ class FunctionLowering:
 
     def call_spec(self, spec: Specialization, args: list[Value], node: A.Node | None) -> Value:
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
-        _check_views_apart(self, in_leaves, node)
+        _check_views_apart(self, in_leaves, {j for j, _ in spec.mutated}, node)
         operands = [_leaf_ir(leaf) for leaf in in_leaves]
         call = func_d.CallOp(spec.result_types, ir.FlatSymbolRefAttr.get(spec.name), operands)
         results = list(call.results)
@@ -819,8 +817,9 @@ class FunctionLowering:
         def rebuilt_box(where: tuple) -> Box:
             if where[0] == "param":
                 return in_leaves[where[1]].box
-            if where[0] == "cond":
-                return CondBox(results[where[1]], rebuilt_box(where[2]), rebuilt_box(where[3]))
+            if where[0] == "derived":
+                _, template, values, parts = where
+                return template.rebuilt([results[k] for k in values], [rebuilt_box(p) for p in parts])
             return boxes.setdefault(where[1], Box(results[where[1]]))
 
         def rebuilt(leaf: Value, where: tuple) -> Value:
@@ -925,18 +924,18 @@ def _primitive_table() -> dict:
     return PRIMITIVES
 
 
-def _check_views_apart(fl: FunctionLowering, leaves: list[Value], node: A.Node | None) -> None:
-    """A callee gets each argument's contents: a view and the array it looks into, passed together,
-    would not see each other's changes inside it."""
-    seen: dict[int, bool] = {}             # storage -> whether a view of it was passed
-    for leaf in leaves:
+def _check_views_apart(fl: FunctionLowering, leaves: list[Value], mutated: set[int], node: A.Node | None) -> None:
+    """A callee gets each argument's contents: inside it, a view and the array it looks into (or two
+    views of one array) are separate arrays. That is only visible if the callee changes one of them."""
+    sharing: dict[int, list[int]] = {}     # storage -> the arguments that reach it
+    for j, leaf in enumerate(leaves):
         if isinstance(leaf, ArrayV):
-            derived = leaf.box.derived
-            for root in {id(r): r for r in leaf.box.roots()}.values():
-                if id(root) in seen and (derived or seen[id(root)]):
-                    raise fl.error("passing a view together with the array it looks into (or two views of one "
-                                   "array) to one function is not supported", node)
-                seen[id(root)] = seen.get(id(root), False) or derived
+            for root in {id(r): r for r in leaf.box.roots()}:
+                sharing.setdefault(root, []).append(j)
+    for js in sharing.values():
+        if len(js) > 1 and any(leaves[j].box.derived for j in js) and any(j in mutated for j in js):
+            raise fl.error("this function changes an array that it also gets as a view (or two views of one array "
+                           "are passed to it); jlhlo does not support that", node)
 
 
 def _leaf_type(leaf: Value) -> ir.Type:

@@ -125,6 +125,12 @@ class CondBox(Box):
     def roots(self) -> list[Box]:
         return list({id(b): b for b in self.then.roots() + self.orelse.roots()}.values())
 
+    def parts(self) -> tuple[list[ir.Value], list[Box]]:
+        return [self.cond], [self.then, self.orelse]
+
+    def rebuilt(self, values: list[ir.Value], boxes: list[Box]) -> CondBox:
+        return CondBox(values[0], *boxes)
+
     @property
     def value(self) -> ir.Value:
         then = self.then.value
@@ -153,6 +159,7 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
     # the result is a CondBox over the two, which keeps Julia's aliasing exactly.
     pairs: dict[tuple[int, int], tuple[Box, Box]] = {}
     uses: dict[tuple[int, int], int] = {}
+    holders: dict[tuple[int, int], set[str]] = {}
     plans = []
     for name, (va, vb) in changed:
         plan: list[tuple[Value, Value, tuple[int, int] | None]] = []
@@ -164,13 +171,14 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
             if key is not None:
                 pairs[key] = (la.box, lb.box)
                 uses[key] = uses.get(key, 0) + 1
+                holders.setdefault(key, set()).add(name)
             plan.append((la, lb, key))
         plans.append((name, va, plan))
     existing = {id(b) for v in before.values() if isinstance(v, Value) for b in array_boxes(v)}
     refs = [box_references(a.env) for a in arms]
     if pairs and c.batch:
         raise LaneConflict()           # an array that differs per lane
-    kinds = {key: _pair_kind(fl, pair, refs, uses[key], existing, node) for key, pair in pairs.items()}
+    kinds = {key: _pair_kind(fl, pair, refs, uses[key], holders[key] == {"%retval"}) for key, pair in pairs.items()}
 
     then_vals: list[ir.Value] = []
     else_vals: list[ir.Value] = []
@@ -189,12 +197,8 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
         a, b = pairs[key]
         if kind == "merged":
             slots[key] = slot(arms[0].boxes.get(id(a), a.value), arms[1].boxes.get(id(b), b.value))
-        else:                          # a new array on one path is carried out of the branch on its own
-            for side, box in enumerate((a, b)):
-                if id(box) not in existing:
-                    value = box.value
-                    zero = H.constant(_elt_of(value), 0, H.shape_of(value))
-                    slots[(key, side)] = slot(*((value, zero) if side == 0 else (zero, value)))
+        else:                          # what an arm made is carried out of the branch, part by part
+            slots[key] = [_export(box, side, existing, slot) for side, box in enumerate((a, b))]
     changed_boxes = [b for b in boxes if any(a.boxes[id(b)] is not b.value for a in arms)]
     first_box = len(then_vals)
     then_vals += [arms[0].boxes[id(b)] for b in changed_boxes]
@@ -206,9 +210,7 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
         if kind == "merged":
             merged_boxes[key] = Box(merged[slots[key]])
         else:
-            parts = [Box(merged[slots[(key, side)]]) if (key, side) in slots else box
-                     for side, box in enumerate((a, b))]
-            merged_boxes[key] = CondBox(c.ir, *parts)
+            merged_boxes[key] = CondBox(c.ir, *(_imported(recipe, merged) for recipe in slots[key]))
     for name, va, plan in plans:
         new_leaves = []
         for la, lb, key in plan:
@@ -226,17 +228,42 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
 
 
 def _pair_kind(fl: FunctionLowering, pair: tuple[Box, Box], refs: list[dict[int, int]], uses: int,
-               existing: set[int], node: A.Node) -> str:
+               returned: bool) -> str:
     """"merged" when each array of the pair is reachable only through the names that hold the pair,
-    "cond" when either is also reachable another way (then both must stay what they are)."""
+    "cond" when either is also reachable another way (then both must stay what they are). For the
+    returned value only the caller's arrays count: the function's own variables die with it."""
     shared = False
     for side, box in enumerate(pair):
-        if box.derived and id(box) not in existing:
-            raise fl.error("a view made inside a branch cannot be kept after it; make the view after the branch",
-                           node)
-        shared |= box.derived or refs[side].get(id(box), 0) > uses or any(
+        shared |= box.derived or not returned and refs[side].get(id(box), 0) > uses or any(
             id(r) in fl.param_boxes for r in box.roots())
     return "cond" if shared else "merged"
+
+
+def _export(box: Box, side: int, existing: set[int], slot) -> tuple:
+    """How to rebuild, after the branch, a box arm `side` holds: one that existed before stays;
+    one the arm made is carried out as the branch's results (its contents, or a derived box's
+    parts), with zeros on the other path, where it is never read."""
+    if id(box) in existing:
+        return ("keep", box)
+    if not box.derived:
+        return ("plain", _export_value(box.value, side, slot))
+    values, boxes = box.parts()
+    return ("derived", box, [_export_value(v, side, slot) for v in values],
+            [_export(b, side, existing, slot) for b in boxes])
+
+
+def _export_value(value: ir.Value, side: int, slot) -> int:
+    zero = H.constant(_elt_of(value), 0, H.shape_of(value))
+    return slot(*((value, zero) if side == 0 else (zero, value)))
+
+
+def _imported(recipe: tuple, merged: list[ir.Value]) -> Box:
+    if recipe[0] == "keep":
+        return recipe[1]
+    if recipe[0] == "plain":
+        return Box(merged[recipe[1]])
+    _, box, values, boxes = recipe
+    return box.rebuilt([merged[k] for k in values], [_imported(r, merged) for r in boxes])
 
 
 def _elt_of(value: ir.Value):

@@ -75,6 +75,14 @@ class Box:
     def roots(self) -> list[Box]:
         return [self]
 
+    # A derived box is made of run-time values and other boxes: `parts` lists them and `rebuilt`
+    # makes the same kind of box from replacements (how a branch carries one out of its arm).
+    def parts(self) -> tuple[list[ir.Value], list[Box]]:
+        raise TypeError(f"{type(self).__name__} is not derived")
+
+    def rebuilt(self, values: list[ir.Value], boxes: list[Box]) -> Box:
+        raise TypeError(f"{type(self).__name__} is not derived")
+
 
 class Redo(Exception):
     """Not an error: the construct being lowered must be lowered again another way."""

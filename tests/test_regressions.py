@@ -487,6 +487,23 @@ def test_constructs_jlhlo_cannot_compile_faithfully_are_refused(src, message):
 
 
 # ----------------------------------------------------------------------------- views share their parent's storage
+def test_views_returned_from_functions_stay_views():
+    src = """
+col(A, j) = view(A, :, j)
+tail2(v) = @view v[2:end]
+function main(A::Matrix{Float64}, x::Vector{Float64})
+    c = col(A, 2)
+    c .= 0.0
+    t = tail2(x)
+    t[1] = 9.0
+    s = sum(tail2(t))
+    return A, x, s
+end"""
+    A = np.ones((2, 3))
+    A[:, 1] = 0
+    check(src, (np.ones((2, 3)), np.arange(4.0)), (A, np.array([0.0, 9.0, 2.0, 3.0]), np.float64(5.0)))
+
+
 def test_views_read_and_write_their_parent(rng):
     src = """
 function bump!(v)
@@ -537,10 +554,82 @@ end"""
 
 @pytest.mark.parametrize("body, message", [
     ("u = view(y, 1:2)\n    for i in 1:2\n        u = view(y, i:i+1)\n    end\n    return copy(u)", "rebound inside this loop to a view"),
-    ("f(a) = view(a, 1:2)\n    return copy(f(y))", "returning a view"),
-    ("g!(a, b) = (a .+= b)\n    g!(view(y, 1:2), y[3:4])\n    g!(view(y, 1:2), view(y, 2:3))\n    return y", "two views of one array"),
+    ("g!(a, b) = (a .+= b)\n    g!(view(y, 1:2), y[3:4])\n    g!(view(y, 1:2), view(y, 2:3))\n    return y", "also gets as a view"),
 ])
 def test_views_jlhlo_cannot_keep_are_refused(body, message):
     src = f"function main(x::Vector{{Float64}})\n    y = copy(x)\n    {body}\nend"
     with pytest.raises(JuliaError, match=message):
         run_at(src, 2, np.arange(4.0))
+
+
+@pytest.mark.parametrize("a, b", [(1.0, 1.0), (1.0, 0.0), (-1.0, 1.0), (-1.0, 0.0)])
+def test_views_and_arrays_chosen_in_nested_branches(a, b):
+    src = """
+function main(x::Vector{Float64}, z::Vector{Float64}, a::Float64, b::Float64)
+    y = view(x, 1:2)
+    if a > 0
+        if b > 0
+            y = z
+        else
+            y = view(x, 2:3)
+        end
+    else
+        y = z .+ 0
+    end
+    y[1] = 100.0
+    x[3] += 1.0
+    s = sum(y)
+    v = view(x, 1:2)
+    if b > 0.5
+        v = view(x, 3:4)
+    end
+    v .*= 2
+    r = @view x[end:-1:1]
+    r[1] = -1.0
+    return x, z, s, v .+ 0
+end"""
+    x, z = np.arange(4.0), np.arange(10.0, 12.0)
+    y = x[0:2]
+    if a > 0:
+        y = z if b > 0 else x[1:3]
+    else:
+        y = z + 0
+    y[0] = 100.0
+    x[2] += 1.0
+    s = y.sum()
+    v = x[2:4] if b > 0.5 else x[0:2]
+    v *= 2
+    x[3] = -1.0
+    check(src, (np.arange(4.0), np.arange(10.0, 12.0), a, b), (x, z, np.float64(s), v.copy()))
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_tuple_indexed_at_run_time(k):
+    src = """
+function main(x, y, k)
+    t = (1.0, 2.5, -3.0)
+    s = (x, y)
+    a = s[k]
+    a[1] = 42.0
+    n = (1, 2)[k] + t[k + 1]
+    return x, y, n, ((1, 2.0), (3, 4.0))[k]
+end"""
+    x, y = np.zeros(2), np.ones(2)
+    (x if k == 1 else y)[0] = 42.0
+    check(src, (np.zeros(2), np.ones(2), k),
+          (x, y, np.float64(k + (2.5, -3.0)[k - 1]), ((np.int64(1), np.float64(2.0)), (np.int64(3), np.float64(4.0)))[k - 1]))
+
+
+def test_early_return_of_an_array_from_a_loop():
+    src = """
+function newton(x::Vector{Float64})
+    for i in 1:20
+        if sum(abs2, x) < 1e-6
+            return x
+        end
+        x = x .* 0.5
+    end
+    return x
+end
+main(x) = newton(x)"""
+    check(src, (np.ones(3),), np.full(3, 0.5 ** 11))

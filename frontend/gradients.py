@@ -104,8 +104,8 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
     cotangents = [H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape) for t in spec.result_types]
     if seed is None:
-        (_, idx), = spec.result_leaves
-        cotangents[idx] = H.constant(spec.result.t, 1.0, spec.result.batch)
+        for _, idx, *_ in spec.result_leaves[:1]:    # none when the loss is a constant: zero gradients
+            cotangents[idx] = H.constant(spec.result.t, 1.0, spec.result.batch)
     else:
         if seed.t != spec.result.t and not (isinstance(seed, ScalarV) and isinstance(spec.result, ScalarV)):
             raise fl.error(f"pullback: the cotangent must have the type of the function's value, "

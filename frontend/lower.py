@@ -852,7 +852,11 @@ class FunctionLowering:
                                                        H.constant(ERR, site, ok.batch)), ok.batch))
 
     def merge_error(self, new: ScalarV) -> None:
-        """%err keeps the first failure: an existing nonzero code wins over a new one."""
+        """%err keeps the first failure: an existing nonzero code wins over a new one. It has one code
+        per lane only in a function lowered for all lanes of a broadcast; elsewhere a check made
+        lane-wise (a broadcast's elements) is one code, that of a failing element."""
+        if new.batch and new.batch != self.lanes:
+            new = self.reduce_lanes_max(new)
         err = self.env["%err"]
         if err.is_const and err.const == 0:
             self.env["%err"] = new

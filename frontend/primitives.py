@@ -327,6 +327,64 @@ def _compare(op: str):
     return rule
 
 
+def _signbits(fl: FunctionLowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]) -> ir.Value:
+    return _signbit(fl, [ScalarV(t, None, _ir(fl, v, t, batch), batch)], {}, None).ir
+
+
+def _identical(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """`a === b`: the same type and the same bits (so -0.0 !== 0.0 and NaN === NaN, 1 !== 1.0)."""
+    if a.t != b.t:
+        return ScalarV(BOOL, False)
+    if a.is_const and b.is_const:
+        return ScalarV(BOOL, _np(a.t, a.const).tobytes() == _np(b.t, b.const).tobytes())
+    if not (a.t.info.is_float or a.t.info.is_complex):
+        return _compare("==")(fl, a, b)
+    batch = _lanes(a, b)
+    parts = (lambda v: [hlo.real(v), hlo.imag(v)]) if a.t.info.is_complex else (lambda v: [v])
+    same = None
+    for x, y in zip(parts(_ir(fl, a, a.t, batch)), parts(_ir(fl, b, b.t, batch))):
+        bits = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[ir.FloatType(ir.RankedTensorType(x.type).element_type)
+                                                             .width])
+        eq = H.compare("EQ", hlo.bitcast_convert(H.tensor_type(bits, batch), x),
+                       hlo.bitcast_convert(H.tensor_type(bits, batch), y), "int")
+        same = eq if same is None else hlo.and_(same, eq)
+    return ScalarV(BOOL, None, same, batch)
+
+
+def _isequal(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """isequal: == except that NaNs are equal to each other and -0.0 is not equal to 0.0."""
+    t = promote(a.t, b.t)
+    if not t.info.is_float:
+        return _compare("==")(fl, a, b)
+    if a.is_const and b.is_const:
+        x, y = float(_np(t, a.const)), float(_np(t, b.const))
+        return ScalarV(BOOL, math.isnan(x) and math.isnan(y) or x == y and math.copysign(1, x) == math.copysign(1, y))
+    batch = _lanes(a, b)
+    x, y = _ir(fl, a, t, batch), _ir(fl, b, t, batch)
+    same_sign = H.compare("EQ", _signbits(fl, a, t, batch), _signbits(fl, b, t, batch), "bool")
+    equal = hlo.and_(H.compare("EQ", x, y, "float"), same_sign)
+    both_nan = hlo.and_(H.compare("NE", x, x, "float"), H.compare("NE", y, y, "float"))
+    return ScalarV(BOOL, None, hlo.or_(equal, both_nan), batch)
+
+
+def _isless(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """isless: < except that -0.0 is less than 0.0 and NaN is greater than everything (sort order)."""
+    t = promote(a.t, b.t)
+    if not t.info.is_float:
+        return _compare("<")(fl, a, b)
+    if a.is_const and b.is_const:
+        x, y = float(_np(t, a.const)), float(_np(t, b.const))
+        if math.isnan(x) or math.isnan(y):
+            return ScalarV(BOOL, not math.isnan(x))
+        return ScalarV(BOOL, x < y or x == y and math.copysign(1, x) < math.copysign(1, y))
+    batch = _lanes(a, b)
+    x, y = _ir(fl, a, t, batch), _ir(fl, b, t, batch)
+    sx, sy = _signbits(fl, a, t, batch), _signbits(fl, b, t, batch)
+    zeros = hlo.and_(H.compare("EQ", x, y, "float"), hlo.and_(sx, hlo.not_(sy)))
+    nan_after = hlo.and_(H.compare("EQ", x, x, "float"), H.compare("NE", y, y, "float"))
+    return ScalarV(BOOL, None, hlo.or_(hlo.or_(H.compare("LT", x, y, "float"), zeros), nan_after), batch)
+
+
 _ARITH: dict[str, Callable] = {
     "+": _binary("+", hlo.add, np.add),
     "-": _binary("-", hlo.subtract, np.subtract),
@@ -337,8 +395,9 @@ _ARITH: dict[str, Callable] = {
     "&": _bitwise("&"), "|": _bitwise("|"), "xor": _bitwise("xor"), "⊻": _bitwise("xor"),
     "<<": _shift("<<"), ">>": _shift(">>"), ">>>": _shift(">>>"),
     **{op: _compare(op) for op in _COMPARE},
-    "≤": _compare("<="), "≥": _compare(">="), "≠": _compare("!="), "===": _compare("=="), "!==": _compare("!="),
-    "isequal": _compare("=="), "isless": _compare("<"),
+    "≤": _compare("<="), "≥": _compare(">="), "≠": _compare("!="),
+    "===": _identical, "!==": lambda fl, a, b: fl.scalar_not(_identical(fl, a, b)), "≡": _identical,
+    "isequal": _isequal, "isless": _isless,
 }
 
 
@@ -491,9 +550,9 @@ def _binary_prim(op: str):
         if op == "*" and isinstance(a, ArrayV) and isinstance(b, ArrayV):
             from .arrays import matmul
             return matmul(fl, a, b, node)
-        if op in ("==", "!=", "===", "!==", "isequal") and not (isinstance(a, ScalarV) and isinstance(b, ScalarV)):
-            eq = _values_equal(fl, a, b, node)
-            return eq if op in ("==", "===", "isequal") else fl.scalar_not(eq)
+        if op in ("==", "!=", "===", "!==", "≡", "isequal") and not (isinstance(a, ScalarV) and isinstance(b, ScalarV)):
+            eq = _values_equal(fl, a, b, node, {"!=": "==", "!==": "===", "≡": "==="}.get(op, op))
+            return eq if op in ("==", "===", "≡", "isequal") else fl.scalar_not(eq)
         if _is_uniform_scaling(a) or _is_uniform_scaling(b):
             return _uniform_scaling(fl, op, a, b, node)
         raise NoMethod()
@@ -534,24 +593,30 @@ def _uniform_scaling(fl: FunctionLowering, op: str, a: Value, b: Value, node: A.
     raise NoMethod()
 
 
-def _values_equal(fl: FunctionLowering, a: Value, b: Value, node: A.Node) -> ScalarV:
-    """`==` beyond numbers: types, functions and symbols compare at compile time; arrays and
-    tuples element by element."""
+def _values_equal(fl: FunctionLowering, a: Value, b: Value, node: A.Node, op: str) -> ScalarV:
+    """`==`, `===` and `isequal` (op) beyond numbers: types, functions and symbols compare at compile
+    time; arrays element by element, except `===`, which asks whether they are the same array;
+    tuples item by item; a struct's fields with `===` (Julia's default `==` for structs)."""
     if isinstance(a, TypeV) and isinstance(b, TypeV):
         return ScalarV(BOOL, a.of == b.of)
     if isinstance(a, (FuncV, SingletonV)) or isinstance(b, (FuncV, SingletonV)):
         return ScalarV(BOOL, type(a) is type(b) and a.t == b.t and getattr(a, "name", None) == getattr(b, "name", None))
     if isinstance(a, ArrayV) and isinstance(b, ArrayV):
+        if op == "===":
+            if a.box is b.box or not (a.box.derived or b.box.derived):
+                return ScalarV(BOOL, a.box is b.box)
+            raise NoMethod("`===` of a view or a branch-dependent array is not supported")
         if a.t.shape != b.t.shape:
             return ScalarV(BOOL, False)
         from .broadcast import broadcast_call
-        return _reduce(fl, [FuncV("&"), broadcast_call(fl, FuncV("=="), [a, b], {}, node), colon()], {}, node)
+        return _reduce(fl, [FuncV("&"), broadcast_call(fl, FuncV(op), [a, b], {}, node), colon()], {}, node)
     if isinstance(a, (TupleV, StructV)) and isinstance(b, (TupleV, StructV)):
-        if a.t.__class__ is not b.t.__class__ or len(a.items) != len(b.items):
+        if a.t.__class__ is not b.t.__class__ or len(a.items) != len(b.items) or op == "===" and a.t != b.t:
             return ScalarV(BOOL, False)
+        item_op = "===" if isinstance(a.t, StructT) else op
         out = ScalarV(BOOL, True)
         for x, y in zip(a.items, b.items):
-            part = fl.call_function("==", [x, y], {}, node)
+            part = fl.call_function(item_op, [x, y], {}, node)
             out = _ARITH["&"](fl, out, part)
         return out
     return ScalarV(BOOL, False)

@@ -633,3 +633,36 @@ function newton(x::Vector{Float64})
 end
 main(x) = newton(x)"""
     check(src, (np.ones(3),), np.full(3, 0.5 ** 11))
+
+
+def test_identity_isequal_and_isless_on_signed_zeros_and_nan():
+    src = """
+struct P
+    x::Float64
+end
+function main(a, b, v)
+    w = v
+    return (a === b, a == b, isequal(a, b), isless(a, b), isless(b, a), NaN === NaN, isequal(NaN, NaN), 1 === 1.0,
+            isequal(1, 1.0), P(-0.0) == P(0.0), P(NaN) == P(NaN), (1, -0.0) == (1, 0.0), isequal((1, -0.0), (1, 0.0)),
+            v === w, v === copy(v), v == copy(v), isequal([NaN], [NaN]), [NaN] == [NaN], isless(NaN, 1.0),
+            isless(1.0, NaN), max(a, b), min(b, a))
+end"""
+    t, f = np.bool_(True), np.bool_(False)
+    check(src, (-0.0, 0.0, np.ones(2)), (f, t, f, t, f, t, t, f, t, f, t, t, f, t, f, t, t, f, f, t, np.float64(0.0),
+                                        np.float64(-0.0)))
+    got = run_at(src, 2, -0.0, 0.0, np.ones(2))
+    assert not np.signbit(got[-2]) and np.signbit(got[-1])
+
+
+def test_checks_inside_a_broadcast_in_a_loop():
+    # the InexactError check of round.(Int64, ...) is made for every element: one code for the loop
+    src = """
+function main(a::Float64, x::Vector{Float64})
+    s = 0
+    for i in 2:6
+        s += sum(round.(Int64, x .* i))
+    end
+    return s, gradient(y -> 1.0, a)
+end"""
+    x = np.array([0.5, 1.0, 2.0])
+    check(src, (1.0, x), (np.int64(sum(np.round(x * i).astype(np.int64).sum() for i in range(2, 7))), (np.float64(0.0),)))

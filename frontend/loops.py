@@ -8,7 +8,7 @@ yet, the body is first lowered once into a scratch region to learn it (a dry run
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -17,9 +17,9 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .merge import CondBox, box_references, reachable_boxes, zero_like
+from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
-from .types import BOOL, INT64, ArrayT
+from .types import BOOL, INT64, ArrayT, Scalar
 from .values import (
     ArrayV,
     Box,
@@ -147,8 +147,7 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
         fl.block(body_stmts)
         fl.env["%cont"] = ScalarV(BOOL, False)
         fl.env[counter] = _add1(fl, fl.env[counter])
-    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target),
-             runs=length.is_const and length.const > 0)
+    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target))
     del fl.env[counter]
 
 
@@ -217,33 +216,35 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
 
 class _Retry(Redo):
     """The loop must be lowered again: its body needs the check code carried, or rebinds array
-    variables (which then get an array of their own per iteration)."""
+    variables (which then get an array of their own per iteration), or such a variable may be an
+    array from before the loop (`kept`), or changes one in place (`exact`)."""
 
     def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset(),
-                 conditional: frozenset[str] = frozenset()):
+                 kept: dict[tuple[str, int], tuple[str, int]] | None = None, exact: frozenset[str] = frozenset()):
         super().__init__()
-        self.op, self.carry_err, self.detached, self.conditional = op, carry_err, detached, conditional
+        self.op, self.carry_err, self.detached, self.kept, self.exact = op, carry_err, detached, kept or {}, exact
 
 
 @dataclass
 class LoopFacts:
     """What lowering a loop once taught, so that lowering it again (inside an outer loop that is
-    itself lowered again) does not repeat the discovery."""
+    itself lowered again) does not repeat the discovery. Arrays are named by where they are held
+    before the loop, (variable, position among its arrays): the objects change between attempts."""
     carry_err: bool | None = None      # None: guess from the syntax whether the body records checks
     detached: frozenset[str] = frozenset()
-    conditional: frozenset[str] = frozenset()
+    kept: dict[tuple[str, int], set[tuple[str, int]]] = field(default_factory=dict)
+    exact: frozenset[str] = frozenset()
 
 
 def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset(), runs: bool = False) -> None:
-    """Lower a loop; `runs`: it is known to run at least once."""
+             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
     facts = fl.loop_facts.setdefault(id(node), LoopFacts())
     env = dict(fl.env)
     boxes = reachable_boxes(fl.env)
     box_values = [b.value for b in boxes]
     while True:
         try:
-            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts, runs)
+            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts)
             return
         except _Retry as retry:
             retry.op.erase()
@@ -252,7 +253,23 @@ def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], c
                 b.value = v
             facts.carry_err = facts.carry_err or retry.carry_err or None
             facts.detached |= retry.detached
-            facts.conditional |= retry.conditional
+            for leaf, holder in retry.kept.items():
+                facts.kept.setdefault(leaf, set()).add(holder)
+            facts.exact |= retry.exact
+
+
+@dataclass
+class _Rebound:
+    """One array leaf of a variable the body rebinds. It has an array of its own, carried like a
+    number; if it may be an array from before the loop instead (the one it held, when that one is
+    reachable another way, or one the body binds it to), a choice index is carried too, and it is
+    a SelectBox(index, [own, kept...]): after the loop always, in the body when the body changes
+    those arrays in place ("exact"; otherwise its own copy reads the same)."""
+    name: str
+    position: int
+    before: Box
+    kept: list[Box]
+    exact: bool
 
 
 REBOUND_ALIAS = ("at the end of an iteration `{name}` refers to an array that another variable also refers to; "
@@ -261,7 +278,7 @@ REBOUND_ALIAS = ("at the end of an iteration `{name}` refers to an array that an
 
 
 def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts, runs: bool) -> None:
+              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
     outer_brk = fl.env["%brk"]
     fl.env["%brk"] = ScalarV(BOOL, False)
     assigned = assigned_names(body_stmts) | set(loop_vars)
@@ -279,24 +296,15 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
                                      or n == "%ret" and may_return or n == "%brk" and may_break)
                and not isinstance(fl.env[n], Undef)]
     # Arrays: a variable the body only changes in place keeps its array, whose contents are carried
-    # (once per array, however many variables share it). A variable the body rebinds to another
-    # array is "detached": it gets an array of its own, carried like a number. If the array it held
-    # before the loop is also reachable another way ("shared"), then until the first rebinding the
-    # variable *is* that array: where the first iteration changes either, the variable starts each
-    # iteration as CondBox(first iteration, that array, its own) ("conditional"); after a loop that
-    # may not run at all it is CondBox(no iteration ran, that array, its own).
+    # (once per array, however many variables share it, as `boxes`). A variable the body rebinds to
+    # another array is "detached": see _Rebound.
     detached = facts.detached & set(carried)
-    conditional = facts.conditional & detached
-    references = box_references(fl.env)
-    shared = {id(b): b for n in detached for b in array_boxes(fl.env[n])
-              if b.derived or references.get(id(b), 0) > 1 or any(id(r) in fl.param_boxes for r in b.roots())}
-    first = f"%first{id(node)}"
-    if conditional or shared and not runs:
-        fl.env[first] = ScalarV(BOOL, True)
-        carried.insert(0, first)       # bound first: the other variables' start may depend on it
+    rebound = _rebound_leaves(fl, detached, facts)
     defined_before = set(fl.env)
     boxes = reachable_boxes({n: v for n, v in fl.env.items() if n not in detached})
-    boxes += [r for b in shared.values() for r in b.roots() if all(r is not x for x in boxes)]
+    boxes += [r for leaf in rebound.values() for k in leaf.kept for r in k.roots() if all(r is not b for b in boxes)]
+    entry_env = dict(fl.env)
+    existing = {id(b) for v in entry_env.values() if isinstance(v, Value) for b in array_boxes(v)}
     lanes = fl.lanes
     # per-lane loops (a user function broadcast over arrays): every carried number gets one value per
     # lane, except the shared iteration counter; lanes that are done keep their values (masked updates)
@@ -304,34 +312,44 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
     entry_vals = {n: fl.materialize_all(fl.env[n]) if not lanes or n in extra else
                   _with_lanes(fl, fl.materialize_all(fl.env[n]), lanes) for n in carried}
 
-    def operand_leaves(n: str, v: Value) -> list[Value]:
-        return [x for x in runtime_leaves(v) if isinstance(x, ScalarV) or n in detached]
-    operands = [leaf_ir(x) for n in carried for x in operand_leaves(n, entry_vals[n])] + [b.value for b in boxes]
+    def operands_of(n: str, v: Value, ends: Callable[[_Rebound, Box], list[ir.Value]]) -> list[ir.Value]:
+        out: list[ir.Value] = []
+        position = 0
+        for x in runtime_leaves(v):
+            if isinstance(x, ScalarV):
+                out.append(x.ir)
+            elif n in detached:
+                out += ends(rebound[(n, position)], x.box)
+                position += 1
+        return out
+    operands = [o for n in carried for o in operands_of(n, entry_vals[n], _entry_operands)] + [b.value for b in boxes]
     types = [o.type for o in operands]
     op = hlo.WhileOp(types, operands)
     cond_block = op.regions[0].blocks.append(*types)
     body_block = op.regions[1].blocks.append(*types)
 
-    def bind(args: list[ir.Value], starting: Callable[[str], bool]) -> dict[int, Box]:
-        """Bind the carried values to `args`; returns the box of its own each detached array leaf
-        has. `starting(n)`: detached `n` may still be the array it held before the loop."""
+    def bind(args: list[ir.Value], after: bool) -> dict[tuple[str, int], Box]:
+        """Bind the carried values to `args`; returns the own array of each rebound leaf."""
         it = iter(args)
-        fresh: dict[int, Box] = {}
-
-        def rebind(n: str, leaf: Value) -> Value:
-            if isinstance(leaf, ScalarV):
-                return ScalarV(leaf.t, None, next(it), leaf.batch)
-            if n not in detached:
-                return leaf
-            own = fresh.setdefault(id(leaf.box), Box(next(it)))
-            if id(leaf.box) in shared and starting(n):
-                return ArrayV(leaf.t, CondBox(fl.env[first].ir, leaf.box, own))
-            return ArrayV(leaf.t, own)
+        owns: dict[tuple[str, int], Box] = {}
         for n in carried:
-            fl.env[n] = map_leaves(entry_vals[n], lambda leaf, n=n: rebind(n, leaf))
+            positions = iter(range(1 << 30))
+
+            def rebind(leaf: Value, n: str = n) -> Value:
+                if isinstance(leaf, ScalarV):
+                    return ScalarV(leaf.t, None, next(it), leaf.batch)
+                if n not in detached:
+                    return leaf
+                r = rebound[(n, next(positions))]
+                own = owns[(n, r.position)] = Box(next(it))
+                if not r.kept:
+                    return ArrayV(leaf.t, own)
+                which = next(it)
+                return ArrayV(leaf.t, SelectBox(which, [own, *r.kept]) if after or r.exact else own)
+            fl.env[n] = map_leaves(entry_vals[n], rebind)
         for b in boxes:
             b.value = next(it)
-        return fresh
+        return owns
 
     def active() -> ScalarV:
         c = cond()
@@ -340,7 +358,7 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         return c
     saved_boxes = [b.value for b in boxes]
     with ir.InsertionPoint(cond_block):
-        bind(list(cond_block.arguments), lambda n: n in conditional)
+        bind(list(cond_block.arguments), after=False)
         err = fl.env.get("%err")
         c = active()
         # the condition region yields only the predicate: a bounds check inside a `while`
@@ -352,8 +370,8 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
             c = ScalarV(BOOL, None, H.reduce(c.ir, H.constant(BOOL, False), list(range(len(c.batch))), hlo.or_))
         hlo.ReturnOp([fl.materialize(c)])
     with ir.InsertionPoint(body_block):
-        fresh = bind(list(body_block.arguments), lambda n: n in conditional)
-        starts = {id(b): b.value for b in [*boxes, *fresh.values()]}
+        owns = bind(list(body_block.arguments), after=False)
+        starts = {id(b): b.value for b in [*boxes, *owns.values()]}
         before = {n: fl.env[n] for n in carried}
         mask = active() if lanes else None
         err_before = fl.env.get("%err")
@@ -361,25 +379,27 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         if "%err" not in carried and fl.env.get("%err") is not err_before:
             raise _Retry(op.operation, carry_err=True)
         _check_types(fl, carried, entry_vals, node)
-        rebound = frozenset(n for n in carried if n not in detached and
-                            [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
-        if rebound:
-            raise _Retry(op.operation, detached=rebound)
-        _check_detached(fl, detached, boxes, node)
-        # a shared array, or the variable's own, changed in the first iteration: it must be the shared one
-        changed_first = frozenset(n for n in detached - conditional for b in array_boxes(original[n])
-                                  if id(b) in shared and (fresh[id(b)].value is not starts[id(fresh[id(b)])] or
-                                                          any(r.value is not starts[id(r)] for r in b.roots())))
-        if changed_first:
-            raise _Retry(op.operation, conditional=changed_first)
-        if first in carried:
-            fl.env[first] = ScalarV(BOOL, False)
+        newly = frozenset(n for n in carried if n not in detached and
+                          [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
+        if newly:
+            raise _Retry(op.operation, detached=newly)
+        _check_detached(fl, detached, node)
+        if mask is not None and detached:
+            raise LaneConflict()           # an array rebound per lane
+        # a copy reads the same as the arrays it may be, unless the body changes one of them in place
+        changed = frozenset(r.name for key, r in rebound.items() if r.kept and not r.exact and (
+            owns[key].value is not starts[id(owns[key])] or
+            any(root.value is not starts[id(root)] for k in r.kept for root in k.roots())))
+        if changed:
+            raise _Retry(op.operation, exact=changed)
         if mask is not None and any(b.value is not starts[id(b)] for b in boxes):
             raise LaneConflict()           # an array changed in a loop whose iterations differ per lane
         outs = []
         for n in carried:
-            new_leaves = [leaf_ir(x) for x in operand_leaves(n, fl.materialize_all(fl.env[n]))]
-            old_leaves = [leaf_ir(x) for x in operand_leaves(n, before[n])]
+            new_leaves = operands_of(n, fl.materialize_all(fl.env[n]),
+                                     lambda r, box: _end_operands(fl, r, box, owns, entry_env, existing,
+                                                                  op.operation, node))
+            old_leaves = list(operands_of(n, before[n], lambda r, box: _start_operands(r, owns)))
             new_leaves = [_as_type(new, old.type) for new, old in zip(new_leaves, old_leaves)]
             if mask is not None and n not in extra:
                 new_leaves = [_masked(fl, mask, new, old) for new, old in zip(new_leaves, old_leaves)]
@@ -391,7 +411,7 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         untouched = [b.value is starts[id(b)] for b in boxes]
     for b, v in zip(boxes, saved_boxes):
         b.value = v
-    bind(list(op.results), lambda n: not runs)
+    bind(list(op.results), after=True)
     for n in invariant:
         fl.env[n] = original[n]
     for b, v, same in zip(boxes, saved_boxes, untouched):
@@ -401,6 +421,86 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         del fl.env[name]
     # a fused inner loop's `break` also ends the loop around it (`for i in a, j in b`)
     fl.env["%brk"] = fl.scalar_or(outer_brk, fl.env["%brk"]) if _is_fused(node) else outer_brk
+
+
+def _rebound_leaves(fl: FunctionLowering, detached: set[str], facts: LoopFacts) -> dict[tuple[str, int], _Rebound]:
+    references = box_references(fl.env)
+    out = {}
+    for n in detached:
+        for p, b in enumerate(array_boxes(fl.env[n])):
+            holders = [list(array_boxes(fl.env[h])) if isinstance(fl.env.get(h), Value) else []
+                       for h, _ in sorted(facts.kept.get((n, p), ()))]
+            kept = [arrays[k] for arrays, (_, k) in zip(holders, sorted(facts.kept.get((n, p), ())))
+                    if k < len(arrays)]
+            shared = b.derived or references.get(id(b), 0) > 1 or any(id(r) in fl.param_boxes for r in b.roots())
+            if shared and all(k is not b for k in kept):
+                kept.insert(0, b)          # until it is rebound, the variable *is* that array
+            out[(n, p)] = _Rebound(n, p, b, kept, n in facts.exact)
+    return out
+
+
+def _index(k: int) -> ir.Value:
+    return H.constant(Scalar("Int32"), k)
+
+
+def _entry_operands(r: _Rebound, box: Box) -> list[ir.Value]:
+    if not r.kept:
+        return [box.value]
+    which = next((k for k, b in enumerate(r.kept, 1) if b is box), 0)
+    return [box.value, _index(which)]
+
+
+def _start_operands(r: _Rebound, owns: dict[tuple[str, int], Box]) -> list[ir.Value]:
+    own = owns[(r.name, r.position)].value
+    return [own] if not r.kept else [own, _index(0)]
+
+
+def _end_operands(fl: FunctionLowering, r: _Rebound, box: Box, owns: dict[tuple[str, int], Box],
+                  entry_env: dict[str, object], existing: set[int], op: ir.Operation, node: A.Node) -> list[ir.Value]:
+    """The carried own array and choice index of a rebound leaf whose array at the end of the body is
+    `box`: a tree of branch-dependent choices (merge.CondBox, SelectBox) over arrays from before
+    the loop and new ones, folded into one choice and one own array."""
+    def fold(b: Box) -> tuple[ir.Value | int, ir.Value | None]:
+        for k, kept in enumerate(r.kept, 1):
+            if b is kept:
+                return k, None
+        if isinstance(b, (CondBox, SelectBox)):
+            children = [fold(c) for c in ([b.then, b.orelse] if isinstance(b, CondBox) else b.choices)]
+            which, own = children[-1] if isinstance(b, CondBox) else children[0]
+            picks = [b.cond] if isinstance(b, CondBox) else b.picks(())
+            ordered = children[:1] if isinstance(b, CondBox) else children[1:]
+            for pick, (w, o) in zip(picks, ordered):
+                which = hlo.select(pick, _as_index(w), _as_index(which))
+                own = o if own is None else own if o is None else hlo.select(
+                    H.broadcast(pick, H.shape_of(o)), o, own)
+            return which, own
+        if b.derived:
+            raise fl.error(f"`{r.name}` is rebound inside this loop to a view; jlhlo carries a loop's arrays by "
+                           f"value, so the view would become a copy (make the view after the loop, or index the "
+                           f"array directly)", node)
+        if id(b) in existing:              # an array from before the loop: a choice of its own
+            holder = _holder(entry_env, b)
+            if holder is None:
+                raise fl.error(f"`{r.name}` is rebound inside this loop to an array jlhlo cannot name", node)
+            raise _Retry(op, kept={(r.name, r.position): holder})
+        return 0, b.value
+    which, own = fold(box)
+    own = owns[(r.name, r.position)].value if own is None else own
+    return [own] if not r.kept else [own, _as_index(which)]
+
+
+def _as_index(which: ir.Value | int) -> ir.Value:
+    return _index(which) if isinstance(which, int) else which
+
+
+def _holder(env: dict[str, object], box: Box) -> tuple[str, int] | None:
+    """A (variable, position among its arrays) that held `box` before the loop."""
+    for name, v in env.items():
+        if isinstance(v, Value):
+            for k, b in enumerate(array_boxes(v)):
+                if b is box:
+                    return name, k
+    return None
 
 
 def _check_types(fl: FunctionLowering, carried: list[str], entry_vals: dict[str, Value], node: A.Node) -> None:
@@ -416,18 +516,13 @@ def _check_types(fl: FunctionLowering, carried: list[str], entry_vals: dict[str,
                            f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
 
 
-def _check_detached(fl: FunctionLowering, detached: set[str], boxes: list[Box], node: A.Node) -> None:
-    """A detached variable gets an array of its own in every iteration: at the end of an iteration it
-    must share that array with no other variable (the next iteration would separate them)."""
-    carried = {id(b) for b in boxes}
+def _check_detached(fl: FunctionLowering, detached: set[str], node: A.Node) -> None:
+    """Each rebound variable carries an array of its own: at the end of an iteration two of them
+    cannot be one new array (the next iteration would separate them)."""
     owner: dict[int, str] = {}
     for n in sorted(detached):
         for b in array_boxes(fl.env[n]):
-            if b.derived:
-                raise fl.error(f"`{n}` is rebound inside this loop to a view, or to one of several arrays depending "
-                               f"on a branch; jlhlo carries a loop's arrays by value, so it would become a copy "
-                               f"(make the view after the loop, index the array directly, or `copy` it)", node)
-            if id(b) in carried or owner.setdefault(id(b), n) != n:
+            if not b.derived and owner.setdefault(id(b), n) != n:
                 raise fl.error(REBOUND_ALIAS.format(name=n), node)
 
 
@@ -492,7 +587,7 @@ def map_loop(fl: FunctionLowering, shape: tuple[int, ...], element: Callable[[Sc
                            f"{sample.t.julia()})", node)
         store_linear(fl, fl.env[out], k, value, node)
         fl.env[counter] = _add1(fl, k)
-    run_loop(fl, [], [counter], lambda: _lt(fl, fl.env[counter], ScalarV(INT64, n)), body, node, runs=n > 0)
+    run_loop(fl, [], [counter], lambda: _lt(fl, fl.env[counter], ScalarV(INT64, n)), body, node)
     del fl.env[counter]
     return fl.env.pop(out)
 

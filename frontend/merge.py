@@ -146,6 +146,52 @@ class CondBox(Box):
         fl.write_box(self.orelse, hlo.select(c, self.orelse.value, new), node)
 
 
+class SelectBox(Box):
+    """An array that is one of several, chosen by a run-time index (an Int32 scalar): how a loop
+    carries a variable it rebinds, which may also still be (or become) an array from before the
+    loop (see loops.py). Index 0 is the variable's own array."""
+    derived = True
+
+    def __init__(self, which: ir.Value, choices: list[Box]):
+        self.which, self.choices = which, choices
+
+    def roots(self) -> list[Box]:
+        return list({id(r): r for b in self.choices for r in b.roots()}.values())
+
+    def parts(self) -> tuple[list[ir.Value], list[Box]]:
+        return [self.which], list(self.choices)
+
+    def rebuilt(self, values: list[ir.Value], boxes: list[Box]) -> SelectBox:
+        return SelectBox(values[0], boxes)
+
+    def picks(self, shape: tuple[int, ...]) -> list[ir.Value]:
+        """Per choice k ≥ 1, the predicate `which == k` broadcast to `shape`."""
+        t = ir.RankedTensorType(self.which.type)
+        return [H.broadcast(H.compare("EQ", self.which, hlo.constant(ir.DenseElementsAttr.get_splat(
+            t, ir.IntegerAttr.get(t.element_type, k))), "int"), shape) for k in range(1, len(self.choices))]
+
+    @property
+    def value(self) -> ir.Value:
+        out = self.choices[0].value
+        for pick, box in zip(self.picks(H.shape_of(out)), self.choices[1:]):
+            out = hlo.select(pick, box.value, out)
+        return out
+
+    @value.setter
+    def value(self, _: ir.Value) -> None:
+        raise AssertionError("a loop-carried choice of arrays is written through FunctionLowering.write")
+
+    def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
+        picks = self.picks(H.shape_of(new))
+        chosen_own = None
+        for pick in picks:
+            chosen_own = pick if chosen_own is None else hlo.or_(chosen_own, pick)
+        own = self.choices[0]
+        fl.write_box(own, new if chosen_own is None else hlo.select(chosen_own, own.value, new), node)
+        for pick, box in zip(picks, self.choices[1:]):
+            fl.write_box(box, hlo.select(pick, new, box.value), node)
+
+
 def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[str, object],
            boxes: list[Box], node: A.Node, combine) -> None:
     changed = _changes(fl, before, arms, node)

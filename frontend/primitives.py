@@ -84,7 +84,7 @@ def _py(x) -> object:
 
 def _lanes(a: ScalarV, b: ScalarV) -> tuple[int, ...]:
     if a.batch and b.batch and a.batch != b.batch:
-        raise NoMethod("per-element values of different shapes")
+        raise LaneConflict()           # values per lane of two different lane-wise computations
     return a.batch or b.batch
 
 

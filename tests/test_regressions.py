@@ -666,3 +666,56 @@ function main(a::Float64, x::Vector{Float64})
 end"""
     x = np.array([0.5, 1.0, 2.0])
     check(src, (1.0, x), (np.int64(sum(np.round(x * i).astype(np.int64).sum() for i in range(2, 7))), (np.float64(0.0),)))
+
+
+@pytest.mark.parametrize("a", [0.0, 1.5, 3.0])
+def test_loops_rebinding_arrays_to_arrays_from_before_the_loop(a):
+    src = """
+function first_neg(xs::Vector{Float64}, ys::Vector{Float64})
+    for i in 1:3
+        if xs[i] < 0
+            return xs
+        end
+    end
+    return ys
+end
+function main(x::Vector{Float64}, y::Vector{Float64}, a::Float64)
+    r = first_neg(x, y)
+    r[1] = 99.0
+    z = y
+    for k in 1:3
+        if a > k
+            z = x
+        elseif k == 2
+            z[2] += 1.0
+        end
+    end
+    z[3] = -5.0
+    w = x
+    for k in 1:2
+        if a > 2.5
+            w = w .* 2
+        else
+            w[1] += 1
+        end
+    end
+    return x, y, w .+ 0
+end"""
+    x, y = np.array([1.0, -2.0, 3.0]), np.array([10.0, 20.0, 30.0])
+    x0, y0 = x.copy(), y.copy()
+    r = x if (x < 0).any() else y
+    r[0] = 99.0
+    z = y
+    for k in range(1, 4):
+        if a > k:
+            z = x
+        elif k == 2:
+            z[1] += 1.0
+    z[2] = -5.0
+    w = x
+    for _ in range(2):
+        if a > 2.5:
+            w = w * 2
+        else:
+            w[0] += 1
+    check(src, (x0, y0, a), (x, y, w.copy()))

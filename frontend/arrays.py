@@ -11,7 +11,7 @@ from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
 from .types import INT64, ArrayT, promote
-from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value
+from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -136,6 +136,9 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
     shape: tuple[int, ...] = ()
     for _, v in iters:
         shape += v.t.shape
+    if any(isinstance(leaf, ScalarV) and leaf.batch for v in fl.env.values() if isinstance(v, Value)
+           for leaf in runtime_leaves(v)):
+        raise LaneConflict()           # inside a lane-wise computation: its lanes and ours would mix
     saved = fl.checkpoint()
     try:
         return _comprehension_lanes(fl, e, iters, shape)

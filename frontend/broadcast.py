@@ -11,7 +11,7 @@ from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
 from .types import ArrayT, TupleT
-from .values import ArrayV, Box, FuncV, LaneConflict, RangeV, ScalarV, StructV, TupleV, Value
+from .values import ArrayV, Box, FuncV, LaneConflict, RangeV, ScalarV, StructV, TupleV, Value, runtime_leaves
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -59,7 +59,7 @@ def broadcast_call(fl: FunctionLowering, f: Value, args: list[Value], kwargs: di
                 raise fl.error(f"broadcasting over a value of type {a.t.julia()} is not supported "
                                f"(arrays, ranges and numbers are)", node)
     shape = broadcast_shape(fl, [a.t.shape for a in arrays], node)
-    if any(isinstance(a, ScalarV) and a.batch for a in args):
+    if any(_has_lanes(a) for a in [f, *args, *kwargs.values()]):
         raise LaneConflict()           # an array per lane of an enclosing lane-wise computation
     # Lane-wise: every array argument becomes a batched number and `f` runs once for all elements.
     # A Julia function may need more than that per element (an array of its own, a loop changing an
@@ -96,6 +96,12 @@ def _broadcast_loop(fl: FunctionLowering, f: Value, args: list[Value], kwargs: d
         return call_value(fl, f, [linear_element(fl, a, k, node) if isinstance(a, ArrayV) else _whole(a)
                                   for a in full], kwargs, node)
     return map_loop(fl, shape, element, node)
+
+
+def _has_lanes(v: Value | Held) -> bool:
+    """Whether `v` holds a value per lane of a lane-wise computation (also inside a closure or tuple):
+    its lanes would be mistaken for this broadcast's elements."""
+    return any(isinstance(leaf, ScalarV) and leaf.batch for leaf in runtime_leaves(_whole(v)))
 
 
 def _broadcast_tuples(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value],

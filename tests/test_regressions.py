@@ -719,3 +719,9 @@ end"""
         else:
             w[0] += 1
     check(src, (x0, y0, a), (x, y, w.copy()))
+
+
+def test_comprehension_whose_closures_and_inner_comprehensions_see_its_variable():
+    src = "main(x) = ([count(w -> w < u, x) for u in x], [sum([a * b for a in x]) for b in x], [sum(map(a -> a - b, x)) for b in x])"
+    x = np.array([1, 5, 3])
+    check(src, (x,), (np.array([(x < u).sum() for u in x]), x.sum() * x, x.sum() - 3 * x))

@@ -139,12 +139,21 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
     if any(isinstance(leaf, ScalarV) and leaf.batch for v in fl.env.values() if isinstance(v, Value)
            for leaf in runtime_leaves(v)):
         raise LaneConflict()           # inside a lane-wise computation: its lanes and ours would mix
+    from .loops import target_names
+    targets = set().union(*(target_names(t) for t, _ in iters))
+    outer = {name: fl.env.get(name) for name in targets}
     saved = fl.checkpoint()
     try:
-        return _comprehension_lanes(fl, e, iters, shape)
+        out = _comprehension_lanes(fl, e, iters, shape)
     except LaneConflict:
         saved.restore()
-        return _comprehension_loop(fl, e, iters, shape)
+        out = _comprehension_loop(fl, e, iters, shape)
+    for name, v in outer.items():      # the loop variables are the comprehension's own
+        if v is None:
+            fl.env.pop(name, None)
+        else:
+            fl.env[name] = v
+    return out
 
 
 def _comprehension_lanes(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
@@ -186,9 +195,9 @@ def _element_value(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Nod
     """The comprehension's expression for the bound loop variables. Its variables are local to it,
     as in Julia; assigning a variable from outside it is refused (Julia would change that variable
     from each element's evaluation, in an order jlhlo does not reproduce)."""
-    from .loops import assigned_names
+    from .loops import target_names
     before = dict(fl.env)
-    local = assigned_names([t for t, _ in iters])
+    local = set().union(*(target_names(t) for t, _ in iters))
     try:
         out = fl.expr(e.expr)
     finally:

@@ -147,7 +147,7 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
         fl.block(body_stmts)
         fl.env["%cont"] = ScalarV(BOOL, False)
         fl.env[counter] = _add1(fl, fl.env[counter])
-    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=_target_names(target))
+    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=target_names(target))
     del fl.env[counter]
 
 
@@ -179,11 +179,11 @@ def _is_fused(n: A.Node) -> bool:
     return isinstance(n, A.For) and id(n) in _FUSED
 
 
-def _target_names(t: A.Node) -> set[str]:
+def target_names(t: A.Node) -> set[str]:
     if isinstance(t, A.Name):
         return {t.id}
     if isinstance(t, A.TupleExpr):
-        return set().union(*(_target_names(i) for i in t.items))
+        return set().union(*(target_names(i) for i in t.items))
     return set()
 
 
@@ -192,7 +192,7 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
     from .assign import bind_target
     outer_brk = fl.env["%brk"]
     fl.env["%brk"] = ScalarV(BOOL, False)
-    new_names = assigned_names(body_stmts) | _target_names(target)
+    new_names = assigned_names(body_stmts) | target_names(target)
     defined = set(fl.env)
 
     def iteration(k: int) -> None:

@@ -725,3 +725,16 @@ def test_comprehension_whose_closures_and_inner_comprehensions_see_its_variable(
     src = "main(x) = ([count(w -> w < u, x) for u in x], [sum([a * b for a in x]) for b in x], [sum(map(a -> a - b, x)) for b in x])"
     x = np.array([1, 5, 3])
     check(src, (x,), (np.array([(x < u).sum() for u in x]), x.sum() * x, x.sum() - 3 * x))
+
+
+def test_comprehension_variables_do_not_outlive_it():
+    src = """
+function main(a::Float64, x::Vector{Int64})
+    for k in (1, -2, 1)
+        v = [1.0f0 for j in 1:5]
+    end
+    i = 7
+    w = [i * 2 for i in x]
+    return a, i, w
+end"""
+    check(src, (1.0, np.array([1, 2])), (np.float64(1.0), np.int64(7), np.array([2, 4])))

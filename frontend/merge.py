@@ -196,10 +196,10 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
            boxes: list[Box], node: A.Node, combine) -> None:
     changed = _changes(fl, before, arms, node)
 
-    def arm_ir(leaf: Value, arm: ArmState, batch: tuple[int, ...] = ()) -> ir.Value:
+    def arm_ir(leaf: Value, arm: ArmState) -> ir.Value:
         if isinstance(leaf, ArrayV):
             return arm.boxes.get(id(leaf.box), leaf.box.value)
-        return H.broadcast(fl.materialize(leaf), batch)     # a number on one lane or all, as the other arm
+        return fl.materialize(leaf)
     # Arrays: the names holding the same pair of arrays (one per path) share one array afterwards. A
     # pair whose arrays are reachable only through those names merges into a new array; otherwise
     # the result is a CondBox over the two, which keeps Julia's aliasing exactly.
@@ -237,8 +237,7 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
     for name, va, plan in plans:
         for la, lb, key in plan:
             if key is None and la is not lb and not (isinstance(la, ArrayV) or same_constant(la, lb)):
-                batch = la.batch or lb.batch
-                slots[(name, id(la), id(lb))] = slot(arm_ir(la, arms[0], batch), arm_ir(lb, arms[1], batch))
+                slots[(name, id(la), id(lb))] = slot(arm_ir(la, arms[0]), arm_ir(lb, arms[1]))
     for key, kind in kinds.items():
         a, b = pairs[key]
         if kind == "merged":
@@ -332,11 +331,15 @@ def if_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], orel
         blocks.append(block)
 
     def combine(then_vals: list[ir.Value], else_vals: list[ir.Value]) -> list[ir.Value]:
-        final = hlo.IfOp([v.type for v in then_vals], c.ir)
+        # a number that is one per lane on one path only is broadcast there, inside its arm
+        shapes = [max(H.shape_of(a), H.shape_of(b), key=len) for a, b in zip(then_vals, else_vals)]
+        types = [ir.RankedTensorType.get(list(s), ir.RankedTensorType(a.type).element_type)
+                 for s, a in zip(shapes, then_vals)]
+        final = hlo.IfOp(types, c.ir)
         for block, region, vals in zip(blocks, final.regions, (then_vals, else_vals)):
             block.append_to(region)
             with ir.InsertionPoint(block):
-                hlo.ReturnOp(vals)
+                hlo.ReturnOp([H.broadcast(v, s) for v, s in zip(vals, shapes)])
         scratch.operation.erase()
         return list(final.results)
     _merge(fl, c, arms, before, boxes, node, combine)

@@ -738,3 +738,16 @@ function main(a::Float64, x::Vector{Int64})
     return a, i, w
 end"""
     check(src, (1.0, np.array([1, 2])), (np.float64(1.0), np.int64(7), np.array([2, 4])))
+
+
+@pytest.mark.parametrize("corner", [1.0, 0.0])
+def test_branch_on_a_shared_number_inside_a_generator(corner):
+    # one arm gives a value per element, the other one value for all: broadcast inside its arm
+    src = """
+function main(a::Float64, b::Float64, A::Matrix{Float64}, v::Vector{Float64})
+    s = A[1, 2]
+    return sum(s >= 1.0 ? A[i, 1] : min(a, b) for i in eachindex(v))
+end"""
+    A = np.arange(6.0).reshape(3, 2) + corner
+    want = A[:2, 0].sum() if A[0, 1] >= 1.0 else 2 * min(0.5, 0.3)
+    check(src, (0.5, 0.3, A, np.ones(2)), np.float64(want))

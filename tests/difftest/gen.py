@@ -1,0 +1,864 @@
+"""Seeded random generation of well-typed, well-defined programs in jlhlo's Julia subset.
+
+`generate(seed, features)` builds a `model.Program`: helper functions (scalar helpers with
+branches and loops, mutating `f!` helpers, array helpers, generic functions with several methods,
+structs with methods, closures), an entry `main` over random scalar and array arguments, its
+inputs and optionally a gradient check. Every expression is built for a requested Julia type, so
+the program type-checks by construction; well-definedness is by construction where cheap (indices
+from loop variables over `eachindex`/`axes` or `mod(e, n) + 1`, divisors `mod(e, 5) + 1`, while
+loops bounded by a counter, variables keeping one type) and otherwise checked by running the
+reference, which discards programs that would throw or whose answer is fragile (`reference`).
+
+The mix leans toward constructs that interact (mutation in loops in branches, early exits in
+nested loops, broadcast user functions with control flow): that is where compilers break."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import model as M
+from .features import Features
+from .gen_expr import (
+    Ctx,
+    ExprGenerator,
+    Generic,
+    Method,
+    VarInfo,
+    aliases_input,
+    call,
+    convertible,
+    float_typed,
+    ilit,
+    is_lazy,
+    lit,
+    op,
+    var,
+    walk,
+)
+from .jtypes import BOOL, F32, F64, INT, Arr, Fn, JType, Scalar, Struct, Tup, arith_type
+
+MAX_TRIP = 400            # iterations of the innermost body of a loop nest, at most
+MAX_DEPTH = 3             # loop nesting
+
+
+class Generator(ExprGenerator):
+    """Statements, functions and whole programs on top of the expression productions."""
+
+    # ------------------------------------------------------------------ statements
+    def block(self, ctx: Ctx, budget: int) -> list[M.Stmt]:
+        out: list[M.Stmt] = []
+        while budget > 0:
+            stmts, cost = self.stmt(ctx, budget)
+            out += stmts
+            budget -= max(cost, 1)
+        return out
+
+    def stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int]:
+        F = self.w
+        in_loop = ctx.loop_depth > 0
+        nested_ok = budget >= 2 and ctx.loop_depth < MAX_DEPTH
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (3, lambda: self.new_scalar(ctx)),
+            (2, lambda: self.new_array(ctx)),
+            (2.5, lambda: self.reassign(ctx)),
+            (3, lambda: self.op_assign(ctx)),
+            (F("index_assign", 2.5), lambda: self.index_assign(ctx, None)),
+            (F("op_index_assign", 2), lambda: self.index_assign(ctx, self.pick(["+", "-", "*"]))),
+            (F("dot_assign", 2), lambda: self.dot_assign(ctx)),
+            (F("slice_assign", 1.5), lambda: self.slice_assign(ctx)),
+            (F("views", 1.2) + F("view_fn", 1.2), lambda: self.view_stmt(ctx)),
+            (F("alias"), lambda: self.alias_stmt(ctx)),
+            (F("mutating_helper", 1.5), lambda: self.mutator_call(ctx)),
+            (F("if", 2.5) if budget >= 2 else 0, lambda: self.if_stmt(ctx, budget)),
+            (F("for_range", 1) if nested_ok else 0, lambda: self.for_stmt(ctx, budget)),
+            (F("while", 1.5) if nested_ok and not ctx.grad else 0, lambda: self.while_stmt(ctx, budget)),
+            (F("break", 1.5) if in_loop and not ctx.grad else 0, lambda: self.exit_stmt(ctx, M.Break())),
+            (F("continue", 1.5) if in_loop else 0, lambda: self.exit_stmt(ctx, M.Continue())),
+            (F("early_return", 1 + in_loop) if not (in_loop and ctx.grad) else 0,
+             lambda: self.exit_stmt(ctx, self.return_stmt(ctx))),
+            (F("tuples"), lambda: self.tuple_stmt(ctx)),
+            (F("closures") if ctx.loop_depth == 0 else 0, lambda: self.closure_stmt(ctx, budget)),
+            (F("structs") if self.struct_types else 0, lambda: self.struct_stmt(ctx)),
+        ]
+        out = self.first(opts)
+        if out is None:
+            return [self.new_scalar(ctx)[0][0]], 1
+        return out
+
+    def new_name(self, t: JType) -> str:
+        if isinstance(t, Arr):
+            return self.fid("A" if t.ndim >= 2 else "v")
+        if isinstance(t, Tup):
+            return self.fid("tp")
+        if isinstance(t, Struct):
+            return self.fid("p")
+        if isinstance(t, Fn):
+            return self.fid("h")
+        return self.fid({"Int64": "k", "Bool": "c"}.get(t.name, "s"))
+
+    def new_scalar(self, ctx: Ctx) -> tuple[list[M.Stmt], int]:
+        t = self.scalar_type(allow_bool=True) if not ctx.grad else self.pick([F64, F64, INT])
+        e = self.scalar(ctx, t, self.rng.randint(1, 3))
+        name = self.new_name(t)
+        ctx.declare(name, VarInfo(t, special=self.is_special(ctx, e)))
+        return [M.Assign(name=name, value=e)], 1
+
+    def new_array(self, ctx: Ctx) -> tuple[list[M.Stmt], int]:
+        existing = ctx.find(lambda n, v: isinstance(v.t, Arr))
+        if existing and self.chance(0.7):
+            t = self.pick(existing)[1].t
+            if self.chance(0.2):
+                t = t.with_elt(self.array_elt())
+        else:
+            t = Arr(self.array_elt(), self.array_shape())
+        if ctx.grad:
+            t = t.with_elt(F64)
+        name = self.new_name(t)
+        if self.F.on("array_fns") and not ctx.grad and self.chance(0.12):
+            same = [n for n, _ in ctx.of_type(t)]
+            if same:                   # similar(x) is uninitialized: a full overwrite follows at once
+                src = self.pick(same)
+                value = self.array(ctx, t, 2)
+                ctx.declare(name, VarInfo(t))
+                return [M.SimilarAssign(name=name, like=var(src, t), value=value)], 2
+        e = self.array(ctx, t, self.rng.randint(1, 3))
+        views = False
+        if self.F.on("views") and isinstance(e, M.Index) and any(isinstance(i, (M.Colon, M.RangeE)) for i in e.idxs) \
+                and self.chance(0.4) and not ctx.grad:
+            views = True
+        info = VarInfo(t, special=self.is_special(ctx, e), contiguous=not views and not is_lazy(e),
+                       owned=not views or not ctx.pure)
+        if aliases_input(e) and ctx.pure:
+            info.owned = False
+        ctx.declare(name, info)
+        return [M.Assign(name=name, value=e, views=views)], 1
+
+    def assignable(self, ctx: Ctx, pred: Callable[[VarInfo], bool]) -> list[tuple[str, VarInfo]]:
+        return ctx.find(lambda n, v: not v.readonly and pred(v))
+
+    def reassign(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        # without `array_rebinding`, arrays are not rebound inside loops (jlhlo rejects an array
+        # changed in place and rebound in one loop while also reachable another way)
+        rebind_arrays = self.F.on("array_rebinding") or ctx.loop_depth == 0
+        cands = self.assignable(ctx, lambda v: isinstance(v.t, (Scalar, Tup)) or (isinstance(v.t, Arr) and rebind_arrays))
+        if not cands:
+            return None
+        name, v = self.pick(cands)
+        e = self.unaliased(self.expr(ctx, v.t, self.rng.randint(1, 3)))
+        if self.is_special(ctx, e):
+            v.special = True
+        if isinstance(v.t, Arr):
+            v.contiguous = v.contiguous and not is_lazy(e)
+            if ctx.pure and aliases_input(e):
+                v.owned = False
+        return [M.Assign(name=name, value=e)], 1
+
+    def op_assign(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        cands = self.assignable(ctx, lambda v: isinstance(v.t, Scalar) and v.t != BOOL)
+        if not cands:
+            return None
+        name, v = self.pick(cands)
+        o = self.pick(["+", "-", "*", "+"] + (["/"] if v.t.is_float else []))
+        types = [x for x in (INT, F64, F32) if arith_type(o, v.t, x) == v.t and (x != F32 or self.F.on("float32"))]
+        rhs_t = v.t if self.chance(0.6) else self.pick(types)
+        e = self.scalar(ctx, rhs_t, self.rng.randint(1, 3))
+        if o == "/" and ctx.grad:
+            e = op(rhs_t, "+", call(rhs_t, "abs", e), ilit(1))
+        if self.is_special(ctx, e):
+            v.special = True
+        return [M.OpAssign(name=name, op=o, value=e)], 1
+
+    def mutable_arrays(self, ctx: Ctx, pred: Callable[[Arr], bool] = lambda t: True) -> list[tuple[str, VarInfo]]:
+        return ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.elt != BOOL and pred(v.t)
+                        and (v.owned or not ctx.pure))
+
+    def index_assign(self, ctx: Ctx, o: str | None) -> tuple[list[M.Stmt], int] | None:
+        arrays = self.mutable_arrays(ctx)
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        t: Arr = v.t
+        idxs = self.indices_for(ctx, t, 2)
+        if o is None:
+            src = t.elt if self.chance(0.7) else self.pick([x for x in (INT, F64, F32) if convertible(t.elt, x)
+                                                             and (x != F32 or self.F.on("float32"))])
+        else:
+            src = self.pick([x for x in (INT, F64, F32) if arith_type(o, t.elt, x) == t.elt
+                             and (x != F32 or self.F.on("float32"))] or [t.elt])
+        e = self.scalar(ctx, src, self.rng.randint(1, 3))
+        if self.is_special(ctx, e):
+            v.special = True
+        return [M.IndexAssign(base=var(name, t), idxs=idxs, value=e, op=o)], 1
+
+    def dot_assign(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        arrays = self.mutable_arrays(ctx)
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        t: Arr = v.t
+        o = self.pick([None, None, "+", "-", "*"])
+        if self.F.on("at_dot") and self.chance(0.3 * self.F.w("at_dot")):
+            value = self.macro_dot_value(ctx, t, 2)
+            if o is not None and arith_type(o, t.elt, value.t.elt if isinstance(value.t, Arr) else value.t) != t.elt:
+                o = None
+            return [M.DotAssign(dest=var(name, t), value=value, op=o, macro=True)], 1
+        rhs_t = self.dot_rhs_type(t, o)
+        value = self.expr(ctx, rhs_t, self.rng.randint(1, 3))
+        if self.is_special(ctx, value):
+            v.special = True
+        return [M.DotAssign(dest=var(name, t), value=value, op=o)], 1
+
+    def dot_rhs_type(self, t: Arr, o: str | None) -> JType:
+        """The right side of `dest .op= rhs`: dest's shape (or a scalar, or a broadcastable prefix)."""
+        elt = t.elt
+        if o is None and self.chance(0.2):
+            elt = self.pick([x for x in (INT, F64, F32) if convertible(t.elt, x) and (x != F32 or self.F.on("float32"))])
+        if o is not None:
+            elt = self.pick([x for x in (INT, F64, F32) if arith_type(o, t.elt, x) == t.elt
+                             and (x != F32 or self.F.on("float32"))] or [t.elt])
+        r = self.rng.random()
+        if r < 0.25:
+            return elt
+        if r < 0.4 and t.ndim >= 2 and self.F.on("bcast_align"):
+            return Arr(elt, t.shape[: self.rng.randint(1, t.ndim - 1)])
+        return Arr(elt, t.shape)
+
+    def macro_dot_value(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr:
+        """An elementwise expression for `@. dest = value` (rendered without dots): operators and
+        scalar functions over arrays of dest's shape and scalars."""
+        def leaf() -> M.Expr:
+            arrs = [n for n, _ in ctx.of_type(t)]
+            if arrs and self.chance(0.6):
+                return var(self.pick(arrs), t)
+            return self.leaf(ctx, t.elt)
+
+        def build(d: int) -> M.Expr:
+            if d <= 0 or self.chance(0.3):
+                return leaf()
+            kind = self.rng.random()
+            a, b = build(d - 1), build(d - 1)
+            res_t = t if isinstance(a.t, Arr) or isinstance(b.t, Arr) else t.elt
+            if kind < 0.6:
+                return op(res_t, self.pick(["+", "-", "*"]), a, b, dot=True)
+            if kind < 0.8 and t.elt.is_float:
+                return call(res_t, self.pick(["abs", "sin", "tanh"]), a, dot=True)
+            helpers = [f for f in self.scalar_helpers if len(f.params) == 1 and f.params[0].t == t.elt
+                       and f.ret == t.elt]
+            if helpers:
+                f = self.pick(helpers)
+                return call(res_t, f.name, a, dot=True, user=True, target=f.target)
+            return call(res_t, self.pick(["max", "min"]), a, b, dot=True)
+        e = build(depth)
+        if not isinstance(e.t, Arr):
+            e = op(t, "+", var(self.pick([n for n, _ in ctx.of_type(t)]), t), e, dot=True)
+        return e
+
+    def slice_assign(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        arrays = self.mutable_arrays(ctx)
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        t: Arr = v.t
+        idxs, shape = self.slice_indices(ctx, t)
+        sub_t = Arr(t.elt, shape)
+        o = self.pick([None, None, "+", "*"])
+        rhs = self.dot_rhs_type(sub_t, o) if shape else t.elt
+        value = self.expr(ctx, rhs, 2)
+        views = self.F.on("views") and self.chance(0.2)
+        return [M.DotAssign(dest=M.Index(t=sub_t, base=var(name, t), idxs=idxs), value=value, op=o, views=views)], 1
+
+    def slice_indices(self, ctx: Ctx, t: Arr, allow_end: bool = True) -> tuple[list[M.Expr], tuple[int, ...]]:
+        """Indices selecting a sub-block of t (at least one range or `:`), and its shape."""
+        idxs: list[M.Expr] = []
+        shape: list[int] = []
+        ranged = self.rng.randrange(t.ndim)
+        for d, n in enumerate(t.shape):
+            if d == ranged or self.chance(0.4):
+                L = self.rng.randint(1, n)
+                idxs.append(self.vector_range(ctx, n, L, allow_end))
+                shape.append(L)
+            else:
+                idxs.append(self.index_expr(ctx, n, 1, allow_end))
+        return idxs, tuple(shape)
+
+    def view_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`w = view(A, ...)` (or `@views w = A[...]`) then a write through it: the write shows in A."""
+        arrays = self.mutable_arrays(ctx)
+        if not arrays or ctx.grad:
+            return None
+        name, v = self.pick(arrays)
+        as_call = self.chance(self.F.w("view_fn") / (self.F.w("view_fn") + self.F.w("views")))
+        idxs, shape = self.slice_indices(ctx, v.t, allow_end=not as_call)
+        sub_t = Arr(v.t.elt, shape)
+        w = self.new_name(sub_t)
+        if as_call:
+            stmt: M.Stmt = M.Assign(name=w, value=call(sub_t, "view", var(name, v.t), *idxs))
+        else:
+            stmt = M.Assign(name=w, value=M.Index(t=sub_t, base=var(name, v.t), idxs=idxs), views=True)
+        ctx.declare(w, VarInfo(sub_t, contiguous=False, owned=v.owned))
+        follow: list[M.Stmt] = []
+        if self.chance(0.7):
+            o = self.pick([None, "+", "*"])
+            follow.append(M.DotAssign(dest=var(w, sub_t), value=self.expr(ctx, self.dot_rhs_type(sub_t, o), 2), op=o))
+        return [stmt] + follow, 1 + len(follow)
+
+    def alias_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`y = x` then a write through y: x changes too."""
+        arrays = self.mutable_arrays(ctx)
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        y = self.new_name(v.t)
+        ctx.declare(y, VarInfo(v.t, contiguous=v.contiguous, owned=v.owned))
+        write = M.IndexAssign(base=var(y, v.t), idxs=self.indices_for(ctx, v.t, 1), value=self.scalar(ctx, v.t.elt, 2))
+        return [M.Assign(name=y, value=var(name, v.t)), write], 2
+
+    def mutator_call(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        for f in self.rng.sample(self.mutators, len(self.mutators)):
+            arrays = [n for n, v in self.mutable_arrays(ctx, lambda t, f=f: t == f.params[0].t)]
+            if arrays:
+                target = var(self.pick(arrays), f.params[0].t)
+                args = [target] + [self.expr(ctx, p.t, 2) for p in f.params[1:]]
+                c = call(f.ret, f.name, *args, user=True, target=f.target)
+                if self.chance(0.25):            # y = f!(x): f! returns x itself, so y aliases x
+                    y = self.new_name(f.ret)
+                    ctx.declare(y, VarInfo(f.ret, owned=ctx.lookup(target.name).owned))
+                    return [M.Assign(name=y, value=c)], 1
+                return [M.ExprStmt(value=c)], 1
+        return None
+
+    def if_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int]:
+        inner = max(1, min(budget - 1, self.rng.randint(1, 5)))
+        branches = []
+        used = 1
+        n_elseif = self.rng.randint(1, 2) if self.F.on("elseif") and self.chance(0.3 * self.F.w("elseif")) else 0
+        for _ in range(1 + n_elseif):
+            cond = self.bool_expr(ctx, self.rng.randint(1, 3))
+            ctx.push()
+            body = self.block(ctx, inner)
+            ctx.pop()
+            branches.append(M.Branch(cond=cond, body=body))
+            used += inner
+        orelse = None
+        if self.chance(0.5):
+            ctx.push()
+            orelse = self.block(ctx, max(1, inner // 2))
+            ctx.pop()
+            used += max(1, inner // 2)
+        return [M.If(branches=branches, orelse=orelse)], used
+
+    def loop_iter(self, ctx: Ctx) -> tuple[M.Expr, VarInfo, int] | None:
+        """A for-loop iterator, the loop variable's info and the trip count (at most)."""
+        F = self.w
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr))
+        smalls = [(n, v) for n, v in ctx.of_type(INT) if v.small and v.bounds]
+
+        def static_range() -> Any:
+            a = self.rng.randint(0, 2)
+            b = a + self.rng.randint(0, 4)
+            return (M.RangeE(t=None, start=ilit(a), step=None, stop=ilit(b)),
+                    VarInfo(INT, bounds=(a, b), readonly=True, small=True), b - a + 1)
+
+        def step_range() -> Any:
+            s = self.pick([2, 3, -1, -2])
+            a, b = (self.rng.randint(1, 3), self.rng.randint(4, 7))
+            if s < 0:
+                a, b = b, a
+            n = len(range(a, b + (1 if s > 0 else -1), s))
+            vals = list(range(a, b + (1 if s > 0 else -1), s))
+            return (M.RangeE(t=None, start=ilit(a), step=ilit(s), stop=ilit(b)),
+                    VarInfo(INT, bounds=(min(vals), max(vals)), readonly=True, small=True), n)
+
+        def runtime_range() -> Any:
+            if not smalls:
+                return None
+            n, v = self.pick(smalls)
+            lo, hi = v.bounds
+            if self.chance(0.6):
+                return (M.RangeE(t=None, start=ilit(1), step=None, stop=var(n, INT)),
+                        VarInfo(INT, bounds=(1, max(hi, 1)), readonly=True, small=True), max(hi, 0))
+            return (M.RangeE(t=None, start=var(n, INT), step=ilit(-1), stop=ilit(1)),
+                    VarInfo(INT, bounds=(1, max(hi, 1)), readonly=True, small=True), max(hi, 0))
+
+        def empty_range() -> Any:
+            if smalls and self.chance(0.6):
+                n, v = self.pick(smalls)
+                stop = self.rng.randint(-1, 1)
+                return (M.RangeE(t=None, start=var(n, INT), step=None, stop=ilit(stop)),
+                        VarInfo(INT, bounds=(v.bounds[0], max(v.bounds[0], stop)), readonly=True, small=True),
+                        max(stop - v.bounds[0] + 1, 0))
+            return (M.RangeE(t=None, start=ilit(3), step=None, stop=ilit(2)),
+                    VarInfo(INT, bounds=(2, 3), readonly=True, small=True), 0)
+
+        def over_array() -> Any:
+            if not arrays:
+                return None
+            n, v = self.pick(arrays)
+            return var(n, v.t), VarInfo(v.t.elt, readonly=True, special=v.special), v.t.length
+
+        def over_eachindex() -> Any:
+            if not arrays:
+                return None
+            n, v = self.pick(arrays)
+            return (call(None, "eachindex", var(n, v.t)),
+                    VarInfo(INT, bounds=(1, v.t.length), readonly=True, small=True), v.t.length)
+
+        def over_axes() -> Any:
+            multi = [(n, v) for n, v in arrays if v.t.ndim >= 1]
+            if not multi:
+                return None
+            n, v = self.pick(multi)
+            d = self.rng.randint(1, v.t.ndim)
+            return (call(None, "axes", var(n, v.t), ilit(d)),
+                    VarInfo(INT, bounds=(1, v.t.shape[d - 1]), readonly=True, small=True), v.t.shape[d - 1])
+
+        def over_tuple() -> Any:
+            t = self.pick([F64, INT])
+            k = self.rng.randint(2, 4)
+            items = [self.scalar(ctx, t, 1) for _ in range(k)]
+            return M.TupleE(t=Tup((t,) * k), items=items), VarInfo(t, readonly=True), k
+
+        def float_range() -> Any:
+            a = self.pick([0.0, -1.0, 0.5])
+            s = self.pick([0.5, 0.25, -0.5])
+            n = self.rng.randint(1, 5)
+            b = a + s * (n - 1)
+            return (M.RangeE(t=None, start=lit(F64, a), step=lit(F64, s), stop=lit(F64, b)),
+                    VarInfo(F64, readonly=True), n)
+
+        grad = ctx.grad
+        opts = [
+            (F("for_range", 2), static_range),
+            (F("for_step"), step_range),
+            (F("for_runtime") if not grad else 0, runtime_range),
+            (F("for_empty") if not grad else 0, empty_range),
+            (F("for_array"), over_array),
+            (F("for_eachindex"), over_eachindex),
+            (F("for_axes"), over_axes),
+            (F("for_tuple"), over_tuple),
+            (F("for_float_range"), float_range),
+        ]
+        return self.first(opts)
+
+    def for_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+        got = self.loop_iter(ctx)
+        if got is None:
+            return None
+        it, info, trip = got
+        if ctx.trip * max(trip, 1) > MAX_TRIP:
+            return None
+        name = self.fid("i" if info.t == INT else "a")
+        inner = max(1, min(budget - 1, self.rng.randint(1, 5)))
+        ctx.push()
+        ctx.declare(name, info)
+        ctx.loop_depth += 1
+        saved = ctx.trip
+        ctx.trip *= max(trip, 1)
+        body = self.block(ctx, inner)
+        ctx.trip = saved
+        ctx.loop_depth -= 1
+        ctx.pop()
+        return [M.For(var=name, iter=it, body=body)], inner + 1
+
+    def while_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+        """`w = 0; while w < K && cond; w += 1; ...; end`: the counter bounds the trip count and is
+        advanced first, so `continue` cannot skip it."""
+        bound = self.rng.randint(1, 5)
+        if ctx.trip * bound > MAX_TRIP:
+            return None
+        w = self.fid("w")
+        ctx.declare(w, VarInfo(INT, readonly=True, bounds=(0, bound)))
+        cond: M.Expr = op(BOOL, "<", var(w, INT), ilit(bound))
+        if self.chance(0.6):
+            extra = self.bool_expr(ctx, 2)
+            cond = op(BOOL, "&&", cond, extra) if self.chance(0.7) else op(BOOL, "&&", extra, cond)
+        inner = max(1, min(budget - 1, self.rng.randint(1, 5)))
+        ctx.push()
+        ctx.loop_depth += 1
+        saved = ctx.trip
+        ctx.trip *= bound
+        body = [M.OpAssign(name=w, op="+", value=ilit(1))] + self.block(ctx, inner)
+        ctx.trip = saved
+        ctx.loop_depth -= 1
+        ctx.pop()
+        return [M.Assign(name=w, value=ilit(0)), M.While(cond=cond, body=body)], inner + 2
+
+    def exit_stmt(self, ctx: Ctx, s: M.Stmt) -> tuple[list[M.Stmt], int]:
+        """break / continue / return, usually under a condition."""
+        if self.chance(0.85):
+            return [M.If(branches=[M.Branch(cond=self.bool_expr(ctx, 2), body=[s])])], 1
+        return [s], 1
+
+    def return_stmt(self, ctx: Ctx) -> M.Return:
+        if ctx.ret_value is not None:
+            return M.Return(value=ctx.ret_value)
+        return M.Return(value=self.unaliased(self.expr(ctx, ctx.ret, 2)))
+
+    def unaliased(self, e: M.Expr) -> M.Expr:
+        """Without `array_rebinding`, an array expression that may alias another array (a variable,
+        a view, a ternary of arrays) is copied where it would make one name (or a function's result)
+        refer to different arrays on different paths."""
+        if self.F.on("array_rebinding"):
+            return e
+        if isinstance(e, M.TupleE):
+            return M.TupleE(t=e.t, items=[self.unaliased(x) for x in e.items])
+        if isinstance(e.t, Arr) and aliases_input(e):
+            return call(e.t, "copy", e)
+        return e
+
+    def tuple_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        kind = self.rng.random()
+        tups = ctx.find(lambda n, v: isinstance(v.t, Tup))
+        if kind < 0.4 or not tups:
+            k = self.rng.randint(2, 3)
+            ts = tuple(self.scalar_type() for _ in range(k)) if self.chance(0.6) else (self.scalar_type(),) * k
+            name = self.new_name(Tup(ts))
+            e = M.TupleE(t=Tup(ts), items=[self.scalar(ctx, t, 2) for t in ts])
+            ctx.declare(name, VarInfo(Tup(ts)))
+            return [M.Assign(name=name, value=e)], 1
+        if kind < 0.75:
+            name, v = self.pick(tups)
+            names = [self.new_name(t) for t in v.t.items]
+            for n, t in zip(names, v.t.items):
+                ctx.declare(n, VarInfo(t, special=v.special))
+            return [M.TupleAssign(names=names, value=var(name, v.t))], 1
+        pairs = {}
+        for n, v in self.assignable(ctx, lambda v: isinstance(v.t, Scalar)):
+            pairs.setdefault(v.t, []).append(n)
+        swappable = [ns for ns in pairs.values() if len(ns) >= 2]
+        if not swappable:
+            return None
+        a, b = self.rng.sample(self.pick(swappable), 2)
+        t = ctx.lookup(a).t
+        return [M.TupleAssign(names=[a, b], value=M.TupleE(t=Tup((t, t)), items=[var(b, t), var(a, t)]))], 1
+
+    def closure_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+        """`h = u -> expr` or a local `function h(u) ... end`, capturing variables in scope; captured
+        variables are frozen afterwards unless `boxed_capture` is on (then the closure sees the
+        later value, as Julia's boxed captures do)."""
+        t = self.pick([F64, F64, INT] + ([F32] if self.F.on("float32") else []))
+        name = self.new_name(Fn((t,), t))
+        p = self.fid("u")
+        before = {n for n, _ in ctx.find(lambda n, v: True)}
+        if self.chance(0.6) or budget < 3:
+            ctx.push()
+            ctx.declare(p, VarInfo(t, readonly=True))
+            body = self.scalar(ctx, t, 3)
+            ctx.pop()
+            stmt: M.Stmt = M.Assign(name=name, value=M.Lambda(t=Fn((t,), t), params=[p], body=body))
+            captured = {n.name for n in walk(body) if isinstance(n, M.Var)} & before
+            cost = 1
+        else:
+            inner = Ctx(t, pure=True, grad=ctx.grad)
+            inner.scopes = [dict(s) for s in ctx.scopes] + [{}]
+            for s in inner.scopes[:-1]:
+                for n, v in list(s.items()):
+                    s[n] = VarInfo(v.t, bounds=v.bounds, readonly=True, small=v.small, special=v.special,
+                                   contiguous=v.contiguous, owned=False)
+            inner.declare(p, VarInfo(t))
+            n_stmts = self.rng.randint(1, 3)
+            fbody = self.block(inner, n_stmts) + [M.Return(value=self.scalar(inner, t, 2))]
+            fdef = M.FuncDef(name=name, params=[M.Param(name=p, t=t, annot=None)], body=fbody, ret=t, target=name)
+            stmt = M.LocalFunc(fdef=fdef)
+            captured = {n.name for s in fbody for n in walk(s) if isinstance(n, M.Var)} & before
+            cost = n_stmts + 1
+        if not (self.F.on("boxed_capture") and self.chance(0.5)):
+            for n in captured:
+                ctx.lookup(n).readonly = True
+        ctx.declare(name, VarInfo(Fn((t,), t), readonly=True))
+        return [stmt], cost
+
+    def struct_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int]:
+        st = self.pick(self.struct_types)
+        name = self.new_name(st)
+        e = self.construct(ctx, st, 2)
+        ctx.declare(name, VarInfo(st, readonly=self.chance(0.5)))
+        return [M.Assign(name=name, value=e)], 1
+
+    # ------------------------------------------------------------------ functions
+    def scalar_helper(self, grad: bool = False) -> M.FuncDef:
+        """A pure scalar function with branches and loops (called directly and broadcast)."""
+        name = self.fid("g")
+        nparams = self.pick([1, 1, 2])
+        types = [F64 if grad else self.pick([F64, F64, INT] + ([F32] if self.F.on("float32") else []))
+                 for _ in range(nparams)]
+        ret = F64 if grad else self.pick([types[0], types[0], F64, INT])
+        ctx = Ctx(ret, pure=True, grad=grad)
+        params = []
+        for t in types:
+            p = self.fid("q")
+            ctx.declare(p, VarInfo(t))
+            params.append(M.Param(name=p, t=t, annot=t.name if self.chance(0.8) else None))
+        body = self.block(ctx, self.budget(2, 6)) + [M.Return(value=self.scalar(ctx, ret, 2))]
+        f = M.FuncDef(name=name, params=params, body=body, ret=ret, target=name)
+        self.functions.append(f)
+        (self.grad_helpers if grad else self.scalar_helpers).append(f)
+        return f
+
+    def array_helper(self, arg_types: list[Arr]) -> M.FuncDef:
+        """A pure function of arrays returning a number or an array of an argument's type."""
+        name = self.fid("g")
+        t0 = self.pick(arg_types)
+        params_t = [t0] + ([self.pick(arg_types)] if self.chance(0.3) else []) + (
+            [self.scalar_type()] if self.chance(0.4) else [])
+        ret = self.pick([F64, INT, t0]) if not isinstance(t0, Arr) or t0.elt != BOOL else INT
+        ctx = Ctx(ret, pure=True)
+        params = []
+        for t in params_t:
+            p = self.fid("q")
+            ctx.declare(p, VarInfo(t, owned=False))
+            params.append(M.Param(name=p, t=t, annot=self.array_annot(t)))
+        body = self.block(ctx, self.budget(2, 6)) + [M.Return(value=self.unaliased(self.expr(ctx, ret, 2)))]
+        f = M.FuncDef(name=name, params=params, body=body, ret=ret, target=name)
+        self.functions.append(f)
+        self.array_helpers.append(f)
+        return f
+
+    def array_annot(self, t: JType) -> str | None:
+        if not isinstance(t, Arr):
+            return t.julia() if self.chance(0.8) else None
+        return self.pick([t.julia(), t.julia(), "AbstractArray", None] + (
+            [f"AbstractVector{{{t.elt.name}}}"] if t.ndim == 1 else []))
+
+    def mutator(self, t: Arr) -> M.FuncDef:
+        """`f!(x, s)`: mutates x in loops and branches and returns x."""
+        name = self.fid("f") + "!"
+        ctx = Ctx(t, pure=False)
+        x = self.fid("x")
+        ctx.declare(x, VarInfo(t, readonly=True))
+        extra = self.scalar_type()
+        s = self.fid("q")
+        ctx.declare(s, VarInfo(extra))
+        params = [M.Param(name=x, t=t, annot=self.array_annot(t)), M.Param(name=s, t=extra, annot=extra.name)]
+        ctx.ret_value = var(x, t)
+        before = self.block(ctx, self.rng.randint(0, 2))
+        i = self.fid("i")
+        ctx.push()
+        ctx.declare(i, VarInfo(INT, bounds=(1, t.length), readonly=True, small=True))
+        write = M.IndexAssign(base=var(x, t), idxs=[var(i, INT)], value=self.scalar(ctx, t.elt, 2),
+                              op=self.pick([None, "+", "*"]) if t.elt != BOOL else None)
+        ctx.pop()
+        loop = M.For(var=i, iter=call(None, "eachindex", var(x, t)), body=[write])
+        body = before + [loop] + self.block(ctx, self.rng.randint(0, 2))
+        f = M.FuncDef(name=name, params=params, body=body + [M.Return(value=var(x, t))], ret=t,
+                      target=name.replace("!", "_b"))
+        self.functions.append(f)
+        self.mutators.append(f)
+        return f
+
+    def generic(self, arg_types: list[JType]) -> Generic:
+        """Several methods of one function: concrete, abstract and array signatures; the abstract
+        ones first convert their argument, so their bodies are monomorphic."""
+        g = Generic(self.fid("d"))
+        patterns = self.rng.sample(["Int64", "Float64", "Float32", "AbstractFloat", "Integer", "Real", "Any"],
+                                   self.rng.randint(2, 4))
+        arrays = [t for t in arg_types if isinstance(t, Arr)]
+        if arrays and self.chance(0.6):
+            patterns.append(self.pick(["AbstractArray", "AbstractVector", "AbstractMatrix"]))
+        for k, pat in enumerate(patterns):
+            ret = self.pick([F64, INT])
+            ctx = Ctx(ret, pure=True)
+            x = self.fid("q")
+            body: list[M.Stmt] = []
+            if pat in ("Int64", "Float64", "Float32"):
+                t = {"Int64": INT, "Float64": F64, "Float32": F32}[pat]
+                ctx.declare(x, VarInfo(t))
+            elif pat.startswith("Abstract") and pat not in ("AbstractFloat",):
+                n, s = self.fid("k"), self.fid("s")
+                ctx.declare(n, VarInfo(INT))
+                ctx.declare(s, VarInfo(F64))
+                xv = M.Var(t=None, name=x)
+                body = [M.Assign(name=n, value=call(INT, "length", xv)),
+                        M.Assign(name=s, value=call(F64, "Float64", call(None, "sum", xv)))]
+            else:
+                y = self.fid("s")
+                ctx.declare(y, VarInfo(F64))
+                body = [M.Assign(name=y, value=call(F64, "Float64", M.Var(t=None, name=x)))]
+            body += self.block(ctx, self.rng.randint(1, 3)) + [M.Return(value=self.scalar(ctx, ret, 2))]
+            fdef = M.FuncDef(name=g.name, params=[M.Param(name=x, t=None, annot=None if pat == "Any" else pat)],
+                             body=body, ret=ret, target=f"{g.name}__{k}", short=False)
+            g.methods.append(Method(fdef, pat))
+            self.functions.append(fdef)
+        self.generics.append(g)
+        return g
+
+    def struct_family(self) -> None:
+        """An abstract type with two structs (the second parametric, sometimes), one generic function
+        with a method per struct (dispatch on the struct type), a fallback method on the abstract
+        type calling it, and sometimes a callable struct."""
+        absname = self.fid("Abs")
+        self.abstracts.append(absname)
+        area = self.fid("area")
+        ret = self.pick([F64, INT])
+        family: list[Struct] = []
+        for k in range(2):
+            sname = self.fid("S")
+            if k == 1 and self.F.on("parametric_structs") and self.chance(0.6):
+                T = self.pick([F64, INT] + ([F32] if self.F.on("float32") else []))
+                sdef = M.StructDef(name=sname, fields=[("a", "T"), ("b", "T")], typevars=[("T", "Real")],
+                                   supertype=absname)
+                st = Struct(sname, (("a", T), ("b", T)), (T,))
+            else:
+                fields = tuple((f"f{j}", self.scalar_type()) for j in range(1, self.rng.randint(2, 3) + 1))
+                sdef = M.StructDef(name=sname, fields=[(n, t.name) for n, t in fields], supertype=absname)
+                st = Struct(sname, fields)
+            self.structs.append(sdef)
+            self.struct_types.append(st)
+            family.append(st)
+            self.struct_method(st, area, annot=sname, ret=ret)
+        if self.chance(0.6):
+            # describe(p::Abs) = area(p) ... : Julia picks `area`'s method from p's run-time type
+            ctx = Ctx(F64, pure=True)
+            p = self.fid("p")
+            body = [M.Return(value=op(F64, "+", op(F64, "*", call(ret, area, M.Var(t=None, name=p), user=True,
+                                                                   target=area + "__dispatch"),
+                                                   lit(F64, self.pick([0.5, 2.0]))), self.literal(F64, ctx)))]
+            describe = self.fid("describe")
+            for st in family:
+                f = M.FuncDef(name=describe, params=[M.Param(name=p, t=st, annot=absname)], body=body, ret=F64,
+                              target=describe, short=True)
+                self.struct_methods.append(f)
+            self.functions.append(f)
+        if self.F.on("callable_structs") and self.chance(0.5 * self.F.w("callable_structs")):
+            st = self.pick(family)
+            self.struct_method(st, st.name, annot=st.name, ret=F64, callable_=True)
+
+    def struct_method(self, st: Struct, name: str, annot: str, ret: Scalar, callable_: bool = False) -> None:
+        ctx = Ctx(ret, pure=True)
+        p = self.fid("p")
+        ctx.declare(p, VarInfo(st, readonly=True))
+        params = [M.Param(name=p, t=st, annot=annot)]
+        if callable_:
+            u = self.fid("u")
+            ctx.declare(u, VarInfo(F64))
+            params.append(M.Param(name=u, t=F64, annot=None))
+        body = self.block(ctx, self.rng.randint(1, 3)) + [M.Return(value=self.scalar(ctx, ret, 2))]
+        f = M.FuncDef(name=name, params=params, body=body, ret=ret, target=self.fid(name + "__m"), callable=callable_,
+                      short=self.chance(0.3))
+        self.functions.append(f)
+        self.struct_methods.append(f)
+
+    def loss_function(self, params: list[M.Param]) -> M.FuncDef:
+        """A Float64 function of main's Float64 arguments (and Int ones, not differentiated) built
+        from differentiable constructs only."""
+        name = self.fid("loss")
+        ctx = Ctx(F64, grad=True, pure=True)
+        lparams = []
+        for p in params:
+            q = self.fid("q")
+            ctx.declare(q, VarInfo(p.t, owned=False, small=p.t == INT, bounds=None))
+            lparams.append(M.Param(name=q, t=p.t, annot=p.annot))
+        body = self.block(ctx, self.budget(2, 6))
+        terms = [self.scalar(ctx, F64, 3) for _ in range(self.rng.randint(1, 2))]
+        arrays = [n for n, v in ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.elt == F64)]
+        if arrays:
+            a = self.pick(arrays)
+            terms.append(call(F64, "sum", op(ctx.lookup(a).t, "*", var(a, ctx.lookup(a).t),
+                                                self.array(ctx, ctx.lookup(a).t, 2), dot=True)))
+        value = terms[0]
+        for t in terms[1:]:
+            value = op(F64, "+", value, t)
+        f = M.FuncDef(name=name, params=lparams, body=body + [M.Return(value=value)], ret=F64, target=name)
+        self.functions.append(f)
+        return f
+
+    # ------------------------------------------------------------------ the program
+    def main_params(self) -> list[tuple[M.Param, Any]]:
+        out: list[tuple[M.Param, Any]] = []
+        for _ in range(self.rng.randint(1, 3)):
+            t = self.scalar_type()
+            name = self.fid({"Int64": "n", "Float64": "a", "Float32": "b"}[t.name])
+            out.append((M.Param(name=name, t=t, annot=t.name), self.input_value(t)))
+        for _ in range(self.rng.randint(1, 3)):
+            t = Arr(self.array_elt(), self.array_shape())
+            name = self.fid({1: "x", 2: "X", 3: "T"}[t.ndim])
+            out.append((M.Param(name=name, t=t, annot=t.julia() if self.chance(0.85) else None),
+                        self.input_value(t)))
+        self.rng.shuffle(out)
+        return out
+
+    def input_value(self, t: JType) -> Any:
+        if isinstance(t, Arr):
+            vals = [self.input_value(t.elt) for _ in range(t.length)]
+            return np.array(vals, dtype=t.elt.dtype).reshape(t.shape, order="F")
+        if t == INT:
+            return np.int64(self.rng.randint(-2, 6))
+        r = self.rng.random()
+        if self.special and r < 0.25:
+            v = self.pick([float("nan"), -0.0, 0.0, float("inf"), -0.0, float("nan")])
+        elif r < 0.4:
+            v = float(self.rng.randint(-3, 3))
+        elif r < 0.6:
+            v = self.rng.randint(-6, 6) / 2
+        else:
+            v = round(self.rng.gauss(0, 1.5), 3)
+        return t.dtype.type(v)
+
+    def program(self) -> M.Program:
+        self.special = self.F.on("nan_eq") and self.chance(0.25 * min(self.F.w("nan_eq"), 2))
+        params_vals = self.main_params()
+        params = [p for p, _ in params_vals]
+        inputs = {p.name: v for p, v in params_vals}
+        arg_arrays = [p.t for p in params if isinstance(p.t, Arr)]
+        # helpers first: main and later helpers call earlier ones
+        if self.F.on("helpers"):
+            for _ in range(self.rng.choice([0, 1, 1, 2, 2, 3])):
+                self.scalar_helper()
+            if arg_arrays and self.chance(0.4):
+                self.array_helper(arg_arrays)
+        if self.F.on("mutating_helper") and arg_arrays and self.chance(0.4 * self.F.w("mutating_helper")):
+            self.mutator(self.pick([t for t in arg_arrays if t.elt != BOOL]))
+        if self.F.on("dispatch") and self.chance(0.35 * self.F.w("dispatch")):
+            self.generic([p.t for p in params])
+        if self.F.on("structs") and self.chance(0.3 * self.F.w("structs")):
+            self.struct_family()
+        ret = Tup(tuple(self.ret_types(params)))
+        ctx = Ctx(ret, is_main=True)
+        for p, v in params_vals:
+            # an Int argument either keeps its known value (a loop bound, an index) or is reassigned
+            fixed = p.t == INT and self.chance(0.7)
+            ctx.declare(p.name, VarInfo(p.t, bounds=(int(v), int(v)) if fixed else None, small=fixed, readonly=fixed,
+                                        special=self.special and float_typed(p.t)))
+        body = self.block(ctx, self.budget(6, 16))
+        body.append(M.Return(value=self.unaliased(self.final_value(ctx, ret))))
+        main = M.FuncDef(name="main", params=params, body=body, ret=ret, target="main")
+        grad = None
+        wrt = [p.name for p in params if p.t == F64 or (isinstance(p.t, Arr) and p.t.elt == F64)]
+        if self.F.on("gradients") and wrt and not self.special and self.chance(0.4 * self.F.w("gradients")):
+            self.grad_helpers = []
+            if self.chance(0.5):
+                self.scalar_helper(grad=True)
+            used = [p for p in params if p.name in wrt or p.t == INT]
+            loss = self.loss_function(used)
+            grad = M.GradSpec(loss=loss.name, target=loss.target, args=[p.name for p in used], wrt=wrt,
+                              with_value=self.chance(0.3))
+        return M.Program(abstracts=self.abstracts, structs=self.structs, functions=self.functions, main=main,
+                         inputs=inputs, grad=grad, seed=self.seed)
+
+    def ret_types(self, params: list[M.Param]) -> list[JType]:
+        arrays = [p.t for p in params if isinstance(p.t, Arr)]
+        out: list[JType] = []
+        for _ in range(self.rng.randint(2, 4)):
+            if arrays and self.chance(0.45):
+                out.append(self.pick(arrays))
+            else:
+                out.append(self.scalar_type(allow_bool=True))
+        return out
+
+    def final_value(self, ctx: Ctx, ret: Tup) -> M.Expr:
+        """main's result: for each slot, preferably a variable the body computed or mutated."""
+        items = []
+        for t in ret.items:
+            cands = [n for n, _ in ctx.of_type(t)]
+            if cands and self.chance(0.8):
+                items.append(var(self.pick(cands), t))
+            else:
+                items.append(self.expr(ctx, t, 2))
+        return M.TupleE(t=ret, items=items)
+
+
+def generate(seed: int, features: Features | None = None) -> M.Program:
+    return Generator(seed, features or Features()).program()
+
+

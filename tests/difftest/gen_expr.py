@@ -1,0 +1,1082 @@
+"""Expression generation: typed expressions for a requested Julia type, over the variables in
+scope (`Ctx`). `ExprGenerator` holds the per-program state (helpers, structs, generic functions the
+expressions may call); `gen.Generator` adds statements, functions and whole programs.
+
+Every production builds an expression of exactly the requested type, so programs type-check by
+construction; indices are in range by construction (loop variables with known bounds, `end`,
+`mod(e, n) + 1`, `clamp(e, 1, n)`), divisors are `mod(e, k) + 1`, and anything else that could make
+a program undefined (a NaN into `round(Int, x)`, an overflow) is caught by running the reference."""
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from . import model as M
+from .features import Features
+from .jtypes import BOOL, F32, F64, INT, Arr, Fn, JType, Scalar, Struct, Tup, arith_type
+
+
+@dataclass
+class VarInfo:
+    """What the generator knows about a variable in scope."""
+    t: JType
+    bounds: tuple[int, int] | None = None    # value range of an Int known statically (loop variables)
+    readonly: bool = False                   # loop variables, captured variables: never reassigned
+    small: bool = False                      # an Int usable as a loop bound (arguments, loop variables)
+    special: bool = False                    # a float that may be NaN/-0.0/Inf (kept out of conversions)
+    contiguous: bool = True                  # an array owning column-major storage (vec/reshape alias it)
+    owned: bool = True                       # an array this function may mutate
+
+
+class Ctx:
+    """Generation state of one function body."""
+
+    def __init__(self, ret: JType, *, grad: bool = False, pure: bool = False, is_main: bool = False):
+        self.scopes: list[dict[str, VarInfo]] = [{}]
+        self.ret = ret
+        self.grad = grad          # only constructs jlhlo differentiates (and finite differences can check)
+        self.pure = pure          # may not mutate arrays it did not create (a helper called in an expression)
+        self.is_main = is_main
+        self.loop_depth = 0
+        self.trip = 1             # product of the trip counts of the enclosing loops
+        self.ret_value: M.Expr | None = None   # what every `return` returns (an `f!` returns its argument)
+
+    def all_vars(self) -> dict[str, VarInfo]:
+        out: dict[str, VarInfo] = {}
+        for s in self.scopes:
+            out.update(s)
+        return out
+
+    def find(self, pred: Callable[[str, VarInfo], bool]) -> list[tuple[str, VarInfo]]:
+        return [(n, v) for n, v in self.all_vars().items() if pred(n, v)]
+
+    def of_type(self, t: JType) -> list[tuple[str, VarInfo]]:
+        return self.find(lambda n, v: v.t == t)
+
+    def declare(self, name: str, info: VarInfo) -> None:
+        self.scopes[-1][name] = info
+
+    def lookup(self, name: str) -> VarInfo:
+        return self.all_vars()[name]
+
+    def push(self) -> None:
+        self.scopes.append({})
+
+    def pop(self) -> None:
+        self.scopes.pop()
+
+
+@dataclass
+class Method:
+    """One method of a generic function: its pattern for the (single) dispatched argument."""
+    fdef: M.FuncDef
+    pattern: str
+
+
+@dataclass
+class Generic:
+    name: str
+    methods: list[Method] = field(default_factory=list)
+
+
+# Specificity of annotation patterns for the argument types the generator passes: for each type
+# the applicable patterns form a chain, so "most specific" is the highest rank (as in Julia).
+def pattern_rank(pattern: str, t: JType) -> int | None:
+    """How specifically `pattern` matches `t` (None: not at all)."""
+    if isinstance(t, Scalar):
+        chain = {INT: ["Int64", "Integer", "Real"], F64: ["Float64", "AbstractFloat", "Real"],
+                 F32: ["Float32", "AbstractFloat", "Real"], BOOL: ["Bool", "Integer", "Real"]}[t]
+    elif isinstance(t, Arr):
+        concrete = t.julia()
+        chain = ([concrete] + (["AbstractVector"] if t.ndim == 1 else ["AbstractMatrix"] if t.ndim == 2 else [])
+                 + ["AbstractArray"])
+    elif isinstance(t, Struct):
+        chain = [t.name]
+    else:
+        return None
+    if pattern == "Any":
+        return 0
+    return len(chain) - chain.index(pattern) if pattern in chain else None
+
+
+_F64_LITS = [0.5, 1.5, 2.0, -1.0, 0.25, 3.0, 0.1, 0.75, 2.5, -0.5, 1.0, 0.3, -2.0, 4.0, 0.2]
+_F32_LITS = [0.5, 1.5, 2.0, -1.0, 0.25, 3.0, 0.75, -0.5, 1.0, 4.0]
+_BIG_INTS = [9223372036854775807, 9223372036854775000, 4611686018427387904, 3037000500, -9223372036854775807]
+_COMPARE = ["<", "<=", ">", ">=", "==", "!="]
+
+
+def lit(t: Scalar, v: Any) -> M.Lit:
+    return M.Lit(t=t, value=v)
+
+
+def var(name: str, t: JType) -> M.Var:
+    return M.Var(t=t, name=name)
+
+
+def call(t: JType | None, fn: str, *args: M.Expr, **kw: Any) -> M.Call:
+    return M.Call(t=t, fn=fn, args=list(args), **kw)
+
+
+def op(t: JType, o: str, *args: M.Expr, dot: bool = False) -> M.Op:
+    return M.Op(t=t, op=o, args=list(args), dot=dot)
+
+
+def ilit(v: int) -> M.Lit:
+    return lit(INT, v)
+
+
+class ExprGenerator:
+    """Expression productions and the program-wide state they draw on; all randomness comes
+    from `seed`."""
+
+    def __init__(self, seed: int, features: Features):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.F = features
+        self._ids = itertools.count(1)
+        self.functions: list[M.FuncDef] = []
+        self.structs: list[M.StructDef] = []
+        self.abstracts: list[str] = []
+        self.scalar_helpers: list[M.FuncDef] = []     # pure, scalar parameters: callable and broadcastable
+        self.array_helpers: list[M.FuncDef] = []      # pure, array parameters
+        self.mutators: list[M.FuncDef] = []           # f!(x, ...) mutating x, returning x
+        self.generics: list[Generic] = []
+        self.struct_types: list[Struct] = []
+        self.struct_methods: list[M.FuncDef] = []     # f(p::S, ...) and callable structs
+        self.grad_helpers: list[M.FuncDef] = []       # scalar helpers usable on a gradient path
+        self.special = False                          # inputs hold NaN / -0.0 / Inf
+
+    # ------------------------------------------------------------------ randomness helpers
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def pick(self, seq: list[Any]) -> Any:
+        return self.rng.choice(seq)
+
+    def fid(self, stem: str) -> str:
+        return f"{stem}{next(self._ids)}"
+
+    def weighted(self, options: list[tuple[float, Callable[[], Any]]]) -> Iterator[Callable[[], Any]]:
+        """Options in a random order biased by weight (an exponential race); zero weights never."""
+        keyed = [(-math.log(1.0 - self.rng.random()) / w, k) for k, (w, _) in enumerate(options) if w > 0]
+        for _, k in sorted(keyed):
+            yield options[k][1]
+
+    def first(self, options: list[tuple[float, Callable[[], Any]]]) -> Any:
+        """The result of the first option (in weighted random order) that applies (is not None)."""
+        for fn in self.weighted(options):
+            out = fn()
+            if out is not None:
+                return out
+        return None
+
+    def w(self, name: str, base: float = 1.0) -> float:
+        return base * self.F.w(name)
+
+    def budget(self, lo: int, hi: int) -> int:
+        """A statement budget in lo..hi, scaled by the features' size."""
+        return max(1, round(self.rng.randint(lo, hi) * self.F.size))
+
+    # ------------------------------------------------------------------ types
+    def scalar_type(self, allow_bool: bool = False) -> Scalar:
+        opts = [(5, F64), (3, INT)]
+        if self.F.on("float32"):
+            opts.append((2, F32))
+        if allow_bool:
+            opts.append((1, BOOL))
+        return self.first([(w, lambda t=t: t) for w, t in opts])
+
+    def array_shape(self) -> tuple[int, ...]:
+        nd = self.first([(5, lambda: 1), (4, lambda: 2), (1, lambda: 3)])
+        sizes = [1, 2, 3, 4, 5]
+        weights = [1, 3, 4, 3, 1] if nd < 3 else [1, 3, 2, 1, 0]
+        return tuple(self.rng.choices(sizes, weights)[0] for _ in range(nd))
+
+    def array_elt(self) -> Scalar:
+        opts = [(6, F64), (2, INT)] + ([(2, F32)] if self.F.on("float32") else [])
+        return self.first([(w, lambda t=t: t) for w, t in opts])
+
+    # ------------------------------------------------------------------ literals and leaves
+    def literal(self, t: Scalar, ctx: Ctx | None = None) -> M.Lit:
+        if t == BOOL:
+            return lit(BOOL, self.chance(0.5))
+        if t == INT:
+            if self.F.on("overflow") and not (ctx and ctx.grad) and self.chance(0.05 * self.F.w("overflow")):
+                return ilit(self.pick(_BIG_INTS))
+            return ilit(self.rng.choice([0, 1, 2, 3, 4, 5, -1, -2, 7, 10]))
+        if t == F32:
+            return lit(F32, self.pick(_F32_LITS))
+        return lit(F64, self.pick(_F64_LITS))
+
+    def leaf(self, ctx: Ctx, t: Scalar) -> M.Expr:
+        cands = [n for n, _ in ctx.of_type(t)]
+        if cands and self.chance(0.75):
+            return var(self.pick(cands), t)
+        return self.literal(t, ctx)
+
+    def is_special(self, ctx: Ctx, e: M.Expr) -> bool:
+        """Whether e reads a variable that may hold NaN/Inf/-0.0 (directly or through an array)."""
+        if not self.special:
+            return False
+        vs = ctx.all_vars()
+        return any(isinstance(n, M.Var) and n.name in vs and vs[n.name].special for n in walk(e))
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, ctx: Ctx, t: JType, depth: int) -> M.Expr:
+        if isinstance(t, Scalar):
+            return self.scalar(ctx, t, depth)
+        if isinstance(t, Arr):
+            return self.array(ctx, t, depth)
+        if isinstance(t, Tup):
+            cands = [n for n, _ in ctx.of_type(t)]
+            if cands and self.chance(0.5):
+                return var(self.pick(cands), t)
+            return M.TupleE(t=t, items=[self.expr(ctx, it, depth - 1) for it in t.items])
+        if isinstance(t, Struct):
+            cands = [n for n, _ in ctx.of_type(t)]
+            if cands and self.chance(0.6):
+                return var(self.pick(cands), t)
+            return self.construct(ctx, t, depth)
+        raise TypeError(t)
+
+    def scalar(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr:
+        if depth <= 0:
+            return self.leaf(ctx, t)
+        if t == BOOL:
+            return self.bool_expr(ctx, depth)
+        F = self.w
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (2.0, lambda: self.leaf(ctx, t)),
+            (4.0, lambda: self.arith(ctx, t, depth)),
+            (0.5, lambda: op(t, "-", self.scalar(ctx, t, depth - 1))),
+            (F("literal_forms"), lambda: self.literal_form(ctx, t, depth)),
+            (F("math", 1.5), lambda: self.math_call(ctx, t, depth)),
+            (F("int_ops", 1.5) if t == INT else 0, lambda: self.int_op(ctx, depth)),
+            (F("ternary"), lambda: M.Ternary(t=t, cond=self.bool_expr(ctx, depth - 1),
+                                              a=self.scalar(ctx, t, depth - 1), b=self.scalar(ctx, t, depth - 1))),
+            (2.5, lambda: self.element_read(ctx, t, depth)),
+            (F("reductions", 1.2), lambda: self.reduction(ctx, t, depth)),
+            (F("generator"), lambda: self.generator_reduction(ctx, t, depth)),
+            (F("helpers", 1.2), lambda: self.helper_call(ctx, t, depth)),
+            (F("dispatch"), lambda: self.generic_call(ctx, t, depth)),
+            (F("closures"), lambda: self.closure_call(ctx, t, depth)),
+            (F("structs"), lambda: self.struct_read(ctx, t, depth)),
+            (F("tuples"), lambda: self.tuple_read(ctx, t, depth)),
+            (F("conversions"), lambda: self.conversion(ctx, t, depth)),
+            (F("bool_arith"), lambda: self.bool_arith(ctx, t, depth)),
+            (F("matmul", 0.5) if t.is_float else 0, lambda: self.adjoint_dot(ctx, t, depth)),
+        ]
+        out = self.first(opts)
+        return out if out is not None else self.leaf(ctx, t)
+
+    def operand_types(self, ctx: Ctx, t: Scalar, o: str) -> tuple[Scalar, Scalar] | None:
+        """Operand types whose `o` gives t (Julia promotion), drawn with a bias to t itself."""
+        pool = [INT, F64] + ([F32] if self.F.on("float32") and not ctx.grad else [])
+        pairs = [(a, b) for a in pool for b in pool if arith_type(o, a, b) == t]
+        if not pairs:
+            return None
+        same = [(a, b) for a, b in pairs if a == b == t]
+        return self.pick(same) if same and self.chance(0.55) else self.pick(pairs)
+
+    def arith(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        o = self.pick(["+", "-", "*", "+", "-", "*"] + (["/"] if t.is_float else []))
+        types = self.operand_types(ctx, t, o)
+        if types is None:
+            return None
+        a, b = (self.scalar(ctx, x, depth - 1) for x in types)
+        if o == "/" and ctx.grad:
+            b = op(types[1], "+", call(types[1], "abs", b), ilit(1)) if types[1] != INT else b
+            if types[1] == INT:
+                b = op(INT, "+", call(INT, "abs", b), ilit(1))
+        return op(t, o, a, b)
+
+    def literal_form(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """The literal forms whose parsing is easy to get wrong: x^2, -x^2, (-x)^2, x^-1, 2x, 2x^2
+        (no poles on a gradient path: an infinite partial derivative times 0 is NaN)."""
+        pole = 0 if ctx.grad else 1
+        cands = [n for n, _ in ctx.of_type(t) if n[0] not in "eEfF"]
+        base: M.Expr = var(self.pick(cands), t) if cands else self.scalar(ctx, t, depth - 1)
+        forms: list[tuple[float, Callable[[], Any]]] = [
+            (2, lambda: op(t, "^", base, ilit(2))),
+            (1, lambda: op(t, "^", base, ilit(3))),
+            (1.5, lambda: op(t, "-", op(t, "^", base, ilit(2)))),
+            (1.5, lambda: op(t, "^", op(t, "-", base), ilit(2))),
+            (pole if t.is_float else 0, lambda: op(t, "^", base, ilit(-1))),
+            (2 if isinstance(base, M.Var) and t != BOOL else 0,
+             lambda: M.Juxt(t=t, coef=ilit(self.pick([2, 3])), e=base)),
+            (1 if isinstance(base, M.Var) and t == F64 else 0,
+             lambda: M.Juxt(t=t, coef=lit(F64, self.pick([0.5, 1.5, 2.0])), e=op(t, "^", base, ilit(2)))),
+            (1 if t.is_float and not ctx.grad else 0, lambda: self.runtime_pow(ctx, t, base)),
+            (pole if t.is_float else 0, lambda: op(F64, "/", ilit(1), M.Juxt(t=t, coef=ilit(2), e=base))
+             if t == F64 and isinstance(base, M.Var) else None),
+        ]
+        if t == INT:
+            forms = forms[:4] + [(2, lambda: M.Juxt(t=t, coef=ilit(2), e=base) if isinstance(base, M.Var) else None)]
+        return self.first(forms)
+
+    def runtime_pow(self, ctx: Ctx, t: Scalar, base: M.Expr) -> M.Expr | None:
+        ks = [n for n, v in ctx.of_type(INT) if v.small]
+        if not ks:
+            return None
+        return op(t, "^", base, var(self.pick(ks), INT))
+
+    def math_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        sub = lambda tt=t: self.scalar(ctx, tt, depth - 1)  # noqa: E731
+        if t == INT:
+            opts = [
+                (2, lambda: call(INT, "abs", sub())),
+                (2, lambda: call(INT, self.pick(["min", "max"]), sub(), sub())),
+                (1, lambda: call(INT, "clamp", sub(), *self.clamp_bounds(INT))),
+                (0.5, lambda: call(INT, "sign", sub())),
+            ]
+            return self.first(opts)
+        grad = ctx.grad
+        opts = [
+            (2, lambda: call(t, "abs", sub())),
+            (2, lambda: call(t, "sqrt", call(t, "abs", sub())) if not grad else
+             call(t, "sqrt", op(t, "+", op(t, "*", (s := sub()), s), ilit(1)))),
+            (1, lambda: call(t, "exp", op(t, "-", call(t, "abs", sub())))),
+            (0.7, lambda: call(t, "exp", self.scalar(ctx, t, min(depth - 1, 1)))),
+            (1.5, lambda: call(t, self.pick(["sin", "cos", "tanh"]), sub())),
+            (0.7, lambda: call(t, "log", op(t, "+", call(t, "abs", sub()), ilit(1)))),
+            (2, lambda: call(t, self.pick(["min", "max"]), sub(), self.scalar(ctx, self.minmax_partner(ctx, t),
+                                                                              depth - 1))),
+            (1, lambda: call(t, "clamp", sub(), *self.clamp_bounds(t))),
+            (0.8 if not grad else 0, lambda: call(t, self.pick(["round", "floor", "ceil"]), sub())),
+            (0.5, lambda: call(t, "abs2", sub())),
+        ]
+        return self.first(opts)
+
+    def clamp_bounds(self, t: Scalar) -> tuple[M.Lit, M.Lit]:
+        """Literal bounds lo <= hi (Julia leaves clamp with lo > hi unspecified in its docs)."""
+        lo, hi = sorted([self.literal(t), self.literal(t)], key=lambda x: x.value)
+        return lo, hi
+
+    def minmax_partner(self, ctx: Ctx, t: Scalar) -> Scalar:
+        """A second argument type for min/max whose promotion with t is t."""
+        return t if self.chance(0.7) else INT
+
+    def int_op(self, ctx: Ctx, depth: int) -> M.Expr:
+        a = self.scalar(ctx, INT, depth - 1)
+        divisor = op(INT, "+", call(INT, "mod", self.scalar(ctx, INT, depth - 2), ilit(self.rng.randint(2, 5))),
+                     ilit(1))
+        if self.chance(0.3):
+            divisor = ilit(self.pick([2, 3, 4, -3, 7]))
+        o = self.pick(["÷", "%", "mod", "rem", "fld", "cld", "div"])
+        if o in ("÷", "%"):
+            return op(INT, o, a, divisor)
+        return call(INT, o, a, divisor)
+
+    def index_expr(self, ctx: Ctx, n: int, depth: int, allow_end: bool = True) -> M.Expr:
+        """An Int index in 1:n by construction."""
+        loopvars = [name for name, v in ctx.of_type(INT) if v.bounds and 1 <= v.bounds[0] and v.bounds[1] <= n]
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (2, lambda: ilit(self.rng.randint(1, n))),
+            (4 if loopvars else 0, lambda: var(self.pick(loopvars), INT)),
+            (1.5, lambda: op(INT, "+", call(INT, "mod", self.scalar(ctx, INT, min(depth - 1, 1)), ilit(n)), ilit(1))),
+            (1, lambda: call(INT, "clamp", self.scalar(ctx, INT, min(depth - 1, 1)), ilit(1), ilit(n))),
+            (1 if allow_end else 0, lambda: M.End(t=INT, minus=self.rng.randint(0, n - 1))),
+        ]
+        shifted = [name for name, v in ctx.of_type(INT) if v.bounds and 1 <= v.bounds[0] - 1 and v.bounds[1] - 1 <= n]
+        if shifted:
+            opts.append((1.5, lambda: op(INT, "-", var(self.pick(shifted), INT), ilit(1))))
+        up = [name for name, v in ctx.of_type(INT) if v.bounds and 1 <= v.bounds[0] + 1 and v.bounds[1] + 1 <= n]
+        if up:
+            opts.append((1.5, lambda: op(INT, "+", var(self.pick(up), INT), ilit(1))))
+        return self.first(opts)
+
+    def indices_for(self, ctx: Ctx, t: Arr, depth: int) -> list[M.Expr]:
+        if t.ndim > 1 and self.F.on("linear_index") and self.chance(0.2 * self.F.w("linear_index")):
+            return [self.index_expr(ctx, t.length, depth)]
+        return [self.index_expr(ctx, n, depth) for n in t.shape]
+
+    def element_read(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.elt == t)
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        return M.Index(t=t, base=var(name, v.t), idxs=self.indices_for(ctx, v.t, depth - 1))
+
+    def array_operand(self, ctx: Ctx, elt: Scalar | None, depth: int, ndim: int | None = None) -> M.Expr | None:
+        """An existing array (or a simple array expression) with this element type."""
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr) and (elt is None or v.t.elt == elt)
+                          and (ndim is None or v.t.ndim == ndim))
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        if depth > 1 and self.chance(0.3):
+            return self.array(ctx, v.t, depth - 1)
+        return var(name, v.t)
+
+    def reduction(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        if t == INT:
+            arr = self.array_operand(ctx, None, depth)
+            if arr is None:
+                return None
+            opts = [
+                (2, lambda: call(INT, "length", arr)),
+                (1, lambda: call(INT, "sum", arr) if arr.t.elt == INT else None),
+                (1.5, lambda: call(INT, "count", self.predicate_lambda(ctx, arr.t.elt), arr)),
+                (1.5, lambda: call(INT, "sum", self.compare_array(ctx, arr, depth))),
+                (1, lambda: call(INT, self.pick(["maximum", "minimum"]), arr) if arr.t.elt == INT else None),
+            ]
+            return self.first(opts)
+        arr = self.array_operand(ctx, t, depth)
+        if arr is None:
+            return None
+        grad = ctx.grad
+        opts = [
+            (3, lambda: call(t, "sum", arr)),
+            (1.5, lambda: call(t, self.pick(["maximum", "minimum"]), arr)),
+            (0.5 if arr.t.length <= 6 and not grad else 0, lambda: call(t, "prod", arr)),
+            (1, lambda: call(t, "sum", M.FuncRef(t=None, name=self.pick(["abs2", "abs"])), arr)),
+            (1, lambda: call(t, "sum", self.map_lambda(ctx, t, depth), arr)),
+            (1, lambda: self.dot_call(ctx, arr, t)),
+            (0.7 if not grad else 0.2, lambda: call(t, "norm", arr)),
+        ]
+        return self.first(opts)
+
+    def dot_call(self, ctx: Ctx, arr: M.Expr, t: Scalar) -> M.Expr | None:
+        other = [n for n, v in ctx.of_type(arr.t)]
+        if not other:
+            return None
+        return call(t, "dot", arr, var(self.pick(other), arr.t))
+
+    def adjoint_dot(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        vecs = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.elt == t)
+        if not vecs:
+            return None
+        n1, v1 = self.pick(vecs)
+        n2, _ = self.pick([(n, v) for n, v in vecs if v.t == v1.t])
+        return op(t, "*", op(Arr(t, (1, v1.t.shape[0])), "'", var(n1, v1.t)), var(n2, v1.t))
+
+    def predicate_lambda(self, ctx: Ctx, elt: Scalar) -> M.Lambda:
+        p = self.fid("u")
+        ctx.push()
+        ctx.declare(p, VarInfo(elt, readonly=True))
+        body = op(BOOL, self.pick(_COMPARE[:4]), var(p, elt), self.literal(elt if elt != BOOL else INT))
+        ctx.pop()
+        return M.Lambda(t=Fn((elt,), BOOL), params=[p], body=body)
+
+    def map_lambda(self, ctx: Ctx, t: Scalar, depth: int) -> M.Lambda:
+        """`v -> expr(v)` from t to t (closing over the variables in scope)."""
+        p = self.fid("u")
+        ctx.push()
+        ctx.declare(p, VarInfo(t, readonly=True))
+        body = self.scalar(ctx, t, min(depth - 1, 2))
+        ctx.pop()
+        return M.Lambda(t=Fn((t,), t), params=[p], body=body)
+
+    def compare_array(self, ctx: Ctx, arr: M.Expr, depth: int) -> M.Expr:
+        """`x .< c`: a Bool array."""
+        elt = arr.t.elt
+        other = self.literal(elt if elt != BOOL else INT) if self.chance(0.6) else self.scalar(ctx, elt, depth - 2)
+        return op(arr.t.with_elt(BOOL), self.pick(_COMPARE[:4]), arr, other, dot=True)
+
+    def generator_reduction(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1)
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        iv = self.fid("i")
+        ctx.push()
+        ctx.declare(iv, VarInfo(INT, bounds=(1, v.t.length), readonly=True, small=True))
+        body = self.scalar(ctx, t, min(depth - 1, 3))
+        ctx.pop()
+        it = call(None, "eachindex", var(name, v.t)) if self.chance(0.6) else M.RangeE(
+            t=None, start=ilit(1), step=None, stop=call(INT, "length", var(name, v.t)))
+        red = self.pick(["sum", "sum", "maximum", "minimum"] + (["prod"] if v.t.length <= 4 and not ctx.grad else []))
+        if t == INT and red == "prod":
+            red = "sum"
+        return call(t, red, M.Gen(t=None, body=body, var=iv, iter=it))
+
+    def bool_expr(self, ctx: Ctx, depth: int) -> M.Expr:
+        if depth <= 0:
+            bools = [n for n, _ in ctx.of_type(BOOL)]
+            if bools and self.chance(0.5):
+                return var(self.pick(bools), BOOL)
+            return self.comparison(ctx, 0)
+        F = self.w
+        opts = [
+            (6, lambda: self.comparison(ctx, depth)),
+            (F("andor", 1.5), lambda: op(BOOL, self.pick(["&&", "||"]), self.bool_expr(ctx, depth - 1),
+                                         self.bool_expr(ctx, depth - 1))),
+            (0.7, lambda: op(BOOL, "!", self.bool_expr(ctx, depth - 1))),
+            (F("chained_cmp"), lambda: self.chained(ctx, depth)),
+            (F("nan_eq", 2 if self.special else 0.5), lambda: self.equality(ctx, depth)),
+            (1, lambda: var(self.pick(b), BOOL) if (b := [n for n, _ in ctx.of_type(BOOL)]) else None),
+            (0.7, lambda: call(BOOL, self.pick(["iseven", "isodd"]), self.scalar(ctx, INT, depth - 1))),
+            (F("reductions", 0.6), lambda: self.any_all(ctx, depth)),
+            (F("nan_eq", 0.5), lambda: call(BOOL, "isnan", self.scalar(ctx, F64, depth - 1))),
+            (F("nan_eq", 0.3), lambda: call(BOOL, "signbit", self.atom(ctx, F64))),
+        ]
+        out = self.first(opts)
+        return out if out is not None else self.comparison(ctx, 0)
+
+    def comparison(self, ctx: Ctx, depth: int) -> M.Expr:
+        t = self.scalar_type()
+        o = self.pick(_COMPARE)
+        if t.is_float and o in ("==", "!=") and not self.special:
+            o = self.pick(["<", ">"])
+        a = self.scalar(ctx, t, depth - 1)
+        if self.chance(0.5):
+            b = self.literal(t if self.chance(0.7) else INT)
+        else:
+            b = self.scalar(ctx, self.scalar_type(), depth - 1)
+        return op(BOOL, o, a, b)
+
+    def chained(self, ctx: Ctx, depth: int) -> M.Expr:
+        t = self.scalar_type()
+        lo, hi = sorted([self.literal(t), self.literal(t)], key=lambda x: x.value)
+        return M.Chain(t=BOOL, items=[lo, self.scalar(ctx, t, depth - 1), hi],
+                       ops=[self.pick(["<", "<="]), self.pick(["<", "<="])])
+
+    def atom(self, ctx: Ctx, t: Scalar) -> M.Expr:
+        """A value read as stored (variable, element, literal): NaN payloads stay as in the input."""
+        scalars = [n for n, _ in ctx.of_type(t)]
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.elt == t)
+
+        def element() -> M.Expr:
+            name, v = self.pick(arrays)
+            return M.Index(t=t, base=var(name, v.t), idxs=self.indices_for(ctx, v.t, 1))
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (3 if scalars else 0, lambda: var(self.pick(scalars), t)),
+            (3 if arrays else 0, element),
+            (1.5, lambda: lit(t, self.pick([float("nan"), -0.0, 0.0, 1.0]) if t.is_float else self.rng.randint(-2, 2))),
+        ]
+        return self.first(opts)
+
+    def equality(self, ctx: Ctx, depth: int) -> M.Expr:
+        """==, !=, ===, !==, isequal on stored values of one type (NaN and -0.0 are where they differ)."""
+        t = self.pick([F64, F64, INT] + ([F32] if self.F.on("float32") else []))
+        a, b = self.atom(ctx, t), self.atom(ctx, t)
+        kind = self.pick(["==", "!=", "===", "!==", "isequal", "!isequal"])
+        if kind == "isequal":
+            return call(BOOL, "isequal", a, b)
+        if kind == "!isequal":
+            return op(BOOL, "!", call(BOOL, "isequal", a, b))
+        return op(BOOL, kind, a, b)
+
+    def any_all(self, ctx: Ctx, depth: int) -> M.Expr | None:
+        arr = self.array_operand(ctx, None, depth)
+        if arr is None or arr.t.elt == BOOL:
+            return None
+        if self.chance(0.5):
+            return call(BOOL, self.pick(["any", "all"]), self.predicate_lambda(ctx, arr.t.elt), arr)
+        return call(BOOL, self.pick(["any", "all"]), self.compare_array(ctx, arr, depth))
+
+    def conversion(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        if ctx.grad and t != INT:
+            return None
+        if t == INT:
+            src = self.pick([F64, F32] if self.F.on("float32") else [F64])
+            e = self.scalar(ctx, src, depth - 1)
+            if self.is_special(ctx, e) or ctx.grad:
+                return None
+            kind = self.pick(["round", "floor", "ceil", "trunc"])
+            return call(INT, kind, M.TypeLit(t=None, of=INT), e)
+        src = self.pick([s for s in (INT, F64, F32) if s != t and (s != F32 or self.F.on("float32"))])
+        return call(t, t.name, self.scalar(ctx, src, depth - 1))
+
+    def bool_arith(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """Bool operands in arithmetic: `true + 1` is an Int; `false * x` is a strong zero."""
+        if ctx.grad:
+            return None
+        c = self.bool_expr(ctx, depth - 1)
+        o = self.pick(["*", "+"] if t.is_float else ["*", "+", "-"])
+        other = self.scalar(ctx, t, depth - 1)
+        args = (c, other) if self.chance(0.5) else (other, c)
+        return op(t, o, *args)
+
+    # ------------------------------------------------------------------ calls of user functions
+    def args_for(self, ctx: Ctx, f: M.FuncDef, depth: int, skip: int = 0) -> list[M.Expr]:
+        return [self.expr(ctx, p.t, depth - 1) for p in f.params[skip:]]
+
+    def helper_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        pool = self.grad_helpers if ctx.grad else self.scalar_helpers + self.array_helpers
+        cands = [f for f in pool if f.ret == t]
+        if not cands:
+            return None
+        f = self.pick(cands)
+        if any(isinstance(p.t, Arr) for p in f.params) and not all(
+                not isinstance(p.t, Arr) or ctx.of_type(p.t) for p in f.params):
+            return None
+        args = [self.pick_var_or_expr(ctx, p.t, depth) for p in f.params]
+        return call(t, f.name, *args, user=True, target=f.target)
+
+    def pick_var_or_expr(self, ctx: Ctx, t: JType, depth: int) -> M.Expr:
+        if isinstance(t, Arr):
+            cands = [n for n, _ in ctx.of_type(t)]
+            if cands and self.chance(0.7):
+                return var(self.pick(cands), t)
+        return self.expr(ctx, t, depth - 1)
+
+    def generic_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        if ctx.grad:
+            return None
+        for g in self.rng.sample(self.generics, len(self.generics)):
+            arg_types = [INT, F64] + ([F32] if self.F.on("float32") else [])
+            arg_types += [v.t for _, v in ctx.find(lambda n, v: isinstance(v.t, Arr))]
+            self.rng.shuffle(arg_types)
+            for at in arg_types:
+                m = select(g, at)
+                # the Any/abstract-number methods convert their argument to a number first
+                if m is not None and m.fdef.ret == t and (not isinstance(at, Arr) or m.pattern.startswith("Abstract")):
+                    arg = self.pick_var_or_expr(ctx, at, depth)
+                    return call(t, g.name, arg, user=True, target=m.fdef.target)
+        return None
+
+    def closure_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        fns = ctx.find(lambda n, v: isinstance(v.t, Fn) and v.t.ret == t)
+        if not fns:
+            return None
+        name, v = self.pick(fns)
+        return call(t, name, *[self.expr(ctx, p, depth - 1) for p in v.t.params], target=name)
+
+    def struct_read(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        svars = ctx.find(lambda n, v: isinstance(v.t, Struct))
+        opts: list[tuple[float, Callable[[], Any]]] = []
+        for name, v in svars:
+            for fname, ft in v.t.fields:
+                if ft == t:
+                    opts.append((2, lambda name=name, v=v, fname=fname: M.Field(t=t, base=var(name, v.t), name=fname)))
+        if ctx.grad:
+            return None
+        for m in self.struct_methods:
+            st = m.params[0].t
+            if m.ret == t:
+                opts.append((2, lambda m=m, st=st: self.struct_method_call(ctx, m, st, depth)))
+        return self.first(opts) if opts else None
+
+    def struct_method_call(self, ctx: Ctx, m: M.FuncDef, st: JType, depth: int) -> M.Expr:
+        obj = self.expr(ctx, st, depth - 1)
+        rest = self.args_for(ctx, m, depth, skip=1)
+        if m.callable:
+            if isinstance(obj, M.Var):
+                return M.Call(t=m.ret, fn=obj.name, args=rest, target=obj.name)
+            return None
+        return call(m.ret, m.name, obj, *rest, user=True, target=m.target)
+
+    def tuple_read(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        tups = ctx.find(lambda n, v: isinstance(v.t, Tup) and t in v.t.items)
+        if not tups:
+            return None
+        name, v = self.pick(tups)
+        ks = [k for k, it in enumerate(v.t.items, 1) if it == t]
+        homogeneous = all(it == t for it in v.t.items)
+        if homogeneous and self.F.on("tuple_dyn_index") and self.chance(0.4):
+            k = op(INT, "+", call(INT, "mod", self.scalar(ctx, INT, depth - 1), ilit(len(v.t.items))), ilit(1))
+            return M.Index(t=t, base=var(name, v.t), idxs=[k])
+        return M.Index(t=t, base=var(name, v.t), idxs=[ilit(self.pick(ks))])
+
+    def construct(self, ctx: Ctx, st: Struct, depth: int) -> M.Expr:
+        args = [self.expr(ctx, ft, depth - 1) for _, ft in st.fields]
+        return call(st, st.name, *args, user=True, target=st.name)
+
+    # ------------------------------------------------------------------ array expressions
+    def array(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr:
+        same = [n for n, _ in ctx.of_type(t)]
+        if depth <= 0:
+            return var(self.pick(same), t) if same else self.array_leaf(ctx, t)
+        F = self.w
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (3 if same else 0, lambda: var(self.pick(same), t)),
+            (F("array_fns", 0.7) if same else 0, lambda: call(t, "copy", var(self.pick(same), t))),
+            (F("bcast", 3), lambda: self.bcast_binop(ctx, t, depth)),
+            (F("bcast", 1.5), lambda: self.bcast_fn(ctx, t, depth)),
+            (F("bcast_user_fn", 2), lambda: self.bcast_user(ctx, t, depth)),
+            (F("closures", 0.7), lambda: self.bcast_closure(ctx, t, depth)),
+            (F("slicing", 1.5), lambda: self.slice_of(ctx, t, depth)),
+            (F("comprehension"), lambda: self.comprehension(ctx, t, depth)),
+            (F("comprehension_2d") if t.ndim == 2 else 0, lambda: self.comprehension_2d(ctx, t, depth)),
+            (F("comprehension_whole_array") if t.ndim == 1 else 0, lambda: self.whole_array_comp(ctx, t, depth)),
+            (F("array_fns"), lambda: self.array_fn(ctx, t, depth)),
+            (F("matmul"), lambda: self.matmul(ctx, t, depth)),
+            (F("reductions_dims"), lambda: self.reduce_dims(ctx, t, depth)),
+            (F("array_lit", 2) if t.ndim == 1 and t.shape[0] <= 4 else 0,
+             lambda: M.ArrayLit(t=t, items=[self.scalar(ctx, t.elt, depth - 1) for _ in range(t.shape[0])])),
+            (F("ternary", 0.3), lambda: M.Ternary(t=t, cond=self.bool_expr(ctx, depth - 1),
+                                                  a=self.array(ctx, t, depth - 1), b=self.array(ctx, t, depth - 1))),
+            (F("helpers", 0.7), lambda: self.array_helper_call(ctx, t, depth)),
+            (1, lambda: self.array_leaf(ctx, t)),
+        ]
+        out = self.first(opts)
+        return out if out is not None else self.array_leaf(ctx, t)
+
+    def dims_args(self, ctx: Ctx, t: Arr) -> list[M.Expr]:
+        """Size arguments for zeros/ones/fill: literals, or size(...) of a same-shaped array."""
+        same_shape = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.shape == t.shape)
+        if same_shape and self.chance(0.4):
+            n, v = self.pick(same_shape)
+            return [call(Tup((INT,) * t.ndim), "size", var(n, v.t))]
+        return [ilit(s) for s in t.shape]
+
+    def array_leaf(self, ctx: Ctx, t: Arr) -> M.Expr:
+        dims = self.dims_args(ctx, t)
+        if t.elt == BOOL:
+            return call(t, "fill", lit(BOOL, self.chance(0.5)), *dims)
+        kind = self.pick(["zeros", "ones", "fill", "fill"])
+        if kind == "fill" or ctx.grad:
+            return call(t, "fill", self.scalar(ctx, t.elt, 1), *dims)
+        args = ([] if t.elt == F64 and self.chance(0.7) else [M.TypeLit(t=None, of=t.elt)]) + dims
+        return call(t, kind, *args)
+
+    def bcast_shapes(self, t: Arr) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+        """Operand shapes (None: a scalar) that broadcast to t.shape, dims aligned from the first."""
+        full = t.shape
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (4, lambda: (full, full)), (2, lambda: (full, None)), (2, lambda: (None, full)),
+        ]
+        if self.F.on("bcast_align") and t.ndim >= 2:
+            prefix = full[: self.rng.randint(1, t.ndim - 1)]
+            ones = tuple(1 if self.chance(0.5) else n for n in full)
+            opts += [(self.w("bcast_align", 2), lambda: (full, prefix)),
+                     (self.w("bcast_align", 1), lambda: (prefix, full)),
+                     (self.w("bcast_align", 1.5), lambda: (full, ones))]
+        if self.F.on("bcast_align") and t.ndim == 2 and t.shape[0] > 1 and t.shape[1] > 1:
+            opts.append((self.w("bcast_align", 1), lambda: ((full[0],), (1, full[1]))))
+        return self.first(opts)
+
+    def operand(self, ctx: Ctx, elt: Scalar, shape: tuple[int, ...] | None, depth: int) -> M.Expr:
+        if shape is None:
+            return self.scalar(ctx, elt, depth - 1)
+        if len(shape) == 2 and shape[0] == 1 and self.chance(0.5):
+            vt = Arr(elt, (shape[1],))
+            vec = self.array(ctx, vt, depth - 1)
+            return op(Arr(elt, shape), "'", vec)
+        return self.array(ctx, Arr(elt, shape), depth - 1)
+
+    def bcast_binop(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        if t.elt == BOOL:
+            elt = self.scalar_type()
+            sa, sb = self.bcast_shapes(t)
+            return op(t, self.pick(_COMPARE[:4]), self.operand(ctx, elt, sa, depth),
+                      self.operand(ctx, elt, sb, depth), dot=True)
+        o = self.pick(["+", "-", "*", "+", "-", "*"] + (["/"] if t.elt.is_float else []))
+        types = self.operand_types(ctx, t.elt, o)
+        if types is None:
+            return None
+        sa, sb = self.bcast_shapes(t)
+        a, b = self.operand(ctx, types[0], sa, depth), self.operand(ctx, types[1], sb, depth)
+        if o == "/" and ctx.grad and b.t != INT:
+            b = op(b.t, "+", call(b.t, "abs", b, dot=sb is not None), ilit(1), dot=sb is not None)
+        # `A + B` (same shape), `c * A`, `A * c`, `A / c` mean the same undotted
+        undotted_ok = ((o in "+-" and sa == sb and sa is not None) or (o == "*" and (sa is None) != (sb is None))
+                       or (o == "/" and sb is None and sa is not None))
+        return op(t, o, a, b, dot=not (undotted_ok and self.chance(0.3)))
+
+    def bcast_fn(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        sub = lambda tt=t: self.array(ctx, tt, depth - 1)  # noqa: E731
+        e = t.elt
+        if e == BOOL:
+            return None
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (2, lambda: call(t, "abs", sub(), dot=True)),
+            (1, lambda: op(t, "-", sub(), dot=True)),
+            (2, lambda: call(t, self.pick(["max", "min"]), sub(), self.scalar(ctx, e, depth - 1), dot=True)),
+            (1, lambda: call(t, "clamp", sub(), *self.clamp_bounds(e), dot=True)),
+            (1.5, lambda: op(t, "^", sub(), ilit(self.pick([2, 3])), dot=True)),
+            (1, lambda: call(t, "ifelse", self.compare_array(ctx, self.array(ctx, t, depth - 1), depth), sub(),
+                             self.scalar(ctx, e, depth - 1), dot=True)),
+        ]
+        if e.is_float:
+            opts += [
+                (1.5, lambda: call(t, self.pick(["sin", "cos", "tanh"]), sub(), dot=True)),
+                (1 if not ctx.grad else 0, lambda: call(t, "sqrt", call(t, "abs", sub(), dot=True), dot=True)),
+                (0.7, lambda: call(t, "exp", op(t, "-", call(t, "abs", sub(), dot=True), dot=True), dot=True)),
+                (0.7 if not ctx.grad else 0, lambda: call(t, self.pick(["round", "floor"]), sub(), dot=True)),
+                (0.7 if not ctx.grad else 0, lambda: self.bcast_convert(ctx, t, depth)),
+            ]
+        elif not ctx.grad and self.F.on("conversions"):
+            src = Arr(F64, t.shape)
+            opts.append((0.7, lambda: call(t, "round", M.TypeLit(t=None, of=INT), self.array(ctx, src, depth - 1),
+                                           dot=True)))
+        return self.first(opts)
+
+    def bcast_convert(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        if not self.F.on("conversions"):
+            return None
+        src = self.pick([s for s in (INT, F64, F32) if s != t.elt and (s != F32 or self.F.on("float32"))])
+        return call(t, t.elt.name, self.array(ctx, Arr(src, t.shape), depth - 1), dot=True)
+
+    def bcast_user(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        pool = self.grad_helpers if ctx.grad else self.scalar_helpers
+        cands = [f for f in pool if f.ret == t.elt]
+        if not cands:
+            return None
+        f = self.pick(cands)
+        k = self.rng.randrange(len(f.params))            # the broadcast argument; the others scalars
+        args = []
+        for j, p in enumerate(f.params):
+            if j == k or self.chance(0.3):
+                args.append(self.array(ctx, Arr(p.t, t.shape), depth - 1))
+            else:
+                args.append(self.scalar(ctx, p.t, depth - 1))
+        return call(t, f.name, *args, dot=True, user=True, target=f.target)
+
+    def bcast_closure(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        if t.elt == BOOL:
+            return None
+        fns = ctx.find(lambda n, v: isinstance(v.t, Fn) and v.t.ret == t.elt and len(v.t.params) == 1
+                       and v.t.params[0] == t.elt)
+        src = self.array(ctx, t, depth - 1)
+        if fns and self.chance(0.6):
+            name, v = self.pick(fns)
+            if self.chance(0.5):
+                return M.Call(t=t, fn=name, args=[src], dot=True, target=name)
+            return call(t, "map", M.Var(t=v.t, name=name), src)
+        lam = self.map_lambda(ctx, t.elt, depth)
+        return call(t, "map", lam, src)
+
+    def slice_of(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        """A slice of a larger array with shape t.shape (a copy, or a view under @views)."""
+        opts: list[tuple[float, Callable[[], Any]]] = []
+        for name, v in ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.elt == t.elt):
+            vt: Arr = v.t
+            base = var(name, vt)
+            if t.ndim == 1:
+                L = t.shape[0]
+                if vt.ndim == 1 and vt.shape[0] >= L:
+                    opts.append((2, lambda base=base, vt=vt: M.Index(t=t, base=base,
+                                                                      idxs=[self.vector_range(ctx, vt.shape[0], L)])))
+                if vt.ndim == 2 and vt.shape[0] == L:
+                    opts.append((2, lambda base=base, vt=vt: M.Index(
+                        t=t, base=base, idxs=[M.Colon(), self.index_expr(ctx, vt.shape[1], depth - 1)])))
+                if vt.ndim == 2 and vt.shape[1] == L:
+                    opts.append((2, lambda base=base, vt=vt: M.Index(
+                        t=t, base=base, idxs=[self.index_expr(ctx, vt.shape[0], depth - 1), M.Colon()])))
+                if vt.ndim > 1 and vt.length == L:
+                    opts.append((1, lambda base=base: M.Index(t=t, base=base, idxs=[M.Colon()])))
+                    if v.contiguous and self.F.on("reshape_alias"):
+                        opts.append((1, lambda base=base: call(t, "vec", base)))
+                if vt.ndim == 3 and vt.shape[2] == L:
+                    opts.append((1, lambda base=base, vt=vt: M.Index(
+                        t=t, base=base, idxs=[self.index_expr(ctx, vt.shape[0], depth - 1),
+                                              self.index_expr(ctx, vt.shape[1], depth - 1), M.Colon()])))
+            elif t.ndim == 2 and vt.ndim == 2:
+                m, n = t.shape
+                if vt.shape[1] == n and vt.shape[0] >= m:
+                    opts.append((2, lambda base=base, vt=vt: M.Index(
+                        t=t, base=base, idxs=[self.vector_range(ctx, vt.shape[0], m), M.Colon()])))
+                if vt.shape[0] == m and vt.shape[1] >= n:
+                    opts.append((2, lambda base=base, vt=vt: M.Index(
+                        t=t, base=base, idxs=[M.Colon(), self.vector_range(ctx, vt.shape[1], n)])))
+            elif t.ndim == 2 and vt.ndim == 3 and vt.shape[:2] == t.shape:
+                opts.append((1, lambda base=base, vt=vt: M.Index(
+                    t=t, base=base, idxs=[M.Colon(), M.Colon(), self.index_expr(ctx, vt.shape[2], depth - 1)])))
+        if self.F.on("dyn_slice") and t.ndim == 1:
+            for name, v in ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.elt == t.elt):
+                L, n = t.shape[0], v.t.shape[0]
+                starts = [k for k, kv in ctx.of_type(INT) if kv.bounds and kv.bounds[0] >= 1
+                          and kv.bounds[1] + L - 1 <= n and not kv.bounds[0] == kv.bounds[1]]
+                if starts:
+                    opts.append((self.w("dyn_slice", 2), lambda name=name, v=v, starts=starts: M.Index(
+                        t=t, base=var(name, v.t), idxs=[M.RangeE(t=None, start=var(s := self.pick(starts), INT),
+                                                                 step=None, stop=op(INT, "+", var(s, INT),
+                                                                                    ilit(L - 1)))])))
+        return self.first(opts) if opts else None
+
+    def vector_range(self, ctx: Ctx, n: int, L: int, allow_end: bool = True) -> M.Expr:
+        """A static index range selecting L of n positions (sometimes reversed or strided); `end`
+        only where the range sits inside brackets (not in `view(A, ...)`)."""
+        if L == n and self.chance(0.3):
+            return M.Colon()
+        if L == n and self.F.on("strided_slices") and self.chance(0.3):
+            return M.RangeE(t=None, start=M.End(t=INT) if allow_end else ilit(n), step=ilit(-1), stop=ilit(1))
+        if 2 * L - 1 <= n and L > 1 and self.F.on("strided_slices") and self.chance(0.25):
+            a = self.rng.randint(1, n - 2 * (L - 1))
+            return M.RangeE(t=None, start=ilit(a), step=ilit(2), stop=ilit(a + 2 * (L - 1)))
+        a = self.rng.randint(1, n - L + 1)
+        if a + L - 1 == n and allow_end and self.chance(0.5):
+            stop: M.Expr = M.End(t=INT, minus=0)
+        else:
+            stop = ilit(a + L - 1)
+        return M.RangeE(t=None, start=ilit(a), step=None, stop=stop)
+
+    def comprehension(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        if t.elt == BOOL:
+            return None
+        v = self.fid("i")
+        if t.ndim == 1:
+            same_len = ctx.find(lambda n, vi: isinstance(vi.t, Arr) and vi.t.ndim == 1 and vi.t.shape == t.shape)
+            choice = self.rng.random()
+            if same_len and choice < 0.35:
+                name, vi = self.pick(same_len)
+                it: M.Expr = var(name, vi.t)
+                info = VarInfo(vi.t.elt, readonly=True, special=vi.special)
+            elif same_len and choice < 0.6:
+                name, vi = self.pick(same_len)
+                it = call(None, "eachindex", var(name, vi.t))
+                info = VarInfo(INT, bounds=(1, t.shape[0]), readonly=True, small=True)
+            else:
+                it = M.RangeE(t=None, start=ilit(1), step=None, stop=ilit(t.shape[0]))
+                info = VarInfo(INT, bounds=(1, t.shape[0]), readonly=True, small=True)
+        else:
+            same = ctx.find(lambda n, vi: isinstance(vi.t, Arr) and vi.t.shape == t.shape)
+            if not same:
+                return None
+            name, vi = self.pick(same)
+            it = var(name, vi.t)
+            info = VarInfo(vi.t.elt, readonly=True, special=vi.special)
+        ctx.push()
+        ctx.declare(v, info)
+        body = self.scalar(ctx, t.elt, min(depth - 1, 3))
+        ctx.pop()
+        return M.Comp(t=t, body=body, gens=[M.CompFor(var=v, iter=it)])
+
+    def comprehension_2d(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        if t.elt == BOOL:
+            return None
+        vi, vj = self.fid("i"), self.fid("j")
+        ctx.push()
+        ctx.declare(vi, VarInfo(INT, bounds=(1, t.shape[0]), readonly=True, small=True))
+        ctx.declare(vj, VarInfo(INT, bounds=(1, t.shape[1]), readonly=True, small=True))
+        body = self.scalar(ctx, t.elt, min(depth - 1, 3))
+        ctx.pop()
+        gens = [M.CompFor(var=vi, iter=M.RangeE(t=None, start=ilit(1), step=None, stop=ilit(t.shape[0]))),
+                M.CompFor(var=vj, iter=M.RangeE(t=None, start=ilit(1), step=None, stop=ilit(t.shape[1])))]
+        return M.Comp(t=t, body=body, gens=gens)
+
+    def whole_array_comp(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        """`[sum(x .< xi) for xi in x]`, `[count(v -> v < xi, x) for xi in x]`: bodies reading the
+        whole array the comprehension iterates (elementwise vectorization must not apply to x)."""
+        srcs = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.shape == t.shape
+                        and v.t.elt != BOOL)
+        if not srcs or t.elt not in (INT, F64, F32):
+            return None
+        name, v = self.pick(srcs)
+        x = var(name, v.t)
+        xi = self.fid("u")
+        xe = var(xi, v.t.elt)
+        if t.elt == INT:
+            body: M.Expr = self.pick([
+                call(INT, "sum", op(v.t.with_elt(BOOL), self.pick(["<", "<=", ">"]), x, xe, dot=True)),
+                call(INT, "count", M.Lambda(t=Fn((v.t.elt,), BOOL), params=["w"],
+                                            body=op(BOOL, "<", var("w", v.t.elt), xe)), x),
+            ])
+        elif t.elt == v.t.elt:
+            body = self.pick([
+                call(t.elt, "sum", op(v.t, "-", x, xe, dot=True)),
+                op(t.elt, "-", call(t.elt, "maximum", x), xe),
+                call(t.elt, "sum", op(v.t, "*", x, xe, dot=True)),
+            ])
+        else:
+            return None
+        return M.Comp(t=t, body=body, gens=[M.CompFor(var=xi, iter=x)])
+
+    def array_fn(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        opts: list[tuple[float, Callable[[], Any]]] = [(1.5, lambda: self.array_leaf(ctx, t))]
+        if t.ndim == 1:
+            n = t.shape[0]
+            opts += [
+                (1.5, lambda: call(t, "reverse", self.array(ctx, t, depth - 1))),
+                (1.5 if t.elt != BOOL else 0, lambda: call(t, "cumsum", self.array(ctx, t, depth - 1))),
+                (1 if t.elt == INT else 0, lambda: call(t, "collect", M.RangeE(
+                    t=None, start=ilit(a := self.rng.randint(-2, 3)), step=None, stop=ilit(a + n - 1)))),
+                (1 if t.elt == F64 else 0, lambda: call(t, "collect", M.RangeE(
+                    t=None, start=lit(F64, a := self.pick([0.0, -1.0, 0.5])), step=lit(F64, s := self.pick([0.5, 0.25])),
+                    stop=lit(F64, a + s * (n - 1))))),
+            ]
+            others = ctx.find(lambda nm, v: isinstance(v.t, Arr) and v.t.elt == t.elt and v.t.ndim > 1
+                              and v.t.length == n and v.contiguous)
+            if others and self.F.on("reshape_alias"):
+                opts.append((1, lambda: call(t, "vec", var(*(lambda nv: (nv[0], nv[1].t))(self.pick(others))))))
+        if t.ndim >= 2:
+            others = ctx.find(lambda nm, v: isinstance(v.t, Arr) and v.t.elt == t.elt and v.t.length == t.length
+                              and v.t.shape != t.shape and v.contiguous)
+            if others:
+                nm, v = self.pick(others)
+                opts.append((1.5, lambda: call(t, "reshape", var(nm, v.t), *[ilit(s) for s in t.shape])))
+        return self.first(opts)
+
+    def matmul(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        if t.elt == BOOL or t.ndim > 2 or (t.elt == INT and ctx.grad):
+            return None
+        if t.ndim == 2:
+            m, n = t.shape
+            opts: list[tuple[float, Callable[[], Any]]] = [
+                (2, lambda: self._matmul2(ctx, t, depth)),
+                (1.5, lambda: op(t, "'", self.array(ctx, Arr(t.elt, (n, m)), depth - 1))
+                 if self.chance(0.5) else call(t, "transpose", self.array(ctx, Arr(t.elt, (n, m)), depth - 1))),
+                (1, lambda: op(t, "*", self.array(ctx, Arr(t.elt, (m,)), depth - 1),
+                               op(Arr(t.elt, (1, n)), "'", self.array(ctx, Arr(t.elt, (n,)), depth - 1)))),
+            ]
+            return self.first(opts)
+        (m,) = t.shape
+        k = self.rng.randint(1, 4)
+        return op(t, "*", self.array(ctx, Arr(t.elt, (m, k)), depth - 1), self.array(ctx, Arr(t.elt, (k,)), depth - 1))
+
+    def _matmul2(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr:
+        m, n = t.shape
+        ks = [v.t.shape[1] for _, v in ctx.find(lambda nm, v: isinstance(v.t, Arr) and v.t.ndim == 2
+                                                 and v.t.shape[0] == m and v.t.elt == t.elt)]
+        k = self.pick(ks) if ks else self.rng.randint(1, 4)
+        return op(t, "*", self.array(ctx, Arr(t.elt, (m, k)), depth - 1), self.array(ctx, Arr(t.elt, (k, n)), depth - 1))
+
+    def reduce_dims(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        """`sum(A; dims=d)` keeps dimension d with size 1; produced where t has a size-1 dimension."""
+        ones = [d for d, s in enumerate(t.shape) if s == 1]
+        if not ones or t.ndim < 2 or t.elt == BOOL:
+            return None
+        d = self.pick(ones)
+        src_shape = list(t.shape)
+        src_shape[d] = self.rng.randint(2, 4)
+        src = self.array(ctx, Arr(t.elt, tuple(src_shape)), depth - 1)
+        fn = self.pick(["sum", "sum", "maximum", "minimum"] + (["prod"] if src_shape[d] <= 3 and not ctx.grad else []))
+        return M.Call(t=t, fn=fn, args=[src], kwargs=[("dims", ilit(d + 1))])
+
+    def array_helper_call(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        cands = [f for f in self.array_helpers if f.ret == t and all(
+            not isinstance(p.t, Arr) or ctx.of_type(p.t) for p in f.params)]
+        if not cands or ctx.grad:
+            return None
+        f = self.pick(cands)
+        return call(t, f.name, *[self.pick_var_or_expr(ctx, p.t, depth) for p in f.params], user=True,
+                    target=f.target)
+
+
+def select(g: Generic, t: JType) -> Method | None:
+    """The method Julia's dispatch picks for an argument of type t (most specific applicable)."""
+    ranked = [(pattern_rank(m.pattern, t), m) for m in g.methods]
+    ranked = [(r, m) for r, m in ranked if r is not None]
+    if not ranked:
+        return None
+    return max(ranked, key=lambda rm: rm[0])[1]
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every node under `node` (expressions, statements, nested function bodies)."""
+    yield node
+    if isinstance(node, M.Node):
+        for _, v in node.child_fields():
+            yield from walk(v)
+    elif isinstance(node, list):
+        for x in node:
+            yield from walk(x)
+
+
+def convertible(dest: Scalar, src: Scalar) -> bool:
+    """Whether storing a src value into a dest array never throws (no float into an Int array)."""
+    return dest.is_float or src in (INT, BOOL)
+
+
+def float_typed(t: JType) -> bool:
+    return (isinstance(t, Scalar) and t.is_float) or (isinstance(t, Arr) and t.elt.is_float)
+
+
+def is_lazy(e: M.Expr) -> bool:
+    """An expression whose value shares memory with another array without owning column-major
+    storage (transposes, views): `vec`/`reshape` of it would not alias in the reference."""
+    return (isinstance(e, M.Op) and e.op == "'") or (isinstance(e, M.Call) and e.fn in ("transpose", "view", "vec",
+                                                                                      "reshape")) \
+        or isinstance(e, M.Var)
+
+
+def aliases_input(e: M.Expr) -> bool:
+    """Whether e may be (a view of) an existing array rather than a fresh one."""
+    return isinstance(e, (M.Var, M.Ternary)) or (isinstance(e, M.Call) and e.fn in ("view", "vec", "reshape",
+                                                                                   "transpose")) \
+        or (isinstance(e, M.Op) and e.op == "'")

@@ -1,0 +1,351 @@
+"""The program model: typed expressions, statements, functions, structs and a whole program.
+
+Programs are data so that one tree renders as Julia and as the Python reference, and so that the
+shrinker can rewrite it generically (`children`/`replace_child` walk every dataclass field that
+holds nodes). Every expression carries its Julia type; the generator computes it and the
+reference checks it at run time."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from .jtypes import JType, Scalar
+
+
+@dataclass(kw_only=True)
+class Node:
+    """Base of expressions and statements (shared traversal for the shrinker and the renderers)."""
+
+    def child_fields(self) -> Iterator[tuple[str, Any]]:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, (Node, list)):
+                yield f.name, v
+
+
+@dataclass(kw_only=True)
+class Expr(Node):
+    t: JType | None
+
+
+@dataclass(kw_only=True)
+class Lit(Expr):
+    """A number literal; `value` is a Python int/float/bool (NaN, ±Inf and -0.0 included)."""
+    value: Any
+
+
+@dataclass(kw_only=True)
+class Var(Expr):
+    name: str
+
+
+@dataclass(kw_only=True)
+class FuncRef(Expr):
+    """A function used as a value (`sum(abs, x)`, `map(g, x)`): a Base name or a user function."""
+    name: str
+    user: bool = False
+    target: str | None = None
+
+
+@dataclass(kw_only=True)
+class TypeLit(Expr):
+    """A type used as a value: `zeros(Float32, 3)`, `round(Int64, x)`."""
+    of: Scalar
+
+
+@dataclass(kw_only=True)
+class Op(Expr):
+    """An operator: binary (`a + b`, `a .< b`), unary (`-a`, `!a`) or postfix adjoint (`x'`).
+    `dot` renders the broadcasting form; `&&`/`||` short-circuit."""
+    op: str
+    args: list[Expr]
+    dot: bool = False
+
+
+@dataclass(kw_only=True)
+class Call(Expr):
+    """A call `fn(args...; kwargs...)` or, with `dot`, `fn.(args...)`. `user` marks a function or
+    constructor of the program (prefixed in batches); `target` is the Python function implementing
+    the method the generator selected by dispatch (None: a Base function of the reference runtime)."""
+    fn: str
+    args: list[Expr]
+    kwargs: list[tuple[str, Expr]] = field(default_factory=list)
+    dot: bool = False
+    user: bool = False
+    target: str | None = None
+
+
+@dataclass(kw_only=True)
+class Colon(Expr):
+    """`:` in an index."""
+    t: JType | None = None
+
+
+@dataclass(kw_only=True)
+class End(Expr):
+    """`end` inside an index (the last index of that dimension), optionally minus an offset."""
+    minus: int = 0
+
+
+@dataclass(kw_only=True)
+class RangeE(Expr):
+    """`start:stop` or `start:step:stop`."""
+    start: Expr
+    step: Expr | None
+    stop: Expr
+
+
+@dataclass(kw_only=True)
+class Index(Expr):
+    """`base[idxs...]`: scalar indices, ranges, `:`; slicing copies unless inside `@views`."""
+    base: Expr
+    idxs: list[Expr]
+
+
+@dataclass(kw_only=True)
+class Ternary(Expr):
+    cond: Expr
+    a: Expr
+    b: Expr
+
+
+@dataclass(kw_only=True)
+class Chain(Expr):
+    """A chained comparison `a < b <= c` (each operand evaluated once, left to right)."""
+    items: list[Expr]
+    ops: list[str]
+
+
+@dataclass(kw_only=True)
+class TupleE(Expr):
+    items: list[Expr]
+
+
+@dataclass(kw_only=True)
+class ArrayLit(Expr):
+    """A vector literal `[a, b, c]` (elements promoted to a common type, as Julia's vect)."""
+    items: list[Expr]
+
+
+@dataclass(kw_only=True)
+class Field(Expr):
+    base: Expr
+    name: str
+
+
+@dataclass(kw_only=True)
+class CompFor(Node):
+    """One `v in iter` of a comprehension."""
+    var: str
+    iter: Expr
+
+
+@dataclass(kw_only=True)
+class Comp(Expr):
+    """A comprehension `[body for v1 in it1, v2 in it2]` (the result has one dimension per iterator,
+    or the iterated array's shape when there is one iterator over an array)."""
+    body: Expr
+    gens: list[CompFor]
+
+
+@dataclass(kw_only=True)
+class Gen(Expr):
+    """A generator `body for v in iter`, only as the argument of a reduction (`sum(... for ...)`)."""
+    body: Expr
+    var: str
+    iter: Expr
+
+
+@dataclass(kw_only=True)
+class Lambda(Expr):
+    """An anonymous function `(a, b) -> body` (a closure over the variables it reads)."""
+    params: list[str]
+    body: Expr
+
+
+@dataclass(kw_only=True)
+class Juxt(Expr):
+    """Juxtaposition `2x`, `1.5x^2`: the literal coefficient times `e`."""
+    coef: Lit
+    e: Expr
+
+
+# ----------------------------------------------------------------------------- statements
+@dataclass(kw_only=True)
+class Stmt(Node):
+    pass
+
+
+@dataclass(kw_only=True)
+class Assign(Stmt):
+    """`name = value`; `views` renders `@views name = value` (slices in value are views)."""
+    name: str
+    value: Expr
+    views: bool = False
+
+
+@dataclass(kw_only=True)
+class SimilarAssign(Stmt):
+    """`name = similar(like); name .= value`: one statement, so that no shrinking step can leave
+    the uninitialized array unwritten."""
+    name: str
+    like: Expr
+    value: Expr
+
+
+@dataclass(kw_only=True)
+class TupleAssign(Stmt):
+    """Destructuring `a, b = value`."""
+    names: list[str]
+    value: Expr
+
+
+@dataclass(kw_only=True)
+class OpAssign(Stmt):
+    """`name op= value` (`s += x`)."""
+    name: str
+    op: str
+    value: Expr
+
+
+@dataclass(kw_only=True)
+class IndexAssign(Stmt):
+    """`base[idxs...] = value` or `base[idxs...] op= value`."""
+    base: Expr
+    idxs: list[Expr]
+    value: Expr
+    op: str | None = None
+
+
+@dataclass(kw_only=True)
+class DotAssign(Stmt):
+    """In-place broadcast `dest .= value` / `dest .op= value`; `macro` renders `@. dest = value`
+    (value then written without dots), `views` renders `@views` (slices in dest/value are views)."""
+    dest: Expr
+    value: Expr
+    op: str | None = None
+    macro: bool = False
+    views: bool = False
+
+
+@dataclass(kw_only=True)
+class ExprStmt(Stmt):
+    """An expression evaluated for its effect (`f!(x)`)."""
+    value: Expr
+
+
+@dataclass(kw_only=True)
+class Branch(Node):
+    """`cond` and the statements it guards."""
+    cond: Expr
+    body: list[Stmt]
+
+
+@dataclass(kw_only=True)
+class If(Stmt):
+    """`if c1 ... elseif c2 ... else ... end`."""
+    branches: list[Branch]
+    orelse: list[Stmt] | None = None
+
+
+@dataclass(kw_only=True)
+class For(Stmt):
+    var: str
+    iter: Expr
+    body: list[Stmt]
+
+
+@dataclass(kw_only=True)
+class While(Stmt):
+    cond: Expr
+    body: list[Stmt]
+
+
+@dataclass(kw_only=True)
+class Break(Stmt):
+    pass
+
+
+@dataclass(kw_only=True)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(kw_only=True)
+class Return(Stmt):
+    value: Expr
+
+
+@dataclass(kw_only=True)
+class LocalFunc(Stmt):
+    """A named local function (a closure over the enclosing function's variables)."""
+    fdef: FuncDef
+
+
+# ----------------------------------------------------------------------------- definitions
+@dataclass(kw_only=True)
+class Param:
+    """A parameter; `annot` is its Julia annotation (`Float64`, `AbstractVector`, `Real`) or None."""
+    name: str
+    t: JType
+    annot: str | None
+
+
+@dataclass(kw_only=True)
+class FuncDef(Node):
+    """One method. `target` names its Python implementation (unique per method, so a generic
+    function with several methods maps to several Python functions chosen by the generator)."""
+    name: str
+    params: list[Param]
+    body: list[Stmt]
+    ret: JType
+    target: str
+    short: bool = False
+    callable: bool = False     # `(p::S)(x) = ...`: `name` is the struct S, params[0] the instance
+
+
+@dataclass(kw_only=True)
+class StructDef(Node):
+    """`struct Name{T<:Real} <: Super; a::T; b::Float64; end` (fields as (name, annotation))."""
+    name: str
+    fields: list[tuple[str, str]]
+    typevars: list[tuple[str, str]] = field(default_factory=list)
+    supertype: str | None = None
+
+
+@dataclass(kw_only=True)
+class GradSpec:
+    """The program also returns `gradient(loss, wrt...)` (or `withgradient`) of the user function
+    `loss`; the expected value is central finite differences of the reference's `loss`.
+    `args` are main's parameters passed to loss, in order; `wrt` the Float64 ones differentiated."""
+    loss: str
+    target: str
+    args: list[str]
+    wrt: list[str]
+    with_value: bool = False
+
+
+@dataclass(kw_only=True)
+class Program:
+    """A whole program: definitions, the entry `main`, its inputs (by parameter name) and,
+    optionally, a gradient check."""
+    abstracts: list[str]
+    structs: list[StructDef]
+    functions: list[FuncDef]
+    main: FuncDef
+    inputs: dict[str, Any]
+    grad: GradSpec | None = None
+    seed: int = 0
+
+    def input_values(self) -> tuple[Any, ...]:
+        """Fresh copies of the inputs in main's parameter order (the reference mutates arrays)."""
+        return tuple(np.copy(self.inputs[p.name]) if isinstance(self.inputs[p.name], np.ndarray)
+                     else self.inputs[p.name] for p in self.main.params)
+
+    def global_names(self) -> list[str]:
+        """Names the batch renderer prefixes: functions, structs, abstract types."""
+        return sorted({f.name for f in self.functions} | {s.name for s in self.structs} | set(self.abstracts)
+                      | ({"main_body"} if self.grad else set()))

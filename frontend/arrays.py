@@ -11,7 +11,7 @@ from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
 from .types import INT64, ArrayT, promote
-from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
+from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -22,9 +22,11 @@ def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
     if not items:
         raise fl.error("`[]` is a Vector{Any} in Julia, which jlhlo does not support; write `Float64[]` (or "
                        "another element type) for an empty vector of numbers", node)
-    if any(isinstance(i, (ArrayV, RangeV)) for i in items):
-        raise fl.error("`[a, b]` of arrays is a vector of arrays (Vector{Vector{...}}) in Julia, which jlhlo does "
-                       "not support yet; to concatenate, write `[a; b]` or `vcat(a, b)`", node)
+    if all(isinstance(i, ArrayV) for i in items):
+        return array_list(fl, items, node)
+    if any(isinstance(i, (ArrayV, RangeV, ArrayListV)) for i in items):
+        raise fl.error("`[a, b]` of arrays is a vector of arrays in Julia; jlhlo supports it when every item is an "
+                       "array (not a range or a number); to concatenate, write `[a; b]` or `vcat(a, b)`", node)
     if not all(isinstance(i, ScalarV) for i in items):
         raise fl.error("array literals of non-numbers are not supported", node)
     t = items[0].t
@@ -39,6 +41,54 @@ def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
                                                                                   dtype=t.info.np))))
     parts = [H.reshape(fl.materialize(i), (1,)) for i in items]
     return ArrayV(ArrayT(t, (len(items),)), Box(hlo.concatenate(parts, 0)))
+
+
+def array_list(fl: FunctionLowering, items: list[ArrayV], node: A.Node) -> ArrayListV:
+    """`[a, b]` of arrays: a Vector of them, not copies. As Julia converts items to the promoted
+    element type, those of another element type are converted copies."""
+    if len({i.t.shape for i in items}) != 1:
+        raise fl.error("a vector of arrays of different sizes (" + ", ".join(i.t.summary() for i in items) + ") is not "
+                       "supported: jlhlo needs one size for all the items of a vector of arrays", node)
+    t = items[0].t.elt
+    for i in items[1:]:
+        t = promote(t, i.t.elt)
+    items = [i if i.t.elt == t else ArrayV(ArrayT(t, i.t.shape), Box(H.convert(i.ir, t))) for i in items]
+    return ArrayListV(ArrayT(items[0].t, (len(items),)), tuple(items))
+
+
+class ReshapeBox(Box):
+    """The storage of `reshape(x, dims)` and `vec(x)`: x's own, read and written in another shape
+    (column-major order kept), as Julia's reshape shares memory with its argument."""
+    derived = True
+
+    def __init__(self, parent: ArrayV, shape: tuple[int, ...]):
+        self.parent, self.shape = parent, shape
+
+    def roots(self) -> list[Box]:
+        return self.parent.box.roots()
+
+    def parts(self) -> tuple[list, list[Box]]:
+        return [], [self.parent.box]
+
+    def rebuilt(self, values: list, boxes: list[Box]) -> ReshapeBox:
+        return ReshapeBox(ArrayV(self.parent.t, boxes[0]), self.shape)
+
+    @property
+    def value(self):
+        return reshape_colmajor(None, ArrayV(self.parent.t, Box(self.parent.ir)), self.shape).ir
+
+    @value.setter
+    def value(self, _) -> None:
+        raise AssertionError("a reshaped array is written through FunctionLowering.write")
+
+    def write(self, fl: FunctionLowering, new, node: A.Node | None) -> None:
+        back = reshape_colmajor(fl, ArrayV(ArrayT(self.parent.t.elt, self.shape), Box(new)), self.parent.t.shape)
+        fl.write(self.parent, back.ir, node)
+
+
+def shared_reshape(x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
+    """`reshape(x, shape)`: an array of that shape sharing x's storage."""
+    return ArrayV(ArrayT(x.t.elt, shape), ReshapeBox(x, shape))
 
 
 def reshape_colmajor(fl: FunctionLowering, x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
@@ -125,6 +175,10 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
     iters = []
     for target, it in e.iters:
         v = fl.expr(it)
+        if isinstance(v, ArrayListV):
+            if len(e.iters) != 1:
+                raise fl.error("a comprehension over a vector of arrays and another iterable is not supported", it)
+            return _comprehension_unrolled(fl, e, target, v)
         if isinstance(v, RangeV):
             v = collect_range(fl, v, it)
         if isinstance(v, TupleV):
@@ -156,6 +210,23 @@ def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
     return out
 
 
+def _comprehension_unrolled(fl: FunctionLowering, e: A.Generator, target: A.Node, v: ArrayListV) -> Value:
+    """`[f(a) for a in v]` over a vector of arrays: one element per item, in order."""
+    from .assign import bind_target
+    outer = dict(fl.env)
+    elements = []
+    for item in v.items:
+        bind_target(fl, target, item, e)
+        elements.append(_element_value(fl, e, [(target, item)]))
+    from .loops import target_names
+    for name in target_names(target):  # the loop variable is the comprehension's own
+        if name in outer:
+            fl.env[name] = outer[name]
+        else:
+            fl.env.pop(name, None)
+    return vect(fl, elements, e)
+
+
 def _comprehension_lanes(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
                          shape: tuple[int, ...]) -> ArrayV:
     from .assign import bind_target
@@ -165,7 +236,10 @@ def _comprehension_lanes(fl: FunctionLowering, e: A.Generator, iters: list[tuple
         offset += v.t.ndims
         lane = ScalarV(v.t.elt, None, H.broadcast(v.ir, shape, dims), shape)
         bind_target(fl, target, lane, e)
+    draws = fl.draws
     out = _element_value(fl, e, iters)
+    if fl.draws != draws:
+        raise LaneConflict()           # one draw per element: a loop
     if not isinstance(out, ScalarV):
         raise fl.error(f"comprehension elements must be numbers, got {out.t.julia()}", e)
     if out.batch not in ((), shape):
@@ -212,4 +286,4 @@ def _element_value(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Nod
     return out
 
 
-__all__ = ["vect", "reshape_colmajor", "matmul", "concatenate", "comprehension"]
+__all__ = ["vect", "reshape_colmajor", "shared_reshape", "ReshapeBox", "matmul", "concatenate", "comprehension"]

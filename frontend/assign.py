@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import ast as A
-from .values import ArrayV, StructV, TupleV, Value
+from .values import ArrayListV, ArrayV, StructV, TupleV, Value
 
 if TYPE_CHECKING:
     from .lower import FunctionLowering
@@ -33,7 +33,7 @@ def bind_target(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) ->
     if isinstance(target, A.Name):
         fl.assign_name(target.id, v)
     elif isinstance(target, A.TupleExpr):
-        if isinstance(v, (TupleV, StructV)):
+        if isinstance(v, (TupleV, StructV, ArrayListV)):
             items = v.items
         else:
             raise fl.error(f"cannot destructure a value of type {v.t.julia()}", node)
@@ -60,11 +60,14 @@ def write_into(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> 
         from .indexing import lower_setindex
         lower_setindex(fl, target, v, node, broadcast=True)
         return
-    dest = fl.expr(target)
+    write_into_array(fl, fl.expr(target), v, node)
+
+
+def write_into_array(fl: FunctionLowering, dest: Value, v: Value, node: A.Node) -> None:
     if not isinstance(dest, ArrayV):
         raise fl.error(f"`.=` needs an array on the left, got {dest.t.julia()}", node)
     from .broadcast import fit_to_shape
     fl.write(dest, fit_to_shape(fl, v, dest.t, node), node)
 
 
-__all__ = ["assign", "bind_target", "write_into"]
+__all__ = ["assign", "bind_target", "write_into", "write_into_array"]

@@ -17,8 +17,8 @@ UNSUPPORTED_CALLS = {
     "println": "I/O", "print": "I/O", "show": "I/O", "display": "I/O", "write": "I/O", "read": "I/O",
     "open": "I/O", "string": "strings", "repr": "strings", "error": "exceptions", "throw": "exceptions",
     "ccall": "ccall", "eval": "eval", "push!": "growing arrays (push!)", "append!": "growing arrays (append!)",
-    "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays", "rand": "random numbers",
-    "randn": "random numbers", "@printf": "I/O", "include": "include", "Dict": "dictionaries",
+    "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays",
+    "@printf": "I/O", "include": "include", "Dict": "dictionaries",
 }
 
 # operators that `op(a, b, ...)` calls, which the parser reads as an operator applied to a tuple

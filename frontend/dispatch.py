@@ -248,6 +248,46 @@ class TypeUniverse:
             return PStruct(name, tuple(ps))
         raise JuliaError(f"UndefVarError: type `{name_node.id}` not defined", name_node.span)
 
+    # ---- type equality: `typeof(x) == Vector{Float64}`
+    def same_type(self, a: object, b: object) -> bool | None:
+        """Whether two types (JTypes, written patterns or abstract type names) are one Julia type;
+        None when jlhlo cannot tell (a pattern with free type variables, say)."""
+        if isinstance(a, Pat) and not isinstance(b, Pat):
+            a, b = b, a
+        if isinstance(b, Pat):
+            if isinstance(a, Pat):
+                return True if a == b else None
+            if not isinstance(a, JType):
+                return isinstance(b, PAbstract) and b.name == a
+            return self.matches(b, a, {}) and self._exactly(b, a)
+        if isinstance(a, JType) and isinstance(b, JType):
+            return a.julia() == b.julia()      # a static size is not part of the type
+        return a == b
+
+    def _exactly(self, pat: Pat, t: JType) -> bool | None:
+        """Whether `pat`, which matches the concrete type t, is t itself (False: an abstract type or
+        a UnionAll such as `Vector` or `AbstractVector{Float64}`; None: jlhlo cannot tell)."""
+        if isinstance(pat, (PScalar, PSingleton)):
+            return True
+        if isinstance(pat, (PAny, PAbstract, PTypeVar)):
+            return False
+        if isinstance(pat, PArray):
+            if pat.kind != "Array" or not isinstance(pat.ndims, int) or not isinstance(t, ArrayT):
+                return False
+            return self._exactly(pat.elt, t.elt)
+        if isinstance(pat, PTuple):
+            if pat.items is None:
+                return False
+            parts = [self._exactly(p, u) for p, u in zip(pat.items, t.items)]
+            return None if None in parts else all(parts)
+        if isinstance(pat, PStruct) and isinstance(t, StructT):
+            if len(pat.params) != len(t.params):
+                return False
+            parts = [self._exactly(p, u) if isinstance(p, Pat) and isinstance(u, JType) else True
+                     for p, u in zip(pat.params, t.params)]
+            return None if None in parts else all(parts)
+        return None
+
     # ---- matching a concrete type against a pattern
     def matches(self, pat: Pat, t: JType, env: dict[str, object]) -> bool:
         if isinstance(pat, PAny):

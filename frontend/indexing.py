@@ -17,6 +17,7 @@ from . import hlo as H
 from .ranges import collect_range, range_element, range_length
 from .types import BOOL, INT64, ArrayT, Scalar
 from .values import (
+    ArrayListV,
     ArrayV,
     Box,
     LaneConflict,
@@ -146,9 +147,10 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
     if isinstance(obj, StructV) and len(idxs) == 1 and isinstance(idxs[0], SingletonV) and idxs[0].name:
         from .primitives import get_field
         return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
-    if isinstance(obj, (TupleV, StructV)):
+    if isinstance(obj, (TupleV, StructV, ArrayListV)):
         if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].t.info.is_integer:
-            raise fl.error("a tuple is indexed with one integer", node)
+            raise fl.error(f"a {'tuple' if isinstance(obj, TupleV) else obj.t.julia()} is indexed with one integer",
+                           node)
         if not idxs[0].is_const:
             return _tuple_element(fl, obj, idxs[0], node)
         k = idxs[0].const
@@ -177,7 +179,7 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
 
 
-def _tuple_element(fl: FunctionLowering, tup: TupleV | StructV, k: ScalarV, node: A.Node) -> Value:
+def _tuple_element(fl: FunctionLowering, tup: TupleV | StructV | ArrayListV, k: ScalarV, node: A.Node) -> Value:
     """`t[k]` with k known only at run time: the items must have one type (else Julia's result would
     be a Union); numbers are selected, arrays become the item's own array (merge.CondBox)."""
     from .merge import CondBox
@@ -496,6 +498,13 @@ def _column_major_position(k: ScalarV, shape: tuple[int, ...]) -> list[ir.Value]
 
 def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node, broadcast: bool) -> None:
     obj = fl.expr(target.obj)
+    if isinstance(obj, ArrayListV):
+        if not broadcast:
+            raise fl.error(f"replacing an item of a {obj.t.julia()} is not supported (jlhlo keeps a vector of "
+                           f"arrays' items fixed); to write into the item, use `.=`", node)
+        from .assign import write_into_array
+        write_into_array(fl, index_value(fl, obj, _index_args(fl, obj, target), node), v, node)
+        return
     if not isinstance(obj, ArrayV):
         raise fl.error(f"setindex!: cannot assign into a value of type {obj.t.julia()} (tuples and structs "
                        f"are immutable)", node)

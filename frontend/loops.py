@@ -21,6 +21,7 @@ from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_lik
 from .ranges import range_element, range_length
 from .types import BOOL, INT64, ArrayT, Scalar
 from .values import (
+    ArrayListV,
     ArrayV,
     Box,
     LaneConflict,
@@ -120,7 +121,7 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
     (target, iterable), rest = s.iters[0], s.iters[1:]
     body_stmts = [_inner_loop(s)] if rest else s.body.stmts
     it = fl.expr(iterable)
-    if isinstance(it, TupleV):
+    if isinstance(it, (TupleV, ArrayListV)):
         _unrolled(fl, target, list(it.items), body_stmts, s)
         return
     if isinstance(it, RangeV):
@@ -329,7 +330,8 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
     body_block = op.regions[1].blocks.append(*types)
 
     def bind(args: list[ir.Value], after: bool) -> dict[tuple[str, int], Box]:
-        """Bind the carried values to `args`; returns the own array of each rebound leaf."""
+        """Bind the carried values to `args`; returns the own array of each rebound leaf. A closure
+        made here sees the variables it captured, so it is remade from their new values."""
         it = iter(args)
         owns: dict[tuple[str, int], Box] = {}
         for n in carried:
@@ -349,6 +351,8 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
             fl.env[n] = map_leaves(entry_vals[n], rebind)
         for b in boxes:
             b.value = next(it)
+        for n in carried:
+            fl.refresh_closures(n, fl.env[n])
         return owns
 
     def active() -> ScalarV:
@@ -474,16 +478,19 @@ def _end_operands(fl: FunctionLowering, r: _Rebound, box: Box, owns: dict[tuple[
                 own = o if own is None else own if o is None else hlo.select(
                     H.broadcast(pick, H.shape_of(o)), o, own)
             return which, own
-        if b.derived:
-            raise fl.error(f"`{r.name}` is rebound inside this loop to a view; jlhlo carries a loop's arrays by "
-                           f"value, so the view would become a copy (make the view after the loop, or index the "
-                           f"array directly)", node)
         if id(b) in existing:              # an array from before the loop: a choice of its own
             holder = _holder(entry_env, b)
             if holder is None:
                 raise fl.error(f"`{r.name}` is rebound inside this loop to an array jlhlo cannot name", node)
             raise _Retry(op, kept={(r.name, r.position): holder})
+        if b.derived:
+            if not any(id(root) in existing or references.get(id(root)) for root in b.roots()):
+                return 0, b.value          # a view of a new array nothing else reaches: a copy is the same
+            raise fl.error(f"`{r.name}` is rebound inside this loop to a view made in it; jlhlo carries a loop's "
+                           f"arrays by value, so the view would become a copy (make the view before or after the "
+                           f"loop, or index the array directly)", node)
         return 0, b.value
+    references = box_references(fl.env)
     which, own = fold(box)
     own = owns[(r.name, r.position)].value if own is None else own
     return [own] if not r.kept else [own, _as_index(which)]

@@ -29,10 +29,12 @@ from .program import CALL, KNOWN_MODULES, Program
 from .ranges import collect_range, make_range
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
 from .values import (
+    ArrayListV,
     ArrayV,
     Box,
     ClosureV,
     FuncV,
+    LaneConflict,
     RangeV,
     Redo,
     ScalarV,
@@ -71,6 +73,7 @@ class Specialization:
     result_types: list[ir.Type]
     err_result: int | None             # the func result holding the callee's bounds-check code, if any
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
+    draws: bool = False                # draws random numbers (see FunctionLowering.note_draw)
 
 
 @dataclass
@@ -163,6 +166,7 @@ class FunctionLowering:
         self.views = 0                     # inside @views / @view: slices are views
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
+        self.draws = 0                 # random draws emitted so far, directly or by calls
         self.param_boxes: dict[int, Box] = {}   # the arrays the caller passed in (it sees their changes)
         self.loop_facts: dict[int, object] = {}   # per loop node: what lowering it taught (loops.LoopFacts)
 
@@ -257,7 +261,14 @@ class FunctionLowering:
         variables = [(name, describe(v)) for name, v in self.variables.items()]
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, describe(result)))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
-                              variables)
+                              variables, draws=self.draws > 0)
+
+    def note_draw(self) -> None:
+        """Count a random draw. Lane-wise code computes what does not depend on the lanes once for
+        all of them, which for a draw would give every element the same number: it becomes a loop."""
+        if self.lanes:
+            raise LaneConflict()
+        self.draws += 1
 
     def bind_params(self, params: list[Value], kwargs: dict[str, Value]) -> None:
         m = self.method
@@ -340,9 +351,9 @@ class FunctionLowering:
         self.env[name] = v
         if not name.startswith("%"):
             self.variables[name] = v
-            self._refresh_closures(name, v)
+            self.refresh_closures(name, v)
 
-    def _refresh_closures(self, name: str, v: Value) -> None:
+    def refresh_closures(self, name: str, v: Value) -> None:
         """Julia closures capture variables, not values: a closure made here sees later assignments
         to the variables it mentions."""
         for k, c in list(self.env.items()):
@@ -733,7 +744,7 @@ class FunctionLowering:
         for it in items:
             if isinstance(it, A.Splat):
                 v = self.expr(it.value)
-                if isinstance(v, TupleV):
+                if isinstance(v, (TupleV, ArrayListV)):
                     yield from v.items
                 elif isinstance(v, StructV) and isinstance(v.t, NamedTupleT):
                     yield from v.items
@@ -797,6 +808,8 @@ class FunctionLowering:
         return self.call_spec(spec, [*args, *(kwargs[k] for k in sorted(kwargs))], node)
 
     def call_spec(self, spec: Specialization, args: list[Value], node: A.Node | None) -> Value:
+        if spec.draws:
+            self.note_draw()
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
         _check_views_apart(self, in_leaves, {j for j, _ in spec.mutated}, node)
         operands = [_leaf_ir(leaf) for leaf in in_leaves]

@@ -620,6 +620,7 @@ class _Args:
     """What is between the parentheses of a call or of a parenthesised expression."""
     positional: list[ast.Node]
     after_semicolon: list[ast.Node] | None = None      # None: there is no `;`
+    more_segments: list[list[ast.Node]] = dataclasses.field(default_factory=list)   # after a 2nd, 3rd `;`
     generator: ast.Generator | None = None
     trailing_comma: bool = False
 
@@ -701,6 +702,8 @@ class _Chain:
             names = [self.ops[i].value for i in op_indices]
             if len(names) == 1:
                 return _operator_call(names[0], operands, span, self.op_span(op_indices[0]))
+            if any(_is_dotted(n) for n in names):
+                return self.dotted_chain(operands, names, op_indices, span)
             return ast.Comparison(operands, [_UNICODE_ALIASES.get(op, op) for op in names], span=span)
         if level == _RANGE:                           # `a:b` or `a:step:b`
             parts = [left]
@@ -725,6 +728,28 @@ class _Chain:
             else:
                 left = _operator_call(op, [left, right], span, self.op_span(op_index))
         return left
+
+    def dotted_chain(self, operands: list[ast.Node], names: list[str], op_indices: list[int],
+                     span: Span | None) -> ast.Node:
+        """`a .<= b .< c` is `(a .<= b) .& (b .< c)`, each inner operand computed once."""
+        if not all(_is_dotted(n) for n in names):
+            raise JuliaError("a comparison chain that mixes dotted and plain operators is not supported; "
+                             "dot every operator (`a .<= b .< c`) or split the chain", span)
+        stmts: list[ast.Node] = []
+        for k in range(1, len(operands) - 1):
+            x = operands[k]
+            if not isinstance(x, (ast.Name, ast.IntLit, ast.FloatLit, ast.BoolLit)):
+                tmp = ast.Name(f"%chain{id(x)}", span=x.span)
+                stmts.append(ast.Assign(tmp, x, span=x.span))
+                operands[k] = tmp
+        result = None
+        for k, (name, i) in enumerate(zip(names, op_indices)):
+            pair = _operator_call(name, operands[k:k + 2], _join(operands[k].span, operands[k + 1].span),
+                                  self.op_span(i))
+            result = pair if result is None else ast.Broadcast(ast.Name("&", span=span), [result, pair], span=span)
+        if not stmts:
+            return result
+        return ast.BlockExpr(ast.Block([*stmts, ast.ExprStmt(result, span=span)], span=span), span=span)
 
     def op_span(self, index: int) -> Span:
         return _span_of_token(self.ops[index], self.filename)
@@ -1197,11 +1222,11 @@ class _AstBuilder(Transformer):
         return ast.Field(obj, name.value.lstrip(":") if name.type == "QUOTED_OP" else name.value,
                          span=self.span(obj, name))
 
-    def paren_update(self, children):
-        """`(n += 1)`, `(dx .= y .* 2)`: an update used as an expression; its value is the updated
-        variable or array."""
-        _lpar, target, op_tok, value, _rpar = children
-        span = self.span(_lpar, _rpar)
+    def update_arg(self, children):
+        """`(n += 1)`, `(dx .= y .* 2)`, `f(k += 1)`: an update used as an expression; its value is
+        the updated variable or array."""
+        target, op_tok, value = children
+        span = self.span(target, value)
         self.check_target(target)
         dotted = op_tok.value.startswith(".")
         base = op_tok.value[1:] if dotted else op_tok.value
@@ -1256,13 +1281,12 @@ class _AstBuilder(Transformer):
             return args.generator
         items = args.positional
         if args.after_semicolon is not None:
-            if not items:                                  # `(; a=1, b)`
+            if not items and not args.more_segments:       # `(; a=1, b)`
                 return self.named_tuple(args.after_semicolon, span)
-            both = items + args.after_semicolon
-            if len(items) == 1 and len(args.after_semicolon) == 1 and not any(
-                    isinstance(x, (_KwItem, _AnonTyped)) for x in both):
-                stmts = [ast.ExprStmt(x, span=x.span) for x in both]       # `(a; b)`
-                return ast.BlockExpr(ast.Block(stmts, span=span), span=span)
+            segments = [items, args.after_semicolon, *args.more_segments]
+            if all(len(s) <= 1 for s in segments) and items and not any(
+                    isinstance(x, _AnonTyped) for s in segments for x in s):
+                return self.block_expression([x for s in segments for x in s], span)    # `(a = 1; b; c)`
             raise JuliaError("unexpected `;` in parentheses", span)
         if not items:
             return ast.TupleExpr([], span=span)
@@ -1287,6 +1311,18 @@ class _AstBuilder(Transformer):
                 raise JuliaError("`::T` without a name is only allowed in a method signature", x.span)
         return ast.TupleExpr(list(items), span=span)
 
+    def block_expression(self, items: list[ast.Node], span: Span | None) -> ast.BlockExpr:
+        """`(a = 1; b; c)`: statements in order, the value of the last."""
+        stmts: list[ast.Node] = []
+        for k, x in enumerate(items):
+            if isinstance(x, _KwItem):
+                self.check_target(x.target)
+                assign = ast.Assign(x.target, x.value, span=x.span)
+                stmts += self.assignment_value(assign).body.stmts if k == len(items) - 1 else [assign]
+            else:
+                stmts.append(ast.ExprStmt(x, span=x.span))
+        return ast.BlockExpr(ast.Block(stmts, span=span), span=span)
+
     def named_tuple(self, items: list[ast.Node], span: Span | None) -> ast.NamedTupleExpr:
         names, values = [], []
         for item in items:
@@ -1305,10 +1341,13 @@ class _AstBuilder(Transformer):
         return _Args(items, trailing_comma=trailing)
 
     def args_semi(self, children):
-        semi = next(i for i, c in enumerate(children) if isinstance(c, Token))
-        before = children[semi - 1][0] if semi > 0 else []
-        after = children[semi + 1][0] if semi + 1 < len(children) else []
-        return _Args(before, after_semicolon=after)
+        segments: list[list[ast.Node]] = [[]]
+        for c in children:
+            if isinstance(c, Token):
+                segments.append([])
+            else:
+                segments[-1] = c[0]
+        return _Args(segments[0], after_semicolon=segments[1], more_segments=segments[2:])
 
     def args_generator(self, children):
         expr, (iters, cond) = children

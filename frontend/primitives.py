@@ -23,6 +23,7 @@ from .diagnostics import JuliaError
 from .ranges import collect_range, make_range, range_length
 from .types import BOOL, FLOAT64, INT64, ArrayT, Scalar, StructT, TupleT, float_type, promote, real_type
 from .values import (
+    ArrayListV,
     ArrayV,
     Box,
     FuncV,
@@ -133,9 +134,13 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
     """An arithmetic rule: promote both operands, fold constants, else emit `hlo_fn`."""
     def rule(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
         t = promote(a.t, b.t)
+        if op in ("*", "+") and (a.t == BOOL) != (b.t == BOOL) and not t.info.is_integer:
+            return _bool_with_float(fl, op, a, b)
         if result == "float":
             t = float_type(t)
-        elif t == BOOL and op in ("+", "-", "*"):
+        elif t == BOOL and op == "*":
+            return _bitwise("&")(fl, a, b)            # true * true == true
+        elif t == BOOL and op in ("+", "-"):
             t = INT64                  # arithmetic on Bool gives Int: true + true == 2
         batch = _lanes(a, b)
         if a.is_const and b.is_const:
@@ -147,6 +152,29 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
         return ScalarV(t, None, hlo_fn(_ir(fl, a, t, batch), _ir(fl, b, t, batch)), batch,
                        _interval(op, a, b, t), _offset(op, a, b, t))
     return rule
+
+
+def _bool_with_float(fl: FunctionLowering, op: str, a: ScalarV, b: ScalarV) -> ScalarV:
+    """Base's Bool arithmetic with floats: `false` is a strong zero, `false * x` is a zero with x's
+    sign even for NaN or Inf, and `false + x` is x itself (so `false + -0.0` stays -0.0)."""
+    flag, x = (a, b) if a.t == BOOL else (b, a)
+    if x.t.info.is_complex:
+        parts = [_bool_with_float(fl, op, flag, part) for part in
+                 (_complex_parts(fl, [x], {}, None, name="real"), _complex_parts(fl, [x], {}, None, name="imag"))]
+        return _complex(fl, parts, {}, None) if op == "*" else \
+            _complex(fl, [parts[0], _complex_parts(fl, [x], {}, None, name="imag")], {}, None)
+    if op == "*":
+        zero = copysign_zero(fl, x)
+        return ifelse(fl, flag, x, zero)
+    return ifelse(fl, flag, _ARITH["+"](fl, ScalarV(x.t, 1), x), x)
+
+
+def copysign_zero(fl: FunctionLowering, x: ScalarV) -> ScalarV:
+    """A zero with the sign bit of x."""
+    if x.is_const:
+        return ScalarV(x.t, math.copysign(0.0, x.const))
+    negative = _signbit(fl, [x], {}, None)
+    return ifelse(fl, negative, ScalarV(x.t, -0.0), ScalarV(x.t, 0.0))
 
 
 def _identity(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> ScalarV | None:
@@ -598,7 +626,10 @@ def _values_equal(fl: FunctionLowering, a: Value, b: Value, node: A.Node, op: st
     time; arrays element by element, except `===`, which asks whether they are the same array;
     tuples item by item; a struct's fields with `===` (Julia's default `==` for structs)."""
     if isinstance(a, TypeV) and isinstance(b, TypeV):
-        return ScalarV(BOOL, a.of == b.of)
+        same = fl.program.universe.same_type(a.of, b.of)
+        if same is None:
+            raise NoMethod("comparing these types is not supported (one has free type parameters)")
+        return ScalarV(BOOL, same)
     if isinstance(a, (FuncV, SingletonV)) or isinstance(b, (FuncV, SingletonV)):
         return ScalarV(BOOL, type(a) is type(b) and a.t == b.t and getattr(a, "name", None) == getattr(b, "name", None))
     if isinstance(a, ArrayV) and isinstance(b, ArrayV):
@@ -753,6 +784,29 @@ def _float(fl, args, kwargs, node):
     return convert_scalar(fl, a, float_type(a.t))
 
 
+@prim("promote")
+def _promote(fl, args, kwargs, node):
+    """promote(xs...): the numbers converted to their common type, as a tuple."""
+    xs = [_scalar(a) for a in args]
+    if not xs:
+        return _tuple([])
+    t = xs[0].t
+    for x in xs[1:]:
+        t = promote(t, x.t)
+    return _tuple(convert_scalar(fl, x, t, node) for x in xs)
+
+
+@prim("promote_type")
+def _promote_type(fl, args, kwargs, node):
+    ts = [_type_arg(a) for a in args]
+    if not ts or not all(isinstance(a, TypeV) for a in args):
+        raise NoMethod()
+    t = ts[0]
+    for u in ts[1:]:
+        t = promote(t, u)
+    return TypeV(t)
+
+
 @prim("convert")
 def _convert(fl, args, kwargs, node):
     t, a = _expect(args, 2)
@@ -774,7 +828,7 @@ def _type_arg(v: Value) -> Scalar:
         return v.of
     if isinstance(v, ScalarV):
         return v.t
-    if isinstance(v, ArrayV):
+    if isinstance(v, (ArrayV, ArrayListV)):
         return v.t.elt
     raise NoMethod()
 
@@ -837,7 +891,7 @@ def _shape(x: Value) -> tuple[int, ...]:
         if n is None or not n.is_const:
             raise NoMethod("the length of a range with run-time bounds is not known at compile time")
         return (n.const,)
-    if isinstance(x, TupleV):
+    if isinstance(x, (TupleV, ArrayListV)):
         return (len(x.items),)
     raise NoMethod()
 
@@ -925,7 +979,7 @@ def _tail(fl, args, kwargs, node):
 def _first_last(fl, args, kwargs, node, name):
     (t,) = _expect(args, 1)
     which = name
-    if isinstance(t, TupleV):
+    if isinstance(t, (TupleV, ArrayListV)):
         if not t.items:
             raise NoMethod("BoundsError: attempt to access an empty tuple")
         return t.items[0 if which == "first" else -1]
@@ -1002,7 +1056,7 @@ def _lastindex(fl, args, kwargs, node):
 
 def last_index(fl: FunctionLowering, arr: Value, dim: int, nidx: int, node: A.Node) -> ScalarV:
     """What `end` means in dimension `dim` of an index expression with `nidx` indices."""
-    if isinstance(arr, (TupleV, StructV)):
+    if isinstance(arr, (TupleV, StructV, ArrayListV)):
         return ScalarV(INT64, len(arr.items))
     shape = _shape(arr)
     if nidx == 1:
@@ -1102,6 +1156,32 @@ def _zeros_ones(fl, args, kwargs, node, name):
     return ArrayV(ArrayT(t, shape), Box(H.constant(t, 0 if name == "zeros" else 1, shape)))
 
 
+@prim("rand", "randn")
+def _rand(fl, args, kwargs, node, name):
+    """rand([T], dims...) draws uniformly from [0, 1), randn([T], dims...) from the standard normal
+    distribution. They lower to `stablehlo.rng`, which XLA keeps stateful: every execution, loop
+    iteration and call draws new numbers, as Julia's global RNG does (not its stream, though: the
+    numbers differ from Julia's, and Random.seed! is not supported)."""
+    t = FLOAT64
+    if args and isinstance(args[0], TypeV):
+        t = _type_arg(args[0])
+        args = args[1:]
+    if not isinstance(t, Scalar) or t.info.kind != "float":
+        raise NoMethod(f"{name} of {t} is not supported (jlhlo draws floating-point numbers only)")
+    if any(not isinstance(a, (ScalarV, TupleV)) for a in args):
+        raise NoMethod(f"{name}(rng, ...), {name}(collection) and {name}(range) are not supported; "
+                       f"use {name}([T,] dims...)")
+    shape = _dims_args(fl, args, node)
+    fl.note_draw()
+    low, high = (0.0, 1.0)             # UNIFORM: [low, high); NORMAL: mean and standard deviation
+    dims = H.array_constant(INT64, np.array(shape, dtype=np.int64))
+    kind = hlo.RngDistributionAttr.get("UNIFORM" if name == "rand" else "NORMAL")
+    drawn = hlo.rng(H.constant(t, low), H.constant(t, high), dims, kind)
+    if shape:
+        return ArrayV(ArrayT(t, shape), Box(drawn))
+    return ScalarV(t, None, drawn)
+
+
 @prim("fill")
 def _fill(fl, args, kwargs, node):
     v = _scalar(args[0])
@@ -1196,8 +1276,8 @@ def _reshape(fl, args, kwargs, node):
     if int(np.prod(shape, dtype=np.int64)) != total:
         raise NoMethod(f"DimensionMismatch: new dimensions {_shape_str(shape)} must be consistent with array size "
                        f"{total}")
-    from .arrays import reshape_colmajor
-    return reshape_colmajor(fl, x, tuple(shape))
+    from .arrays import shared_reshape
+    return shared_reshape(x, tuple(shape))
 
 
 @prim("vec")
@@ -1207,8 +1287,10 @@ def _vec(fl, args, kwargs, node):
         return collect_range(fl, x, node)
     if not isinstance(x, ArrayV):
         raise NoMethod()
-    from .arrays import reshape_colmajor
-    return reshape_colmajor(fl, x, (int(np.prod(x.t.shape, dtype=np.int64)),))
+    if x.t.ndims == 1:
+        return x                       # vec of a vector is the vector itself
+    from .arrays import shared_reshape
+    return shared_reshape(x, (int(np.prod(x.t.shape, dtype=np.int64)),))
 
 
 @prim("permutedims")

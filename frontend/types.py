@@ -36,7 +36,7 @@ class Scalar(JType):
 
 @dataclass(frozen=True)
 class ArrayT(JType):
-    elt: Scalar
+    elt: Scalar | ArrayT               # an ArrayT for a vector of arrays (values.ArrayListV)
     shape: tuple[int, ...]
 
     @property
@@ -45,7 +45,7 @@ class ArrayT(JType):
 
     def julia(self) -> str:
         kind = {1: "Vector", 2: "Matrix"}.get(self.ndims)
-        return f"{kind}{{{self.elt.name}}}" if kind else f"Array{{{self.elt.name}, {self.ndims}}}"
+        return f"{kind}{{{self.elt.julia()}}}" if kind else f"Array{{{self.elt.julia()}, {self.ndims}}}"
 
     def summary(self) -> str:
         """As Julia's `summary`: `6-element Vector{Float64}`, `3×4 Matrix{Float32}`."""

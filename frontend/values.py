@@ -119,6 +119,15 @@ class TupleV(Value):
 
 
 @dataclass(eq=False)
+class ArrayListV(Value):
+    """A vector of arrays of one type and size (`[a, b]` of vectors is a Vector{Vector{Float64}}):
+    its items are the arrays themselves, as in Julia, so writes through `v[i][j]` reach them. Its
+    length is static; the items cannot be replaced."""
+    t: ArrayT                          # t.elt is the items' ArrayT
+    items: tuple[ArrayV, ...]
+
+
+@dataclass(eq=False)
 class StructV(Value):
     """A struct instance or a named tuple (t is StructT or NamedTupleT)."""
     t: StructT | NamedTupleT
@@ -192,7 +201,7 @@ def symbol(name: str) -> SingletonV:
 
 # ----------------------------------------------------------------------------- flattening
 def children(v: Value) -> tuple[Value, ...]:
-    if isinstance(v, (TupleV, StructV)):
+    if isinstance(v, (TupleV, StructV, ArrayListV)):
         return v.items
     if isinstance(v, RangeV):
         return v.parts
@@ -219,8 +228,8 @@ def map_leaves(v: Value, fn: Callable[[Value], Value], constants: bool = False) 
         return fn(v)
     if isinstance(v, TupleV):
         return TupleV(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
-    if isinstance(v, StructV):
-        return StructV(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
+    if isinstance(v, (StructV, ArrayListV)):
+        return type(v)(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
     if isinstance(v, RangeV):
         return RangeV(v.t, *(map_leaves(c, fn, constants) for c in v.parts))
     if isinstance(v, ClosureV):
@@ -255,7 +264,7 @@ def spec_key(v: Value) -> object:
     """What a specialization depends on: the type, and the value of compile-time constants."""
     if isinstance(v, ScalarV):
         return (v.t, v.const if v.is_const else None, v.is_const, v.batch)
-    if isinstance(v, (TupleV, StructV)):
+    if isinstance(v, (TupleV, StructV, ArrayListV)):
         return (v.t, tuple(spec_key(c) for c in v.items))
     if isinstance(v, RangeV):
         return (v.t, tuple(spec_key(c) for c in children(v)))
@@ -291,6 +300,6 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-__all__ = ["Value", "ScalarV", "ArrayV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
+__all__ = ["Value", "ScalarV", "ArrayV", "ArrayListV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
            "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves",
            "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]

@@ -171,9 +171,12 @@ def try_vectorize(fl: FunctionLowering, s: A.For) -> bool:
             lane_var = ScalarV(INT64, None, value, lanes, interval=(r.start.const, r.stop.const))
             lane_var.lane = (dim, r.start.const)
             fl.assign_name(loop_names[k], lane_var)
+        draws = fl.draws
         for st in body:
             with fl.loc(st):
                 fl.stmt(st)
+        if fl.draws != draws:
+            raise LaneConflict()       # one draw per iteration: an ordinary loop
     except LaneConflict:               # an iteration needs more than elementwise work: an ordinary loop
         saved.restore()
         return False

@@ -19,7 +19,8 @@ from .rewrite import collect_ops
 _EFFECTFUL = frozenset(
     "stablehlo." + name
     for name in ("custom_call", "infeed", "outfeed", "send", "recv", "all_reduce", "all_gather", "all_to_all",
-                 "collective_permute", "collective_broadcast", "reduce_scatter", "after_all", "optimization_barrier")
+                 "collective_permute", "collective_broadcast", "reduce_scatter", "after_all", "optimization_barrier",
+                 "rng")       # stateful in XLA: each execution draws new numbers, so it never moves out of a loop
 ) | {"func.call"}
 
 _REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")

@@ -477,13 +477,19 @@ end"""
 
 # ----------------------------------------------------------------------------- refusals instead of guesses
 @pytest.mark.parametrize("src, message", [
-    ("main(a::Float64) = length([[a, 2.0], [3.0, 4.0]])", "vector of arrays"),
     ("main(a::Float64) = length([])", "Vector{Any}"),
-    ("main(x::Matrix{Float32}) = size(Dense(4, 8, relu)(x))", "no method matching Dense"),
+    ("main(a::Float64) = length([[a], [2.0, 3.0]])", "different sizes"),
+    ("main(a::Float64) = Dense(4.0, 8)", "no method matching Dense"),
 ])
 def test_constructs_jlhlo_cannot_compile_faithfully_are_refused(src, message):
     with pytest.raises(JuliaError, match=message):
-        run_at(src, 2, *( (1.0,) if "a::" in src else (np.ones((4, 3), np.float32),)))
+        run_at(src, 2, 1.0)
+
+
+def test_shared_reproducers_of_layers_from_sizes_and_vectors_of_vectors():
+    check("main(x::Matrix{Float32}) = size(Dense(4, 8, relu)(x))", (np.ones((4, 3), np.float32),),
+          (np.int64(8), np.int64(3)))
+    check("main(a::Float64) = length([[a, 2.0], [3.0, 4.0]])", (1.0,), np.int64(2))
 
 
 # ----------------------------------------------------------------------------- views share their parent's storage
@@ -751,3 +757,227 @@ end"""
     A = np.arange(6.0).reshape(3, 2) + corner
     want = A[:2, 0].sum() if A[0, 1] >= 1.0 else 2 * min(0.5, 0.3)
     check(src, (0.5, 0.3, A, np.ones(2)), np.float64(want))
+
+
+# ----------------------------------------------------------------------------- found by tests/difftest
+def test_closures_see_variables_that_a_later_loop_reassigns():
+    # Julia closures capture variables: `h` sees `a` and `x` as the loop leaves them
+    src = """
+function main(x::Vector{Float64}, a::Float64)
+    h(u) = a + u
+    g = u -> sum(x) + u
+    if a > 0
+        for i in eachindex(x)
+            a -= 1.0
+            x = x .+ 1.0
+        end
+    end
+    return a, h(1.0), g(0.0)
+end"""
+    x = np.array([1.0, 2.0])
+    a = 0.5 - 2.0
+    check(src, (x, 0.5), (np.float64(a), np.float64(a + 1.0), np.float64((x + 2.0).sum())))
+
+
+def test_reshape_and_vec_share_memory_with_their_argument(rng):
+    src = """
+function main(x::Vector{Float64}, X::Matrix{Float64})
+    A = reshape(x, 3, 1)
+    A[1, 1] = 1.0
+    v = vec(X)
+    v[2] = 7.0
+    w = vec(x)
+    w[3] += 1.0
+    return x, X, size(A)
+end"""
+    x, X = rng.standard_normal(3), rng.standard_normal((2, 2))
+    wx, wX = x.copy(), X.copy()
+    wx[0] = 1.0
+    wx[2] += 1.0
+    wX[1, 0] = 7.0                     # the second element in column-major order
+    check(src, (x, X), (wx, wX, (np.int64(3), np.int64(1))))
+
+
+def test_bool_times_float_is_a_strong_zero():
+    src = "main(b::Float64) = (false * b, (b > 0) * b, b * false, false + -0.0, true * true, true + true)"
+    for b in (np.nan, -np.inf, -2.0):
+        want = (np.float64(np.copysign(0.0, b) if not np.isnan(b) else 0.0), np.float64(b if b > 0 else np.copysign(0.0, b) if not np.isnan(b) else 0.0),
+                np.float64(np.copysign(0.0, b) if not np.isnan(b) else 0.0), np.float64(-0.0), np.bool_(True), np.int64(2))
+        check(src, (b,), want)
+
+
+def test_block_expressions_in_parentheses():
+    src = """
+struct Scale
+    a::Float64
+end
+(p::Scale)(v) = p.a * v
+main(x::Vector{Float64}) = ((p = Scale(2.0); p.(x)), (k = 1; k += 2; k * 2))"""
+    x = np.array([0.0, 1.0, 2.0])
+    check(src, (x,), (2 * x, np.int64(6)))
+
+
+def test_a_view_made_in_a_loop_of_a_new_array_or_returned_from_it():
+    src = """
+function main(X::Matrix{Float64})
+    @views A = X[:, 1:end]
+    for i in 2:6
+        B = X .* i
+        C = @view B[1, :]
+        return (A, C)
+    end
+    return (X, X[1, :])
+end"""
+    X = np.arange(6.0).reshape(2, 3)
+    check(src, (X,), (X, X[0, :] * 2))
+
+
+def test_clamp_follows_base_when_lo_exceeds_hi():
+    # Base: clamp(x, lo, hi) = ifelse(x > hi, hi, ifelse(x < lo, lo, x)), after promoting all three
+    src = "main(x::Float64, k::Int) = (clamp(x, 4.0, 3.0), clamp(k, 0, 10), clamp(k, 0.5, 2))"
+    check(src, (1.0, 12), (np.float64(4.0), np.int64(10), np.float64(2.0)))
+    check(src, (5.0, -3), (np.float64(3.0), np.int64(0), np.float64(0.5)))
+
+
+# ----------------------------------------------------------------------------- random numbers
+def run_o(source: str, level: int, *args):
+    return run_at(source, level, *args)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_rand_and_randn_draw_new_numbers_everywhere(level):
+    # stablehlo.rng is stateful in XLA: each loop iteration, call and execution draws anew (no pass
+    # may hoist it out of the loop or merge two draws)
+    src = """
+draw() = rand()
+function main(n::Int)
+    v = zeros(100)
+    for i in 1:n
+        v[i] = rand()
+    end
+    w = [draw() for _ in 1:4]
+    u = rand(Float32, 200, 100)
+    z = randn(20000)
+    return v, w, u, z, (rand(), rand()), randn(Float32)
+end"""
+    v, w, u, z, pair, single = run_o(src, level, 100)
+    assert v.shape == (100,) and np.unique(v).size == 100 and ((0 <= v) & (v < 1)).all()
+    assert np.unique(w).size == 4
+    assert u.dtype == np.float32 and u.shape == (200, 100) and ((0 <= u) & (u < 1)).all()
+    assert abs(u.mean() - 0.5) < 0.02 and abs(u.var() - 1 / 12) < 0.01
+    assert z.dtype == np.float64 and abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
+    assert pair[0] != pair[1] and single.dtype == np.float32
+    again = run_o(src, level, 100)[0]
+    assert not np.array_equal(v, again)
+
+
+def test_flux_dense_from_sizes_has_a_random_glorot_weight_and_zero_bias(rng):
+    src = "main(x::Matrix{Float32}) = (d = Dense(4, 8, relu); (d(x), d.W, d.b, Dense(4, 2; bias=false).b))"
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    for level in LEVELS:
+        y, W, b, nobias = run_o(src, level, x)
+        assert y.shape == (8, 3) and y.dtype == np.float32 and W.shape == (8, 4) and W.dtype == np.float32
+        assert np.abs(W).max() <= np.sqrt(6 / 12) and np.unique(W).size == 32
+        assert np.array_equal(b, np.zeros(8, np.float32)) and nobias == np.bool_(False)
+        np.testing.assert_allclose(y, np.maximum(W @ x, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_random_numbers_in_a_differentiated_function_are_refused():
+    src = "main(x) = gradient(a -> sum(a .* rand(3)), x)"
+    with pytest.raises(JuliaError, match="draws random numbers"):
+        run_at(src, 0, np.ones(3))
+
+
+def test_dotted_comparison_chains_broadcast_each_pair(rng):
+    src = """
+function main(u::Vector{Float64}, a::Float64)
+    return 0 .<= u .< 1, a .< u .* 2 .<= 3.0 .> u
+end"""
+    u = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 1.4])
+    check(src, (u, 0.2), ((0 <= u) & (u < 1), (0.2 < 2 * u) & (2 * u <= 3) & (3 > u)))
+    with pytest.raises(JuliaError, match="mixes dotted and plain"):
+        run_at("main(u) = 0 < u .< 1", 0, u)
+
+
+@pytest.mark.parametrize("level", (0, 2))
+def test_each_element_of_a_broadcast_or_comprehension_draws_its_own_number(level):
+    src = """
+draw() = rand()
+jitter(v) = v + draw()
+noisy(v) = v + randn()
+function main(x::Vector{Float64})
+    y = zeros(50)
+    for i in 1:50
+        y[i] = x[i] + draw()
+    end
+    return [draw() for _ in 1:50], [xi + rand() for xi in x], jitter.(x), noisy.(x), y, x .+ rand()
+end"""
+    x = np.zeros(50)
+    a, b, c, d, y, shared = run_o(src, level, x)
+    for v in (a, b, c, d, y):
+        assert np.unique(v).size == 50
+    assert np.unique(shared).size == 1          # `rand()` in a dotted expression is called once
+
+
+# ----------------------------------------------------------------------------- vectors of arrays, types
+def test_a_vector_of_vectors_holds_the_vectors_themselves(rng):
+    # `[a, b]` of vectors is a Vector{Vector{Float64}} whose items are a and b (writes reach them);
+    # an item of another element type is a converted copy
+    src = """
+total(v::Vector{Vector{Float64}}) = sum(sum(a) for a in v)
+function bump!(v::AbstractVector)
+    for a in v
+        a .+= 1.0
+    end
+    return v
+end
+function main(x::Vector{Float64}, c::Bool, k::Int)
+    v = [x, [1, 2, 3]]
+    bump!(v)
+    if c
+        v = [v[2], v[1]]
+    end
+    for j in 1:2
+        v[j][1] = 10.0 * j
+    end
+    v[k] .= v[k] .* 2
+    p, q = v
+    return total(v), x, length(v), size(v), q, [2a for a in v][2], eltype(v) == Vector{Float64}, v[end][2]
+end"""
+    x0 = rng.standard_normal(3)
+    for c in (True, False):
+        for k in (1, 2):
+            x = x0 + 1.0
+            other = np.array([2.0, 3.0, 4.0])
+            v = [other, x] if c else [x, other]
+            v[0][0], v[1][0] = 10.0, 20.0
+            v[k - 1] *= 2
+            want = (np.float64(v[0].sum() + v[1].sum()), x.copy(), np.int64(2), (np.int64(2),), v[1].copy(),
+                    2 * v[1], np.bool_(True), np.float64(v[1][1]))
+            check(src, (x0, c, k), want)
+
+
+def test_vectors_of_arrays_refuse_what_they_cannot_do_faithfully():
+    for src, message in [
+        ("main(x, y) = length([x, y])", "different sizes"),
+        ("main(x, y) = (v = [x, x]; v[1] = y; v)", "replacing an item"),
+        ("main(x, y) = [x, x]", "cannot be passed back"),
+        ("main(x, y) = sum([x, x])", "no method matching"),
+        ("main(x, y) = [x, 1:3]", "vector of arrays"),
+    ]:
+        with pytest.raises((JuliaError, jlhlo.UsageError), match=message):
+            run_at(src, 0, np.ones(3), np.ones(2))
+
+
+def test_type_equality_follows_julia_not_static_sizes():
+    src = """
+struct Holder{T}
+    a::T
+end
+main(x::Vector{Float64}, y::Vector{Float64}) = (
+    typeof(x) == Vector{Float64}, typeof(x) == typeof(y), typeof(x) === Array{Float64,1},
+    typeof(x) == Vector, typeof(x) == AbstractVector{Float64}, typeof(x) == Matrix{Float64},
+    typeof(Holder(1.0)) == Holder{Float64}, typeof(Holder(1.0)) == Holder, eltype(x) == Float64,
+    typeof((1, 2.0)) == Tuple{Int, Float64}, Float64 == Real)"""
+    want = tuple(np.bool_(b) for b in (True, True, True, False, False, False, True, False, True, True, False))
+    check(src, (np.ones(3), np.ones(2)), want)

@@ -47,7 +47,8 @@ identity(x) = x
 # ---- elementwise helpers
 abs2(x::Real) = x * x
 abs2(z::Complex) = real(z)^2 + imag(z)^2
-clamp(x::Real, lo::Real, hi::Real) = min(max(x, lo), hi)
+clamp(x::Real, lo::Real, hi::Real) = _clamp(promote(x, lo, hi)...)
+_clamp(x, lo, hi) = ifelse(x > hi, hi, ifelse(x < lo, lo, x))     # Base's order: lo wins over hi
 square(x) = x * x
 cube(x) = x * x * x
 inv(x::Number) = one(x) / x

@@ -13,6 +13,9 @@ struct Dense{M<:AbstractMatrix,V,F}
     σ::F
 end
 Dense(W, b) = Dense(W, b, identity)
+# Flux's `Dense(in, out, σ)`: a random (out, in) Float32 weight and a zero bias (or none)
+Dense(nin::Integer, nout::Integer, σ=identity; init=glorot_uniform, bias=true) =
+    Dense(init(nout, nin), _create_bias(bias, nout), σ)
 (d::Dense)(x) = d.σ.(d.W * x .+ d.b)
 
 # ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
@@ -44,6 +47,15 @@ CrossCor(W, b, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
 (c::CrossCor)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups, flipped=true) .+
          _channel_bias(c.b, x))
+
+# Flux's initializers and default bias: Float32, the weight's (out, in) or (k..., in, out) shape
+glorot_uniform(dims::Integer...) = (rand(Float32, dims...) .- 0.5f0) .* sqrt(24.0f0 / _fan_sum(dims...))
+glorot_normal(dims::Integer...) = randn(Float32, dims...) .* sqrt(2.0f0 / _fan_sum(dims...))
+_fan_sum(n) = 1 + n
+_fan_sum(nout, nin) = nin + nout
+_fan_sum(dims...) = prod(dims[1:end-2]) * (dims[end-1] + dims[end])
+_create_bias(bias::Bool, n) = bias ? zeros(Float32, n) : false
+_create_bias(bias::AbstractArray, n) = bias
 
 # the bias of the channel dimension (the one before the batch), shaped to broadcast against x
 _channel_bias(b::Bool, x) = b

@@ -36,13 +36,23 @@ class Ctx:
 def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value]) -> ir.Operation:
     """Clone `op` (with its regions) at the insertion point, reading every source value through `env`."""
     new = op.operation.clone()
+    drawn: list[ir.Operation] = []
 
     def remap(o: ir.Operation) -> ir.WalkResult:
+        if o.name == "stablehlo.rng":
+            drawn.append(o)
         for v in list(o.operands):
             if v in env:
                 o.operation.replace_uses_of_with(v, env[v])
         return ir.WalkResult.ADVANCE
     new.walk(remap)
+    if drawn:
+        # the backward sweep recomputes forward values (per loop iteration, per call), and a
+        # recomputed draw would differ from the one the forward pass used
+        location = str(drawn[0].location)
+        new.erase()
+        raise ADError("cannot differentiate a function that draws random numbers (rand, randn, a layer "
+                      "constructor's random init); draw them outside the function and pass them in", location)
     env.update(zip(op.results, new.results))
     return new
 

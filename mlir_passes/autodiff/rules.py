@@ -110,7 +110,7 @@ RULES.update({
 })
 for _name in ("constant", "iota", "floor", "ceil", "sign", "round_nearest_even", "round_nearest_afz", "compare",
               "and", "or", "not", "xor", "is_finite", "shift_left", "shift_right_logical",
-              "shift_right_arithmetic", "popcnt", "count_leading_zeros", "rng", "rng_bit_generator"):
+              "shift_right_arithmetic", "popcnt", "count_leading_zeros", "rng_bit_generator"):
     RULES["stablehlo." + _name] = _no_gradient
 
 

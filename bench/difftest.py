@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--first", type=int, default=0, help="start at this program number (continue an earlier run)")
     ap.add_argument("--opt", default=",".join(map(str, LEVELS)), help="optimization levels, e.g. 0,2")
     ap.add_argument("--features", default="", help="e.g. -structs,+gradients,while=3,size=0.5")
     ap.add_argument("--ci", action="store_true", help="start from the CI feature set (tests/test_difftest.py)")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(e))
     levels = tuple(int(x) for x in args.opt.split(","))
     seeds = [int(x) for x in args.program.split(",") if x]
-    camp = run_campaign(args.seed, args.count, features, levels, args.batch, args.workers, seeds)
+    camp = run_campaign(args.seed, args.count, features, levels, args.batch, args.workers, seeds, args.first)
     print(report.summary(camp))
     failures = [r for r in camp.failures() if r.kind in args.only.split(",")]
     if args.shrink and failures:

@@ -981,3 +981,11 @@ main(x::Vector{Float64}, y::Vector{Float64}) = (
     typeof((1, 2.0)) == Tuple{Int, Float64}, Float64 == Real)"""
     want = tuple(np.bool_(b) for b in (True, True, True, False, False, False, True, False, True, True, False))
     check(src, (np.ones(3), np.ones(2)), want)
+
+
+def test_fld_and_cld_do_not_overflow_near_typemin():
+    # Base: fld(x, y) = (d = div(x, y); d - (signbit(x ⊻ y) & (d * y != x))), after promotion
+    src = "main(a::Int, b::Int) = (fld(a, b), cld(a, b), fld(a, Int32(3)), cld(Int32(-7), Int32(2)), fld(true, true))"
+    for a, b in [(-9223372036854775807, 3), (-(2 ** 63), 3), (-7, 2), (7, -2), (6, 3), (2 ** 63 - 1, -2)]:
+        want = (np.int64(a // b), np.int64(-((-a) // b)), np.int64(a // 3), np.int32(-3), np.bool_(True))
+        check(src, (a, b), want)

@@ -86,8 +86,13 @@ iszero(x::Number) = x == zero(x)
 isone(x::Number) = x == one(x)
 iseven(n::Integer) = n % 2 == 0
 isodd(n::Integer) = n % 2 != 0
-fld(a::Integer, b::Integer) = div(a - mod(a, b), b)
-cld(a::Integer, b::Integer) = -fld(-a, b)
+# Base's definitions: `div(a - mod(a, b), b)` and `-fld(-a, b)` would overflow near typemin
+fld(a::Integer, b::Integer) = _fld(promote(a, b)...)
+_fld(a, b) = (d = div(a, b); d - (signbit(a ⊻ b) & (d * b != a)))
+cld(a::Integer, b::Integer) = _cld(promote(a, b)...)
+_cld(a, b) = (d = div(a, b); d + (((a > 0) == (b > 0)) & (d * b != a)))
+fld(a::Bool, b::Bool) = div(a, b)
+cld(a::Bool, b::Bool) = div(a, b)
 divrem(a, b) = (div(a, b), rem(a, b))
 fldmod(a, b) = (fld(a, b), mod(a, b))
 isapprox(a::Number, b::Number; atol=0, rtol=sqrt(eps(float(typeof(a))))) =

@@ -82,8 +82,8 @@ def make_case(base: int, index: int, features: Features, stats: GenStats) -> Cas
     return None
 
 
-def make_cases(base: int, count: int, features: Features, stats: GenStats) -> list[Case]:
-    return [c for c in (make_case(base, i, features, stats) for i in range(count)) if c is not None]
+def make_cases(base: int, count: int, features: Features, stats: GenStats, first: int = 0) -> list[Case]:
+    return [c for c in (make_case(base, i, features, stats) for i in range(first, first + count)) if c is not None]
 
 
 # ----------------------------------------------------------------------------- one compile job (in a worker)
@@ -426,15 +426,17 @@ class Campaign:
 
 
 def run_campaign(base: int, count: int, features: Features, levels: tuple[int, ...] = LEVELS,
-                 batch_size: int = 10, workers: int | None = None, program_seeds: list[int] | None = None) -> Campaign:
-    """Generate `count` programs from seed `base` (or exactly the programs of `program_seeds`) and
-    classify each at each level."""
+                 batch_size: int = 10, workers: int | None = None, program_seeds: list[int] | None = None,
+                 first: int = 0) -> Campaign:
+    """Generate `count` programs from seed `base`, starting at program `first` (or exactly the
+    programs of `program_seeds`), and classify each at each level. Programs are numbered per seed,
+    so runs of 0..999 and of 1000..1999 together are the run of 2000."""
     t0 = time.monotonic()
     with Pool(workers) as pool:            # the workers import jlhlo while the programs are generated
         stats = GenStats()
         if program_seeds:
             cases = [c for c in (try_case(s, features, stats) for s in program_seeds) if c is not None]
         else:
-            cases = make_cases(base, count, features, stats)
+            cases = make_cases(base, count, features, stats, first)
         results, combos = run_cases(cases, pool, levels, batch_size)
     return Campaign(results, combos, stats, time.monotonic() - t0)

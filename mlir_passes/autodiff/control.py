@@ -15,7 +15,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import emit
 from .errors import ADError
-from .reverse import Ctx, Sweep, body_ops, captured, clone_op, clone_ops, terminator
+from .sweep import Ctx, Sweep, body_ops, captured, clone_op, clone_ops, terminator
 
 
 def _constant_int(v: ir.Value) -> int | None:

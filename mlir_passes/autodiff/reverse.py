@@ -1,138 +1,16 @@
-"""The reverse sweep: clone a block's ops forward, then walk them backwards accumulating cotangents.
-
-A `Sweep` differentiates one block. Its forward phase clones the source ops at the current
-insertion point (`env` maps each source value to its clone; values captured from enclosing blocks
-are already in `env`); `stablehlo.while` loops with a constant trip count are cloned as loops that
-also record each iteration's carried values (see `control.py`). The backward phase visits the clones
-in reverse and calls each op's VJP rule with the cotangents of its results; cotangents of a value
-used several times add up. Nested regions (`if` branches, loop bodies) are differentiated by nested
-sweeps that share `env`, so cotangents of values they capture flow back out through the rule.
-"""
+"""VJP functions of a module: `ModuleAD.vjp_of(name)` adds `@name_vjp`, which recomputes `@name`
+and returns its results and the cotangents of its arguments, built by one `Sweep` (sweep.py) over
+the function's body with the VJP rules of rules.py."""
 from __future__ import annotations
-
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func
 
 from . import emit
+from .control import forward_while
 from .errors import ADError
-
-
-@dataclass
-class Ctx:
-    """What a VJP rule sees besides the forward op and its cotangents."""
-
-    sweep: Sweep
-    source: ir.Operation      # the op the forward op was cloned from (its regions are the source regions)
-    tape: object = None       # what the forward clone recorded for the backward sweep (loops)
-
-    def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
-        """Add to the cotangent of a value the op captures without taking it as an operand."""
-        self.sweep.accum(value, ct)
-
-
-def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value]) -> ir.Operation:
-    """Clone `op` (with its regions) at the insertion point, reading every source value through `env`."""
-    new = op.operation.clone()
-    drawn: list[ir.Operation] = []
-
-    def remap(o: ir.Operation) -> ir.WalkResult:
-        if o.name == "stablehlo.rng":
-            drawn.append(o)
-        for v in list(o.operands):
-            if v in env:
-                o.operation.replace_uses_of_with(v, env[v])
-        return ir.WalkResult.ADVANCE
-    new.walk(remap)
-    if drawn:
-        # the backward sweep recomputes forward values (per loop iteration, per call), and a
-        # recomputed draw would differ from the one the forward pass used
-        location = str(drawn[0].location)
-        new.erase()
-        raise ADError("cannot differentiate a function that draws random numbers (rand, randn, a layer "
-                      "constructor's random init); draw them outside the function and pass them in", location)
-    env.update(zip(op.results, new.results))
-    return new
-
-
-def clone_ops(ops: Iterable[ir.Operation], env: dict[ir.Value, ir.Value]) -> None:
-    for op in ops:
-        clone_op(op, env)
-
-
-def body_ops(block: ir.Block) -> list[ir.Operation]:
-    """The ops of a block without its terminator."""
-    return [op.operation for op in block.operations][:-1]
-
-
-def terminator(block: ir.Block) -> ir.Operation:
-    return [op.operation for op in block.operations][-1]
-
-
-def captured(regions: Iterable[ir.Region]) -> list[ir.Value]:
-    """Values used inside `regions` but defined outside them, in first-use order."""
-    defined: set[ir.Value] = set()
-    used: list[ir.Value] = []
-
-    def walk(rs: Iterable[ir.Region]) -> None:
-        for r in rs:
-            for b in r.blocks:
-                defined.update(b.arguments)
-                for o in b.operations:
-                    defined.update(o.results)
-                    used.extend(o.operands)
-                    walk(o.regions)
-    walk(regions)
-    return list(dict.fromkeys(v for v in used if v not in defined))
-
-
-@dataclass
-class Sweep:
-    module: object                                  # the `ModuleAD` building VJP functions
-    env: dict[ir.Value, ir.Value]                   # source value -> forward value
-    ct: dict[ir.Value, ir.Value] = field(default_factory=dict)   # forward value -> cotangent
-    done: list[tuple[ir.Operation, ir.Operation, object]] = field(default_factory=list)
-
-    def nested(self, extra: dict[ir.Value, ir.Value]) -> Sweep:
-        """A sweep for a region nested in this one: it sees every value this one sees."""
-        return Sweep(self.module, {**self.env, **extra})
-
-    def forward(self, ops: Iterable[ir.Operation]) -> None:
-        from .control import forward_while
-        for op in ops:
-            with op.location:
-                if op.name == "stablehlo.while":
-                    fwd, tape = forward_while(self, op)
-                else:
-                    fwd, tape = clone_op(op, self.env), None
-            self.done.append((op, fwd.operation, tape))
-
-    def value(self, v: ir.Value) -> ir.Value:
-        return self.env.get(v, v)
-
-    def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
-        if ct is None or not emit.is_float(value):
-            return
-        if ct.type != value.type:
-            raise AssertionError(f"cotangent type {ct.type} for a value of type {value.type}")
-        self.ct[value] = emit.add(self.ct.get(value), ct)
-
-    def backward(self) -> None:
-        from .rules import RULES
-        for src, fwd, tape in reversed(self.done):
-            results = list(fwd.results)[:len(src.results)]
-            cts = [self.ct.get(r) for r in results]
-            if all(c is None for c in cts):
-                continue
-            rule = RULES.get(fwd.name)
-            if rule is None:
-                raise ADError(f"cannot differentiate `{fwd.name}`: no VJP rule for this op", str(fwd.location))
-            with fwd.location:
-                operand_cts = rule(Ctx(self, src, tape), fwd, cts)
-            for v, c in zip(fwd.operands, operand_cts):
-                self.accum(v, c)
+from .rules import RULES
+from .sweep import Sweep, body_ops, terminator
 
 
 def _funcs(module: ir.Module) -> dict[str, ir.Operation]:
@@ -147,6 +25,9 @@ def _wrt_attr(wrt: list[bool]) -> ir.Attribute:
 class ModuleAD:
     """Builds VJP functions in one module; a function's VJP is built once (found again by its
     `jlhlo.vjp_of` / `jlhlo.vjp_wrt` attributes)."""
+
+    rules = RULES
+    forward_while = staticmethod(forward_while)
 
     def __init__(self, module: ir.Module):
         self.module = module

@@ -16,7 +16,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import control, emit
 from .emit import attr, int_list, shape
 from .errors import ADError
-from .reverse import Ctx, body_ops, terminator
+from .sweep import Ctx, body_ops, terminator
 
 Cts = list["ir.Value | None"]
 Rule = Callable[[Ctx, ir.Operation, Cts], Cts]

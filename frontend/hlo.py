@@ -11,7 +11,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
-from .types import Scalar
+from .types import SCALARS, Scalar
 
 
 def elt_type(t: Scalar) -> ir.Type:
@@ -95,8 +95,8 @@ def reshape(v: ir.Value, shape: Sequence[int]) -> ir.Value:
 
 def compare(direction: str, a: ir.Value, b: ir.Value, kind: str) -> ir.Value:
     """kind is the Julia scalar kind of the operands: float compares use FLOAT (NaN-aware)."""
-    ctype = {"float": "FLOAT", "int": "SIGNED", "uint": "UNSIGNED", "bool": "UNSIGNED", "complex": "FLOAT",
-             "totalorder": "TOTALORDER"}[kind]
+    ctype = "TOTALORDER" if kind == "totalorder" else next(
+        i.compare_type for i in SCALARS.values() if i.kind == kind)
     return hlo.compare(a, b, hlo.ComparisonDirectionAttr.get(direction),
                        compare_type=hlo.ComparisonTypeAttr.get(ctype))
 

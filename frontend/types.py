@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.dtypes import SCALARS, ScalarInfo
+
 
 class JType(abc.ABC):
     """Base of concrete types; subclasses are frozen dataclasses, hashable, usable as cache keys."""
@@ -137,44 +139,6 @@ def _param_str(p: object) -> str:
 
 
 # ----------------------------------------------------------------------------- scalars
-@dataclass(frozen=True)
-class ScalarInfo:
-    name: str
-    kind: str                          # "bool", "int", "uint", "float", "complex"
-    bits: int
-    mlir: str                          # MLIR element type spelling
-    np: type
-
-    @property
-    def is_float(self) -> bool:
-        return self.kind == "float"
-
-    @property
-    def is_integer(self) -> bool:
-        return self.kind in ("int", "uint", "bool")
-
-    @property
-    def is_complex(self) -> bool:
-        return self.kind == "complex"
-
-
-SCALARS: dict[str, ScalarInfo] = {i.name: i for i in [
-    ScalarInfo("Bool", "bool", 1, "i1", np.bool_),
-    ScalarInfo("Int8", "int", 8, "i8", np.int8),
-    ScalarInfo("Int16", "int", 16, "i16", np.int16),
-    ScalarInfo("Int32", "int", 32, "i32", np.int32),
-    ScalarInfo("Int64", "int", 64, "i64", np.int64),
-    ScalarInfo("UInt8", "uint", 8, "ui8", np.uint8),
-    ScalarInfo("UInt16", "uint", 16, "ui16", np.uint16),
-    ScalarInfo("UInt32", "uint", 32, "ui32", np.uint32),
-    ScalarInfo("UInt64", "uint", 64, "ui64", np.uint64),
-    ScalarInfo("Float16", "float", 16, "f16", np.float16),
-    ScalarInfo("Float32", "float", 32, "f32", np.float32),
-    ScalarInfo("Float64", "float", 64, "f64", np.float64),
-    ScalarInfo("ComplexF32", "complex", 64, "complex<f32>", np.complex64),
-    ScalarInfo("ComplexF64", "complex", 128, "complex<f64>", np.complex128),
-]}
-
 BOOL, INT64, FLOAT64, FLOAT32 = Scalar("Bool"), Scalar("Int64"), Scalar("Float64"), Scalar("Float32")
 INT_ALIASES = {"Int": "Int64", "UInt": "UInt64"}
 

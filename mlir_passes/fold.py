@@ -16,7 +16,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
-from .dtypes import host_readable, numpy_dtype
+from ..core.dtypes import host_readable, numpy_dtype
 from .rewrite import Rule, build_constant, constant_array, defining_op, make_pass, registrar, tensor_type
 
 # Larger constants stay as they are: folding them would bloat the module for no gain at runtime.

@@ -9,7 +9,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
-from .dtypes import host_readable, numpy_dtype
+from ..core.dtypes import host_readable, numpy_dtype
 
 # A rule looks at one op and returns the value that replaces its (single) result, or None to leave
 # it alone. It may build new ops: the driver sets the insertion point just before `op` and the

@@ -10,6 +10,7 @@ import math
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
+from ..core.dtypes import element_info, exact_float_widening
 from .rewrite import Rule, build_splat, defining_op, make_pass, registrar, splat_attr, splat_value, tensor_type
 
 RULES: dict[str, Rule] = {}
@@ -75,12 +76,6 @@ def _negate(op: ir.Operation) -> ir.Value | None:
     return inner.operands[0] if inner is not None else None
 
 
-# Exact float-to-wider-float conversions, and the significand digits of each float type (an
-# integer type converts exactly to a float type whose digits cover its magnitude).
-_FLOAT_WIDENINGS = {("f16", "f32"), ("f16", "f64"), ("bf16", "f32"), ("bf16", "f64"), ("f32", "f64")}
-_FLOAT_DIGITS = {"f16": 11, "bf16": 8, "f32": 24, "f64": 53}
-
-
 def _int_range(t: ir.Type) -> tuple[int, int] | None:
     if not isinstance(t, ir.IntegerType):
         return None
@@ -91,15 +86,16 @@ def _int_range(t: ir.Type) -> tuple[int, int] | None:
 
 
 def _converts_exactly(src: ir.Type, dst: ir.Type) -> bool:
-    """Whether every value of element type `src` is unchanged by conversion to `dst`."""
+    """Whether every value of element type `src` is unchanged by conversion to `dst` (an integer
+    type converts exactly to a float type whose significand covers its magnitude)."""
     src_range = _int_range(src)
     if src_range is None:
-        return (str(src), str(dst)) in _FLOAT_WIDENINGS
+        return exact_float_widening(src, dst)
     dst_range = _int_range(dst)
     if dst_range is not None:
         return dst_range[0] <= src_range[0] and src_range[1] <= dst_range[1]
-    digits = _FLOAT_DIGITS.get(str(dst))
-    return digits is not None and max(-src_range[0], src_range[1]) <= 2**digits
+    info = element_info(dst)
+    return info is not None and info.digits is not None and max(-src_range[0], src_range[1]) <= 2**info.digits
 
 
 @_rule("convert")

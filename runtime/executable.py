@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 from jax.extend.mlir import ir
-from jlhlo.mlir_passes.dtypes import numpy_dtype
 
+from ..core.dtypes import numpy_dtype
 from . import xla_bridge
 
 

@@ -8,6 +8,8 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ...core.dtypes import element_info
+
 
 def tensor(v: ir.Value | ir.Type) -> ir.RankedTensorType:
     return ir.RankedTensorType(v.type if isinstance(v, ir.Value) else v)
@@ -57,7 +59,7 @@ def add(a: ir.Value | None, b: ir.Value | None) -> ir.Value | None:
 
 
 def compare(a: ir.Value, b: ir.Value, direction: str) -> ir.Value:
-    kind = "FLOAT" if is_float(a) else "SIGNED"
+    kind = element_info(ir.RankedTensorType(a.type).element_type).compare_type
     return hlo.compare(a, b, hlo.ComparisonDirectionAttr.get(direction), compare_type=hlo.ComparisonTypeAttr.get(kind))
 
 

@@ -41,14 +41,14 @@ if TYPE_CHECKING:
     from .lower import FunctionLowering
 
 
-_ASSIGNED: dict[int, tuple[object, frozenset[str]]] = {}
+_ASSIGNED = A.NodeMemo()
 
 
 def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
     """Names assigned anywhere in these statements (including nested blocks and loop variables)."""
-    cached = _ASSIGNED.get(id(stmts))
-    if cached is not None and cached[0] is stmts:
-        return cached[1]
+    cached = _ASSIGNED.get(stmts)
+    if cached is not None:
+        return cached
     out = set()
 
     def target(t: A.Node) -> None:
@@ -74,23 +74,22 @@ def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
                 walk(v)
     walk(stmts)
     result = frozenset(out)
-    _ASSIGNED[id(stmts)] = (stmts, result)
-    return result
+    return _ASSIGNED.put(stmts, result)
 
 
-_CONTAINS: dict[tuple[int, tuple[type, ...], bool], tuple[object, bool]] = {}
+_CONTAINS = A.NodeMemo()              # statements -> {(kinds, into_loops): found}
 
 
 def contains(stmts: list[A.Node], kinds: tuple[type, ...], *, into_loops: bool) -> bool:
     """Whether a node of one of `kinds` occurs in the statements (not inside lambdas, and not
     inside nested loops unless `into_loops`)."""
-    key = (id(stmts), kinds, into_loops)
-    cached = _CONTAINS.get(key)
-    if cached is not None and cached[0] is stmts:
-        return cached[1]
-    found = _contains(stmts, kinds, into_loops)
-    _CONTAINS[key] = (stmts, found)
-    return found
+    answers = _CONTAINS.get(stmts)
+    if answers is None:
+        answers = _CONTAINS.put(stmts, {})
+    key = (kinds, into_loops)
+    if key not in answers:
+        answers[key] = _contains(stmts, kinds, into_loops)
+    return answers[key]
 
 
 def _contains(stmts: list[A.Node], kinds: tuple[type, ...], into_loops: bool) -> bool:
@@ -329,11 +328,14 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
     cond_block = op.regions[0].blocks.append(*types)
     body_block = op.regions[1].blocks.append(*types)
 
+    whiches: dict[tuple[str, int], ir.Value] = {}     # the choice index each kept leaf came in with
+
     def bind(args: list[ir.Value], after: bool) -> dict[tuple[str, int], Box]:
         """Bind the carried values to `args`; returns the own array of each rebound leaf. A closure
         made here sees the variables it captured, so it is remade from their new values."""
         it = iter(args)
         owns: dict[tuple[str, int], Box] = {}
+        whiches.clear()
         for n in carried:
             positions = iter(range(1 << 30))
 
@@ -346,8 +348,11 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
                 own = owns[(n, r.position)] = Box(next(it))
                 if not r.kept:
                     return ArrayV(leaf.t, own)
-                which = next(it)
-                return ArrayV(leaf.t, SelectBox(which, [own, *r.kept]) if after or r.exact else own)
+                which = whiches[(n, r.position)] = next(it)
+                if after or r.exact:
+                    return ArrayV(leaf.t, SelectBox(which, [own, *r.kept]))
+                fl.pinned_boxes[id(own)] = own
+                return ArrayV(leaf.t, own)
             fl.env[n] = map_leaves(entry_vals[n], rebind)
         for b in boxes:
             b.value = next(it)
@@ -401,9 +406,9 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         outs = []
         for n in carried:
             new_leaves = operands_of(n, fl.materialize_all(fl.env[n]),
-                                     lambda r, box: _end_operands(fl, r, box, owns, entry_env, existing,
+                                     lambda r, box: _end_operands(fl, r, box, owns, whiches, entry_env, existing,
                                                                   op.operation, node))
-            old_leaves = list(operands_of(n, before[n], lambda r, box: _start_operands(r, owns)))
+            old_leaves = list(operands_of(n, before[n], lambda r, box: _start_operands(r, owns, whiches)))
             new_leaves = [_as_type(new, old.type) for new, old in zip(new_leaves, old_leaves)]
             if mask is not None and n not in extra:
                 new_leaves = [_masked(fl, mask, new, old) for new, old in zip(new_leaves, old_leaves)]
@@ -413,6 +418,8 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         # what the body left unchanged keeps its value from before the loop (constants stay constants)
         invariant = {n for n in carried if fl.env.get(n) is before[n]}
         untouched = [b.value is starts[id(b)] for b in boxes]
+    for own in owns.values():
+        fl.pinned_boxes.pop(id(own), None)
     for b, v in zip(boxes, saved_boxes):
         b.value = v
     bind(list(op.results), after=True)
@@ -454,20 +461,26 @@ def _entry_operands(r: _Rebound, box: Box) -> list[ir.Value]:
     return [box.value, _index(which)]
 
 
-def _start_operands(r: _Rebound, owns: dict[tuple[str, int], Box]) -> list[ir.Value]:
-    own = owns[(r.name, r.position)].value
-    return [own] if not r.kept else [own, _index(0)]
+def _start_operands(r: _Rebound, owns: dict[tuple[str, int], Box],
+                    whiches: dict[tuple[str, int], ir.Value]) -> list[ir.Value]:
+    key = (r.name, r.position)
+    return [owns[key].value] if not r.kept else [owns[key].value, whiches[key]]
 
 
 def _end_operands(fl: FunctionLowering, r: _Rebound, box: Box, owns: dict[tuple[str, int], Box],
-                  entry_env: dict[str, object], existing: set[int], op: ir.Operation, node: A.Node) -> list[ir.Value]:
+                  whiches: dict[tuple[str, int], ir.Value], entry_env: dict[str, object], existing: set[int],
+                  op: ir.Operation, node: A.Node) -> list[ir.Value]:
     """The carried own array and choice index of a rebound leaf whose array at the end of the body is
     `box`: a tree of branch-dependent choices (merge.CondBox, SelectBox) over arrays from before
     the loop and new ones, folded into one choice and one own array."""
+    key = (r.name, r.position)
+
     def fold(b: Box) -> tuple[ir.Value | int, ir.Value | None]:
         for k, kept in enumerate(r.kept, 1):
             if b is kept:
                 return k, None
+        if b is owns[key] and r.kept:      # unchanged since the iteration began: still its choice then
+            return whiches[key], b.value
         if isinstance(b, (CondBox, SelectBox)):
             children = [fold(c) for c in ([b.then, b.orelse] if isinstance(b, CondBox) else b.choices)]
             which, own = children[-1] if isinstance(b, CondBox) else children[0]
@@ -492,7 +505,7 @@ def _end_operands(fl: FunctionLowering, r: _Rebound, box: Box, owns: dict[tuple[
         return 0, b.value
     references = box_references(fl.env)
     which, own = fold(box)
-    own = owns[(r.name, r.position)].value if own is None else own
+    own = owns[key].value if own is None else own
     return [own] if not r.kept else [own, _as_index(which)]
 
 

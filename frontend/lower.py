@@ -168,6 +168,9 @@ class FunctionLowering:
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
         self.draws = 0                 # random draws emitted so far, directly or by calls
         self.param_boxes: dict[int, Box] = {}   # the arrays the caller passed in (it sees their changes)
+        # a loop body's own arrays for variables that may still be an array from before the loop
+        # (loops._Rebound): branches must not merge them into copies, which would lose that
+        self.pinned_boxes: dict[int, Box] = {}
         self.loop_facts: dict[int, object] = {}   # per loop node: what lowering it taught (loops.LoopFacts)
 
     # ------------------------------------------------------------------ function boundary

@@ -280,7 +280,7 @@ def _pair_kind(fl: FunctionLowering, pair: tuple[Box, Box], refs: list[dict[int,
     shared = False
     for side, box in enumerate(pair):
         shared |= box.derived or not returned and refs[side].get(id(box), 0) > uses or any(
-            id(r) in fl.param_boxes for r in box.roots())
+            id(r) in fl.param_boxes or id(r) in fl.pinned_boxes for r in box.roots())
     return "cond" if shared else "merged"
 
 

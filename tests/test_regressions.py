@@ -989,3 +989,62 @@ def test_fld_and_cld_do_not_overflow_near_typemin():
     for a, b in [(-9223372036854775807, 3), (-(2 ** 63), 3), (-7, 2), (7, -2), (6, 3), (2 ** 63 - 1, -2)]:
         want = (np.int64(a // b), np.int64(-((-a) // b)), np.int64(a // 3), np.int32(-3), np.bool_(True))
         check(src, (a, b), want)
+
+
+@pytest.mark.parametrize("flip", [0, 2, 5])
+def test_a_variable_a_loop_may_rebind_is_still_the_array_it_was_until_it_is(flip):
+    # y starts as x (and v as a view of x); the loop rebinds them only from iteration `flip` on
+    # (never when flip is 0 or past the end), so afterwards writes through them reach x or do not
+    src = """
+function reset!(z, k)
+    for i in 1:3
+        if i == k
+            z = z .* 2
+        end
+    end
+    z .= -1.0
+    return z
+end
+function main(x::Vector{Float64}, w::Vector{Float64}, flip::Int)
+    y = x
+    v = view(x, 2:3)
+    i = 0
+    while i < 3
+        i += 1
+        if i == flip
+            y = y + y
+            v = v .+ 1.0
+        end
+    end
+    y[1] = 10.0
+    v .= 20.0
+    reset!(w, flip)
+    return x, y, v, w
+end"""
+    x0, w0 = np.array([1.0, 2.0, 3.0, 4.0]), np.array([5.0, 6.0])
+    x, w = x0.copy(), w0.copy()
+    rebound = 1 <= flip <= 3
+    y = x + x if rebound else x
+    v = x[1:3] + 1.0 if rebound else x[1:3]
+    y[0] = 10.0
+    v[:] = 20.0
+    if not rebound:
+        w[:] = -1.0
+    check(src, (x0, w0, flip), (x.copy(), y.copy(), v.copy(), w))
+
+
+def test_a_view_writes_into_an_array_a_loop_did_not_rebind():
+    src = """
+function main(X::Matrix{Float64}, x::Vector{Int64}, a::Float64)
+    @views v = x[1:2:3]
+    for i in 1:5
+        if a < 1.5
+            x = fill(1, size(X)) * v
+        end
+    end
+    w = v
+    w[1] = 1
+    return (x,)
+end"""
+    check(src, (np.zeros((3, 2)), np.array([5, -1, 4]), 3.0), (np.array([1, -1, 4]),))
+    check(src, (np.zeros((3, 2)), np.array([5, -1, 4]), 1.0), (np.array([9, 9, 9]),))

@@ -1006,6 +1006,8 @@ def _sum_values(vals: list[Any], t: str) -> Any:
     if t in (Bool, Int64):
         return i(sum(int(v) for v in vals))
     floats = [float(v) for v in vals]
+    if floats and all(v == 0 and math.copysign(1.0, v) < 0 for v in floats):
+        return _float(t, -0.0)         # only -0.0 + -0.0 is -0.0 (Python's sum starts from +0)
     return _float(t, math.fsum(floats) if all(map(math.isfinite, floats)) else sum(floats))
 
 

@@ -343,11 +343,13 @@ Expr = Node
 
 
 class NodeMemo:
-    """Values computed once per AST node (nodes compare by value, so they cannot be dict keys).
-    An entry keeps its node alive, so an id is never reused for another node while cached."""
+    """Values computed once per AST node or statement list (nodes compare by value, so they cannot
+    be dict keys). An entry keeps its node alive, so an id is never reused for another node while
+    cached; every memo is emptied when a program is freed (see `clear_memos`)."""
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[Node, object]] = {}
+        self._entries: dict[int, tuple[object, object]] = {}
+        _MEMOS.append(self)
 
     def get(self, node: Node) -> object | None:
         entry = self._entries.get(id(node))
@@ -356,3 +358,13 @@ class NodeMemo:
     def put(self, node: Node, value: object) -> object:
         self._entries[id(node)] = (node, value)
         return value
+
+
+_MEMOS: list[NodeMemo] = []
+
+
+def clear_memos() -> None:
+    """Forget every memoized value. A program calls this when it is freed, so memos hold the ASTs of
+    live programs only (the others' values are recomputed on demand)."""
+    for memo in _MEMOS:
+        memo._entries.clear()

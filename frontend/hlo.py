@@ -4,7 +4,6 @@ surrounding `with ir.Location` set by the lowering driver."""
 from __future__ import annotations
 
 import ast
-import functools
 from typing import Sequence
 
 import numpy as np
@@ -38,12 +37,27 @@ def shape_of(v: ir.Value) -> tuple[int, ...]:
 def constant(t: Scalar, value: object, shape: Sequence[int] = ()) -> ir.Value:
     """A splat constant of Julia scalar type `t`."""
     # keyed by repr, not value: -0.0 == 0.0 and NaN != NaN, but their constants differ
-    return hlo.constant(_splat_attr(t, repr(value), tuple(shape), ir.Context.current))
+    return hlo.constant(_splat_attr(t, repr(value), tuple(shape)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _splat_attr(t: Scalar, value_repr: str, shape: tuple[int, ...], context: ir.Context) -> ir.Attribute:
-    # the same few constants (0, 1, 1.0 ...) recur everywhere: build each attribute once per context
+# The same few constants (0, 1, 1.0 ...) recur everywhere: each attribute is built once per context.
+# Only the current context's are kept, so a finished compilation's context can be freed.
+_SPLATS: dict[tuple, ir.Attribute] = {}
+_SPLATS_CONTEXT: list[ir.Context | None] = [None]
+
+
+def _splat_attr(t: Scalar, value_repr: str, shape: tuple[int, ...]) -> ir.Attribute:
+    context = ir.Context.current
+    if _SPLATS_CONTEXT[0] is not context:
+        _SPLATS.clear()
+        _SPLATS_CONTEXT[0] = context
+    key = (t, value_repr, shape)
+    if key not in _SPLATS:
+        _SPLATS[key] = _make_splat(t, value_repr, shape)
+    return _SPLATS[key]
+
+
+def _make_splat(t: Scalar, value_repr: str, shape: tuple[int, ...]) -> ir.Attribute:
     value = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}.get(value_repr)
     if value is None:
         value = ast.literal_eval(value_repr)

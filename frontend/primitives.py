@@ -478,10 +478,49 @@ def _unary_float(fl: FunctionLowering, name: str, a: ScalarV) -> ScalarV:
     return ScalarV(t, None, hlo_fn(_ir(fl, a, t, a.batch)), a.batch)
 
 
+def _atan2(fl: FunctionLowering, y: ScalarV, x: ScalarV) -> ScalarV:
+    """atan(y, x): the angle of the point (x, y), in the quadrant Julia's atan gives."""
+    t = float_type(promote(y.t, x.t))
+    if t.info.is_complex:
+        raise NoMethod()
+    if y.is_const and x.is_const:
+        with np.errstate(all="ignore"):
+            return ScalarV(t, _py(np.arctan2(_np(t, y.const), _np(t, x.const))))
+    batch = _lanes(y, x)
+    return ScalarV(t, None, hlo.atan2(_ir(fl, y, t, batch), _ir(fl, x, t, batch)), batch)
+
+
+@prim("count_ones", "count_zeros", "leading_zeros", "trailing_zeros", "leading_ones", "trailing_ones")
+def _bit_count(fl, args, kwargs, node, name):
+    """Bit counts of an integer, as an Int."""
+    (a,) = _expect(args, 1)
+    a = _scalar(a)
+    if not a.t.info.is_integer or a.t == BOOL:     # Julia counts a Bool's 8 bits; jlhlo's Bool is 1 bit
+        raise NoMethod()
+    if name in ("count_zeros", "leading_ones", "trailing_ones"):     # the count of the other bit value
+        a = _bitnot(fl, [a], {}, node)
+        name = {"count_zeros": "count_ones", "leading_ones": "leading_zeros", "trailing_ones": "trailing_zeros"}[name]
+    bits = a.t.info.bits
+    if a.is_const:
+        word = int(a.const) % (1 << bits)
+        count = {"count_ones": bin(word).count("1"), "leading_zeros": bits - word.bit_length(),
+                 "trailing_zeros": bits if word == 0 else (word & -word).bit_length() - 1}[name]
+        return ScalarV(INT64, count)
+    x = fl.materialize(a)
+    if name == "trailing_zeros":       # the ones below the lowest set bit: popcount((x & -x) - 1)
+        lowest = hlo.and_(x, hlo.subtract(H.constant_like(x, 0), x))
+        x = hlo.popcnt(hlo.subtract(lowest, H.constant_like(x, 1)))
+    else:
+        x = hlo.popcnt(x) if name == "count_ones" else hlo.count_leading_zeros(x)
+    return convert_scalar(fl, ScalarV(a.t, None, x, a.batch), INT64)
+
+
 def _unary_rule(name: str):
     def rule(fl, args, kwargs, node):  # noqa: ANN001
         if len(args) == 2 and isinstance(args[0], TypeV) and name in ("floor", "ceil", "round", "trunc"):
             return convert_scalar(fl, _unary_float(fl, name, _scalar(args[1])), args[0].of, node)
+        if len(args) == 2 and name == "atan":
+            return _atan2(fl, _scalar(args[0]), _scalar(args[1]))
         (a,) = _expect(args, 1)
         if isinstance(a, ArrayV):
             raise NoMethod(f"MethodError: no method matching {name}(::{a.t.julia()}); use the broadcast form "

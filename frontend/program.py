@@ -3,6 +3,7 @@ constants, together with the prelude (the library written in the language itself
 from __future__ import annotations
 
 import importlib.resources
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -31,6 +32,7 @@ class Program:
     def from_source(cls, source: str, filename: str = "main.jl") -> Program:
         module = parse(source, filename)
         prog = cls(filename, module, {filename: source})
+        weakref.finalize(prog, A.clear_memos)
         for pname, ptext, pmodule in _prelude():
             prog.sources[pname] = ptext
             prog._collect(pmodule, "prelude")

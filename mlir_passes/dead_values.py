@@ -13,23 +13,18 @@ from collections.abc import Sequence
 
 from jax.extend.mlir import ir
 
+from ..core.ops import traits
 from .rewrite import collect_ops
-
-# Ops whose effect is more than their results: never erased, and what they read stays live.
-_EFFECTFUL = frozenset(
-    "stablehlo." + name
-    for name in ("custom_call", "infeed", "outfeed", "send", "recv", "all_reduce", "all_gather", "all_to_all",
-                 "collective_permute", "collective_broadcast", "reduce_scatter", "after_all", "optimization_barrier",
-                 "rng")       # stateful in XLA: each execution draws new numbers, so it never moves out of a loop
-) | {"func.call"}
 
 _REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")
 
 
-def _has_effects(op: ir.Operation) -> bool:
+def has_effects(op: ir.Operation) -> bool:
+    """Whether `op`, or an op nested in it, does more than compute its results (core/ops.py):
+    never erased, and what it reads stays live."""
     if not len(op.regions):            # the common case, without a walk
-        return op.name in _EFFECTFUL
-    return any(o.name in _EFFECTFUL for o in collect_ops(op))
+        return traits(op.name).effect
+    return any(traits(o.name).effect for o in collect_ops(op))
 
 
 def _reads(op: ir.Operation) -> list[ir.Value]:
@@ -50,7 +45,7 @@ def _erase_unused(block: ir.Block) -> None:
         for region in op.regions:
             for inner in region.blocks:
                 _erase_unused(inner)
-        if op.results and not _has_effects(op) and not any(len(list(r.uses)) for r in op.results):
+        if op.results and not has_effects(op) and not any(len(list(r.uses)) for r in op.results):
             op.erase()
 
 
@@ -112,7 +107,7 @@ def _simplify_while(op: ir.Operation) -> bool:
     live = {i for i in range(n) if len(list(op.results[i].uses)) or len(list(cond_args[i].uses))}
     index = {arg: i for i, arg in enumerate(body_args)}
     body_ops = [o.operation for o in body.operations][:-1]
-    roots = [v for o in body_ops if _has_effects(o) for v in _reads(o)]
+    roots = [v for o in body_ops if has_effects(o) for v in _reads(o)]
     work = list(roots) + [returned[i] for i in live]
     seen: set[ir.Value] = set()
     while work:
@@ -141,7 +136,7 @@ def _simplify_branches(op: ir.Operation) -> bool:
     keep = [i for i, r in enumerate(results) if len(list(r.uses))]
     if len(keep) == len(results):
         return False
-    if not keep and not _has_effects(op):
+    if not keep and not has_effects(op):
         op.erase()
         return True
     _rebuild(op, keep, list(op.operands), None)

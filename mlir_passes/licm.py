@@ -2,7 +2,7 @@
 
 An op of the condition or the body moves before the loop when it is pure and region-free and all
 its operands are defined outside the loop: it computes the same value on every iteration. Only
-ops worth it move (see _EXPENSIVE), with the cheap ones that feed them: XLA threads every value a
+ops worth it move (see _worth_moving), with the cheap ones that feed them: XLA threads every value a
 loop uses from outside through the loop's state, so hoisting a scalar add costs more than it saves. Carried
 values that the body passes through unchanged count as defined outside (their initial value is
 forwarded first, see dead_values.forward_invariants). Inner loops are treated first, so an op
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from jax.extend.mlir import ir
 
-from .dead_values import _EFFECTFUL, _post_order, forward_invariants
+from ..core.ops import traits
+from .dead_values import _post_order, forward_invariants
 
 
 def _defined_inside(loop: ir.Operation) -> set[ir.Value]:
@@ -33,26 +34,15 @@ def _defined_inside(loop: ir.Operation) -> set[ir.Value]:
     return inside
 
 
-# Worth a move on their own: a full tensor, or a scalar op that costs more than the loop overhead
-# of XLA threading one more value through the loop's tuple. The cheap scalar ops and constants
-# that they need move with them; the rest stay where they are.
-_EXPENSIVE = frozenset(
-    "stablehlo." + name
-    for name in ("exponential", "exponential_minus_one", "log", "log_plus_one", "logistic", "tanh", "power", "sqrt",
-                 "rsqrt", "cbrt", "divide", "remainder", "sine", "cosine", "tan", "atan2", "dot_general",
-                 "convolution")
-)
-
-
-# Free where they are: XLA fuses them into their users, while hoisted they become a full tensor
-# carried through the loop (a broadcast learning rate, say).
-_FUSED_FOR_FREE = frozenset("stablehlo." + name for name in ("constant", "broadcast_in_dim", "reshape", "iota"))
-
-
 def _worth_moving(op: ir.Operation) -> bool:
-    if op.name in _FUSED_FOR_FREE:
+    """Worth a move on its own: a full tensor, or a scalar op that costs more than the loop overhead
+    of XLA threading one more value through the loop's tuple (the cheap scalar ops and constants
+    it needs move with it). Ops XLA fuses into their users stay: hoisted, they would become a full
+    tensor carried through the loop (a broadcast learning rate, say)."""
+    op_traits = traits(op.name)
+    if op_traits.fused_for_free:
         return False
-    if op.name in _EXPENSIVE:
+    if op_traits.expensive:
         return True
     return any(ir.RankedTensorType(r.type).rank and any(d != 1 for d in ir.RankedTensorType(r.type).shape)
                for r in op.results)
@@ -67,7 +57,7 @@ def _hoist(loop: ir.Operation) -> int:
         invariant: list[ir.Operation] = []
         defined = set(inside)
         for op in [o.operation for o in block.operations][:-1]:
-            if op.regions or op.name in _EFFECTFUL or not op.results:
+            if op.regions or traits(op.name).effect or not op.results:
                 continue
             if any(v in defined for v in op.operands):
                 continue

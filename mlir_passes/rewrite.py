@@ -10,24 +10,12 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
 from ..core.dtypes import host_readable, numpy_dtype
+from ..core.ops import traits
 
 # A rule looks at one op and returns the value that replaces its (single) result, or None to leave
 # it alone. It may build new ops: the driver sets the insertion point just before `op` and the
 # location to `op`'s. A rule that builds ops must then return a value.
 Rule = Callable[[ir.Operation], "ir.Value | None"]
-
-# Ops that are side-effect free and region-free, so an unused one can go once the rewrites are
-# done. Anything else (while, custom_call, ...) is left for the upstream passes to judge.
-_PURE_OPS = frozenset(
-    "stablehlo." + name
-    for name in (
-        "constant", "iota", "add", "subtract", "multiply", "divide", "remainder", "power", "negate", "abs",
-        "maximum", "minimum", "sqrt", "exponential", "log", "sine", "cosine", "tanh", "and", "or", "xor", "not",
-        "compare", "select", "convert", "broadcast_in_dim", "reshape", "transpose", "concatenate", "slice",
-        "reverse", "dot_general", "convolution", "reduce", "pad", "clamp", "rsqrt", "logistic", "floor", "ceil",
-        "sign", "dynamic_slice", "reduce_window",
-    )
-)
 
 # Python passes reach a fixed point in a few sweeps; the bound only guards against a rule that
 # would keep rewriting forever.
@@ -149,7 +137,10 @@ def _erase_dead(root: ir.Operation) -> None:
     # Reverse pre-order meets every user before the ops it uses, so one pass removes whole chains
     # of ops that the rewrites left without uses.
     for op in reversed(collect_ops(root)):
-        if op.name in _PURE_OPS and all(next(iter(r.uses), None) is None for r in op.results):
+        # unused results and no effects (core/ops.py): an op without results (a terminator) stays, and
+        # region ops are left for dead_values to judge
+        if op.results and not op.regions and not traits(op.name).effect \
+                and all(next(iter(r.uses), None) is None for r in op.results):
             op.erase()
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
+from ..core.ops import OPS
 from . import simplify
 from .rewrite import Rule, build_splat, defining_op, make_pass, splat_attr, tensor_type
 
@@ -483,15 +484,6 @@ _rules("reduce", _reduce_of_transpose)
 
 
 # --- elementwise ops: sink transposes below them ---------------------------------------------------
-_ELEMENTWISE = (
-    "add", "subtract", "multiply", "divide", "remainder", "power", "maximum", "minimum", "atan2",
-    "and", "or", "xor", "shift_left", "shift_right_arithmetic", "shift_right_logical", "compare", "select",
-    "negate", "abs", "sign", "not", "exponential", "exponential_minus_one", "log", "log_plus_one", "logistic",
-    "sqrt", "rsqrt", "cbrt", "tanh", "sine", "cosine", "tan", "floor", "ceil", "round_nearest_afz",
-    "round_nearest_even", "is_finite", "convert", "clamp",
-)
-
-
 def _sink_transposes(op: ir.Operation) -> ir.Value | None:
     """f(transpose(a, p), transpose(b, p), splat) → transpose(f(a, b, splat'), p): moves transposes
     down towards each other (where they cancel) and towards dot_general, convolution, reduce and
@@ -536,8 +528,9 @@ def _sink_transposes(op: ir.Operation) -> ir.Value | None:
     return _transpose(inner, perm)
 
 
-for _name in _ELEMENTWISE:
-    _rules(_name, _sink_transposes)
+for _name, _traits in OPS.items():
+    if _traits.elementwise:
+        _rules(_name.removeprefix("stablehlo."), _sink_transposes)
 
 
 # A transpose of a convolution's result folds into it as well; chained after the others.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jax
@@ -41,8 +42,9 @@ def _signature(module: ir.Module) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 
 # Compiling is by far the slowest step, and the frontend emits the same module again for every
-# call with the same types: compile each (module, platform) once per process.
-_COMPILED: dict[tuple[str, str], xla_bridge.LoadedExecutable] = {}
+# call with the same types: the most recently used executables are kept, by (module, platform).
+_COMPILED: OrderedDict[tuple[str, str], xla_bridge.LoadedExecutable] = OrderedDict()
+_COMPILED_KEPT = 64
 
 # Python scalars carry no width. Like JAX's weak types, they take the parameter's dtype when their
 # kind (bool, integer, float, complex) fits it; NumPy values must match exactly.
@@ -65,6 +67,9 @@ class Executable:
         key = (hashlib.sha256(bytecode).hexdigest(), platform)
         if key not in _COMPILED:
             _COMPILED[key] = xla_bridge.compile(bytecode, platform)
+            if len(_COMPILED) > _COMPILED_KEPT:
+                _COMPILED.popitem(last=False)
+        _COMPILED.move_to_end(key)
         self.loaded = _COMPILED[key]
 
     def __call__(self, *args: object) -> list[np.ndarray]:

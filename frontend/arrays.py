@@ -86,6 +86,47 @@ class ReshapeBox(Box):
         fl.write(self.parent, back.ir, node)
 
 
+class AdjointBox(Box):
+    """The storage of `transpose(x)` and `x'`: Julia's lazy Transpose and Adjoint wrappers share x's
+    memory, so this reads x transposed (a vector as a 1×n row; conjugated for an adjoint of complex
+    numbers) and writes back into x."""
+    derived = True
+
+    def __init__(self, parent: ArrayV, conj: bool):
+        self.parent, self.conj = parent, conj
+
+    def roots(self) -> list[Box]:
+        return self.parent.box.roots()
+
+    def parts(self) -> tuple[list, list[Box]]:
+        return [], [self.parent.box]
+
+    def rebuilt(self, values: list, boxes: list[Box]) -> AdjointBox:
+        return AdjointBox(ArrayV(self.parent.t, boxes[0]), self.conj)
+
+    def _flip(self, v, shape: tuple[int, ...]):
+        v = H.reshape(v, shape) if len(shape) != 2 or len(H.shape_of(v)) != 2 else hlo.transpose(v, [1, 0])
+        return hlo.complex(hlo.real(v), hlo.negate(hlo.imag(v))) if self.conj else v
+
+    @property
+    def value(self):
+        shape = self.parent.t.shape
+        return self._flip(self.parent.box.value, (1, shape[0]) if len(shape) == 1 else shape[::-1])
+
+    @value.setter
+    def value(self, _) -> None:
+        raise AssertionError("a transposed array is written through FunctionLowering.write")
+
+    def write(self, fl: FunctionLowering, new, node: A.Node | None) -> None:
+        fl.write(self.parent, self._flip(new, self.parent.t.shape), node)
+
+
+def adjoint_view(x: ArrayV, conj: bool) -> ArrayV:
+    """`transpose(x)` (conj False) or `adjoint(x)` of a vector or matrix, sharing x's storage."""
+    shape = (1, x.t.shape[0]) if x.t.ndims == 1 else x.t.shape[::-1]
+    return ArrayV(ArrayT(x.t.elt, shape), AdjointBox(x, conj and x.t.elt.info.is_complex))
+
+
 def shared_reshape(x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
     """`reshape(x, shape)`: an array of that shape sharing x's storage."""
     return ArrayV(ArrayT(x.t.elt, shape), ReshapeBox(x, shape))
@@ -286,4 +327,5 @@ def _element_value(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Nod
     return out
 
 
-__all__ = ["vect", "reshape_colmajor", "shared_reshape", "ReshapeBox", "matmul", "concatenate", "comprehension"]
+__all__ = ["vect", "reshape_colmajor", "shared_reshape", "ReshapeBox", "AdjointBox", "adjoint_view", "matmul",
+           "concatenate", "comprehension"]

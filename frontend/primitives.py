@@ -1365,22 +1365,11 @@ def _transpose(fl, args, kwargs, node, name):
         return _complex_parts(fl, [x], {}, node, name="conj") if name == "adjoint" else x
     if not isinstance(x, ArrayV) or x.t.ndims > 2:
         raise NoMethod()
+    from .arrays import adjoint_view
+    out = adjoint_view(x, conj=name == "adjoint")
     if x.t.ndims == 1:
-        from .arrays import reshape_colmajor
-        out = reshape_colmajor(fl, x, (1, x.t.shape[0]))
         out.row_of_vector = True
-    else:
-        out = ArrayV(ArrayT(x.t.elt, x.t.shape[::-1]), Box(hlo.transpose(x.ir, [1, 0])))
-    if name == "adjoint" and x.t.elt.info.is_complex:
-        out = ArrayV(out.t, Box(hlo.complex(hlo.real(out.ir), hlo.negate(hlo.imag(out.ir))))) if not \
-            getattr(out, "row_of_vector", False) else _conj_keep_row(out)
     return out
-
-
-def _conj_keep_row(out: ArrayV) -> ArrayV:
-    new = ArrayV(out.t, Box(hlo.complex(hlo.real(out.ir), hlo.negate(hlo.imag(out.ir)))))
-    new.row_of_vector = True
-    return new
 
 
 @prim("hcat", "vcat", "cat", keywords=("dims",))

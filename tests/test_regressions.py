@@ -1048,3 +1048,23 @@ function main(X::Matrix{Float64}, x::Vector{Int64}, a::Float64)
 end"""
     check(src, (np.zeros((3, 2)), np.array([5, -1, 4]), 3.0), (np.array([1, -1, 4]),))
     check(src, (np.zeros((3, 2)), np.array([5, -1, 4]), 1.0), (np.array([9, 9, 9]),))
+
+
+def test_transpose_and_adjoint_share_memory_with_their_argument(rng):
+    # Julia's transpose/adjoint are lazy wrappers: writes through either side show in the other
+    src = """
+function main(X::Matrix{Int64}, v::Vector{Float64}, z::Vector{ComplexF64})
+    T = transpose(X)
+    @. X = X + 1
+    r = v'
+    r[1, 2] = 9.0
+    B = X'
+    B[1, 2] = 100
+    return (T, X, v, r * v, z', sum(T * X))
+end"""
+    X, v, z = np.array([[5, 3], [-1, 4]]), rng.standard_normal(3), np.array([1 + 2j, 3 - 1j])
+    wX = X + 1
+    wX[1, 0] = 100
+    wv = v.copy()
+    wv[1] = 9.0
+    check(src, (X, v, z), (wX.T.copy(), wX, wv, np.float64(wv @ wv), z.conj().reshape(1, 2), np.int64((wX.T @ wX).sum())))

@@ -62,6 +62,8 @@ class Stats:
     tick_limit: int = 20000
     nonfinite: bool = False       # an Inf or NaN was computed (not merely passed through)
     ties: int = 0                 # min/max/clamp between equal floats (where AD picks a subgradient)
+    float_sums: int = 0           # sums of float arrays (whose order Julia and XLA choose differently)
+    sequential_sums: bool = False  # add array elements one by one, first to last (see reference.evaluate)
 
 
 STATS = Stats()
@@ -1008,6 +1010,12 @@ def _sum_values(vals: list[Any], t: str) -> Any:
     floats = [float(v) for v in vals]
     if floats and all(v == 0 and math.copysign(1.0, v) < 0 for v in floats):
         return _float(t, -0.0)         # only -0.0 + -0.0 is -0.0 (Python's sum starts from +0)
+    STATS.float_sums += 1
+    if STATS.sequential_sums:
+        out = floats[0]
+        for v in floats[1:]:
+            out += v
+        return _float(t, out)
     return _float(t, math.fsum(floats) if all(map(math.isfinite, floats)) else sum(floats))
 
 

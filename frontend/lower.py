@@ -167,6 +167,7 @@ class FunctionLowering:
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
         self.draws = 0                 # random draws emitted so far, directly or by calls
+        self.public = False
         self.param_boxes: dict[int, Box] = {}   # the arrays the caller passed in (it sees their changes)
         # a loop body's own arrays for variables that may still be an array from before the loop
         # (loops._Rebound): branches must not merge them into copies, which would lose that
@@ -179,6 +180,7 @@ class FunctionLowering:
         # values come in as function arguments like any other
         kw_names = sorted(kwargs)
         args = [*args, *(kwargs[k] for k in kw_names)]
+        self.public = public           # the entry: what it returns goes to the host, by value
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
         in_types = [_leaf_type(leaf) for leaf in in_leaves]
         with ir.InsertionPoint(self.mod.module.body), self.loc(self.method.fdef):

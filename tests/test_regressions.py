@@ -1068,3 +1068,22 @@ end"""
     wv = v.copy()
     wv[1] = 9.0
     check(src, (X, v, z), (wX.T.copy(), wX, wv, np.float64(wv @ wv), z.conj().reshape(1, 2), np.int64((wX.T @ wX).sum())))
+
+
+def test_the_entry_may_return_a_view_made_in_a_loop_other_functions_may_not():
+    # the entry's result goes to the host by value; a callee's caller could write through the view
+    entry = """
+function main(X::Matrix{Float32}, n::Int)
+    for i in 1:n
+        if i == 2
+            return (1.0f0, X')
+        end
+    end
+    return (0.0f0, X')
+end"""
+    X = np.arange(6, dtype=np.float32).reshape(2, 3)
+    check(entry, (X, 3), (np.float32(1.0), X.T.copy()))
+    callee = entry.replace("function main(X::Matrix{Float32}, n::Int)", "function f(X, n)") + \
+        "\nmain(X::Matrix{Float32}, n::Int) = f(X, n)"
+    with pytest.raises(JuliaError, match="rebound inside this loop to a view made in it"):
+        run_at(callee, 0, X, 3)

@@ -56,13 +56,14 @@ def array_list(fl: FunctionLowering, items: list[ArrayV], node: A.Node) -> Array
     return ArrayListV(ArrayT(items[0].t, (len(items),)), tuple(items))
 
 
-class ReshapeBox(Box):
-    """The storage of `reshape(x, dims)` and `vec(x)`: x's own, read and written in another shape
-    (column-major order kept), as Julia's reshape shares memory with its argument."""
+class _SameStorageBox(Box):
+    """An array that is another one's storage read another way (Julia's reshape, transpose and
+    adjoint share memory with their argument): `read` gives this array from the parent's contents,
+    `unread` the parent's contents from this array's, and writes go through to the parent."""
     derived = True
 
-    def __init__(self, parent: ArrayV, shape: tuple[int, ...]):
-        self.parent, self.shape = parent, shape
+    def __init__(self, parent: ArrayV, how: object):
+        self.parent, self.how = parent, how
 
     def roots(self) -> list[Box]:
         return self.parent.box.roots()
@@ -70,55 +71,49 @@ class ReshapeBox(Box):
     def parts(self) -> tuple[list, list[Box]]:
         return [], [self.parent.box]
 
-    def rebuilt(self, values: list, boxes: list[Box]) -> ReshapeBox:
-        return ReshapeBox(ArrayV(self.parent.t, boxes[0]), self.shape)
+    def rebuilt(self, values: list, boxes: list[Box]) -> _SameStorageBox:
+        return type(self)(ArrayV(self.parent.t, boxes[0]), self.how)
 
     @property
     def value(self):
-        return reshape_colmajor(None, ArrayV(self.parent.t, Box(self.parent.ir)), self.shape).ir
+        return self.read(self.parent.box.value)
 
     @value.setter
     def value(self, _) -> None:
-        raise AssertionError("a reshaped array is written through FunctionLowering.write")
+        raise AssertionError("an array sharing another's storage is written through FunctionLowering.write")
 
     def write(self, fl: FunctionLowering, new, node: A.Node | None) -> None:
-        back = reshape_colmajor(fl, ArrayV(ArrayT(self.parent.t.elt, self.shape), Box(new)), self.parent.t.shape)
-        fl.write(self.parent, back.ir, node)
+        fl.write(self.parent, self.unread(new), node)
 
 
-class AdjointBox(Box):
-    """The storage of `transpose(x)` and `x'`: Julia's lazy Transpose and Adjoint wrappers share x's
-    memory, so this reads x transposed (a vector as a 1×n row; conjugated for an adjoint of complex
-    numbers) and writes back into x."""
-    derived = True
+class ReshapeBox(_SameStorageBox):
+    """`reshape(x, dims)` and `vec(x)`: x read in another shape (`how`), column-major order kept."""
 
-    def __init__(self, parent: ArrayV, conj: bool):
-        self.parent, self.conj = parent, conj
+    def read(self, v):
+        return _colmajor(v, self.parent.t.elt, self.how)
 
-    def roots(self) -> list[Box]:
-        return self.parent.box.roots()
+    def unread(self, new):
+        return _colmajor(new, self.parent.t.elt, self.parent.t.shape)
 
-    def parts(self) -> tuple[list, list[Box]]:
-        return [], [self.parent.box]
 
-    def rebuilt(self, values: list, boxes: list[Box]) -> AdjointBox:
-        return AdjointBox(ArrayV(self.parent.t, boxes[0]), self.conj)
+class AdjointBox(_SameStorageBox):
+    """`transpose(x)` and `x'`: x transposed (a vector as a 1×n row), conjugated when `how` says so
+    (the adjoint of complex numbers)."""
 
     def _flip(self, v, shape: tuple[int, ...]):
         v = H.reshape(v, shape) if len(shape) != 2 or len(H.shape_of(v)) != 2 else hlo.transpose(v, [1, 0])
-        return hlo.complex(hlo.real(v), hlo.negate(hlo.imag(v))) if self.conj else v
+        return hlo.complex(hlo.real(v), hlo.negate(hlo.imag(v))) if self.how else v
 
-    @property
-    def value(self):
+    def read(self, v):
         shape = self.parent.t.shape
-        return self._flip(self.parent.box.value, (1, shape[0]) if len(shape) == 1 else shape[::-1])
+        return self._flip(v, (1, shape[0]) if len(shape) == 1 else shape[::-1])
 
-    @value.setter
-    def value(self, _) -> None:
-        raise AssertionError("a transposed array is written through FunctionLowering.write")
+    def unread(self, new):
+        return self._flip(new, self.parent.t.shape)
 
-    def write(self, fl: FunctionLowering, new, node: A.Node | None) -> None:
-        fl.write(self.parent, self._flip(new, self.parent.t.shape), node)
+
+def _colmajor(v, elt, shape: tuple[int, ...]):
+    return reshape_colmajor(None, ArrayV(ArrayT(elt, tuple(H.shape_of(v))), Box(v)), shape).ir
 
 
 def adjoint_view(x: ArrayV, conj: bool) -> ArrayV:

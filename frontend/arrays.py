@@ -10,14 +10,15 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
-from .types import INT64, ArrayT, promote
-from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
+from .scalars import convert_scalar
+from .types import ArrayT, promote
+from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, Value
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 
-def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
+def vect(fl: Lowering, items: list[Value], node: A.Node) -> ArrayV:
     """`[a, b, c]` of numbers: a vector of the promoted element type."""
     if not items:
         raise fl.error("`[]` is a Vector{Any} in Julia, which jlhlo does not support; write `Float64[]` (or "
@@ -32,7 +33,6 @@ def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
     t = items[0].t
     for i in items[1:]:
         t = promote(t, i.t)
-    from .primitives import convert_scalar
     items = [convert_scalar(fl, i, t, node) for i in items]
     if any(i.batch for i in items):
         raise LaneConflict()           # an array per lane
@@ -43,7 +43,7 @@ def vect(fl: FunctionLowering, items: list[Value], node: A.Node) -> ArrayV:
     return ArrayV(ArrayT(t, (len(items),)), Box(hlo.concatenate(parts, 0)))
 
 
-def array_list(fl: FunctionLowering, items: list[ArrayV], node: A.Node) -> ArrayListV:
+def array_list(fl: Lowering, items: list[ArrayV], node: A.Node) -> ArrayListV:
     """`[a, b]` of arrays: a Vector of them, not copies. As Julia converts items to the promoted
     element type, those of another element type are converted copies."""
     if len({i.t.shape for i in items}) != 1:
@@ -80,9 +80,9 @@ class _SameStorageBox(Box):
 
     @value.setter
     def value(self, _) -> None:
-        raise AssertionError("an array sharing another's storage is written through FunctionLowering.write")
+        raise AssertionError("an array sharing another's storage is written through Lowering.write")
 
-    def write(self, fl: FunctionLowering, new, node: A.Node | None) -> None:
+    def write(self, fl: Lowering, new, node: A.Node | None) -> None:
         fl.write(self.parent, self.unread(new), node)
 
 
@@ -127,7 +127,7 @@ def shared_reshape(x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
     return ArrayV(ArrayT(x.t.elt, shape), ReshapeBox(x, shape))
 
 
-def reshape_colmajor(fl: FunctionLowering, x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
+def reshape_colmajor(fl: Lowering, x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
     """Julia's reshape keeps column-major element order; StableHLO's is row-major, so reverse the
     dimension order around it."""
     src = x.t.shape
@@ -142,7 +142,7 @@ def reshape_colmajor(fl: FunctionLowering, x: ArrayV, shape: tuple[int, ...]) ->
     return ArrayV(ArrayT(x.t.elt, tuple(shape)), Box(value))
 
 
-def matmul(fl: FunctionLowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
+def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
     """`*` of arrays: matrix·matrix, matrix·vector, and row·vector (`v' * w`, a scalar)."""
     t = promote(a.t.elt, b.t.elt)
     av, bv = H.convert(a.ir, t), H.convert(b.ir, t)
@@ -170,7 +170,7 @@ def _dims(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def concatenate(fl: FunctionLowering, items: list[Value], dim: int, node: A.Node) -> ArrayV:
+def concatenate(fl: Lowering, items: list[Value], dim: int, node: A.Node) -> ArrayV:
     """hcat (dim 1), vcat (dim 0), cat(dims=d+1): numbers count as 1-element vectors, vectors as
     columns when concatenated along the second dimension."""
     arrays = []
@@ -201,126 +201,39 @@ def concatenate(fl: FunctionLowering, items: list[Value], dim: int, node: A.Node
     return ArrayV(ArrayT(t, tuple(out_shape)), Box(value))
 
 
-def comprehension(fl: FunctionLowering, e: A.Generator) -> Value:
-    """`[f(x) for x in xs, y in ys]`: the iterables' shapes give the result's shape (static). The body
-    is lowered once, with every loop variable a batched number (one lane per element); a body that
-    needs more per element than numbers (`[sum(x .< xi) for xi in x]`) becomes a loop instead."""
-    if e.cond is not None:
-        raise fl.error("a comprehension with an `if` filter has a size that depends on the data; jlhlo arrays "
-                       "have static sizes (use `ifelse.(cond, x, 0)` or `sum(... for ...)` instead)", e)
-    iters = []
-    for target, it in e.iters:
-        v = fl.expr(it)
-        if isinstance(v, ArrayListV):
-            if len(e.iters) != 1:
-                raise fl.error("a comprehension over a vector of arrays and another iterable is not supported", it)
-            return _comprehension_unrolled(fl, e, target, v)
-        if isinstance(v, RangeV):
-            v = collect_range(fl, v, it)
-        if isinstance(v, TupleV):
-            v = vect(fl, list(v.items), it)
-        if not isinstance(v, ArrayV):
-            raise fl.error(f"cannot iterate over a value of type {v.t.julia()} in a comprehension", it)
-        iters.append((target, v))
-    # the result's dimensions: the iterables' dimensions, in order
-    shape: tuple[int, ...] = ()
-    for _, v in iters:
-        shape += v.t.shape
-    if any(isinstance(leaf, ScalarV) and leaf.batch for v in fl.env.values() if isinstance(v, Value)
-           for leaf in runtime_leaves(v)):
-        raise LaneConflict()           # inside a lane-wise computation: its lanes and ours would mix
-    from .loops import target_names
-    targets = set().union(*(target_names(t) for t, _ in iters))
-    outer = {name: fl.env.get(name) for name in targets}
-    saved = fl.checkpoint()
-    try:
-        out = _comprehension_lanes(fl, e, iters, shape)
-    except LaneConflict:
-        saved.restore()
-        out = _comprehension_loop(fl, e, iters, shape)
-    for name, v in outer.items():      # the loop variables are the comprehension's own
-        if v is None:
-            fl.env.pop(name, None)
-        else:
-            fl.env[name] = v
-    return out
-
-
-def _comprehension_unrolled(fl: FunctionLowering, e: A.Generator, target: A.Node, v: ArrayListV) -> Value:
-    """`[f(a) for a in v]` over a vector of arrays: one element per item, in order."""
-    from .assign import bind_target
-    outer = dict(fl.env)
-    elements = []
-    for item in v.items:
-        bind_target(fl, target, item, e)
-        elements.append(_element_value(fl, e, [(target, item)]))
-    from .loops import target_names
-    for name in target_names(target):  # the loop variable is the comprehension's own
-        if name in outer:
-            fl.env[name] = outer[name]
-        else:
-            fl.env.pop(name, None)
-    return vect(fl, elements, e)
-
-
-def _comprehension_lanes(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
-                         shape: tuple[int, ...]) -> ArrayV:
-    from .assign import bind_target
-    offset = 0
-    for target, v in iters:
-        dims = list(range(offset, offset + v.t.ndims))
-        offset += v.t.ndims
-        lane = ScalarV(v.t.elt, None, H.broadcast(v.ir, shape, dims), shape)
-        bind_target(fl, target, lane, e)
-    draws = fl.draws
-    out = _element_value(fl, e, iters)
-    if fl.draws != draws:
-        raise LaneConflict()           # one draw per element: a loop
-    if not isinstance(out, ScalarV):
-        raise fl.error(f"comprehension elements must be numbers, got {out.t.julia()}", e)
-    if out.batch not in ((), shape):
-        raise LaneConflict()
-    # a generator `(f(x) for x in xs)` is materialized too: `sum`, `maximum`... accept the array
-    return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
-
-
-def _comprehension_loop(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
-                        shape: tuple[int, ...]) -> ArrayV:
-    from .assign import bind_target
-    from .indexing import linear_element
-    from .loops import map_loop
-    from .primitives import arith
-
-    def element(k: ScalarV) -> Value:
-        rest = k
-        for target, v in iters:            # the first iterable varies fastest (column-major)
-            n = ScalarV(INT64, int(np.prod(v.t.shape, dtype=np.int64)))
-            bind_target(fl, target, linear_element(fl, v, arith(fl, "%", rest, n), e), e)
-            rest = arith(fl, "÷", rest, n)
-        return _element_value(fl, e, iters)
-    return map_loop(fl, shape, element, e)
-
-
-def _element_value(fl: FunctionLowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]]) -> Value:
-    """The comprehension's expression for the bound loop variables. Its variables are local to it,
-    as in Julia; assigning a variable from outside it is refused (Julia would change that variable
-    from each element's evaluation, in an order jlhlo does not reproduce)."""
-    from .loops import target_names
-    before = dict(fl.env)
-    local = set().union(*(target_names(t) for t, _ in iters))
-    try:
-        out = fl.expr(e.expr)
-    finally:
-        after = fl.env
-        fl.env = {k: v for k, v in before.items()}
-        for f in ("%ret", "%brk", "%cont", "%err"):
-            fl.env[f] = after.get(f, before.get(f))
-    for name, v in before.items():
-        if not name.startswith("%") and name not in local and after.get(name) is not v:
-            raise fl.error(f"the comprehension assigns the variable `{name}` from outside it; jlhlo does not "
-                           f"support that (use a `for` loop)", e)
-    return out
-
-
 __all__ = ["vect", "reshape_colmajor", "shared_reshape", "ReshapeBox", "AdjointBox", "adjoint_view", "matmul",
-           "concatenate", "comprehension"]
+           "concatenate", "fit_to_shape", "write_into_array"]
+
+
+def fit_to_shape(fl: Lowering, v: Value, dest: ArrayT, node: A.Node):
+    """The ir value of `v` converted to dest's element type and broadcast to dest's shape
+    (what `dest .= v` stores)."""
+    v = as_array(fl, v, node)
+    if isinstance(v, ScalarV):
+        if v.batch:
+            raise LaneConflict()       # a value per lane stored into one array
+        return H.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node)), dest.shape)
+    if not isinstance(v, ArrayV):
+        raise fl.error(f"cannot assign a value of type {v.t.julia()} into an array", node)
+    src = v.t.shape
+    if len(src) > len(dest.shape) or any(s not in (1, d) for s, d in zip(src, dest.shape)):
+        shown = lambda s: "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"   # noqa: E731
+        raise fl.error(f"DimensionMismatch: array could not be broadcast to match destination: source has size "
+                       f"{shown(src)}, destination {shown(dest.shape)}", node)
+    value = H.convert(v.ir, dest.elt)
+    if src != dest.shape:
+        value = H.broadcast(value, dest.shape)
+    return value
+
+
+def write_into_array(fl: Lowering, dest: Value, v: Value, node: A.Node) -> None:
+    if not isinstance(dest, ArrayV):
+        raise fl.error(f"`.=` needs an array on the left, got {dest.t.julia()}", node)
+    fl.write(dest, fit_to_shape(fl, v, dest.t, node), node)
+
+
+def as_array(fl: Lowering, v: Value, node: A.Node) -> Value:
+    """Ranges take part in broadcasting as the vectors they stand for."""
+    if isinstance(v, RangeV):
+        return collect_range(fl, v, node)
+    return v

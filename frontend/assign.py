@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import ast as A
-from .values import ArrayListV, ArrayV, StructV, TupleV, Value
+from .arrays import write_into_array
+from .indexing import lower_setindex
+from .values import ArrayListV, StructV, TupleV, Value
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 
-def assign(fl: FunctionLowering, s: A.Assign) -> None:
+def assign(fl: Lowering, s: A.Assign) -> None:
     target = s.target
     if s.dotted:
         value_expr: A.Expr = s.value if s.op is None else A.Broadcast(A.Name(s.op, span=s.span), [target, s.value],
@@ -23,13 +25,12 @@ def assign(fl: FunctionLowering, s: A.Assign) -> None:
     else:
         value_expr = s.value
     if isinstance(target, A.Index):
-        from .indexing import lower_setindex
         lower_setindex(fl, target, fl.expr(value_expr), s, broadcast=False)
         return
     bind_target(fl, target, fl.expr(value_expr), s)
 
 
-def bind_target(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> None:
+def bind_target(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:
     if isinstance(target, A.Name):
         fl.assign_name(target.id, v)
     elif isinstance(target, A.TupleExpr):
@@ -46,7 +47,6 @@ def bind_target(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) ->
         raise fl.error(f"setfield!: immutable struct cannot be changed (field `{target.name}`); "
                        "mutate an array field in place with `.=` instead", node)
     elif isinstance(target, A.Index):
-        from .indexing import lower_setindex
         lower_setindex(fl, target, v, node, broadcast=False)
     elif isinstance(target, A.TypeAssert):
         bind_target(fl, target.value, v, node)
@@ -54,20 +54,12 @@ def bind_target(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) ->
         raise fl.error("unsupported assignment target", node)
 
 
-def write_into(fl: FunctionLowering, target: A.Node, v: Value, node: A.Node) -> None:
+def write_into(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:
     """`target .= v`: the target array is updated in place (every alias sees the change)."""
     if isinstance(target, A.Index):
-        from .indexing import lower_setindex
         lower_setindex(fl, target, v, node, broadcast=True)
         return
     write_into_array(fl, fl.expr(target), v, node)
 
 
-def write_into_array(fl: FunctionLowering, dest: Value, v: Value, node: A.Node) -> None:
-    if not isinstance(dest, ArrayV):
-        raise fl.error(f"`.=` needs an array on the left, got {dest.t.julia()}", node)
-    from .broadcast import fit_to_shape
-    fl.write(dest, fit_to_shape(fl, v, dest.t, node), node)
-
-
-__all__ = ["assign", "bind_target", "write_into", "write_into_array"]
+__all__ = ["assign", "bind_target", "write_into"]

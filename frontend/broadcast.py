@@ -9,15 +9,31 @@ from typing import TYPE_CHECKING
 
 from . import ast as A
 from . import hlo as H
-from .ranges import collect_range
+from .arrays import as_array, vect
+from .calls import call_value
+from .indexing import linear_element
+from .loops import map_loop
 from .types import ArrayT, TupleT
-from .values import ArrayV, Box, FuncV, LaneConflict, RangeV, ScalarV, StructV, TupleV, Value, runtime_leaves
+from .values import (
+    ArrayV,
+    Box,
+    ClosureV,
+    FuncV,
+    LaneConflict,
+    ScalarV,
+    SingletonV,
+    StructV,
+    TupleV,
+    TypeV,
+    Value,
+    runtime_leaves,
+)
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 
-def broadcast_shape(fl: FunctionLowering, shapes: list[tuple[int, ...]], node: A.Node) -> tuple[int, ...]:
+def broadcast_shape(fl: Lowering, shapes: list[tuple[int, ...]], node: A.Node) -> tuple[int, ...]:
     nd = max(len(s) for s in shapes)
     out = []
     for d in range(nd):
@@ -31,16 +47,8 @@ def broadcast_shape(fl: FunctionLowering, shapes: list[tuple[int, ...]], node: A
     return tuple(out)
 
 
-def as_array(fl: FunctionLowering, v: Value, node: A.Node) -> Value:
-    """Ranges take part in broadcasting as the vectors they stand for."""
-    if isinstance(v, RangeV):
-        return collect_range(fl, v, node)
-    return v
-
-
-def broadcast_call(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value],
+def broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                    node: A.Node) -> Value:
-    from .calls import call_value
     args = [as_array(fl, a, node) for a in args]
     arrays = [a for a in args if isinstance(a, ArrayV)]
     args = [_held(a, bool(arrays)) for a in args]
@@ -48,7 +56,6 @@ def broadcast_call(fl: FunctionLowering, f: Value, args: list[Value], kwargs: di
     if tuples and not arrays:
         return _broadcast_tuples(fl, f, args, kwargs, node)
     if tuples:                         # with arrays, a tuple takes part as the vector of its items
-        from .arrays import vect
         args = [vect(fl, list(a.items), node) if isinstance(a, TupleV) else a for a in args]
         arrays = [a for a in args if isinstance(a, ArrayV)]
     if not arrays:
@@ -83,12 +90,9 @@ def broadcast_call(fl: FunctionLowering, f: Value, args: list[Value], kwargs: di
     return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
 
 
-def _broadcast_loop(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value],
+def _broadcast_loop(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                     shape: tuple[int, ...], node: A.Node) -> ArrayV:
     """`f.(args...)` as a loop: `f` is called on the numbers of one element at a time."""
-    from .calls import call_value
-    from .indexing import linear_element
-    from .loops import map_loop
     full = [ArrayV(ArrayT(a.t.elt, shape), Box(H.broadcast(a.ir, shape))) if isinstance(a, ArrayV) else a
             for a in args]
 
@@ -104,10 +108,9 @@ def _has_lanes(v: Value | Held) -> bool:
     return any(isinstance(leaf, ScalarV) and leaf.batch for leaf in runtime_leaves(_whole(v)))
 
 
-def _broadcast_tuples(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value],
+def _broadcast_tuples(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                       node: A.Node) -> TupleV:
     """Broadcasting over tuples (and numbers) gives a tuple: `first.(((a, 2), (3, 4))) == (a, 3)`."""
-    from .calls import call_value
     lengths = {len(a.items) for a in args if isinstance(a, TupleV)} - {1}
     if len(lengths) > 1:
         raise fl.error(f"DimensionMismatch: tuples could not be broadcast to a common size; got lengths "
@@ -137,30 +140,7 @@ def _whole(v: Value | Held) -> Value:
 
 
 def _is_broadcast_scalar(v: Value) -> bool:
-    from .values import ClosureV, FuncV, SingletonV, StructV, TypeV
     return isinstance(v, (FuncV, ClosureV, TypeV, SingletonV, StructV))
 
 
-def fit_to_shape(fl: FunctionLowering, v: Value, dest: ArrayT, node: A.Node):
-    """The ir value of `v` converted to dest's element type and broadcast to dest's shape
-    (what `dest .= v` stores)."""
-    v = as_array(fl, v, node)
-    if isinstance(v, ScalarV):
-        if v.batch:
-            raise LaneConflict()       # a value per lane stored into one array
-        from .primitives import convert_scalar
-        return H.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node)), dest.shape)
-    if not isinstance(v, ArrayV):
-        raise fl.error(f"cannot assign a value of type {v.t.julia()} into an array", node)
-    src = v.t.shape
-    if len(src) > len(dest.shape) or any(s not in (1, d) for s, d in zip(src, dest.shape)):
-        shown = lambda s: "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"   # noqa: E731
-        raise fl.error(f"DimensionMismatch: array could not be broadcast to match destination: source has size "
-                       f"{shown(src)}, destination {shown(dest.shape)}", node)
-    value = H.convert(v.ir, dest.elt)
-    if src != dest.shape:
-        value = H.broadcast(value, dest.shape)
-    return value
-
-
-__all__ = ["broadcast_call", "broadcast_shape", "fit_to_shape"]
+__all__ = ["broadcast_call", "broadcast_shape"]

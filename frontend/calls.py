@@ -2,16 +2,17 @@
 conversions (`Float32(x)`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from . import ast as A
 from .dispatch import Method, PAny, PScalar, PTypeVar, TypeUniverse, applicable
 from .program import CALL
+from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 UNSUPPORTED_CALLS = {
     "println": "I/O", "print": "I/O", "show": "I/O", "display": "I/O", "write": "I/O", "read": "I/O",
@@ -28,7 +29,7 @@ OPERATOR_CALLS = {"+", "-", "*", "/", "^", "÷", "%", "&", "|", "⊻", "==", "!=
 _lambda_methods = A.NodeMemo()
 
 
-def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
+def lower_call(fl: Lowering, e: A.Call) -> Value:
     if isinstance(e.func, A.Name) and e.func.id in UNSUPPORTED_CALLS and e.func.id not in fl.env \
             and e.func.id not in fl.program.methods:
         raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
@@ -40,25 +41,21 @@ def lower_call(fl: FunctionLowering, e: A.Call) -> Value:
         arg_nodes = arg_nodes[0].items          # `+(1, 2, 3)` is a call of + with three arguments
     args = list(fl.splat_args(arg_nodes))
     kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}
-    args = literal_pow(fl, e, args)
+    args = literal_pow(e, args, lambda x: fl.call_function("inv", [x], {}, e))
     return call_value(fl, f, args, kwargs, e)
 
 
-def literal_pow(fl: FunctionLowering, e: A.Call | A.Broadcast, args: list[Value]) -> list[Value]:
+def literal_pow(e: A.Call | A.Broadcast, args: list[Value], invert: Callable[[Value], Value]) -> list[Value]:
     """`x^-2` with a literal negative exponent is `inv(x)^2` in Julia (`Base.literal_pow`), also for
-    integers (`2^-1 == 0.5`); a negative exponent that is not a literal stays an error for integers."""
+    integers (`2^-1 == 0.5`); a negative exponent that is not a literal stays an error for integers.
+    `invert` computes `inv(x)` (`inv.(x)` for the broadcast form)."""
     if not (isinstance(e.func, A.Name) and e.func.id == "^" and len(e.args) == 2 and len(args) == 2
             and isinstance(e.args[1], A.IntLit) and e.args[1].value < 0):
         return args
-    if isinstance(e, A.Broadcast):
-        from .broadcast import broadcast_call
-        inverse = broadcast_call(fl, FuncV("inv"), [args[0]], {}, e)
-    else:
-        inverse = fl.call_function("inv", [args[0]], {}, e)
-    return [inverse, ScalarV(args[1].t, -e.args[1].value)]
+    return [invert(args[0]), ScalarV(args[1].t, -e.args[1].value)]
 
 
-def call_value(fl: FunctionLowering, f: Value, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+def call_value(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
     if isinstance(f, FuncV):
         return fl.call_function(f.name, args, kwargs, node)
     if isinstance(f, ClosureV):
@@ -95,14 +92,13 @@ def _without_self(m: Method) -> Method:
                   m.where, m.origin)
 
 
-def construct(fl: FunctionLowering, f: TypeV, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
     target = f.of
     if isinstance(target, Scalar):
         if len(args) != 1:
             shown = ", ".join("::" + a.t.julia() for a in args)
             raise fl.error(f"MethodError: no method matching {target.name}({shown})",
                            node)
-        from .primitives import convert_scalar, convert_value
         if isinstance(args[0], ScalarV):
             return convert_scalar(fl, args[0], target, node, exact=target.info.is_integer)
         return convert_value(fl, args[0], target, node)
@@ -112,7 +108,7 @@ def construct(fl: FunctionLowering, f: TypeV, args: list[Value], kwargs: dict[st
     return fl.call_function(name if isinstance(name, str) else str(name), args, kwargs, node)
 
 
-def default_construct(fl: FunctionLowering, name: str, args: list[Value], node: A.Node) -> Value:
+def default_construct(fl: Lowering, name: str, args: list[Value], node: A.Node) -> Value:
     """The struct's default constructor: each argument converted to its field's declared type."""
     info = fl.program.universe.structs[name]
     if len(args) != len(info.field_names):
@@ -122,7 +118,6 @@ def default_construct(fl: FunctionLowering, name: str, args: list[Value], node: 
     typevars = {tv.name: PTypeVar(tv.name, fl.program.universe.pattern(tv.upper, {})) for tv in info.typevars}
     env: dict[str, object] = {}
     values = []
-    from .primitives import convert_scalar
     for fname, ftype, a in zip(info.field_names, info.field_types, args):
         pat = fl.program.universe.pattern(ftype, typevars) if ftype is not None else PAny()
         if isinstance(pat, PScalar) and isinstance(a, ScalarV) and a.t != Scalar(pat.name):

@@ -7,19 +7,21 @@ work here; this module only maps Julia values to and from the flat arguments of 
 """
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Iterator
 
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func as func_d
 
-from ..mlir_passes.autodiff import ADError, build_vjp
+from ..core.errors import LocatedError
 from . import ast as A
 from . import hlo as H
+from .calls import call_value, lambda_method
 from .diagnostics import JuliaError, Span
-from .primitives import NoMethod, convert_scalar, prim
+from .dispatch import select_method
 from .program import CALL
-from .types import NamedTupleT, StructT, TupleT
+from .registry import NoMethod, prim
+from .scalars import convert_scalar
+from .types import SCALARS, NamedTupleT, Scalar, StructT, TupleT
 from .values import (
     ArrayV,
     Box,
@@ -36,15 +38,13 @@ from .values import (
 )
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering, Specialization
+    from .context import Lowering, Specialization
 
 
-def _specialize_callee(fl: FunctionLowering, f: Value, args: list[Value], node: A.Node
+def _specialize_callee(fl: Lowering, f: Value, args: list[Value], node: A.Node
                        ) -> tuple[Specialization, list[Value]]:
     """The specialization `f(args...)` calls, and the full argument list it takes (a closure or a
     callable struct comes first)."""
-    from .calls import lambda_method
-    from .dispatch import select_method
     if isinstance(f, FuncV) and f.name not in fl.program.methods:
         f = ClosureV(_primitive_wrapper(f.name, node), {})      # `gradient(sin, x)`: wrap the primitive
     if isinstance(f, ClosureV):
@@ -80,7 +80,7 @@ def _differentiable(v: Value) -> bool:
     return t.info.is_float
 
 
-def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | None, node: A.Node
+def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node: A.Node
              ) -> tuple[Value, list[Value]]:
     """Value of f(args...) and the cotangent of each argument for the output cotangent `seed`
     (1 for a scalar loss when None)."""
@@ -97,10 +97,10 @@ def vjp_call(fl: FunctionLowering, f: Value, args: list[Value], seed: Value | No
             raise fl.error(f"gradient: the function must return a real number (a scalar loss), not "
                            f"{spec.result.t.julia()}; use `pullback` for other outputs", node)
     try:
-        vjp_name = build_vjp(fl.mod.module, spec.name, wrt)
-    except ADError as e:
-        message = re.sub(r'^loc\([^)]*\):\s*', "", str(e))
-        raise JuliaError(f"gradient: {message}", _span_of(e.location) or getattr(node, "span", None)) from None
+        vjp_name = fl.mod.differentiate(fl.mod.module, spec.name, wrt)
+    except LocatedError as e:
+        span = Span(e.file, e.line, e.col) if e.file is not None else getattr(node, "span", None)
+        raise JuliaError(f"gradient: {e.message}", span) from None
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
     cotangents = [H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape) for t in spec.result_types]
     if seed is None:
@@ -135,7 +135,6 @@ def _leaf_type(leaf: Value) -> ir.Type:
 
 
 def _scalar_of(t: ir.Type):
-    from .types import SCALARS, Scalar
     et = str(ir.RankedTensorType(t).element_type)
     for name, info in SCALARS.items():
         if info.mlir == et:
@@ -164,11 +163,6 @@ def _gradient_value(arg: Value, grads: Iterator[ir.Value | None]) -> Value:
     for _ in runtime_leaves(arg):      # ranges, closures: no gradient, but their leaves take places
         next(grads)
     return nothing()
-
-
-def _span_of(location: str | None) -> Span | None:
-    m = re.search(r'loc\("([^"]+)":(\d+):(\d+)', location or "")
-    return Span(m.group(1), int(m.group(2)), int(m.group(3))) if m else None
 
 
 def _tuple(items: list[Value]) -> TupleV:
@@ -216,7 +210,6 @@ def _pullback(fl, args, kwargs, node):
     if not args:
         raise NoMethod()
     f, fargs = args[0], [fl.materialize_all(a) for a in args[1:]]
-    from .calls import call_value
     value = call_value(fl, f, list(fargs), {}, node)
     back = ClosureV(_pullback_lambda(node), {"%f": f, "%args": _tuple(fargs)})
     return _tuple([value, back])

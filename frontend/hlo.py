@@ -137,3 +137,12 @@ def dot_general(a: ir.Value, b: ir.Value, contract: tuple[list[int], list[int]],
 
 def iota(t: Scalar, shape: Sequence[int], dim: int) -> ir.Value:
     return hlo.iota(tensor_type(t, shape), dim)
+
+
+def gather_1d(table: ir.Value, index: ir.Value) -> ir.Value:
+    """table[index] for a vector `table` and a 0-based integer `index` of any shape: that shape."""
+    lanes = shape_of(index)
+    dnums = hlo.GatherDimensionNumbers.get(offset_dims=[], collapsed_slice_dims=[0], operand_batching_dims=[],
+                                           start_indices_batching_dims=[], start_index_map=[0],
+                                           index_vector_dim=len(lanes))
+    return hlo.gather(table, reshape(index, (*lanes, 1)), dnums, [1])

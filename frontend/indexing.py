@@ -14,7 +14,10 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
+from .arrays import fit_to_shape, reshape_colmajor, vect, write_into_array
+from .merge import CondBox
 from .ranges import collect_range, range_element, range_length
+from .scalars import arith, convert_scalar, get_field
 from .types import BOOL, INT64, ArrayT, Scalar
 from .values import (
     ArrayListV,
@@ -33,14 +36,12 @@ from .values import (
 )
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 
-def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
+def lower_index(fl: Lowering, e: A.Index) -> Value:
     obj = fl.expr(e.obj)
     if isinstance(obj, TypeV) and isinstance(obj.of, Scalar):     # Float32[1, 2]: a typed array literal
-        from .arrays import vect
-        from .primitives import convert_scalar
         items = [fl.expr(i) for i in e.indices]
         if not items:
             return ArrayV(ArrayT(obj.of, (0,)), Box(H.constant(obj.of, 0, (0,))))
@@ -53,11 +54,11 @@ def lower_index(fl: FunctionLowering, e: A.Index) -> Value:
 
 class ViewBox(Box):
     """The storage of a view (`view(x, 2:3, :)`, `@views x[2:3]`): a window of its parent's storage.
-    Reading it slices the parent's current contents; FunctionLowering.write of a view writes the
+    Reading it slices the parent's current contents; Lowering.write of a view writes the
     window into the parent. Loops and branches carry the parent's storage (its `roots`)."""
     derived = True
 
-    def __init__(self, fl: FunctionLowering, parent: ArrayV, planned: tuple[int, ...], dims: list[DimIndex],
+    def __init__(self, fl: Lowering, parent: ArrayV, planned: tuple[int, ...], dims: list[DimIndex],
                  shape: tuple[int, ...]):
         self.fl, self.parent, self.planned, self.dims, self.shape = fl, parent, planned, dims, shape
 
@@ -82,17 +83,16 @@ class ViewBox(Box):
 
     @value.setter
     def value(self, _: ir.Value) -> None:
-        raise AssertionError("a view is written through FunctionLowering.write, which updates its parent")
+        raise AssertionError("a view is written through Lowering.write, which updates its parent")
 
     def _parent_planned(self) -> ArrayV:
         """The parent as the window's dimensions see it (linear indexing reshapes it)."""
         parent = ArrayV(self.parent.t, Box(self.parent.ir))
         if self.planned == parent.t.shape:
             return parent
-        from .arrays import reshape_colmajor
         return reshape_colmajor(self.fl, parent, self.planned)
 
-    def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
+    def write(self, fl: Lowering, new: ir.Value, node: A.Node | None) -> None:
         arr = self._parent_planned()
         update = H.reshape(new, tuple(d.size for d in self.dims))
         if any(d.stride != 1 or d.positions is not None for d in self.dims):
@@ -100,12 +100,11 @@ class ViewBox(Box):
         else:
             stored = hlo.dynamic_update_slice(arr.ir, update, [self.fl.materialize(d.start) for d in self.dims])
         if arr.t.shape != self.parent.t.shape:
-            from .arrays import reshape_colmajor
             stored = reshape_colmajor(self.fl, ArrayV(arr.t, Box(stored)), self.parent.t.shape).ir
         fl.write(self.parent, stored, node)
 
 
-def make_view(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> ArrayV:
+def make_view(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> ArrayV:
     """`view(x, idxs...)`: an array that shares x's storage."""
     if not isinstance(obj, ArrayV):
         raise fl.error(f"view: cannot make a view of a value of type {obj.t.julia()}", node)
@@ -119,7 +118,7 @@ def make_view(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node)
     return ArrayV(ArrayT(arr.t.elt, shape), ViewBox(fl, obj, arr.t.shape, dims, shape))
 
 
-def _index_args(fl: FunctionLowering, obj: Value, e: A.Index) -> list[Value]:
+def _index_args(fl: Lowering, obj: Value, e: A.Index) -> list[Value]:
     out = []
     for d, ix in enumerate(e.indices):
         fl.index_stack.append((obj, d, len(e.indices)))
@@ -141,11 +140,10 @@ class DimIndex:
     mask: ArrayV | None = None         # a Bool array of the array's shape (`x[m] .= 0`)
 
 
-def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
+def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
     if isinstance(obj, StructV) and not idxs and getattr(obj.t, "name", None) == "RefValue":
         return obj.items[0]                                       # r[]
     if isinstance(obj, StructV) and len(idxs) == 1 and isinstance(idxs[0], SingletonV) and idxs[0].name:
-        from .primitives import get_field
         return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
     if isinstance(obj, (TupleV, StructV, ArrayListV)):
         if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].t.info.is_integer:
@@ -158,7 +156,6 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
             raise fl.error(f"BoundsError: attempt to access {obj.t.julia()} at index [{k}]", node)
         return obj.items[k - 1]
     if isinstance(obj, RangeV):
-        from .primitives import arith
         if len(idxs) == 1 and isinstance(idxs[0], ScalarV):
             return range_element(fl, obj, arith(fl, "-", idxs[0], ScalarV(INT64, 1)))
         obj = collect_range(fl, obj, node)
@@ -179,11 +176,9 @@ def index_value(fl: FunctionLowering, obj: Value, idxs: list[Value], node: A.Nod
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
 
 
-def _tuple_element(fl: FunctionLowering, tup: TupleV | StructV | ArrayListV, k: ScalarV, node: A.Node) -> Value:
+def _tuple_element(fl: Lowering, tup: TupleV | StructV | ArrayListV, k: ScalarV, node: A.Node) -> Value:
     """`t[k]` with k known only at run time: the items must have one type (else Julia's result would
     be a Union); numbers are selected, arrays become the item's own array (merge.CondBox)."""
-    from .merge import CondBox
-    from .primitives import arith
     items = list(tup.items)
     if len({i.t for i in items}) != 1:
         raise fl.error(f"indexing a tuple of differently typed items ({tup.t.julia()}) with an index known only at "
@@ -212,7 +207,7 @@ def _tuple_element(fl: FunctionLowering, tup: TupleV | StructV | ArrayListV, k: 
     return map_leaves(items[0], lambda _: chosen(next(positions)), constants=True)
 
 
-def _lane_window(fl: FunctionLowering, arr: ArrayV, idxs: list[Value]) -> tuple[list[DimIndex], list[int]] | None:
+def _lane_window(fl: Lowering, arr: ArrayV, idxs: list[Value]) -> tuple[list[DimIndex], list[int]] | None:
     """Indices `i + c` of vectorized loop variables (and lane-invariant scalars) select a window:
     its dimensions and, per window dimension, the lane dimension it runs along."""
     if len(idxs) != arr.t.ndims:
@@ -249,10 +244,9 @@ def _window_to_lanes(value, lane_dims: list[int], lanes: tuple[int, ...]):
     return H.broadcast(value, lanes, sorted(lane_dims))
 
 
-def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> ScalarV:
+def _lane_gather(fl: Lowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> ScalarV:
     """`x[i]` where `i` differs per lane (inside a comprehension or broadcast function): a gather,
     or a slice where the indices are vectorized loop variables plus constants."""
-    from .primitives import convert_scalar
     if not all(isinstance(i, ScalarV) and i.t.info.is_integer and i.t.info.kind != "bool" for i in idxs):
         raise LaneConflict()           # a slice per lane: an array per element
     window = _lane_window(fl, arr, idxs)
@@ -261,7 +255,6 @@ def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.N
         lanes = next(i.batch for i in idxs if isinstance(i, ScalarV) and i.batch)
         return ScalarV(arr.t.elt, None, _window_to_lanes(_gather_window(fl, arr, dims), lane_dims, lanes), lanes)
     if len(idxs) == 1 and arr.t.ndims > 1:
-        from .arrays import reshape_colmajor
         arr = reshape_colmajor(fl, arr, (int(np.prod(arr.t.shape, dtype=np.int64)),))
     if len(idxs) != arr.t.ndims:
         raise fl.error(f"indexing a {arr.t.ndims}-dimensional array with {len(idxs)} per-element indices is not "
@@ -283,7 +276,7 @@ def _lane_gather(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.N
     return ScalarV(arr.t.elt, None, value, lanes)
 
 
-def _plan(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> tuple[ArrayV, list[DimIndex]]:
+def _plan(fl: Lowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> tuple[ArrayV, list[DimIndex]]:
     """Reshape for linear indexing as needed and describe each dimension's index."""
     shape = arr.t.shape
     n = len(idxs)
@@ -293,7 +286,6 @@ def _plan(fl: FunctionLowering, arr: ArrayV, idxs: list[Value], node: A.Node) ->
     if n == 1 and isinstance(mask, ArrayV) and mask.t.elt.info.kind == "bool" and mask.t.shape == shape:
         return arr, [DimIndex(ScalarV(INT64, 0), int(np.prod(shape, dtype=np.int64)), mask=mask)]
     if n < len(shape):   # the last index runs linearly over the remaining dimensions (column-major)
-        from .arrays import reshape_colmajor
         arr = reshape_colmajor(fl, arr, shape[:n - 1] + (int(np.prod(shape[n - 1:], dtype=np.int64)),))
         shape = arr.t.shape
     dims = []
@@ -316,8 +308,7 @@ def _bounds_error(fl, shape, node, what) -> Exception:
     return fl.error(f"BoundsError: attempt to access {_summary(shape)} at index [{what}]", node)
 
 
-def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape, node: A.Node) -> DimIndex:
-    from .primitives import arith, convert_scalar
+def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: A.Node) -> DimIndex:
     if isinstance(ix, ScalarV):
         if ix.t.info.kind == "bool" or not ix.t.info.is_integer:
             raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()} (indices must be integers)", node)
@@ -371,10 +362,9 @@ def _dim_index(fl: FunctionLowering, ix: Value, size: int, d: int, n: int, shape
     raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()}", node)
 
 
-def _check_within(fl: FunctionLowering, first: ScalarV, last: ScalarV, size: int, shape, d: int,
+def _check_within(fl: Lowering, first: ScalarV, last: ScalarV, size: int, shape, d: int,
                   node: A.Node) -> None:
     """A run-time check that indices first..last lie in 1:size (none where their bounds prove it)."""
-    from .primitives import arith
     lo, hi = first.bounds(), last.bounds()
     if lo is not None and hi is not None and lo[0] >= 1 and hi[1] <= size:
         return
@@ -383,7 +373,7 @@ def _check_within(fl: FunctionLowering, first: ScalarV, last: ScalarV, size: int
                        + (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
 
 
-def _check_all_within(fl: FunctionLowering, ix: ArrayV, size: int, shape, d: int, node: A.Node) -> None:
+def _check_all_within(fl: Lowering, ix: ArrayV, size: int, shape, d: int, node: A.Node) -> None:
     if fl.inbounds or not fl.mod.check_bounds:
         return
     n = ix.t.shape
@@ -408,7 +398,7 @@ def _constant_vector(v: ArrayV) -> list[int] | None:
         [int(np.array(attr.get_splat_value()).item())] * v.t.shape[0]
 
 
-def _gather_window(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
+def _gather_window(fl: Lowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
     """The indexed elements, one dimension of the result per dimension of `arr`."""
     if any(d.positions is not None for d in dims):
         return _gather_points(fl, arr, dims)
@@ -423,7 +413,7 @@ def _gather_window(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> i
     return value
 
 
-def _point_indices(fl: FunctionLowering, dims: list[DimIndex]) -> ir.Value:
+def _point_indices(fl: Lowering, dims: list[DimIndex]) -> ir.Value:
     """The 0-based coordinates of every indexed element: a tensor region × ndims."""
     region = tuple(d.size for d in dims)
     columns = []
@@ -439,7 +429,7 @@ def _point_indices(fl: FunctionLowering, dims: list[DimIndex]) -> ir.Value:
     return hlo.concatenate(columns, len(region)) if len(columns) > 1 else columns[0]
 
 
-def _gather_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
+def _gather_points(fl: Lowering, arr: ArrayV, dims: list[DimIndex]) -> ir.Value:
     nd = len(dims)
     dnums = hlo.GatherDimensionNumbers.get(offset_dims=[], collapsed_slice_dims=list(range(nd)),
                                            operand_batching_dims=[], start_indices_batching_dims=[],
@@ -447,7 +437,7 @@ def _gather_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex]) -> i
     return hlo.gather(arr.ir, _point_indices(fl, dims), dnums, [1] * nd)
 
 
-def _scatter_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex], update: ir.Value) -> ir.Value:
+def _scatter_points(fl: Lowering, arr: ArrayV, dims: list[DimIndex], update: ir.Value) -> ir.Value:
     """arr with the indexed elements replaced by `update` (shaped like the region)."""
     nd = len(dims)
     dnums = hlo.ScatterDimensionNumbers.get(update_window_dims=[], inserted_window_dims=list(range(nd)),
@@ -461,11 +451,10 @@ def _scatter_points(fl: FunctionLowering, arr: ArrayV, dims: list[DimIndex], upd
     return op.results[0]
 
 
-def linear_element(fl: FunctionLowering, arr: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
+def linear_element(fl: Lowering, arr: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
     """arr[k + 1] in column-major linear order (k counted from 0, known to be in range: it comes
     from iterating over the array itself)."""
     if k.is_const or k.batch:
-        from .primitives import arith
         fl.inbounds += 1
         try:
             return index_value(fl, arr, [arith(fl, "+", k, ScalarV(INT64, 1))], node)
@@ -476,9 +465,8 @@ def linear_element(fl: FunctionLowering, arr: ArrayV, k: ScalarV, node: A.Node) 
     return ScalarV(arr.t.elt, None, H.reshape(element, ()))
 
 
-def store_linear(fl: FunctionLowering, arr: ArrayV, k: ScalarV, v: ScalarV, node: A.Node) -> None:
+def store_linear(fl: Lowering, arr: ArrayV, k: ScalarV, v: ScalarV, node: A.Node) -> None:
     """arr[k + 1] = v in column-major linear order (k counted from 0, a run-time index in range)."""
-    from .primitives import convert_scalar
     update = H.reshape(fl.materialize(convert_scalar(fl, v, arr.t.elt, node)), (1,) * arr.t.ndims)
     fl.write(arr, hlo.dynamic_update_slice(arr.ir, update, _column_major_position(k, arr.t.shape)), node)
 
@@ -496,13 +484,12 @@ def _column_major_position(k: ScalarV, shape: tuple[int, ...]) -> list[ir.Value]
     return out
 
 
-def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node, broadcast: bool) -> None:
+def lower_setindex(fl: Lowering, target: A.Index, v: Value, node: A.Node, broadcast: bool) -> None:
     obj = fl.expr(target.obj)
     if isinstance(obj, ArrayListV):
         if not broadcast:
             raise fl.error(f"replacing an item of a {obj.t.julia()} is not supported (jlhlo keeps a vector of "
                            f"arrays' items fixed); to write into the item, use `.=`", node)
-        from .assign import write_into_array
         write_into_array(fl, index_value(fl, obj, _index_args(fl, obj, target), node), v, node)
         return
     if not isinstance(obj, ArrayV):
@@ -513,7 +500,6 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
         _lane_store(fl, obj, idxs, v, node)
         return
     arr, dims = _plan(fl, obj, idxs, node)
-    from .broadcast import fit_to_shape
     masks = [d for d in dims if d.mask is not None]
     if masks:
         if len(dims) != 1 and len(masks) != 1:
@@ -537,9 +523,8 @@ def lower_setindex(fl: FunctionLowering, target: A.Index, v: Value, node: A.Node
     _store(fl, obj, arr, new, node)
 
 
-def _lane_store(fl: FunctionLowering, obj: ArrayV, idxs: list[Value], v: Value, node: A.Node) -> None:
+def _lane_store(fl: Lowering, obj: ArrayV, idxs: list[Value], v: Value, node: A.Node) -> None:
     """`x[i, j] = value` in a vectorized loop nest: every lane writes its element at once."""
-    from .primitives import convert_scalar
     window = _lane_window(fl, obj, idxs)
     lanes = next(i.batch for i in idxs if isinstance(i, ScalarV) and i.batch)
     if window is None or sorted(window[1]) != list(range(len(lanes))) or not isinstance(v, ScalarV):
@@ -554,9 +539,8 @@ def _lane_store(fl: FunctionLowering, obj: ArrayV, idxs: list[Value], v: Value, 
              node)
 
 
-def _store(fl: FunctionLowering, obj: ArrayV, arr: ArrayV, new: ir.Value, node: A.Node) -> None:
+def _store(fl: Lowering, obj: ArrayV, arr: ArrayV, new: ir.Value, node: A.Node) -> None:
     if arr is not obj:   # written through a linear-index reshape: reshape back
-        from .arrays import reshape_colmajor
         new = reshape_colmajor(fl, ArrayV(arr.t, Box(new)), obj.t.shape).ir
     fl.write(obj, new, node)
 

@@ -17,8 +17,12 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
+from .assign import bind_target
+from .context import BROKE, CONTINUED, ERROR_CODE, RETURN_VALUE, RETURNED
+from .indexing import linear_element, store_linear
 from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
+from .scalars import arith
 from .types import BOOL, INT64, ArrayT, Scalar
 from .values import (
     ArrayListV,
@@ -36,9 +40,10 @@ from .values import (
     map_leaves,
     runtime_leaves,
 )
+from .vectorize import try_vectorize
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 
 _ASSIGNED = A.NodeMemo()
@@ -106,15 +111,14 @@ def _contains(stmts: list[A.Node], kinds: tuple[type, ...], into_loops: bool) ->
     return walk(stmts)
 
 
-def lower_while(fl: FunctionLowering, s: A.While) -> None:
+def lower_while(fl: Lowering, s: A.While) -> None:
     def body() -> None:
         fl.block(s.body.stmts)
-        fl.env["%cont"] = ScalarV(BOOL, False)         # `continue` ends only this iteration
+        fl.env[CONTINUED] = ScalarV(BOOL, False)         # `continue` ends only this iteration
     run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), body, s)
 
 
-def lower_for(fl: FunctionLowering, s: A.For) -> None:
-    from .vectorize import try_vectorize
+def lower_for(fl: Lowering, s: A.For) -> None:
     if try_vectorize(fl, s):
         return
     (target, iterable), rest = s.iters[0], s.iters[1:]
@@ -127,7 +131,6 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
         length = range_length(fl, it)
         element = lambda k: _with_interval(range_element(fl, it, k), it)   # noqa: E731
     elif isinstance(it, ArrayV):
-        from .indexing import linear_element
         length = ScalarV(INT64, int(_prod(it.t.shape)))
         element = lambda k: linear_element(fl, it, k, s)   # noqa: E731
     else:
@@ -142,10 +145,9 @@ def lower_for(fl: FunctionLowering, s: A.For) -> None:
 
     def body() -> None:
         k = fl.env[counter]
-        from .assign import bind_target
         bind_target(fl, target, element(k), s)
         fl.block(body_stmts)
-        fl.env["%cont"] = ScalarV(BOOL, False)
+        fl.env[CONTINUED] = ScalarV(BOOL, False)
         fl.env[counter] = _add1(fl, fl.env[counter])
     run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=target_names(target))
     del fl.env[counter]
@@ -187,11 +189,10 @@ def target_names(t: A.Node) -> set[str]:
     return set()
 
 
-def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stmts: list[A.Node], s: A.For) -> None:
+def _unrolled(fl: Lowering, target: A.Node, items: list[Value], body_stmts: list[A.Node], s: A.For) -> None:
     """A loop over a tuple runs at compile time: each item may have its own type."""
-    from .assign import bind_target
-    outer_brk = fl.env["%brk"]
-    fl.env["%brk"] = ScalarV(BOOL, False)
+    outer_brk = fl.env[BROKE]
+    fl.env[BROKE] = ScalarV(BOOL, False)
     new_names = assigned_names(body_stmts) | target_names(target)
     defined = set(fl.env)
 
@@ -200,8 +201,8 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
             return
         bind_target(fl, target, items[k], s)
         fl.block(body_stmts)
-        fl.env["%cont"] = ScalarV(BOOL, False)
-        flags = [fl.env["%ret"], fl.env["%brk"]]
+        fl.env[CONTINUED] = ScalarV(BOOL, False)
+        flags = [fl.env[RETURNED], fl.env[BROKE]]
         if any(f.is_const and f.const for f in flags):
             return
         if all(f.is_const for f in flags):
@@ -209,7 +210,7 @@ def _unrolled(fl: FunctionLowering, target: A.Node, items: list[Value], body_stm
         else:
             fl.guard(lambda: iteration(k + 1), s)
     iteration(0)
-    fl.env["%brk"] = outer_brk
+    fl.env[BROKE] = outer_brk
     for name in new_names - defined:
         fl.env.pop(name, None)
 
@@ -236,7 +237,7 @@ class LoopFacts:
     exact: frozenset[str] = frozenset()
 
 
-def run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
+def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
              body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
     facts = fl.loop_facts.setdefault(id(node), LoopFacts())
     env = dict(fl.env)
@@ -277,23 +278,23 @@ REBOUND_ALIAS = ("at the end of an iteration `{name}` refers to an array that an
                  "iteration; use `copy(...)`")
 
 
-def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
+def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
               body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
-    outer_brk = fl.env["%brk"]
-    fl.env["%brk"] = ScalarV(BOOL, False)
+    outer_brk = fl.env[BROKE]
+    fl.env[BROKE] = ScalarV(BOOL, False)
     assigned = assigned_names(body_stmts) | set(loop_vars)
     may_return = contains(body_stmts, (A.Return,), into_loops=True)
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
-    if may_return and "%retval" not in fl.env:
+    if may_return and RETURN_VALUE not in fl.env:
         ret = _dry_run_return(fl, body, node, assigned | set(extra))
         if ret is None:
             may_return = False             # every `return` in the body is unreachable
         else:
-            fl.env["%retval"] = zero_like(fl, ret)
+            fl.env[RETURN_VALUE] = zero_like(fl, ret)
     may_check = fl.mod.check_bounds and (facts.carry_err or _may_check_bounds(fl, body_stmts))
-    carried = [n for n in fl.env if (n in assigned or n in extra or n == "%err" and may_check
-                                     or n == "%retval" and may_return
-                                     or n == "%ret" and may_return or n == "%brk" and may_break)
+    carried = [n for n in fl.env if (n in assigned or n in extra or n == ERROR_CODE and may_check
+                                     or n == RETURN_VALUE and may_return
+                                     or n == RETURNED and may_return or n == BROKE and may_break)
                and not isinstance(fl.env[n], Undef)]
     # Arrays: a variable the body only changes in place keeps its array, whose contents are carried
     # (once per array, however many variables share it, as `boxes`). A variable the body rebinds to
@@ -363,16 +364,16 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
     def active() -> ScalarV:
         c = cond()
         if may_return or may_break:
-            c = _and_not(fl, c, fl.scalar_or(fl.env["%ret"], fl.env["%brk"]))
+            c = _and_not(fl, c, fl.scalar_or(fl.env[RETURNED], fl.env[BROKE]))
         return c
     saved_boxes = [b.value for b in boxes]
     with ir.InsertionPoint(cond_block):
         bind(list(cond_block.arguments), after=False)
-        err = fl.env.get("%err")
+        err = fl.env.get(ERROR_CODE)
         c = active()
         # the condition region yields only the predicate: a bounds check inside a `while`
         # condition cannot be reported, and its code must not leak out of the region
-        fl.env["%err"] = err
+        fl.env[ERROR_CODE] = err
         if c.batch:
             if not lanes:
                 raise LaneConflict()   # a loop per lane outside a broadcast function: lowered element-wise
@@ -383,9 +384,9 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
         starts = {id(b): b.value for b in [*boxes, *owns.values()]}
         before = {n: fl.env[n] for n in carried}
         mask = active() if lanes else None
-        err_before = fl.env.get("%err")
+        err_before = fl.env.get(ERROR_CODE)
         body()
-        if "%err" not in carried and fl.env.get("%err") is not err_before:
+        if ERROR_CODE not in carried and fl.env.get(ERROR_CODE) is not err_before:
             raise _Retry(op.operation, carry_err=True)
         _check_types(fl, carried, entry_vals, node)
         newly = frozenset(n for n in carried if n not in detached and
@@ -431,10 +432,10 @@ def _run_loop(fl: FunctionLowering, body_stmts: list[A.Node], extra: list[str], 
     for name in set(fl.env) - defined_before:
         del fl.env[name]
     # a fused inner loop's `break` also ends the loop around it (`for i in a, j in b`)
-    fl.env["%brk"] = fl.scalar_or(outer_brk, fl.env["%brk"]) if _is_fused(node) else outer_brk
+    fl.env[BROKE] = fl.scalar_or(outer_brk, fl.env[BROKE]) if _is_fused(node) else outer_brk
 
 
-def _rebound_leaves(fl: FunctionLowering, detached: set[str], facts: LoopFacts) -> dict[tuple[str, int], _Rebound]:
+def _rebound_leaves(fl: Lowering, detached: set[str], facts: LoopFacts) -> dict[tuple[str, int], _Rebound]:
     references = box_references(fl.env)
     out = {}
     for n in detached:
@@ -467,7 +468,7 @@ def _start_operands(r: _Rebound, owns: dict[tuple[str, int], Box],
     return [owns[key].value] if not r.kept else [owns[key].value, whiches[key]]
 
 
-def _end_operands(fl: FunctionLowering, r: _Rebound, box: Box, owns: dict[tuple[str, int], Box],
+def _end_operands(fl: Lowering, r: _Rebound, box: Box, owns: dict[tuple[str, int], Box],
                   whiches: dict[tuple[str, int], ir.Value], entry_env: dict[str, object], existing: set[int],
                   op: ir.Operation, node: A.Node) -> list[ir.Value]:
     """The carried own array and choice index of a rebound leaf whose array at the end of the body is
@@ -499,7 +500,7 @@ def _end_operands(fl: FunctionLowering, r: _Rebound, box: Box, owns: dict[tuple[
         if b.derived:
             if not any(id(root) in existing or references.get(id(root)) for root in b.roots()):
                 return 0, b.value          # a view of a new array nothing else reaches: a copy is the same
-            if r.name == "%retval" and fl.public:
+            if r.name == RETURN_VALUE and fl.public:
                 return 0, b.value          # the entry's result goes to the host by value anyway
             raise fl.error(f"`{r.name}` is rebound inside this loop to a view made in it; jlhlo carries a loop's "
                            f"arrays by value, so the view would become a copy (make the view before or after the "
@@ -525,7 +526,7 @@ def _holder(env: dict[str, object], box: Box) -> tuple[str, int] | None:
     return None
 
 
-def _check_types(fl: FunctionLowering, carried: list[str], entry_vals: dict[str, Value], node: A.Node) -> None:
+def _check_types(fl: Lowering, carried: list[str], entry_vals: dict[str, Value], node: A.Node) -> None:
     for n in carried:
         v = fl.env.get(n)
         if v is None or isinstance(v, Undef) or v.t != entry_vals[n].t:
@@ -538,7 +539,7 @@ def _check_types(fl: FunctionLowering, carried: list[str], entry_vals: dict[str,
                            f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
 
 
-def _check_detached(fl: FunctionLowering, detached: set[str], node: A.Node) -> None:
+def _check_detached(fl: Lowering, detached: set[str], node: A.Node) -> None:
     """Each rebound variable carries an array of its own: at the end of an iteration two of them
     cannot be one new array (the next iteration would separate them)."""
     owner: dict[int, str] = {}
@@ -548,7 +549,7 @@ def _check_detached(fl: FunctionLowering, detached: set[str], node: A.Node) -> N
                 raise fl.error(REBOUND_ALIAS.format(name=n), node)
 
 
-def _may_check_bounds(fl: FunctionLowering, stmts: list[A.Node]) -> bool:
+def _may_check_bounds(fl: Lowering, stmts: list[A.Node]) -> bool:
     """Whether the body can record a failed bounds check: it indexes, or calls a Julia function
     (which might). Arithmetic on numbers cannot, and then `%err` need not be carried."""
     def calls_julia(f: A.Expr) -> bool:
@@ -569,26 +570,25 @@ def _walk_nodes(node: object):
             yield from _walk_nodes(v)
 
 
-def _dry_run_return(fl: FunctionLowering, body: Callable[[], None], node: A.Node, names: set[str]) -> Value | None:
+def _dry_run_return(fl: Lowering, body: Callable[[], None], node: A.Node, names: set[str]) -> Value | None:
     """Lower the loop body once into a scratch region to learn the type a `return` inside it has
     (None when no `return` in it is reachable)."""
     def run() -> Value | None:
         for n in names:
             if n in fl.env:
                 fl.env[n] = fl.materialize_all(fl.env[n])
-        fl.env["%ret"] = ScalarV(BOOL, None, H.constant(BOOL, False))
+        fl.env[RETURNED] = ScalarV(BOOL, None, H.constant(BOOL, False))
         body()
-        ret = fl.env.get("%retval")
+        ret = fl.env.get(RETURN_VALUE)
         return ret if isinstance(ret, Value) else None
     return fl.dry_run(run)
 
 
-def map_loop(fl: FunctionLowering, shape: tuple[int, ...], element: Callable[[ScalarV], Value],
+def map_loop(fl: Lowering, shape: tuple[int, ...], element: Callable[[ScalarV], Value],
              node: A.Node) -> ArrayV:
     """The array of `shape` whose element at column-major position k (0-based, a run-time Int64) is
     `element(k)`: one `stablehlo.while` over the elements. This is how a comprehension or broadcast
     runs when its elements cannot be computed lane-wise (each needs arrays of its own)."""
-    from .indexing import store_linear
     n = int(np.prod(shape, dtype=np.int64))
     sample = fl.dry_run(lambda: element(ScalarV(INT64, None, H.constant(INT64, 0), interval=(0, max(n - 1, 0)))))
     if not isinstance(sample, ScalarV) or sample.batch:
@@ -614,7 +614,7 @@ def map_loop(fl: FunctionLowering, shape: tuple[int, ...], element: Callable[[Sc
     return fl.env.pop(out)
 
 
-def _with_lanes(fl: FunctionLowering, v: Value, lanes: tuple[int, ...]) -> Value:
+def _with_lanes(fl: Lowering, v: Value, lanes: tuple[int, ...]) -> Value:
     """`v` with every number broadcast to one value per lane."""
     def widen(leaf: Value) -> Value:
         if isinstance(leaf, ScalarV) and not leaf.batch:
@@ -631,7 +631,7 @@ def _as_type(value: ir.Value, t: ir.Type) -> ir.Value:
     return H.broadcast(value, ir.RankedTensorType(t).shape)
 
 
-def _masked(fl: FunctionLowering, mask: ScalarV, new: ir.Value, old: ir.Value) -> ir.Value:
+def _masked(fl: Lowering, mask: ScalarV, new: ir.Value, old: ir.Value) -> ir.Value:
     """Lanes where the loop was still active take the new value; the others keep the old one."""
     if mask.is_const:
         return new if mask.const else old
@@ -651,7 +651,7 @@ def leaf_ir(leaf: Value) -> ir.Value:
     return leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir
 
 
-def _and_not(fl: FunctionLowering, c: ScalarV, stop: ScalarV) -> ScalarV:
+def _and_not(fl: Lowering, c: ScalarV, stop: ScalarV) -> ScalarV:
     go = fl.scalar_not(stop)
     if go.is_const:
         return c if go.const else go
@@ -661,12 +661,11 @@ def _and_not(fl: FunctionLowering, c: ScalarV, stop: ScalarV) -> ScalarV:
     return ScalarV(BOOL, None, hlo.and_(H.broadcast(c.ir, batch), H.broadcast(go.ir, batch)), batch)
 
 
-def _lt(fl: FunctionLowering, a: ScalarV, b: ScalarV) -> ScalarV:
-    from .primitives import arith
+def _lt(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
     return arith(fl, "<", a, b)
 
 
-def _add1(fl: FunctionLowering, k: ScalarV) -> ScalarV:
+def _add1(fl: Lowering, k: ScalarV) -> ScalarV:
     if k.is_const:
         return ScalarV(INT64, k.const + 1)
     return ScalarV(INT64, None, hlo.add(k.ir, H.constant(INT64, 1)))

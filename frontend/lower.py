@@ -10,9 +10,8 @@ handles them: after a statement that may exit at run time, the rest of the block
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -20,13 +19,24 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func as func_d
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+# gradients, nn, primitives and scalars are imported for their rules, which register in PRIMITIVES
+from . import assign, broadcast, calls, gradients, loops, merge, nn, primitives, scalars  # noqa: F401
 from . import ast as A
 from . import hlo as H
+from .arrays import vect
+from .calls import default_construct
+from .comprehensions import comprehension
+from .context import BROKE, CONTINUED, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
 from .diagnostics import Diagnostic, InternalError, JuliaError, Span, relocate
 from .dispatch import Method, select_method
+from .indexing import lower_index
+from .loops import assigned_names
 from .merge import reachable_boxes
+from .primitives import last_index
 from .program import CALL, KNOWN_MODULES, Program
 from .ranges import collect_range, make_range
+from .registry import PRIMITIVES, NoMethod
+from .scalars import get_field
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
 from .values import (
     ArrayListV,
@@ -54,26 +64,12 @@ from .values import (
     symbol,
 )
 
-FLAGS = ("%ret", "%brk", "%cont")
 _NO_OPS = (A.Name, A.IntLit, A.FloatLit, A.BoolLit, A.ColonAll, A.SymbolLit)   # expressions that emit no op
 ERR = Scalar("Int32")                  # the type of `%err`, the code of the first failed bounds check
 MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
 # exceptions that are not compiler bugs: errors in the program, lowering redone another way, and the
 # recursion limit (reported by the CLI as nesting too deep)
 _PASS_THROUGH = (Diagnostic, Redo, RecursionError)
-
-
-@dataclass
-class Specialization:
-    name: str                          # the func.func symbol
-    result: Value                      # the callee-side result (its runtime leaves are func results)
-    result_leaves: list[tuple]         # per runtime leaf of `result`: ("out", k), or for arrays also
-    #                                    ("param", j) or ("derived", box, outs, parts) (see describe_box)
-    mutated: list[tuple[int, int]]     # (param leaf j, func result k): arrays the callee mutated
-    result_types: list[ir.Type]
-    err_result: int | None             # the func result holding the callee's bounds-check code, if any
-    variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
-    draws: bool = False                # draws random numbers (see FunctionLowering.note_draw)
 
 
 @dataclass
@@ -99,9 +95,10 @@ class Checkpoint:
 class ModuleLowering:
     """Owns the MLIR module being built and the cache of specializations."""
 
-    def __init__(self, program: Program, context: ir.Context, check_bounds: bool = True,
-                 vectorize_loops: bool = True):
+    def __init__(self, program: Program, context: ir.Context, *, differentiate: Differentiate,
+                 check_bounds: bool = True):
         self.program = program
+        self.differentiate = differentiate    # reverse mode, for `gradient` (see context.Differentiate)
         self.context = context
         self.module = ir.Module.create(ir.Location.unknown(context))
         self.specs: dict[object, Specialization] = {}
@@ -111,7 +108,6 @@ class ModuleLowering:
         self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
         self.check_bounds = check_bounds
         self.locations: dict[Span, ir.Location] = {}
-        self.vectorize_loops = vectorize_loops
         self.check_sites: list[tuple[Span | None, str]] = []
 
     def add_check_site(self, span: Span | None, message: str) -> int:
@@ -257,7 +253,7 @@ class FunctionLowering:
                         mutated.append((j, len(outs)))
                         outs.append(fresh_leaves[j].box.value)
             err_result = None
-            err = self.env["%err"]
+            err = self.env[ERROR_CODE]
             if public and self.mod.check_sites or not err.is_const:
                 err_result = len(outs)
                 outs.append(self.materialize(self.reduce_lanes_max(err) if public else err))
@@ -279,7 +275,7 @@ class FunctionLowering:
         m = self.method
         names = m.param_names
         self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
-        self.env["%err"] = ScalarV(ERR, 0)     # which bounds check failed first (0: none)
+        self.env[ERROR_CODE] = ScalarV(ERR, 0)     # which bounds check failed first (0: none)
         for tv, val in self.bindings.items():
             if not tv.startswith("<:"):
                 self.env[tv] = TypeV(val) if isinstance(val, JType) else ScalarV(INT64, val)
@@ -315,7 +311,7 @@ class FunctionLowering:
         body = self.method.fdef.body
         stmts = with_implicit_return(body.stmts, body.span)
         self.block(stmts)
-        ret = self.env.get("%retval")
+        ret = self.env.get(RETURN_VALUE)
         if ret is None or isinstance(ret, Undef):
             return nothing()
         return ret
@@ -399,7 +395,7 @@ class FunctionLowering:
             return TypeV(Scalar(tname))
         if prog.universe.is_type_name(name):
             return TypeV(name)
-        if name in prog.methods or name in self.primitives():
+        if name in prog.methods or name in PRIMITIVES:
             return FuncV(name)
         if name in KNOWN_MODULES:
             return SingletonV(symbol(name).t, name)
@@ -416,10 +412,6 @@ class FunctionLowering:
         if not any(True for _ in runtime_leaves(v)):
             cache[name] = v            # numbers and tuples of numbers fold; arrays are rebuilt at each use
         return v
-
-    @staticmethod
-    def primitives() -> dict:
-        return _primitive_table()
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts: list[A.Node]) -> None:
@@ -473,17 +465,16 @@ class FunctionLowering:
 
     def stmt_Return(self, s: A.Return) -> None:
         v = self.expr(s.value) if s.value is not None else nothing()
-        self.env["%retval"] = v
-        self.env["%ret"] = ScalarV(BOOL, True)
+        self.env[RETURN_VALUE] = v
+        self.env[RETURNED] = ScalarV(BOOL, True)
 
     def stmt_Break(self, s: A.Break) -> None:
-        self.env["%brk"] = ScalarV(BOOL, True)
+        self.env[BROKE] = ScalarV(BOOL, True)
 
     def stmt_Continue(self, s: A.Continue) -> None:
-        self.env["%cont"] = ScalarV(BOOL, True)
+        self.env[CONTINUED] = ScalarV(BOOL, True)
 
     def stmt_Assign(self, s: A.Assign) -> None:
-        from . import assign
         assign.assign(self, s)
 
     def stmt_If(self, s: A.If) -> None:
@@ -501,11 +492,9 @@ class FunctionLowering:
         self.macro(s, statement=True)
 
     def stmt_While(self, s: A.While) -> None:
-        from . import loops
         loops.lower_while(self, s)
 
     def stmt_For(self, s: A.For) -> None:
-        from . import loops
         loops.lower_for(self, s)
 
     def stmt_FunctionDef(self, s: A.FunctionDef) -> None:
@@ -549,7 +538,6 @@ class FunctionLowering:
         if c.is_const:
             (then if c.const else orelse)()
             return
-        from . import merge
         if c.batch:
             merge.select_branches(self, c, then, orelse, node)
         else:
@@ -598,7 +586,6 @@ class FunctionLowering:
         if not self.index_stack:
             raise self.error("`end` used outside of indexing", e)
         arr, dim, nidx = self.index_stack[-1]
-        from .primitives import last_index
         return last_index(self, arr, dim, nidx, e)
 
     def expr_TupleExpr(self, e: A.TupleExpr) -> Value:
@@ -649,14 +636,12 @@ class FunctionLowering:
         return result
 
     def expr_Call(self, e: A.Call) -> Value:
-        from . import calls
         return calls.lower_call(self, e)
 
     def expr_Broadcast(self, e: A.Broadcast) -> Value:
-        from . import broadcast
         f = self.callee_value(e.func)
-        from .calls import literal_pow
-        args = literal_pow(self, e, list(self.splat_args(e.args)))
+        args = calls.literal_pow(e, list(self.splat_args(e.args)),
+                                 lambda x: broadcast.broadcast_call(self, FuncV("inv"), [x], {}, e))
         kwargs = {k.name: self.expr(k.value) for k in e.kwargs}
         return broadcast.broadcast_call(self, f, args, kwargs, e)
 
@@ -664,11 +649,9 @@ class FunctionLowering:
         if isinstance(e.obj, A.Name) and e.obj.id in KNOWN_MODULES and e.obj.id not in self.env:
             return self.global_value(e.name, e)
         obj = self.expr(e.obj)
-        from .primitives import get_field
         return get_field(self, obj, e.name, e)
 
     def expr_Index(self, e: A.Index) -> Value:
-        from .indexing import lower_index
         return lower_index(self, e)
 
     def expr_Range(self, e: A.Range) -> Value:
@@ -683,7 +666,6 @@ class FunctionLowering:
         return ClosureV(e, captured, origin=id(self))
 
     def expr_Vect(self, e: A.Vect) -> Value:
-        from .arrays import vect
         return vect(self, [self.expr(i) for i in e.items], e)
 
     def expr_HCat(self, e: A.HCat) -> Value:
@@ -697,7 +679,6 @@ class FunctionLowering:
         return self.call_function("vcat", rows, {}, e)
 
     def expr_Generator(self, e: A.Generator) -> Value:
-        from .arrays import comprehension
         return comprehension(self, e)
 
     def expr_Curly(self, e: A.Curly) -> Value:
@@ -733,7 +714,6 @@ class FunctionLowering:
             self.stmt(b)
         out = self.expr_BlockExpr(A.BlockExpr(e.body, span=e.span))
         # the bindings are local to the `let`; other assignments in it reach the enclosing variables
-        from .loops import assigned_names
         local = assigned_names(e.bindings)
         inner = self.env
         self.env = {k: v if k in local else inner.get(k, v) for k, v in saved.items()}
@@ -760,7 +740,7 @@ class FunctionLowering:
 
     def callee_value(self, f: A.Expr) -> Value:
         if isinstance(f, A.Name) and f.id not in self.env:
-            if f.id in self.program.methods or f.id in self.primitives():
+            if f.id in self.program.methods or f.id in PRIMITIVES:
                 return FuncV(f.id)
         if isinstance(f, A.Field) and isinstance(f.obj, A.Name) and f.obj.id in KNOWN_MODULES \
                 and f.obj.id not in self.env:
@@ -779,9 +759,8 @@ class FunctionLowering:
             if chosen is not None:
                 method, bindings = chosen
                 return self.invoke(method, bindings, args, kwargs, node)
-        prim = self.primitives().get(name)
+        prim = PRIMITIVES.get(name)
         if prim is not None:
-            from .primitives import NoMethod
             try:
                 return prim(self, args, kwargs, node)
             except NoMethod as nm:
@@ -804,7 +783,6 @@ class FunctionLowering:
     def invoke(self, method: Method, bindings: dict[str, object], args: list[Value], kwargs: dict[str, Value],
                node: A.Node | None) -> Value:
         if isinstance(method.fdef, A.StructDef):          # a default constructor: no code, just the fields
-            from .calls import default_construct
             if kwargs:
                 raise self.error(f"MethodError: the default constructor of {method.name} takes no keyword "
                                  f"arguments", node)
@@ -875,14 +853,14 @@ class FunctionLowering:
         lane-wise (a broadcast's elements) is one code, that of a failing element."""
         if new.batch and new.batch != self.lanes:
             new = self.reduce_lanes_max(new)
-        err = self.env["%err"]
+        err = self.env[ERROR_CODE]
         if err.is_const and err.const == 0:
-            self.env["%err"] = new
+            self.env[ERROR_CODE] = new
             return
         batch = err.batch or new.batch
         old = H.broadcast(self.materialize(err), batch)
         merged = hlo.select(H.compare("EQ", old, H.constant(ERR, 0, batch), "int"), H.broadcast(new.ir, batch), old)
-        self.env["%err"] = ScalarV(ERR, None, merged, batch)
+        self.env[ERROR_CODE] = ScalarV(ERR, None, merged, batch)
 
     def reduce_lanes_max(self, v: ScalarV) -> ScalarV:
         if not v.batch or v.is_const:
@@ -938,12 +916,6 @@ class FunctionLowering:
                 batch = out.batch or v.batch
                 out = ScalarV(BOOL, None, hlo.or_(H.broadcast(out.ir, batch), H.broadcast(v.ir, batch)), batch)
         return out
-
-
-@functools.lru_cache(maxsize=1)
-def _primitive_table() -> dict:
-    from .primitives import PRIMITIVES  # primitives imports this module: resolved on first use
-    return PRIMITIVES
 
 
 def _check_views_apart(fl: FunctionLowering, leaves: list[Value], mutated: set[int], node: A.Node | None) -> None:

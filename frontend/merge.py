@@ -14,6 +14,8 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
+from .context import RETURN_VALUE
+from .types import SCALARS, Scalar
 from .values import (
     ArrayV,
     Box,
@@ -29,7 +31,7 @@ from .values import (
 )
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 
 def reachable_boxes(env: dict[str, object]) -> list[Box]:
@@ -55,7 +57,7 @@ class ArmState:
         self.boxes = boxes
 
 
-def run_arm(fl: FunctionLowering, arm: Callable[[], None], boxes: list[Box]) -> ArmState:
+def run_arm(fl: Lowering, arm: Callable[[], None], boxes: list[Box]) -> ArmState:
     saved_env = dict(fl.env)
     saved_values = [b.value for b in boxes]
     arm()
@@ -66,7 +68,7 @@ def run_arm(fl: FunctionLowering, arm: Callable[[], None], boxes: list[Box]) -> 
     return state
 
 
-def _changes(fl: FunctionLowering, before: dict[str, object], arms: list[ArmState], node: A.Node):
+def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node: A.Node):
     """Names whose value differs between the arms or from before, each with its value per arm."""
     names = []
     for name in dict.fromkeys([*arms[0].env, *arms[1].env]):
@@ -88,7 +90,7 @@ def _changes(fl: FunctionLowering, before: dict[str, object], arms: list[ArmStat
     return names
 
 
-def zero_like(fl: FunctionLowering, v: Value) -> Value:
+def zero_like(fl: Lowering, v: Value) -> Value:
     """A placeholder of the same type (never observed: it fills a slot whose flag is false)."""
     def zero(leaf: Value) -> Value:
         if isinstance(leaf, ArrayV):
@@ -138,9 +140,9 @@ class CondBox(Box):
 
     @value.setter
     def value(self, _: ir.Value) -> None:
-        raise AssertionError("a branch-dependent array is written through FunctionLowering.write")
+        raise AssertionError("a branch-dependent array is written through Lowering.write")
 
-    def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
+    def write(self, fl: Lowering, new: ir.Value, node: A.Node | None) -> None:
         c = H.broadcast(self.cond, H.shape_of(new))
         fl.write_box(self.then, hlo.select(c, new, self.then.value), node)
         fl.write_box(self.orelse, hlo.select(c, self.orelse.value, new), node)
@@ -179,9 +181,9 @@ class SelectBox(Box):
 
     @value.setter
     def value(self, _: ir.Value) -> None:
-        raise AssertionError("a loop-carried choice of arrays is written through FunctionLowering.write")
+        raise AssertionError("a loop-carried choice of arrays is written through Lowering.write")
 
-    def write(self, fl: FunctionLowering, new: ir.Value, node: A.Node | None) -> None:
+    def write(self, fl: Lowering, new: ir.Value, node: A.Node | None) -> None:
         picks = self.picks(H.shape_of(new))
         chosen_own = None
         for pick in picks:
@@ -192,7 +194,7 @@ class SelectBox(Box):
             fl.write_box(box, hlo.select(pick, new, box.value), node)
 
 
-def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[str, object],
+def _merge(fl: Lowering, c: ScalarV, arms: list[ArmState], before: dict[str, object],
            boxes: list[Box], node: A.Node, combine) -> None:
     changed = _changes(fl, before, arms, node)
 
@@ -224,7 +226,7 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
     refs = [box_references(a.env) for a in arms]
     if pairs and c.batch:
         raise LaneConflict()           # an array that differs per lane
-    kinds = {key: _pair_kind(fl, pair, refs, uses[key], holders[key] == {"%retval"}) for key, pair in pairs.items()}
+    kinds = {key: _pair_kind(fl, pair, refs, uses[key], holders[key] == {RETURN_VALUE}) for key, pair in pairs.items()}
 
     then_vals: list[ir.Value] = []
     else_vals: list[ir.Value] = []
@@ -272,7 +274,7 @@ def _merge(fl: FunctionLowering, c: ScalarV, arms: list[ArmState], before: dict[
         b.value = merged[first_box + k]
 
 
-def _pair_kind(fl: FunctionLowering, pair: tuple[Box, Box], refs: list[dict[int, int]], uses: int,
+def _pair_kind(fl: Lowering, pair: tuple[Box, Box], refs: list[dict[int, int]], uses: int,
                returned: bool) -> str:
     """"merged" when each array of the pair is reachable only through the names that hold the pair,
     "cond" when either is also reachable another way (then both must stay what they are). For the
@@ -312,12 +314,11 @@ def _imported(recipe: tuple, merged: list[ir.Value]) -> Box:
 
 
 def _elt_of(value: ir.Value):
-    from .types import SCALARS, Scalar
     element = str(ir.RankedTensorType(value.type).element_type)
     return next(Scalar(n) for n, i in SCALARS.items() if i.mlir == element)
 
 
-def if_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None],
+def if_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None],
                 node: A.Node) -> None:
     before = dict(fl.env)
     boxes = reachable_boxes(fl.env)
@@ -345,7 +346,7 @@ def if_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], orel
     _merge(fl, c, arms, before, boxes, node, combine)
 
 
-def select_branches(fl: FunctionLowering, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None],
+def select_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None],
                     node: A.Node) -> None:
     """Both arms on every lane; per-lane `select` picks. Arrays cannot be mutated per lane."""
     before = dict(fl.env)

@@ -19,12 +19,12 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
-from .primitives import NoMethod, _shape_str, prim
+from .registry import NoMethod, prim, shape_str
 from .types import BOOL, ArrayT, Scalar, promote
 from .values import ArrayV, Box, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 FLOAT32 = Scalar("Float32")
 
@@ -81,7 +81,7 @@ def _out_size(size: int, lo: int, hi: int, window: int, stride: int, dilation: i
 
 # ============================================================================ convolution
 @prim("conv", keywords=("stride", "pad", "dilation", "groups", "flipped"))
-def _conv(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+def _conv(fl: Lowering, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
     """NNlib.conv(x, w; stride=1, pad=0, dilation=1, groups=1, flipped=false), any number of
     spatial dimensions: x is (spatial..., Cin, N), w is (k..., Cin ÷ groups, Cout)."""
     if len(args) != 2:
@@ -91,7 +91,7 @@ def _conv(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], nod
     n = nd - 2
     if n < 1 or w.t.ndims != nd:
         raise NoMethod(f"conv needs an input and a kernel with the same number (≥ 3) of dimensions, got "
-                       f"{_shape_str(x.t.shape)} and {_shape_str(w.t.shape)}")
+                       f"{shape_str(x.t.shape)} and {shape_str(w.t.shape)}")
     t = promote(x.t.elt, w.t.elt)
     if not t.info.is_float:
         raise NoMethod(f"conv is defined for floating-point arrays, got {x.t.elt.name} and {w.t.elt.name}")
@@ -104,15 +104,15 @@ def _conv(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], nod
     kcin, cout = w.t.shape[n], w.t.shape[n + 1]
     if groups < 1 or cin % groups or cout % groups or kcin * groups != cin:
         raise NoMethod(f"DimensionMismatch: conv of an input with {cin} channels and a kernel "
-                       f"{_shape_str(w.t.shape)} in {groups} group{'s' if groups > 1 else ''}: the kernel's "
+                       f"{shape_str(w.t.shape)} in {groups} group{'s' if groups > 1 else ''}: the kernel's "
                        f"input channels times groups must equal the input channels, and groups must divide "
                        f"the output channels")
     if min(stride + dilation) < 1 or min(p for lohi in pads for p in lohi) < 0:
         raise NoMethod("conv needs stride ≥ 1, dilation ≥ 1 and pad ≥ 0")
     spatial = tuple(_out_size(x.t.shape[i], *pads[i], w.t.shape[i], stride[i], dilation[i]) for i in range(n))
     if min(spatial) < 1:
-        raise NoMethod(f"DimensionMismatch: the kernel {_shape_str(w.t.shape[:n])} (dilation "
-                       f"{_shape_str(dilation)}) does not fit the padded input {_shape_str(x.t.shape[:n])}")
+        raise NoMethod(f"DimensionMismatch: the kernel {shape_str(w.t.shape[:n])} (dilation "
+                       f"{shape_str(dilation)}) does not fit the padded input {shape_str(x.t.shape[:n])}")
     out_shape = spatial + (cout, batch)
     lhs, rhs = H.convert(x.ir, t), H.convert(w.ir, t)
     sp = list(range(n))
@@ -145,14 +145,14 @@ def _conv(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], nod
 
 
 # ============================================================================ pooling
-def _pool(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], name: str) -> Value:
+def _pool(fl: Lowering, args: list[Value], kwargs: dict[str, Value], name: str) -> Value:
     if len(args) != 2:
         raise NoMethod()
     x = _array(args[0], "x")
     n = x.t.ndims - 2
     if n < 1:
         raise NoMethod(f"{name} needs an array of ≥ 3 dimensions (spatial..., channels, batch), got "
-                       f"{_shape_str(x.t.shape)}")
+                       f"{shape_str(x.t.shape)}")
     k = _ints(args[1], n, "window", 1)
     stride = _ints(kwargs.get("stride"), n, "stride", 1) if "stride" in kwargs else k
     dilation = _ints(kwargs.get("dilation"), n, "dilation", 1)
@@ -161,8 +161,8 @@ def _pool(fl: FunctionLowering, args: list[Value], kwargs: dict[str, Value], nam
         raise NoMethod(f"{name} needs window ≥ 1, stride ≥ 1, dilation ≥ 1 and pad ≥ 0")
     spatial = tuple(_out_size(x.t.shape[i], *pads[i], k[i], stride[i], dilation[i]) for i in range(n))
     if min(spatial) < 1:
-        raise NoMethod(f"DimensionMismatch: the window {_shape_str(k)} does not fit the padded input "
-                       f"{_shape_str(x.t.shape[:n])}")
+        raise NoMethod(f"DimensionMismatch: the window {shape_str(k)} does not fit the padded input "
+                       f"{shape_str(x.t.shape[:n])}")
     t = x.t.elt
     if name == "meanpool" and not t.info.is_float:
         raise NoMethod(f"meanpool is defined for floating-point arrays, got {t.name}")
@@ -219,7 +219,7 @@ def _batched_mul(fl, args, kwargs, node):
         else:
             bv, sb = H.reshape(bv, sb[:2]), sb[:2]
     if sa[1] != sb[0] or len(sa) == len(sb) == 3 and sa[2] != sb[2]:
-        raise NoMethod(f"DimensionMismatch: batched_mul of {_shape_str(sa)} and {_shape_str(sb)}")
+        raise NoMethod(f"DimensionMismatch: batched_mul of {shape_str(sa)} and {shape_str(sb)}")
     m, n = sa[0], sb[1]
     if len(sa) == 3 and len(sb) == 3:
         nb = sa[2]

@@ -20,19 +20,19 @@ import numpy as np
 
 from . import ast as A
 from . import hlo as H
+from .scalars import arith, convert_scalar, ifelse
 from .types import INT64, ArrayT, RangeT, Scalar, promote
 from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 # a constant float range whose elements are not exact decimals is collected into a table of its
 # elements; longer ones than this are refused rather than computed approximately
 MAX_LITERAL_TABLE = 1 << 16
 
 
-def make_range(fl: FunctionLowering, start: Value, step: Value | None, stop: Value, node: A.Node) -> RangeV:
-    from .primitives import _mod, arith, convert_scalar
+def make_range(fl: Lowering, start: Value, step: Value | None, stop: Value, node: A.Node) -> RangeV:
     for v in (start, stop, step):
         if v is not None and not isinstance(v, ScalarV):
             raise fl.error(f"range bounds must be numbers, got {v.t.julia()}", node)
@@ -51,7 +51,7 @@ def make_range(fl: FunctionLowering, start: Value, step: Value | None, stop: Val
             stop = ScalarV(t, start.const + (n - 1) * step.const)
         elif not (step.is_const and step.const == 1):
             diff = arith(fl, "-", stop, start)
-            fld = arith(fl, "÷", arith(fl, "-", diff, _mod(fl, diff, step)), step)
+            fld = arith(fl, "÷", arith(fl, "-", diff, arith(fl, "mod", diff, step)), step)
             stop = arith(fl, "+", start, arith(fl, "*", fld, step))
         return RangeV(RangeT(t), start, step, stop)
     if not t.info.is_float:
@@ -135,9 +135,8 @@ def _float_element(plan: tuple[int, tuple[int, int, int] | None], start: float, 
     return float(T(Fraction(float(start)) + k * Fraction(float(step))))
 
 
-def range_length(fl: FunctionLowering, r: RangeV) -> ScalarV:
+def range_length(fl: Lowering, r: RangeV) -> ScalarV:
     """The number of elements."""
-    from .primitives import arith
     t = r.t.elt
     if t.info.is_float:
         if r.plan is not None:
@@ -150,9 +149,8 @@ def range_length(fl: FunctionLowering, r: RangeV) -> ScalarV:
     return arith(fl, "convert", arith(fl, "max", n, ScalarV(t, 0)), ScalarV(INT64, 0))
 
 
-def range_element(fl: FunctionLowering, r: RangeV, k: ScalarV) -> ScalarV:
+def range_element(fl: Lowering, r: RangeV, k: ScalarV) -> ScalarV:
     """The (k+1)-th element, k counted from 0."""
-    from .primitives import arith, convert_scalar
     t = r.t.elt
     if t.info.is_integer:
         return arith(fl, "+", r.start, arith(fl, "*", convert_scalar(fl, k, t), r.step))
@@ -160,7 +158,6 @@ def range_element(fl: FunctionLowering, r: RangeV, k: ScalarV) -> ScalarV:
         _, start_n, step_n, den = r.plan.items
         exact = arith(fl, "/", arith(fl, "+", start_n, arith(fl, "*", k, step_n)), den)
         literal = arith(fl, "+", r.start, arith(fl, "*", convert_scalar(fl, k, t), r.step))
-        from .primitives import ifelse
         return ifelse(fl, arith(fl, "!=", den, ScalarV(INT64, 0)), convert_scalar(fl, exact, t), literal)
     plan = float_range_plan(r.start.const, r.step.const, r.stop.const, t.name)
     T = np.dtype(t.info.np).type
@@ -170,12 +167,11 @@ def range_element(fl: FunctionLowering, r: RangeV, k: ScalarV) -> ScalarV:
         start_n, step_n, den = plan[1]
         numerator = arith(fl, "+", ScalarV(INT64, start_n), arith(fl, "*", k, ScalarV(INT64, step_n)))
         return convert_scalar(fl, arith(fl, "/", numerator, ScalarV(INT64, den)), t)
-    table = _float_table(fl, r, plan, node=None)
-    from .indexing import linear_element
-    return linear_element(fl, table, k, None)
+    table = _float_table(fl, r, plan, node=None)      # k is in range: it counts the range's own elements
+    return ScalarV(t, None, H.gather_1d(table.ir, H.convert(fl.materialize(k), INT64)), k.batch)
 
 
-def _float_table(fl: FunctionLowering, r: RangeV, plan, node: A.Node | None) -> ArrayV:
+def _float_table(fl: Lowering, r: RangeV, plan, node: A.Node | None) -> ArrayV:
     t = r.t.elt
     T = np.dtype(t.info.np).type
     n = plan[0]
@@ -186,7 +182,7 @@ def _float_table(fl: FunctionLowering, r: RangeV, plan, node: A.Node | None) -> 
     return ArrayV(ArrayT(t, (n,)), Box(H.array_constant(t, values)))
 
 
-def collect_range(fl: FunctionLowering, r: RangeV, node: A.Node) -> ArrayV:
+def collect_range(fl: Lowering, r: RangeV, node: A.Node) -> ArrayV:
     """The vector of a range's elements (its length must be known when compiling)."""
     n = range_length(fl, r)
     if n.batch:

@@ -24,7 +24,7 @@ from .types import INT64
 from .values import ArrayV, LaneConflict, RangeV, ScalarV
 
 if TYPE_CHECKING:
-    from .lower import FunctionLowering
+    from .context import Lowering
 
 MIN_ITERATIONS = 2
 
@@ -81,7 +81,7 @@ def _walk(node: object):
             yield from _walk(v)
 
 
-def _independent(fl: FunctionLowering, loop_names: list[str], body: list[A.Node]) -> list[tuple[int, ...]] | None:
+def _independent(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> list[tuple[int, ...]] | None:
     """None, or for each write the positions of the loop variables in its index (for lane order)."""
     names = set(loop_names)
     writes: dict[str, list[A.Expr]] = {}
@@ -136,9 +136,9 @@ def _independent(fl: FunctionLowering, loop_names: list[str], body: list[A.Node]
     return orders
 
 
-def try_vectorize(fl: FunctionLowering, s: A.For) -> bool:
+def try_vectorize(fl: Lowering, s: A.For) -> bool:
     """Lower the nest at `s` as one batched computation if its iterations are independent."""
-    if fl.lanes or not fl.mod.vectorize_loops:
+    if fl.lanes:
         return False
     nest = _nest(s)
     if nest is None:

@@ -22,6 +22,7 @@ from .frontend.program import Program
 from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_of_array
 from .frontend.values import ArrayV, Box, ScalarV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
+from .mlir_passes.autodiff import build_vjp
 from .runtime import Executable, xla_bridge
 
 
@@ -287,7 +288,7 @@ def _lower_entry(program: Program, name: str, specs: list[object], check_bounds:
             raise JuliaError(f"MethodError: no method matching {name}({shown})\nClosest candidates are:\n{cands}",
                              methods[0].fdef.span)
         method, bindings = chosen
-        mod = ModuleLowering(program, ctx, check_bounds)
+        mod = ModuleLowering(program, ctx, differentiate=build_vjp, check_bounds=check_bounds)
         result = mod.specialize(method, args, {}, None, public_name="main", bindings=bindings).result
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():

@@ -304,11 +304,11 @@ def test_usage_errors_real_process(tmp_path) -> None:
 
 # ----------------------------------------------------------------------------- where errors are reported
 def test_unexpected_exception_is_reported_at_the_expression(tmp_path, monkeypatch):
-    import jlhlo.frontend.primitives as primitives
+    from jlhlo.frontend import registry
 
     def broken(fl, args, kwargs, node):
         return 1 // 0
-    monkeypatch.setitem(primitives.PRIMITIVES, "sqrt", broken)
+    monkeypatch.setitem(registry.PRIMITIVES, "sqrt", broken)
     path = write_jl(tmp_path, "function main(x)\n    y = x + 1.0\n    return 2 * sqrt(y)\nend\n")
     r = cli(path, "--args", "Float64")
     assert r.status == 1, r

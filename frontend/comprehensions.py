@@ -1,0 +1,134 @@
+"""Array comprehensions `[f(x) for x in xs, y in ys]`: lane-wise when the body allows it, else one
+loop over the elements; over a vector of arrays, unrolled."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import ast as A
+from . import hlo as H
+from .arrays import vect
+from .assign import bind_target
+from .context import BROKE, CONTINUED, ERROR_CODE, RETURNED
+from .indexing import linear_element
+from .loops import map_loop, target_names
+from .ranges import collect_range
+from .scalars import arith
+from .types import INT64, ArrayT
+from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
+
+if TYPE_CHECKING:
+    from .context import Lowering
+
+
+def comprehension(fl: Lowering, e: A.Generator) -> Value:
+    """`[f(x) for x in xs, y in ys]`: the iterables' shapes give the result's shape (static). The body
+    is lowered once, with every loop variable a batched number (one lane per element); a body that
+    needs more per element than numbers (`[sum(x .< xi) for xi in x]`) becomes a loop instead."""
+    if e.cond is not None:
+        raise fl.error("a comprehension with an `if` filter has a size that depends on the data; jlhlo arrays "
+                       "have static sizes (use `ifelse.(cond, x, 0)` or `sum(... for ...)` instead)", e)
+    iters = []
+    for target, it in e.iters:
+        v = fl.expr(it)
+        if isinstance(v, ArrayListV):
+            if len(e.iters) != 1:
+                raise fl.error("a comprehension over a vector of arrays and another iterable is not supported", it)
+            return _comprehension_unrolled(fl, e, target, v)
+        if isinstance(v, RangeV):
+            v = collect_range(fl, v, it)
+        if isinstance(v, TupleV):
+            v = vect(fl, list(v.items), it)
+        if not isinstance(v, ArrayV):
+            raise fl.error(f"cannot iterate over a value of type {v.t.julia()} in a comprehension", it)
+        iters.append((target, v))
+    # the result's dimensions: the iterables' dimensions, in order
+    shape: tuple[int, ...] = ()
+    for _, v in iters:
+        shape += v.t.shape
+    if any(isinstance(leaf, ScalarV) and leaf.batch for v in fl.env.values() if isinstance(v, Value)
+           for leaf in runtime_leaves(v)):
+        raise LaneConflict()           # inside a lane-wise computation: its lanes and ours would mix
+    targets = set().union(*(target_names(t) for t, _ in iters))
+    outer = {name: fl.env.get(name) for name in targets}
+    saved = fl.checkpoint()
+    try:
+        out = _comprehension_lanes(fl, e, iters, shape)
+    except LaneConflict:
+        saved.restore()
+        out = _comprehension_loop(fl, e, iters, shape)
+    for name, v in outer.items():      # the loop variables are the comprehension's own
+        if v is None:
+            fl.env.pop(name, None)
+        else:
+            fl.env[name] = v
+    return out
+
+
+def _comprehension_unrolled(fl: Lowering, e: A.Generator, target: A.Node, v: ArrayListV) -> Value:
+    """`[f(a) for a in v]` over a vector of arrays: one element per item, in order."""
+    outer = dict(fl.env)
+    elements = []
+    for item in v.items:
+        bind_target(fl, target, item, e)
+        elements.append(_element_value(fl, e, [(target, item)]))
+    for name in target_names(target):  # the loop variable is the comprehension's own
+        if name in outer:
+            fl.env[name] = outer[name]
+        else:
+            fl.env.pop(name, None)
+    return vect(fl, elements, e)
+
+
+def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
+                         shape: tuple[int, ...]) -> ArrayV:
+    offset = 0
+    for target, v in iters:
+        dims = list(range(offset, offset + v.t.ndims))
+        offset += v.t.ndims
+        lane = ScalarV(v.t.elt, None, H.broadcast(v.ir, shape, dims), shape)
+        bind_target(fl, target, lane, e)
+    draws = fl.draws
+    out = _element_value(fl, e, iters)
+    if fl.draws != draws:
+        raise LaneConflict()           # one draw per element: a loop
+    if not isinstance(out, ScalarV):
+        raise fl.error(f"comprehension elements must be numbers, got {out.t.julia()}", e)
+    if out.batch not in ((), shape):
+        raise LaneConflict()
+    # a generator `(f(x) for x in xs)` is materialized too: `sum`, `maximum`... accept the array
+    return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+
+
+def _comprehension_loop(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
+                        shape: tuple[int, ...]) -> ArrayV:
+
+    def element(k: ScalarV) -> Value:
+        rest = k
+        for target, v in iters:            # the first iterable varies fastest (column-major)
+            n = ScalarV(INT64, int(np.prod(v.t.shape, dtype=np.int64)))
+            bind_target(fl, target, linear_element(fl, v, arith(fl, "%", rest, n), e), e)
+            rest = arith(fl, "÷", rest, n)
+        return _element_value(fl, e, iters)
+    return map_loop(fl, shape, element, e)
+
+
+def _element_value(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]]) -> Value:
+    """The comprehension's expression for the bound loop variables. Its variables are local to it,
+    as in Julia; assigning a variable from outside it is refused (Julia would change that variable
+    from each element's evaluation, in an order jlhlo does not reproduce)."""
+    before = dict(fl.env)
+    local = set().union(*(target_names(t) for t, _ in iters))
+    try:
+        out = fl.expr(e.expr)
+    finally:
+        after = fl.env
+        fl.env = {k: v for k, v in before.items()}
+        for f in (RETURNED, BROKE, CONTINUED, ERROR_CODE):
+            fl.env[f] = after.get(f, before.get(f))
+    for name, v in before.items():
+        if not name.startswith("%") and name not in local and after.get(name) is not v:
+            raise fl.error(f"the comprehension assigns the variable `{name}` from outside it; jlhlo does not "
+                           f"support that (use a `for` loop)", e)
+    return out

@@ -1,0 +1,706 @@
+"""Scalar primitives: arithmetic, comparisons, conversions and math functions on numbers.
+
+Constants fold with NumPy at the exact dtype (integer overflow wraps as in Julia); other values
+emit StableHLO ops, element-wise over the lanes of a vectorized loop (`ScalarV.batch`). The other
+lowering modules build on `arith`, `convert_scalar`, `ifelse` and `get_field` from here.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
+
+from . import ast as A
+from . import hlo as H
+from .diagnostics import JuliaError
+from .registry import PRIMITIVES, NoMethod, expect_args, prim, scalar_arg
+from .types import BOOL, INT64, ArrayT, Scalar, TupleT, float_type, promote, real_type
+from .values import ArrayListV, ArrayV, Box, LaneConflict, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
+
+if TYPE_CHECKING:
+    from .context import Lowering
+
+
+# ============================================================================ scalar arithmetic
+def as_np(t: Scalar, value: object):
+    with np.errstate(all="ignore"):
+        return np.array(value).astype(t.info.np)[()]
+
+
+def as_py(x) -> object:
+    return x.item() if hasattr(x, "item") else x
+
+
+def _lanes(a: ScalarV, b: ScalarV) -> tuple[int, ...]:
+    if a.batch and b.batch and a.batch != b.batch:
+        raise LaneConflict()           # values per lane of two different lane-wise computations
+    return a.batch or b.batch
+
+
+def as_ir(fl: Lowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]):
+    """v as a runtime tensor of element type t and lane shape batch."""
+    if v.is_const:
+        return H.constant(t, as_py(as_np(t, v.const)), batch)
+    return H.broadcast(H.convert(v.ir, t), batch)
+
+
+def convert_scalar(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None = None,
+                   exact: bool = False) -> ScalarV:
+    """convert(T, v); with `exact`, a non-integral float to an integer type is an InexactError."""
+    if v.t == t:
+        return v
+    if t.info.kind == "bool" and v.t.info.kind != "bool":
+        exact = True
+    if v.is_const:
+        c = v.const
+        if exact and t.info.is_integer and isinstance(c, (float, complex)) and not float(np.real(c)).is_integer():
+            raise JuliaError(f"InexactError: {t.name}({c!r})", getattr(node, "span", None))
+        if isinstance(c, complex) and not t.info.is_complex:
+            c = c.real
+        return ScalarV(t, as_py(as_np(t, c)))
+    src = v.ir
+    if v.t.info.is_complex and not t.info.is_complex:
+        src = hlo.real(src)
+    if v.t.info.is_float and t.info.is_integer and t.info.kind != "bool" and fl is not None:
+        _check_integral(fl, v, t, node)
+    return ScalarV(t, None, H.convert(src, t), v.batch)
+
+
+def _check_integral(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None) -> None:
+    """Julia's conversion of a float to an integer type throws InexactError unless the value is an
+    integer in the type's range: a run-time check, reported after the run like a BoundsError."""
+    x = v.ir
+    lo, hi = (float(b) for b in (np.iinfo(t.info.np).min, np.iinfo(t.info.np).max))
+    integral = H.compare("EQ", hlo.floor(x), x, "float")
+    in_range = hlo.and_(H.compare("GE", x, H.constant(v.t, lo, v.batch), "float"),
+                        H.compare("LT", x, H.constant(v.t, -lo if lo < 0 else hi + 1, v.batch), "float"))
+    fl.check(ScalarV(BOOL, None, hlo.and_(integral, in_range), v.batch), node,
+             f"InexactError: {t.name}(x) with x a non-integral or out-of-range {v.t.julia()} (at run time)")
+
+
+def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
+    """An arithmetic rule: promote both operands, fold constants, else emit `hlo_fn`."""
+    def rule(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        t = promote(a.t, b.t)
+        if op in ("*", "+") and (a.t == BOOL) != (b.t == BOOL) and not t.info.is_integer:
+            return _bool_with_float(fl, op, a, b)
+        if result == "float":
+            t = float_type(t)
+        elif t == BOOL and op == "*":
+            return _bitwise("&")(fl, a, b)            # true * true == true
+        elif t == BOOL and op in ("+", "-"):
+            t = INT64                  # arithmetic on Bool gives Int: true + true == 2
+        batch = _lanes(a, b)
+        if a.is_const and b.is_const:
+            with np.errstate(all="ignore"):
+                return ScalarV(t, as_py(as_np(t, np_fn(as_np(t, a.const), as_np(t, b.const)))))
+        identity = _identity(op, a, b, t)
+        if identity is not None:
+            return identity
+        return ScalarV(t, None, hlo_fn(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch,
+                       _interval(op, a, b, t), _offset(op, a, b, t))
+    return rule
+
+
+def _bool_with_float(fl: Lowering, op: str, a: ScalarV, b: ScalarV) -> ScalarV:
+    """Base's Bool arithmetic with floats: `false` is a strong zero, `false * x` is a zero with x's
+    sign even for NaN or Inf, and `false + x` is x itself (so `false + -0.0` stays -0.0)."""
+    flag, x = (a, b) if a.t == BOOL else (b, a)
+    if x.t.info.is_complex:
+        parts = [_bool_with_float(fl, op, flag, part) for part in
+                 (complex_parts(fl, [x], {}, None, name="real"), complex_parts(fl, [x], {}, None, name="imag"))]
+        return _complex(fl, parts, {}, None) if op == "*" else \
+            _complex(fl, [parts[0], complex_parts(fl, [x], {}, None, name="imag")], {}, None)
+    if op == "*":
+        zero = copysign_zero(fl, x)
+        return ifelse(fl, flag, x, zero)
+    return ifelse(fl, flag, ARITH["+"](fl, ScalarV(x.t, 1), x), x)
+
+
+def copysign_zero(fl: Lowering, x: ScalarV) -> ScalarV:
+    """A zero with the sign bit of x."""
+    if x.is_const:
+        return ScalarV(x.t, math.copysign(0.0, x.const))
+    negative = _signbit(fl, [x], {}, None)
+    return ifelse(fl, negative, ScalarV(x.t, -0.0), ScalarV(x.t, 0.0))
+
+
+def _identity(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> ScalarV | None:
+    """Operations that return an operand unchanged, bit for bit: i + 0, i - 0, i * 1 for integers
+    (index and range arithmetic is full of them), x * 1.0 and x / 1.0 for floats (exact in IEEE;
+    x + 0.0 is not: it turns -0.0 into 0.0)."""
+    kind = t.info.kind
+    if kind not in ("int", "uint", "float"):
+        return None
+    if b.is_const and a.t == t and not b.batch:
+        if op in ("*", "/") and b.const == 1 or kind != "float" and op in ("+", "-") and b.const == 0:
+            return a
+    if a.is_const and b.t == t and not a.batch:
+        if op == "*" and a.const == 1 or kind != "float" and op == "+" and a.const == 0:
+            return b
+    return None
+
+
+def _offset(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[ScalarV, int] | None:
+    """Track `i ± k` for integer constants k, so `x[i:i+2]` has a length known at compile time."""
+    if op not in ("+", "-") or not t.info.is_integer:
+        return None
+    if b.is_const and not a.is_const and (not a.batch or a.affine()[0].lane):
+        base, k = a.affine()
+        return (base, k + int(b.const) if op == "+" else k - int(b.const))
+    if a.is_const and not b.is_const and op == "+" and (not b.batch or b.affine()[0].lane):
+        base, k = b.affine()
+        return (base, k + int(a.const))
+    return None
+
+
+def _interval(op: str, a: ScalarV, b: ScalarV, t: Scalar) -> tuple[int, int] | None:
+    """Bounds of `a op b` for integers with known bounds (no overflow: checked against Int32 range)."""
+    ia, ib = a.bounds(), b.bounds()
+    if ia is None or ib is None or t != INT64 or op not in ("+", "-", "*"):
+        return None
+    if op == "+":
+        lo, hi = ia[0] + ib[0], ia[1] + ib[1]
+    elif op == "-":
+        lo, hi = ia[0] - ib[1], ia[1] - ib[0]
+    else:
+        corners = [x * y for x in ia for y in ib]
+        lo, hi = min(corners), max(corners)
+    return (lo, hi) if -2**31 < lo <= hi < 2**31 else None
+
+
+def _int_div(x, y):
+    if y == 0:
+        raise ZeroDivisionError
+    q = abs(int(x)) // abs(int(y))
+    return q if (x >= 0) == (y >= 0) else -q
+
+
+def _trunc_div(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    t = promote(a.t, b.t)
+    if t.info.is_integer:
+        if a.is_const and b.is_const:
+            if b.const == 0:
+                raise NoMethod("DivideError: integer division error")
+            return ScalarV(t, as_py(as_np(t, _int_div(a.const, b.const))))
+        if b.is_const and b.const == 1 and a.t == t:
+            return a
+        batch = _lanes(a, b)
+        return ScalarV(t, None, hlo.divide(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
+    q = ARITH["/"](fl, a, b)
+    return _unary_float(fl, "trunc", q)
+
+
+def _rem(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    t = promote(a.t, b.t)
+    if a.is_const and b.is_const:
+        if t.info.is_integer:
+            if b.const == 0:
+                raise NoMethod("DivideError: integer division error")
+            return ScalarV(t, as_py(as_np(t, int(a.const) - _int_div(a.const, b.const) * int(b.const))))
+        return ScalarV(t, math.fmod(a.const, b.const))
+    batch = _lanes(a, b)
+    return ScalarV(t, None, hlo.remainder(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
+
+
+def _mod(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """mod takes the divisor's sign: r = rem(a, b); r + b where r and b differ in sign."""
+    r = _rem(fl, a, b)
+    b = convert_scalar(fl, b, r.t)
+    zero = ScalarV(r.t, 0)
+    differ = arith(fl, "!=", arith(fl, "<", r, zero), arith(fl, "<", b, zero))
+    fix = arith(fl, "&", differ, arith(fl, "!=", r, zero))
+    return ifelse(fl, fix, arith(fl, "+", r, b), r)
+
+
+def _power(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    if b.is_const and b.t.info.is_integer and not isinstance(b.const, bool) and 0 <= b.const <= 4 \
+            and not a.is_const:
+        # x^2 is x*x, as Julia's literal_pow
+        out = ScalarV(a.t, 1) if b.const == 0 else a
+        for _ in range(int(b.const) - 1):
+            out = ARITH["*"](fl, out, a)
+        return out if b.const else ScalarV(a.t, None, H.broadcast(H.constant(a.t, 1), a.batch), a.batch)
+    if a.t.info.is_integer and b.t.info.is_integer:
+        t = a.t if a.t.info.kind != "bool" else INT64
+        if a.is_const and b.is_const:
+            if b.const < 0 and abs(a.const) != 1:
+                raise NoMethod("DomainError: cannot raise an integer to a negative power")
+            return ScalarV(t, as_py(as_np(t, pow(int(a.const), int(b.const), 1 << 64) if b.const >= 0
+                                      else int(a.const) ** int(b.const))))
+        batch = _lanes(a, b)
+        return ScalarV(t, None, hlo.power(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
+    t = a.t if (a.t.info.is_float or a.t.info.is_complex) and b.t.info.is_integer else promote(a.t, b.t)
+    t = float_type(t)
+    if a.is_const and b.is_const:
+        return ScalarV(t, as_py(as_np(t, np.power(as_np(t, a.const), as_np(t, b.const)))))
+    batch = _lanes(a, b)
+    return ScalarV(t, None, hlo.power(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
+
+
+def _bitwise(kind: str):
+    builders = {"&": (hlo.and_, np.bitwise_and), "|": (hlo.or_, np.bitwise_or), "xor": (hlo.xor, np.bitwise_xor)}
+    hlo_fn, np_fn = builders[kind]
+
+    def rule(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        if not (a.t.info.is_integer and b.t.info.is_integer):
+            raise NoMethod()
+        return _binary(kind, hlo_fn, np_fn)(fl, a, b)
+    return rule
+
+
+def _shift(kind: str):
+    """Julia's shifts: a negative count shifts the other way; a count past the width gives 0 (or the
+    sign for an arithmetic right shift)."""
+    def rule(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        if not (a.t.info.is_integer and b.t.info.is_integer):
+            raise NoMethod()
+        t = a.t
+        if a.is_const and b.is_const:
+            n = int(b.const) if kind == "<<" else -int(b.const)      # n > 0: left
+            return ScalarV(t, as_py(as_np(t, _shift_const(int(a.const), n, kind, t))))
+        batch = _lanes(a, b)
+        x = as_ir(fl, a, t, batch)
+        n = as_ir(fl, convert_scalar(fl, b, t) if b.t.info.bits <= t.info.bits else b, t, batch)
+        right = hlo.shift_right_arithmetic if t.info.kind == "int" and kind != ">>>" else hlo.shift_right_logical
+        forward, backward = (hlo.shift_left, right) if kind == "<<" else (right, hlo.shift_left)
+        if t.info.kind == "uint" or b.is_const and b.const >= 0:
+            return ScalarV(t, None, forward(x, n), batch)
+        negative = H.compare("LT", n, H.constant(t, 0, batch), "int")
+        return ScalarV(t, None, hlo.select(negative, backward(x, hlo.negate(n)), forward(x, n)), batch)
+    return rule
+
+
+def _shift_const(x: int, n: int, kind: str, t: Scalar) -> int:
+    bits = t.info.bits
+    if n >= 0:
+        v = x << n if n < bits else 0
+    elif kind == ">>>" or t.info.kind == "uint":
+        v = (x % (1 << bits)) >> -n if -n < bits else 0
+    else:
+        v = x >> min(-n, bits - 1)
+    return v % (1 << bits) if t.info.kind == "uint" else _wrap(v, bits)
+
+
+def _wrap(v: int, bits: int) -> int:
+    v %= 1 << bits
+    return v - (1 << bits) if v >= 1 << (bits - 1) else v
+
+
+_COMPARE = {"==": ("EQ", np.equal), "!=": ("NE", np.not_equal), "<": ("LT", np.less), "<=": ("LE", np.less_equal),
+            ">": ("GT", np.greater), ">=": ("GE", np.greater_equal)}
+
+
+def _compare(op: str):
+    direction, np_fn = _COMPARE[op]
+
+    def rule(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        t = promote(a.t, b.t)
+        if a.is_const and b.is_const:
+            return ScalarV(BOOL, bool(np_fn(as_np(t, a.const), as_np(t, b.const))))
+        batch = _lanes(a, b)
+        return ScalarV(BOOL, None, H.compare(direction, as_ir(fl, a, t, batch), as_ir(fl, b, t, batch), t.info.kind),
+                       batch)
+    return rule
+
+
+def _signbits(fl: Lowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]) -> ir.Value:
+    return _signbit(fl, [ScalarV(t, None, as_ir(fl, v, t, batch), batch)], {}, None).ir
+
+
+def _identical(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """`a === b`: the same type and the same bits (so -0.0 !== 0.0 and NaN === NaN, 1 !== 1.0)."""
+    if a.t != b.t:
+        return ScalarV(BOOL, False)
+    if a.is_const and b.is_const:
+        return ScalarV(BOOL, as_np(a.t, a.const).tobytes() == as_np(b.t, b.const).tobytes())
+    if not (a.t.info.is_float or a.t.info.is_complex):
+        return _compare("==")(fl, a, b)
+    batch = _lanes(a, b)
+    parts = (lambda v: [hlo.real(v), hlo.imag(v)]) if a.t.info.is_complex else (lambda v: [v])
+    same = None
+    for x, y in zip(parts(as_ir(fl, a, a.t, batch)), parts(as_ir(fl, b, b.t, batch))):
+        bits = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[ir.FloatType(ir.RankedTensorType(x.type).element_type)
+                                                             .width])
+        eq = H.compare("EQ", hlo.bitcast_convert(H.tensor_type(bits, batch), x),
+                       hlo.bitcast_convert(H.tensor_type(bits, batch), y), "int")
+        same = eq if same is None else hlo.and_(same, eq)
+    return ScalarV(BOOL, None, same, batch)
+
+
+def _isequal(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """isequal: == except that NaNs are equal to each other and -0.0 is not equal to 0.0."""
+    t = promote(a.t, b.t)
+    if not t.info.is_float:
+        return _compare("==")(fl, a, b)
+    if a.is_const and b.is_const:
+        x, y = float(as_np(t, a.const)), float(as_np(t, b.const))
+        return ScalarV(BOOL, math.isnan(x) and math.isnan(y) or x == y and math.copysign(1, x) == math.copysign(1, y))
+    batch = _lanes(a, b)
+    x, y = as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)
+    same_sign = H.compare("EQ", _signbits(fl, a, t, batch), _signbits(fl, b, t, batch), "bool")
+    equal = hlo.and_(H.compare("EQ", x, y, "float"), same_sign)
+    both_nan = hlo.and_(H.compare("NE", x, x, "float"), H.compare("NE", y, y, "float"))
+    return ScalarV(BOOL, None, hlo.or_(equal, both_nan), batch)
+
+
+def _isless(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+    """isless: < except that -0.0 is less than 0.0 and NaN is greater than everything (sort order)."""
+    t = promote(a.t, b.t)
+    if not t.info.is_float:
+        return _compare("<")(fl, a, b)
+    if a.is_const and b.is_const:
+        x, y = float(as_np(t, a.const)), float(as_np(t, b.const))
+        if math.isnan(x) or math.isnan(y):
+            return ScalarV(BOOL, not math.isnan(x))
+        return ScalarV(BOOL, x < y or x == y and math.copysign(1, x) < math.copysign(1, y))
+    batch = _lanes(a, b)
+    x, y = as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)
+    sx, sy = _signbits(fl, a, t, batch), _signbits(fl, b, t, batch)
+    zeros = hlo.and_(H.compare("EQ", x, y, "float"), hlo.and_(sx, hlo.not_(sy)))
+    nan_after = hlo.and_(H.compare("EQ", x, x, "float"), H.compare("NE", y, y, "float"))
+    return ScalarV(BOOL, None, hlo.or_(hlo.or_(H.compare("LT", x, y, "float"), zeros), nan_after), batch)
+
+
+ARITH: dict[str, Callable] = {
+    "+": _binary("+", hlo.add, np.add),
+    "-": _binary("-", hlo.subtract, np.subtract),
+    "*": _binary("*", hlo.multiply, np.multiply),
+    "/": _binary("/", hlo.divide, np.divide, result="float"),
+    "÷": _trunc_div, "div": _trunc_div, "%": _rem, "rem": _rem, "mod": _mod, "^": _power,
+    "max": _binary("max", hlo.maximum, np.maximum), "min": _binary("min", hlo.minimum, np.minimum),
+    "&": _bitwise("&"), "|": _bitwise("|"), "xor": _bitwise("xor"), "⊻": _bitwise("xor"),
+    "<<": _shift("<<"), ">>": _shift(">>"), ">>>": _shift(">>>"),
+    **{op: _compare(op) for op in _COMPARE},
+    "≤": _compare("<="), "≥": _compare(">="), "≠": _compare("!="),
+    "===": _identical, "!==": lambda fl, a, b: fl.scalar_not(_identical(fl, a, b)), "≡": _identical,
+    "isequal": _isequal, "isless": _isless,
+}
+
+
+def arith(fl: Lowering, op: str, a: ScalarV, b: ScalarV | None = None) -> ScalarV:
+    """Binary scalar arithmetic for internal use (`convert` converts a to b's type; floor_int floors to Int64)."""
+    if op == "convert":
+        return convert_scalar(fl, a, b.t)
+    if op == "floor_int":
+        return convert_scalar(fl, _unary_float(fl, "floor", a), INT64)
+    return ARITH[op](fl, a, b)
+
+
+def ifelse(fl: Lowering, c: ScalarV, a: ScalarV, b: ScalarV) -> ScalarV:
+    if c.is_const:
+        return a if c.const else b
+    if a.t != b.t:
+        t = promote(a.t, b.t)
+        a, b = convert_scalar(fl, a, t), convert_scalar(fl, b, t)
+    batch = c.batch or a.batch or b.batch
+    return ScalarV(a.t, None, hlo.select(H.broadcast(c.ir, batch), as_ir(fl, a, a.t, batch), as_ir(fl, b, b.t, batch)),
+                   batch)
+
+
+# ---- unary math
+_FLOAT_UNARY = {
+    "sqrt": (hlo.sqrt, np.sqrt), "√": (hlo.sqrt, np.sqrt), "exp": (hlo.exponential, np.exp),
+    "log": (hlo.log, np.log), "sin": (hlo.sine, np.sin), "cos": (hlo.cosine, np.cos), "tan": (hlo.tan, np.tan),
+    "tanh": (hlo.tanh, np.tanh), "log1p": (hlo.log_plus_one, np.log1p), "expm1": (hlo.exponential_minus_one, np.expm1),
+    "floor": (hlo.floor, np.floor), "ceil": (hlo.ceil, np.ceil), "round": (hlo.round_nearest_even, np.round),
+    "trunc": (lambda x: _trunc_ir(x), np.trunc), "cbrt": (hlo.cbrt, np.cbrt),
+    "atan": (lambda x: hlo.atan2(x, H.constant_like(x, 1.0)), np.arctan), "logistic": (hlo.logistic, None),
+}
+
+
+def _trunc_ir(x):
+    return hlo.select(H.compare("LT", x, H.constant_like(x, 0.0), "float"), hlo.ceil(x), hlo.floor(x))
+
+
+def _unary_float(fl: Lowering, name: str, a: ScalarV) -> ScalarV:
+    hlo_fn, np_fn = _FLOAT_UNARY[name]
+    if name in ("floor", "ceil", "round", "trunc") and a.t.info.is_integer:
+        return a
+    t = float_type(a.t)
+    if a.is_const and np_fn is not None:
+        with np.errstate(all="ignore"):
+            v = np_fn(as_np(t, a.const))
+        if t.info.is_float and np.isnan(v) and not np.isnan(as_np(t, a.const)) and name in ("sqrt", "√", "log"):
+            raise NoMethod(f"DomainError with {a.const}: {name} was called with a negative real argument")
+        return ScalarV(t, as_py(as_np(t, v)))
+    return ScalarV(t, None, hlo_fn(as_ir(fl, a, t, a.batch)), a.batch)
+
+
+def _atan2(fl: Lowering, y: ScalarV, x: ScalarV) -> ScalarV:
+    """atan(y, x): the angle of the point (x, y), in the quadrant Julia's atan gives."""
+    t = float_type(promote(y.t, x.t))
+    if t.info.is_complex:
+        raise NoMethod()
+    if y.is_const and x.is_const:
+        with np.errstate(all="ignore"):
+            return ScalarV(t, as_py(np.arctan2(as_np(t, y.const), as_np(t, x.const))))
+    batch = _lanes(y, x)
+    return ScalarV(t, None, hlo.atan2(as_ir(fl, y, t, batch), as_ir(fl, x, t, batch)), batch)
+
+
+@prim("count_ones", "count_zeros", "leading_zeros", "trailing_zeros", "leading_ones", "trailing_ones")
+def _bit_count(fl, args, kwargs, node, name):
+    """Bit counts of an integer, as an Int."""
+    (a,) = expect_args(args, 1)
+    a = scalar_arg(a)
+    if not a.t.info.is_integer or a.t == BOOL:     # Julia counts a Bool's 8 bits; jlhlo's Bool is 1 bit
+        raise NoMethod()
+    if name in ("count_zeros", "leading_ones", "trailing_ones"):     # the count of the other bit value
+        a = _bitnot(fl, [a], {}, node)
+        name = {"count_zeros": "count_ones", "leading_ones": "leading_zeros", "trailing_ones": "trailing_zeros"}[name]
+    bits = a.t.info.bits
+    if a.is_const:
+        word = int(a.const) % (1 << bits)
+        count = {"count_ones": bin(word).count("1"), "leading_zeros": bits - word.bit_length(),
+                 "trailing_zeros": bits if word == 0 else (word & -word).bit_length() - 1}[name]
+        return ScalarV(INT64, count)
+    x = fl.materialize(a)
+    if name == "trailing_zeros":       # the ones below the lowest set bit: popcount((x & -x) - 1)
+        lowest = hlo.and_(x, hlo.subtract(H.constant_like(x, 0), x))
+        x = hlo.popcnt(hlo.subtract(lowest, H.constant_like(x, 1)))
+    else:
+        x = hlo.popcnt(x) if name == "count_ones" else hlo.count_leading_zeros(x)
+    return convert_scalar(fl, ScalarV(a.t, None, x, a.batch), INT64)
+
+
+def _unary_rule(name: str):
+    def rule(fl, args, kwargs, node):  # noqa: ANN001
+        if len(args) == 2 and isinstance(args[0], TypeV) and name in ("floor", "ceil", "round", "trunc"):
+            return convert_scalar(fl, _unary_float(fl, name, scalar_arg(args[1])), args[0].of, node)
+        if len(args) == 2 and name == "atan":
+            return _atan2(fl, scalar_arg(args[0]), scalar_arg(args[1]))
+        (a,) = expect_args(args, 1)
+        if isinstance(a, ArrayV):
+            raise NoMethod(f"MethodError: no method matching {name}(::{a.t.julia()}); use the broadcast form "
+                           f"`{name}.(x)` to apply it to each element")
+        return _unary_float(fl, name, scalar_arg(a))
+    return rule
+
+
+for _name in _FLOAT_UNARY:
+    prim(_name)(_unary_rule(_name))
+
+
+for _name in ("round", "floor", "ceil", "trunc"):      # the prelude's versions with `digits` call these
+    PRIMITIVES["_" + _name] = PRIMITIVES[_name]
+
+
+@prim("!")
+def _not(fl, args, kwargs, node):
+    (a,) = expect_args(args, 1)
+    a = scalar_arg(a)
+    if a.t != BOOL:
+        raise NoMethod()
+    return fl.scalar_not(a)
+
+
+@prim("~")
+def _bitnot(fl, args, kwargs, node):
+    a = scalar_arg(expect_args(args, 1)[0])
+    if not a.t.info.is_integer:
+        raise NoMethod()
+    if a.is_const:
+        return ScalarV(a.t, as_py(as_np(a.t, ~as_np(a.t, a.const))))
+    return ScalarV(a.t, None, hlo.not_(a.ir), a.batch)
+
+
+@prim("abs")
+def _abs(fl, args, kwargs, node):
+    a = scalar_arg(expect_args(args, 1)[0])
+    t = real_type(a.t)
+    if a.is_const:
+        return ScalarV(t, as_py(as_np(t, abs(a.const))))
+    if a.t.info.kind in ("uint", "bool"):
+        return a
+    return ScalarV(t, None, hlo.abs(a.ir), a.batch)
+
+
+@prim("sign")
+def _sign(fl, args, kwargs, node):
+    a = scalar_arg(expect_args(args, 1)[0])
+    if a.is_const:
+        return ScalarV(a.t, as_py(as_np(a.t, np.sign(a.const))))
+    return ScalarV(a.t, None, hlo.sign(a.ir), a.batch)
+
+
+@prim("isnan", "isinf", "isfinite")
+def _float_class(fl, args, kwargs, node, name):
+    a = scalar_arg(expect_args(args, 1)[0])
+    if a.t.info.is_integer:
+        return ScalarV(BOOL, name == "isfinite")
+    if a.is_const:
+        return ScalarV(BOOL, bool({"isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite}[name](a.const)))
+    if name == "isnan":
+        return ScalarV(BOOL, None, H.compare("NE", a.ir, a.ir, "float"), a.batch)
+    finite = hlo.is_finite(a.ir)
+    if name == "isfinite":
+        return ScalarV(BOOL, None, finite, a.batch)
+    return ScalarV(BOOL, None, hlo.and_(hlo.not_(finite), H.compare("EQ", a.ir, a.ir, "float")), a.batch)
+
+
+@prim("signbit")
+def _signbit(fl, args, kwargs, node):
+    """The sign bit itself, so signbit(-0.0) is true (a comparison with zero cannot tell)."""
+    a = scalar_arg(expect_args(args, 1)[0])
+    if a.t.info.kind in ("uint", "bool"):
+        return ScalarV(BOOL, False)
+    if a.is_const:
+        return ScalarV(BOOL, bool(np.signbit(a.const)))
+    if a.t.info.kind == "int":
+        return ScalarV(BOOL, None, H.compare("LT", a.ir, H.constant(a.t, 0, a.batch), "int"), a.batch)
+    as_int = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[a.t.info.bits])
+    bits = hlo.bitcast_convert(H.tensor_type(as_int, a.batch), a.ir)
+    return ScalarV(BOOL, None, H.compare("LT", bits, H.constant(as_int, 0, a.batch), "int"), a.batch)
+
+
+@prim("ifelse")
+def _ifelse(fl, args, kwargs, node):
+    c, a, b = expect_args(args, 3)
+    c, a, b = scalar_arg(c), scalar_arg(a), scalar_arg(b)
+    if c.t != BOOL:
+        raise NoMethod()
+    return ifelse(fl, c, a, b)
+
+
+@prim("real", "imag", "conj", "angle")
+def complex_parts(fl, args, kwargs, node, name):
+    a = scalar_arg(expect_args(args, 1)[0])
+    if not a.t.info.is_complex:
+        zero = ScalarV(a.t, 0)
+        return {"real": a, "conj": a, "imag": zero, "angle": ScalarV(float_type(a.t), 0.0)}[name] if name != "angle" \
+            else ifelse(fl, arith(fl, "<", a, zero), ScalarV(float_type(a.t), math.pi), ScalarV(float_type(a.t), 0.0))
+    t = real_type(a.t)
+    if a.is_const:
+        return ScalarV(a.t if name == "conj" else t, as_py({"real": np.real, "imag": np.imag, "conj": np.conj,
+                                                          "angle": np.angle}[name](a.const)))
+    if name == "conj":
+        return ScalarV(a.t, None, hlo.complex(hlo.real(a.ir), hlo.negate(hlo.imag(a.ir))), a.batch)
+    if name == "angle":
+        return ScalarV(t, None, hlo.atan2(hlo.imag(a.ir), hlo.real(a.ir)), a.batch)
+    return ScalarV(t, None, (hlo.real if name == "real" else hlo.imag)(a.ir), a.batch)
+
+
+@prim("complex")
+def _complex(fl, args, kwargs, node):
+    if len(args) == 1:
+        a = scalar_arg(args[0])
+        return convert_scalar(fl, a, promote(a.t, Scalar("ComplexF32") if a.t.name in ("Float32", "Float16")
+                                              else Scalar("ComplexF64")))
+    re, im = (scalar_arg(a) for a in expect_args(args, 2))
+    rt = float_type(promote(re.t, im.t))
+    ct = Scalar("ComplexF32" if rt.name == "Float32" else "ComplexF64")
+    re, im = convert_scalar(fl, re, rt), convert_scalar(fl, im, rt)
+    if re.is_const and im.is_const:
+        return ScalarV(ct, complex(re.const, im.const))
+    batch = _lanes(re, im)
+    return ScalarV(ct, None, hlo.complex(as_ir(fl, re, rt, batch), as_ir(fl, im, rt, batch)), batch)
+
+
+@prim("float")
+def _float(fl, args, kwargs, node):
+    (a,) = expect_args(args, 1)
+    if isinstance(a, TypeV) and isinstance(a.of, Scalar):
+        return TypeV(float_type(a.of))
+    if isinstance(a, ArrayV):
+        return convert_value(fl, a, float_type(a.t.elt), node)
+    a = scalar_arg(a)
+    return convert_scalar(fl, a, float_type(a.t))
+
+
+@prim("promote")
+def _promote(fl, args, kwargs, node):
+    """promote(xs...): the numbers converted to their common type, as a tuple."""
+    xs = [scalar_arg(a) for a in args]
+    if not xs:
+        return make_tuple([])
+    t = xs[0].t
+    for x in xs[1:]:
+        t = promote(t, x.t)
+    return make_tuple(convert_scalar(fl, x, t, node) for x in xs)
+
+
+@prim("promote_type")
+def _promote_type(fl, args, kwargs, node):
+    ts = [type_arg(a) for a in args]
+    if not ts or not all(isinstance(a, TypeV) for a in args):
+        raise NoMethod()
+    t = ts[0]
+    for u in ts[1:]:
+        t = promote(t, u)
+    return TypeV(t)
+
+
+@prim("convert")
+def _convert(fl, args, kwargs, node):
+    t, a = expect_args(args, 2)
+    if not isinstance(t, TypeV) or not isinstance(t.of, Scalar):
+        raise NoMethod()
+    return convert_scalar(fl, scalar_arg(a), t.of, node, exact=t.of.info.is_integer)
+
+
+def convert_value(fl: Lowering, v: Value, t: Scalar, node: A.Node) -> Value:
+    if isinstance(v, ScalarV):
+        return convert_scalar(fl, v, t, node)
+    if isinstance(v, ArrayV):
+        return ArrayV(ArrayT(t, v.t.shape), Box(H.convert(v.ir, t)))
+    raise NoMethod()
+
+
+def type_arg(v: Value) -> Scalar:
+    if isinstance(v, TypeV) and isinstance(v.of, Scalar):
+        return v.of
+    if isinstance(v, ScalarV):
+        return v.t
+    if isinstance(v, (ArrayV, ArrayListV)):
+        return v.t.elt
+    raise NoMethod()
+
+
+@prim("zero", "one", "oneunit", "typemax", "typemin", "eps", "floatmax", "floatmin")
+def _type_constants(fl, args, kwargs, node, name):
+    (a,) = expect_args(args, 1)
+    if isinstance(a, ArrayV) and name in ("zero", "one"):
+        return ArrayV(a.t, Box(H.constant(a.t.elt, 0 if name == "zero" else 1, a.t.shape)))
+    t = type_arg(a)
+    info = t.info
+    if name in ("zero", "one", "oneunit"):
+        value = 0 if name == "zero" else 1
+    elif info.is_float:
+        fi = np.finfo(info.np)
+        value = {"typemax": math.inf, "typemin": -math.inf, "eps": float(fi.eps), "floatmax": float(fi.max),
+                 "floatmin": float(fi.tiny)}[name]
+    elif info.is_integer and name in ("typemax", "typemin"):
+        ii = np.iinfo(info.np) if info.kind != "bool" else None
+        value = (True if name == "typemax" else False) if ii is None else int(ii.max if name == "typemax" else ii.min)
+    else:
+        raise NoMethod()
+    return ScalarV(t, as_py(as_np(t, value)))
+
+
+def get_field(fl: Lowering, obj: Value, name: str, node: A.Node) -> Value:
+    if isinstance(obj, StructV):
+        v = obj.get(name)
+        if v is not None:
+            return v
+        raise fl.error(f"FieldError: type {obj.t.julia()} has no field `{name}`", node)
+    if isinstance(obj, ScalarV) and name in ("re", "im") and obj.t.info.is_complex:
+        return complex_parts(fl, [obj], {}, node, name="real" if name == "re" else "imag")
+    raise fl.error(f"FieldError: type {obj.t.julia()} has no field `{name}`", node)
+
+
+@prim("getfield")
+def _getfield(fl, args, kwargs, node):
+    obj, name = expect_args(args, 2)
+    if not isinstance(name, SingletonV):
+        raise NoMethod()
+    return get_field(fl, obj, name.name, node)
+
+
+# ============================================================================ tuples
+def make_tuple(items) -> TupleV:
+    items = tuple(items)
+    return TupleV(TupleT(tuple(i.t for i in items)), items)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
@@ -39,7 +40,7 @@ def vect(fl: Lowering, items: list[Value], node: A.Node) -> ArrayV:
     if all(i.is_const for i in items):
         return ArrayV(ArrayT(t, (len(items),)), Box(H.array_constant(t, np.array([i.const for i in items],
                                                                                   dtype=t.info.np))))
-    parts = [H.reshape(fl.materialize(i), (1,)) for i in items]
+    parts = [B.reshape(fl.materialize(i), (1,)) for i in items]
     return ArrayV(ArrayT(t, (len(items),)), Box(hlo.concatenate(parts, 0)))
 
 
@@ -101,7 +102,7 @@ class AdjointBox(_SameStorageBox):
     (the adjoint of complex numbers)."""
 
     def _flip(self, v, shape: tuple[int, ...]):
-        v = H.reshape(v, shape) if len(shape) != 2 or len(H.shape_of(v)) != 2 else hlo.transpose(v, [1, 0])
+        v = B.reshape(v, shape) if len(shape) != 2 or len(B.shape(v)) != 2 else hlo.transpose(v, [1, 0])
         return hlo.complex(hlo.real(v), hlo.negate(hlo.imag(v))) if self.how else v
 
     def read(self, v):
@@ -113,7 +114,7 @@ class AdjointBox(_SameStorageBox):
 
 
 def _colmajor(v, elt, shape: tuple[int, ...]):
-    return reshape_colmajor(None, ArrayV(ArrayT(elt, tuple(H.shape_of(v))), Box(v)), shape).ir
+    return reshape_colmajor(None, ArrayV(ArrayT(elt, tuple(B.shape(v))), Box(v)), shape).ir
 
 
 def adjoint_view(x: ArrayV, conj: bool) -> ArrayV:
@@ -136,7 +137,7 @@ def reshape_colmajor(fl: Lowering, x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
     value = x.ir
     if len(src) > 1:
         value = hlo.transpose(value, list(range(len(src)))[::-1])
-    value = H.reshape(value, tuple(shape)[::-1])
+    value = B.reshape(value, tuple(shape)[::-1])
     if len(shape) > 1:
         value = hlo.transpose(value, list(range(len(shape)))[::-1])
     return ArrayV(ArrayT(x.t.elt, tuple(shape)), Box(value))
@@ -154,12 +155,12 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
         raise fl.error(f"DimensionMismatch: matrix A has dimensions {_dims(sa)}, matrix B has dimensions "
                        f"{_dims(sb)}: A's columns ({inner_a}) must match B's rows ({sb[0]})", node)
     if len(sa) == 1:            # vector * row (an outer product)
-        av = H.reshape(av, (sa[0], 1))
+        av = B.reshape(av, (sa[0], 1))
         sa = (sa[0], 1)
     out_shape = (sa[0],) + sb[1:]
-    value = H.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
+    value = B.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
     if getattr(a, "row_of_vector", False) and len(sb) == 1:
-        return ScalarV(t, None, H.reshape(value, ()))
+        return ScalarV(t, None, B.reshape(value, ()))
     out = ArrayV(ArrayT(t, out_shape), Box(value))
     if getattr(a, "row_of_vector", False):
         out.row_of_vector = True      # (v' * A) is still a row: (v' * A) * w is a number
@@ -178,7 +179,7 @@ def concatenate(fl: Lowering, items: list[Value], dim: int, node: A.Node) -> Arr
         if isinstance(it, RangeV):
             it = collect_range(fl, it, node)
         if isinstance(it, ScalarV):
-            it = ArrayV(ArrayT(it.t, (1,)), Box(H.reshape(fl.materialize(it), (1,))))
+            it = ArrayV(ArrayT(it.t, (1,)), Box(B.reshape(fl.materialize(it), (1,))))
         if not isinstance(it, ArrayV):
             raise fl.error(f"cannot concatenate a value of type {it.t.julia()}", node)
         arrays.append(it)
@@ -190,7 +191,7 @@ def concatenate(fl: Lowering, items: list[Value], dim: int, node: A.Node) -> Arr
     for a in arrays:
         shape = a.t.shape + (1,) * (nd - a.t.ndims)
         shapes.append(shape)
-        parts.append(H.reshape(H.convert(a.ir, t), shape))
+        parts.append(B.reshape(H.convert(a.ir, t), shape))
     for s in shapes[1:]:
         if any(x != y for i, (x, y) in enumerate(zip(s, shapes[0])) if i != dim):
             raise fl.error(f"DimensionMismatch: cannot concatenate arrays of sizes {_dims(shapes[0])} and {_dims(s)} "
@@ -212,7 +213,7 @@ def fit_to_shape(fl: Lowering, v: Value, dest: ArrayT, node: A.Node):
     if isinstance(v, ScalarV):
         if v.batch:
             raise LaneConflict()       # a value per lane stored into one array
-        return H.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node)), dest.shape)
+        return B.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node)), dest.shape)
     if not isinstance(v, ArrayV):
         raise fl.error(f"cannot assign a value of type {v.t.julia()} into an array", node)
     src = v.t.shape
@@ -222,7 +223,7 @@ def fit_to_shape(fl: Lowering, v: Value, dest: ArrayT, node: A.Node):
                        f"{shown(src)}, destination {shown(dest.shape)}", node)
     value = H.convert(v.ir, dest.elt)
     if src != dest.shape:
-        value = H.broadcast(value, dest.shape)
+        value = B.broadcast(value, dest.shape)
     return value
 
 

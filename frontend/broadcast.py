@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core import builder as B
 from . import ast as A
-from . import hlo as H
 from .arrays import as_array, vect
 from .calls import call_value
 from .indexing import linear_element
@@ -74,7 +74,7 @@ def broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, 
     may_conflict = not (isinstance(f, FuncV) and f.name not in fl.program.methods)
     saved = fl.checkpoint() if may_conflict else None
     try:
-        lanes = [ScalarV(a.t.elt, None, H.broadcast(a.ir, shape), shape) if isinstance(a, ArrayV) else _whole(a)
+        lanes = [ScalarV(a.t.elt, None, B.broadcast(a.ir, shape), shape) if isinstance(a, ArrayV) else _whole(a)
                  for a in args]
         out = call_value(fl, f, lanes, kwargs, node)
         if isinstance(out, ScalarV) and out.batch not in ((), shape):
@@ -87,13 +87,13 @@ def broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, 
     if not isinstance(out, ScalarV):
         raise fl.error(f"broadcast function returned {out.t.julia()}; only functions returning numbers can be "
                        f"broadcast here", node)
-    return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+    return ArrayV(ArrayT(out.t, shape), Box(B.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
 
 
 def _broadcast_loop(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                     shape: tuple[int, ...], node: A.Node) -> ArrayV:
     """`f.(args...)` as a loop: `f` is called on the numbers of one element at a time."""
-    full = [ArrayV(ArrayT(a.t.elt, shape), Box(H.broadcast(a.ir, shape))) if isinstance(a, ArrayV) else a
+    full = [ArrayV(ArrayT(a.t.elt, shape), Box(B.broadcast(a.ir, shape))) if isinstance(a, ArrayV) else a
             for a in args]
 
     def element(k: ScalarV) -> Value:

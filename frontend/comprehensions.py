@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core import builder as B
 from . import ast as A
-from . import hlo as H
 from .arrays import vect
 from .assign import bind_target
 from .context import BROKE, CONTINUED, ERROR_CODE, RETURNED
@@ -87,7 +87,7 @@ def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node,
     for target, v in iters:
         dims = list(range(offset, offset + v.t.ndims))
         offset += v.t.ndims
-        lane = ScalarV(v.t.elt, None, H.broadcast(v.ir, shape, dims), shape)
+        lane = ScalarV(v.t.elt, None, B.broadcast(v.ir, shape, dims), shape)
         bind_target(fl, target, lane, e)
     draws = fl.draws
     out = _element_value(fl, e, iters)
@@ -98,7 +98,7 @@ def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node,
     if out.batch not in ((), shape):
         raise LaneConflict()
     # a generator `(f(x) for x in xs)` is materialized too: `sum`, `maximum`... accept the array
-    return ArrayV(ArrayT(out.t, shape), Box(H.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+    return ArrayV(ArrayT(out.t, shape), Box(B.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
 
 
 def _comprehension_loop(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func as func_d
 
+from ..core import builder as B
 from ..core.errors import LocatedError
 from . import ast as A
 from . import hlo as H
@@ -117,7 +118,7 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
             kind, idx, *_ = next(where)
             if kind == "out":
                 cotangents[idx] = s.ir if isinstance(s, ArrayV) else \
-                    H.broadcast(fl.materialize(convert_scalar(fl, s, leaf.t, node)), leaf.batch)
+                    B.broadcast(fl.materialize(convert_scalar(fl, s, leaf.t, node)), leaf.batch)
     operands = [leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir for leaf in leaves]
     vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
     call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)

@@ -12,6 +12,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .arrays import fit_to_shape, reshape_colmajor, vect, write_into_array
@@ -79,7 +80,7 @@ class ViewBox(Box):
 
     @property
     def value(self) -> ir.Value:
-        return H.reshape(_gather_window(self.fl, self._parent_planned(), self.dims), self.shape)
+        return B.reshape(_gather_window(self.fl, self._parent_planned(), self.dims), self.shape)
 
     @value.setter
     def value(self, _: ir.Value) -> None:
@@ -94,7 +95,7 @@ class ViewBox(Box):
 
     def write(self, fl: Lowering, new: ir.Value, node: A.Node | None) -> None:
         arr = self._parent_planned()
-        update = H.reshape(new, tuple(d.size for d in self.dims))
+        update = B.reshape(new, tuple(d.size for d in self.dims))
         if any(d.stride != 1 or d.positions is not None for d in self.dims):
             stored = _scatter_points(self.fl, arr, self.dims, update)
         else:
@@ -172,8 +173,8 @@ def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Va
                        "static sizes (use `ifelse.(mask, x, 0)`, `count(mask)` or `x[mask] .= v`)", node)
     out_shape = tuple(d.size for d in dims if not d.drop)
     if not out_shape and all(d.drop for d in dims):
-        return ScalarV(arr.t.elt, None, H.reshape(value, ()))
-    return ArrayV(ArrayT(arr.t.elt, out_shape), Box(H.reshape(value, out_shape)))
+        return ScalarV(arr.t.elt, None, B.reshape(value, ()))
+    return ArrayV(ArrayT(arr.t.elt, out_shape), Box(B.reshape(value, out_shape)))
 
 
 def _tuple_element(fl: Lowering, tup: TupleV | StructV | ArrayListV, k: ScalarV, node: A.Node) -> Value:
@@ -238,10 +239,10 @@ def _lane_window(fl: Lowering, arr: ArrayV, idxs: list[Value]) -> tuple[list[Dim
 def _window_to_lanes(value, lane_dims: list[int], lanes: tuple[int, ...]):
     """A window (its lane-indexed dimensions in array order) laid out along the lane dimensions."""
     order = sorted(range(len(lane_dims)), key=lambda j: lane_dims[j])
-    value = H.reshape(value, tuple(lanes[lane_dims[j]] for j in range(len(lane_dims))))
+    value = B.reshape(value, tuple(lanes[lane_dims[j]] for j in range(len(lane_dims))))
     if order != list(range(len(order))):
         value = hlo.transpose(value, order)
-    return H.broadcast(value, lanes, sorted(lane_dims))
+    return B.broadcast(value, lanes, sorted(lane_dims))
 
 
 def _lane_gather(fl: Lowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> ScalarV:
@@ -265,8 +266,8 @@ def _lane_gather(fl: Lowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> 
         i = convert_scalar(fl, i, INT64)
         _check_within(fl, i, i, arr.t.shape[d], arr.t.shape, d, node)
         zero_based = fl.materialize(i)
-        zero_based = hlo.subtract(H.broadcast(zero_based, lanes), H.constant(INT64, 1, lanes))
-        columns.append(H.reshape(zero_based, lanes + (1,)))
+        zero_based = hlo.subtract(B.broadcast(zero_based, lanes), H.constant(INT64, 1, lanes))
+        columns.append(B.reshape(zero_based, lanes + (1,)))
     indices = hlo.concatenate(columns, len(lanes)) if len(columns) > 1 else columns[0]
     nd = arr.t.ndims
     dnums = hlo.GatherDimensionNumbers.get(offset_dims=[], collapsed_slice_dims=list(range(nd)),
@@ -380,7 +381,7 @@ def _check_all_within(fl: Lowering, ix: ArrayV, size: int, shape, d: int, node: 
     v = H.convert(ix.ir, INT64)
     ok = hlo.and_(H.compare("GE", v, H.constant(INT64, 1, n), "int"), H.compare("LE", v, H.constant(INT64, size, n),
                                                                              "int"))
-    ok = H.reduce(ok, H.constant(BOOL, True), [0], hlo.and_)
+    ok = B.reduce(ok, H.constant(BOOL, True), [0], hlo.and_)
     fl.check(ScalarV(BOOL, None, ok), node, f"BoundsError: attempt to access {_summary(shape)} with an index vector "
                                             f"that has an entry outside 1:{size}" +
              (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
@@ -424,8 +425,8 @@ def _point_indices(fl: Lowering, dims: list[DimIndex]) -> ir.Value:
             pos = H.iota(INT64, (d.size,), 0)
             if d.stride != 1:
                 pos = hlo.multiply(pos, H.constant(INT64, d.stride, (d.size,)))
-            pos = hlo.add(pos, H.broadcast(fl.materialize(d.start), (d.size,)))
-        columns.append(H.reshape(H.broadcast(pos, region, [k]), region + (1,)))
+            pos = hlo.add(pos, B.broadcast(fl.materialize(d.start), (d.size,)))
+        columns.append(B.reshape(B.broadcast(pos, region, [k]), region + (1,)))
     return hlo.concatenate(columns, len(region)) if len(columns) > 1 else columns[0]
 
 
@@ -462,12 +463,12 @@ def linear_element(fl: Lowering, arr: ArrayV, k: ScalarV, node: A.Node) -> Scala
             fl.inbounds -= 1
     start = _column_major_position(k, arr.t.shape)
     element = hlo.dynamic_slice(arr.ir, start, [1] * arr.t.ndims)
-    return ScalarV(arr.t.elt, None, H.reshape(element, ()))
+    return ScalarV(arr.t.elt, None, B.reshape(element, ()))
 
 
 def store_linear(fl: Lowering, arr: ArrayV, k: ScalarV, v: ScalarV, node: A.Node) -> None:
     """arr[k + 1] = v in column-major linear order (k counted from 0, a run-time index in range)."""
-    update = H.reshape(fl.materialize(convert_scalar(fl, v, arr.t.elt, node)), (1,) * arr.t.ndims)
+    update = B.reshape(fl.materialize(convert_scalar(fl, v, arr.t.elt, node)), (1,) * arr.t.ndims)
     fl.write(arr, hlo.dynamic_update_slice(arr.ir, update, _column_major_position(k, arr.t.shape)), node)
 
 
@@ -515,7 +516,7 @@ def lower_setindex(fl: Lowering, target: A.Index, v: Value, node: A.Node, broadc
     region = tuple(d.size for d in dims)
     kept = tuple(d.size for d in dims if not d.drop)
     update = fit_to_shape(fl, v, ArrayT(arr.t.elt, kept), node)
-    update = H.reshape(update, region)
+    update = B.reshape(update, region)
     if any(d.positions is not None or d.stride != 1 for d in dims):
         new = _scatter_points(fl, arr, dims, update)
     else:
@@ -531,11 +532,11 @@ def _lane_store(fl: Lowering, obj: ArrayV, idxs: list[Value], v: Value, node: A.
         raise LaneConflict()           # not one element per lane: a loop writes them one by one
     dims, lane_dims = window
     value = fl.materialize(convert_scalar(fl, v, obj.t.elt, node))
-    value = H.broadcast(value, lanes, list(range(len(v.batch))) if v.batch else [])
+    value = B.broadcast(value, lanes, list(range(len(v.batch))) if v.batch else [])
     if lane_dims != sorted(lane_dims):   # lane order → the array's order of those dimensions
         value = hlo.transpose(value, lane_dims)
     region = tuple(d.size for d in dims)
-    fl.write(obj, hlo.dynamic_update_slice(obj.ir, H.reshape(value, region), [fl.materialize(d.start) for d in dims]),
+    fl.write(obj, hlo.dynamic_update_slice(obj.ir, B.reshape(value, region), [fl.materialize(d.start) for d in dims]),
              node)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .assign import bind_target
@@ -377,7 +378,7 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
         if c.batch:
             if not lanes:
                 raise LaneConflict()   # a loop per lane outside a broadcast function: lowered element-wise
-            c = ScalarV(BOOL, None, H.reduce(c.ir, H.constant(BOOL, False), list(range(len(c.batch))), hlo.or_))
+            c = ScalarV(BOOL, None, B.reduce(c.ir, H.constant(BOOL, False), list(range(len(c.batch))), hlo.or_))
         hlo.ReturnOp([fl.materialize(c)])
     with ir.InsertionPoint(body_block):
         owns = bind(list(body_block.arguments), after=False)
@@ -490,7 +491,7 @@ def _end_operands(fl: Lowering, r: _Rebound, box: Box, owns: dict[tuple[str, int
             for pick, (w, o) in zip(picks, ordered):
                 which = hlo.select(pick, _as_index(w), _as_index(which))
                 own = o if own is None else own if o is None else hlo.select(
-                    H.broadcast(pick, H.shape_of(o)), o, own)
+                    B.broadcast(pick, B.shape(o)), o, own)
             return which, own
         if id(b) in existing:              # an array from before the loop: a choice of its own
             holder = _holder(entry_env, b)
@@ -618,7 +619,7 @@ def _with_lanes(fl: Lowering, v: Value, lanes: tuple[int, ...]) -> Value:
     """`v` with every number broadcast to one value per lane."""
     def widen(leaf: Value) -> Value:
         if isinstance(leaf, ScalarV) and not leaf.batch:
-            return ScalarV(leaf.t, None, H.broadcast(leaf.ir, lanes), lanes)
+            return ScalarV(leaf.t, None, B.broadcast(leaf.ir, lanes), lanes)
         return leaf
     return map_leaves(v, widen)
 
@@ -628,15 +629,15 @@ def _as_type(value: ir.Value, t: ir.Type) -> ir.Value:
     constant) is broadcast back to one value per lane."""
     if value.type == t:
         return value
-    return H.broadcast(value, ir.RankedTensorType(t).shape)
+    return B.broadcast(value, ir.RankedTensorType(t).shape)
 
 
 def _masked(fl: Lowering, mask: ScalarV, new: ir.Value, old: ir.Value) -> ir.Value:
     """Lanes where the loop was still active take the new value; the others keep the old one."""
     if mask.is_const:
         return new if mask.const else old
-    shape = H.shape_of(old)
-    if H.shape_of(new) != shape or tuple(mask.batch) != shape:
+    shape = B.shape(old)
+    if B.shape(new) != shape or tuple(mask.batch) != shape:
         return new
     return hlo.select(mask.ir, new, old)
 
@@ -658,7 +659,7 @@ def _and_not(fl: Lowering, c: ScalarV, stop: ScalarV) -> ScalarV:
     if c.is_const:
         return go if c.const else c
     batch = c.batch or go.batch
-    return ScalarV(BOOL, None, hlo.and_(H.broadcast(c.ir, batch), H.broadcast(go.ir, batch)), batch)
+    return ScalarV(BOOL, None, hlo.and_(B.broadcast(c.ir, batch), B.broadcast(go.ir, batch)), batch)
 
 
 def _lt(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:

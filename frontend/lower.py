@@ -19,6 +19,8 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func as func_d
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
+
 # gradients, nn, primitives and scalars are imported for their rules, which register in PRIMITIVES
 from . import assign, broadcast, calls, gradients, loops, merge, nn, primitives, scalars  # noqa: F401
 from . import ast as A
@@ -807,7 +809,7 @@ class FunctionLowering:
         results are the same); the callee's bounds-check code joins ours."""
         if spec.err_result is not None:
             callee_err = results[spec.err_result]
-            self.merge_error(ScalarV(ERR, None, callee_err, tuple(H.shape_of(callee_err))))
+            self.merge_error(ScalarV(ERR, None, callee_err, tuple(B.shape(callee_err))))
         boxes: dict[int, Box] = {}         # one box per array result, however often it is returned
 
         def rebuilt_box(where: tuple) -> Box:
@@ -858,14 +860,14 @@ class FunctionLowering:
             self.env[ERROR_CODE] = new
             return
         batch = err.batch or new.batch
-        old = H.broadcast(self.materialize(err), batch)
-        merged = hlo.select(H.compare("EQ", old, H.constant(ERR, 0, batch), "int"), H.broadcast(new.ir, batch), old)
+        old = B.broadcast(self.materialize(err), batch)
+        merged = hlo.select(H.compare("EQ", old, H.constant(ERR, 0, batch), "int"), B.broadcast(new.ir, batch), old)
         self.env[ERROR_CODE] = ScalarV(ERR, None, merged, batch)
 
     def reduce_lanes_max(self, v: ScalarV) -> ScalarV:
         if not v.batch or v.is_const:
             return v
-        return ScalarV(v.t, None, H.reduce(v.ir, H.constant(v.t, 0), list(range(len(v.batch))), hlo.maximum))
+        return ScalarV(v.t, None, B.reduce(v.ir, H.constant(v.t, 0), list(range(len(v.batch))), hlo.maximum))
 
     # ------------------------------------------------------------------ scalar helpers used everywhere
     def materialize(self, v: ScalarV) -> ir.Value:
@@ -914,7 +916,7 @@ class FunctionLowering:
                 out = v
             else:
                 batch = out.batch or v.batch
-                out = ScalarV(BOOL, None, hlo.or_(H.broadcast(out.ir, batch), H.broadcast(v.ir, batch)), batch)
+                out = ScalarV(BOOL, None, hlo.or_(B.broadcast(out.ir, batch), B.broadcast(v.ir, batch)), batch)
         return out
 
 

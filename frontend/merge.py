@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .context import RETURN_VALUE
@@ -136,14 +137,14 @@ class CondBox(Box):
     @property
     def value(self) -> ir.Value:
         then = self.then.value
-        return hlo.select(H.broadcast(self.cond, H.shape_of(then)), then, self.orelse.value)
+        return hlo.select(B.broadcast(self.cond, B.shape(then)), then, self.orelse.value)
 
     @value.setter
     def value(self, _: ir.Value) -> None:
         raise AssertionError("a branch-dependent array is written through Lowering.write")
 
     def write(self, fl: Lowering, new: ir.Value, node: A.Node | None) -> None:
-        c = H.broadcast(self.cond, H.shape_of(new))
+        c = B.broadcast(self.cond, B.shape(new))
         fl.write_box(self.then, hlo.select(c, new, self.then.value), node)
         fl.write_box(self.orelse, hlo.select(c, self.orelse.value, new), node)
 
@@ -169,13 +170,13 @@ class SelectBox(Box):
     def picks(self, shape: tuple[int, ...]) -> list[ir.Value]:
         """Per choice k ≥ 1, the predicate `which == k` broadcast to `shape`."""
         t = ir.RankedTensorType(self.which.type)
-        return [H.broadcast(H.compare("EQ", self.which, hlo.constant(ir.DenseElementsAttr.get_splat(
+        return [B.broadcast(H.compare("EQ", self.which, hlo.constant(ir.DenseElementsAttr.get_splat(
             t, ir.IntegerAttr.get(t.element_type, k))), "int"), shape) for k in range(1, len(self.choices))]
 
     @property
     def value(self) -> ir.Value:
         out = self.choices[0].value
-        for pick, box in zip(self.picks(H.shape_of(out)), self.choices[1:]):
+        for pick, box in zip(self.picks(B.shape(out)), self.choices[1:]):
             out = hlo.select(pick, box.value, out)
         return out
 
@@ -184,7 +185,7 @@ class SelectBox(Box):
         raise AssertionError("a loop-carried choice of arrays is written through Lowering.write")
 
     def write(self, fl: Lowering, new: ir.Value, node: A.Node | None) -> None:
-        picks = self.picks(H.shape_of(new))
+        picks = self.picks(B.shape(new))
         chosen_own = None
         for pick in picks:
             chosen_own = pick if chosen_own is None else hlo.or_(chosen_own, pick)
@@ -265,7 +266,7 @@ def _merge(fl: Lowering, c: ScalarV, arms: list[ArmState], before: dict[str, obj
                 new_leaves.append(ArrayV(la.t, merged_boxes[key]))
             elif (name, id(la), id(lb)) in slots:
                 value = merged[slots[(name, id(la), id(lb))]]
-                new_leaves.append(ScalarV(la.t, None, value, tuple(H.shape_of(value))))
+                new_leaves.append(ScalarV(la.t, None, value, tuple(B.shape(value))))
             else:
                 new_leaves.append(la)
         it = iter(new_leaves)
@@ -300,7 +301,7 @@ def _export(box: Box, side: int, existing: set[int], slot) -> tuple:
 
 
 def _export_value(value: ir.Value, side: int, slot) -> int:
-    zero = H.constant(_elt_of(value), 0, H.shape_of(value))
+    zero = H.constant(_elt_of(value), 0, B.shape(value))
     return slot(*((value, zero) if side == 0 else (zero, value)))
 
 
@@ -333,14 +334,14 @@ def if_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: Call
 
     def combine(then_vals: list[ir.Value], else_vals: list[ir.Value]) -> list[ir.Value]:
         # a number that is one per lane on one path only is broadcast there, inside its arm
-        shapes = [max(H.shape_of(a), H.shape_of(b), key=len) for a, b in zip(then_vals, else_vals)]
+        shapes = [max(B.shape(a), B.shape(b), key=len) for a, b in zip(then_vals, else_vals)]
         types = [ir.RankedTensorType.get(list(s), ir.RankedTensorType(a.type).element_type)
                  for s, a in zip(shapes, then_vals)]
         final = hlo.IfOp(types, c.ir)
         for block, region, vals in zip(blocks, final.regions, (then_vals, else_vals)):
             block.append_to(region)
             with ir.InsertionPoint(block):
-                hlo.ReturnOp([H.broadcast(v, s) for v, s in zip(vals, shapes)])
+                hlo.ReturnOp([B.broadcast(v, s) for v, s in zip(vals, shapes)])
         scratch.operation.erase()
         return list(final.results)
     _merge(fl, c, arms, before, boxes, node, combine)
@@ -356,9 +357,9 @@ def select_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: 
     def combine(then_vals: list[ir.Value], else_vals: list[ir.Value]) -> list[ir.Value]:
         out = []
         for a, b in zip(then_vals, else_vals):
-            if H.shape_of(a) != tuple(c.batch) and len(H.shape_of(a)) != 0 or H.shape_of(b) != tuple(c.batch) \
-                    and len(H.shape_of(b)) != 0:
+            if B.shape(a) != tuple(c.batch) and len(B.shape(a)) != 0 or B.shape(b) != tuple(c.batch) \
+                    and len(B.shape(b)) != 0:
                 raise LaneConflict()   # an array assigned or changed on some lanes only
-            out.append(hlo.select(c.ir, H.broadcast(a, c.batch), H.broadcast(b, c.batch)))
+            out.append(hlo.select(c.ir, B.broadcast(a, c.batch), B.broadcast(b, c.batch)))
         return out
     _merge(fl, c, arms, before, boxes, node, combine)

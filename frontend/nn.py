@@ -17,6 +17,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .registry import NoMethod, prim, shape_str
@@ -215,23 +216,23 @@ def _batched_mul(fl, args, kwargs, node):
     sa, sb = a.t.shape, b.t.shape
     if len(sa) == 3 and len(sb) == 3 and sa[2] != sb[2] and 1 in (sa[2], sb[2]):
         if sa[2] == 1:
-            av, sa = H.reshape(av, sa[:2]), sa[:2]
+            av, sa = B.reshape(av, sa[:2]), sa[:2]
         else:
-            bv, sb = H.reshape(bv, sb[:2]), sb[:2]
+            bv, sb = B.reshape(bv, sb[:2]), sb[:2]
     if sa[1] != sb[0] or len(sa) == len(sb) == 3 and sa[2] != sb[2]:
         raise NoMethod(f"DimensionMismatch: batched_mul of {shape_str(sa)} and {shape_str(sb)}")
     m, n = sa[0], sb[1]
     if len(sa) == 3 and len(sb) == 3:
         nb = sa[2]
-        value = H.dot_general(av, bv, ([1], [0]), ([2], [2]), (nb, m, n))          # (b, m, n)
+        value = B.dot_general(av, bv, ([1], [0]), ([2], [2]), (nb, m, n))          # (b, m, n)
         value = hlo.transpose(value, [1, 2, 0])
     elif len(sa) == 3:
         nb = sa[2]
-        value = H.dot_general(av, bv, ([1], [0]), ([], []), (m, nb, n))          # (m, b, n)
+        value = B.dot_general(av, bv, ([1], [0]), ([], []), (m, nb, n))          # (m, b, n)
         value = hlo.transpose(value, [0, 2, 1])
     else:
         nb = sb[2]
-        value = H.dot_general(av, bv, ([1], [0]), ([], []), (m, n, nb))          # (m, n, b)
+        value = B.dot_general(av, bv, ([1], [0]), ([], []), (m, n, nb))          # (m, n, b)
     return ArrayV(ArrayT(t, (m, n, nb)), Box(value))
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_colmajor, shared_reshape, vect
@@ -71,7 +72,7 @@ def _dim_size(fl: Lowering, shape: tuple[int, ...], d: ScalarV, node: A.Node) ->
     fl.check(arith(fl, ">=", d, ScalarV(INT64, 1)), node, "ArgumentError: dimension out of range (at run time)")
     sizes = H.array_constant(INT64, np.array(list(shape) + [1], dtype=np.int64))
     k = hlo.clamp(H.constant(INT64, 0), hlo.subtract(d.ir, H.constant(INT64, 1)), H.constant(INT64, len(shape)))
-    size = H.reshape(hlo.dynamic_slice(sizes, [k], [1]), ())
+    size = B.reshape(hlo.dynamic_slice(sizes, [k], [1]), ())
     return ScalarV(INT64, None, size, interval=(min((1, *shape)), max((1, *shape))))
 
 
@@ -286,11 +287,11 @@ def _reduce(fl, args, kwargs, node):
         return ArrayV(ArrayT(t, x.t.shape), Box(value))
     if 0 in x.t.shape and op.name in ("max", "min"):
         raise NoMethod("ArgumentError: reducing over an empty collection is not allowed")
-    reduced = H.reduce(value, H.constant(t, init(t)), list(range(nd)) if axes is None else axes, body)
+    reduced = B.reduce(value, H.constant(t, init(t)), list(range(nd)) if axes is None else axes, body)
     if axes is None:
         return ScalarV(t, None, reduced)
     kept = tuple(1 if i in axes else d for i, d in enumerate(x.t.shape))
-    return ArrayV(ArrayT(t, kept), Box(H.reshape(reduced, kept)))
+    return ArrayV(ArrayT(t, kept), Box(B.reshape(reduced, kept)))
 
 
 # ============================================================================ arrays
@@ -352,7 +353,7 @@ def _fill(fl, args, kwargs, node):
     shape = _dims_args(fl, args[1:], node)
     if v.batch:
         raise LaneConflict()
-    return ArrayV(ArrayT(v.t, shape), Box(H.broadcast(fl.materialize(v), shape)))
+    return ArrayV(ArrayT(v.t, shape), Box(B.broadcast(fl.materialize(v), shape)))
 
 
 @prim("similar")
@@ -685,7 +686,7 @@ def _uniform_scaling(fl: Lowering, op: str, a: Value, b: Value, node: A.Node) ->
             t = promote(matrix.t.elt, λ.t)
             eye = H.convert(hlo.convert(H.tensor_type(BOOL, (n, n)), H.compare(
                 "EQ", H.iota(INT64, (n, n), 0), H.iota(INT64, (n, n), 1), "int")), t)
-            diag = ArrayV(ArrayT(t, (n, n)), Box(hlo.multiply(eye, H.broadcast(fl.materialize(
+            diag = ArrayV(ArrayT(t, (n, n)), Box(hlo.multiply(eye, B.broadcast(fl.materialize(
                 convert_scalar(fl, λ, t)), (n, n)))))
             if op == "+":
                 return _elementwise(fl, "+", [matrix, diag], node)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .scalars import arith, convert_scalar, ifelse
@@ -168,7 +169,7 @@ def range_element(fl: Lowering, r: RangeV, k: ScalarV) -> ScalarV:
         numerator = arith(fl, "+", ScalarV(INT64, start_n), arith(fl, "*", k, ScalarV(INT64, step_n)))
         return convert_scalar(fl, arith(fl, "/", numerator, ScalarV(INT64, den)), t)
     table = _float_table(fl, r, plan, node=None)      # k is in range: it counts the range's own elements
-    return ScalarV(t, None, H.gather_1d(table.ir, H.convert(fl.materialize(k), INT64)), k.batch)
+    return ScalarV(t, None, B.gather_1d(table.ir, H.convert(fl.materialize(k), INT64)), k.batch)
 
 
 def _float_table(fl: Lowering, r: RangeV, plan, node: A.Node | None) -> ArrayV:
@@ -195,7 +196,7 @@ def collect_range(fl: Lowering, r: RangeV, node: A.Node) -> ArrayV:
         return _float_table(fl, r, float_range_plan(r.start.const, r.step.const, r.stop.const, t.name), node)
     k = ScalarV(INT64, None, H.iota(INT64, (n.const,), 0), (n.const,))
     element = range_element(fl, r, k)
-    return ArrayV(ArrayT(t, (n.const,)), Box(H.broadcast(element.ir, (n.const,))))
+    return ArrayV(ArrayT(t, (n.const,)), Box(B.broadcast(element.ir, (n.const,))))
 
 
 __all__ = ["make_range", "float_range_plan", "range_length", "range_element", "collect_range"]

@@ -13,6 +13,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError
@@ -44,7 +45,7 @@ def as_ir(fl: Lowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]):
     """v as a runtime tensor of element type t and lane shape batch."""
     if v.is_const:
         return H.constant(t, as_py(as_np(t, v.const)), batch)
-    return H.broadcast(H.convert(v.ir, t), batch)
+    return B.broadcast(H.convert(v.ir, t), batch)
 
 
 def convert_scalar(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None = None,
@@ -223,7 +224,7 @@ def _power(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
         out = ScalarV(a.t, 1) if b.const == 0 else a
         for _ in range(int(b.const) - 1):
             out = ARITH["*"](fl, out, a)
-        return out if b.const else ScalarV(a.t, None, H.broadcast(H.constant(a.t, 1), a.batch), a.batch)
+        return out if b.const else ScalarV(a.t, None, B.broadcast(H.constant(a.t, 1), a.batch), a.batch)
     if a.t.info.is_integer and b.t.info.is_integer:
         t = a.t if a.t.info.kind != "bool" else INT64
         if a.is_const and b.is_const:
@@ -397,7 +398,7 @@ def ifelse(fl: Lowering, c: ScalarV, a: ScalarV, b: ScalarV) -> ScalarV:
         t = promote(a.t, b.t)
         a, b = convert_scalar(fl, a, t), convert_scalar(fl, b, t)
     batch = c.batch or a.batch or b.batch
-    return ScalarV(a.t, None, hlo.select(H.broadcast(c.ir, batch), as_ir(fl, a, a.t, batch), as_ir(fl, b, b.t, batch)),
+    return ScalarV(a.t, None, hlo.select(B.broadcast(c.ir, batch), as_ir(fl, a, a.t, batch), as_ir(fl, b, b.t, batch)),
                    batch)
 
 
@@ -408,12 +409,12 @@ _FLOAT_UNARY = {
     "tanh": (hlo.tanh, np.tanh), "log1p": (hlo.log_plus_one, np.log1p), "expm1": (hlo.exponential_minus_one, np.expm1),
     "floor": (hlo.floor, np.floor), "ceil": (hlo.ceil, np.ceil), "round": (hlo.round_nearest_even, np.round),
     "trunc": (lambda x: _trunc_ir(x), np.trunc), "cbrt": (hlo.cbrt, np.cbrt),
-    "atan": (lambda x: hlo.atan2(x, H.constant_like(x, 1.0)), np.arctan), "logistic": (hlo.logistic, None),
+    "atan": (lambda x: hlo.atan2(x, B.full(x, 1.0)), np.arctan), "logistic": (hlo.logistic, None),
 }
 
 
 def _trunc_ir(x):
-    return hlo.select(H.compare("LT", x, H.constant_like(x, 0.0), "float"), hlo.ceil(x), hlo.floor(x))
+    return hlo.select(H.compare("LT", x, B.full(x, 0.0), "float"), hlo.ceil(x), hlo.floor(x))
 
 
 def _unary_float(fl: Lowering, name: str, a: ScalarV) -> ScalarV:
@@ -460,8 +461,8 @@ def _bit_count(fl, args, kwargs, node, name):
         return ScalarV(INT64, count)
     x = fl.materialize(a)
     if name == "trailing_zeros":       # the ones below the lowest set bit: popcount((x & -x) - 1)
-        lowest = hlo.and_(x, hlo.subtract(H.constant_like(x, 0), x))
-        x = hlo.popcnt(hlo.subtract(lowest, H.constant_like(x, 1)))
+        lowest = hlo.and_(x, hlo.subtract(B.full(x, 0), x))
+        x = hlo.popcnt(hlo.subtract(lowest, B.full(x, 1)))
     else:
         x = hlo.popcnt(x) if name == "count_ones" else hlo.count_leading_zeros(x)
     return convert_scalar(fl, ScalarV(a.t, None, x, a.batch), INT64)

@@ -14,7 +14,8 @@ import math
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
-from .rewrite import collect_ops, splat_value, tensor_type
+from ..core.builder import tensor
+from .rewrite import collect_ops, splat_value
 
 # divisors made by these ops are what XLA's rewrites look for (besides constants)
 _REWRITTEN_DIVISORS = frozenset("stablehlo." + n for n in ("sqrt", "rsqrt", "exponential", "power"))
@@ -43,7 +44,7 @@ def _shielded(value: ir.Value) -> ir.Value:
 
 def exact_division(root: ir.Operation, pass_: object) -> None:
     for op in collect_ops(root):
-        if op.name != "stablehlo.divide" or not isinstance(tensor_type(op.result).element_type,
+        if op.name != "stablehlo.divide" or not isinstance(tensor(op.result).element_type,
                                                             (ir.FloatType, ir.ComplexType)):
             continue
         x, y = op.operands

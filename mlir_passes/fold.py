@@ -16,8 +16,9 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
+from ..core.builder import dense_constant, tensor
 from ..core.dtypes import host_readable, numpy_dtype
-from .rewrite import Rule, build_constant, constant_array, defining_op, make_pass, registrar, tensor_type
+from .rewrite import Rule, constant_array, defining_op, make_pass, registrar
 
 # Larger constants stay as they are: folding them would bloat the module for no gain at runtime.
 MAX_ELEMENTS = 1024
@@ -114,7 +115,7 @@ def _select(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray:
 @_folder("convert")
 def _convert(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
     (x,) = args
-    dtype = numpy_dtype(tensor_type(op.result).element_type)
+    dtype = numpy_dtype(tensor(op.result).element_type)
     if x.dtype.kind == "f" and dtype.kind in "iu":
         # Out of range (or NaN), NumPy's cast is undefined while XLA's saturates: fold only values
         # whose truncation fits. Both bounds are powers of two, exact as floats.
@@ -132,7 +133,7 @@ def _convert(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
 def _broadcast_in_dim(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray:
     (x,) = args
     dims = list(op.attributes["broadcast_dimensions"])
-    shape = tensor_type(op.result).shape
+    shape = tensor(op.result).shape
     # Operand dim k goes to result dim dims[k]: order the operand's dims by destination, give the
     # result's other dims size 1, then let NumPy broadcast.
     order = np.argsort(dims)
@@ -145,7 +146,7 @@ def _broadcast_in_dim(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray:
 
 @_folder("reshape")
 def _reshape(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray:
-    return args[0].reshape(tensor_type(op.result).shape)  # StableHLO reshapes are row-major too
+    return args[0].reshape(tensor(op.result).shape)  # StableHLO reshapes are row-major too
 
 
 @_folder("transpose")
@@ -172,7 +173,7 @@ def _fold(op: ir.Operation) -> ir.Value | None:
     # cheapest test first: most ops have an operand that is not a constant
     if not all(defining_op(v, "stablehlo.constant") is not None for v in op.operands):
         return None
-    result_type = tensor_type(op.result)
+    result_type = tensor(op.result)
     dtype = numpy_dtype(result_type.element_type)
     if not host_readable(dtype) or not result_type.has_static_shape:
         return None
@@ -191,7 +192,7 @@ def _fold(op: ir.Operation) -> ir.Value | None:
     # NaN bits (sign, payload) differ between NumPy and XLA, so a NaN result stays on the device.
     if _has_subnormal(out) or (out.dtype.kind == "f" and np.isnan(out).any()):
         return None
-    return build_constant(out, result_type)
+    return dense_constant(out, result_type)
 
 
 RULES: dict[str, Rule] = {name: _fold for name in FOLDERS}

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
+from ..core.builder import tensor
 from .dead_values import _post_order
-from .rewrite import tensor_type
 
 _OPS = ("stablehlo.dot_general", "stablehlo.convolution")
 _TYPES = {"bf16": ir.BF16Type.get, "f16": ir.F16Type.get}
@@ -29,10 +29,10 @@ def make_mixed_precision(precision: str) -> Callable[[ir.Operation, object], Non
         low = _TYPES[precision]()
         converted: dict[ir.Value, ir.Value] = {}
         for op in _post_order(module):
-            if op.name not in _OPS or str(tensor_type(op.result).element_type) != "f32":
+            if op.name not in _OPS or str(tensor(op.result).element_type) != "f32":
                 continue
             for i, v in enumerate(list(op.operands)[:2]):
-                if str(tensor_type(v).element_type) != "f32":
+                if str(tensor(v).element_type) != "f32":
                     continue
                 if v not in converted:
                     # Right after the definition (or at the top of the block of an argument), so
@@ -42,7 +42,7 @@ def make_mixed_precision(precision: str) -> Callable[[ir.Operation, object], Non
                     else:
                         ip = ir.InsertionPoint.at_block_begin(v.owner)
                     with ip, op.location:
-                        t = ir.RankedTensorType.get(tensor_type(v).shape, low)
+                        t = ir.RankedTensorType.get(tensor(v).shape, low)
                         convert = stablehlo.ConvertOp(t, v)
                     if isinstance(v, ir.OpResult):
                         convert.operation.move_after(v.owner.operation)

@@ -1,4 +1,4 @@
-"""Machinery shared by the table-driven Python passes: constant inspection, building constants,
+"""Machinery shared by the Python passes: constant inspection, the trip count of a counted loop,
 and a driver that applies one rule per op name everywhere in a module, nested regions included."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TypeVar
 
 import numpy as np
 from jax.extend.mlir import ir
-from jax.extend.mlir.dialects import stablehlo
 
+from ..core.builder import tensor
 from ..core.dtypes import host_readable, numpy_dtype
 from ..core.ops import traits
 
@@ -38,12 +38,8 @@ def registrar(table: dict[str, F]) -> Callable[[str], Callable[[F], F]]:
     return register
 
 
-def tensor_type(value: ir.Value) -> ir.RankedTensorType:
-    return ir.RankedTensorType(value.type)
-
-
 def element_dtype(value: ir.Value) -> np.dtype | None:
-    return numpy_dtype(tensor_type(value).element_type)
+    return numpy_dtype(tensor(value).element_type)
 
 
 def defining_op(value: ir.Value, name: str) -> ir.Operation | None:
@@ -61,7 +57,7 @@ def splat_attr(value: ir.Value) -> ir.Attribute | None:
     Reads a single element, so it stays cheap for huge constants.
     """
     const = defining_op(value, "stablehlo.constant")
-    element = tensor_type(value).element_type
+    element = tensor(value).element_type
     # Checked first: the bindings cannot even hand out a complex constant's attribute.
     if const is None or not isinstance(element, (ir.IntegerType, ir.FloatType)):
         return None
@@ -80,20 +76,45 @@ def constant_array(value: ir.Value, max_elements: int) -> np.ndarray | None:
     const = defining_op(value, "stablehlo.constant")
     if const is None or not host_readable(element_dtype(value)):
         return None
-    if np.prod(tensor_type(value).shape, dtype=np.int64) > max_elements:
+    if np.prod(tensor(value).shape, dtype=np.int64) > max_elements:
         return None
-    return np.asarray(const.attributes["value"]).reshape(tensor_type(value).shape)
+    return np.asarray(const.attributes["value"]).reshape(tensor(value).shape)
 
 
-def build_constant(array: np.ndarray, result_type: ir.RankedTensorType) -> ir.Value:
-    """A `stablehlo.constant` holding `array` (already of the result's exact dtype)."""
-    attr = ir.DenseElementsAttr.get(np.ascontiguousarray(array), type=result_type)
-    return stablehlo.ConstantOp(attr).result
+def trip_count(loop: ir.Operation) -> int | None:
+    """The number of iterations of a `stablehlo.while` in the frontend's counted form (frontend/loops.py,
+    run_loop): a carried integer counter that starts at a constant, is compared `LT` (or `GT`, operands
+    swapped) against a constant in the condition, and grows by a positive constant `add` in the body.
+    None for any other loop. The one reading of loop shapes, for unrolling and for gradients."""
+    cond, body = loop.regions[0].blocks[0], loop.regions[1].blocks[0]
+    compare = defining_op(list(cond.operations)[-1].operation.operands[0], "stablehlo.compare")
+    if compare is None:
+        return None
+    direction = str(compare.attributes["comparison_direction"])
+    lhs, rhs = compare.operands
+    if "GT" in direction:
+        lhs, rhs = rhs, lhs
+    elif "LT" not in direction:
+        return None
+    args = list(cond.arguments)
+    if lhs not in args:
+        return None
+    k = args.index(lhs)
+    start, limit = _integer_constant(loop.operands[k]), _integer_constant(rhs)
+    add = defining_op(list(body.operations)[-1].operation.operands[k], "stablehlo.add")
+    if start is None or limit is None or add is None:
+        return None
+    counter = body.arguments[k]
+    a, b = add.operands
+    step = _integer_constant(b) if a == counter else _integer_constant(a) if b == counter else None
+    if step is None or step <= 0:
+        return None
+    return max(0, -(-(limit - start) // step))
 
 
-def build_splat(scalar: ir.Attribute, result_type: ir.RankedTensorType) -> ir.Value:
-    """A splat `stablehlo.constant` of `result_type` whose element is the attribute `scalar`."""
-    return stablehlo.ConstantOp(ir.DenseElementsAttr.get_splat(result_type, scalar)).result
+def _integer_constant(value: ir.Value) -> int | None:
+    c = splat_value(value)
+    return c if isinstance(c, int) and not isinstance(c, bool) else None
 
 
 def collect_ops(root: ir.Operation) -> list[ir.Operation]:

@@ -10,15 +10,16 @@ import math
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
+from ..core.builder import splat, tensor
 from ..core.dtypes import element_info, exact_float_widening
-from .rewrite import Rule, build_splat, defining_op, make_pass, registrar, splat_attr, splat_value, tensor_type
+from .rewrite import Rule, defining_op, make_pass, registrar, splat_attr, splat_value
 
 RULES: dict[str, Rule] = {}
 _rule = registrar(RULES)
 
 
 def _is_float(value: ir.Value) -> bool:
-    return isinstance(tensor_type(value).element_type, ir.FloatType)
+    return isinstance(tensor(value).element_type, ir.FloatType)
 
 
 def _is_zero(value: ir.Value, *, float_sign: int) -> bool:
@@ -108,7 +109,7 @@ def _convert(op: ir.Operation) -> ir.Value | None:
     if inner is None or inner.operands[0].type != op.result.type:
         return None
     y = inner.operands[0]
-    return y if _converts_exactly(tensor_type(y).element_type, tensor_type(x).element_type) else None
+    return y if _converts_exactly(tensor(y).element_type, tensor(x).element_type) else None
 
 
 @_rule("transpose")
@@ -141,7 +142,7 @@ def _broadcast_in_dim(op: ir.Operation) -> ir.Value | None:
     x = op.operands[0]
     scalar = splat_attr(x)
     if scalar is not None:
-        return build_splat(scalar, tensor_type(op.result))
+        return splat(scalar, tensor(op.result))
     dims = list(op.attributes["broadcast_dimensions"])
     return _forward(x, op) if dims == list(range(len(dims))) else None
 
@@ -162,13 +163,13 @@ def _dynamic_slice(op: ir.Operation) -> ir.Value | None:
     if any(c is None for c in starts):
         return None
     sizes = list(op.attributes["slice_sizes"])
-    begin = [max(0, min(int(c), dim - size)) for c, dim, size in zip(starts, tensor_type(x).shape, sizes)]
+    begin = [max(0, min(int(c), dim - size)) for c, dim, size in zip(starts, tensor(x).shape, sizes)]
     end = [b + size for b, size in zip(begin, sizes)]
     return stablehlo.SliceOp(x, begin, end, [1] * len(sizes)).result
 
 
 def _bool_splat(value: ir.Value) -> bool | None:
-    return splat_value(value) if str(tensor_type(value).element_type) == "i1" else None
+    return splat_value(value) if str(tensor(value).element_type) == "i1" else None
 
 
 def _logical(identity: bool):

@@ -19,9 +19,10 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo
 
+from ..core.builder import reshape, splat, tensor, transpose, with_shape
 from ..core.ops import OPS
 from . import simplify
-from .rewrite import Rule, build_splat, defining_op, make_pass, splat_attr, tensor_type
+from .rewrite import Rule, defining_op, make_pass, splat_attr
 
 RULES: dict[str, Rule] = {}
 
@@ -52,23 +53,7 @@ def _inverse(perm: Sequence[int]) -> list[int]:
 
 
 def _shape(value: ir.Value) -> list[int]:
-    return list(tensor_type(value).shape)
-
-
-def _with_shape(value: ir.Value, shape: Sequence[int]) -> ir.RankedTensorType:
-    return ir.RankedTensorType.get(list(shape), tensor_type(value).element_type)
-
-
-def _transpose(x: ir.Value, perm: Sequence[int]) -> ir.Value:
-    perm = list(perm)
-    if perm == list(range(len(perm))):
-        return x
-    shape = _shape(x)
-    return stablehlo.TransposeOp(x, perm, results=[_with_shape(x, [shape[p] for p in perm])]).result
-
-
-def _reshape(x: ir.Value, shape: Sequence[int]) -> ir.Value:
-    return x if _shape(x) == list(shape) else stablehlo.ReshapeOp(_with_shape(x, shape), x).result
+    return list(tensor(value).shape)
 
 
 def _single_use(value: ir.Value) -> bool:
@@ -115,7 +100,7 @@ def _transpose_as_reshape(op: ir.Operation) -> ir.Value | None:
 
 def _transpose_of_splat(op: ir.Operation) -> ir.Value | None:
     scalar = splat_attr(op.operands[0])
-    return None if scalar is None else build_splat(scalar, tensor_type(op.result))
+    return None if scalar is None else splat(scalar, tensor(op.result))
 
 
 def _transpose_of_broadcast(op: ir.Operation) -> ir.Value | None:
@@ -154,7 +139,7 @@ def _transpose_of_merging_reshape(op: ir.Operation) -> ir.Value | None:
     if groups is None:
         return None
     perm = [d for p in _perm(op) for d in groups[p]]
-    return stablehlo.ReshapeOp(op.result.type, _transpose(r.operands[0], perm)).result
+    return stablehlo.ReshapeOp(op.result.type, transpose(r.operands[0], perm)).result
 
 
 _rules("transpose", simplify.RULES["stablehlo.transpose"], _transpose_as_reshape, _transpose_of_splat,
@@ -182,8 +167,8 @@ def _reshape_of_transpose(op: ir.Operation) -> ir.Value | None:
     units = iter(range(len(kept), len(kept) + r_shape.count(1)))
     sources = iter(p for p in perm if x_shape[p] != 1)  # the result's non-unit dims, in order
     new_perm = [next(units) if size == 1 else position[next(sources)] for size in r_shape]
-    x2 = _reshape(x, [x_shape[d] for d in kept] + [1] * r_shape.count(1))
-    return _transpose(x2, new_perm)
+    x2 = reshape(x, [x_shape[d] for d in kept] + [1] * r_shape.count(1))
+    return transpose(x2, new_perm)
 
 
 _rules("reshape", simplify.RULES["stablehlo.reshape"], _reshape_of_transpose)
@@ -294,8 +279,8 @@ def _dot_of_transpose(op: ir.Operation) -> ir.Value | None:
         new_shape = list(shape)
         for k, src in enumerate(block):
             new_shape[src] = shape[offset + k]
-        inner = _clone(op, new_operands, _with_shape(op.result, new_shape), dot_dimension_numbers=_dot_attr(new_dims))
-        return _transpose(inner, order)
+        inner = _clone(op, new_operands, with_shape(op.result, new_shape), dot_dimension_numbers=_dot_attr(new_dims))
+        return transpose(inner, order)
     return None
 
 
@@ -318,7 +303,7 @@ def _dot_of_merging_reshape(op: ir.Operation) -> ir.Value | None:
             other = 1 - side
             m = dims[other + 2][pos]
             o_shape = _shape(operands[other])
-            new_other = _reshape(operands[other], o_shape[:m] + group + o_shape[m + 1:])
+            new_other = reshape(operands[other], o_shape[:m] + group + o_shape[m + 1:])
 
             def shift(ds: list[int], at: int, grow: int = group_len - 1) -> list[int]:
                 return [d + grow if d > at else d for d in ds]
@@ -360,11 +345,11 @@ def _transpose_of_dot(op: ir.Operation) -> ir.Value | None:
     if order != list(range(nb)) + list(range(nb + nl, nb + nl + nr)) + list(range(nb, nb + nl)):
         return None
     shape = _shape(inner)
-    swapped = _clone(dot, [b, a], _with_shape(inner, [shape[k] for k in order]),
+    swapped = _clone(dot, [b, a], with_shape(inner, [shape[k] for k in order]),
                      dot_dimension_numbers=_dot_attr([dims[1], dims[0], dims[3], dims[2]]))
     if "precision_config" in dot.attributes:
         swapped.owner.attributes["precision_config"] = ir.ArrayAttr.get(list(dot.attributes["precision_config"])[::-1])
-    return _reshape(swapped, _shape(op.result))
+    return reshape(swapped, _shape(op.result))
 
 
 _rules("dot_general", _dot_of_transpose, _dot_of_merging_reshape)
@@ -475,9 +460,9 @@ def _reduce_of_transpose(op: ir.Operation) -> ir.Value | None:
     kept = [perm[d] for d in range(len(perm)) if d not in dims]  # x dims, in the old result's order
     in_x_order = sorted(kept)
     x_shape = _shape(x)
-    inner = _clone(op, [x, op.operands[1]], _with_shape(op.result, [x_shape[d] for d in in_x_order]),
+    inner = _clone(op, [x, op.operands[1]], with_shape(op.result, [x_shape[d] for d in in_x_order]),
                    dimensions=_i64_array(new_dims))
-    return _transpose(inner, [in_x_order.index(d) for d in kept])
+    return transpose(inner, [in_x_order.index(d) for d in kept])
 
 
 _rules("reduce", _reduce_of_transpose)
@@ -513,19 +498,19 @@ def _sink_transposes(op: ir.Operation) -> ir.Value | None:
             continue
         scalar = splat_attr(v)
         if scalar is not None:
-            new_operands.append(build_splat(scalar, _with_shape(v, [_shape(v)[i] for i in inv])))
+            new_operands.append(splat(scalar, with_shape(v, [_shape(v)[i] for i in inv])))
             continue
         b = defining_op(v, "stablehlo.broadcast_in_dim")
         if b is not None and _single_use(v):
             # b's dim j is the new broadcast's dim perm[j] (transpose(new, perm) == b)
             dims = [perm[d] for d in b.attributes["broadcast_dimensions"]]
             new_operands.append(stablehlo.BroadcastInDimOp(
-                _with_shape(v, [_shape(v)[i] for i in inv]), b.operands[0], dims).result)
+                with_shape(v, [_shape(v)[i] for i in inv]), b.operands[0], dims).result)
             continue
         return None
     shape = _shape(op.result)
-    inner = _clone(op, new_operands, _with_shape(op.result, [shape[i] for i in inv]))
-    return _transpose(inner, perm)
+    inner = _clone(op, new_operands, with_shape(op.result, [shape[i] for i in inv]))
+    return transpose(inner, perm)
 
 
 for _name, _traits in OPS.items():

@@ -12,48 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from jax.extend.mlir import ir
-from jax.extend.mlir.dialects import stablehlo
 
+from ..core.ops import traits
 from .dead_values import _post_order
 from .fold import RULES as FOLD_RULES
 from .inline import _remap
-from .rewrite import Rule, apply_rules, defining_op, splat_value
+from .rewrite import Rule, apply_rules, trip_count
 from .simplify import RULES as SIMPLIFY_RULES
 
 MAX_TRIPS = 8
-
-
-def _constant(value: ir.Value) -> int | None:
-    c = splat_value(value) if defining_op(value, "stablehlo.constant") is not None else None
-    return c if isinstance(c, int) and not isinstance(c, bool) else None
-
-
-def trip_count(loop: ir.Operation) -> int | None:
-    """The number of iterations of `loop`, if it has the frontend's counted shape; else None."""
-    cond, body = loop.regions[0].blocks[0], loop.regions[1].blocks[0]
-    cond_ops = [o.operation for o in cond.operations]
-    if len(cond_ops) != 2 or cond_ops[0].name != "stablehlo.compare" or cond_ops[1].operands[0] != cond_ops[0].result:
-        return None
-    compare = cond_ops[0]
-    direction = stablehlo.ComparisonDirectionAttr(compare.attributes["comparison_direction"]).value
-    lhs, rhs = compare.operands
-    if direction == "GT":
-        lhs, rhs, direction = rhs, lhs, "LT"
-    args = list(cond.arguments)
-    if direction != "LT" or lhs not in args:
-        return None
-    k = args.index(lhs)
-    start, limit = _constant(loop.operands[k]), _constant(rhs)
-    step_op = list(body.operations)[-1].operation.operands[k]
-    add = defining_op(step_op, "stablehlo.add")
-    if start is None or limit is None or add is None:
-        return None
-    counter = body.arguments[k]
-    a, b = add.operands
-    step = _constant(b) if a == counter else _constant(a) if b == counter else None
-    if step is None or step <= 0:
-        return None
-    return max(0, -(-(limit - start) // step))
 
 
 def _unroll(loop: ir.Operation, trips: int) -> None:
@@ -73,6 +40,11 @@ def _unroll(loop: ir.Operation, trips: int) -> None:
     loop.erase()
 
 
+def _condition_is_pure(loop: ir.Operation) -> bool:
+    """Unrolling drops the condition region: nothing in it may have an effect."""
+    return not any(traits(o.operation.name).effect for o in list(loop.regions[0].blocks[0].operations)[:-1])
+
+
 def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], None]:
     """The unroll pass for loops of at most `max_trips` iterations."""
 
@@ -83,7 +55,7 @@ def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], 
         for op in _post_order(module):
             if op.name == "stablehlo.while":
                 trips = trip_count(op)
-                if trips is not None and trips <= max_trips:
+                if trips is not None and trips <= max_trips and _condition_is_pure(op):
                     _unroll(op, trips)
                     unrolled += 1
         if unrolled:

@@ -13,59 +13,22 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func
 from jax.extend.mlir.dialects import stablehlo as hlo
 
-from . import emit
+from ...core import builder as B
+from ..rewrite import trip_count
 from .errors import ADError
-from .sweep import Ctx, Sweep, body_ops, captured, clone_op, clone_ops, terminator
-
-
-def _constant_int(v: ir.Value) -> int | None:
-    if not isinstance(v, ir.OpResult):
-        return None
-    owner = ir.OpResult(v).owner.operation
-    if owner.name != "stablehlo.constant" or not isinstance(emit.tensor(v).element_type, ir.IntegerType):
-        return None
-    attr = ir.DenseIntElementsAttr(owner.attributes["value"])
-    return int(attr[0]) if len(attr) == 1 else None
-
-
-def trip_count(op: ir.Operation) -> int | None:
-    """N for a loop `counter = c0 (constant); while counter < bound (constant); counter += step (constant)`."""
-    cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
-    pred = terminator(cond).operands[0]
-    if not isinstance(pred, ir.OpResult):
-        return None
-    cmp = ir.OpResult(pred).owner.operation
-    if cmp.name != "stablehlo.compare" or "LT" not in str(cmp.attributes["comparison_direction"]):
-        return None
-    counter, bound = cmp.operands
-    args = list(cond.arguments)
-    if counter not in args:
-        return None
-    p = args.index(counter)
-    init, limit = _constant_int(op.operands[p]), _constant_int(bound)
-    update = terminator(body).operands[p]
-    if init is None or limit is None or not isinstance(update, ir.OpResult):
-        return None
-    add = ir.OpResult(update).owner.operation
-    if add.name != "stablehlo.add":
-        return None
-    a, b = add.operands
-    step = _constant_int(b) if a == body.arguments[p] else _constant_int(a) if b == body.arguments[p] else None
-    if step is None or step <= 0:
-        return None
-    return max(0, -(-(limit - init) // step))
+from .sweep import Ctx, Sweep, add_cotangents, body_ops, captured, clone_op, clone_ops, terminator
 
 
 def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object]:
     """Clone a loop forward; with a constant trip count, also stack each iteration's carried values."""
     operands = [sweep.value(v) for v in src.operands]
     n = trip_count(src)
-    if n is None or not any(emit.is_float(v) for v in operands):
+    if n is None or not any(B.is_float(v) for v in operands):
         return clone_op(src, sweep.env), None
     k = len(operands)
-    bufs = [emit.zeros(emit.with_shape(v, (n, *emit.shape(v)))) for v in operands]
-    types = [v.type for v in operands + bufs] + [emit.i64(0).type]
-    loop = hlo.WhileOp(types, operands + bufs + [emit.i64(0)])
+    bufs = [B.zeros(B.with_shape(v, (n, *B.shape(v)))) for v in operands]
+    types = [v.type for v in operands + bufs] + [B.i64(0).type]
+    loop = hlo.WhileOp(types, operands + bufs + [B.i64(0)])
     src_cond, src_body = src.regions[0].blocks[0], src.regions[1].blocks[0]
     cond = loop.regions[0].blocks.append(*types)
     with ir.InsertionPoint(cond):
@@ -79,10 +42,10 @@ def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object
         clone_ops(body_ops(src_body), env)
         yields = [env.get(v, v) for v in terminator(src_body).operands]
         index = args[-1]
-        stacked = [hlo.dynamic_update_slice(buf, emit.reshape(v, (1, *emit.shape(v))),
-                                            [index] + [emit.i64(0)] * len(emit.shape(v)))
+        stacked = [hlo.dynamic_update_slice(buf, B.reshape(v, (1, *B.shape(v))),
+                                            [index] + [B.i64(0)] * len(B.shape(v)))
                    for v, buf in zip(args[:k], args[k:2 * k])]
-        hlo.return_(yields + stacked + [hlo.add(index, emit.i64(1))])
+        hlo.return_(yields + stacked + [hlo.add(index, B.i64(1))])
     sweep.env.update(zip(src.results, list(loop.results)[:k]))
     return loop.operation, (n, list(loop.results)[k:2 * k])
 
@@ -96,35 +59,35 @@ def while_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[i
     n, bufs = ctx.tape
     k = len(src.operands)
     operands = list(op.operands)[:k]
-    floats = [i for i in range(k) if emit.is_float(operands[i])]
+    floats = [i for i in range(k) if B.is_float(operands[i])]
     caps = [ctx.sweep.value(v) for v in captured([src.regions[1]])]
-    caps = [v for v in caps if emit.is_float(v)]
-    init = [emit.i64(0)] + [cts[i] or emit.zeros(operands[i]) for i in floats] + [emit.zeros(c) for c in caps]
+    caps = [v for v in caps if B.is_float(v)]
+    init = [B.i64(0)] + [cts[i] or B.zeros(operands[i]) for i in floats] + [B.zeros(c) for c in caps]
     types = [v.type for v in init]
     loop = hlo.WhileOp(types, init)
     cond = loop.regions[0].blocks.append(*types)
     with ir.InsertionPoint(cond):
-        hlo.return_([emit.compare(cond.arguments[0], emit.i64(n), "LT")])
+        hlo.return_([B.compare(cond.arguments[0], B.i64(n), "LT")])
     body = loop.regions[1].blocks.append(*types)
     src_body = src.regions[1].blocks[0]
     with ir.InsertionPoint(body):
         args = list(body.arguments)
         step, ct_carried, ct_caps = args[0], args[1:1 + len(floats)], args[1 + len(floats):]
-        j = hlo.subtract(emit.i64(n - 1), step)
+        j = hlo.subtract(B.i64(n - 1), step)
         carried = []
         for buf in bufs:
-            dims = emit.shape(buf)[1:]
-            window = emit.dynamic_slice(buf, [j] + [emit.i64(0)] * len(dims), (1, *dims))
-            carried.append(emit.reshape(window, dims))
+            dims = B.shape(buf)[1:]
+            window = B.dynamic_slice(buf, [j] + [B.i64(0)] * len(dims), (1, *dims))
+            carried.append(B.reshape(window, dims))
         inner = ctx.sweep.nested(dict(zip(src_body.arguments, carried)))
         inner.forward(body_ops(src_body))
         yields = [inner.value(v) for v in terminator(src_body).operands]
         for i, c in zip(floats, ct_carried):
             inner.accum(yields[i], c)
         inner.backward()
-        new_carried = [inner.ct.get(carried[i]) or emit.zeros(carried[i]) for i in floats]
-        new_caps = [emit.add(acc, inner.ct.get(c)) for acc, c in zip(ct_caps, caps)]
-        hlo.return_([hlo.add(step, emit.i64(1))] + new_carried + new_caps)
+        new_carried = [inner.ct.get(carried[i]) or B.zeros(carried[i]) for i in floats]
+        new_caps = [add_cotangents(acc, inner.ct.get(c)) for acc, c in zip(ct_caps, caps)]
+        hlo.return_([hlo.add(step, B.i64(1))] + new_carried + new_caps)
     results = list(loop.results)
     out: list[ir.Value | None] = [None] * len(op.operands)
     for pos, i in enumerate(floats):
@@ -137,7 +100,7 @@ def while_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[i
 def branches_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[ir.Value | None]:
     """`if`/`case`: the same branch, differentiated, computes the cotangents of what it captures."""
     src = ctx.source
-    caps = [v for v in (ctx.sweep.value(c) for c in captured(src.regions)) if emit.is_float(v)]
+    caps = [v for v in (ctx.sweep.value(c) for c in captured(src.regions)) if B.is_float(v)]
     if not caps:
         return [None] * len(op.operands)
     types = [c.type for c in caps]
@@ -154,7 +117,7 @@ def branches_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> lis
             for v, c in zip(terminator(src_block).operands, cts):
                 inner.accum(inner.value(v), c)
             inner.backward()
-            hlo.return_([inner.ct.get(c) or emit.zeros(c) for c in caps])
+            hlo.return_([inner.ct.get(c) or B.zeros(c) for c in caps])
     for c, r in zip(caps, new.results):
         ctx.accum(c, r)
     return [None] * len(op.operands)
@@ -165,7 +128,7 @@ def call_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[ir
     callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
     name = ctx.sweep.module.vjp_of(callee)
     results, operands = list(op.results), list(op.operands)
-    full = [c or emit.zeros(r) for r, c in zip(results, cts)]
+    full = [c or B.zeros(r) for r, c in zip(results, cts)]
     call = func.CallOp([r.type for r in results] + [v.type for v in operands],
                        ir.FlatSymbolRefAttr.get(name), operands + full)
     return list(call.results)[len(results):]

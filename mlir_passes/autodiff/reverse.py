@@ -6,7 +6,7 @@ from __future__ import annotations
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func
 
-from . import emit
+from ...core import builder as B
 from .control import forward_while
 from .errors import ADError
 from .rules import RULES
@@ -84,5 +84,5 @@ class ModuleAD:
                     sweep.accum(r, c)
             sweep.backward()
             with ret.location:
-                out = [sweep.ct.get(a) or emit.zeros(a) for a, w in zip(args, wrt) if w]
+                out = [sweep.ct.get(a) or B.zeros(a) for a, w in zip(args, wrt) if w]
                 func.ReturnOp(results + out)

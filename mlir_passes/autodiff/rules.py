@@ -13,8 +13,9 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
-from . import control, emit
-from .emit import attr, int_list, shape
+from ...core import builder as B
+from ...core.builder import attr, int_list, shape
+from . import control
 from .errors import ADError
 from .sweep import Ctx, body_ops, terminator
 
@@ -24,7 +25,7 @@ RULES: dict[str, Rule] = {}
 
 
 def _one(x: ir.Value, v: float = 1.0) -> ir.Value:
-    return emit.full(x, v)
+    return B.full(x, v)
 
 
 # ---- elementwise ------------------------------------------------------------------------------
@@ -41,24 +42,24 @@ def _binary(da: Callable | None, db: Callable | None) -> Rule:
     def rule(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
         a, b = op.operands
         y, g = op.results[0], cts[0]
-        return [hlo.multiply(g, d(a, b, y)) if d and emit.is_float(v) else None for d, v in ((da, a), (db, b))]
+        return [hlo.multiply(g, d(a, b, y)) if d and B.is_float(v) else None for d, v in ((da, a), (db, b))]
     return rule
 
 
 def _balanced(x: ir.Value, other: ir.Value, y: ir.Value) -> ir.Value:
     """1 where x alone is the max/min, ½ on a tie, 0 elsewhere (as JAX splits ties)."""
-    half = hlo.select(emit.compare(other, y, "EQ"), _one(x, 0.5), _one(x))
-    return hlo.select(emit.compare(x, y, "EQ"), half, emit.zeros(x))
+    half = hlo.select(B.compare(other, y, "EQ"), _one(x, 0.5), _one(x))
+    return hlo.select(B.compare(x, y, "EQ"), half, B.zeros(x))
 
 
 def _pow_da(a: ir.Value, b: ir.Value, y: ir.Value) -> ir.Value:
-    bf = emit.convert(b, a)
+    bf = B.convert(b, a)
     d = hlo.multiply(bf, hlo.power(a, hlo.subtract(bf, _one(bf))))
-    return hlo.select(emit.compare(bf, emit.zeros(bf), "EQ"), emit.zeros(a), d)
+    return hlo.select(B.compare(bf, B.zeros(bf), "EQ"), B.zeros(a), d)
 
 
 def _pow_db(a: ir.Value, b: ir.Value, y: ir.Value) -> ir.Value:
-    safe = hlo.select(emit.compare(a, emit.zeros(a), "EQ"), _one(a), a)
+    safe = hlo.select(B.compare(a, B.zeros(a), "EQ"), _one(a), a)
     return hlo.multiply(y, hlo.log(safe))
 
 
@@ -116,24 +117,24 @@ for _name in ("constant", "iota", "floor", "ceil", "sign", "round_nearest_even",
 
 def _select(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     p, g = op.operands[0], cts[0]
-    zero = emit.zeros(g)
+    zero = B.zeros(g)
     return [None, hlo.select(p, g, zero), hlo.select(p, zero, g)]
 
 
 def _clamp(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     lo, x, hi = op.operands
     g, dims = cts[0], shape(x)
-    lob, hib = (v if shape(v) == dims else emit.broadcast(v, dims, []) for v in (lo, hi))
-    zero = emit.zeros(g)
-    inside = hlo.and_(emit.compare(x, lob, "GT"), emit.compare(x, hib, "LT"))
-    return [emit.sum_to_shape(hlo.select(emit.compare(lob, x, "GE"), g, zero), shape(lo)),
+    lob, hib = (v if shape(v) == dims else B.broadcast(v, dims, []) for v in (lo, hi))
+    zero = B.zeros(g)
+    inside = hlo.and_(B.compare(x, lob, "GT"), B.compare(x, hib, "LT"))
+    return [B.sum_to_shape(hlo.select(B.compare(lob, x, "GE"), g, zero), shape(lo)),
             hlo.select(inside, g, zero),
-            emit.sum_to_shape(hlo.select(emit.compare(hib, x, "LE"), g, zero), shape(hi))]
+            B.sum_to_shape(hlo.select(B.compare(hib, x, "LE"), g, zero), shape(hi))]
 
 
 def _convert(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     x = op.operands[0]
-    return [emit.convert(cts[0], x) if emit.is_float(x) else None]
+    return [B.convert(cts[0], x) if B.is_float(x) else None]
 
 
 RULES.update({"stablehlo.select": _select, "stablehlo.clamp": _clamp, "stablehlo.convert": _convert})
@@ -144,34 +145,34 @@ RULES.update({"stablehlo.select": _select, "stablehlo.clamp": _clamp, "stablehlo
 def _broadcast_in_dim(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     x, g = op.operands[0], cts[0]
     dims = int_list(op.attributes["broadcast_dimensions"])
-    summed = emit.reduce_sum(g, [d for d in range(len(shape(g))) if d not in dims])
+    summed = B.reduce_sum(g, [d for d in range(len(shape(g))) if d not in dims])
     order = sorted(dims)
     perm = [order.index(d) for d in dims]
-    return [emit.sum_to_shape(emit.transpose(summed, perm), shape(x))]
+    return [B.sum_to_shape(B.transpose(summed, perm), shape(x))]
 
 
 def _transpose(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     perm = int_list(op.attributes["permutation"])
-    return [emit.transpose(cts[0], list(np.argsort(perm)))]
+    return [B.transpose(cts[0], list(np.argsort(perm)))]
 
 
 def _slice(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     x, g = op.operands[0], cts[0]
     start, strides = int_list(op.attributes["start_indices"]), int_list(op.attributes["strides"])
     if 0 in shape(g):
-        return [emit.zeros(x)]
+        return [B.zeros(x)]
     high = [n - (s + (m - 1) * k + 1) for n, s, m, k in zip(shape(x), start, shape(g), strides)]
-    return [emit.pad(g, start, high, [k - 1 for k in strides])]
+    return [B.pad(g, start, high, [k - 1 for k in strides])]
 
 
 def _pad(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     g = cts[0]
     lo, hi = int_list(op.attributes["edge_padding_low"]), int_list(op.attributes["edge_padding_high"])
     interior = int_list(op.attributes["interior_padding"])
-    unpadded = emit.pad(g, [-v for v in lo], [-v for v in hi], [0] * len(lo))
-    gx = emit.slice_(unpadded, [0] * len(lo), shape(unpadded), [v + 1 for v in interior])
+    unpadded = B.pad(g, [-v for v in lo], [-v for v in hi], [0] * len(lo))
+    gx = B.slice_(unpadded, [0] * len(lo), shape(unpadded), [v + 1 for v in interior])
     everything = range(len(lo))
-    gpad = hlo.subtract(emit.reduce_sum(g, everything), emit.reduce_sum(gx, everything))
+    gpad = hlo.subtract(B.reduce_sum(g, everything), B.reduce_sum(gx, everything))
     return [gx, gpad]
 
 
@@ -184,26 +185,26 @@ def _concatenate(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
         start[axis] = offset
         limit = list(shape(g))
         limit[axis] = offset + size
-        out.append(emit.slice_(g, start, limit) if emit.is_float(v) else None)
+        out.append(B.slice_(g, start, limit) if B.is_float(v) else None)
         offset += size
     return out
 
 
 def _dynamic_slice(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     x, *starts = op.operands
-    return [hlo.dynamic_update_slice(emit.zeros(x), cts[0], starts)] + [None] * len(starts)
+    return [hlo.dynamic_update_slice(B.zeros(x), cts[0], starts)] + [None] * len(starts)
 
 
 def _dynamic_update_slice(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     _, u, *starts = op.operands
     g = cts[0]
-    return [hlo.dynamic_update_slice(g, emit.zeros(u), starts),
-            emit.dynamic_slice(g, starts, shape(u))] + [None] * len(starts)
+    return [hlo.dynamic_update_slice(g, B.zeros(u), starts),
+            B.dynamic_slice(g, starts, shape(u))] + [None] * len(starts)
 
 
 RULES.update({
     "stablehlo.broadcast_in_dim": _broadcast_in_dim,
-    "stablehlo.reshape": lambda ctx, op, cts: [emit.reshape(cts[0], shape(op.operands[0]))],
+    "stablehlo.reshape": lambda ctx, op, cts: [B.reshape(cts[0], shape(op.operands[0]))],
     "stablehlo.transpose": _transpose,
     "stablehlo.reverse": lambda ctx, op, cts: [hlo.reverse(cts[0], int_list(op.attributes["dimensions"]))],
     "stablehlo.slice": _slice,
@@ -241,11 +242,11 @@ def _reduce(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     kept = [d for d in range(len(shape(x))) if d not in dims]
     kind = _reducer(op)
     if kind == "stablehlo.add":
-        return [emit.broadcast(g, shape(x), kept), emit.reduce_sum(g, range(len(shape(g))))]
+        return [B.broadcast(g, shape(x), kept), B.reduce_sum(g, range(len(shape(g))))]
     if kind in ("stablehlo.maximum", "stablehlo.minimum"):
-        hits = hlo.select(emit.compare(x, emit.broadcast(y, shape(x), kept), "EQ"), _one(x), emit.zeros(x))
-        share = hlo.divide(g, emit.reduce_sum(hits, dims))
-        return [hlo.multiply(hits, emit.broadcast(share, shape(x), kept)), None]
+        hits = hlo.select(B.compare(x, B.broadcast(y, shape(x), kept), "EQ"), _one(x), B.zeros(x))
+        share = hlo.divide(g, B.reduce_sum(hits, dims))
+        return [hlo.multiply(hits, B.broadcast(share, shape(x), kept)), None]
     raise _unsupported(op, f"reductions with `{kind}` have no VJP rule (sum, max and min do)")
 
 
@@ -279,19 +280,19 @@ def _reduce_window(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     kind = _reducer(op)
     if kind == "stablehlo.add":
         pads = _vjp_lhs_padding(shape(x), window, strides, shape(g), padding, base, wdil)
-        padded = emit.pad(g, [lo for lo, _ in pads], [hi for _, hi in pads], [s - 1 for s in strides])
-        out = hlo.ReduceWindowOp([x.type], [padded], [emit.scalar_like(g, 0)], window, window_strides=base,
+        padded = B.pad(g, [lo for lo, _ in pads], [hi for _, hi in pads], [s - 1 for s in strides])
+        out = hlo.ReduceWindowOp([x.type], [padded], [B.scalar_like(g, 0)], window, window_strides=base,
                                  window_dilations=wdil)
-        emit.scalar_region(out.regions[0], emit.tensor(x).element_type, hlo.add)
+        B.scalar_region(out.regions[0], B.tensor(x).element_type, hlo.add)
         return [out.results[0], None]
     if kind in ("stablehlo.maximum", "stablehlo.minimum"):
         if any(d != 1 for d in base + wdil):
             raise _unsupported(op, "max/min pooling with dilation has no VJP rule")
-        out = hlo.SelectAndScatterOp(x.type, x, g, emit.scalar_like(g, 0), window_dimensions=window,
+        out = hlo.SelectAndScatterOp(x.type, x, g, B.scalar_like(g, 0), window_dimensions=window,
                                      window_strides=strides, padding=_padding_attr(padding))
         choose = "GE" if kind == "stablehlo.maximum" else "LE"
-        emit.scalar_region(out.regions[0], emit.tensor(x).element_type, lambda a, b: emit.compare(a, b, choose))
-        emit.scalar_region(out.regions[1], emit.tensor(x).element_type, hlo.add)
+        B.scalar_region(out.regions[0], B.tensor(x).element_type, lambda a, b: B.compare(a, b, choose))
+        B.scalar_region(out.regions[1], B.tensor(x).element_type, hlo.add)
         return [out.results[0], None]
     raise _unsupported(op, f"window reductions with `{kind}` have no VJP rule (sum, max and min do)")
 
@@ -308,7 +309,7 @@ def _dot(a: ir.Value, b: ir.Value, contract: tuple[list[int], list[int]], batch:
     free_b = [d for i, d in enumerate(shape(b)) if i not in cb and i not in bb]
     dims = [shape(a)[i] for i in ba] + free_a + free_b
     dn = hlo.DotDimensionNumbers.get(list(map(int, ba)), list(map(int, bb)), list(map(int, ca)), list(map(int, cb)))
-    return hlo.dot_general(emit.with_shape(like, dims), a, b, dn)
+    return hlo.dot_general(B.with_shape(like, dims), a, b, dn)
 
 
 def _ranges_like(*xs: Sequence[int]) -> list[list[int]]:
@@ -329,7 +330,7 @@ def _dot_transpose_lhs(g, x, y, x_contract, y_contract, x_batch, y_batch, swap_a
         ans_batch, _, ans_y = _ranges_like(x_batch, x_kept, y_kept)
     x_contract_by_y = [x_contract[i] for i in np.argsort(y_contract)]
     out_axes = np.argsort(list(x_batch) + x_kept + x_contract_by_y)
-    return emit.transpose(_dot(g, y, (ans_y, y_kept), (ans_batch, list(y_batch)), x), [int(a) for a in out_axes])
+    return B.transpose(_dot(g, y, (ans_y, y_kept), (ans_batch, list(y_batch)), x), [int(a) for a in out_axes])
 
 
 def _dot_general(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
@@ -338,15 +339,15 @@ def _dot_general(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     dn = hlo.DotDimensionNumbers(op.attributes["dot_dimension_numbers"])
     xc, yc = list(dn.lhs_contracting_dimensions), list(dn.rhs_contracting_dimensions)
     xb, yb = list(dn.lhs_batching_dimensions), list(dn.rhs_batching_dimensions)
-    gx = _dot_transpose_lhs(g, x, y, xc, yc, xb, yb) if emit.is_float(x) else None
-    gy = _dot_transpose_lhs(g, y, x, yc, xc, yb, xb, swap_ans=True) if emit.is_float(y) else None
-    return [gx and emit.convert(gx, x), gy and emit.convert(gy, y)]
+    gx = _dot_transpose_lhs(g, x, y, xc, yc, xb, yb) if B.is_float(x) else None
+    gy = _dot_transpose_lhs(g, y, x, yc, xc, yb, xb, swap_ans=True) if B.is_float(y) else None
+    return [gx and B.convert(gx, x), gy and B.convert(gy, y)]
 
 
 def _reshape_axis_out_of(src: int, size1: int, x: ir.Value) -> ir.Value:
     dims = list(shape(x))
     dims[src:src + 1] = [size1, dims[src] // size1]
-    return emit.reshape(x, dims)
+    return B.reshape(x, dims)
 
 
 def _reshape_axis_into(src: int, dst: int, x: ir.Value) -> ir.Value:
@@ -354,7 +355,7 @@ def _reshape_axis_into(src: int, dst: int, x: ir.Value) -> ir.Value:
     perm.insert(dst, src)
     dims = [d for i, d in enumerate(shape(x)) if i != src]
     dims[dst] *= shape(x)[src]
-    return emit.reshape(emit.transpose(x, perm), dims)
+    return B.reshape(B.transpose(x, perm), dims)
 
 
 def _conv(lhs, rhs, like, strides, padding, lhs_dilation, rhs_dilation, specs, fgc, bgc) -> ir.Value:
@@ -393,7 +394,7 @@ def _convolution(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
         return [shape(v)[i] for i in spec[2:]]
 
     gl = gr = None
-    if emit.is_float(lhs):
+    if B.is_float(lhs):
         w = rhs
         if fgc > 1:
             w = _reshape_axis_into(rhs_spec[0], rhs_spec[1], _reshape_axis_out_of(rhs_spec[0], fgc, w))
@@ -402,7 +403,7 @@ def _convolution(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
         flipped = hlo.reverse(w, rhs_spec[2:])
         gl = _conv(g, flipped, lhs, lhs_dil, pads, strides, rhs_dil, (out_spec, _swap01(rhs_spec), lhs_spec),
                    fgc, 1)
-    if emit.is_float(rhs) and 0 not in shape(g):
+    if B.is_float(rhs) and 0 not in shape(g):
         lhs_d, rhs_d = _dilate(sp(lhs, lhs_spec), lhs_dil), _dilate(sp(rhs, rhs_spec), rhs_dil)
         out_d = _dilate(sp(g, out_spec), strides)
         pads = [(lo, (o - ln) + (r - lo - 1)) for (lo, _), ln, r, o in zip(padding, lhs_d, rhs_d, out_d)]
@@ -417,7 +418,7 @@ RULES.update({"stablehlo.dot_general": _dot_general, "stablehlo.convolution": _c
 # ---- gather / scatter -------------------------------------------------------------------------
 
 def _scatter_region(op: ir.Operation, element: ir.Type, kind: str) -> None:
-    emit.scalar_region(op.regions[0], element, hlo.add if kind == "add" else (lambda a, b: b))
+    B.scalar_region(op.regions[0], element, hlo.add if kind == "add" else (lambda a, b: b))
 
 
 def _gather(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
@@ -426,8 +427,8 @@ def _gather(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     sd = hlo.ScatterDimensionNumbers.get(list(d.offset_dims), list(d.collapsed_slice_dims),
                                          list(d.operand_batching_dims), list(d.start_indices_batching_dims),
                                          list(d.start_index_map), d.index_vector_dim)
-    out = hlo.ScatterOp([x.type], [emit.zeros(x)], idx, [cts[0]], sd)
-    _scatter_region(out, emit.tensor(x).element_type, "add")
+    out = hlo.ScatterOp([x.type], [B.zeros(x)], idx, [cts[0]], sd)
+    _scatter_region(out, B.tensor(x).element_type, "add")
     return [out.results[0], None]
 
 
@@ -449,8 +450,8 @@ def _scatter(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
     gu = hlo.GatherOp(g, idx, gd, sizes, results=[u.type]).result
     if kind == "add":
         return [g, None, gu]
-    cleared = hlo.ScatterOp([x.type], [g], idx, [emit.zeros(u)], op.attributes["scatter_dimension_numbers"])
-    _scatter_region(cleared, emit.tensor(x).element_type, "replace")
+    cleared = hlo.ScatterOp([x.type], [g], idx, [B.zeros(u)], op.attributes["scatter_dimension_numbers"])
+    _scatter_region(cleared, B.tensor(x).element_type, "replace")
     return [cleared.results[0], None, gu]
 
 

@@ -15,9 +15,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from jax.extend.mlir import ir
+from jax.extend.mlir.dialects import stablehlo as hlo
 
-from . import emit
+from ...core import builder as B
 from .errors import ADError
+
+
+def add_cotangents(a: ir.Value | None, b: ir.Value | None) -> ir.Value | None:
+    """Sum of two cotangents, either of which may be None (zero)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return hlo.add(a, b)
 
 
 @dataclass
@@ -113,11 +123,11 @@ class Sweep:
         return self.env.get(v, v)
 
     def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
-        if ct is None or not emit.is_float(value):
+        if ct is None or not B.is_float(value):
             return
         if ct.type != value.type:
             raise AssertionError(f"cotangent type {ct.type} for a value of type {value.type}")
-        self.ct[value] = emit.add(self.ct.get(value), ct)
+        self.ct[value] = add_cotangents(self.ct.get(value), ct)
 
     def backward(self) -> None:
         for src, fwd, tape in reversed(self.done):

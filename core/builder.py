@@ -1,5 +1,7 @@
-"""Small builders for the ops the VJP rules emit. The location comes from the surrounding
-`with ir.Location`, set once per differentiated op by the sweep."""
+"""The one IR builder: small helpers over the StableHLO Python builders, for every stage that emits
+ops (the frontend through `frontend/hlo.py`, which adds Julia's scalar types; the VJP rules of
+autodiff; the rewrite passes). They take and derive MLIR types only. The location comes from the
+surrounding `with ir.Location`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +10,7 @@ import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
-from ...core.dtypes import element_info
+from .dtypes import element_info
 
 
 def tensor(v: ir.Value | ir.Type) -> ir.RankedTensorType:
@@ -20,7 +22,7 @@ def shape(v: ir.Value | ir.Type) -> tuple[int, ...]:
 
 
 def is_float(v: ir.Value | ir.Type) -> bool:
-    """Only floating-point tensors carry cotangents (integers, booleans and complex do not)."""
+    """A tensor of real floating-point numbers (not integers, booleans or complex)."""
     t = v.type if isinstance(v, ir.Value) else v
     return isinstance(t, ir.RankedTensorType) and isinstance(ir.RankedTensorType(t).element_type, ir.FloatType)
 
@@ -49,17 +51,10 @@ def scalar_like(v: ir.Value, value: float) -> ir.Value:
     return full(with_shape(v, []), value)
 
 
-def add(a: ir.Value | None, b: ir.Value | None) -> ir.Value | None:
-    """Sum of two cotangents, either of which may be None (zero)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return hlo.add(a, b)
-
-
-def compare(a: ir.Value, b: ir.Value, direction: str) -> ir.Value:
-    kind = element_info(ir.RankedTensorType(a.type).element_type).compare_type
+def compare(a: ir.Value, b: ir.Value, direction: str, compare_type: str | None = None) -> ir.Value:
+    """`a direction b` (EQ, LT, ...); the comparison type (FLOAT, SIGNED, UNSIGNED) follows the
+    element type unless given (TOTALORDER)."""
+    kind = compare_type or element_info(ir.RankedTensorType(a.type).element_type).compare_type
     return hlo.compare(a, b, hlo.ComparisonDirectionAttr.get(direction), compare_type=hlo.ComparisonTypeAttr.get(kind))
 
 
@@ -69,11 +64,13 @@ def reshape(x: ir.Value, dims: Sequence[int]) -> ir.Value:
     return hlo.reshape(with_shape(x, dims), x)
 
 
-def broadcast(x: ir.Value, dims: Sequence[int], kept: Sequence[int]) -> ir.Value:
-    """broadcast_in_dim of `x` to shape `dims`; `kept[i]` is the output dim of input dim i."""
-    if shape(x) == tuple(dims) and list(kept) == list(range(len(dims))):
+def broadcast(x: ir.Value, dims: Sequence[int], kept: Sequence[int] | None = None) -> ir.Value:
+    """broadcast_in_dim of `x` to shape `dims`; `kept[i]` is the output dim of input dim i (by
+    default the leading ones, as Julia broadcasts)."""
+    kept = list(range(len(shape(x)))) if kept is None else list(kept)
+    if shape(x) == tuple(dims) and kept == list(range(len(dims))):
         return x
-    return hlo.broadcast_in_dim(with_shape(x, dims), x, list(kept))
+    return hlo.broadcast_in_dim(with_shape(x, dims), x, kept)
 
 
 def scalar_region(region: ir.Region, element: ir.Type, body) -> None:
@@ -84,15 +81,19 @@ def scalar_region(region: ir.Region, element: ir.Type, body) -> None:
         hlo.return_([body(*block.arguments)])
 
 
+def reduce(v: ir.Value, init: ir.Value, dims: Sequence[int], body_op) -> ir.Value:
+    """Reduce `v` over `dims` with the binary StableHLO builder `body_op` (hlo.add, hlo.maximum ...)."""
+    out = [d for i, d in enumerate(shape(v)) if i not in dims]
+    op = hlo.ReduceOp([with_shape(v, out)], [v], [init], list(dims))
+    scalar_region(op.regions[0], tensor(v).element_type, body_op)
+    return op.result
+
+
 def reduce_sum(x: ir.Value, dims: Sequence[int]) -> ir.Value:
     dims = sorted(dims)
     if not dims:
         return x
-    out = [d for i, d in enumerate(shape(x)) if i not in dims]
-    et = tensor(x).element_type
-    op = hlo.ReduceOp([with_shape(x, out)], [x], [scalar_like(x, 0)], dims)
-    scalar_region(op.regions[0], et, hlo.add)
-    return op.results[0]
+    return reduce(x, scalar_like(x, 0), dims, hlo.add)
 
 
 def sum_to_shape(x: ir.Value, dims: Sequence[int]) -> ir.Value:
@@ -128,11 +129,40 @@ def dynamic_slice(x: ir.Value, starts: Sequence[ir.Value], sizes: Sequence[int])
     return hlo.dynamic_slice(x, list(starts), list(map(int, sizes)))
 
 
-def convert(x: ir.Value, like: ir.Value | ir.Type) -> ir.Value:
-    target = tensor(like).element_type
+def convert(x: ir.Value, to: ir.Value | ir.Type) -> ir.Value:
+    """`x` with the element type of `to`: a value, a tensor type, or an element type."""
+    t = to.type if isinstance(to, ir.Value) else to
+    target = ir.RankedTensorType(t).element_type if isinstance(t, ir.RankedTensorType) else t
     if tensor(x).element_type == target:
         return x
     return hlo.convert(with_shape(x, shape(x), target), x)
+
+
+def dot_general(a: ir.Value, b: ir.Value, contract: tuple[list[int], list[int]], batch: tuple[list[int], list[int]],
+                result_shape: Sequence[int]) -> ir.Value:
+    dnums = hlo.DotDimensionNumbers.get(lhs_batching_dimensions=batch[0], rhs_batching_dimensions=batch[1],
+                                        lhs_contracting_dimensions=contract[0], rhs_contracting_dimensions=contract[1])
+    return hlo.dot_general(with_shape(a, result_shape), a, b, dnums)
+
+
+def gather_1d(table: ir.Value, index: ir.Value) -> ir.Value:
+    """table[index] for a vector `table` and a 0-based integer `index` of any shape: that shape."""
+    lanes = shape(index)
+    dnums = hlo.GatherDimensionNumbers.get(offset_dims=[], collapsed_slice_dims=[0], operand_batching_dims=[],
+                                           start_indices_batching_dims=[], start_index_map=[0],
+                                           index_vector_dim=len(lanes))
+    return hlo.gather(table, reshape(index, (*lanes, 1)), dnums, [1])
+
+
+def dense_constant(array: np.ndarray, result_type: ir.RankedTensorType) -> ir.Value:
+    """A `stablehlo.constant` holding `array` (already of the result's exact dtype)."""
+    attr = ir.DenseElementsAttr.get(np.ascontiguousarray(array), type=result_type)
+    return hlo.ConstantOp(attr).result
+
+
+def splat(scalar: ir.Attribute, result_type: ir.RankedTensorType) -> ir.Value:
+    """A splat `stablehlo.constant` of `result_type` whose element is the attribute `scalar`."""
+    return hlo.ConstantOp(ir.DenseElementsAttr.get_splat(result_type, scalar)).result
 
 
 def int_list(attr: ir.Attribute | None, default: Sequence[int] = ()) -> list[int]:

@@ -118,9 +118,32 @@ def _colmajor(v, elt, shape: tuple[int, ...]):
 
 
 def adjoint_view(x: ArrayV, conj: bool) -> ArrayV:
-    """`transpose(x)` (conj False) or `adjoint(x)` of a vector or matrix, sharing x's storage."""
-    shape = (1, x.t.shape[0]) if x.t.ndims == 1 else x.t.shape[::-1]
-    return ArrayV(ArrayT(x.t.elt, shape), AdjointBox(x, conj and x.t.elt.info.is_complex))
+    """`transpose(x)` (conj False) or `adjoint(x)` of a vector or matrix, sharing x's storage. Of a
+    vector, a row vector (`ArrayT.wrapper`); of such a row, the vector again (Julia unwraps
+    `adjoint(v')`, and either of a real row), else an n×1 matrix (`transpose(v')` of complex v)."""
+    wrapper = "Adjoint" if conj else "Transpose"
+    if x.t.wrapper and (x.t.wrapper == wrapper or not x.t.elt.info.is_complex):
+        column = ArrayV(ArrayT(x.t.elt, x.t.shape[::-1]), AdjointBox(x, conj and x.t.elt.info.is_complex))
+        return shared_reshape(column, (x.t.shape[1],))
+    if x.t.ndims == 1:
+        return ArrayV(ArrayT(x.t.elt, (1, x.t.shape[0]), wrapper), AdjointBox(x, conj and x.t.elt.info.is_complex))
+    return ArrayV(ArrayT(x.t.elt, x.t.shape[::-1]), AdjointBox(x, conj and x.t.elt.info.is_complex))
+
+
+def row_wrapper(values: list[Value]) -> str | None:
+    """The wrapper of a result that Julia keeps a row vector: of a broadcast or `hcat` whose arrays
+    are all rows of the same wrapper (`v' .+ 1`, `[v' 2.0]`), the others numbers; else None."""
+    wrappers = {v.t.wrapper if isinstance(v, ArrayV) else "number" if isinstance(v, ScalarV) else None
+                for v in values}
+    wrappers.discard("number")
+    return wrappers.pop() if len(wrappers) == 1 and None not in wrappers else None
+
+
+def as_row(x: Value, wrapper: str | None) -> Value:
+    """x (a 1×n array) typed as a row vector of that wrapper, sharing its storage; x if None."""
+    if wrapper is None or not isinstance(x, ArrayV) or x.t.ndims != 2 or x.t.shape[0] != 1:
+        return x
+    return ArrayV(ArrayT(x.t.elt, x.t.shape, wrapper), x.box)
 
 
 def shared_reshape(x: ArrayV, shape: tuple[int, ...]) -> ArrayV:
@@ -159,12 +182,9 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
         sa = (sa[0], 1)
     out_shape = (sa[0],) + sb[1:]
     value = B.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
-    if getattr(a, "row_of_vector", False) and len(sb) == 1:
+    if a.t.wrapper and len(sb) == 1:          # row * vector: a number
         return ScalarV(t, None, B.reshape(value, ()))
-    out = ArrayV(ArrayT(t, out_shape), Box(value))
-    if getattr(a, "row_of_vector", False):
-        out.row_of_vector = True      # (v' * A) is still a row: (v' * A) * w is a number
-    return out
+    return ArrayV(ArrayT(t, out_shape, a.t.wrapper), Box(value))     # v' * A is still a row
 
 
 def _dims(shape) -> str:
@@ -199,11 +219,12 @@ def concatenate(fl: Lowering, items: list[Value], dim: int, node: A.Node) -> Arr
     out_shape = list(shapes[0])
     out_shape[dim] = sum(s[dim] for s in shapes)
     value = hlo.concatenate(parts, dim) if len(parts) > 1 else parts[0]
-    return ArrayV(ArrayT(t, tuple(out_shape)), Box(value))
+    wrapper = row_wrapper(items) if dim == 1 and len(out_shape) == 2 else None
+    return ArrayV(ArrayT(t, tuple(out_shape), wrapper), Box(value))
 
 
 __all__ = ["vect", "reshape_colmajor", "shared_reshape", "ReshapeBox", "AdjointBox", "adjoint_view", "matmul",
-           "concatenate", "fit_to_shape", "write_into_array"]
+           "concatenate", "fit_to_shape", "write_into_array", "row_wrapper", "as_row"]
 
 
 def fit_to_shape(fl: Lowering, v: Value, dest: ArrayT, node: A.Node):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..core import builder as B
 from . import ast as A
-from .arrays import as_array, vect
+from .arrays import as_array, as_row, row_wrapper, vect
 from .calls import call_value
 from .indexing import linear_element
 from .loops import map_loop
@@ -49,6 +49,12 @@ def broadcast_shape(fl: Lowering, shapes: list[tuple[int, ...]], node: A.Node) -
 
 def broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                    node: A.Node) -> Value:
+    """`f.(args...; kwargs...)`; over row vectors and numbers only, the result is a row vector too."""
+    return as_row(_broadcast_call(fl, f, args, kwargs, node), row_wrapper(args))
+
+
+def _broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
+                    node: A.Node) -> Value:
     args = [as_array(fl, a, node) for a in args]
     arrays = [a for a in args if isinstance(a, ArrayV)]
     args = [_held(a, bool(arrays)) for a in args]

@@ -272,7 +272,7 @@ class TypeUniverse:
         if isinstance(pat, (PAny, PAbstract, PTypeVar)):
             return False
         if isinstance(pat, PArray):
-            if pat.kind != "Array" or not isinstance(pat.ndims, int) or not isinstance(t, ArrayT):
+            if pat.kind != "Array" or not isinstance(pat.ndims, int) or not isinstance(t, ArrayT) or t.wrapper:
                 return False
             return self._exactly(pat.elt, t.elt)
         if isinstance(pat, PTuple):
@@ -309,8 +309,8 @@ class TypeUniverse:
             if isinstance(t, RangeT):
                 return pat.kind == "AbstractArray" and self._match_param(pat.elt, t.elt, env) \
                     and self._match_param(pat.ndims, 1, env)
-            return isinstance(t, ArrayT) and self._match_param(pat.elt, t.elt, env) \
-                and self._match_param(pat.ndims, t.ndims, env)
+            return isinstance(t, ArrayT) and not (t.wrapper and pat.kind == "Array") \
+                and self._match_param(pat.elt, t.elt, env) and self._match_param(pat.ndims, t.ndims, env)
         if isinstance(pat, PTuple):
             if not isinstance(t, TupleT):
                 return False

@@ -13,6 +13,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func as func_d
 
 from ..core import builder as B
+from ..core.dtypes import element_info
 from ..core.errors import LocatedError
 from . import ast as A
 from . import hlo as H
@@ -22,7 +23,7 @@ from .dispatch import select_method
 from .program import CALL
 from .registry import NoMethod, prim
 from .scalars import convert_scalar
-from .types import SCALARS, NamedTupleT, Scalar, StructT, TupleT
+from .types import NamedTupleT, Scalar, StructT, TupleT
 from .values import (
     ArrayV,
     Box,
@@ -103,7 +104,8 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
         span = Span(e.file, e.line, e.col) if e.file is not None else getattr(node, "span", None)
         raise JuliaError(f"gradient: {e.message}", span) from None
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
-    cotangents = [H.constant(_scalar_of(t), 0, ir.RankedTensorType(t).shape) for t in spec.result_types]
+    cotangents = [H.constant(Scalar(element_info(B.tensor(t).element_type).name), 0, B.shape(t))
+                  for t in spec.result_types]
     if seed is None:
         for _, idx, *_ in spec.result_leaves[:1]:    # none when the loss is a constant: zero gradients
             cotangents[idx] = H.constant(spec.result.t, 1.0, spec.result.batch)
@@ -133,14 +135,6 @@ def _leaf_type(leaf: Value) -> ir.Type:
     if isinstance(leaf, ArrayV):
         return H.tensor_type(leaf.t.elt, leaf.t.shape)
     return H.tensor_type(leaf.t, leaf.batch)
-
-
-def _scalar_of(t: ir.Type):
-    et = str(ir.RankedTensorType(t).element_type)
-    for name, info in SCALARS.items():
-        if info.mlir == et:
-            return Scalar(name)
-    raise KeyError(et)
 
 
 def _gradient_value(arg: Value, grads: Iterator[ir.Value | None]) -> Value:

@@ -367,8 +367,8 @@ def _similar(fl, args, kwargs, node):
         t = type_arg(rest[0])
         rest = rest[1:]
     shape = _dims_args(fl, rest, node) if rest else x.t.shape
-    # Julia leaves the contents undefined; zeros are one valid choice
-    return ArrayV(ArrayT(t, shape), Box(H.constant(t, 0, shape)))
+    # Julia leaves the contents undefined; zeros are one valid choice. A row stays a row.
+    return ArrayV(ArrayT(t, shape, None if rest else x.t.wrapper), Box(H.constant(t, 0, shape)))
 
 
 @prim("copy", "deepcopy")
@@ -384,8 +384,8 @@ def _collect(fl, args, kwargs, node):
     (x,) = expect_args(args, 1)
     if isinstance(x, RangeV):
         return collect_range(fl, x, node)
-    if isinstance(x, ArrayV):
-        return ArrayV(x.t, Box(x.ir))
+    if isinstance(x, ArrayV):               # an Array: a row vector becomes a 1×n Matrix
+        return ArrayV(ArrayT(x.t.elt, x.t.shape), Box(x.ir))
     if isinstance(x, TupleV):
         return vect(fl, list(x.items), node)
     raise NoMethod()
@@ -485,10 +485,7 @@ def _transpose(fl, args, kwargs, node, name):
         return complex_parts(fl, [x], {}, node, name="conj") if name == "adjoint" else x
     if not isinstance(x, ArrayV) or x.t.ndims > 2:
         raise NoMethod()
-    out = adjoint_view(x, conj=name == "adjoint")
-    if x.t.ndims == 1:
-        out.row_of_vector = True
-    return out
+    return adjoint_view(x, conj=name == "adjoint")
 
 
 @prim("hcat", "vcat", "cat", keywords=("dims",))

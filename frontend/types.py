@@ -40,17 +40,25 @@ class Scalar(JType):
 class ArrayT(JType):
     elt: Scalar | ArrayT               # an ArrayT for a vector of arrays (values.ArrayListV)
     shape: tuple[int, ...]
+    # "Adjoint" or "Transpose" for Julia's row vector `v'` / `transpose(v)` of a vector v: a 1×n
+    # AbstractMatrix that is not a Matrix, and whose product with a vector is a number
+    wrapper: str | None = None
 
     @property
     def ndims(self) -> int:
         return len(self.shape)
 
     def julia(self) -> str:
+        if self.wrapper:
+            return f"{self.wrapper}{{{self.elt.julia()}, Vector{{{self.elt.julia()}}}}}"
         kind = {1: "Vector", 2: "Matrix"}.get(self.ndims)
         return f"{kind}{{{self.elt.julia()}}}" if kind else f"Array{{{self.elt.julia()}, {self.ndims}}}"
 
     def summary(self) -> str:
         """As Julia's `summary`: `6-element Vector{Float64}`, `3×4 Matrix{Float32}`."""
+        if self.wrapper:
+            elt = self.elt.julia()
+            return f"1×{self.shape[1]} {self.wrapper.lower()}(::Vector{{{elt}}}) with eltype {elt}"
         if self.ndims == 1:
             return f"{self.shape[0]}-element {self.julia()}"
         dims = "×".join(map(str, self.shape)) if self.shape else "0-dimensional"

@@ -1087,3 +1087,41 @@ end"""
         "\nmain(X::Matrix{Float32}, n::Int) = f(X, n)"
     with pytest.raises(JuliaError, match="rebound inside this loop to a view made in it"):
         run_at(callee, 0, X, 3)
+
+
+# ----------------------------------------------------------------------------- row vectors (v', transpose(v))
+def test_row_vectors_stay_rows_through_the_operations_julia_keeps_them(rng):
+    # `v'` is an Adjoint{T, Vector{T}}: broadcasting it with numbers, negating, copying, hcat with
+    # numbers and `v' * A` keep the wrapper, so a product with a vector is a number, not a
+    # 1-element vector; `collect` and broadcasting with a 1×n Matrix give a Matrix
+    v, w = rng.standard_normal(3), rng.standard_normal(3)
+    A = rng.standard_normal((3, 3))
+    src = """
+function main(v, w, A)
+    a = (v' .* 2) * w
+    b = (-v') * w
+    c = copy(v') * w
+    d = (v' + w') * w
+    e = [v' 1.0] * [w; 2.0]
+    f = (v' * A) * w
+    g = transpose(v) * w
+    h = (v')'
+    i = collect(v') * w
+    j = (v' .+ ones(1, 3)) * w
+    k = similar(v') * w
+    return a, b, c, d, e, f, g, h, i, j, k
+end"""
+    want = ((2 * v) @ w, -(v @ w), v @ w, (v + w) @ w, v @ w + 2.0, v @ A @ w, v @ w, v,
+            np.array([v @ w]), np.array([(v + 1) @ w]), 0.0)
+    check(src, (v, w, A), want)
+
+
+def test_a_row_vector_is_not_a_matrix_for_dispatch(rng):
+    src = """
+f(x::Matrix) = 1
+f(x::AbstractMatrix) = 2
+main(v) = (f(v'), f(v * v'), f(collect(v')), typeof(v') == Matrix{Float64}, size(v'))
+"""
+    check(src, (rng.standard_normal(3),), (2, 1, 1, False, (1, 3)))
+    with pytest.raises(JuliaError, match=r"no method matching g\(::Adjoint\{Float64, Vector\{Float64\}\}\)"):
+        run_at("g(x::Matrix{Float64}) = 1\nmain(v) = g(v')", 0, rng.standard_normal(3))

@@ -744,9 +744,11 @@ class ExprGenerator:
         if shape is None:
             return self.scalar(ctx, elt, depth - 1)
         if len(shape) == 2 and shape[0] == 1 and self.chance(0.5):
+            # a vector as a 1×n Matrix (`x'` would be an Adjoint row: broadcasting only rows and
+            # numbers gives a row, which the model's types do not tell from a Matrix)
             vt = Arr(elt, (shape[1],))
             vec = self.array(ctx, vt, depth - 1)
-            return op(Arr(elt, shape), "'", vec)
+            return call(Arr(elt, shape), "permutedims", vec)
         return self.array(ctx, Arr(elt, shape), depth - 1)
 
     def bcast_binop(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:

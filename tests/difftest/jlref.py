@@ -938,6 +938,11 @@ def adjoint(a: np.ndarray) -> np.ndarray:
 transpose = adjoint
 
 
+def permutedims(a: np.ndarray) -> np.ndarray:
+    """A new Matrix: a vector as its 1×n row, a matrix transposed."""
+    return _fresh(np.asarray(a).reshape(1, -1) if a.ndim == 1 else np.asarray(a).T)
+
+
 def _eltype(a: np.ndarray) -> str:
     return jtype_of_array(a)
 

@@ -20,7 +20,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from ..core import builder as B
 from . import ast as A
 from . import hlo as H
-from .registry import NoMethod, prim, shape_str
+from .registry import NoMethod, const_int, prim, shape_str
 from .types import BOOL, ArrayT, Scalar, promote
 from .values import ArrayV, Box, ScalarV, TupleV, Value
 
@@ -40,9 +40,7 @@ def _array(v: Value, what: str) -> ArrayV:
 def _const_int(v: Value, what: str) -> int:
     if not isinstance(v, ScalarV) or not v.t.info.is_integer or v.t.info.kind == "bool":
         raise NoMethod(f"`{what}` must be an integer or a tuple of integers, got {v.t.julia()}")
-    if not v.is_const:
-        raise NoMethod(f"`{what}` must be known at compile time (it decides the shape of the result)")
-    return int(v.const)
+    return const_int(v, f"`{what}`")
 
 
 def _ints(v: Value | None, n: int, what: str, default: int) -> tuple[int, ...]:

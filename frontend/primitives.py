@@ -163,10 +163,8 @@ def _first_last(fl, args, kwargs, node, name):
 @prim("ntuple")
 def _ntuple(fl, args, kwargs, node):
     f, n = expect_args(args, 2)
-    n = scalar_arg(n)
-    if not n.is_const:
-        raise NoMethod("ntuple(f, n) needs a compile-time constant n")
-    return make_tuple(call_value(fl, f, [ScalarV(INT64, i)], {}, node) for i in range(1, n.const + 1))
+    n = const_int(n, "ntuple(f, n): n")
+    return make_tuple(call_value(fl, f, [ScalarV(INT64, i)], {}, node) for i in range(1, n + 1))
 
 
 @prim("view")
@@ -253,12 +251,11 @@ def _dims_of(fl: Lowering, dims: Value, nd: int) -> list[int] | None:
     vals = dims.items if isinstance(dims, TupleV) else (dims,)
     out = []
     for d in vals:
-        if not isinstance(d, ScalarV) or not d.is_const:
-            raise NoMethod("`dims` must be a compile-time constant")
-        if d.const < 1:
-            raise NoMethod(f"ArgumentError: dimension must be ≥ 1, got {d.const}")
-        if d.const <= nd:
-            out.append(int(d.const) - 1)
+        d = const_int(d, "`dims`")
+        if d < 1:
+            raise NoMethod(f"ArgumentError: dimension must be ≥ 1, got {d}")
+        if d <= nd:
+            out.append(d - 1)
     return sorted(set(out))
 
 

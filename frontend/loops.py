@@ -496,14 +496,14 @@ def _end_operands(fl: Lowering, r: _Rebound, box: Box, owns: dict[tuple[str, int
         if id(b) in existing:              # an array from before the loop: a choice of its own
             holder = _holder(entry_env, b)
             if holder is None:
-                raise fl.error(f"`{r.name}` is rebound inside this loop to an array jlhlo cannot name", node)
+                raise fl.error(f"{_shown(r.name)} is rebound inside this loop to an array jlhlo cannot name", node)
             raise _Retry(op, kept={(r.name, r.position): holder})
         if b.derived:
             if not any(id(root) in existing or references.get(id(root)) for root in b.roots()):
                 return 0, b.value          # a view of a new array nothing else reaches: a copy is the same
             if r.name == RETURN_VALUE and fl.public:
                 return 0, b.value          # the entry's result goes to the host by value anyway
-            raise fl.error(f"`{r.name}` is rebound inside this loop to a view made in it; jlhlo carries a loop's "
+            raise fl.error(f"{_shown(r.name)} is rebound inside this loop to a view made in it; jlhlo carries a loop's "
                            f"arrays by value, so the view would become a copy (make the view before or after the "
                            f"loop, or index the array directly)", node)
         return 0, b.value
@@ -622,6 +622,11 @@ def _with_lanes(fl: Lowering, v: Value, lanes: tuple[int, ...]) -> Value:
             return ScalarV(leaf.t, None, B.broadcast(leaf.ir, lanes), lanes)
         return leaf
     return map_leaves(v, widen)
+
+
+def _shown(name: str) -> str:
+    """A carried variable as messages name it."""
+    return "the value returned from inside the loop" if name == RETURN_VALUE else f"`{name}`"
 
 
 def _as_type(value: ir.Value, t: ir.Type) -> ir.Value:

@@ -15,7 +15,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from ..core import builder as B
 from . import ast as A
 from . import hlo as H
-from .context import RETURN_VALUE
+from .context import ERROR_CODE, RETURN_VALUE
 from .types import SCALARS, Scalar
 from .values import (
     ArrayV,
@@ -363,3 +363,8 @@ def select_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: 
             out.append(hlo.select(c.ir, B.broadcast(a, c.batch), B.broadcast(b, c.batch)))
         return out
     _merge(fl, c, arms, before, boxes, node, combine)
+    # a check in one arm made the error code per lane; outside a function lowered for all lanes of
+    # a broadcast it is one code (as `merge_error` keeps it), that of a failing lane
+    err = fl.env.get(ERROR_CODE)
+    if isinstance(err, ScalarV) and err.batch and err.batch != fl.lanes:
+        fl.env[ERROR_CODE] = fl.reduce_lanes_max(err)

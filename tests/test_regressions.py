@@ -1125,3 +1125,24 @@ main(v) = (f(v'), f(v * v'), f(collect(v')), typeof(v') == Matrix{Float64}, size
     check(src, (rng.standard_normal(3),), (2, 1, 1, False, (1, 3)))
     with pytest.raises(JuliaError, match=r"no method matching g\(::Adjoint\{Float64, Vector\{Float64\}\}\)"):
         run_at("g(x::Matrix{Float64}) = 1\nmain(v) = g(v')", 0, rng.standard_normal(3))
+
+
+def test_checked_index_in_one_arm_of_a_lanewise_comprehension_inside_a_loop(rng):
+    # the bounds check of `q[1, j + k - 1]` runs only where `j >= 2`: its error code was left with
+    # one entry per element, which the loop could not carry (internal error, found by difftest)
+    src = """
+function main(q, n)
+    k = 0
+    s = 0f0
+    while k < n
+        k += 1
+        A = [j < 2 ? 1.0f0 : q[1, j + k - 1] for j in 1:2]
+        s += sum(A)
+    end
+    return s
+end"""
+    q = rng.standard_normal((3, 2)).astype(np.float32)
+    check(src, (q, 1), np.float32(1 + q[0, 1]))
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match="BoundsError"):
+            run_at(src, level, q, 2)

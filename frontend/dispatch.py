@@ -294,7 +294,7 @@ class TypeUniverse:
             return True
         if isinstance(pat, PTypeVar):
             if pat.name in env:
-                return env[pat.name] == t
+                return self._same_binding(env[pat.name], t)
             if not self.matches(pat.upper, t, env):
                 return False
             env[pat.name] = t
@@ -333,13 +333,22 @@ class TypeUniverse:
             return pat.value == t
         return False
 
+    @staticmethod
+    def _same_binding(bound: object, value: object) -> bool:
+        """Whether `value` is the type (or constant) a type variable is bound to. A type variable binds
+        a Julia type, of which an array's static size is no part: `Pair2{M}(A::M, B::M)` takes a
+        6×3 and a 6×6 Matrix{Float32} (code is still specialized per size, by the field types)."""
+        if isinstance(bound, JType) and isinstance(value, JType):
+            return bound.julia() == value.julia()
+        return bound == value
+
     def _match_param(self, pat: object, value: object, env: dict[str, object]) -> bool:
         """Type parameters are invariant: `Vector{Real}` does not match `Vector{Float64}`."""
         if pat is None or isinstance(pat, PAny):
             return True
         if isinstance(pat, PTypeVar):
             if pat.name in env:
-                return env[pat.name] == value
+                return self._same_binding(env[pat.name], value)
             if isinstance(value, JType) and not self.matches(pat.upper, value, env):
                 return False
             env[pat.name] = value

@@ -1146,3 +1146,34 @@ end"""
     for level in LEVELS:
         with pytest.raises(JuliaError, match="BoundsError"):
             run_at(src, level, q, 2)
+
+
+# ----------------------------------------------------------------------------- type parameters and sizes
+def test_a_type_parameter_binds_the_type_not_the_size(rng):
+    # Julia's Matrix{Float64} is one type whatever its size: a struct whose fields share the
+    # parameter M, a `where {T}` method and `typeof` comparisons accept differently sized arrays
+    src = """
+struct Pair2{M<:AbstractMatrix}
+    A::M
+    B::M
+end
+struct Cell{M<:AbstractMatrix, V<:AbstractVector}
+    W1::M
+    W2::M
+    b::V
+end
+(c::Cell)(x) = tanh.(c.W2 * tanh.(c.W1 * x .+ c.b))
+addall(a::AbstractArray{T}, b::AbstractArray{T}) where {T} = sum(a) + sum(b)
+same(a::M, b::M) where {M} = 1
+same(a, b) = 2
+function main(W1, W2, b, x)
+    c = Cell(W1, W2, b)
+    return sum(Pair2(W1, W2).B), c(x), addall(x, W1), same(W1, W2), same(W1, x), typeof(W1) == typeof(W2)
+end"""
+    W1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((2, 4))
+    b, x = rng.standard_normal(4), rng.standard_normal(3)
+    want = (W2.sum(), np.tanh(W2 @ np.tanh(W1 @ x + b)), x.sum() + W1.sum(), 1, 2, True)
+    check(src, (W1, W2, b, x), want)
+    with pytest.raises(JuliaError, match=r"no method matching addall\(::Vector\{Float32\}, ::Vector\{Float64\}\)"):
+        run_at("addall(a::AbstractArray{T}, b::AbstractArray{T}) where {T} = sum(a) + sum(b)\n"
+               "main(a, b) = addall(a, b)", 0, x.astype(np.float32), x)

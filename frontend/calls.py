@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from . import ast as A
-from .dispatch import Method, PAny, PScalar, PTypeVar, TypeUniverse, applicable
+from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, TypeUniverse, applicable
 from .program import CALL
 from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT
@@ -104,6 +104,10 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
         return convert_value(fl, args[0], target, node)
     if isinstance(target, str) and target in fl.program.universe.structs:
         return fl.call_function(target, args, kwargs, node)
+    if isinstance(target, str) and target in ARRAY_NAMES:       # `Matrix(x)`
+        target = fl.program.universe.pattern(A.Name(target, span=getattr(node, "span", None)), {})
+    if isinstance(target, PArray):      # `Vector{T}(undef, n)`, `Matrix{T}(I, n, n)`, `Vector{T}(x)`
+        return fl.call_function("_array_constructor", [TypeV(target), *args], kwargs, node)
     name = target if isinstance(target, str) else getattr(target, "show", lambda: str(target))()
     return fl.call_function(name if isinstance(name, str) else str(name), args, kwargs, node)
 

@@ -35,7 +35,7 @@ ABSTRACT_PARENTS: dict[str, str] = {
 }
 _SCALAR_PARENT = {"bool": "Integer", "int": "Signed", "uint": "Unsigned", "float": "AbstractFloat",
                   "complex": "Complex"}
-_ARRAY_NAMES = {  # name -> (kind, fixed ndims)
+ARRAY_NAMES = {  # name -> (kind, fixed ndims)
     "AbstractArray": ("AbstractArray", None), "AbstractVector": ("AbstractArray", 1),
     "AbstractMatrix": ("AbstractArray", 2), "AbstractVecOrMat": ("AbstractArray", None),
     "DenseArray": ("Array", None), "Array": ("Array", None), "Vector": ("Array", 1), "Matrix": ("Array", 2),
@@ -172,7 +172,7 @@ class TypeUniverse:
 
     def is_type_name(self, name: str) -> bool:
         name = INT_ALIASES.get(name, name)
-        return (name in SCALARS or name in self.abstract_parents or name in self.structs or name in _ARRAY_NAMES
+        return (name in SCALARS or name in self.abstract_parents or name in self.structs or name in ARRAY_NAMES
                 or name in ("Any", "Tuple", "NamedTuple", "Nothing", "Type", "NTuple", "Colon", "Symbol",
                             "UnitRange", "StepRange", "StepRangeLen", "Union"))
 
@@ -224,8 +224,8 @@ class TypeUniverse:
             return PAny()
         if name in self.abstract_parents and not params:
             return PAbstract(name)
-        if name in _ARRAY_NAMES:
-            kind, ndims = _ARRAY_NAMES[name]
+        if name in ARRAY_NAMES:
+            kind, ndims = ARRAY_NAMES[name]
             elt = ps[0] if ps else PAny()
             if len(ps) > 1:
                 ndims = ps[1].value if isinstance(ps[1], PConst) else ps[1]

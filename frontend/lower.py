@@ -30,7 +30,7 @@ from .calls import default_construct
 from .comprehensions import comprehension
 from .context import BROKE, CONTINUED, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
 from .diagnostics import Diagnostic, InternalError, JuliaError, Span, relocate
-from .dispatch import Method, select_method
+from .dispatch import Method, PScalar, select_method
 from .indexing import lower_index
 from .loops import assigned_names
 from .merge import reachable_boxes
@@ -684,8 +684,10 @@ class FunctionLowering:
         return comprehension(self, e)
 
     def expr_Curly(self, e: A.Curly) -> Value:
-        pat = self.program.universe.pattern(e, {})
-        return TypeV(pat)
+        # a method's static parameters are types in its body: `Vector{T}` with T bound to Float32
+        bound = {n: PScalar(v.of.name) for n, v in self.env.items()
+                 if isinstance(v, TypeV) and isinstance(v.of, Scalar)}
+        return TypeV(self.program.universe.pattern(e, bound))
 
     def expr_TypeAssert(self, e: A.TypeAssert) -> Value:
         v = self.expr(e.value)

@@ -21,7 +21,7 @@ from . import hlo as H
 from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_colmajor, shared_reshape, vect
 from .broadcast import broadcast_call
 from .calls import call_value, default_construct
-from .dispatch import Pat
+from .dispatch import PAny, Pat, PScalar
 from .indexing import index_value, linear_element, make_view
 from .ranges import collect_range, make_range, range_length
 from .registry import NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
@@ -316,6 +316,50 @@ def _zeros_ones(fl, args, kwargs, node, name):
         args = args[1:]
     shape = _dims_args(fl, args, node)
     return ArrayV(ArrayT(t, shape), Box(H.constant(t, 0 if name == "zeros" else 1, shape)))
+
+
+@prim("_array_constructor")
+def _array_constructor(fl, args, kwargs, node):
+    """`Vector{T}(undef, n)`, `Matrix{T}(undef, m, n)`, `Array{T,N}(undef, dims...)` (contents
+    undefined in Julia: zeros here), `Matrix{T}(I, m, n)` and `Vector{T}(x)`/`Matrix(x)` (a new
+    array with x's elements converted to T). `args[0]` is the array type as written."""
+    pat, rest = args[0].of, args[1:]
+    no_method = NoMethod(f"MethodError: no method matching {pat.show()}({', '.join('::' + a.t.julia() for a in rest)})")
+    elt = Scalar(pat.elt.name) if isinstance(pat.elt, PScalar) else None
+    ndims = pat.ndims if isinstance(pat.ndims, int) else None
+    if pat.kind != "Array" or not rest or not (elt is not None or isinstance(pat.elt, PAny)):
+        raise no_method
+    first = rest[0]
+    if isinstance(first, StructV) and first.t.name in ("UndefInitializer", "UniformScaling"):
+        shape = _dims_args(fl, rest[1:], node)
+        if ndims is not None and len(shape) != ndims or not shape:
+            raise no_method
+        if first.t.name == "UndefInitializer":
+            if elt is None:
+                raise NoMethod("the element type is needed: `Vector{Float64}(undef, n)` (Julia's `Vector(undef, n)` "
+                               "is a Vector{Any}, which jlhlo cannot compile)")
+            return ArrayV(ArrayT(elt, shape), Box(H.constant(elt, 0, shape)))
+        if len(shape) != 2:
+            raise no_method
+        λ = first.items[0]
+        t = elt or λ.t
+        eye = H.convert(_eye(shape), t)
+        return ArrayV(ArrayT(t, shape), Box(hlo.multiply(eye, B.broadcast(fl.materialize(convert_scalar(fl, λ, t)),
+                                                                           shape))))
+    if len(rest) != 1:
+        raise no_method
+    x = collect_range(fl, first, node) if isinstance(first, RangeV) else first
+    if not isinstance(x, ArrayV) or ndims is not None and x.t.ndims != ndims or isinstance(x.t.elt, ArrayT):
+        raise no_method
+    if elt is None or elt == x.t.elt:
+        return ArrayV(ArrayT(x.t.elt, x.t.shape), Box(x.ir))
+    converted = broadcast_call(fl, TypeV(elt), [x], {}, node)     # T.(x): InexactError where Julia has one
+    return ArrayV(ArrayT(elt, x.t.shape), converted.box)
+
+
+def _eye(shape: tuple[int, int]) -> ir.Value:
+    """The identity pattern of a matrix of this shape, as Bool."""
+    return H.compare("EQ", H.iota(INT64, shape, 0), H.iota(INT64, shape, 1), "int")
 
 
 @prim("rand", "randn")
@@ -678,8 +722,7 @@ def _uniform_scaling(fl: Lowering, op: str, a: Value, b: Value, node: A.Node) ->
                                f"so `{op} I` is not defined")
             λ = scaling.items[0]
             t = promote(matrix.t.elt, λ.t)
-            eye = H.convert(hlo.convert(H.tensor_type(BOOL, (n, n)), H.compare(
-                "EQ", H.iota(INT64, (n, n), 0), H.iota(INT64, (n, n), 1), "int")), t)
+            eye = H.convert(_eye((n, n)), t)
             diag = ArrayV(ArrayT(t, (n, n)), Box(hlo.multiply(eye, B.broadcast(fl.materialize(
                 convert_scalar(fl, λ, t)), (n, n)))))
             if op == "+":

@@ -1177,3 +1177,31 @@ end"""
     with pytest.raises(JuliaError, match=r"no method matching addall\(::Vector\{Float32\}, ::Vector\{Float64\}\)"):
         run_at("addall(a::AbstractArray{T}, b::AbstractArray{T}) where {T} = sum(a) + sum(b)\n"
                "main(a, b) = addall(a, b)", 0, x.astype(np.float32), x)
+
+
+def test_array_constructors_and_static_parameters_in_the_body(rng):
+    # `Vector{T}(undef, n)` with T a method's static parameter, `Matrix{T}(I, m, n)`, and the
+    # converting constructors, which copy (and check integer conversions like `Int.(x)`)
+    src = """
+function halves(a::Vector{T}) where {T}
+    out = Vector{T}(undef, length(a))
+    for i in eachindex(a)
+        out[i] = a[i] * T(0.5) + zero(T)
+    end
+    return out
+end
+function main(a, v)
+    b = Vector{Float64}(v)
+    b[1] = 100.0
+    return halves(a), Matrix{Float64}(I, 2, 3), Matrix(I, 2, 2), Matrix(v'), Vector{Int}(v .* 0 .+ 2.0), v,
+           size(Array{Int64, 3}(undef, 2, 1, 2)), eltype(Vector{Float32}(undef, 1)) == Float32
+end"""
+    a = rng.standard_normal(4).astype(np.float32)
+    v = rng.standard_normal(3)
+    want = (a * np.float32(0.5), np.eye(2, 3), np.eye(2, dtype=bool), v.reshape(1, 3), np.full(3, 2), v,
+            (2, 1, 2), True)
+    check(src, (a, v), want)
+    with pytest.raises(JuliaError, match="InexactError"):
+        run_at("main(v) = Vector{Int}(v)", 0, v)
+    with pytest.raises(JuliaError, match=r"no method matching Matrix\{Float64\}\(::UndefInitializer, ::Int64\)"):
+        run_at("main(v) = Matrix{Float64}(undef, 3)", 0, v)

@@ -264,3 +264,7 @@ function _gcd(a, b)
     return a
 end
 lcm(a::Integer, b::Integer) = (a == 0 || b == 0) ? zero(a) : abs(div(a, gcd(a, b)) * b)
+
+# ---- `undef`, for `Vector{T}(undef, n)` (the constructors are `_array_constructor` in primitives.py)
+struct UndefInitializer end
+const undef = UndefInitializer()

@@ -13,7 +13,7 @@ from .assign import bind_target
 from .context import BROKE, CONTINUED, ERROR_CODE, RETURNED
 from .indexing import linear_element
 from .loops import map_loop, target_names
-from .ranges import collect_range
+from .ranges import collect_range, range_length
 from .scalars import arith
 from .types import INT64, ArrayT
 from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
@@ -32,6 +32,8 @@ def comprehension(fl: Lowering, e: A.Generator) -> Value:
     iters = []
     for target, it in e.iters:
         v = fl.expr(it)
+        if _lazy(fl, e, v):
+            return fl.call_function("Generator", [fl.expr(_element_function(e)), v], {}, e)
         if isinstance(v, ArrayListV):
             if len(e.iters) != 1:
                 raise fl.error("a comprehension over a vector of arrays and another iterable is not supported", it)
@@ -64,6 +66,27 @@ def comprehension(fl: Lowering, e: A.Generator) -> Value:
         else:
             fl.env[name] = v
     return out
+
+
+def _lazy(fl: Lowering, e: A.Generator, v: Value) -> bool:
+    """`f(x) for x in r` over a range whose length is known only at run time stays a `Generator`
+    (prelude/base.jl), which reductions consume in a loop; an array of that size cannot exist."""
+    return not e.is_array and len(e.iters) == 1 and isinstance(e.iters[0][0], A.Name) and isinstance(v, RangeV) \
+        and not range_length(fl, v).is_const
+
+
+_element_functions = A.NodeMemo()
+
+
+def _element_function(e: A.Generator) -> A.Lambda:
+    """`x -> f(x)` for the generator `f(x) for x in r` (one per generator, so it is specialized once)."""
+    lam = _element_functions.get(e)
+    if lam is None:
+        target = e.iters[0][0]
+        lam = A.Lambda([A.Param(target.id, span=target.span)], A.Block([A.Return(e.expr, span=e.span)], span=e.span),
+                       span=e.span)
+        _element_functions.put(e, lam)
+    return lam
 
 
 def _comprehension_unrolled(fl: Lowering, e: A.Generator, target: A.Node, v: ArrayListV) -> Value:

@@ -103,6 +103,16 @@ class PArray(Pat):
 
 
 @dataclass(frozen=True)
+class PRange(Pat):
+    """`AbstractRange{T}` (also written `UnitRange`, `StepRange`, `StepRangeLen`: jlhlo has one range
+    type); the element type is matched like an array's."""
+    elt: Pat = PAny()
+
+    def show(self) -> str:
+        return "AbstractRange" + ("" if isinstance(self.elt, PAny) else f"{{{self.elt.show()}}}")
+
+
+@dataclass(frozen=True)
 class PTuple(Pat):
     items: tuple[Pat, ...] | None      # None: any tuple
     vararg: Pat | None = None          # Tuple{Vararg{T}} / NTuple{N,T}: every item matches
@@ -222,6 +232,8 @@ class TypeUniverse:
             return PScalar(name)
         if name == "Any":
             return PAny()
+        if name in ("UnitRange", "StepRange", "StepRangeLen", "AbstractRange"):
+            return PRange(ps[0] if ps else PAny())
         if name in self.abstract_parents and not params:
             return PAbstract(name)
         if name in ARRAY_NAMES:
@@ -242,8 +254,6 @@ class TypeUniverse:
             return PSingleton(name)
         if name == "Type":
             return PType(ps[0] if ps else PAny())
-        if name in ("UnitRange", "StepRange", "StepRangeLen", "AbstractRange"):
-            return PAbstract("AbstractRange")
         if name in self.structs:
             return PStruct(name, tuple(ps))
         raise JuliaError(f"UndefVarError: type `{name_node.id}` not defined", name_node.span)
@@ -302,9 +312,9 @@ class TypeUniverse:
         if isinstance(pat, PScalar):
             return isinstance(t, Scalar) and t.name == pat.name
         if isinstance(pat, PAbstract):
-            if pat.name == "AbstractRange":
-                return isinstance(t, RangeT)
             return pat.name in self.supertypes(t)
+        if isinstance(pat, PRange):
+            return isinstance(t, RangeT) and self._match_param(pat.elt, t.elt, env)
         if isinstance(pat, PArray):
             if isinstance(t, RangeT):
                 return pat.kind == "AbstractArray" and self._match_param(pat.elt, t.elt, env) \
@@ -386,8 +396,10 @@ class TypeUniverse:
             elt_ok = isinstance(q.elt, (PAny, PTypeVar)) and self.pat_le(p.elt, q.elt) or p.elt == q.elt
             nd_ok = q.ndims is None or isinstance(q.ndims, PTypeVar) or q.ndims == p.ndims
             return kind_ok and elt_ok and nd_ok
-        if isinstance(q, PArray) and isinstance(p, PAbstract) and p.name == "AbstractRange":
-            return q.kind == "AbstractArray" and q.ndims in (None, 1) and isinstance(q.elt, (PAny, PTypeVar))
+        if isinstance(p, PRange) and isinstance(q, (PRange, PArray)):
+            if isinstance(q, PArray) and not (q.kind == "AbstractArray" and q.ndims in (None, 1)):
+                return False
+            return isinstance(q.elt, (PAny, PTypeVar)) and self.pat_le(p.elt, q.elt) or p.elt == q.elt
         if isinstance(q, PTuple) and isinstance(p, PTuple):
             if q.items is None and q.vararg is None:
                 return True

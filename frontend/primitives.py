@@ -615,6 +615,31 @@ def _foldl(fl, args, kwargs, node):
     return acc
 
 
+@prim("step")
+def _step(fl, args, kwargs, node):
+    (r,) = expect_args(args, 1)
+    if not isinstance(r, RangeV):
+        raise NoMethod()
+    return r.step
+
+
+@prim("_runtime_length")
+def _runtime_length(fl, args, kwargs, node):
+    """Whether the length of a range is known only at run time (the prelude then reduces it in a loop)."""
+    (r,) = expect_args(args, 1)
+    return ScalarV(BOOL, isinstance(r, RangeV) and not range_length(fl, r).is_const)
+
+
+@prim("_check_nonempty")
+def _check_nonempty(fl, args, kwargs, node):
+    """Julia's error for reducing an empty collection without `init`, checked at run time."""
+    (r,) = expect_args(args, 1)
+    fl.check(arith(fl, ">", range_length(fl, r), ScalarV(INT64, 0)), node,
+             "ArgumentError: reducing over an empty collection is not allowed; consider supplying `init` to the "
+             "reducer")
+    return nothing()
+
+
 @prim("_is_builtin_reducer")
 def _is_builtin_reducer(fl, args, kwargs, node):
     (op,) = expect_args(args, 1)

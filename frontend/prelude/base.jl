@@ -22,6 +22,72 @@ all(x::AbstractArray{Bool}; dims=:) = _reduce(&, x, dims)
 all(f, x::AbstractArray; dims=:) = _reduce(&, _broadcast_map(f, x), dims)
 count(x::AbstractArray{Bool}; dims=:) = _reduce(+, x, dims)
 count(f, x::AbstractArray; dims=:) = _reduce(+, _broadcast_map(f, x), dims)
+
+# ---- the same over a range whose length is known only at run time (`sum(f, 1:n)`, and through
+# `Generator`, `sum(k^2 for k in 1:n)`): a loop in Julia's order (left to right; Julia sums longer
+# arrays pairwise, so a float sum over more than 1024 elements may differ in the last bits)
+sum(r::AbstractRange{<:Integer}; dims=:) = _runtime_length(r) && dims isa Colon ? _range_sum(r) : _reduce(+, r, dims)
+sum(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _mapfoldl_first(f, +, r, _sum_first) : _reduce(+, _broadcast_map(f, r), dims)
+prod(r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _prod_range(r) : _reduce(*, r, dims)
+# an empty range's product is one (Base's reduce_empty), widened like a sum
+_prod_range(r) = isempty(r) ? _sum_first(one(first(r))) : _mapfoldl_first(identity, *, r, _sum_first)
+prod(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _mapfoldl_first(f, *, r, _sum_first) : _reduce(*, _broadcast_map(f, r), dims)
+maximum(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _mapfoldl_first(f, max, r, identity) : _reduce(max, _broadcast_map(f, r), dims)
+minimum(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _mapfoldl_first(f, min, r, identity) : _reduce(min, _broadcast_map(f, r), dims)
+any(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _fold_loop(f, |, false, r) : _reduce(|, _broadcast_map(f, r), dims)
+all(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _fold_loop(f, &, true, r) : _reduce(&, _broadcast_map(f, r), dims)
+count(f, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _fold_loop(f, +, 0, r) : _reduce(+, _broadcast_map(f, r), dims)
+mapreduce(f, op, r::AbstractRange; dims=:) =
+    _runtime_length(r) && dims isa Colon ? _mapfoldl_first(f, op, r, identity) : _reduce(op, _broadcast_map(f, r), dims)
+foldl(op, r::AbstractRange) = _mapfoldl_first(identity, op, r, identity)
+
+function _mapfoldl_first(f, op, r, first_of)
+    _check_nonempty(r)
+    acc = first_of(f(first(r)))
+    for i in 2:length(r)
+        acc = op(acc, f(r[i]))
+    end
+    return acc
+end
+function _fold_loop(f, op, init, r)
+    acc = init
+    for x in r
+        acc = op(acc, f(x))
+    end
+    return acc
+end
+# Base's sum widens small integers (and Bool) to Int; a range's sum is Base's closed form
+_sum_first(x) = x
+_sum_first(x::Bool) = Int(x)
+_sum_first(x::Int8) = Int(x)
+_sum_first(x::Int16) = Int(x)
+_sum_first(x::Int32) = Int(x)
+function _range_sum(r)
+    l = length(r)
+    return l * first(r) + (iseven(l) ? (step(r) * (l - 1)) * (l >> 1) : (step(r) * l) * ((l - 1) >> 1))
+end
+
+# `f(x) for x in r`: a comprehension that a reduction consumes; jlhlo makes one only over a range
+# whose length is known at run time (others become arrays, see comprehensions.py)
+struct Generator{F,I}
+    f::F
+    iter::I
+end
+sum(g::Generator) = sum(g.f, g.iter)
+prod(g::Generator) = prod(g.f, g.iter)
+maximum(g::Generator) = maximum(g.f, g.iter)
+minimum(g::Generator) = minimum(g.f, g.iter)
+any(g::Generator) = any(g.f, g.iter)
+all(g::Generator) = all(g.f, g.iter)
+count(g::Generator) = count(g.f, g.iter)
 extrema(x::AbstractArray) = (minimum(x), maximum(x))
 mean(x::AbstractArray; dims=:) = sum(x; dims=dims) ./ _count_over(x, dims)
 mean(f, x::AbstractArray) = sum(f, x) / length(x)

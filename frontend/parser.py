@@ -1183,7 +1183,6 @@ class _AstBuilder(Transformer):
         node = cls(func, positional, kwargs, span=span)
         if args.generator is not None:
             positional.append(args.generator)
-            return node
         for item in args.positional:
             if isinstance(item, _KwItem):
                 kw = self.kwarg(item)
@@ -1350,9 +1349,11 @@ class _AstBuilder(Transformer):
         return _Args(segments[0], after_semicolon=segments[1], more_segments=segments[2:])
 
     def args_generator(self, children):
-        expr, (iters, cond) = children
-        return _Args([], generator=ast.Generator(expr, iters, cond, is_array=False,
-                                                 span=self.span(expr, cond or iters[-1][1])))
+        """`f(x for x in xs)`, also with keywords: `sum(x for x in xs; init=0.0)`."""
+        expr, (iters, cond), *rest = children
+        keywords = rest[1][0] if len(rest) > 1 else [] if rest else None
+        generator = ast.Generator(expr, iters, cond, is_array=False, span=self.span(expr, cond or iters[-1][1]))
+        return _Args([], after_semicolon=keywords, generator=generator)
 
     def arg_list(self, children):
         trailing = children[-1] is _TRAILING_COMMA

@@ -615,6 +615,27 @@ def _foldl(fl, args, kwargs, node):
     return acc
 
 
+@prim("factorial")
+def _factorial(fl, args, kwargs, node):
+    """factorial(n::Int64) from Base's table: a DomainError below 0 and an OverflowError above 20,
+    checked at run time for a run-time n (reported after the run)."""
+    n = scalar_arg(expect_args(args, 1)[0])
+    if n.t != INT64:
+        raise NoMethod()
+    if n.is_const and not 0 <= n.const <= 20:
+        raise NoMethod(f"DomainError with {n.const}: `n` must not be negative." if n.const < 0 else
+                       f"OverflowError: {n.const} is too large to look up in the table; consider using "
+                       f"`factorial(big({n.const}))` instead")
+    if n.is_const:
+        return ScalarV(INT64, math.factorial(n.const))
+    fl.check(arith(fl, ">=", n, ScalarV(INT64, 0)), node, "DomainError: factorial of a negative number (at run time)")
+    fl.check(arith(fl, "<=", n, ScalarV(INT64, 20)), node,
+             "OverflowError: factorial(n) of an Int64 n > 20 is too large to look up in the table (at run time)")
+    index = hlo.clamp(H.constant(INT64, 0, n.batch), n.ir, H.constant(INT64, 20, n.batch))
+    table = H.array_constant(INT64, np.array([math.factorial(k) for k in range(21)], dtype=np.int64))
+    return ScalarV(INT64, None, B.gather_1d(table, index), n.batch)
+
+
 @prim("step")
 def _step(fl, args, kwargs, node):
     (r,) = expect_args(args, 1)

@@ -303,9 +303,22 @@ def _compare(op: str):
         if a.is_const and b.is_const:
             return ScalarV(BOOL, bool(np_fn(as_np(t, a.const), as_np(t, b.const))))
         batch = _lanes(a, b)
+        if t.info.kind == "int" and (direction in ("LT", "GE") and b.is_const and b.const == 0 or
+                                     direction in ("GT", "LE") and a.is_const and a.const == 0):
+            x = as_ir(fl, a if b.is_const else b, t, batch)      # `x < 0`, `x >= 0`, `0 > x`, `0 <= x`
+            negative = _negative(x, t)
+            return ScalarV(BOOL, None, negative if direction in ("LT", "GT") else hlo.not_(negative), batch)
         return ScalarV(BOOL, None, H.compare(direction, as_ir(fl, a, t, batch), as_ir(fl, b, t, batch), t.info.kind),
                        batch)
     return rule
+
+
+def _negative(x: ir.Value, t: Scalar) -> ir.Value:
+    """`x < 0` for a signed integer, read from its sign bit. XLA's simplifier takes `y * y` (and
+    `abs(y)`) to be non-negative, which a wrapping integer product is not: it folds `y * y < 0` to
+    false and `abs(y * y)` to `y * y` (found by difftest), but not this."""
+    shifted = hlo.shift_right_arithmetic(x, H.constant(t, t.info.bits - 1, B.shape(x)))
+    return H.compare("NE", shifted, H.constant(t, 0, B.shape(x)), "int")
 
 
 def _signbits(fl: Lowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]) -> ir.Value:
@@ -517,6 +530,9 @@ def _abs(fl, args, kwargs, node):
         return ScalarV(t, as_py(as_np(t, abs(a.const))))
     if a.t.info.kind in ("uint", "bool"):
         return a
+    if a.t.info.kind == "int":          # (x ⊻ s) - s with s the sign: see `_negative` for why not hlo.abs
+        sign = hlo.shift_right_arithmetic(a.ir, H.constant(a.t, a.t.info.bits - 1, a.batch))
+        return ScalarV(t, None, hlo.subtract(hlo.xor(a.ir, sign), sign), a.batch)
     return ScalarV(t, None, hlo.abs(a.ir), a.batch)
 
 
@@ -552,7 +568,7 @@ def _signbit(fl, args, kwargs, node):
     if a.is_const:
         return ScalarV(BOOL, bool(np.signbit(a.const)))
     if a.t.info.kind == "int":
-        return ScalarV(BOOL, None, H.compare("LT", a.ir, H.constant(a.t, 0, a.batch), "int"), a.batch)
+        return ScalarV(BOOL, None, _negative(a.ir, a.t), a.batch)
     as_int = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[a.t.info.bits])
     bits = hlo.bitcast_convert(H.tensor_type(as_int, a.batch), a.ir)
     return ScalarV(BOOL, None, H.compare("LT", bits, H.constant(as_int, 0, a.batch), "int"), a.batch)

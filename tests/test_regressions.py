@@ -1205,3 +1205,14 @@ end"""
         run_at("main(v) = Vector{Int}(v)", 0, v)
     with pytest.raises(JuliaError, match=r"no method matching Matrix\{Float64\}\(::UndefInitializer, ::Int64\)"):
         run_at("main(v) = Matrix{Float64}(undef, 3)", 0, v)
+
+
+def test_wrapping_integer_squares_keep_their_sign():
+    # XLA's simplifier assumes `y * y` is non-negative and folded `abs(y * y)` to `y * y` and
+    # `y * y < 0` to false, although Int64 products wrap (Julia: abs(x^2) of a wrapped square is
+    # positive); found by difftest seed 3002
+    x = -5823520802039496191
+    y = ((x * x + 2**63) % 2**64) - 2**63
+    src = "main(x) = (y = x * x; (abs(y), y < 0, y >= 0, 0 > y, 0 <= y, signbit(y), abs(x^2), x^2 < 0, abs(x)))"
+    check(src, (np.int64(x),), (abs(y), True, False, True, False, True, abs(y), True, -x))
+    check("main(x) = (abs(x), x < 0, signbit(x))", (np.int64(-2**63),), (-2**63, True, True))

@@ -70,6 +70,7 @@ _sum_first(x::Bool) = Int(x)
 _sum_first(x::Int8) = Int(x)
 _sum_first(x::Int16) = Int(x)
 _sum_first(x::Int32) = Int(x)
+muladd(x, y, z) = x * y + z      # Julia may fuse or not; jlhlo leaves that to XLA
 function _range_sum(r)
     l = length(r)
     return l * first(r) + (iseven(l) ? (step(r) * (l - 1)) * (l >> 1) : (step(r) * l) * ((l - 1) >> 1))
@@ -81,10 +82,12 @@ struct Generator{F,I}
     f::F
     iter::I
 end
-sum(g::Generator) = sum(g.f, g.iter)
-prod(g::Generator) = prod(g.f, g.iter)
-maximum(g::Generator) = maximum(g.f, g.iter)
-minimum(g::Generator) = minimum(g.f, g.iter)
+# with `init`, Base folds left to right from it (mapfoldl), also over an empty range
+struct _NoInit end
+sum(g::Generator; init=_NoInit()) = init isa _NoInit ? sum(g.f, g.iter) : _fold_loop(g.f, +, init, g.iter)
+prod(g::Generator; init=_NoInit()) = init isa _NoInit ? prod(g.f, g.iter) : _fold_loop(g.f, *, init, g.iter)
+maximum(g::Generator; init=_NoInit()) = init isa _NoInit ? maximum(g.f, g.iter) : _fold_loop(g.f, max, init, g.iter)
+minimum(g::Generator; init=_NoInit()) = init isa _NoInit ? minimum(g.f, g.iter) : _fold_loop(g.f, min, init, g.iter)
 any(g::Generator) = any(g.f, g.iter)
 all(g::Generator) = all(g.f, g.iter)
 count(g::Generator) = count(g.f, g.iter)
@@ -334,3 +337,11 @@ lcm(a::Integer, b::Integer) = (a == 0 || b == 0) ? zero(a) : abs(div(a, gcd(a, b
 # ---- `undef`, for `Vector{T}(undef, n)` (the constructors are `_array_constructor` in primitives.py)
 struct UndefInitializer end
 const undef = UndefInitializer()
+
+# ---- LinearAlgebra's triangular parts: (i, j) is on or below the k-th diagonal when j <= i + k
+_on_or_below(A, k) = (collect(1:size(A, 1)) .+ k) .>= permutedims(collect(1:size(A, 2)))
+_on_or_above(A, k) = (collect(1:size(A, 1)) .+ k) .<= permutedims(collect(1:size(A, 2)))
+tril(A::AbstractMatrix, k::Integer=0) = ifelse.(_on_or_below(A, k), A, zero(eltype(A)))
+triu(A::AbstractMatrix, k::Integer=0) = ifelse.(_on_or_above(A, k), A, zero(eltype(A)))
+istril(A::AbstractMatrix, k::Integer=0) = all(ifelse.(_on_or_below(A, k), true, iszero.(A)))
+istriu(A::AbstractMatrix, k::Integer=0) = all(ifelse.(_on_or_above(A, k), true, iszero.(A)))

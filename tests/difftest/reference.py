@@ -123,18 +123,22 @@ def finite_difference(loss: Callable[..., Any], args: list[Any], k: int, f0: flo
         h = FD_STEP * max(1.0, abs(float(np.asarray(x)[idx])))
         try:
             (fp, tp), (fm, tm) = _eval_at(loss, args, k, idx, h), _eval_at(loss, args, k, idx, -h)
+            (fp2, tp2), (fm2, tm2) = _eval_at(loss, args, k, idx, h / 2), _eval_at(loss, args, k, idx, -h / 2)
         except R.Discard:
             mask[idx] = False
             continue
         central, fwd, bwd = (fp - fm) / (2 * h), (fp - f0) / h, (f0 - fm) / h
+        # the central difference is off by O(h) where the second derivative jumps (x * abs(x) at 0),
+        # which fwd - bwd does not show: the change from halving the step bounds that error
+        halved = abs(central - (fp2 - fm2) / h)
         noise = 8 * np.finfo(np.float64).eps * max(abs(f0), abs(fp), abs(fm), 1.0) / h
         # moving x[idx] resolves a min/max/clamp tie: reverse mode picks a subgradient there
-        tied = tp != ties0 or tm != ties0
-        if tied or not np.isfinite([f0, fp, fm]).all() or \
+        tied = any(t != ties0 for t in (tp, tm, tp2, tm2))
+        if tied or not np.isfinite([f0, fp, fm, fp2, fm2]).all() or \
                 abs(fwd - bwd) > 1e-4 * max(1.0, abs(central)) + 2 * noise:
             mask[idx] = False
-        else:      # |fwd - bwd| bounds the truncation error, also where the derivative has a kink
-            value[idx], atol[idx] = central, noise + abs(fwd - bwd)
+        else:      # |fwd - bwd| and the halving bound the truncation error, also at a kink
+            value[idx], atol[idx] = central, 3 * noise + abs(fwd - bwd) + 2 * halved
     return Approx(value, mask, atol)
 
 

@@ -479,8 +479,8 @@ def _end_operands(fl: Lowering, r: _Rebound, box: Box, owns: dict[tuple[str, int
 
     def fold(b: Box) -> tuple[ir.Value | int, ir.Value | None]:
         for k, kept in enumerate(r.kept, 1):
-            if b is kept:
-                return k, None
+            if b is kept:                  # its own copy takes the contents, so the body reads them
+                return k, kept.value
         if b is owns[key] and r.kept:      # unchanged since the iteration began: still its choice then
             return whiches[key], b.value
         if isinstance(b, (CondBox, SelectBox)):

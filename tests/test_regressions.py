@@ -1216,3 +1216,22 @@ def test_wrapping_integer_squares_keep_their_sign():
     src = "main(x) = (y = x * x; (abs(y), y < 0, y >= 0, 0 > y, 0 <= y, signbit(y), abs(x^2), x^2 < 0, abs(x)))"
     check(src, (np.int64(x),), (abs(y), True, False, True, False, True, abs(y), True, -x))
     check("main(x) = (abs(x), x < 0, signbit(x))", (np.int64(-2**63),), (-2**63, True, True))
+
+
+def test_a_variable_rebound_to_another_existing_array_in_a_loop_reads_it(rng):
+    # `y = b` inside a loop, with b an array from before the loop: the next iteration must read b
+    # (the loop's copy of y kept y's first array; found by difftest seed 3003)
+    a, b = rng.standard_normal(3), rng.standard_normal(3)
+    src = """
+function main(a, b, n)
+    s = 0.0
+    y = a
+    for i in 1:n
+        s += sum(y) * i + y[1]
+        y = b
+    end
+    return s, y
+end"""
+    for n in (1, 2, 4):
+        want = sum((a if i == 1 else b).sum() * i + (a if i == 1 else b)[0] for i in range(1, n + 1))
+        check(src, (a, b, n), (want, b))

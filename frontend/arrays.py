@@ -177,11 +177,18 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
     if sb[0] != inner_a:
         raise fl.error(f"DimensionMismatch: matrix A has dimensions {_dims(sa)}, matrix B has dimensions "
                        f"{_dims(sb)}: A's columns ({inner_a}) must match B's rows ({sb[0]})", node)
+    outer_broadcast = len(sa) == 1 and b.t.wrapper is not None
     if len(sa) == 1:            # vector * row (an outer product)
         av = B.reshape(av, (sa[0], 1))
         sa = (sa[0], 1)
     out_shape = (sa[0],) + sb[1:]
     value = B.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
+    if inner_a == 1 and B.is_float(value) and not outer_broadcast:
+        # BLAS sums products into a zeroed result, so a -0.0 product comes out +0.0; XLA turns a
+        # product over one term into a plain multiply. Julia's `u * v'` is `broadcast(*, u, v)`,
+        # which keeps the product's sign.
+        zero = B.zeros(value.type)
+        value = hlo.select(B.compare(value, zero, "EQ"), zero, value)
     if a.t.wrapper and len(sb) == 1:          # row * vector: a number
         return ScalarV(t, None, B.reshape(value, ()))
     return ArrayV(ArrayT(t, out_shape, a.t.wrapper), Box(value))     # v' * A is still a row

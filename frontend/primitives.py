@@ -284,7 +284,12 @@ def _reduce(fl, args, kwargs, node):
         return ArrayV(ArrayT(t, x.t.shape), Box(value))
     if 0 in x.t.shape and op.name in ("max", "min"):
         raise NoMethod("ArgumentError: reducing over an empty collection is not allowed")
-    reduced = B.reduce(value, H.constant(t, init(t)), list(range(nd)) if axes is None else axes, body)
+    start = init(t)
+    if axes is None and op.name in ("+", "add_sum") and t.info.is_float and x.t.shape and 0 not in x.t.shape:
+        # Julia's whole-array sum starts from the first element, so all -0.0 sums to -0.0: start
+        # from -0.0, the identity of IEEE addition. Base's `dims` sums start from zero(T).
+        start = -0.0
+    reduced = B.reduce(value, H.constant(t, start), list(range(nd)) if axes is None else axes, body)
     if axes is None:
         return ScalarV(t, None, reduced)
     kept = tuple(1 if i in axes else d for i, d in enumerate(x.t.shape))

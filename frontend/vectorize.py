@@ -10,7 +10,8 @@ independent stays a `stablehlo.while` (see loops.py).
 The proof is syntactic and conservative: the body holds only assignments — to new local names, or
 to `X[idx...]` where `idx` uses every loop variable once as `v` or `v ± c` (so distinct iterations
 write distinct elements); every read of a written array uses exactly the written index; a written
-array appears in no call and shares its storage with no other name the body mentions.
+array appears in no call and shares its storage (as a view, or inside a struct or tuple) with no
+other name the body mentions, nor with another written array.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from . import ast as A
 from . import hlo as H
 from .types import INT64
-from .values import ArrayV, LaneConflict, RangeV, ScalarV
+from .values import ArrayV, LaneConflict, RangeV, ScalarV, Value, array_boxes
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -118,7 +119,10 @@ def _independent(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> lis
                 return None
         orders.append(tuple(loop_names.index(v) for v, _ in lane_positions))
     # reads of a written array must be the written element; it may not escape into calls
-    box_of = {x: fl.env[x].box for x in writes}
+    roots_of = {x: {id(r) for r in fl.env[x].box.roots()} for x in writes}
+    written = set().union(*roots_of.values())
+    if sum(map(len, roots_of.values())) != len(written):
+        return None                      # two written names share storage (one a view of the other)
     for st in body:
         parts = [st.value] + ([] if isinstance(st.target, A.Name) else list(st.target.indices))
         if st.op is not None and isinstance(st.target, A.Index):
@@ -130,9 +134,9 @@ def _independent(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> lis
                         return None
                 elif isinstance(n, A.Call) and any(isinstance(a, A.Name) and a.id in writes for a in _walk(n.args)):
                     return None
-                elif isinstance(n, A.Name) and n.id not in writes and isinstance(fl.env.get(n.id), ArrayV) \
-                        and any(fl.env[n.id].box is b for b in box_of.values()):
-                    return None          # another name for a written array
+                elif isinstance(n, A.Name) and n.id not in writes and isinstance(fl.env.get(n.id), Value) \
+                        and any(id(r) in written for b in array_boxes(fl.env[n.id]) for r in b.roots()):
+                    return None          # another name for (a view of, a struct holding) a written array
     return orders
 
 

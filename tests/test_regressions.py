@@ -1235,3 +1235,52 @@ end"""
     for n in (1, 2, 4):
         want = sum((a if i == 1 else b).sum() * i + (a if i == 1 else b)[0] for i in range(1, n + 1))
         check(src, (a, b, n), (want, b))
+
+
+def test_a_loop_reads_a_view_of_the_array_it_writes(rng):
+    # the loop was vectorized although `sum(v)` reads elements other iterations write: v is a view
+    # of x, and the independence check compared storage boxes, not the storage behind views
+    # (found by difftest seed 3003)
+    x = rng.standard_normal(3)
+    src = """
+function main(x)
+    v = view(x, 1:2)
+    for i in eachindex(x)
+        x[i] += minimum(v)
+    end
+    return x
+end"""
+    want = x.copy()
+    for i in range(3):
+        want[i] += want[:2].min()
+    check(src, (x,), want)
+    shifted = """
+function main(x)
+    v = view(x, 2:3)
+    w = view(x, 1:2)
+    for i in 1:2
+        v[i] = w[i] + 1.0
+    end
+    return x
+end"""
+    want = x.copy()
+    for i in range(2):
+        want[i + 1] = want[i] + 1.0
+    check(shifted, (x,), want)
+
+
+def test_signed_zeros_of_sums_and_products_follow_julia():
+    # sum starts from the first element (all -0.0 sums to -0.0); `sum(; dims)`, `dot` and matrix
+    # products start from +0.0; `u * v'` is `broadcast(*, u, v)`; XLA folds a one-term product to a
+    # multiply, which kept -0.0 (found by difftest seed 3003)
+    src = """
+using LinearAlgebra
+function main(z, a, A)
+    return (signbit(sum(z)), signbit.(sum(reshape(z, 1, 2); dims=2)), signbit(dot(z, a)),
+            signbit(z' * a), signbit.(a * z'), signbit.(reshape(a, 2, 1) * reshape(z, 1, 2)),
+            signbit.(A * z[1:1]), signbit(sum(zeros(0))))
+end"""
+    z, a = -np.zeros(2), np.array([-3.0, 2.0])
+    check(src, (z, a, np.array([[1.0], [-2.0]])),
+          (True, np.array([[False]]), False, False, np.array([[False, False], [True, True]]),
+           np.zeros((2, 2), bool), np.array([False, False]), False))

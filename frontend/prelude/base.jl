@@ -173,6 +173,9 @@ min(x::Tuple) = _foldl(min, x)
 
 # ---- linear algebra
 dot(x::AbstractArray, y::AbstractArray) = sum(conj.(x) .* y)
+# BLAS and LinearAlgebra's generic `dot` both sum into a zeroed accumulator (all -0.0 products
+# give +0.0), as a row times a column does
+dot(x::AbstractArray{<:AbstractFloat}, y::AbstractArray{<:AbstractFloat}) = vec(x)' * vec(y)
 ⋅(x::AbstractArray, y::AbstractArray) = dot(x, y)
 # LinearAlgebra's norms: scaled by the largest magnitude (no overflow for huge entries, as Julia's)
 function norm(x::AbstractArray)

@@ -487,6 +487,10 @@ def sign(x: Any) -> Any:
 
 def signbit(x: Any) -> np.bool_:
     t = jtype(x)
+    if t in (Float32, Float64) and math.isnan(float(x)):
+        # Julia's min/max return one of their NaN arguments, XLA's a NaN of its own (x86's default
+        # NaN is negative); the sign of a NaN is documented as unspecified in jlhlo
+        raise Unmodelled("signbit of a NaN")
     return b(math.copysign(1.0, float(x)) < 0 if t in (Float32, Float64) else int(x) < 0)
 
 
@@ -949,10 +953,14 @@ def _eltype(a: np.ndarray) -> str:
 
 def matmul(a: np.ndarray, b_: np.ndarray) -> Any:
     """Matrix product with Julia's shapes: `x' * y` is a number, `x' * A` an adjoint row, `A * x`
-    a vector, `x * y'` an outer product; integer products wrap."""
+    a vector, `x * y'` an outer product (a broadcast); integer products wrap."""
     t = _arith_type("*", _eltype(a), _eltype(b_))
     if isinstance(a, AdjVec) and b_.ndim == 1:
         return dot(np.asarray(a).reshape(-1), b_)
+    if a.ndim == 1 and isinstance(b_, AdjVec):
+        # LinearAlgebra: `*(u::AbstractVector, v::AdjOrTransAbsVec) = broadcast(*, u, v)`, so each
+        # element is one product (-3.0 * 0.0 stays -0.0), not a BLAS sum that starts from +0.0
+        return bc(mul, a.reshape(-1, 1), np.asarray(b_))
     if a.ndim == 1:
         if b_.shape[0] != 1:
             raise Undefined(f"DimensionMismatch: {a.shape} * {b_.shape}")
@@ -1047,7 +1055,7 @@ def _reduction(name: str, whole: Callable[[list[Any], str], Any]) -> Callable[..
         else:
             (x,) = args
         if dims is not None:
-            return _reduce_dims(x, dims, lambda vals: whole(vals, jtype(vals[0])))
+            return _reduce_dims(x, dims, lambda vals: _dims_start(name, whole(vals, jtype(vals[0]))))
         vals = _elements(x)
         if not vals:
             if name in ("sum", "prod") and isinstance(x, np.ndarray):
@@ -1056,6 +1064,14 @@ def _reduction(name: str, whole: Callable[[list[Any], str], Any]) -> Callable[..
         return whole(vals, jtype(vals[0]))
     rule.__name__ = name
     return rule
+
+
+def _dims_start(name: str, v: Any) -> Any:
+    """Base's `sum(A; dims)` adds into an array filled with zero(T) (`reducedim_init`), so a zero
+    sum is +0.0 even when every element is -0.0."""
+    if name == "sum" and jtype(v) in (Float32, Float64) and v == 0:
+        return _float(jtype(v), 0.0)
+    return v
 
 
 def _prod_values(vals: list[Any], t: str) -> Any:
@@ -1118,7 +1134,10 @@ def all_(*args: Any) -> np.bool_:
 def dot(x: np.ndarray, y: np.ndarray) -> Any:
     if x.shape != y.shape:
         raise Undefined("DimensionMismatch: dot")
-    return sum_(bc(mul, x, y))
+    out = sum_(bc(mul, x, y))
+    if jtype(out) in (Float32, Float64) and out == 0:
+        return _float(jtype(out), 0.0)     # Julia's dot sums from +0.0: the result is never -0.0
+    return out
 
 
 def norm(x: np.ndarray) -> Any:

@@ -77,6 +77,7 @@ class Lowering(Protocol):
     param_boxes: dict[int, Box]                  # the arrays the caller passed in
     pinned_boxes: dict[int, Box]                 # loop-body arrays branches must not copy (loops._Rebound)
     loop_facts: dict[int, object]                # per loop node: what lowering it taught
+    promoted: dict[str, tuple[frozenset[str], object]]   # variable -> (Union members, promoted type), --emit typed
 
     # evaluating source
     def expr(self, e: A.Expr) -> Value: ...

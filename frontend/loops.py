@@ -222,9 +222,11 @@ class _Retry(Redo):
     array from before the loop (`kept`), or changes one in place (`exact`)."""
 
     def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset(),
-                 kept: dict[tuple[str, int], tuple[str, int]] | None = None, exact: frozenset[str] = frozenset()):
+                 kept: dict[tuple[str, int], tuple[str, int]] | None = None, exact: frozenset[str] = frozenset(),
+                 peel: bool = False):
         super().__init__()
         self.op, self.carry_err, self.detached, self.kept, self.exact = op, carry_err, detached, kept or {}, exact
+        self.peel = peel
 
 
 @dataclass
@@ -236,6 +238,7 @@ class LoopFacts:
     detached: frozenset[str] = frozenset()
     kept: dict[tuple[str, int], set[tuple[str, int]]] = field(default_factory=dict)
     exact: frozenset[str] = frozenset()
+    peel: bool = False                 # the first iteration changes a variable's type: run it before the loop
 
 
 def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
@@ -258,6 +261,7 @@ def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Cal
             for leaf, holder in retry.kept.items():
                 facts.kept.setdefault(leaf, set()).add(holder)
             facts.exact |= retry.exact
+            facts.peel = facts.peel or retry.peel
 
 
 @dataclass
@@ -283,6 +287,8 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
               body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
     outer_brk = fl.env[BROKE]
     fl.env[BROKE] = ScalarV(BOOL, False)
+    if facts.peel:
+        _first_iteration(fl, cond, body, node)
     assigned = assigned_names(body_stmts) | set(loop_vars)
     may_return = contains(body_stmts, (A.Return,), into_loops=True)
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
@@ -389,7 +395,7 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
         body()
         if ERROR_CODE not in carried and fl.env.get(ERROR_CODE) is not err_before:
             raise _Retry(op.operation, carry_err=True)
-        _check_types(fl, carried, entry_vals, node)
+        _check_types(fl, carried, entry_vals, node, op.operation if not facts.peel else None)
         newly = frozenset(n for n in carried if n not in detached and
                           [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
         if newly:
@@ -527,17 +533,35 @@ def _holder(env: dict[str, object], box: Box) -> tuple[str, int] | None:
     return None
 
 
-def _check_types(fl: Lowering, carried: list[str], entry_vals: dict[str, Value], node: A.Node) -> None:
+def _check_types(fl: Lowering, carried: list[str], entry_vals: dict[str, Value], node: A.Node,
+                 op: ir.Operation | None) -> None:
+    """Each carried variable ends an iteration with the type it came in with. If one does not, the
+    loop is lowered again with its first iteration run before it (`op` given: not yet tried) — in
+    Julia `s = 0; for ...; s += x[i]; end` is an Int only until the first iteration ends."""
     for n in carried:
         v = fl.env.get(n)
         if v is None or isinstance(v, Undef) or v.t != entry_vals[n].t:
+            if op is not None and v is not None and not isinstance(v, Undef):
+                raise _Retry(op, peel=True)
             shown = n if not n.startswith("%") else "the returned value"
             got = "undefined" if v is None or isinstance(v, Undef) else describe(v)
             hint = ""
             if isinstance(v, ScalarV) and isinstance(entry_vals[n], ScalarV) and not n.startswith("%"):
                 hint = f"; start it as `zero({v.t.julia()})` so that it has that type throughout"
-            raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} before the loop and "
-                           f"{got} after an iteration (jlhlo needs one concrete type per variable{hint})", node)
+            when = ("before the loop", "after an iteration") if op is not None else \
+                ("after the first iteration", "after the second")
+            raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} {when[0]} and "
+                           f"{got} {when[1]} (jlhlo needs one concrete type per variable{hint})", node)
+
+
+def _first_iteration(fl: Lowering, cond: Callable[[], ScalarV], body: Callable[[], None], node: A.Node) -> None:
+    """Run the loop's first iteration, if its condition holds, before the loop (peeled). With a
+    run-time condition a variable may leave as either type: the branch merge promotes it."""
+    defined = set(fl.env)
+    fl.branch(cond(), body, lambda: None, node)
+    for name in set(fl.env) - defined:
+        if not name.startswith("%"):
+            del fl.env[name]               # the body's own variables are local to each iteration
 
 
 def _check_detached(fl: Lowering, detached: set[str], node: A.Node) -> None:

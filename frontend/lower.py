@@ -171,6 +171,7 @@ class FunctionLowering:
         # (loops._Rebound): branches must not merge them into copies, which would lose that
         self.pinned_boxes: dict[int, Box] = {}
         self.loop_facts: dict[int, object] = {}   # per loop node: what lowering it taught (loops.LoopFacts)
+        self.promoted: dict[str, tuple[frozenset[str], Scalar]] = {}   # variable -> (its Union's members, promotion)
 
     # ------------------------------------------------------------------ function boundary
     def lower(self, args: list[Value], kwargs: dict[str, Value], public: bool) -> Specialization:
@@ -261,8 +262,13 @@ class FunctionLowering:
                 outs.append(self.materialize(self.reduce_lanes_max(err) if public else err))
             func_d.ReturnOp(outs)
         fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(in_types, [o.type for o in outs]))
-        variables = [(name, describe(v)) for name, v in self.variables.items()]
-        self.mod.typed_log.append((self.sym, self.method.signature(), variables, describe(result)))
+        def union(name: str) -> str:
+            return "  (promoted from Union{" + ", ".join(sorted(self.promoted[name][0])) + "})"
+        variables = [(name, describe(v) + (union(name) if name in self.promoted else ""))
+                     for name, v in self.variables.items()]
+        variables += [(name, t.julia() + union(name)) for name, (_, t) in self.promoted.items() if name.startswith("(")]
+        returned = describe(result) + (union(RETURN_VALUE) if RETURN_VALUE in self.promoted else "")
+        self.mod.typed_log.append((self.sym, self.method.signature(), variables, returned))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
                               variables, draws=self.draws > 0)
 

@@ -7,6 +7,7 @@ function broadcast over arrays) both arms run on every lane and `stablehlo.selec
 """
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Callable
 
 from jax.extend.mlir import ir
@@ -16,7 +17,8 @@ from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .context import ERROR_CODE, RETURN_VALUE
-from .types import SCALARS, Scalar
+from .scalars import convert_scalar
+from .types import SCALARS, Scalar, promote
 from .values import (
     ArrayV,
     Box,
@@ -51,11 +53,13 @@ def reachable_boxes(env: dict[str, object]) -> list[Box]:
 
 
 class ArmState:
-    """The environment and box contents one arm ended with."""
+    """The environment and box contents one arm ended with; `block` is the arm's region block
+    (None when the arms run straight-line, lane-wise)."""
 
-    def __init__(self, env: dict[str, object], boxes: dict[int, ir.Value]):
+    def __init__(self, env: dict[str, object], boxes: dict[int, ir.Value], block: ir.Block | None = None):
         self.env = env
         self.boxes = boxes
+        self.block = block
 
 
 def run_arm(fl: Lowering, arm: Callable[[], None], boxes: list[Box]) -> ArmState:
@@ -83,12 +87,45 @@ def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node
             else:
                 fl.env[name] = Undef(node.span)
                 continue
+        if vals[0].t != vals[1].t and all(is_real_number(v) for v in vals):
+            vals = _promoted(fl, name, vals, arms, node)
         if vals[0].t != vals[1].t:
-            shown = name if not name.startswith("%") else "the returned value"
-            raise fl.error(f"type instability: `{shown}` is {describe(vals[0])} on one branch and "
+            shown = (f"`{name}`" if not name.startswith("%") else
+                     "the returned value" if name == RETURN_VALUE else "the value of this expression")
+            if isinstance(node, (A.For, A.While)):       # a loop's first iteration, run before it
+                raise fl.error(f"type instability: {shown} is {describe(vals[1])} before the loop and "
+                               f"{describe(vals[0])} after its first iteration, and the loop may run zero times "
+                               f"(jlhlo needs one concrete type per variable)", node)
+            raise fl.error(f"type instability: {shown} is {describe(vals[0])} on one branch and "
                            f"{describe(vals[1])} on the other (jlhlo needs one concrete type per variable)", node)
         names.append((name, vals))
     return names
+
+
+def is_real_number(v: object) -> bool:
+    return isinstance(v, ScalarV) and v.t.info.kind in ("bool", "int", "uint", "float")
+
+
+def _promoted(fl: Lowering, name: str, vals: list[ScalarV], arms: list[ArmState], node: A.Node) -> list[ScalarV]:
+    """A variable that is a number of another type on each path (`s = c ? 1 : 0.5`) is, for Julia's
+    inference, a small Union; jlhlo converts both to their promotion (documented in the README,
+    shown by --emit typed). The conversion runs inside each arm."""
+    t = promote(vals[0].t, vals[1].t)
+    out = []
+    for v, arm in zip(vals, arms):
+        with ir.InsertionPoint(arm.block) if arm.block is not None else contextlib.nullcontext():
+            out.append(convert_scalar(fl, v, t, node))
+    note_promotion(fl, name, [v.t for v in vals], t, node)
+    return out
+
+
+def note_promotion(fl: Lowering, name: str, types: list[Scalar], t: Scalar, node: A.Node) -> None:
+    """Record for --emit typed, by variable name, or for an expression's value by its position:
+    `name::T  (promoted from Union{...})`."""
+    if name.startswith("%value"):
+        name = f"(the value at {node.span.line}:{node.span.col})"
+    before = fl.promoted.get(name, (frozenset(), t))[0]
+    fl.promoted[name] = (before | {u.name for u in types}, t)
 
 
 def zero_like(fl: Lowering, v: Value) -> Value:
@@ -271,6 +308,8 @@ def _merge(fl: Lowering, c: ScalarV, arms: list[ArmState], before: dict[str, obj
                 new_leaves.append(la)
         it = iter(new_leaves)
         fl.env[name] = map_leaves(va, lambda _: next(it), constants=True)
+        if name in fl.variables:
+            fl.variables[name] = fl.env[name]      # --emit typed shows the merged value, not one arm's
     for k, b in enumerate(changed_boxes):
         b.value = merged[first_box + k]
 
@@ -330,6 +369,7 @@ def if_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: Call
         block = region.blocks.append()
         with ir.InsertionPoint(block):
             arms.append(run_arm(fl, arm, boxes))
+        arms[-1].block = block
         blocks.append(block)
 
     def combine(then_vals: list[ir.Value], else_vals: list[ir.Value]) -> list[ir.Value]:

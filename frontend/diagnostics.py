@@ -56,6 +56,11 @@ class JuliaError(Diagnostic):
     """A problem in the user's program, located at `span` (or nowhere, for whole-program problems)."""
 
 
+class StaticValueNeeded(JuliaError):
+    """A run-time value decides a shape (`zeros(n)`, `x[1:n]`): the entry can be specialized on the
+    value of an integer argument (api.lower_entry does so when it is given the values)."""
+
+
 class InternalError(Diagnostic):
     """A bug in the compiler, met while lowering the construct at `span`: reported there (as
     Triton's code generator does), with where in the compiler it happened, and never as a

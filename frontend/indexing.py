@@ -16,6 +16,7 @@ from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .arrays import fit_to_shape, reshape_colmajor, vect, write_into_array
+from .diagnostics import StaticValueNeeded
 from .merge import CondBox
 from .ranges import collect_range, range_element, range_length
 from .scalars import arith, convert_scalar, get_field
@@ -329,7 +330,8 @@ def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: 
             raise LaneConflict()       # a slice per lane: an array per element
         length = range_length(fl, ix)
         if not length.is_const:
-            raise fl.error("a range index must have a length known at compile time (e.g. `i:i+3`, not `i:n`)", node)
+            raise StaticValueNeeded("a range index must have a length known at compile time (e.g. `i:i+3`, not `i:n`)",
+                                    node.span)
         if not ix.step.is_const:
             raise fl.error("a range index needs a constant step", node)
         step = int(ix.step.const)

@@ -29,7 +29,7 @@ from .arrays import vect
 from .calls import default_construct
 from .comprehensions import comprehension
 from .context import BROKE, CONTINUED, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
-from .diagnostics import Diagnostic, InternalError, JuliaError, Span, relocate
+from .diagnostics import Diagnostic, InternalError, JuliaError, Span, StaticValueNeeded, relocate
 from .dispatch import Method, PScalar, select_method
 from .indexing import lower_index
 from .loops import assigned_names
@@ -37,7 +37,7 @@ from .merge import reachable_boxes
 from .primitives import last_index
 from .program import CALL, KNOWN_MODULES, Program
 from .ranges import collect_range, make_range
-from .registry import PRIMITIVES, NoMethod
+from .registry import PRIMITIVES, NeedsStatic, NoMethod
 from .scalars import get_field
 from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
 from .values import (
@@ -773,6 +773,8 @@ class FunctionLowering:
         if prim is not None:
             try:
                 return prim(self, args, kwargs, node)
+            except NeedsStatic as nm:
+                raise StaticValueNeeded(nm.args[0], getattr(node, "span", None)) from None
             except NoMethod as nm:
                 if methods or not nm.args:
                     raise self.no_method(name, args, methods, node) from None

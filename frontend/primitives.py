@@ -24,7 +24,7 @@ from .calls import call_value, default_construct
 from .dispatch import PAny, Pat, PScalar
 from .indexing import index_value, linear_element, make_view
 from .ranges import collect_range, make_range, range_length
-from .registry import NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
+from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
 from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, make_tuple, type_arg
 from .types import BOOL, FLOAT64, INT64, ArrayT, Scalar, StructT, TupleT, promote
 from .values import (
@@ -84,7 +84,7 @@ def _shape(x: Value) -> tuple[int, ...]:
     if isinstance(x, RangeV):
         n = range_length(None, x) if x.start.is_const and x.stop.is_const and x.step.is_const else None
         if n is None or not n.is_const:
-            raise NoMethod("the length of a range with run-time bounds is not known at compile time")
+            raise NeedsStatic("the length of a range with run-time bounds is not known at compile time")
         return (n.const,)
     if isinstance(x, (TupleV, ArrayListV)):
         return (len(x.items),)
@@ -307,7 +307,7 @@ def _dims_args(fl: Lowering, args: list[Value], node: A.Node) -> tuple[int, ...]
         if a.batch:
             raise LaneConflict()       # an array per lane, of a size per lane
         if not a.is_const:
-            raise NoMethod("array sizes must be known at compile time (jlhlo arrays have static shapes); "
+            raise NeedsStatic("array sizes must be known at compile time (jlhlo arrays have static shapes); "
                            "this size depends on a run-time value")
         dims.append(int(a.const))
     return tuple(dims)

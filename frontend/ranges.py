@@ -21,6 +21,7 @@ import numpy as np
 from ..core import builder as B
 from . import ast as A
 from . import hlo as H
+from .diagnostics import StaticValueNeeded
 from .scalars import arith, convert_scalar, ifelse
 from .types import INT64, ArrayT, RangeT, Scalar, promote
 from .values import ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value
@@ -189,8 +190,8 @@ def collect_range(fl: Lowering, r: RangeV, node: A.Node) -> ArrayV:
     if n.batch:
         raise LaneConflict()           # a range per lane: an array per element
     if not n.is_const:
-        raise fl.error("collecting a range whose length depends on run-time values is not supported "
-                       "(arrays have static sizes)", node)
+        raise StaticValueNeeded("collecting a range whose length depends on run-time values is not supported "
+                                "(arrays have static sizes)", node.span)
     t = r.t.elt
     if t.info.is_float and r.plan is None:
         return _float_table(fl, r, float_range_plan(r.start.const, r.step.const, r.stop.const, t.name), node)

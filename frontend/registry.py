@@ -21,6 +21,11 @@ class NoMethod(Exception):
     """The rule does not apply to these argument types (a MethodError), optionally with a message."""
 
 
+class NeedsStatic(NoMethod):
+    """The rule needs a compile-time value (a size) where it got a run-time one: reported as
+    diagnostics.StaticValueNeeded."""
+
+
 def prim(*names: str, keywords: tuple[str, ...] = ()):
     """Register a rule under one or more names; a rule with a `name` parameter is told which one was
     called. A keyword argument not in `keywords` is a MethodError before the rule runs (ignoring
@@ -51,7 +56,7 @@ def const_int(v: Value, what: str) -> int:
     if not isinstance(v, ScalarV) or not v.t.info.is_integer:
         raise NoMethod(f"{what} must be an integer, got {v.t.julia()}")
     if not v.is_const:
-        raise NoMethod(f"{what} must be known at compile time (it decides the shape of the result), but it is "
+        raise NeedsStatic(f"{what} must be known at compile time (it decides the shape of the result), but it is "
                        f"a run-time value here")
     return int(v.const)
 

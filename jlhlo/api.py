@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from jax.extend.mlir import ir
 
-from .frontend.diagnostics import JuliaError
+from .frontend.diagnostics import JuliaError, StaticValueNeeded
 from .frontend.dispatch import PStruct, select_method
 from .frontend.lower import ModuleLowering
 from .frontend.program import Program
@@ -66,16 +66,33 @@ class LoadedProgram:
         return Function(self, name, check_bounds)
 
 
+@dataclass(frozen=True)
+class Specialized:
+    """An entry argument whose value is compiled in: an integer that decides an array size."""
+    t: Scalar
+    value: int
+
+
 @dataclass
 class Lowered:
     """A specialization of an entry function, lowered to a StableHLO module."""
     module: ir.Module
     result: Value                      # the entry's result; its runtime leaves are the module's results
     typed: list[tuple[str, str, list[tuple[str, str]], str]]
-    input_names: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     optimized: bool = False
     check_sites: list = field(default_factory=list)   # (span, message) per run-time bounds check
+    # entry arguments compiled in as values: (parameter, value, the construct that needs it)
+    specialized: list[tuple[str, int, str]] = field(default_factory=list)
+    runtime_args: list[int] | None = None     # positions of the arguments the executable takes (None: all)
+
+    def runtime_inputs(self, args: tuple) -> tuple:
+        """The host arguments the executable takes: all but the specialized ones."""
+        return args if self.runtime_args is None else tuple(args[i] for i in self.runtime_args)
+
+    def host_inputs(self, args: tuple) -> list[Any]:
+        """The executable's flat inputs for the entry's host arguments `args`."""
+        return flatten_host(self.runtime_inputs(tuple(args)))
 
     def as_text(self, debug_info: bool = False) -> str:
         return self.module.operation.get_asm(enable_debug_info=debug_info)
@@ -87,7 +104,7 @@ class Lowered:
         return self
 
     def typed_text(self) -> str:
-        lines = []
+        lines = [f"# specialized on {name} = {value}: {why}" for name, value, why in self.specialized]
         for sym, sig, variables, result in self.typed:
             lines.append(f"{sig}  →  @{sym}")
             for name, t in variables:
@@ -114,22 +131,29 @@ class Function:
         self.loaded = loaded
         self.name = name
         self.check_bounds = check_bounds
-        self._cache: dict[tuple, tuple[Lowered, Executable]] = {}
+        self._cache: dict[tuple, tuple[Lowered, Executable]] = {}    # by types and specialized values
+        self._static: dict[tuple, tuple[int, ...]] = {}     # by types: the arguments specialized on
 
     def lower(self, *args: Any, optimize_level: int = 2, **optimize_options: Any) -> Lowered:
         lowered = lower_entry(self.loaded.program, self.name, [abstract(a) for a in args],
-                              check_bounds=self.check_bounds)
+                              check_bounds=self.check_bounds, values=list(args))
         if optimize_level is not None:
             lowered.optimize(optimize_level, **optimize_options)
         return lowered
 
     def __call__(self, *args: Any, device: str = "cpu") -> Any:
-        key = (_frozen(tuple(abstract(a) for a in args)), device)
+        types = (_frozen(tuple(abstract(a) for a in args)), device)
+        static = self._static.get(types, ())
+        key = (types, tuple(int(args[i]) for i in static))
         if key not in self._cache:
             lowered = self.lower(*args)
-            self._cache[key] = (lowered, lowered.compile(device))
+            compiled = (lowered, lowered.compile(device))
+            if lowered.runtime_args is not None:      # specialized on some arguments' values
+                static = self._static[types] = tuple(i for i in range(len(args)) if i not in lowered.runtime_args)
+                key = (types, tuple(int(args[i]) for i in static))
+            self._cache[key] = compiled
         lowered, exe = self._cache[key]
-        flat = exe(*flatten_host(args))
+        flat = exe(*lowered.host_inputs(args))
         return lowered.outputs(flat)
 
 
@@ -184,6 +208,8 @@ def _entry_value(program: Program, pattern, spec: object, where: str) -> Value:
     """A runtime value (no IR yet) of the shape `spec` describes, for an entry parameter."""
     if isinstance(spec, Scalar):
         return ScalarV(spec, None, None)
+    if isinstance(spec, Specialized):
+        return ScalarV(spec.t, spec.value)
     if isinstance(spec, ArrayT):
         return ArrayV(spec, Box(None))
     if isinstance(spec, tuple):
@@ -225,11 +251,57 @@ def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
     return [m.param_names for m in program.methods.get(name, []) if m.origin == "user"]
 
 
-def lower_entry(program: Program, name: str, specs: list[object], *, check_bounds: bool = True) -> Lowered:
+def lower_entry(program: Program, name: str, specs: list[object], *, check_bounds: bool = True,
+                values: list[Any] | None = None) -> Lowered:
     """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts);
-    run-time index checks are emitted unless `check_bounds` is False."""
+    run-time index checks are emitted unless `check_bounds` is False. Given the arguments' `values`
+    (None where unknown), an integer argument whose value decides an array size (`zeros(n)`) is
+    compiled in as that value: see `Lowered.specialized`."""
+    t0 = time.perf_counter()
     with _without_gc():
-        return _on_deep_stack(_lower_entry, program, name, specs, check_bounds)
+        try:
+            return _on_deep_stack(_lower_entry, program, name, specs, check_bounds)
+        except StaticValueNeeded as need:
+            lowered = _specialize(program, name, specs, values or [], check_bounds, need)
+            lowered.timings["infer+lower"] = time.perf_counter() - t0
+            return lowered
+
+
+def _specialize(program: Program, name: str, specs: list[object], values: list[Any], check_bounds: bool,
+                need: StaticValueNeeded) -> Lowered:
+    """Lower again with integer arguments compiled in as their values: first all of them, then
+    without each one in turn where that still works, so only those a size needs are specialized
+    (`lowered` always belongs to the current `chosen`: a failed attempt changes neither)."""
+    labels = [_param_label([m for m in program.methods.get(name, []) if m.origin == "user"], i)
+              for i in range(len(specs))]
+    options = [i for i, s in enumerate(specs) if isinstance(s, Scalar) and s.info.kind in ("int", "uint")
+               and i < len(values) and values[i] is not None]
+    if not options:
+        integers = [labels[i] for i, s in enumerate(specs) if isinstance(s, Scalar) and s.info.kind in ("int", "uint")]
+        if integers:
+            need.notes.append(f"jlhlo specializes on the value of an integer argument ({', '.join(integers)}) "
+                              f"when it is given: pass the arguments (--inputs, or --args Int64=8 on the command "
+                              f"line, or call the function from Python)")
+        raise need
+
+    def attempt(chosen: set[int]) -> Lowered:
+        trial = [Specialized(s, int(values[i])) if i in chosen else s for i, s in enumerate(specs)]
+        return _on_deep_stack(_lower_entry, program, name, trial, check_bounds)
+    chosen = set(options)
+    try:
+        lowered = attempt(chosen)
+    except StaticValueNeeded:
+        raise need from None           # the size does not come from an integer argument
+    reasons = {options[0]: need} if len(options) == 1 else {}
+    for i in options if len(options) > 1 else ():
+        try:
+            lowered = attempt(chosen - {i})
+            chosen.discard(i)
+        except StaticValueNeeded as e:
+            reasons[i] = e
+    lowered.specialized = [(labels[i], int(values[i]), _why(program, reasons[i])) for i in sorted(chosen)]
+    lowered.runtime_args = [i for i in range(len(specs)) if i not in chosen]
+    return lowered
 
 
 # Lowering recurses through the program's call graph (one specialization inside another): a chain
@@ -293,8 +365,19 @@ def _lower_entry(program: Program, name: str, specs: list[object], check_bounds:
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():
             raise RuntimeError("the lowered module does not verify")
-    return Lowered(mod.module, result, mod.typed_log, [n or "_" for n in method.param_names], timings,
-                   check_sites=list(mod.check_sites))
+    return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites))
+
+
+def _why(program: Program, err: StaticValueNeeded) -> str:
+    """`zeros(n)` at f.jl:3:9 — the message: the construct that needs an argument's value."""
+    span, first = err.span, err.message.partition("\n")[0]
+    if span is None:
+        return first
+    lines = program.sources.get(span.file, "").splitlines()
+    text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    end = span.end_col if span.end_line == span.line and span.end_col > span.col else len(text) + 1
+    snippet = text[span.col - 1:end - 1].strip()
+    return (f"`{snippet}` at {span}" if snippet else str(span)) + f" ({first})"
 
 
 def _param_label(methods, i: int) -> str:

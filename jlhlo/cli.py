@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the .jl program")
     p.add_argument("--entry", default="main", help="the function to compile (default: main)")
     p.add_argument("--args", nargs="+", action="extend", default=[], metavar="TYPE",
-                   help="entry argument types, e.g. Float32[3,4] Int64")
+                   help="entry argument types, e.g. Float32[3,4] Int64; Int64=8 also gives an integer's value, "
+                        "compiled in where it decides an array size")
     p.add_argument("--inputs", metavar="IN.npz", help="entry arguments by parameter name (p.1, m.W for nesting)")
     p.add_argument("--run", action="store_true", help="run the entry and print its results")
     p.add_argument("--outputs", metavar="OUT.npz", help="write the results (out, out.1, out.field ...)")
@@ -115,17 +116,18 @@ def _run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UsageError(f"--inputs {args.inputs}: {e}") from None
         specs, host_args = input_specs_from_npz(loaded.program, args.entry, grouped)
+        values = host_args
     else:
-        try:
-            specs = [parse_type_string(s) for s in args.args]
-        except ValueError as e:
-            raise UsageError(f"--args: {e}") from None
+        specs, values = _specs_from_args(args.args, parse_type_string)
         if args.run:
             raise UsageError("--run needs --inputs IN.npz with the entry's arguments")
     if args.entry not in loaded.program.methods:
         raise UsageError(f"no function `{args.entry}` is defined in {filename}")
-    lowered = lower_entry(loaded.program, args.entry, specs, check_bounds=args.check_bounds == "yes")
+    lowered = lower_entry(loaded.program, args.entry, specs, check_bounds=args.check_bounds == "yes", values=values)
     timings["infer+lower"] = lowered.timings["infer+lower"]
+    if args.timings:
+        for name, value, why in lowered.specialized:
+            print(f"specialized on {name} = {value}: {why}", file=sys.stderr)
     if not args.run and args.emit in ("typed", "stablehlo"):
         _emit_text(args, lowered.typed_text() if args.emit == "typed" else lowered.as_text(debug_info=True))
         _print_timings(args, timings)
@@ -166,9 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         _emit_text(args, exe.xla_hlo_text())
         _print_timings(args, timings)
         return EXIT_OK
-    from .api import flatten_host
     t = time.perf_counter()
-    flat = exe(*flatten_host(tuple(host_args)))
+    flat = exe(*lowered.host_inputs(host_args))
     timings["run"] = time.perf_counter() - t
     result = lowered.outputs(flat)
     _print_result(result)
@@ -177,6 +178,30 @@ def _run(args: argparse.Namespace) -> int:
         np.savez(args.outputs, **flatten_outputs(result if result is not None else ()))
     _print_timings(args, timings)
     return EXIT_OK
+
+
+def _specs_from_args(texts: list[str], parse_type_string) -> tuple[list[object], list[Any]]:
+    """`--args Float32[3,4] Int64=8`: types, and the values given for integers (specialized on where
+    they decide a size)."""
+    from .api import UsageError
+    specs, values = [], []
+    for text in texts:
+        type_text, eq, value_text = text.partition("=")
+        try:
+            t = parse_type_string(type_text)
+        except ValueError as e:
+            raise UsageError(f"--args: {e}") from None
+        value = None
+        if eq:
+            if getattr(getattr(t, "info", None), "kind", None) not in ("int", "uint"):
+                raise UsageError(f"--args {text}: only an integer argument can be given a value (Int64=8)")
+            try:
+                value = int(value_text)
+            except ValueError:
+                raise UsageError(f"--args {text}: {value_text!r} is not an integer") from None
+        specs.append(t)
+        values.append(value)
+    return specs, values
 
 
 def _emit_text(args: argparse.Namespace, text: str) -> None:

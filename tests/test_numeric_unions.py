@@ -14,7 +14,6 @@ from conftest import assert_same
 from jlhlo.frontend.diagnostics import JuliaError
 
 import jlhlo
-from jlhlo.api import flatten_host
 
 LEVELS = (0, 2)
 
@@ -22,7 +21,7 @@ LEVELS = (0, 2)
 def run_at(source: str, level: int, *args):
     f = jlhlo.load(source, filename="t.jl").function("main")
     lowered = f.lower(*args, optimize_level=level)
-    return lowered.outputs(lowered.compile("cpu")(*flatten_host(tuple(args))))
+    return lowered.outputs(lowered.compile("cpu")(*lowered.host_inputs(args)))
 
 
 def check(source: str, args: tuple, want) -> None:

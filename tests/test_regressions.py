@@ -9,7 +9,6 @@ from conftest import assert_same
 from jlhlo.frontend.diagnostics import JuliaError
 
 import jlhlo
-from jlhlo.api import flatten_host
 
 LEVELS = (0, 1, 2)
 
@@ -17,7 +16,7 @@ LEVELS = (0, 1, 2)
 def run_at(source: str, level: int, *args):
     f = jlhlo.load(source, filename="t.jl").function("main")
     lowered = f.lower(*args, optimize_level=level)
-    return lowered.outputs(lowered.compile("cpu")(*flatten_host(tuple(args))))
+    return lowered.outputs(lowered.compile("cpu")(*lowered.host_inputs(args)))
 
 
 def check(source: str, args: tuple, want, **tol) -> None:
@@ -430,9 +429,11 @@ def test_isempty_and_sizes_known_at_run_time():
     check(src, (4, x, 3), (np.bool_(False), np.int64(4), np.int64(1), np.int64(1), np.int64(1)))
 
 
-def test_permutation_known_only_at_run_time_is_refused():
+def test_permutation_from_an_entry_integer_is_specialized_on_its_value(rng):
+    x = rng.standard_normal((2, 3))
+    check("main(x::Matrix{Float64}, k::Int64) = permutedims(x, (k, 1))", (x, 2), x.T.copy())
     with pytest.raises(JuliaError, match="must be known at compile time"):
-        run_at("main(x::Matrix{Float64}, k::Int64) = permutedims(x, (k, 1))", 2, np.zeros((2, 3)), 2)
+        run_at("main(x::Matrix{Float64}, k::Float64) = permutedims(x, (round(Int, k), 1))", 2, x, 2.0)
 
 
 def test_pullback_with_a_constant_seed(rng):

@@ -129,7 +129,6 @@ def compile_and_run(src: str, args: tuple, levels: tuple[int, ...]) -> list[Leve
     from jlhlo.frontend.diagnostics import JuliaError
 
     import jlhlo
-    from jlhlo.api import flatten_host
 
     def failure(e: Exception, stage: str) -> LevelRun:
         if isinstance(e, JuliaError):
@@ -157,7 +156,7 @@ def compile_and_run(src: str, args: tuple, levels: tuple[int, ...]) -> list[Leve
         try:
             exe = lowered[level].compile("cpu")
             stage = "run"
-            flat = exe(*flatten_host(args))
+            flat = exe(*lowered[level].host_inputs(args))
             stage = "outputs"
             out.append(LevelRun("value", value=lowered[level].outputs(flat)))
         except Exception as e:             # noqa: BLE001

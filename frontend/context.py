@@ -41,6 +41,7 @@ class Specialization:
     err_result: int | None             # the func result holding the callee's bounds-check code, if any
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
     draws: bool = False                # draws random numbers (see Lowering.note_draw)
+    err_always: int = 0                # a check site that fails on every path through the callee
 
 
 # The reverse-mode transform the driver hands to the frontend (`mlir_passes.autodiff.build_vjp`):

@@ -310,6 +310,15 @@ def _bounds_error(fl, shape, node, what) -> Exception:
     return fl.error(f"BoundsError: attempt to access {_summary(shape)} at index [{what}]", node)
 
 
+def _fails_when_reached(fl, shape, node, what, placeholder_fits: bool) -> None:
+    """A constant index out of bounds: Julia throws only if this code runs, which a branch may
+    decide at run time, so it is a check that always fails (reported after a run that reaches it).
+    Where no in-bounds placeholder of that shape exists, it is a compile error instead."""
+    if not placeholder_fits:
+        raise _bounds_error(fl, shape, node, what)
+    fl.check(ScalarV(BOOL, False), node, f"BoundsError: attempt to access {_summary(shape)} at index [{what}]")
+
+
 def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: A.Node) -> DimIndex:
     if isinstance(ix, ScalarV):
         if ix.t.info.kind == "bool" or not ix.t.info.is_integer:
@@ -318,7 +327,8 @@ def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: 
             raise LaneConflict()
         if ix.is_const:
             if not 1 <= ix.const <= size:
-                raise _bounds_error(fl, shape, node, ix.const)
+                _fails_when_reached(fl, shape, node, ix.const, size >= 1)
+                return DimIndex(ScalarV(INT64, 0), 1, drop=True)     # never used: the run reports the error
             return DimIndex(ScalarV(INT64, ix.const - 1), 1, drop=True)
         i = convert_scalar(fl, ix, INT64)
         _check_within(fl, i, i, size, shape, d, node)
@@ -340,7 +350,9 @@ def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: 
         if ix.start.is_const:
             first, last = ix.start.const, ix.start.const + (length.const - 1) * step
             if not (1 <= first <= size and 1 <= last <= size):
-                raise _bounds_error(fl, shape, node, f"{first}:{step}:{last}" if step != 1 else f"{first}:{last}")
+                what = f"{first}:{step}:{last}" if step != 1 else f"{first}:{last}"
+                _fails_when_reached(fl, shape, node, what, step > 0 and (length.const - 1) * step < size)
+                return DimIndex(ScalarV(INT64, 0), length.const, stride=step)    # never used, as above
         if step > 0:
             if not ix.start.is_const:
                 last = arith(fl, "+", ix.start, ScalarV(INT64, (length.const - 1) * step))

@@ -137,6 +137,8 @@ def lower_for(fl: Lowering, s: A.For) -> None:
     else:
         raise fl.error(f"cannot iterate over a value of type {it.t.julia()} (ranges, arrays and tuples can be)",
                        iterable)
+    if length.is_const and length.const <= 0 and not length.batch:
+        return                         # the body never runs (`for i in 1:0`): nothing to lower
     counter = "%k" + str(id(s))
     fl.env[counter] = ScalarV(INT64, 0)
 

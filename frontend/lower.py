@@ -257,7 +257,12 @@ class FunctionLowering:
                         outs.append(fresh_leaves[j].box.value)
             err_result = None
             err = self.env[ERROR_CODE]
-            if public and self.mod.check_sites or not err.is_const:
+            if public and err.is_const and err.const:
+                # a check that fails on every path through the program: a compile error, as it would
+                # be reported by every run (one a branch may skip is reported after a run reaching it)
+                span, message = self.mod.check_sites[err.const - 1]
+                raise JuliaError(message, span)
+            if public and self.mod.check_sites or not (err.is_const and err.const == 0):
                 err_result = len(outs)
                 outs.append(self.materialize(self.reduce_lanes_max(err) if public else err))
             func_d.ReturnOp(outs)
@@ -270,7 +275,7 @@ class FunctionLowering:
         returned = describe(result) + (union(RETURN_VALUE) if RETURN_VALUE in self.promoted else "")
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, returned))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
-                              variables, draws=self.draws > 0)
+                              variables, draws=self.draws > 0, err_always=err.const if err.is_const else 0)
 
     def note_draw(self) -> None:
         """Count a random draw. Lane-wise code computes what does not depend on the lanes once for
@@ -817,7 +822,9 @@ class FunctionLowering:
     def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value]) -> Value:
         """The callee's result rebuilt from the results of a call to it (or to its VJP, whose first
         results are the same); the callee's bounds-check code joins ours."""
-        if spec.err_result is not None:
+        if spec.err_always:
+            self.merge_error(ScalarV(ERR, spec.err_always))    # known to fail: a constant, so callers know too
+        elif spec.err_result is not None:
             callee_err = results[spec.err_result]
             self.merge_error(ScalarV(ERR, None, callee_err, tuple(B.shape(callee_err))))
         boxes: dict[int, Box] = {}         # one box per array result, however often it is returned
@@ -853,9 +860,10 @@ class FunctionLowering:
         Julia error at `node` (XLA has no exceptions). `@inbounds` and --check-bounds=no skip it."""
         if self.inbounds or not self.mod.check_bounds or (ok.is_const and ok.const):
             return
-        if ok.is_const:
-            raise self.error(message, node)
         site = self.mod.add_check_site(getattr(node, "span", None), message)
+        if ok.is_const:                # fails whenever it is reached, which a branch may decide at run time
+            self.merge_error(ScalarV(ERR, site))
+            return
         self.merge_error(ScalarV(ERR, None, hlo.select(ok.ir, H.constant(ERR, 0, ok.batch),
                                                        H.constant(ERR, site, ok.batch)), ok.batch))
 
@@ -869,9 +877,12 @@ class FunctionLowering:
         if err.is_const and err.const == 0:
             self.env[ERROR_CODE] = new
             return
+        if err.is_const:
+            return                     # an earlier check fails on every path here: it is the first failure
         batch = err.batch or new.batch
         old = B.broadcast(self.materialize(err), batch)
-        merged = hlo.select(H.compare("EQ", old, H.constant(ERR, 0, batch), "int"), B.broadcast(new.ir, batch), old)
+        merged = hlo.select(H.compare("EQ", old, H.constant(ERR, 0, batch), "int"),
+                            B.broadcast(self.materialize(new), batch), old)
         self.env[ERROR_CODE] = ScalarV(ERR, None, merged, batch)
 
     def reduce_lanes_max(self, v: ScalarV) -> ScalarV:

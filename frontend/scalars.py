@@ -58,7 +58,11 @@ def convert_scalar(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None = No
     if v.is_const:
         c = v.const
         if exact and t.info.is_integer and isinstance(c, (float, complex)) and not float(np.real(c)).is_integer():
-            raise JuliaError(f"InexactError: {t.name}({c!r})", getattr(node, "span", None))
+            if fl is None or node is None:
+                raise JuliaError(f"InexactError: {t.name}({c!r})", getattr(node, "span", None))
+            # an error if this code runs (a compile error if every run reaches it)
+            fl.check(ScalarV(BOOL, False), node, f"InexactError: {t.name}({c!r})")
+            c = 0
         if isinstance(c, complex) and not t.info.is_complex:
             c = c.real
         return ScalarV(t, as_py(as_np(t, c)))

@@ -1285,3 +1285,27 @@ end"""
     check(src, (z, a, np.array([[1.0], [-2.0]])),
           (True, np.array([[False]]), False, False, np.array([[False, False], [True, True]]),
            np.zeros((2, 2), bool), np.array([False, False]), False))
+
+
+def test_errors_in_code_that_does_not_run_are_not_compile_errors(rng):
+    # Julia throws only when the code runs: a constant index out of bounds, Int(2.5) or maximum of
+    # an empty generator in a branch not taken must compile; reached, it is reported after the run,
+    # and where every run reaches it, it stays a compile error (found by difftest, generator_runtime)
+    src = """
+g() = maximum(1.0 for k in 0:-1:1)
+function main(v::Vector{Float64}, x::Float64)
+    if x > 100
+        return v[5] + Int(2.5) + g()
+    end
+    return x + v[1]
+end"""
+    v = rng.standard_normal(3)
+    check(src, (v, 1.0), np.float64(1.0 + v[0]))
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match=r"BoundsError: attempt to access 3-element array at index \[5\]"):
+            run_at(src, level, v, 200.0)
+    for body, message in [("v[5]", "BoundsError"), ("Int(2.5) + x", "InexactError: Int64"),
+                          ("maximum(1.0 for k in 0:-1:1)", "reducing over an empty collection")]:
+        with pytest.raises(JuliaError, match=message):
+            jlhlo.load(f"main(v::Vector{{Float64}}, x::Float64) = {body}", filename="t.jl").function("main").lower(
+                v, 1.0, optimize_level=None)

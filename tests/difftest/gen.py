@@ -78,6 +78,7 @@ class Generator(ExprGenerator):
             (F("early_return", 1 + in_loop) if not (in_loop and ctx.grad) else 0,
              lambda: self.exit_stmt(ctx, self.return_stmt(ctx))),
             (F("tuples"), lambda: self.tuple_stmt(ctx)),
+            (F("int_accumulator") if nested_ok and not ctx.grad else 0, lambda: self.accumulator_stmt(ctx, budget)),
             (F("closures") if ctx.loop_depth == 0 else 0, lambda: self.closure_stmt(ctx, budget)),
             (F("structs") if self.struct_types else 0, lambda: self.struct_stmt(ctx)),
         ]
@@ -461,6 +462,33 @@ class Generator(ExprGenerator):
         ctx.pop()
         return [M.For(var=name, iter=it, body=body)], inner + 1
 
+    def accumulator_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+        """`s = 0; for ...; s += <float>; ...; end`: in Julia s is an Int until the first iteration
+        ends (jlhlo runs that iteration before the loop), a Union if the loop may not run."""
+        got = self.loop_iter(ctx)
+        if got is None:
+            return None
+        it, info, trip = got
+        if ctx.trip * max(trip, 1) > MAX_TRIP:
+            return None
+        t = F32 if self.F.on("float32") and self.chance(0.3) else F64
+        acc = self.new_name(t)
+        name = self.fid("i" if info.t == INT else "a")
+        inner = max(1, min(budget - 2, self.rng.randint(1, 3)))
+        ctx.push()
+        ctx.declare(name, info)
+        ctx.loop_depth += 1
+        saved = ctx.trip
+        ctx.trip *= max(trip, 1)
+        update = self.scalar(ctx, t, 2)
+        body = [M.OpAssign(name=acc, op=self.pick(["+", "-"]), value=update)] + self.block(ctx, inner)
+        ctx.trip = saved
+        ctx.loop_depth -= 1
+        ctx.pop()
+        ctx.declare(acc, VarInfo(t, special=self.is_special(ctx, update)))
+        return [M.Assign(name=acc, value=ilit(0)),
+                M.For(var=name, iter=it, body=body, promote=[(acc, t.name)])], inner + 2
+
     def while_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
         """`w = 0; while w < K && cond; w += 1; ...; end`: the counter bounds the trip count and is
         advanced first, so `continue` cannot skip it."""
@@ -493,7 +521,8 @@ class Generator(ExprGenerator):
     def return_stmt(self, ctx: Ctx) -> M.Return:
         if ctx.ret_value is not None:
             return M.Return(value=ctx.ret_value)
-        return M.Return(value=self.unaliased(self.expr(ctx, ctx.ret, 2)))
+        value = self.unaliased(self.expr(ctx, ctx.ret, 2))
+        return M.Return(value=_copied_views(value) if ctx.loop_depth else value)
 
     def unaliased(self, e: M.Expr) -> M.Expr:
         """Without `array_rebinding`, an array expression that may alias another array (a variable,
@@ -856,6 +885,16 @@ class Generator(ExprGenerator):
             else:
                 items.append(self.expr(ctx, t, 2))
         return M.TupleE(t=ret, items=items)
+
+
+def _copied_views(e: M.Expr) -> M.Expr:
+    """A view returned from inside a loop is copied: jlhlo refuses to carry a view made in a loop
+    out of it (README, differences from Julia)."""
+    if isinstance(e, M.TupleE):
+        return M.TupleE(t=e.t, items=[_copied_views(x) for x in e.items])
+    if isinstance(e.t, Arr) and aliases_input(e) and not isinstance(e, M.Var):
+        return call(e.t, "copy", e)
+    return e
 
 
 def generate(seed: int, features: Features | None = None) -> M.Program:

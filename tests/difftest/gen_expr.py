@@ -260,6 +260,7 @@ class ExprGenerator:
             (2.5, lambda: self.element_read(ctx, t, depth)),
             (F("reductions", 1.2), lambda: self.reduction(ctx, t, depth)),
             (F("generator"), lambda: self.generator_reduction(ctx, t, depth)),
+            (F("generator_runtime"), lambda: self.runtime_generator_reduction(ctx, t, depth)),
             (F("helpers", 1.2), lambda: self.helper_call(ctx, t, depth)),
             (F("dispatch"), lambda: self.generic_call(ctx, t, depth)),
             (F("closures"), lambda: self.closure_call(ctx, t, depth)),
@@ -491,6 +492,23 @@ class ExprGenerator:
         red = self.pick(["sum", "sum", "maximum", "minimum"] + (["prod"] if v.t.length <= 4 and not ctx.grad else []))
         if t == INT and red == "prod":
             red = "sum"
+        return call(t, red, M.Gen(t=None, body=body, var=iv, iter=it))
+
+    def runtime_generator_reduction(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`sum(body for k in 1:n)` with n a run-time Int: a loop in jlhlo, empty when n < 1 (sum
+        and prod then give zero(T)/one(T), maximum/minimum Julia's ArgumentError)."""
+        smalls = [(n, v) for n, v in ctx.of_type(INT) if v.small and v.bounds and v.bounds[1] <= 12]
+        if not smalls or t == BOOL or ctx.grad:     # gradient needs loops of constant trip count
+            return None
+        n, v = self.pick(smalls)
+        iv = self.fid("k")
+        ctx.push()
+        ctx.declare(iv, VarInfo(INT, bounds=(1, max(v.bounds[1], 1)), readonly=True, small=True))
+        body = self.scalar(ctx, t, min(depth - 1, 3))
+        ctx.pop()
+        it = M.RangeE(t=None, start=ilit(1), step=None, stop=var(n, INT)) if self.chance(0.6) else \
+            M.RangeE(t=None, start=var(n, INT), step=ilit(-1), stop=ilit(1))
+        red = self.pick(["sum", "sum", "maximum", "minimum"] + (["prod"] if v.bounds[1] <= 4 and t != INT else []))
         return call(t, red, M.Gen(t=None, body=body, var=iv, iter=it))
 
     def bool_expr(self, ctx: Ctx, depth: int) -> M.Expr:

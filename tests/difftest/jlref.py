@@ -64,6 +64,8 @@ class Stats:
     ties: int = 0                 # min/max/clamp between equal floats (where AD picks a subgradient)
     float_sums: int = 0           # sums of float arrays (whose order Julia and XLA choose differently)
     sequential_sums: bool = False  # add array elements one by one, first to last (see reference.evaluate)
+    math_calls: int = 0           # calls of exp, sin, log, ... (not correctly rounded: XLA's may differ by an ulp)
+    perturb_math: bool = False    # move each such result one ulp away from zero (see reference.evaluate)
 
 
 STATS = Stats()
@@ -433,7 +435,12 @@ def _float_fn(name: str, np_fn: Callable[[Any], Any], x: Any, domain: Callable[[
     if domain is not None and not math.isnan(float(v)) and not domain(float(v)):
         raise Undefined(f"DomainError: {name}({float(v)})")
     with np.errstate(all="ignore"):
-        return _float(ft, np_fn(v))
+        out = np_fn(v)
+    if name != "sqrt":                 # sqrt is correctly rounded everywhere; the others are not
+        STATS.math_calls += 1
+        if STATS.perturb_math and np.isfinite(out) and out != 0:
+            out = np.nextafter(out, _NP[ft](math.copysign(math.inf, float(out))))
+    return _float(ft, out)
 
 
 def sqrt(x: Any) -> Any:
@@ -1090,7 +1097,8 @@ minimum = _reduction("minimum", lambda vals, t: _fold(min_, vals, "minimum"))
 
 
 def sum_gen(items: Iterable[Any]) -> Any:
-    """`sum(body for v in iter)`: a left fold with `+` (Bools summed as Int64)."""
+    """`sum(body for v in iter)`: a left fold with `+` (Bools summed as Int64). Over an empty
+    generator Julia throws (`reduce_empty_iter` of an `EltypeUnknown` iterator), even for sum."""
     return _fold(add, items, "sum")
 
 

@@ -256,6 +256,9 @@ class For(Stmt):
     var: str
     iter: Expr
     body: list[Stmt]
+    # variables started as an Int that the body makes floats: jlhlo converts such a numeric Union
+    # to its promotion when the loop may not have run (README), so the reference does too
+    promote: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

@@ -520,7 +520,8 @@ class PythonRenderer:
                 lines += self.block(s.orelse, indent + 1)
             return lines
         if kind == "For":
-            return [pad + f"for {s.var} in R.loop({self.expr(s.iter)}):"] + self.block(s.body, indent + 1)
+            return ([pad + f"for {s.var} in R.loop({self.expr(s.iter)}):"] + self.block(s.body, indent + 1) +
+                    [pad + f"{name} = R.convert({t!r}, {name})" for name, t in s.promote])
         if kind == "While":
             return [pad + f"while R.tick() and R.cond({self.expr(s.cond)}):"] + self.block(s.body, indent + 1)
         if kind == "Break":

@@ -67,6 +67,7 @@ CATALOG: dict[str, tuple[float, str]] = {
     "tuple_dyn_index": (0.5, "t[k] with a run-time k on a homogeneous tuple"),
     "structs": (0.8, "immutable structs, field access, dispatch on struct types"),
     "parametric_structs": (0.5, "struct S{T<:Real}"),
+    "shared_param_structs": (0.4, "struct S{M<:AbstractMatrix}; a::M; b::M; end with a and b of different sizes"),
     "callable_structs": (0.4, "(p::S)(x) = ..."),
     "closures": (1, "anonymous functions and local functions capturing variables"),
     "boxed_capture": (0.3, "closures capturing a variable reassigned after the closure is made"),

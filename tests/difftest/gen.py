@@ -723,7 +723,15 @@ class Generator(ExprGenerator):
         family: list[Struct] = []
         for k in range(2):
             sname = self.fid("S")
-            if k == 1 and self.F.on("parametric_structs") and self.chance(0.6):
+            if k == 1 and self.F.on("shared_param_structs") and self.chance(0.3 * self.F.w("shared_param_structs")):
+                # one type parameter shared by arrays of different sizes: it binds the type only
+                elt, nd = self.array_elt(), self.pick([1, 2])
+                shapes = [tuple(self.rng.randint(1, 4) for _ in range(nd)) for _ in range(2)]
+                bound = "AbstractVector" if nd == 1 else "AbstractMatrix"
+                sdef = M.StructDef(name=sname, fields=[("a", "M"), ("b", "M")], typevars=[("M", bound)],
+                                   supertype=absname)
+                st = Struct(sname, (("a", Arr(elt, shapes[0])), ("b", Arr(elt, shapes[1]))))
+            elif k == 1 and self.F.on("parametric_structs") and self.chance(0.6):
                 T = self.pick([F64, INT] + ([F32] if self.F.on("float32") else []))
                 sdef = M.StructDef(name=sname, fields=[("a", "T"), ("b", "T")], typevars=[("T", "Real")],
                                    supertype=absname)

@@ -661,6 +661,10 @@ class ExprGenerator:
             for fname, ft in v.t.fields:
                 if ft == t:
                     opts.append((2, lambda name=name, v=v, fname=fname: M.Field(t=t, base=var(name, v.t), name=fname)))
+                elif isinstance(ft, Arr) and t in (ft.elt, INT):     # sum(p.a), length(p.b)
+                    fn = "sum" if t == ft.elt and t != BOOL else "length"
+                    opts.append((2, lambda name=name, v=v, fname=fname, ft=ft, fn=fn: call(
+                        t, fn, M.Field(t=ft, base=var(name, v.t), name=fname))))
         if ctx.grad:
             return None
         for m in self.struct_methods:
@@ -692,7 +696,14 @@ class ExprGenerator:
 
     def construct(self, ctx: Ctx, st: Struct, depth: int) -> M.Expr:
         args = [self.expr(ctx, ft, depth - 1) for _, ft in st.fields]
+        # array fields share one type parameter: each argument must be a plain Array, not a view
+        args = [call(a.t, "collect", a) if isinstance(a.t, Arr) and self._maybe_view(ctx, a) else a for a in args]
         return call(st, st.name, *args, user=True, target=st.name)
+
+    def _maybe_view(self, ctx: Ctx, e: M.Expr) -> bool:
+        if isinstance(e, M.Var):
+            return not ctx.lookup(e.name).contiguous
+        return is_lazy(e) or isinstance(e, M.Ternary)
 
     # ------------------------------------------------------------------ array expressions
     def array(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr:

@@ -686,6 +686,8 @@ def _type_constants(fl, args, kwargs, node, name):
     (a,) = expect_args(args, 1)
     if isinstance(a, ArrayV) and name in ("zero", "one"):
         return ArrayV(a.t, Box(H.constant(a.t.elt, 0 if name == "zero" else 1, a.t.shape)))
+    if name == "eps" and isinstance(a, ScalarV) and a.t.info.is_float:
+        return _ulp(a)                 # eps of a value is its spacing, not eps of its type
     t = type_arg(a)
     info = t.info
     if name in ("zero", "one", "oneunit"):
@@ -700,6 +702,33 @@ def _type_constants(fl, args, kwargs, node, name):
     else:
         raise NoMethod()
     return ScalarV(t, as_py(as_np(t, value)))
+
+
+def _ulp(x: ScalarV) -> ScalarV:
+    """Julia's `eps(x)`: `ldexp(eps(T), exponent(x))` for |x| >= floatmin, the smallest subnormal
+    below it, NaN for Inf and NaN. At run time it is built from the exponent field E of x as bits
+    (XLA's CPU flushes subnormal products to zero): (E - p) << p where that is a normal number
+    (p mantissa bits), else the subnormal 1 << (E - 1), and 1 (the smallest subnormal) for E = 0."""
+    t, fi = x.t, np.finfo(x.t.info.np)
+    if x.is_const:
+        a = abs(float(x.const))
+        v = math.nan if not math.isfinite(a) else float(fi.smallest_subnormal) if a < fi.tiny else \
+            math.ldexp(float(fi.eps), math.frexp(a)[1] - 1)
+        return ScalarV(t, as_py(as_np(t, v)))
+    bits = t.info.bits
+    as_int = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[bits])
+    p = fi.nmant
+
+    def c(v: int) -> ir.Value:
+        return H.constant(as_int, v, x.batch)
+    raw = hlo.bitcast_convert(H.tensor_type(as_int, x.batch), x.ir)
+    e = hlo.and_(hlo.shift_right_logical(raw, c(p)), c((1 << (bits - 1 - p)) - 1))
+    normal = hlo.shift_left(hlo.subtract(e, c(p)), c(p))
+    subnormal = hlo.shift_left(c(1), hlo.maximum(hlo.subtract(e, c(1)), c(0)))
+    ulp_bits = hlo.select(H.compare("GT", e, c(p), "int"), normal, subnormal)
+    ulp = hlo.bitcast_convert(H.tensor_type(t, x.batch), ulp_bits)
+    ulp = hlo.select(hlo.is_finite(x.ir), ulp, H.constant(t, math.nan, x.batch))
+    return ScalarV(t, None, ulp, x.batch)
 
 
 def get_field(fl: Lowering, obj: Value, name: str, node: A.Node) -> Value:

@@ -1309,3 +1309,52 @@ end"""
         with pytest.raises(JuliaError, match=message):
             jlhlo.load(f"main(v::Vector{{Float64}}, x::Float64) = {body}", filename="t.jl").function("main").lower(
                 v, 1.0, optimize_level=None)
+
+
+def _julia_eps(v: float, dtype=np.float64) -> float:
+    """Julia's eps(x): ldexp(eps(T), exponent(x)); the smallest subnormal below floatmin; NaN if not finite."""
+    fi = np.finfo(dtype)
+    a = abs(float(v))
+    if not np.isfinite(a):
+        return np.nan
+    if a < fi.tiny:
+        return float(fi.smallest_subnormal)
+    return np.ldexp(float(fi.eps), np.frexp(a)[1] - 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eps_of_a_value_is_its_spacing(rng, dtype):
+    # eps(x) was eps(typeof(x)) for every x (eps(1000.0) gave 2.2e-16, Julia 1.1e-13)
+    fi = np.finfo(dtype)
+    special = [3.0, 1000.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, float(fi.tiny), float(fi.tiny) * 64,
+               float(fi.max), float(fi.smallest_subnormal) * 3]
+    x = np.concatenate([np.array(special), rng.standard_normal(60) * 10.0 ** rng.integers(-30, 30, 60)]).astype(dtype)
+    want = np.array([_julia_eps(v, dtype) for v in x], dtype=dtype)
+    check("main(x) = (eps.(x), eps(x[1]), eps(1000.0))", (x,), (want, dtype(_julia_eps(x[0], dtype)), np.float64(2.0**-43)))
+
+
+def test_log2_log10_exp2_exp10_are_exact_at_integers():
+    # log(x)/log(10) gave log10(1000.0) = 2.9999999999999996, so floor(Int, log10(1000.0)) was 2;
+    # exp(x * log(10)) gave exp10(-20.0) 8 ulps off. Julia's are exact where the answer is an integer.
+    from fractions import Fraction
+    k = np.arange(-22, 23)
+    src = "main(x, y, k) = (log10.(x), floor.(Int, log10.(x)), log2.(y), exp2.(float.(k)), exp10.(float.(k)))"
+    x, y = 10.0 ** k.astype(float), np.ldexp(1.0, np.arange(-1000, 1000))
+    check(src, (x, y, k), (k.astype(float), k, np.arange(-1000, 1000).astype(float), np.exp2(k.astype(float)),
+                           np.array([float(Fraction(10) ** int(i)) for i in k])))
+
+
+def test_evalpoly_mod1_isqrt_and_eps_without_arguments(rng):
+    import math
+    x, v = float(rng.uniform(-2, 2)), rng.standard_normal(5)
+    ns = rng.integers(0, 10**12, 20)
+    src = """
+main(x, v, ns, k) = (eps(), evalpoly(x, (1.0, 2.0, 3.0)), evalpoly(x, v), mod1.(ns, k), mod1(-7, 3), mod1(6, 3),
+                     mod1(x, 0.3), isqrt.(ns), isqrt(typemax(Int64)))"""
+    horner = v[-1]
+    for c in v[-2::-1]:
+        horner = x * horner + c
+    check(src, (x, v, ns, 7), (np.float64(2.0**-52), np.float64(1 + 2 * x + 3 * x * x), np.float64(horner),
+                               np.array([(n - 1) % 7 + 1 for n in ns]), np.int64(2), np.int64(3),
+                               np.float64(math.fmod(x, 0.3) + (0.3 if math.fmod(x, 0.3) < 0 else 0.0)),
+                               np.array([math.isqrt(int(n)) for n in ns]), np.int64(math.isqrt(2**63 - 1))))

@@ -121,10 +121,20 @@ _clamp(x, lo, hi) = ifelse(x > hi, hi, ifelse(x < lo, lo, x))     # Base's order
 square(x) = x * x
 cube(x) = x * x * x
 inv(x::Number) = one(x) / x
-log2(x::Real) = log(x) / log(oftype(float(x), 2))
-log10(x::Real) = log(x) / log(oftype(float(x), 10))
-exp2(x::Real) = exp(x * log(oftype(float(x), 2)))
-exp10(x::Real) = exp(x * log(oftype(float(x), 10)))
+log2(x::Real) = _log_base(float(x), 2)
+log10(x::Real) = _log_base(float(x), 10)
+# Julia's log2/log10 are exact where the answer is an integer (log10(1000.0) == 3.0, so that
+# floor(Int, log10(x)) counts digits); the quotient of two rounded logarithms can miss it by an
+# ulp or two (2.9999999999999996). Snapping to an integer within 2 ulps of it stays within Julia's
+# own accuracy elsewhere.
+function _log_base(x, b)
+    y = log(x) / log(oftype(x, b))
+    k = round(y)
+    return abs(y - k) <= 2 * eps(k) ? k : y
+end
+# XLA's pow is exact at integer exponents and within an ulp elsewhere; exp(x * log(10)) is not
+exp2(x::Real) = oftype(float(x), 2)^float(x)
+exp10(x::Real) = oftype(float(x), 10)^float(x)
 sinh(x::Real) = (exp(x) - exp(-x)) / 2
 cosh(x::Real) = (exp(x) + exp(-x)) / 2
 sigmoid_stable(x) = one(x) / (one(x) + exp(-x))
@@ -152,6 +162,26 @@ function _to_digits(r, x, digits, sigdigits, base)
 end
 _hidigit(x, base) = iszero(x) ? 0 : 1 + floor(Int, base == 10 ? log10(abs(x)) : log(abs(x)) / log(oftype(x, base)))
 iszero(x::Number) = x == zero(x)
+eps() = eps(Float64)
+# Base's Horner rule: from the last coefficient, each step one muladd
+evalpoly(x, p::Tuple) = _evalpoly(x, p)
+evalpoly(x, p::AbstractVector) = _evalpoly(x, p)
+function _evalpoly(x, p)
+    ex = p[end]
+    for i in length(p)-1:-1:1
+        ex = muladd(x, ex, p[i])
+    end
+    return ex
+end
+mod1(x::Real, y::Real) = _mod1(promote(x, y)...)
+_mod1(x, y) = (m = mod(x, y); ifelse(m == 0, y, m))
+# Base: the float square root, corrected by one Newton step (the conversion may have rounded up)
+function isqrt(x::Integer)
+    x == 0 && return x
+    s = oftype(x, trunc(sqrt(x)))
+    s = (s + div(x, s)) >> 1
+    return s * s > x ? s - 1 : s
+end
 isone(x::Number) = x == one(x)
 iseven(n::Integer) = n % 2 == 0
 isodd(n::Integer) = n % 2 != 0

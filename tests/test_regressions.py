@@ -1358,3 +1358,21 @@ main(x, v, ns, k) = (eps(), evalpoly(x, (1.0, 2.0, 3.0)), evalpoly(x, v), mod1.(
                                np.array([(n - 1) % 7 + 1 for n in ns]), np.int64(2), np.int64(3),
                                np.float64(math.fmod(x, 0.3) + (0.3 if math.fmod(x, 0.3) < 0 else 0.0)),
                                np.array([math.isqrt(int(n)) for n in ns]), np.int64(math.isqrt(2**63 - 1))))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sinh_cosh_hypot_keep_precision_and_range(rng, dtype):
+    # (exp(x) - exp(-x)) / 2 lost 8 digits at x = 1e-10 and overflowed to Inf below sinh's own
+    # overflow (sinh(710.0) is 1.117e308); sqrt(x^2 + y^2) overflowed at hypot(1e200, 1e200)
+    big = 710.0 if dtype == np.float64 else 89.0
+    x = np.concatenate([np.array([1e-10, -1e-8, 1e-5, 0.0, -0.0, 1.0, big, -big, np.inf, np.nan]),
+                        rng.uniform(-30, 30, 200)]).astype(dtype)
+    huge, tiny = (1e200, 1e-200) if dtype == np.float64 else (1e30, 1e-30)
+    a = np.array([huge, 3.0, 0.0, np.inf, tiny, np.nan, -5.0], dtype=dtype)
+    b = np.array([huge, -4.0, 0.0, np.nan, tiny, 1.0, 0.0], dtype=dtype)
+    with np.errstate(all="ignore"):
+        want = (np.sinh(x), np.cosh(x), np.hypot(a, b))
+    for level in LEVELS:
+        got = run_at("main(x, a, b) = (sinh.(x), cosh.(x), hypot.(a, b))", level, x, a, b)
+        assert_same(got, want, rtol=8 * float(np.finfo(dtype).eps), atol=0)
+        assert np.array_equal(np.signbit(got[0]), np.signbit(want[0]))

@@ -135,10 +135,26 @@ end
 # XLA's pow is exact at integer exponents and within an ulp elsewhere; exp(x * log(10)) is not
 exp2(x::Real) = oftype(float(x), 2)^float(x)
 exp10(x::Real) = oftype(float(x), 10)^float(x)
-sinh(x::Real) = (exp(x) - exp(-x)) / 2
-cosh(x::Real) = (exp(x) + exp(-x)) / 2
+# sinh: expm1 keeps the leading term for small |x| ((exp(x) - exp(-x)) / 2 lost 8 digits at 1e-10);
+# sinh and cosh: exp(|x|/2)^2 / 2 stays finite up to where the result itself overflows
+sinh(x::Real) = _sinh(float(x))
+function _sinh(x)
+    a = abs(x)
+    h = exp(a / 2)
+    s = a < 1 ? (expm1(a) - expm1(-a)) / 2 : a < log(floatmax(a)) - 1 ? (exp(a) - exp(-a)) / 2 : (h / 2) * h
+    return copysign(s, x)
+end
+cosh(x::Real) = _cosh(abs(float(x)))
+_cosh(a) = a < log(floatmax(a)) - 1 ? (exp(a) + exp(-a)) / 2 : (e = exp(a / 2); (e / 2) * e)
 sigmoid_stable(x) = one(x) / (one(x) + exp(-x))
-hypot(x::Real, y::Real) = sqrt(x * x + y * y)
+# scaled by the larger magnitude, so hypot(1e200, 1e200) does not overflow; Inf wins over NaN
+hypot(x::Real, y::Real) = _hypot(promote(abs(float(x)), abs(float(y)))...)
+function _hypot(x, y)
+    m = max(x, y)
+    a, b = x / m, y / m
+    h = (iszero(m) | isnan(m)) ? m : m * sqrt(a * a + b * b)
+    return (isinf(x) | isinf(y)) ? oftype(m, Inf) : h
+end
 oftype(x, y) = convert(typeof(x), y)
 copysign(x::Real, y::Real) = signbit(y) ? -abs(x) : abs(x)
 flipsign(x::Real, y::Real) = signbit(y) ? -x : x

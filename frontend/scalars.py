@@ -442,8 +442,6 @@ def _unary_float(fl: Lowering, name: str, a: ScalarV) -> ScalarV:
     if a.is_const and np_fn is not None:
         with np.errstate(all="ignore"):
             v = np_fn(as_np(t, a.const))
-        if t.info.is_float and np.isnan(v) and not np.isnan(as_np(t, a.const)) and name in ("sqrt", "√", "log"):
-            raise NoMethod(f"DomainError with {a.const}: {name} was called with a negative real argument")
         return ScalarV(t, as_py(as_np(t, v)))
     return ScalarV(t, None, hlo_fn(as_ir(fl, a, t, a.batch)), a.batch)
 
@@ -495,8 +493,38 @@ def _unary_rule(name: str):
         if isinstance(a, ArrayV):
             raise NoMethod(f"MethodError: no method matching {name}(::{a.t.julia()}); use the broadcast form "
                            f"`{name}.(x)` to apply it to each element")
-        return _unary_float(fl, name, scalar_arg(a))
+        out = _unary_float(fl, name, scalar_arg(a))
+        if name in _DOMAINS and out.t.info.is_float:
+            _check_domain(fl, name, convert_scalar(fl, scalar_arg(a), out.t), node)
+        return out
     return rule
+
+
+# Base's DomainErrors: (the argument is outside the domain when, Julia's message)
+_DOMAINS = {
+    "sqrt": ("<", 0.0, "sqrt was called with a negative real argument but will only return a complex result if "
+                       "called with a complex argument. Try sqrt(Complex(x))."),
+    "log": ("<", 0.0, "log was called with a negative real argument but will only return a complex result if "
+                      "called with a complex argument. Try log(Complex(x))."),
+    "log1p": ("<", -1.0, "log1p was called with a real argument < -1 but will only return a complex result if "
+                         "called with a complex argument. Try log1p(Complex(x))."),
+    "sin": ("inf", None, "sin(x) is only defined for finite x."),
+    "cos": ("inf", None, "cos(x) is only defined for finite x."),
+    "tan": ("inf", None, "tan(x) is only defined for finite x."),
+}
+_DOMAINS["√"] = _DOMAINS["sqrt"]
+
+
+def _check_domain(fl: Lowering, name: str, x: ScalarV, node: A.Node) -> None:
+    """Julia throws a DomainError (sqrt(-1.0), sin(Inf)) where XLA gives NaN: a run-time check."""
+    kind, bound, message = _DOMAINS[name]
+    if kind == "<":
+        bad = arith(fl, "<", x, ScalarV(x.t, bound))
+    else:
+        bad = ScalarV(BOOL, bool(np.isinf(x.const))) if x.is_const else \
+            ScalarV(BOOL, None, hlo.and_(hlo.not_(hlo.is_finite(x.ir)), H.compare("EQ", x.ir, x.ir, "float")), x.batch)
+    shown = f"DomainError with {x.const}:\n" if x.is_const else "DomainError: "
+    fl.check(arith(fl, "==", bad, ScalarV(BOOL, False)), node, shown + message)
 
 
 for _name in _FLOAT_UNARY:

@@ -3,6 +3,8 @@ tester (tests/difftest). Each is a small program in the way a user would write i
 computed independently in NumPy from Julia's documented semantics, at every optimization level."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from conftest import assert_same
@@ -1376,3 +1378,27 @@ def test_sinh_cosh_hypot_keep_precision_and_range(rng, dtype):
         got = run_at("main(x, a, b) = (sinh.(x), cosh.(x), hypot.(a, b))", level, x, a, b)
         assert_same(got, want, rtol=8 * float(np.finfo(dtype).eps), atol=0)
         assert np.array_equal(np.signbit(got[0]), np.signbit(want[0]))
+
+
+@pytest.mark.parametrize("x, message", [
+    (-1.0, "DomainError: sqrt was called with a negative real argument"),
+    (-2.5, "DomainError: log was called with a negative real argument"),
+    (np.inf, "DomainError: sin(x) is only defined for finite x."),
+])
+def test_domain_errors_are_reported_after_the_run(x, message):
+    # XLA gives NaN where Julia throws a DomainError: sqrt/log of a negative, sin of Inf
+    src = """
+function main(x::Float64)
+    if x < -2
+        return log(x)
+    end
+    return isinf(x) ? sin(x) : sqrt(x)
+end"""
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match=re.escape(message)):
+            run_at(src, level, x)
+    check(src, (4.0,), np.float64(2.0))
+    check(src, (np.nan,), np.float64(np.nan))          # NaN in, NaN out: no error, as Julia
+    check("main(x) = sqrt.(x) .+ log1p.(x)", (np.array([0.0, 3.0]),), np.sqrt([0.0, 3.0]) + np.log1p([0.0, 3.0]))
+    with pytest.raises(JuliaError, match=r"DomainError with -4.0:\nsqrt was called"):
+        run_at("main(x) = sqrt(-4) + x", 2, 1.0)       # every run fails: a compile error

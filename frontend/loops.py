@@ -392,8 +392,9 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
         owns = bind(list(body_block.arguments), after=False)
         starts = {id(b): b.value for b in [*boxes, *owns.values()]}
         before = {n: fl.env[n] for n in carried}
-        mask = active() if lanes else None
         err_before = fl.env.get(ERROR_CODE)
+        mask = active() if lanes else None
+        fl.env[ERROR_CODE] = err_before    # the condition again, for the lanes: unchecked, as in the cond region
         body()
         if ERROR_CODE not in carried and fl.env.get(ERROR_CODE) is not err_before:
             raise _Retry(op.operation, carry_err=True)

@@ -1402,3 +1402,20 @@ end"""
     check("main(x) = sqrt.(x) .+ log1p.(x)", (np.array([0.0, 3.0]),), np.sqrt([0.0, 3.0]) + np.log1p([0.0, 3.0]))
     with pytest.raises(JuliaError, match=r"DomainError with -4.0:\nsqrt was called"):
         run_at("main(x) = sqrt(-4) + x", 2, 1.0)       # every run fails: a compile error
+
+
+def test_a_checked_call_in_a_while_condition_of_a_broadcast_function():
+    # the condition is evaluated again in the loop body for the lanes' mask; the DomainError check
+    # of `sqrt` there leaked a body value out of the loop ("operand does not dominate this use";
+    # found by difftest seed 3005)
+    src = """
+function g(q, r::Float64)
+    w = 0
+    while w < 4 && sqrt(r) > -0.5
+        w += 1
+    end
+    return w + q
+end
+main(X::Matrix{Float32}) = X .+ g.(zeros(Int64, size(X)), fill(1.0, 2, 3))"""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    check(src, (x,), x + np.float32(4))

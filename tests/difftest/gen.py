@@ -442,7 +442,9 @@ class Generator(ExprGenerator):
         ]
         return self.first(opts)
 
-    def for_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+    def for_stmt(self, ctx: Ctx, budget: int, first: Callable[[Ctx], list[M.Stmt]] | None = None,
+                 inner: int | None = None) -> tuple[list[M.Stmt], int] | None:
+        """A `for` loop; `first(ctx)` makes the body's first statements (in the body's scope)."""
         got = self.loop_iter(ctx)
         if got is None:
             return None
@@ -450,13 +452,13 @@ class Generator(ExprGenerator):
         if ctx.trip * max(trip, 1) > MAX_TRIP:
             return None
         name = self.fid("i" if info.t == INT else "a")
-        inner = max(1, min(budget - 1, self.rng.randint(1, 5)))
+        inner = inner or max(1, min(budget - 1, self.rng.randint(1, 5)))
         ctx.push()
         ctx.declare(name, info)
         ctx.loop_depth += 1
         saved = ctx.trip
         ctx.trip *= max(trip, 1)
-        body = self.block(ctx, inner)
+        body = (first(ctx) if first else []) + self.block(ctx, inner)
         ctx.trip = saved
         ctx.loop_depth -= 1
         ctx.pop()
@@ -465,29 +467,20 @@ class Generator(ExprGenerator):
     def accumulator_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
         """`s = 0; for ...; s += <float>; ...; end`: in Julia s is an Int until the first iteration
         ends (jlhlo runs that iteration before the loop), a Union if the loop may not run."""
-        got = self.loop_iter(ctx)
-        if got is None:
-            return None
-        it, info, trip = got
-        if ctx.trip * max(trip, 1) > MAX_TRIP:
-            return None
         t = F32 if self.F.on("float32") and self.chance(0.3) else F64
         acc = self.new_name(t)
-        name = self.fid("i" if info.t == INT else "a")
-        inner = max(1, min(budget - 2, self.rng.randint(1, 3)))
-        ctx.push()
-        ctx.declare(name, info)
-        ctx.loop_depth += 1
-        saved = ctx.trip
-        ctx.trip *= max(trip, 1)
-        update = self.scalar(ctx, t, 2)
-        body = [M.OpAssign(name=acc, op=self.pick(["+", "-"]), value=update)] + self.block(ctx, inner)
-        ctx.trip = saved
-        ctx.loop_depth -= 1
-        ctx.pop()
-        ctx.declare(acc, VarInfo(t, special=self.is_special(ctx, update)))
-        return [M.Assign(name=acc, value=ilit(0)),
-                M.For(var=name, iter=it, body=body, promote=[(acc, t.name)])], inner + 2
+        update: list[M.Expr] = []
+
+        def first(body_ctx: Ctx) -> list[M.Stmt]:
+            update.append(self.scalar(body_ctx, t, 2))
+            return [M.OpAssign(name=acc, op=self.pick(["+", "-"]), value=update[0])]
+        got = self.for_stmt(ctx, budget, first, inner=max(1, min(budget - 2, self.rng.randint(1, 3))))
+        if got is None:
+            return None
+        (loop,), cost = got
+        loop.accumulators = [(acc, t.name)]
+        ctx.declare(acc, VarInfo(t, special=self.is_special(ctx, update[0])))
+        return [M.Assign(name=acc, value=ilit(0)), loop], cost + 1
 
     def while_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
         """`w = 0; while w < K && cond; w += 1; ...; end`: the counter bounds the trip count and is

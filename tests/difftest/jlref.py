@@ -1096,6 +1096,13 @@ maximum = _reduction("maximum", lambda vals, t: _fold(max_, vals, "maximum"))
 minimum = _reduction("minimum", lambda vals, t: _fold(min_, vals, "minimum"))
 
 
+def accumulated(x: Any, t: str) -> None:
+    """After a loop whose first statement makes x (started as an Int) a float of type t."""
+    if jtype(x) != t:
+        raise Unmodelled("an Int-started accumulator whose loop did not run (jlhlo promotes it where the "
+                         "trip count is a run-time value, and keeps Julia's Int where it is known)")
+
+
 def sum_gen(items: Iterable[Any]) -> Any:
     """`sum(body for v in iter)`: a left fold with `+` (Bools summed as Int64). Over an empty
     generator Julia throws (`reduce_empty_iter` of an `EltypeUnknown` iterator), even for sum."""

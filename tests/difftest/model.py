@@ -256,9 +256,10 @@ class For(Stmt):
     var: str
     iter: Expr
     body: list[Stmt]
-    # variables started as an Int that the body makes floats: jlhlo converts such a numeric Union
-    # to its promotion when the loop may not have run (README), so the reference does too
-    promote: list[tuple[str, str]] = field(default_factory=list)
+    # (variable, float type): started as an Int, made a float by the body's first statement. Where
+    # the loop does not run Julia keeps the Int and jlhlo promotes it when the trip count is known
+    # only at run time (README): the reference discards such a run
+    accumulators: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

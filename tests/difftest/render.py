@@ -521,7 +521,7 @@ class PythonRenderer:
             return lines
         if kind == "For":
             return ([pad + f"for {s.var} in R.loop({self.expr(s.iter)}):"] + self.block(s.body, indent + 1) +
-                    [pad + f"{name} = R.convert({t!r}, {name})" for name, t in s.promote])
+                    [pad + f"R.accumulated({name}, {t!r})" for name, t in s.accumulators])
         if kind == "While":
             return [pad + f"while R.tick() and R.cond({self.expr(s.cond)}):"] + self.block(s.body, indent + 1)
         if kind == "Break":

@@ -187,8 +187,9 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
         # BLAS sums products into a zeroed result, so a -0.0 product comes out +0.0; XLA turns a
         # product over one term into a plain multiply. Julia's `u * v'` is `broadcast(*, u, v)`,
         # which keeps the product's sign.
-        zero = B.zeros(value.type)
-        value = hlo.select(B.compare(value, zero, "EQ"), zero, value)
+        # Adding min(|value|, 0), +0.0 (NaN for NaN) that XLA cannot fold like a constant +0.0, does
+        # it and keeps the gradient (a select on value == 0 made the gradient there zero).
+        value = hlo.add(value, hlo.minimum(hlo.abs(value), B.zeros(value.type)))
     if a.t.wrapper and len(sb) == 1:          # row * vector: a number
         return ScalarV(t, None, B.reshape(value, ()))
     return ArrayV(ArrayT(t, out_shape, a.t.wrapper), Box(value))     # v' * A is still a row

@@ -1419,3 +1419,14 @@ end
 main(X::Matrix{Float32}) = X .+ g.(zeros(Int64, size(X)), fill(1.0, 2, 3))"""
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     check(src, (x,), x + np.float32(4))
+
+
+def test_gradient_through_a_one_term_product_at_zero(rng):
+    # making a one-term product's -0.0 into +0.0 with select(p == 0, 0, p) made the gradient zero
+    # wherever the product was zero: d/dx dot(x, x .+ 1) at x = [0.0] gave 0 (difftest seed 3005)
+    src = """
+using LinearAlgebra
+main(x, y) = (gradient(x -> dot(x, x .+ 1), x)[1], gradient(y -> sum(reshape(y, 2, 1) * reshape(y, 1, 2)), y)[1])"""
+    y = rng.standard_normal(2)
+    check(src, (np.array([0.0]), np.zeros(2)), (np.array([1.0]), np.zeros(2)))
+    check(src, (np.array([0.75]), y), (np.array([2.5]), 2 * np.full(2, y.sum())))

@@ -291,6 +291,10 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
     fl.env[BROKE] = ScalarV(BOOL, False)
     if facts.peel:
         _first_iteration(fl, cond, body, node)
+        again = cond()
+        if again.is_const and not again.const and not again.batch:
+            _leave(fl, node, outer_brk)        # that was the only iteration (`for i in 1:1`)
+            return
     assigned = assigned_names(body_stmts) | set(loop_vars)
     may_return = contains(body_stmts, (A.Return,), into_loops=True)
     may_break = contains(body_stmts, (A.Break,), into_loops=False)
@@ -441,6 +445,10 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
             b.value = v
     for name in set(fl.env) - defined_before:
         del fl.env[name]
+    _leave(fl, node, outer_brk)
+
+
+def _leave(fl: Lowering, node: A.Node, outer_brk: ScalarV) -> None:
     # a fused inner loop's `break` also ends the loop around it (`for i in a, j in b`)
     fl.env[BROKE] = fl.scalar_or(outer_brk, fl.env[BROKE]) if _is_fused(node) else outer_brk
 

@@ -69,6 +69,46 @@ def _divide(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
     return (lhs - np.fmod(lhs, rhs)) // rhs
 
 
+@_folder("remainder")
+def _remainder(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
+    lhs, rhs = args
+    if lhs.dtype.kind == "f":
+        return np.fmod(lhs, rhs)  # exact; the sign of the dividend, as C's fmod
+    if lhs.dtype.kind not in "iu" or np.any(rhs == 0):
+        return None
+    if lhs.dtype.kind == "i" and np.any((lhs == np.iinfo(lhs.dtype).min) & (rhs == -1)):
+        return None
+    return np.fmod(lhs, rhs)
+
+
+def _shift(kind: str) -> Folder:
+    """Shifts read the amount as unsigned; an amount of the bit width or more gives 0 (and the sign's
+    fill for an arithmetic right shift), where NumPy's result is undefined."""
+
+    def fold(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
+        value, amount = args
+        if value.dtype.kind not in "iu":
+            return None
+        bits = value.dtype.itemsize * 8
+        unsigned = np.dtype(f"u{value.dtype.itemsize}")
+        wide = amount.view(unsigned) >= bits
+        safe = np.where(wide, 0, amount).astype(unsigned)
+        if kind == "left":
+            return np.where(wide, 0, (value.view(unsigned) << safe).view(value.dtype)).astype(value.dtype)
+        if kind == "logical":
+            return np.where(wide, 0, (value.view(unsigned) >> safe).view(value.dtype)).astype(value.dtype)
+        signed = value.view(np.dtype(f"i{value.dtype.itemsize}"))
+        filled = np.where(signed < 0, -1, 0).astype(signed.dtype)
+        return np.where(wide, filled, signed >> safe.astype(signed.dtype)).astype(signed.dtype).view(value.dtype)
+
+    return fold
+
+
+_folder("shift_left")(_shift("left"))
+_folder("shift_right_logical")(_shift("logical"))
+_folder("shift_right_arithmetic")(_shift("arithmetic"))
+
+
 def _extremum(fn: Callable[..., np.ndarray]) -> Folder:
     def fold(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
         lhs, rhs = args

@@ -287,6 +287,34 @@ def test_loop_off_the_gradient_path_is_fine():
     np.testing.assert_array_equal(got, [32.0, 16.0])
 
 
+ZERO_TRIP_LOOP = """
+module {
+  func.func private @f(%arg0: tensor<f64>) -> tensor<f64> {
+    %c0 = stablehlo.constant dense<3> : tensor<i64>
+    %0:2 = stablehlo.while(%y = %arg0, %k = %c0) : tensor<f64>, tensor<i64>
+    cond {
+      %c = stablehlo.constant dense<3> : tensor<i64>
+      %1 = stablehlo.compare LT, %k, %c, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+      stablehlo.return %1 : tensor<i1>
+    } do {
+      %2 = stablehlo.multiply %y, %y : tensor<f64>
+      %one = stablehlo.constant dense<1> : tensor<i64>
+      %3 = stablehlo.add %k, %one : tensor<i64>
+      stablehlo.return %2, %3 : tensor<f64>, tensor<i64>
+    }
+    %4 = stablehlo.multiply %0#0, %arg0 : tensor<f64>
+    return %4 : tensor<f64>
+  }
+}
+"""
+
+
+def test_counted_loop_that_never_runs_passes_cotangents_through():
+    # the tape of a loop with trip count 0 would be a zero-length stack: the loop is the identity
+    got = run_vjp(ZERO_TRIP_LOOP, [3.0], [1.0])
+    np.testing.assert_array_equal(got, [9.0, 6.0])
+
+
 def test_vjp_is_cached_and_callees_get_their_own():
     f = lambda x: jax.jit(lambda v: jnp.sin(v) * v)(x) * 2
     with make_context(), ir.Location.unknown():

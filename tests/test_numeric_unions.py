@@ -146,6 +146,27 @@ end"""
     check(src, (x,), 6 * x)
 
 
+def test_a_one_iteration_loop_is_only_its_peeled_iteration(rng):
+    # `for i in 1:1` whose iteration changes a type: nothing is left to loop over, in the value and
+    # in its gradient (a zero-trip loop under withgradient once failed to build; difftest seed 3005)
+    src = """
+function scale(q::Float64)
+    s = 0
+    for i in 1:1
+        s += 1.5f0
+    end
+    return q * s
+end
+loss(x) = scale(x[1]) + sum(x)
+function main(x::Vector{Float64})
+    r = withgradient(loss, x)
+    return r.val, r.grad[1]
+end"""
+    x = rng.standard_normal(3)
+    assert "stablehlo.while" not in jlhlo.load(src, filename="t.jl").function("main").lower(x, optimize_level=None).as_text()
+    check(src, (x,), (np.float64(1.5 * x[0] + x.sum()), np.array([2.5, 1.0, 1.0])))
+
+
 def test_branches_promote_to_the_common_number_type():
     src = """
 f(a) = a > 0 ? 1 : 0.5

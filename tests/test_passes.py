@@ -103,6 +103,30 @@ SIMPLIFY_CASES = [
     ("select on true", "%x: tensor<4xf32>, %y: tensor<4xf32>", "tensor<4xf32>", {"select"}, set(), """
         %p = stablehlo.constant dense<true> : tensor<i1>
         %r = stablehlo.select %p, %x, %y : (tensor<i1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>"""),
+    ("select(x == c, c, x) is x", "%x: tensor<i32>", "tensor<i32>", {"select"}, set(), """
+        %c = stablehlo.constant dense<0> : tensor<i32>
+        %e = stablehlo.compare EQ, %x, %c, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+        %r = stablehlo.select %e, %c, %x : tensor<i1>, tensor<i32>"""),
+    ("select(c != x, x, c) is x", "%x: tensor<i32>", "tensor<i32>", {"select"}, set(), """
+        %c = stablehlo.constant dense<3> : tensor<i32>
+        %d = stablehlo.constant dense<3> : tensor<i32>
+        %e = stablehlo.compare NE, %c, %x, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+        %r = stablehlo.select %e, %x, %d : tensor<i1>, tensor<i32>"""),
+    ("select(x == 0.0, 0.0, x) kept: -0.0", "%x: tensor<f32>", "tensor<f32>", set(), {"select"}, """
+        %c = stablehlo.constant dense<0.0> : tensor<f32>
+        %e = stablehlo.compare EQ, %x, %c, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
+        %r = stablehlo.select %e, %c, %x : tensor<i1>, tensor<f32>"""),
+    ("select(x == c, d, x) kept", "%x: tensor<i32>", "tensor<i32>", set(), {"select"}, """
+        %c = stablehlo.constant dense<0> : tensor<i32>
+        %d = stablehlo.constant dense<1> : tensor<i32>
+        %e = stablehlo.compare EQ, %x, %c, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+        %r = stablehlo.select %e, %d, %x : tensor<i1>, tensor<i32>"""),
+    ("select(x < c, c, x) kept", "%x: tensor<i32>", "tensor<i32>", set(), {"select"}, """
+        %c = stablehlo.constant dense<0> : tensor<i32>
+        %e = stablehlo.compare LT, %x, %c, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+        %r = stablehlo.select %e, %c, %x : tensor<i1>, tensor<i32>"""),
+    ("select(p, x, x) is x", "%x: tensor<4xf32>, %p: tensor<i1>", "tensor<4xf32>", {"select"}, set(), """
+        %r = stablehlo.select %p, %x, %x : (tensor<i1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>"""),
     ("x and true", "%x: tensor<4xi1>", "tensor<4xi1>", {"and"}, set(), """
         %c = stablehlo.constant dense<true> : tensor<4xi1>
         %r = stablehlo.and %x, %c : tensor<4xi1>"""),
@@ -286,6 +310,23 @@ FOLD_CASES = [
         %a = stablehlo.constant dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]> : tensor<6xf32>
         %b = stablehlo.reshape %a : (tensor<6xf32>) -> tensor<2x3xf32>
         %r = stablehlo.transpose %b, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>"""),
+    ("remainder integers and floats", "tensor<4xf64>", True, """
+        %a = stablehlo.constant dense<[7, -7, 7, -7]> : tensor<4xi64>
+        %b = stablehlo.constant dense<[3, 3, -3, -3]> : tensor<4xi64>
+        %i = stablehlo.remainder %a, %b : tensor<4xi64>
+        %f = stablehlo.convert %i : (tensor<4xi64>) -> tensor<4xf64>
+        %c = stablehlo.constant dense<[5.5, -5.5, 1.0e300, -0.0]> : tensor<4xf64>
+        %d = stablehlo.constant dense<[2.0, 2.0, 3.0, 2.0]> : tensor<4xf64>
+        %g = stablehlo.remainder %c, %d : tensor<4xf64>
+        %r = stablehlo.add %f, %g : tensor<4xf64>"""),
+    ("shifts in and out of range", "tensor<5xi32>", True, """
+        %a = stablehlo.constant dense<[-8, 8, -8, 1, -1]> : tensor<5xi32>
+        %n = stablehlo.constant dense<[1, 31, 32, -1, 40]> : tensor<5xi32>
+        %x = stablehlo.shift_right_arithmetic %a, %n : tensor<5xi32>
+        %y = stablehlo.shift_right_logical %a, %n : tensor<5xi32>
+        %z = stablehlo.shift_left %a, %n : tensor<5xi32>
+        %s = stablehlo.add %x, %y : tensor<5xi32>
+        %r = stablehlo.add %s, %z : tensor<5xi32>"""),
     ("concatenate slice", "tensor<2x1xi64>", True, """
         %a = stablehlo.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
         %b = stablehlo.constant dense<[[5, 6]]> : tensor<1x2xi64>

@@ -1430,3 +1430,26 @@ main(x, y) = (gradient(x -> dot(x, x .+ 1), x)[1], gradient(y -> sum(reshape(y, 
     y = rng.standard_normal(2)
     check(src, (np.array([0.0]), np.zeros(2)), (np.array([1.0]), np.zeros(2)))
     check(src, (np.array([0.75]), y), (np.array([2.5]), 2 * np.full(2, y.sum())))
+
+
+def test_unrolled_checks_that_always_pass_leave_no_chain_for_xla():
+    # every unrolled iteration merged a passed bounds check into the error code as
+    # select(err == 0, 0, err); XLA gave up simplifying the chain ("Unknown MLIR failure" at -O2;
+    # difftest seed 3005)
+    src = """
+function main(X::Matrix{Int64}, Y::Matrix{Float64})
+    X[1, X[1, 1]] -= 1
+    if 1.0 <= Y[end - 1, end - 1]
+        return 1.0f0
+    end
+    for i in 1:3
+        s = 0
+        for j in 2:6
+            s -= maximum(3.0 for k in j:-1:1)
+        end
+    end
+    return Float32(0.2)
+end"""
+    X = np.array([[4, 6, 2, -1], [3, -1, 0, -2]])
+    check(src, (X, np.zeros((3, 3))), np.float32(0.2))
+    check(src, (X, np.full((3, 3), 2.0)), np.float32(1.0))

@@ -25,6 +25,8 @@ def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object
     n = trip_count(src)
     if n is None or not any(B.is_float(v) for v in operands):
         return clone_op(src, sweep.env), None
+    if n == 0:                                 # never runs: its results are its operands
+        return clone_op(src, sweep.env), (0, [])
     k = len(operands)
     bufs = [B.zeros(B.with_shape(v, (n, *B.shape(v)))) for v in operands]
     types = [v.type for v in operands + bufs] + [B.i64(0).type]
@@ -58,6 +60,8 @@ def while_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[i
                       "and step are differentiable)", str(op.location))
     n, bufs = ctx.tape
     k = len(src.operands)
+    if n == 0:
+        return list(cts)
     operands = list(op.operands)[:k]
     floats = [i for i in range(k) if B.is_float(operands[i])]
     caps = [ctx.sweep.value(v) for v in captured([src.regions[1]])]

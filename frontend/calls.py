@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Callable
 
 from . import ast as A
 from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, TypeUniverse, applicable
+from .exceptions import is_throw, lower_throw
 from .program import CALL
 from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 UNSUPPORTED_CALLS = {
     "println": "I/O", "print": "I/O", "show": "I/O", "display": "I/O", "write": "I/O", "read": "I/O",
-    "open": "I/O", "string": "strings", "repr": "strings", "error": "exceptions", "throw": "exceptions",
+    "open": "I/O", "string": "strings", "repr": "strings",
     "ccall": "ccall", "eval": "eval", "push!": "growing arrays (push!)", "append!": "growing arrays (append!)",
     "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays",
     "@printf": "I/O", "include": "include", "Dict": "dictionaries",
@@ -30,6 +31,8 @@ _lambda_methods = A.NodeMemo()
 
 
 def lower_call(fl: Lowering, e: A.Call) -> Value:
+    if is_throw(fl, e):
+        return lower_throw(fl, e)
     if isinstance(e.func, A.Name) and e.func.id in UNSUPPORTED_CALLS and e.func.id not in fl.env \
             and e.func.id not in fl.program.methods:
         raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "

@@ -10,7 +10,8 @@ from ..core import builder as B
 from . import ast as A
 from .arrays import vect
 from .assign import bind_target
-from .context import BROKE, CONTINUED, ERROR_CODE, RETURNED
+from .context import ERROR_CODE
+from .exceptions import Threw
 from .indexing import linear_element
 from .loops import map_loop, target_names
 from .ranges import collect_range, range_length
@@ -145,11 +146,13 @@ def _element_value(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, Array
     local = set().union(*(target_names(t) for t, _ in iters))
     try:
         out = fl.expr(e.expr)
+    except Threw:
+        raise fl.error("every element of this comprehension throws; jlhlo cannot tell whether it has any "
+                       "elements at run time (Julia throws only if it does)", e) from None
     finally:
         after = fl.env
         fl.env = {k: v for k, v in before.items()}
-        for f in (RETURNED, BROKE, CONTINUED, ERROR_CODE):
-            fl.env[f] = after.get(f, before.get(f))
+        fl.env[ERROR_CODE] = after.get(ERROR_CODE, before.get(ERROR_CODE))
     for name, v in before.items():
         if not name.startswith("%") and name not in local and after.get(name) is not v:
             raise fl.error(f"the comprehension assigns the variable `{name}` from outside it; jlhlo does not "

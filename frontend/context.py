@@ -16,6 +16,7 @@ from jax.extend.mlir import ir
 
 from . import ast as A
 from .diagnostics import JuliaError
+from .types import Scalar
 from .values import ArrayV, Box, ScalarV, Value
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 RETURNED, BROKE, CONTINUED = "%ret", "%brk", "%cont"     # Bool flags: the rest of the body is skipped
 RETURN_VALUE = "%retval"       # the value an early `return` inside a loop or branch produced
 ERROR_CODE = "%err"            # Int32: the first failed run-time check's site (0: none failed)
+ERR = Scalar("Int32")          # the type of ERROR_CODE
 FLAGS = (RETURNED, BROKE, CONTINUED)
 
 
@@ -42,6 +44,9 @@ class Specialization:
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
     draws: bool = False                # draws random numbers (see Lowering.note_draw)
     err_always: int = 0                # a check site that fails on every path through the callee
+    sites: frozenset[int] = frozenset()   # the check sites its error code can name (callees' included)
+    library: bool = False              # a method of the prelude: its checks are reported at the user's call
+    function: str = ""                 # the Julia function's name
 
 
 # The reverse-mode transform the driver hands to the frontend (`mlir_passes.autodiff.build_vjp`):
@@ -58,6 +63,7 @@ class ModuleContext(Protocol):
 
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: object,
                    public_name: str | None = None, bindings: dict[str, object] | None = None) -> Specialization: ...
+    def add_check_site(self, span: object, message: str, notes: tuple[str, ...] = ()) -> int: ...
 
 
 class Checkpoint(Protocol):
@@ -73,6 +79,7 @@ class Lowering(Protocol):
     inbounds: int                                # inside @inbounds: no bounds checks
     views: int                                   # inside @views: slices are views
     lanes: tuple[int, ...]                       # the lane shape when broadcast over arrays
+    lane_arms: int                               # inside arms of a branch taken per lane
     draws: int                                   # random draws emitted so far
     public: bool                                 # the entry function (its results go to the host)
     param_boxes: dict[int, Box]                  # the arrays the caller passed in
@@ -91,7 +98,8 @@ class Lowering(Protocol):
     def call_function(self, name: str, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value: ...
     def invoke(self, method: Method, bindings: dict[str, object], args: list[Value], kwargs: dict[str, Value],
                node: A.Node | None) -> Value: ...
-    def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value]) -> Value: ...
+    def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value],
+                    node: A.Node | None = None) -> Value: ...
     def no_method(self, name: str, args: list[Value], methods: list[Method], node: A.Node) -> JuliaError: ...
 
     # variables and trial lowering
@@ -107,8 +115,10 @@ class Lowering(Protocol):
     def materialize_all(self, v: Value) -> Value: ...
     def write(self, array: ArrayV, value: ir.Value, node: A.Node | None) -> None: ...
     def write_box(self, box: Box, value: ir.Value, node: A.Node | None) -> None: ...
-    def check(self, ok: ScalarV, node: A.Node, message: str) -> None: ...
-    def reduce_lanes_max(self, v: ScalarV) -> ScalarV: ...
+    def check(self, ok: ScalarV, node: A.Node, message: str, bounds: bool = False) -> None: ...
+    def merge_error(self, new: ScalarV) -> None: ...
+    def branch(self, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None], node: A.Node) -> None: ...
+    def first_failure(self, codes: ScalarV) -> ScalarV: ...
     def note_draw(self) -> None: ...
     def scalar_not(self, v: ScalarV) -> ScalarV: ...
     def scalar_or(self, *vs: ScalarV) -> ScalarV: ...

@@ -125,7 +125,7 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
     vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
     call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)
     results = list(call.results)
-    value = fl.call_result(spec, leaves, results)
+    value = fl.call_result(spec, leaves, results, node)
     grads = iter(results[len(spec.result_types):])
     own_grads = iter([next(grads) if w else None for w in wrt][len(leaves) - n_own:])
     return value, [_gradient_value(a, own_grads) for a in args]

@@ -186,7 +186,8 @@ def _tuple_element(fl: Lowering, tup: TupleV | StructV | ArrayListV, k: ScalarV,
         raise fl.error(f"indexing a tuple of differently typed items ({tup.t.julia()}) with an index known only at "
                        f"run time would give a value of a Union type, which jlhlo does not support", node)
     fl.check(arith(fl, "&", arith(fl, ">=", k, ScalarV(INT64, 1)), arith(fl, "<=", k, ScalarV(INT64, len(items)))),
-             node, f"BoundsError: attempt to access {tup.t.julia()} at an index outside 1:{len(items)} (at run time)")
+             node, f"BoundsError: attempt to access {tup.t.julia()} at an index outside 1:{len(items)} (at run time)",
+             bounds=True)
     if k.batch:
         raise LaneConflict()           # a different item per lane: element by element
     if len(items) == 1:
@@ -316,7 +317,8 @@ def _fails_when_reached(fl, shape, node, what, placeholder_fits: bool) -> None:
     Where no in-bounds placeholder of that shape exists, it is a compile error instead."""
     if not placeholder_fits:
         raise _bounds_error(fl, shape, node, what)
-    fl.check(ScalarV(BOOL, False), node, f"BoundsError: attempt to access {_summary(shape)} at index [{what}]")
+    fl.check(ScalarV(BOOL, False), node, f"BoundsError: attempt to access {_summary(shape)} at index [{what}]",
+             bounds=True)
 
 
 def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: A.Node) -> DimIndex:
@@ -385,7 +387,7 @@ def _check_within(fl: Lowering, first: ScalarV, last: ScalarV, size: int, shape,
         return
     ok = arith(fl, "&", arith(fl, ">=", first, ScalarV(INT64, 1)), arith(fl, "<=", last, ScalarV(INT64, size)))
     fl.check(ok, node, f"BoundsError: attempt to access {_summary(shape)} at an index outside 1:{size}"
-                       + (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
+                       + (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)", bounds=True)
 
 
 def _check_all_within(fl: Lowering, ix: ArrayV, size: int, shape, d: int, node: A.Node) -> None:
@@ -398,7 +400,7 @@ def _check_all_within(fl: Lowering, ix: ArrayV, size: int, shape, d: int, node: 
     ok = B.reduce(ok, H.constant(BOOL, True), [0], hlo.and_)
     fl.check(ScalarV(BOOL, None, ok), node, f"BoundsError: attempt to access {_summary(shape)} with an index vector "
                                             f"that has an entry outside 1:{size}" +
-             (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)")
+             (f" in dimension {d + 1}" if len(shape) > 1 else "") + " (at run time)", bounds=True)
 
 
 def _constant_vector(v: ArrayV) -> list[int] | None:

@@ -20,6 +20,7 @@ from . import ast as A
 from . import hlo as H
 from .assign import bind_target
 from .context import BROKE, CONTINUED, ERROR_CODE, RETURN_VALUE, RETURNED
+from .exceptions import may_throw
 from .indexing import linear_element, store_linear
 from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
@@ -117,6 +118,10 @@ def lower_while(fl: Lowering, s: A.While) -> None:
         fl.block(s.body.stmts)
         fl.env[CONTINUED] = ScalarV(BOOL, False)         # `continue` ends only this iteration
     run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), body, s)
+    if isinstance(s.cond, A.BoolLit) and s.cond.value and not contains(s.body.stmts, (A.Break,), into_loops=False):
+        # `while true` without `break` ends only by `return` or `throw`: what follows is unreachable,
+        # as Julia's inference knows (the function does not also return `nothing`)
+        fl.env[RETURNED] = ScalarV(BOOL, True)
 
 
 def lower_for(fl: Lowering, s: A.For) -> None:
@@ -225,10 +230,10 @@ class _Retry(Redo):
 
     def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset(),
                  kept: dict[tuple[str, int], tuple[str, int]] | None = None, exact: frozenset[str] = frozenset(),
-                 peel: bool = False):
+                 peel: bool = False, exits: bool = False):
         super().__init__()
         self.op, self.carry_err, self.detached, self.kept, self.exact = op, carry_err, detached, kept or {}, exact
-        self.peel = peel
+        self.peel, self.exits = peel, exits
 
 
 @dataclass
@@ -241,6 +246,7 @@ class LoopFacts:
     kept: dict[tuple[str, int], set[tuple[str, int]]] = field(default_factory=dict)
     exact: frozenset[str] = frozenset()
     peel: bool = False                 # the first iteration changes a variable's type: run it before the loop
+    exits: bool = False                # the body may throw (a callee that always throws): RETURNED is carried
 
 
 def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
@@ -264,6 +270,7 @@ def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Cal
                 facts.kept.setdefault(leaf, set()).add(holder)
             facts.exact |= retry.exact
             facts.peel = facts.peel or retry.peel
+            facts.exits = facts.exits or retry.exits
 
 
 @dataclass
@@ -289,11 +296,14 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
               body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
     outer_brk = fl.env[BROKE]
     fl.env[BROKE] = ScalarV(BOOL, False)
+    if not facts.peel and _always_returns(body_stmts):
+        facts.peel = True              # the first iteration is the last: what it assigns is never looped
     if facts.peel:
         _first_iteration(fl, cond, body, node)
         again = cond()
-        if again.is_const and not again.const and not again.batch:
-            _leave(fl, node, outer_brk)        # that was the only iteration (`for i in 1:1`)
+        returned = fl.env[RETURNED]
+        if again.is_const and not again.const and not again.batch or returned.is_const and returned.const:
+            _leave(fl, node, outer_brk)        # that was the only iteration (`for i in 1:1`, or it returned)
             return
     assigned = assigned_names(body_stmts) | set(loop_vars)
     may_return = contains(body_stmts, (A.Return,), into_loops=True)
@@ -301,13 +311,14 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
     if may_return and RETURN_VALUE not in fl.env:
         ret = _dry_run_return(fl, body, node, assigned | set(extra))
         if ret is None:
-            may_return = False             # every `return` in the body is unreachable
+            may_return = False             # every `return` in the body is unreachable or throws
         else:
             fl.env[RETURN_VALUE] = zero_like(fl, ret)
-    may_check = fl.mod.check_bounds and (facts.carry_err or _may_check_bounds(fl, body_stmts))
+    may_exit = may_return or facts.exits or may_throw(body_stmts)      # the function: RETURNED is carried
+    may_check = facts.carry_err or fl.mod.check_bounds and _may_check_bounds(fl, body_stmts)
     carried = [n for n in fl.env if (n in assigned or n in extra or n == ERROR_CODE and may_check
                                      or n == RETURN_VALUE and may_return
-                                     or n == RETURNED and may_return or n == BROKE and may_break)
+                                     or n == RETURNED and may_exit or n == BROKE and may_break)
                and not isinstance(fl.env[n], Undef)]
     # Arrays: a variable the body only changes in place keeps its array, whose contents are carried
     # (once per array, however many variables share it, as `boxes`). A variable the body rebinds to
@@ -376,7 +387,7 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
 
     def active() -> ScalarV:
         c = cond()
-        if may_return or may_break:
+        if may_exit or may_break:
             c = _and_not(fl, c, fl.scalar_or(fl.env[RETURNED], fl.env[BROKE]))
         return c
     saved_boxes = [b.value for b in boxes]
@@ -397,11 +408,14 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
         starts = {id(b): b.value for b in [*boxes, *owns.values()]}
         before = {n: fl.env[n] for n in carried}
         err_before = fl.env.get(ERROR_CODE)
+        before_returned = fl.env[RETURNED]
         mask = active() if lanes else None
         fl.env[ERROR_CODE] = err_before    # the condition again, for the lanes: unchecked, as in the cond region
         body()
         if ERROR_CODE not in carried and fl.env.get(ERROR_CODE) is not err_before:
             raise _Retry(op.operation, carry_err=True)
+        if RETURNED not in carried and fl.env[RETURNED] is not before_returned:
+            raise _Retry(op.operation, exits=True)     # a call in the body throws
         _check_types(fl, carried, entry_vals, node, op.operation if not facts.peel else None)
         newly = frozenset(n for n in carried if n not in detached and
                           [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
@@ -563,6 +577,13 @@ def _check_types(fl: Lowering, carried: list[str], entry_vals: dict[str, Value],
                 ("after the first iteration", "after the second")
             raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} {when[0]} and "
                            f"{got} {when[1]} (jlhlo needs one concrete type per variable{hint})", node)
+
+
+def _always_returns(stmts: list[A.Node]) -> bool:
+    """A loop body that returns whenever it runs (a `return` among its own statements, and no
+    `break` or `continue` that could skip it)."""
+    return any(isinstance(s, A.Return) for s in stmts) and not contains(stmts, (A.Break, A.Continue),
+                                                                         into_loops=False)
 
 
 def _first_iteration(fl: Lowering, cond: Callable[[], ScalarV], body: Callable[[], None], node: A.Node) -> None:

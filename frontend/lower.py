@@ -22,14 +22,14 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from ..core import builder as B
 
 # gradients, nn, primitives and scalars are imported for their rules, which register in PRIMITIVES
-from . import assign, broadcast, calls, gradients, loops, merge, nn, primitives, scalars  # noqa: F401
+from . import assign, broadcast, calls, exceptions, gradients, loops, merge, nn, primitives, scalars  # noqa: F401
 from . import ast as A
 from . import hlo as H
 from .arrays import vect
 from .calls import default_construct
 from .comprehensions import comprehension
-from .context import BROKE, CONTINUED, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
-from .diagnostics import Diagnostic, InternalError, JuliaError, Span, StaticValueNeeded, relocate
+from .context import BROKE, CONTINUED, ERR, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
+from .diagnostics import PRELUDE_PREFIX, Diagnostic, InternalError, JuliaError, Span, StaticValueNeeded, relocate
 from .dispatch import Method, PScalar, select_method
 from .indexing import lower_index
 from .loops import assigned_names
@@ -67,11 +67,10 @@ from .values import (
 )
 
 _NO_OPS = (A.Name, A.IntLit, A.FloatLit, A.BoolLit, A.ColonAll, A.SymbolLit)   # expressions that emit no op
-ERR = Scalar("Int32")                  # the type of `%err`, the code of the first failed bounds check
 MAX_SPECIALIZATION_DEPTH = 200   # nested specializations of one method (recursion on constants)
 # exceptions that are not compiler bugs: errors in the program, lowering redone another way, and the
 # recursion limit (reported by the CLI as nesting too deep)
-_PASS_THROUGH = (Diagnostic, Redo, RecursionError)
+_PASS_THROUGH = (Diagnostic, Redo, RecursionError, exceptions.Threw)
 
 
 @dataclass
@@ -110,10 +109,10 @@ class ModuleLowering:
         self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
         self.check_bounds = check_bounds
         self.locations: dict[Span, ir.Location] = {}
-        self.check_sites: list[tuple[Span | None, str]] = []
+        self.check_sites: list[tuple[Span | None, str, tuple[str, ...]]] = []   # (where, message, notes)
 
-    def add_check_site(self, span: Span | None, message: str) -> int:
-        self.check_sites.append((span, message))
+    def add_check_site(self, span: Span | None, message: str, notes: tuple[str, ...] = ()) -> int:
+        self.check_sites.append((span, message, notes))
         return len(self.check_sites)
 
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: Span | None,
@@ -158,11 +157,13 @@ class FunctionLowering:
         self.method = method
         self.sym = sym
         self.bindings = bindings
+        self.sites: set[int] = set()           # the check sites %err can name (see Specialization.sites)
         self.env: dict[str, object] = {}
         self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
         self.inbounds = 0
         self.views = 0                     # inside @views / @view: slices are views
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
+        self.lane_arms = 0                 # inside arms of a branch taken per lane (merge.select_branches)
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
         self.draws = 0                 # random draws emitted so far, directly or by calls
         self.public = False
@@ -260,11 +261,11 @@ class FunctionLowering:
             if public and err.is_const and err.const:
                 # a check that fails on every path through the program: a compile error, as it would
                 # be reported by every run (one a branch may skip is reported after a run reaching it)
-                span, message = self.mod.check_sites[err.const - 1]
-                raise JuliaError(message, span)
+                span, message, notes = self.mod.check_sites[err.const - 1]
+                raise JuliaError(message, span, list(notes))
             if public and self.mod.check_sites or not (err.is_const and err.const == 0):
                 err_result = len(outs)
-                outs.append(self.materialize(self.reduce_lanes_max(err) if public else err))
+                outs.append(self.materialize(self.first_failure(err) if public else err))
             func_d.ReturnOp(outs)
         fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(in_types, [o.type for o in outs]))
         def union(name: str) -> str:
@@ -275,7 +276,9 @@ class FunctionLowering:
         returned = describe(result) + (union(RETURN_VALUE) if RETURN_VALUE in self.promoted else "")
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, returned))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
-                              variables, draws=self.draws > 0, err_always=err.const if err.is_const else 0)
+                              variables, draws=self.draws > 0, err_always=err.const if err.is_const else 0,
+                              sites=frozenset(self.sites), library=self.method.origin == "prelude",
+                              function=self.method.name)
 
     def note_draw(self) -> None:
         """Count a random draw. Lane-wise code computes what does not depend on the lanes once for
@@ -455,6 +458,8 @@ class FunctionLowering:
             raise self.error(f"unsupported statement: {type(s).__name__}", s)
         try:
             method(s)
+        except exceptions.Threw:
+            pass                       # the statement throws: the function has exited (RETURNED)
         except _PASS_THROUGH:
             raise
         except Exception as exc:       # noqa: BLE001 - a compiler bug: reported at the construct
@@ -528,6 +533,9 @@ class FunctionLowering:
         return c
 
     def macro(self, m: A.MacroCall, statement: bool) -> Value:
+        if m.name == "assert":
+            exceptions.lower_assert(self, m)
+            return nothing()
         if m.name in ("inbounds", "simd", "inline", "views", "view", "fastmath", "noinline", "propagate_inbounds"):
             self.inbounds += m.name == "inbounds"
             self.views += m.name in ("views", "view")
@@ -543,7 +551,7 @@ class FunctionLowering:
             finally:
                 self.inbounds -= m.name == "inbounds"
                 self.views -= m.name in ("views", "view")
-        raise self.error(f"macro @{m.name} is not supported (accepted: @inbounds @simd @views @view @.)", m)
+        raise self.error(f"macro @{m.name} is not supported (accepted: @assert @inbounds @simd @views @view @.)", m)
 
     # ------------------------------------------------------------------ branches
     def branch(self, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None], node: A.Node) -> None:
@@ -621,10 +629,12 @@ class FunctionLowering:
 
         def arm(f: Callable[[], Value]) -> Callable[[], None]:
             def run() -> None:
-                value = f()            # first: an inner branch replaces self.env
+                value = f()            # first: an inner branch replaces self.env (a throw: no value)
                 self.env[slot] = value
             return run
         self.branch(c, arm(then), arm(orelse), node)
+        if slot not in self.env:
+            raise exceptions.Threw()   # both arms throw
         return self.env.pop(slot)
 
     def expr_And(self, e: A.And) -> Value:
@@ -817,16 +827,28 @@ class FunctionLowering:
         results = list(call.results)
         for j, k in spec.mutated:
             self.write(in_leaves[j], results[k], node)
-        return self.call_result(spec, in_leaves, results)
-
-    def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value]) -> Value:
-        """The callee's result rebuilt from the results of a call to it (or to its VJP, whose first
-        results are the same); the callee's bounds-check code joins ours."""
+        out = self.call_result(spec, in_leaves, results, node)
         if spec.err_always:
-            self.merge_error(ScalarV(ERR, spec.err_always))    # known to fail: a constant, so callers know too
+            self.env[RETURNED] = ScalarV(BOOL, True)
+            raise exceptions.Threw()   # the callee throws on every path: so does this call
+        return out
+
+    def call_result(self, spec: Specialization, in_leaves: list[Value], results: list[ir.Value],
+                    node: A.Node | None = None) -> Value:
+        """The callee's result rebuilt from the results of a call to it (or to its VJP, whose first
+        results are the same); the callee's check code joins ours."""
+        renamed = self._user_sites(spec, node)
+        self.sites |= {renamed.get(s, s) for s in spec.sites}
+        if spec.err_always:
+            # known to fail: a constant, so callers know too
+            self.merge_error(ScalarV(ERR, renamed.get(spec.err_always, spec.err_always)))
         elif spec.err_result is not None:
-            callee_err = results[spec.err_result]
-            self.merge_error(ScalarV(ERR, None, callee_err, tuple(B.shape(callee_err))))
+            code = results[spec.err_result]
+            batch = tuple(B.shape(code))
+            for old, new in renamed.items():
+                code = hlo.select(H.compare("EQ", code, H.constant(ERR, old, batch), "int"),
+                                  H.constant(ERR, new, batch), code)
+            self.merge_error(ScalarV(ERR, None, code, batch))
         boxes: dict[int, Box] = {}         # one box per array result, however often it is returned
 
         def rebuilt_box(where: tuple) -> Box:
@@ -844,6 +866,21 @@ class FunctionLowering:
         where = iter(spec.result_leaves)
         return map_leaves(spec.result, lambda leaf: rebuilt(leaf, next(where)))
 
+    def _user_sites(self, spec: Specialization, node: A.Node | None) -> dict[int, int]:
+        """A check that fails inside the library (the prelude) is the user's failure at the call that
+        led there, with the library's place as a note, as Julia's stack traces show it: user code
+        calling a library function gets a site of its own for each of the callee's library sites."""
+        call_span = getattr(node, "span", None)
+        if not spec.library or self.method.origin == "prelude" or call_span is None:
+            return {}
+        renamed = {}
+        for site in sorted(spec.sites):
+            span, message, notes = self.mod.check_sites[site - 1]
+            if span is not None and span.file.startswith(PRELUDE_PREFIX):
+                where = (f"in `{spec.function}`, at {span}",)
+                renamed[site] = self.mod.add_check_site(call_span, message, notes + where)
+        return renamed
+
     def write(self, array: ArrayV, value: ir.Value, node: A.Node | None) -> None:
         """Change an array in place: every variable that shares it sees the new contents."""
         self.write_box(array.box, value, node)
@@ -855,12 +892,14 @@ class FunctionLowering:
             box.value = value
 
     # ------------------------------------------------------------------ run-time bounds checks
-    def check(self, ok: ScalarV, node: A.Node, message: str) -> None:
+    def check(self, ok: ScalarV, node: A.Node, message: str, bounds: bool = False) -> None:
         """Record that `ok` must hold at run time; the first failure is reported after execution as a
-        Julia error at `node` (XLA has no exceptions). `@inbounds` and --check-bounds=no skip it."""
-        if self.inbounds or not self.mod.check_bounds or (ok.is_const and ok.const):
+        Julia error at `node` (XLA has no exceptions). `@inbounds` and --check-bounds=no skip a
+        bounds check, and only those (as in Julia)."""
+        if bounds and (self.inbounds or not self.mod.check_bounds) or (ok.is_const and ok.const):
             return
         site = self.mod.add_check_site(getattr(node, "span", None), message)
+        self.sites.add(site)
         if ok.is_const:                # fails whenever it is reached, which a branch may decide at run time
             self.merge_error(ScalarV(ERR, site))
             return
@@ -871,8 +910,8 @@ class FunctionLowering:
         """%err keeps the first failure: an existing nonzero code wins over a new one. It has one code
         per lane only in a function lowered for all lanes of a broadcast; elsewhere a check made
         lane-wise (a broadcast's elements) is one code, that of a failing element."""
-        if new.batch and new.batch != self.lanes:
-            new = self.reduce_lanes_max(new)
+        if new.batch and new.batch != self.lanes and not self.lane_arms:
+            new = self.first_failure(new)      # (in a per-lane arm, the branch masks the lanes first)
         err = self.env[ERROR_CODE]
         if err.is_const and err.const == 0:
             self.env[ERROR_CODE] = new
@@ -885,10 +924,22 @@ class FunctionLowering:
                             B.broadcast(self.materialize(new), batch), old)
         self.env[ERROR_CODE] = ScalarV(ERR, None, merged, batch)
 
-    def reduce_lanes_max(self, v: ScalarV) -> ScalarV:
-        if not v.batch or v.is_const:
-            return v
-        return ScalarV(v.t, None, B.reduce(v.ir, H.constant(v.t, 0), list(range(len(v.batch))), hlo.maximum))
+    def first_failure(self, codes: ScalarV) -> ScalarV:
+        """One error code from one per lane: that of the first failing lane in column-major order,
+        the element at which Julia's broadcast would have thrown."""
+        if not codes.batch or codes.is_const:
+            return codes
+        batch, dims = codes.batch, list(range(len(codes.batch)))
+        position = H.constant(INT64, 0, batch)
+        stride = 1
+        for d, size in enumerate(batch):
+            position = hlo.add(position, hlo.multiply(H.iota(INT64, batch, d), H.constant(INT64, stride, batch)))
+            stride *= size
+        failed = H.compare("NE", codes.ir, H.constant(ERR, 0, batch), "int")
+        key = hlo.select(failed, position, H.constant(INT64, stride, batch))
+        first = B.broadcast(B.reduce(key, H.constant(INT64, stride), dims, hlo.minimum), batch)
+        picked = hlo.select(H.compare("EQ", key, first, "int"), codes.ir, H.constant(ERR, 0, batch))
+        return ScalarV(ERR, None, B.reduce(picked, H.constant(ERR, 0), dims, hlo.maximum))
 
     # ------------------------------------------------------------------ scalar helpers used everywhere
     def materialize(self, v: ScalarV) -> ir.Value:

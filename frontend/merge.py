@@ -16,7 +16,8 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from ..core import builder as B
 from . import ast as A
 from . import hlo as H
-from .context import ERROR_CODE, RETURN_VALUE
+from .context import ERROR_CODE, RETURN_VALUE, RETURNED
+from .exceptions import Threw
 from .scalars import convert_scalar
 from .types import SCALARS, Scalar, promote
 from .values import (
@@ -65,7 +66,10 @@ class ArmState:
 def run_arm(fl: Lowering, arm: Callable[[], None], boxes: list[Box]) -> ArmState:
     saved_env = dict(fl.env)
     saved_values = [b.value for b in boxes]
-    arm()
+    try:
+        arm()
+    except Threw:
+        pass                           # the arm throws: it ends here, the function has exited on it
     state = ArmState(fl.env, {id(b): b.value for b in boxes})
     fl.env = saved_env
     for b, v in zip(boxes, saved_values):
@@ -76,8 +80,17 @@ def run_arm(fl: Lowering, arm: Callable[[], None], boxes: list[Box]) -> ArmState
 def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node: A.Node):
     """Names whose value differs between the arms or from before, each with its value per arm."""
     names = []
+    returned = [_has_returned(a.env) for a in arms]
     for name in dict.fromkeys([*arms[0].env, *arms[1].env]):
         vals = [a.env.get(name) for a in arms]
+        if returned[0] != returned[1] and not name.startswith("%"):
+            # the function returned (or threw) on one arm: its variables are dead there, and the
+            # other arm alone decides what they are afterwards
+            live = vals[returned.index(False)]
+            if live is before.get(name) or live is None or isinstance(live, Undef):
+                vals = [live, live]
+            else:
+                vals[returned.index(True)] = _dead_placeholder(fl, live, before)
         if all(v is before.get(name) for v in vals):
             continue
         if any(v is None or isinstance(v, Undef) for v in vals):
@@ -100,6 +113,23 @@ def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node
                            f"{describe(vals[1])} on the other (jlhlo needs one concrete type per variable)", node)
         names.append((name, vals))
     return names
+
+
+def _has_returned(env: dict[str, object]) -> bool:
+    flag = env.get(RETURNED)
+    return isinstance(flag, ScalarV) and flag.is_const and bool(flag.const)
+
+
+def _dead_placeholder(fl: Lowering, live: Value, before: dict[str, object]) -> Value:
+    """A value for a variable on a path where it is never read again: the live path's own value where
+    that is usable outside its arm (a constant, an array that existed before the branch), else zeros."""
+    existing = {id(b) for v in before.values() if isinstance(v, Value) for b in array_boxes(v)}
+
+    def placeholder(leaf: Value) -> Value:
+        if isinstance(leaf, ArrayV) and id(leaf.box) in existing or isinstance(leaf, ScalarV) and leaf.is_const:
+            return leaf
+        return zero_like(fl, leaf)
+    return map_leaves(live, placeholder, constants=True)
 
 
 def is_real_number(v: object) -> bool:
@@ -392,7 +422,13 @@ def select_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: 
     """Both arms on every lane; per-lane `select` picks. Arrays cannot be mutated per lane."""
     before = dict(fl.env)
     boxes = reachable_boxes(fl.env)
-    arms = [run_arm(fl, then, boxes), run_arm(fl, orelse, boxes)]
+    # a check an arm makes stays one code per lane until the merge has kept only the lanes that
+    # take that arm (`sqrt` in `x >= 0 ? sqrt(x) : 0.0` fails on no lane)
+    fl.lane_arms += 1
+    try:
+        arms = [run_arm(fl, then, boxes), run_arm(fl, orelse, boxes)]
+    finally:
+        fl.lane_arms -= 1
 
     def combine(then_vals: list[ir.Value], else_vals: list[ir.Value]) -> list[ir.Value]:
         out = []
@@ -404,7 +440,7 @@ def select_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: 
         return out
     _merge(fl, c, arms, before, boxes, node, combine)
     # a check in one arm made the error code per lane; outside a function lowered for all lanes of
-    # a broadcast it is one code (as `merge_error` keeps it), that of a failing lane
+    # a broadcast (and outside per-lane arms) it is one code, as `merge_error` keeps it
     err = fl.env.get(ERROR_CODE)
-    if isinstance(err, ScalarV) and err.batch and err.batch != fl.lanes:
-        fl.env[ERROR_CODE] = fl.reduce_lanes_max(err)
+    if isinstance(err, ScalarV) and err.batch and err.batch != fl.lanes and not fl.lane_arms:
+        fl.env[ERROR_CODE] = fl.first_failure(err)

@@ -22,6 +22,7 @@ from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_col
 from .broadcast import broadcast_call
 from .calls import call_value, default_construct
 from .dispatch import PAny, Pat, PScalar
+from .exceptions import Threw, fail
 from .indexing import index_value, linear_element, make_view
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
@@ -172,6 +173,21 @@ def _view(fl, args, kwargs, node):
     if not args:
         raise NoMethod()
     return make_view(fl, args[0], list(args[1:]), node)
+
+
+@prim("eachcol", "eachrow")
+def _eachcol(fl, args, kwargs, node, name):
+    """The columns (rows) of a matrix as views: a static number of arrays that write through to it."""
+    (a,) = expect_args(args, 1)
+    if not isinstance(a, ArrayV) or len(a.t.shape) != 2:
+        raise NoMethod()
+    count = a.t.shape[1] if name == "eachcol" else a.t.shape[0]
+    if count == 0:
+        raise NoMethod(f"{name} of a matrix with no {'columns' if name == 'eachcol' else 'rows'} is not supported")
+    picks = [[colon(), ScalarV(INT64, k)] if name == "eachcol" else [ScalarV(INT64, k), colon()]
+             for k in range(1, count + 1)]
+    items = tuple(make_view(fl, a, pick, node) for pick in picks)
+    return ArrayListV(ArrayT(items[0].t, (count,)), items)
 
 
 @prim("getindex")
@@ -601,6 +617,11 @@ def _broadcast_map(fl, args, kwargs, node):
                        ", ".join(shape_str(s) for s in sorted(shapes)))
     if all(isinstance(x, TupleV) for x in xs) and xs:
         return make_tuple(call_value(fl, f, list(items), {}, node) for items in zip(*(x.items for x in xs)))
+    if all(isinstance(x, ArrayListV) for x in xs) and xs:
+        if len({len(x.items) for x in xs}) > 1:
+            raise NoMethod("DimensionMismatch: map over vectors of different lengths")
+        # a vector of arrays (`eachcol(A)`): f of each array, as Julia's map
+        return vect(fl, [call_value(fl, f, list(items), {}, node) for items in zip(*(x.items for x in xs))], node)
     return broadcast_call(fl, f, list(xs), {}, node)
 
 
@@ -714,6 +735,24 @@ def _elementwise(fl: Lowering, op: str, args: list[Value], node: A.Node) -> Valu
     return broadcast_call(fl, FuncV(op), args, {}, node)
 
 
+_INTEGER_DIVISIONS = ("÷", "div", "%", "rem", "mod")
+
+
+def _check_divisor(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) -> None:
+    """Integer division by zero, and `typemin ÷ -1` (whose quotient does not fit), throw Julia's
+    DivideError. Certain to fail (a constant zero): the expression throws (`exceptions.Threw`)."""
+    t = promote(a.t, b.t)
+    a, b = convert_scalar(fl, a, t), convert_scalar(fl, b, t)
+    bad = arith(fl, "==", b, ScalarV(t, 0))
+    if op in ("÷", "div") and t.info.kind == "int":
+        lowest = ScalarV(t, int(np.iinfo(t.info.np).min))
+        bad = arith(fl, "|", bad, arith(fl, "&", arith(fl, "==", a, lowest), arith(fl, "==", b, ScalarV(t, -1))))
+    if bad.is_const and bad.const:
+        fail(fl, "DivideError: integer division error", node)
+        raise Threw()
+    fl.check(fl.scalar_not(bad), node, "DivideError: integer division error")
+
+
 def _binary_prim(op: str):
     def rule(fl, args, kwargs, node):
         if len(args) != 2:
@@ -725,10 +764,9 @@ def _binary_prim(op: str):
             raise NoMethod()
         a, b = args
         if isinstance(a, ScalarV) and isinstance(b, ScalarV):
-            try:
-                return arith(fl, op, a, b)
-            except ZeroDivisionError:
-                raise NoMethod("DivideError: integer division error") from None
+            if op in _INTEGER_DIVISIONS and promote(a.t, b.t).info.is_integer:
+                _check_divisor(fl, op, a, b, node)
+            return arith(fl, op, a, b)
         if op in ("+", "-") and isinstance(a, ArrayV) and isinstance(b, ArrayV):
             if a.t.shape != b.t.shape:
                 raise NoMethod(f"DimensionMismatch: a has size {shape_str(a.t.shape)}, b has size "

@@ -17,6 +17,7 @@ from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError
+from .exceptions import show_number
 from .registry import PRIMITIVES, NoMethod, expect_args, prim, scalar_arg
 from .types import BOOL, INT64, ArrayT, Scalar, TupleT, float_type, promote, real_type
 from .values import ArrayListV, ArrayV, Box, LaneConflict, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
@@ -523,7 +524,7 @@ def _check_domain(fl: Lowering, name: str, x: ScalarV, node: A.Node) -> None:
     else:
         bad = ScalarV(BOOL, bool(np.isinf(x.const))) if x.is_const else \
             ScalarV(BOOL, None, hlo.and_(hlo.not_(hlo.is_finite(x.ir)), H.compare("EQ", x.ir, x.ir, "float")), x.batch)
-    shown = f"DomainError with {x.const}:\n" if x.is_const else "DomainError: "
+    shown = f"DomainError with {show_number(x)}:\n" if x.is_const else "DomainError: "
     fl.check(arith(fl, "==", bad, ScalarV(BOOL, False)), node, shown + message)
 
 

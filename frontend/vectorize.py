@@ -21,6 +21,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from . import ast as A
 from . import hlo as H
+from .exceptions import may_throw
 from .types import INT64
 from .values import ArrayV, LaneConflict, RangeV, ScalarV, Value, array_boxes
 
@@ -148,6 +149,8 @@ def try_vectorize(fl: Lowering, s: A.For) -> bool:
     if nest is None:
         return False
     loops, body = nest
+    if may_throw(body):
+        return False                   # Julia throws at the first failing iteration; lanes have no order
     loop_names = [n for n, _ in loops]
     if len(set(loop_names)) != len(loop_names):
         return False

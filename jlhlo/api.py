@@ -81,7 +81,7 @@ class Lowered:
     typed: list[tuple[str, str, list[tuple[str, str]], str]]
     timings: dict[str, float] = field(default_factory=dict)
     optimized: bool = False
-    check_sites: list = field(default_factory=list)   # (span, message) per run-time bounds check
+    check_sites: list = field(default_factory=list)   # (span, message, notes) per run-time check
     # entry arguments compiled in as values: (parameter, value, the construct that needs it)
     specialized: list[tuple[str, int, str]] = field(default_factory=list)
     runtime_args: list[int] | None = None     # positions of the arguments the executable takes (None: all)
@@ -120,8 +120,8 @@ class Lowered:
         if self.check_sites:
             code = int(np.asarray(flat[-1]))
             if code:
-                span, message = self.check_sites[code - 1]
-                raise JuliaError(message, span)
+                span, message, notes = self.check_sites[code - 1]
+                raise JuliaError(message, span, list(notes))
             flat = flat[:-1]
         return to_host(self.result, iter(flat))
 

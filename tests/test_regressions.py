@@ -1453,3 +1453,76 @@ end"""
     X = np.array([[4, 6, 2, -1], [3, -1, 0, -2]])
     check(src, (X, np.zeros((3, 3))), np.float32(0.2))
     check(src, (X, np.full((3, 3), 2.0)), np.float32(1.0))
+
+
+def test_a_variable_assigned_on_every_branch_that_does_not_return(rng):
+    # `y` is defined wherever the function goes on; the branch that returns needs none (it was an
+    # UndefVarError). A variable the returning branch changes keeps its type on the others (x ÷ 2 is
+    # integer division there), and an array aliased before the branch stays aliased.
+    src = """
+function main(a::Float64, v::Vector{Float64})
+    if a > 1
+        y = 1.0
+    elseif a < -1
+        y = 2.0
+    else
+        return 0.0
+    end
+    x = 7
+    w = v
+    if a > 2
+        x = 0.5
+        w = v .* 2
+        return sum(w) + x + y
+    end
+    w[1] = 5.0
+    return x ÷ 2 + sum(v) + y * a
+end"""
+    for a in (1.5, -1.5, 0.5, 3.0):
+        v = rng.standard_normal(3)
+        if -1 <= a <= 1:
+            want = 0.0
+        elif a > 2:
+            want = 2 * v.sum() + 0.5 + 1.0
+        else:
+            v2 = v.copy()
+            v2[0] = 5.0
+            want = 3 + v2.sum() + (1.0 if a > 1 else 2.0) * a
+        check(src, (a, v), np.float64(want))
+
+
+def test_a_checked_function_in_the_arm_a_lane_does_not_take(rng):
+    # each element takes one arm: sqrt's DomainError check in the other arm must not fire for it
+    # (a comprehension computed for all elements at once reported a DomainError for x = -1.0)
+    src = """
+safe(x) = x >= 0 ? sqrt(x) : 0.0
+function main(v::Vector{Float64})
+    a = [x >= 0 ? sqrt(x) : -x for x in v]
+    b = safe.(v)
+    c = map(x -> x < 0 ? 1.0 : log(x), v)
+    return a, b, c
+end"""
+    v = rng.standard_normal(6)
+    v[0], v[1] = -1.0, 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = (np.where(v >= 0, np.sqrt(v), -v), np.where(v >= 0, np.sqrt(v), 0.0),
+                np.where(v < 0, 1.0, np.log(v)))
+    check(src, (v,), want)
+
+
+def test_eachcol_and_eachrow_are_views_of_the_matrix(rng):
+    src = """
+function main(A::Matrix{Float64})
+    s = 0.0
+    for c in eachcol(A)
+        s += sum(c)
+        c .= c ./ norm(c)
+    end
+    rows = [maximum(r) for r in eachrow(A)]
+    return s, A, rows, map(sum, eachcol(A)), sum(norm, eachrow(A))
+end"""
+    A = rng.standard_normal((3, 4))
+    s = A.sum()
+    B = A / np.linalg.norm(A, axis=0)
+    want = (np.float64(s), B, B.max(axis=1), B.sum(axis=0), np.float64(np.linalg.norm(B, axis=1).sum()))
+    check(src, (A,), want, rtol=1e-12)

@@ -147,6 +147,57 @@ end
 cosh(x::Real) = _cosh(abs(float(x)))
 _cosh(a) = a < log(floatmax(a)) - 1 ? (exp(a) + exp(-a)) / 2 : (e = exp(a / 2); (e / 2) * e)
 sigmoid_stable(x) = one(x) / (one(x) + exp(-x))
+# Inverse trigonometric and hyperbolic functions, with Julia's DomainErrors. asin and acos through
+# atan(y, x) of the point on the unit circle: (1 - x)(1 + x) keeps 1 - x^2 exact-ish near |x| = 1.
+asin(x::Real) = _asin(float(x))
+function _asin(x)
+    abs(x) > 1 && throw(DomainError(x, "asin(x) is not defined for |x| > 1."))
+    return atan(x, sqrt((1 - x) * (1 + x)))
+end
+acos(x::Real) = _acos(float(x))
+function _acos(x)
+    abs(x) > 1 && throw(DomainError(x, "acos(x) not defined for |x| > 1"))
+    return atan(sqrt((1 - x) * (1 + x)), x)
+end
+# asinh, acosh and atanh by the ranges of fdlibm's methods: log1p where the result is small,
+# log(2x) + ... where x^2 would overflow
+asinh(x::Real) = _asinh(float(x))
+function _asinh(x)
+    a = abs(x)
+    t = x * x
+    w = a < 2 ? log1p(a + t / (1 + sqrt(1 + t))) :
+        a < 2.0^28 ? log(2a + 1 / (sqrt(t + 1) + a)) : log(a) + log(oftype(a, 2))
+    return isfinite(x) ? copysign(a < 2.0^-28 ? a : w, x) : x
+end
+acosh(x::Real) = _acosh(float(x))
+function _acosh(x)
+    x < 1 && throw(DomainError(x, "acosh(x) is only defined for x ≥ 1."))
+    t = x - 1
+    return x < 2 ? log1p(t + sqrt(2t + t * t)) :
+           x < 2.0^28 ? log(2x - 1 / (x + sqrt(x * x - 1))) : log(x) + log(oftype(x, 2))
+end
+atanh(x::Real) = _atanh(float(x))
+function _atanh(x)
+    a = abs(x)
+    a > 1 && throw(DomainError(x, "atanh(x) is only defined for |x| ≤ 1."))
+    t = a < 0.5 ? log1p(2a / (1 - a)) : log((1 + a) / (1 - a))
+    return copysign(t / 2, x)
+end
+sec(x::Real) = 1 / cos(x)
+csc(x::Real) = 1 / sin(x)
+cot(x::Real) = 1 / tan(x)
+sech(x::Real) = 1 / cosh(x)
+csch(x::Real) = 1 / sinh(x)
+coth(x::Real) = 1 / tanh(x)
+asec(x::Real) = acos(1 / float(x))
+acsc(x::Real) = asin(1 / float(x))
+acot(x::Real) = atan(1 / float(x))
+asech(x::Real) = acosh(1 / float(x))
+acsch(x::Real) = asinh(1 / float(x))
+acoth(x::Real) = atanh(1 / float(x))
+sincos(x::Real) = (sin(x), cos(x))
+deg2rad(x::Real) = float(x) * oftype(float(x), pi / 180)
+rad2deg(x::Real) = float(x) * oftype(float(x), 180 / pi)
 # scaled by the larger magnitude, so hypot(1e200, 1e200) does not overflow; Inf wins over NaN
 hypot(x::Real, y::Real) = _hypot(promote(abs(float(x)), abs(float(y)))...)
 function _hypot(x, y)
@@ -180,6 +231,8 @@ _hidigit(x, base) = iszero(x) ? 0 : 1 + floor(Int, base == 10 ? log10(abs(x)) : 
 iszero(x::Number) = x == zero(x)
 eps() = eps(Float64)
 # Base's Horner rule: from the last coefficient, each step one muladd
+falses(dims::Integer...) = fill(false, dims...)
+trues(dims::Integer...) = fill(true, dims...)
 evalpoly(x, p::Tuple) = _evalpoly(x, p)
 evalpoly(x, p::AbstractVector) = _evalpoly(x, p)
 function _evalpoly(x, p)
@@ -191,6 +244,31 @@ function _evalpoly(x, p)
 end
 mod1(x::Real, y::Real) = _mod1(promote(x, y)...)
 _mod1(x, y) = (m = mod(x, y); ifelse(m == 0, y, m))
+fld1(x::Real, y::Real) = _fld1(promote(x, y)...)
+_fld1(x, y) = (m = _mod1(x, y); fld(x - m, y) + 1)
+log(b::Real, x::Real) = log(float(x)) / log(float(b))
+# the smallest (largest) power of a not below (above) x; log's rounding can miss by one either way
+function nextpow(a::Real, x::Real)
+    x <= 0 && throw(DomainError(x, "`x` must be positive."))
+    a <= 1 && throw(DomainError(a, "`a` must be greater than 1."))
+    x <= 1 && return one(a)
+    n = ceil(Int, log(a, x))
+    p = a^(n - 1)
+    p >= x && return p
+    wp = a^n
+    wp >= x && return wp
+    return a^(n + 1)
+end
+function prevpow(a::Real, x::Real)
+    x < 1 && throw(DomainError(x, "`x` must be ≥ 1."))
+    a <= 1 && throw(DomainError(a, "`a` must be greater than 1."))
+    n = floor(Int, log(a, x))
+    wp = a^(n + 1)
+    wp <= x && return wp
+    p = a^n
+    p <= x && return p
+    return a^(n - 1)
+end
 # Base: the float square root, corrected by one Newton step (the conversion may have rounded up)
 function isqrt(x::Integer)
     x == 0 && return x

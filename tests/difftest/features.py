@@ -23,6 +23,7 @@ CATALOG: dict[str, tuple[float, str]] = {
     "break": (1.2, "break inside loops at any depth"),
     "continue": (1.2, "continue inside loops at any depth"),
     "early_return": (1.2, "return from inside branches and loops"),
+    "throws": (0.4, "guards: if c; error(m); end, c && throw(ArgumentError(m)), @assert; Julia's first exception"),
     # branches and conditions
     "if": (3, "if / else"),
     "elseif": (1, "elseif chains"),

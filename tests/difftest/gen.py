@@ -78,6 +78,7 @@ class Generator(ExprGenerator):
             (F("early_return", 1 + in_loop) if not (in_loop and ctx.grad) else 0,
              lambda: self.exit_stmt(ctx, self.return_stmt(ctx))),
             (F("tuples"), lambda: self.tuple_stmt(ctx)),
+            (F("throws") if not ctx.grad else 0, lambda: self.throw_stmt(ctx)),
             (F("int_accumulator") if nested_ok and not ctx.grad else 0, lambda: self.accumulator_stmt(ctx, budget)),
             (F("closures") if ctx.loop_depth == 0 else 0, lambda: self.closure_stmt(ctx, budget)),
             (F("structs") if self.struct_types else 0, lambda: self.struct_stmt(ctx)),
@@ -510,6 +511,13 @@ class Generator(ExprGenerator):
         if self.chance(0.85):
             return [M.If(branches=[M.Branch(cond=self.bool_expr(ctx, 2), body=[s])])], 1
         return [s], 1
+
+    def throw_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int]:
+        """A guard; two conditions joined by `&&` make it fire less often than not, so that most
+        programs with one still run to the end (each program that throws is compiled on its own)."""
+        cond = M.Op(t=BOOL, op="&&", args=[self.bool_expr(ctx, 2), self.bool_expr(ctx, 1)])
+        form = self.pick(["if_error", "if_throw", "and", "or", "assert"])
+        return [M.Throw(cond=cond, form=form, message=f"guard {self.fid('g')}")], 1
 
     def return_stmt(self, ctx: Ctx) -> M.Return:
         if ctx.ret_value is not None:

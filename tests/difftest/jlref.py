@@ -9,8 +9,9 @@ Indices are 1-based; anything column-major-visible (linear indexing, `vec`, `for
 comprehensions over matrices) walks in column-major order; broadcasting aligns dimensions from the
 first one.
 
-Where Julia would throw (BoundsError, DivideError, InexactError, DomainError) the program is not
-well-defined and `Undefined` is raised; where the answer depends on rounding details that a correct
+Where Julia would throw an exception whose message jlhlo reproduces exactly (a generated guard,
+integer division by zero) `Thrown` is raised: the program must report it. Where it would throw
+another (BoundsError, InexactError, DomainError) the program is not used and `Undefined` is raised; where the answer depends on rounding details that a correct
 compiler may legitimately differ in (a comparison of two nearly equal floats, rounding a value next
 to .5) `Fragile` is raised; both make `reference.evaluate` discard the program. Tolerances for the
 final comparison scale with the largest float magnitude the evaluation saw (`Stats`).
@@ -46,6 +47,15 @@ class TooExpensive(Discard):
 
 class Unmodelled(Discard):
     """The reference cannot model this case exactly (e.g. `reshape` of a non-contiguous view)."""
+
+
+class Thrown(Exception):
+    """The program throws this exception (a generated guard fired): Julia's first exception, which
+    jlhlo must report with the same message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class ModelError(AssertionError):
@@ -263,7 +273,7 @@ def _int_operands(name: str, a: Any, b_: Any) -> tuple[int, int]:
         raise ModelError(f"{name} is only generated on integers")
     x, y = int(a), int(b_)
     if y == 0:
-        raise Undefined(f"DivideError: {name}({x}, 0)")
+        raise Thrown("DivideError: integer division error")
     if y == -1 and x == -(1 << 63):
         raise Undefined(f"{name}(typemin(Int64), -1) overflows")
     return x, y
@@ -465,6 +475,26 @@ def cos(x: Any) -> Any:
 
 def tanh(x: Any) -> Any:
     return _float_fn("tanh", np.tanh, x)
+
+
+def asin(x: Any) -> Any:
+    return _float_fn("asin", np.arcsin, x, lambda v: abs(v) <= 1)
+
+
+def acos(x: Any) -> Any:
+    return _float_fn("acos", np.arccos, x, lambda v: abs(v) <= 1)
+
+
+def atanh(x: Any) -> Any:
+    return _float_fn("atanh", np.arctanh, x, lambda v: abs(v) <= 1)
+
+
+def asinh(x: Any) -> Any:
+    return _float_fn("asinh", np.arcsinh, x)
+
+
+def acosh(x: Any) -> Any:
+    return _float_fn("acosh", np.arccosh, x, lambda v: v >= 1)
 
 
 def abs_(x: Any) -> Any:

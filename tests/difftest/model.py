@@ -284,6 +284,16 @@ class Return(Stmt):
 
 
 @dataclass(kw_only=True)
+class Throw(Stmt):
+    """A guard that throws when `cond` holds, in one of Julia's spellings (`form`): `if c; error(m);
+    end`, `if c; throw(ArgumentError(m)); end`, `c && throw(DomainError(1, m))`, `!(c) || error(m)`,
+    `@assert !(c) m`. `message` is unique in the program, so the report names the guard."""
+    cond: Expr
+    form: str
+    message: str
+
+
+@dataclass(kw_only=True)
 class LocalFunc(Stmt):
     """A named local function (a closure over the enclosing function's variables)."""
     fdef: FuncDef

@@ -37,6 +37,7 @@ class Expected:
     magnitude the evaluation saw, which scales the comparison tolerance."""
     value: Any
     max_mag: dict[str, float]
+    thrown: str | None = None      # the message of the exception Julia throws instead (value unused)
 
 
 def load(prog: M.Program) -> dict[str, Any]:
@@ -75,8 +76,11 @@ def evaluate(prog: M.Program) -> Expected:
     """The expected result; raises `jlref.Discard` (undefined/fragile/too costly) or `ModelError`."""
     ns = load(prog)
     stats = R.reset(TICK_LIMIT)
-    with np.errstate(all="ignore"):
-        value = to_host(ns["main"](*prog.input_values()))
+    try:
+        with np.errstate(all="ignore"):
+            value = to_host(ns["main"](*prog.input_values()))
+    except R.Thrown as e:
+        return Expected(None, {}, thrown=e.message)
     check_types(value, prog.main.ret)
     max_mag = stats.max_mag
     # Julia sums arrays pairwise and XLA in its own order; exp, sin, log ... are not correctly
@@ -96,8 +100,11 @@ def evaluate(prog: M.Program) -> Expected:
     # and finite all the way: through an Inf intermediate, reverse mode gives 0 * Inf = NaN where
     # the derivative is 0 (Zygote too), so such a point cannot be checked
     stats = R.reset(TICK_LIMIT)
-    with np.errstate(all="ignore"):
-        val = to_host(loss(*(np.copy(args[a]) if isinstance(args[a], np.ndarray) else args[a] for a in g.args)))
+    try:
+        with np.errstate(all="ignore"):
+            val = to_host(loss(*(np.copy(args[a]) if isinstance(args[a], np.ndarray) else args[a] for a in g.args)))
+    except R.Thrown:
+        raise R.Unmodelled("the loss throws (jlhlo would report it before main's own exceptions)") from None
     if stats.nonfinite:
         raise R.Unstable("an Inf or NaN on the gradient path")
     max_mag = {t: max(m, R.STATS.max_mag[t]) for t, m in max_mag.items()}

@@ -226,7 +226,21 @@ class JuliaRenderer:
             return [pad + f"return {self.expr(s.value)}"]
         if kind == "LocalFunc":
             return self.function(s.fdef, indent)
+        if kind == "Throw":
+            return [pad + line for line in self._throw(s)]
         raise TypeError(f"unknown statement {kind}")
+
+    def _throw(self, s: M.Throw) -> list[str]:
+        cond, message = self.expr(s.cond), f'"{s.message}"'
+        if s.form == "if_error":
+            return [f"if {cond}", f"    error({message})", "end"]
+        if s.form == "if_throw":
+            return [f"if {cond}", f"    throw(ArgumentError({message}))", "end"]
+        if s.form == "and":
+            return [f"({cond}) && throw(DomainError(1, {message}))"]
+        if s.form == "or":
+            return [f"!({cond}) || error({message})"]
+        return [f"@assert !({cond}) {message}"]
 
     def _dot_assign(self, s: M.DotAssign) -> str:
         prefix = "@views " if s.views else ""
@@ -329,6 +343,12 @@ _PY_BASE = {"sum": "R.sum_", "abs": "R.abs_", "min": "R.min_", "max": "R.max_", 
             "map": "R.map_", "any": "R.any_", "all": "R.all_", "fill!": "R.fill_", "Float64": "R.Float64_",
             "Float32": "R.Float32_", "Int64": "R.Int64_", "div": "R.idiv", "rem": "R.rem", "^": "R.pow_"}
 _PY_GEN_REDUCE = {"sum": "R.sum_gen", "prod": "R.prod_gen", "maximum": "R.maximum_gen", "minimum": "R.minimum_gen"}
+
+
+def thrown_message(s: M.Throw) -> str:
+    """What Julia's showerror prints for the guard's exception."""
+    return {"if_throw": "ArgumentError: ", "and": "DomainError with 1:\n",
+            "assert": "AssertionError: "}.get(s.form, "") + s.message
 
 
 def py_literal(value: Any, t: JType) -> str:
@@ -532,6 +552,8 @@ class PythonRenderer:
             return [pad + f"return {self.expr(s.value)}"]
         if kind == "LocalFunc":
             return self.function(s.fdef, indent)
+        if kind == "Throw":
+            return [pad + f"if R.cond({self.expr(s.cond)}):", pad + f"    raise R.Thrown({thrown_message(s)!r})"]
         raise TypeError(f"unknown statement {kind}")
 
     def _dest(self, dest: M.Expr) -> str:

@@ -310,6 +310,14 @@ class GroupFailure:
 
 
 def classify(case: Case, run: LevelRun) -> LevelOutcome:
+    thrown = case.expected.thrown
+    if thrown is not None:
+        if run.kind in ("raised", "rejected") and run.message == thrown:
+            return LevelOutcome("ok")       # Julia's exception, at run time or (always thrown) compile time
+        if run.kind in ("value", "raised", "rejected"):
+            got = "a value" if run.kind == "value" else repr(run.message)
+            return LevelOutcome("mismatch", f"expected Julia's exception {thrown!r}, got {got}", "missed exception")
+        return LevelOutcome(run.kind, run.message, run.key)
     if run.kind == "value":
         problems = compare(run.value, case.expected.value, case.expected.max_mag)
         if not problems:
@@ -384,7 +392,11 @@ def run_cases(cases: list[Case], pool: Pool, levels: tuple[int, ...] = LEVELS,
         g.pending = 2
         return [_job(_Group(part, parent=g), tuple(retry)) for part in (g.cases[:half], g.cases[half:])]
 
-    groups = [_Group(cases[k:k + batch_size]) for k in range(0, len(cases), batch_size)]
+    # a program that throws stops its whole batch: it runs alone
+    alone = [c for c in cases if c.expected.thrown is not None]
+    batched = [c for c in cases if c.expected.thrown is None]
+    groups = [_Group(batched[k:k + batch_size]) for k in range(0, len(batched), batch_size)]
+    groups += [_Group([c]) for c in alone]
     pool.run([_job(g, levels) for g in groups], on_result)
     return [results[id(c)] for c in cases], combos
 

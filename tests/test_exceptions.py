@@ -1,0 +1,291 @@
+"""`throw`, `error` and `@assert` as Julia code uses them: argument guards, failed searches, loops
+whose only way out on bad input is an exception. The first exception reached is reported after the
+run with Julia's exception type, message and line (a typed `JuliaError` from the API, exit 1 from
+the CLI); without one the program's value is Julia's, computed here in NumPy. A throw reached on
+every path is a compile error."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import assert_same, cli, write_jl
+from jlhlo.frontend.diagnostics import JuliaError
+
+import jlhlo
+
+LEVELS = (0, 2)
+
+
+def run_at(source: str, level: int, *args, check_bounds: bool = True):
+    f = jlhlo.load(source, filename="t.jl").function("main", check_bounds=check_bounds)
+    lowered = f.lower(*args, optimize_level=level)
+    return lowered.outputs(lowered.compile("cpu")(*lowered.host_inputs(args)))
+
+
+def outcome(source: str, *args, **options):
+    """The value at every level, or the exception's (line, message); the same at every level."""
+    seen = []
+    for level in LEVELS:
+        try:
+            seen.append(("value", run_at(source, level, *args, **options)))
+        except JuliaError as e:
+            seen.append(("error", (e.span.line, str(e.args[0]))))
+    for other in seen[1:]:
+        assert other[0] == seen[0][0] and (other[0] == "value" or other[1] == seen[0][1]), seen
+    return seen[0]
+
+
+GUARDS = """
+function safe_log(x)
+    x <= 0 && throw(DomainError(x, "log of a non-positive number"))
+    return log(x)
+end
+function checked_div(a, b)
+    b != 0 || throw(ArgumentError("division by zero"))
+    return a / b
+end
+function piecewise(a)
+    if a > 1
+        y = 2a
+    elseif a > -1
+        y = a^2
+    else
+        error("a = ", a, " is below -1")
+    end
+    return y + 1
+end
+main(x::Float64, b::Float64, a::Float64) = safe_log(x) + checked_div(x, b) + piecewise(a)
+"""
+
+
+def test_argument_guards(rng):
+    for _ in range(12):
+        x, b, a = (float(v) for v in np.round(rng.uniform(-3, 3, 3), 1))
+        kind, got = outcome(GUARDS, x, b, a)
+        if x <= 0:
+            assert (kind, got) == ("error", (3, "DomainError with $(x):\nlog of a non-positive number"))
+        elif b == 0:
+            assert (kind, got) == ("error", (7, "ArgumentError: division by zero"))
+        elif a <= -1:
+            assert (kind, got) == ("error", (16, "a = $(a) is below -1"))
+        else:
+            want = np.log(x) + x / b + (2 * a if a > 1 else a * a) + 1
+            assert kind == "value"
+            assert_same(got, np.float64(want))
+
+
+BISECTION = """
+function bisect(f, lo, hi; tol = 1e-10)
+    @assert lo < hi "the interval is empty"
+    f(lo) * f(hi) <= 0 || throw(DomainError((lo, hi), "no sign change"))
+    while true
+        mid = (lo + hi) / 2
+        hi - lo < tol && return mid
+        if f(lo) * f(mid) <= 0
+            hi = mid
+        else
+            lo = mid
+        end
+    end
+end
+function newton(x, c, maxiter)
+    for k in 1:maxiter
+        dx = (x^2 - c) / 2x
+        x -= dx
+        abs(dx) < 1e-12 && return (x, k)
+    end
+    error("Newton did not converge in $maxiter iterations")
+end
+main(lo::Float64, hi::Float64, c::Float64) = bisect(t -> t^3 - c, lo, hi), newton(1.0, c, 6)
+"""
+
+
+def test_searches_that_fail_throw(rng):
+    kind, got = outcome(BISECTION, 0.0, 3.0, 2.0)
+    assert kind == "value"
+    np.testing.assert_allclose(got[0], 2.0 ** (1 / 3), rtol=1e-9)
+    assert_same(got[1], (np.float64(np.sqrt(2.0)), np.int64(got[1][1])))
+    assert 1 < got[1][1] <= 6
+    assert outcome(BISECTION, 3.0, 0.0, 2.0) == ("error", (3, "AssertionError: the interval is empty"))
+    assert outcome(BISECTION, 2.0, 3.0, 2.0) == ("error", (4, "DomainError with $((lo, hi)):\nno sign change"))
+    # Newton from 1.0 needs more than 6 steps for a large c: the loop ends, the function throws
+    assert outcome(BISECTION, 0.0, 100.0, 1e6) == ("error", (21, "Newton did not converge in 6 iterations"))
+
+
+def test_a_loop_whose_only_exit_is_a_throw_stops_there():
+    src = """
+function main(v::Vector{Int64})
+    i = 1
+    s = 0
+    while true
+        v[i] < 0 && error("negative entry")
+        s += v[i]
+        i += 1
+    end
+    return s
+end"""
+    assert outcome(src, np.array([3, 1, -2, 5])) == ("error", (6, "negative entry"))
+
+
+def test_assert_without_a_message_shows_the_condition_and_ternary_throws(rng):
+    src = """
+function main(v::Vector{Float64})
+    @assert length(v) > 2
+    n = length(v)
+    w = [x >= 0 ? sqrt(x) : throw(DomainError(x)) for x in v]
+    return sum(w) / n
+end"""
+    v = np.abs(rng.standard_normal(4))
+    assert_same(outcome(src, v)[1], np.float64(np.sqrt(v).sum() / 4))
+    assert outcome(src, v[:2]) == ("error", (3, "AssertionError: length(v) > 2"))
+    v[2] = -1.0
+    assert outcome(src, v) == ("error", (5, "DomainError with $(x)"))
+
+
+def test_a_throwing_function_broadcast_over_an_array(rng):
+    src = """
+checked(x) = x < 0 ? throw(DomainError(x, "negative")) : sqrt(x)
+main(v::Vector{Float64}) = checked.(v) .+ 1
+"""
+    v = np.abs(rng.standard_normal(5))
+    assert_same(outcome(src, v)[1], np.sqrt(v) + 1)
+    v[3] = -0.5
+    assert outcome(src, v) == ("error", (2, "DomainError with $(x):\nnegative"))
+
+
+def test_constants_in_messages_print_as_julia_prints_them():
+    src = """
+function main(x::Float64)
+    n = 3
+    scale = 1.0e6
+    half = 0.5f0
+    x > 0 || throw(ArgumentError("n = $n, scale = $scale, half = $half, x = $x"))
+    return x
+end"""
+    assert outcome(src, -1.0) == ("error", (6, "ArgumentError: n = 3, scale = 1.0e6, half = 0.5f0, x = $(x)"))
+    assert_same(outcome(src, 2.0)[1], np.float64(2.0))
+
+
+def test_a_throw_on_every_path_is_a_compile_error():
+    src = """
+function add_checked(a, b)
+    size(a) == size(b) || throw(DimensionMismatch("sizes $(size(a)) and $(size(b)) differ"))
+    return a .+ b
+end
+main(a::Matrix{Float64}, b::Matrix{Float64}) = add_checked(a, b)
+"""
+    with pytest.raises(JuliaError) as info:
+        jlhlo.load(src, filename="t.jl").function("main").lower(np.zeros((2, 3)), np.zeros((3, 2)))
+    assert info.value.span.line == 3 and "DimensionMismatch: sizes (2, 3) and (3, 2) differ" in str(info.value)
+    kind, got = outcome(src, np.ones((2, 3)), np.ones((2, 3)))
+    assert_same(got, np.full((2, 3), 2.0))
+
+
+def test_check_bounds_off_keeps_exceptions_and_gradients_ignore_them(rng):
+    src = """
+function loss(w)
+    @assert all(isfinite, w) "weights must be finite"
+    return sum(w .^ 2)
+end
+function main(w::Vector{Float64})
+    r = withgradient(loss, w)
+    return r.val, r.grad[1]
+end"""
+    w = rng.standard_normal(3)
+    assert_same(outcome(src, w)[1], (np.float64((w ** 2).sum()), 2 * w))
+    w[1] = np.inf
+    assert outcome(src, w, check_bounds=False) == ("error", (3, "AssertionError: weights must be finite"))
+
+
+def test_exception_rules_keep_user_functions_named_error():
+    src = """
+error(a, b) = abs(a - b)
+main(x::Float64) = error(x, 2.0)
+"""
+    assert_same(outcome(src, 0.5)[1], np.float64(1.5))
+
+
+def test_unsupported_throws_are_clear_errors():
+    src = "main(x::Float64) = x > 0 ? x : throw(x)"
+    with pytest.raises(JuliaError, match="exceptions of Base"):
+        jlhlo.load(src, filename="t.jl").function("main").lower(1.0)
+
+
+def test_cli_reports_the_exception_at_its_line(tmp_path):
+    path = write_jl(tmp_path, GUARDS, "guards.jl")
+    np.savez(tmp_path / "in.npz", x=np.float64(2.0), b=np.float64(0.0), a=np.float64(0.0))
+    r = cli(str(path), "--inputs", str(tmp_path / "in.npz"), "--run")
+    assert r.status == 1
+    assert "guards.jl:7:" in r.stderr and "ArgumentError: division by zero" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_broadcast_reports_the_first_element_that_throws_in_column_major_order():
+    src = """
+function checked(x)
+    x > 2 && error("too big")
+    x < -2 && throw(DomainError(x, "too small"))
+    return x
+end
+main(v::Matrix{Float64}) = checked.(v)
+"""
+    assert outcome(src, np.array([[0.0, 3.0], [-3.0, 0.0]])) == ("error", (4, "DomainError with $(x):\ntoo small"))
+    assert outcome(src, np.array([[0.0, -3.0], [3.0, 0.0]])) == ("error", (3, "too big"))
+
+
+def test_a_call_that_always_throws_ends_the_statement_and_the_loop():
+    # `g` throws whatever its argument: the call has no value (Julia's Union{}), so `floor(Int, g(x))`
+    # is never computed, and a loop around it exits (its body's exit is found while lowering it)
+    src = """
+function g(x)
+    true && error("always")
+    return 1.0
+end
+function main(v::Vector{Int64}, a::Float64)
+    k = 0
+    while k < 3
+        k += 1
+        if a > k
+            v[1] = floor(Int64, g(a))
+        end
+    end
+    return v, k
+end"""
+    v = np.array([5, 6])
+    assert outcome(src, v, 0.5)[1][1] == 3
+    assert outcome(src, v, 2.5) == ("error", (3, "always"))
+
+
+INT_DIVISIONS = """
+function main(a::Int64, b::Int64, v::Vector{Int64})
+    w = v .% b
+    q = a ÷ b
+    r = mod(a, b)
+    return q, r, w, fld(a, b), cld(a, b)
+end"""
+
+
+def test_integer_division_by_zero_throws_divide_error(rng):
+    for _ in range(6):
+        a, b = (int(x) for x in rng.integers(-9, 9, 2))
+        v = rng.integers(-9, 9, 3)
+        kind, got = outcome(INT_DIVISIONS, a, b, v)
+        if b == 0:
+            assert (kind, got) == ("error", (3, "DivideError: integer division error"))
+            continue
+        q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+        want = (np.int64(q), np.int64(a % b), np.fmod(v, b), np.int64(a // b), np.int64(-(-a // b)))
+        assert_same(got, want)
+    lowest = np.iinfo(np.int64).min
+    assert outcome(INT_DIVISIONS, lowest, -1, np.array([1])) == ("error", (4, "DivideError: integer division error"))
+
+
+def test_a_constant_zero_divisor_in_a_branch_not_taken_is_fine():
+    src = """
+function main(a::Int64)
+    if a > 100
+        return a ÷ 0
+    end
+    return a % 3
+end"""
+    assert_same(outcome(src, 7)[1], np.int64(1))
+    assert outcome(src, 700) == ("error", (4, "DivideError: integer division error"))

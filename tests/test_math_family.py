@@ -1,0 +1,109 @@
+"""The inverse trigonometric and hyperbolic functions and their reciprocal relatives, against NumPy
+on random inputs across their domains (Float64 and Float32, edge points ±1, 0, -0.0, huge values),
+and Julia's DomainErrors outside them, reported at the user's call with the library frame as a note."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import assert_same
+from jlhlo.frontend.diagnostics import JuliaError
+
+import jlhlo
+
+SRC = """
+function main(u::Vector{T}, w::Vector{T}, g::Vector{T}) where {T}
+    return (asin.(u), acos.(u), atanh.(u), asinh.(w), acosh.(g),
+            sec.(w), csc.(w), cot.(w), sech.(w), csch.(w), coth.(w),
+            asec.(g), acsc.(g), acot.(w), asech.(inv.(g)), acsch.(w), acoth.(g .+ 1),
+            deg2rad.(w), rad2deg.(w), sincos(w[1]))
+end"""
+
+
+def _inputs(rng, dtype):
+    u = np.concatenate([rng.uniform(-1, 1, 12), [1.0, -1.0, 0.0, -0.0, 1e-9, -0.9999999]]).astype(dtype)
+    w = np.concatenate([rng.standard_normal(12) * 3, [1e-30, -1e-30, 1e20, -1e20, 0.5, -2.5]]).astype(dtype)
+    g = np.concatenate([1 + np.abs(rng.standard_normal(12)) * 5, [1.0, 1 + 1e-7, 1e20, 2.0, 1.5, 3e9]]).astype(dtype)
+    return u, w, g
+
+
+def _numpy(u, w, g):
+    with np.errstate(divide="ignore"):
+        return (np.arcsin(u), np.arccos(u), np.arctanh(u), np.arcsinh(w), np.arccosh(g),
+                1 / np.cos(w), 1 / np.sin(w), 1 / np.tan(w), 1 / np.cosh(w), 1 / np.sinh(w), 1 / np.tanh(w),
+                np.arccos(1 / g), np.arcsin(1 / g), np.arctan(1 / w), np.arccosh(1 / (1 / g)), np.arcsinh(1 / w),
+                np.arctanh(1 / (g + 1)), np.deg2rad(w), np.rad2deg(w), (np.sin(w[0]), np.cos(w[0])))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inverse_and_reciprocal_functions_match_numpy(rng, dtype):
+    args = _inputs(rng, dtype)
+    f = jlhlo.load(SRC, filename="t.jl").function("main")
+    lowered = f.lower(*args)
+    got = lowered.outputs(lowered.compile()(*lowered.host_inputs(args)))
+    want = _numpy(*args)
+    tol = 4 * np.finfo(dtype).eps
+    for k, (a, b) in enumerate(zip(got, want)):
+        if isinstance(b, tuple):
+            b = tuple(dtype(v) for v in b)
+            assert_same(a, b, rtol=tol, atol=0)
+            continue
+        b = b.astype(dtype)
+        assert a.dtype == b.dtype and a.shape == b.shape, k
+        np.testing.assert_allclose(a, b, rtol=tol, atol=0, err_msg=f"result {k + 1}")
+        assert np.array_equal(np.signbit(a), np.signbit(b)), f"result {k + 1}: signs of zeros"
+
+
+@pytest.mark.parametrize("call, message", [
+    ("asin(x + 1.5)", "asin(x) is not defined for |x| > 1."),
+    ("acos(-x - 2.0)", "acos(x) not defined for |x| > 1"),
+    ("acosh(x)", "acosh(x) is only defined for x ≥ 1."),
+    ("atanh(x * 4)", "atanh(x) is only defined for |x| ≤ 1."),
+])
+def test_domain_errors_point_at_the_users_call(call, message):
+    src = f"main(x::Float64) = 2 * {call}"
+    f = jlhlo.load(src, filename="t.jl").function("main")
+    lowered = f.lower(0.5)
+    with pytest.raises(JuliaError) as info:
+        lowered.outputs(lowered.compile()(*lowered.host_inputs((0.5,))))
+    err = info.value
+    assert err.span.file == "t.jl" and err.span.line == 1
+    assert message in err.message and err.message.startswith("DomainError")
+    assert any("prelude/base.jl" in n for n in err.notes), err.notes
+
+
+def _nextpow(a, x):
+    if x <= 1:
+        return a ** 0
+    p = a ** 0
+    while p < x:
+        p *= a
+    return p
+
+
+def _prevpow(a, x):
+    p = a ** 0
+    while p * a <= x:
+        p *= a
+    return p
+
+
+def test_powers_of_a_base_and_small_integer_helpers(rng):
+    src = """
+function main(x::Int64, y::Float64)
+    return (nextpow(2, x), prevpow(2, x), nextpow(10, x), prevpow(3, x), nextpow(2.0, y), fld1(x, 3),
+            log(2, x), count(falses(3, 2)), count(trues(4)), size(trues(2, 5)))
+end"""
+    f = jlhlo.load(src, filename="t.jl").function("main")
+    cases = [(1, 0.3), (2, 1.0), (1000, 5.5), (1024, 1024.0), (59049, 3.0)]
+    cases += [(int(k), float(v)) for k, v in zip(rng.integers(1, 10**6, 6), rng.uniform(1.0, 1e6, 6))]
+    for x, y in cases:
+        lowered = f.lower(x, y)
+        got = lowered.outputs(lowered.compile()(*lowered.host_inputs((x, y))))
+        m = (x - 1) % 3 + 1
+        want = (np.int64(_nextpow(2, x)), np.int64(_prevpow(2, x)), np.int64(_nextpow(10, x)), np.int64(_prevpow(3, x)),
+                np.float64(_nextpow(2.0, y)), np.int64((x - m) // 3 + 1), np.float64(np.log(x) / np.log(2)),
+                np.int64(0), np.int64(4), (np.int64(2), np.int64(5)))
+        assert_same(got, want)
+    lowered = f.lower(0, 1.0)
+    with pytest.raises(JuliaError, match="`x` must be positive"):
+        lowered.outputs(lowered.compile()(*lowered.host_inputs((0, 1.0))))

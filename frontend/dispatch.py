@@ -156,6 +156,15 @@ class PConst(Pat):
 
 
 @dataclass(frozen=True)
+class PUnion(Pat):
+    """`Union{A, B}`: any of its members (flattened, at least two)."""
+    members: tuple[Pat, ...]
+
+    def show(self) -> str:
+        return "Union{" + ", ".join(m.show() for m in self.members) + "}"
+
+
+@dataclass(frozen=True)
 class PSingleton(Pat):
     name: str                          # Nothing, Colon
 
@@ -254,6 +263,15 @@ class TypeUniverse:
             return PSingleton(name)
         if name == "Type":
             return PType(ps[0] if ps else PAny())
+        if name == "Union" and curly:
+            members: list[Pat] = []
+            for p in ps:
+                for m in (p.members if isinstance(p, PUnion) else (p,)):
+                    if m not in members:
+                        members.append(m)
+            if not members:
+                raise JuliaError("`Union{}` has no values: no argument can have this type", name_node.span)
+            return members[0] if len(members) == 1 else PUnion(tuple(members))
         if name in self.structs:
             return PStruct(name, tuple(ps))
         raise JuliaError(f"UndefVarError: type `{name_node.id}` not defined", name_node.span)
@@ -279,7 +297,7 @@ class TypeUniverse:
         a UnionAll such as `Vector` or `AbstractVector{Float64}`; None: jlhlo cannot tell)."""
         if isinstance(pat, (PScalar, PSingleton)):
             return True
-        if isinstance(pat, (PAny, PAbstract, PTypeVar)):
+        if isinstance(pat, (PAny, PAbstract, PTypeVar, PUnion)):
             return False
         if isinstance(pat, PArray):
             if pat.kind != "Array" or not isinstance(pat.ndims, int) or not isinstance(t, ArrayT) or t.wrapper:
@@ -341,6 +359,12 @@ class TypeUniverse:
             return isinstance(t, SimpleT) and t.name == pat.name
         if isinstance(pat, PConst):
             return pat.value == t
+        if isinstance(pat, PUnion):
+            for m in pat.members:
+                trial = dict(env)
+                if self.matches(m, t, trial):
+                    env.update(trial)
+                    return True
         return False
 
     @staticmethod
@@ -369,14 +393,18 @@ class TypeUniverse:
             return pat.value == value
         if isinstance(pat, PScalar):
             return value == Scalar(pat.name)
-        if isinstance(value, JType):
-            return self.matches(pat, value, env) and not isinstance(pat, PAbstract)
+        if isinstance(value, JType):      # an abstract or Union parameter is its own type: no array has it
+            return self.matches(pat, value, env) and not isinstance(pat, (PAbstract, PUnion))
         return False
 
     # ---- specificity: is pattern p a subset of q?
     def pat_le(self, p: Pat, q: Pat) -> bool:
         if p == q or isinstance(q, PAny):
             return True
+        if isinstance(p, PUnion):
+            return all(self.pat_le(m, q) for m in p.members)
+        if isinstance(q, PUnion):
+            return any(self.pat_le(p, m) for m in q.members)
         if isinstance(q, PTypeVar):
             return self.pat_le(p, q.upper)
         if isinstance(p, PTypeVar):

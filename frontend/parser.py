@@ -225,6 +225,10 @@ class JuliaPostLexer:
     def _handle(self, tok: Token) -> Iterator[Token]:
         kind = tok.type
         top = self.stack[-1]
+        if tok.value in ("isa", "in") and self.text.startswith("(", tok.end_pos) \
+                and not self._ends_expression(self.prev):
+            kind = "NAME"                  # `isa(x, T)`, `in(x, v)`: the operators called as functions
+            tok = Token.new_borrow_pos("NAME", tok.value, tok)
         if kind == "_NL":
             yield from self._newline(tok, top)
         elif kind == "SEMI":

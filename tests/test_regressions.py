@@ -1526,3 +1526,22 @@ end"""
     B = A / np.linalg.norm(A, axis=0)
     want = (np.float64(s), B, B.max(axis=1), B.sum(axis=0), np.float64(np.linalg.norm(B, axis=1).sum()))
     check(src, (A,), want, rtol=1e-12)
+
+
+def test_union_signatures_isa_and_in():
+    src = """
+h(x::Real) = 1
+h(x::Union{Int64, Float64}) = 2
+h(x::Float64) = 3
+k(x::T) where {T<:Union{Float32, Float64}} = T(0.5) * x
+k(x) = 0
+function main(a::Int64, b::Float64, c::Float32, d::Int32, v::Vector{Int64})
+    t = (isa(a, Union{Int64, Float32}), b isa Union{Int64, Float32}, (a::Union{Int64, Float64}) + 1)
+    m = (a in v, 7 ∈ v, in(a, 1:5), b in (1.0, 2.5), NaN in [b, NaN], 0.0 in [-0.0], a ∉ v)
+    return h(a), h(b), h(c), h(d), k(b), k(c), k(a), t, m
+end"""
+    v = np.array([1, 3])
+    T, F = np.bool_(True), np.bool_(False)
+    want = (np.int64(2), np.int64(3), np.int64(1), np.int64(1), np.float64(1.25), np.float32(0.75), np.int64(0),
+            (T, F, np.int64(4)), (T, F, T, T, F, T, F))
+    check(src, (3, 2.5, np.float32(1.5), np.int32(2), v), want)

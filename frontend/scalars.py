@@ -760,6 +760,40 @@ def _ulp(x: ScalarV) -> ScalarV:
     return ScalarV(t, None, ulp, x.batch)
 
 
+@prim("nextfloat", "prevfloat")
+def _nextfloat(fl, args, kwargs, node, name):
+    """The adjacent float above (below): the next bit pattern in the direction away from zero for
+    positives, towards it for negatives; ±0.0 step to the smallest subnormal; ±Inf stay where the
+    step would leave the floats, NaN stays NaN."""
+    (a,) = expect_args(args, 1)
+    x = scalar_arg(a)
+    if not x.t.info.is_float or x.t.info.is_complex:
+        raise NoMethod()
+    up = name == "nextfloat"
+    t = x.t
+    if x.is_const:
+        v = as_np(t, x.const)
+        return ScalarV(t, as_py(np.nextafter(v, as_np(t, math.inf if up else -math.inf))))
+    bits = t.info.bits
+    as_int = Scalar({16: "Int16", 32: "Int32", 64: "Int64"}[bits])
+    batch = x.batch
+
+    def c(v: int) -> ir.Value:
+        return H.constant(as_int, v, batch)
+    raw = hlo.bitcast_convert(H.tensor_type(as_int, batch), x.ir)
+    negative = H.compare("LT", raw, c(0), "int")
+    step = hlo.select(negative, c(-1 if up else 1), c(1 if up else -1))
+    stepped = hlo.bitcast_convert(H.tensor_type(t, batch), hlo.add(raw, step))
+    # zero by its bits: XLA's CPU reads subnormal operands of a comparison as zero
+    zero = H.compare("EQ", hlo.and_(raw, c((1 << (bits - 1)) - 1)), c(0), "int")
+    tiny = H.constant(t, float(np.finfo(t.info.np).smallest_subnormal) * (1 if up else -1), batch)
+    edge = H.constant(t, math.inf if up else -math.inf, batch)
+    out = hlo.select(zero, tiny, stepped)
+    out = hlo.select(H.compare("EQ", x.ir, edge, "float"), x.ir, out)
+    out = hlo.select(H.compare("EQ", x.ir, x.ir, "float"), out, x.ir)
+    return ScalarV(t, None, out, batch)
+
+
 def get_field(fl: Lowering, obj: Value, name: str, node: A.Node) -> Value:
     if isinstance(obj, StructV):
         v = obj.get(name)

@@ -107,3 +107,23 @@ end"""
     lowered = f.lower(0, 1.0)
     with pytest.raises(JuliaError, match="`x` must be positive"):
         lowered.outputs(lowered.compile()(*lowered.host_inputs((0, 1.0))))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nextfloat_and_prevfloat_are_the_adjacent_floats(dtype):
+    info = np.finfo(dtype)
+    x = np.array([1.0, -1.0, 0.0, -0.0, np.inf, -np.inf, np.nan, info.max, -3.5, info.tiny, -info.tiny, 1e-30],
+                 dtype=dtype)
+    src = "main(x) = nextfloat.(x), prevfloat.(x), nextfloat(x[1]), prevfloat(x[4])"
+    f = jlhlo.load(src, filename="t.jl").function("main")
+    as_int = np.int64 if dtype == np.float64 else np.int32
+    for level in (0, 2):
+        lowered = f.lower(x, optimize_level=level)
+        got = lowered.outputs(lowered.compile()(*lowered.host_inputs((x,))))
+        with np.errstate(over="ignore"):
+            up, down = np.nextafter(x, dtype(np.inf)), np.nextafter(x, dtype(-np.inf))
+        for g, w in ((got[0], up), (got[1], down)):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            assert np.array_equal(np.isnan(g), np.isnan(w))
+            assert np.array_equal(g[~np.isnan(w)].view(as_int), w[~np.isnan(w)].view(as_int))
+        assert_same(got[2:], (up[0], down[3]))

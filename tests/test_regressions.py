@@ -1545,3 +1545,14 @@ end"""
     want = (np.int64(2), np.int64(3), np.int64(1), np.int64(1), np.float64(1.25), np.float32(0.75), np.int64(0),
             (T, F, np.int64(4)), (T, F, T, T, F, T, F))
     check(src, (3, 2.5, np.float32(1.5), np.int32(2), v), want)
+
+
+def test_first_last_n_and_issorted(rng):
+    src = """
+main(v::Vector{Float64}, w::Vector{Int64}) = (first(v, 2), last(v, 3), first(v, 10), issorted(v), issorted(w),
+                                              issorted(w; rev=true), issorted([1.0, NaN]), issorted(sort(v)))"""
+    v = rng.standard_normal(4)
+    w = np.sort(rng.integers(0, 5, 5))
+    want = (v[:2], v[-3:], v, np.bool_(bool(np.all(v[1:] >= v[:-1]))), np.bool_(True),
+            np.bool_(bool(w[0] == w[-1])), np.bool_(True), np.bool_(True))
+    check(src, (v, w), want)

@@ -235,6 +235,16 @@ eps() = eps(Float64)
 in(x, itr::AbstractArray) = any(y -> y == x, itr)
 in(x, t::Tuple) = _foldl(|, map(y -> y == x, t))
 ∉(x, itr) = !(x in itr)
+first(v::AbstractVector, n::Integer) = (n < 0 && throw(ArgumentError("Number of elements must be non-negative"));
+                                         v[1:min(n, length(v))])
+last(v::AbstractVector, n::Integer) = (n < 0 && throw(ArgumentError("Number of elements must be non-negative"));
+                                        v[max(1, length(v) - n + 1):end])
+function issorted(v::AbstractVector; rev::Bool=false)
+    for i in 2:length(v)
+        (rev ? isless(v[i - 1], v[i]) : isless(v[i], v[i - 1])) && return false
+    end
+    return true
+end
 falses(dims::Integer...) = fill(false, dims...)
 trues(dims::Integer...) = fill(true, dims...)
 evalpoly(x, p::Tuple) = _evalpoly(x, p)

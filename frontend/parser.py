@@ -168,7 +168,10 @@ _NOT_ITEM_WORDS = {"for", "if", "in", "isa", "where", "end", "else", "elseif", "
 _KEYWORD_WORDS = {"function", "end", "if", "elseif", "else", "for", "while", "break", "continue", "return",
                   "struct", "const", "using", "import", "begin", "let", "local", "where", "in", "isa",
                   "true", "false"} | set(_UNSUPPORTED)
-_NAME_RE = re.compile(r"(?:[^\W\d]|∇)(?:[\w′″‴∇]|!(?!=))*")
+# identifiers as Julia reads them: a letter (or ∇), then letters, digits, primes, `!` and combining
+# marks (`x̄`, `m̂`, `v⃗`)
+_COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_NAME_RE = re.compile(rf"(?:[^\W\d]|∇)(?:[\w′″‴∇{_COMBINING}]|!(?!=))*")
 _UNARY_START = "-+!√∛~"
 
 

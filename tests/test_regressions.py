@@ -1556,3 +1556,17 @@ main(v::Vector{Float64}, w::Vector{Int64}) = (first(v, 2), last(v, 3), first(v, 
     want = (v[:2], v[-3:], v, np.bool_(bool(np.all(v[1:] >= v[:-1]))), np.bool_(True),
             np.bool_(bool(w[0] == w[-1])), np.bool_(True), np.bool_(True))
     check(src, (v, w), want)
+
+
+def test_partial_application_of_comparisons_and_unicode_names(rng):
+    src = """
+function main(x::Vector{Float64})
+    x̄ = sum(x) / length(x)
+    m̂ = count(>(x̄), x)
+    x′ = map(in((1.0, 2.0)), x)
+    x₁ = (any(==(1.0), x), all(<=(3.0), x), (!=(2))(3), isequal(NaN)(NaN))
+    return m̂, x′, x₁
+end"""
+    x = np.array([1.0, -2.0, 3.0, 2.0])
+    T = np.bool_(True)
+    check(src, (x,), (np.int64((x > x.mean()).sum()), np.array([True, False, False, True]), (T, T, T, T)))

@@ -231,6 +231,15 @@ _hidigit(x, base) = iszero(x) ? 0 : 1 + floor(Int, base == 10 ? log10(abs(x)) : 
 iszero(x::Number) = x == zero(x)
 eps() = eps(Float64)
 # Base's Horner rule: from the last coefficient, each step one muladd
+# partial application, Julia's Base.Fix2: `count(>(0), x)`, `findall(==(k), v)`
+==(x) = y -> y == x
+!=(x) = y -> y != x
+<(x) = y -> y < x
+<=(x) = y -> y <= x
+>(x) = y -> y > x
+>=(x) = y -> y >= x
+isequal(x) = y -> isequal(y, x)
+in(itr) = y -> y in itr
 # `x in collection` compares with ==, as Julia's (NaN is in nothing; 0.0 in [-0.0])
 in(x, itr::AbstractArray) = any(y -> y == x, itr)
 in(x, t::Tuple) = _foldl(|, map(y -> y == x, t))

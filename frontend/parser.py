@@ -382,8 +382,8 @@ class JuliaPostLexer:
     def _matrix_space_after(self, tok: Token | None) -> Token | None:
         """A SPACESEP token when whitespace after `tok` separates two items of `[a b]`."""
         top = self.stack[-1]
-        if tok is None or top.kind != "[" or top.is_index or not self._ends_expression(tok):
-            return None
+        if tok is None or top.kind != "[" or not self._ends_expression(tok):
+            return None                # (in `x[...]` too: `T[a b]` is a typed literal, as in Julia)
         text, pos = self.text, tok.end_pos
         if pos >= len(text) or text[pos] not in " \t":
             return None
@@ -599,6 +599,21 @@ def _string(text: str) -> str:
         return _ESCAPES.get(e, "\\" + e)
 
     return _ESCAPE_RE.sub(escape, body)
+
+
+def _concatenation(items: list[ast.Node], seps: list[str], span: Span) -> ast.Node:
+    """`[a b]` (HCat) or `[a b; c d]` and `[a; b]` (VCat): items separated by spaces and `;`."""
+    if "," in seps:
+        raise JuliaError("cannot mix `,` with spaces or `;` in an array literal", span)
+    if ";" not in seps:
+        return ast.HCat(items, span=span)
+    rows: list[list[ast.Node]] = [[items[0]]]
+    for sep, item in zip(seps, items[1:]):
+        if sep == ";":
+            rows.append([item])
+        else:
+            rows[-1].append(item)
+    return ast.VCat(rows, span=span)
 
 
 # ============================================================================= AST building
@@ -1219,8 +1234,13 @@ class _AstBuilder(Transformer):
         return None
 
     def index(self, children):
-        indices = children[1] if len(children) == 3 else []
-        return ast.Index(children[0], indices, span=self.span(children[0], children[-1]))
+        base, parts = children[0], (children[1] if len(children) == 3 else [])
+        span = self.span(base, children[-1])
+        items, seps = parts[0::2], parts[1::2]
+        if set(seps) <= {","}:
+            return ast.Index(base, items, span=span)
+        # `Float32[1 2; 3 4]`: the concatenation, each element converted to the type
+        return ast.Broadcast(base, [_concatenation(items, seps, span)], span=span)
 
     def field(self, children):
         obj, name = children
@@ -1404,20 +1424,9 @@ class _AstBuilder(Transformer):
         parts = children[1]
         items = parts[0::2]
         seps = parts[1::2][:len(items) - 1]                # without a trailing `,` or `;`
-        kinds = set(seps)
-        if not kinds or kinds == {","}:
+        if not seps or set(seps) == {","}:
             return ast.Vect(items, span=span)
-        if "," in kinds:
-            raise JuliaError("cannot mix `,` with spaces or `;` in an array literal", span)
-        if ";" not in kinds:
-            return ast.HCat(items, span=span)
-        rows: list[list[ast.Node]] = [[items[0]]]
-        for sep, item in zip(seps, items[1:]):
-            if sep == ";":
-                rows.append([item])
-            else:
-                rows[-1].append(item)
-        return ast.VCat(rows, span=span)
+        return _concatenation(items, seps, span)
 
     def array_sep(self, children):
         tok = children[0]

@@ -1570,3 +1570,18 @@ end"""
     x = np.array([1.0, -2.0, 3.0, 2.0])
     T = np.bool_(True)
     check(src, (x,), (np.int64((x > x.mean()).sum()), np.array([True, False, False, True]), (T, T, T, T)))
+
+
+def test_typed_matrix_literals(rng):
+    src = """
+function main(x::Float64, v::Vector{Float64})
+    A = Float32[1 2; 3 4]
+    B = Int64[1 2 3]
+    C = Float64[v v]
+    D = Float32[x; 2x]
+    return A * x, B, C, D, v[end - 1]
+end"""
+    v = rng.standard_normal(2)
+    want = (np.array([[1.0, 2.0], [3.0, 4.0]]) * 1.5, np.array([[1, 2, 3]]), np.stack([v, v], axis=1),
+            np.array([1.5, 3.0], dtype=np.float32), np.float64(v[0]))
+    check(src, (1.5, v), want)

@@ -142,15 +142,15 @@ _BRACKET_CLOSE = {"(": ")", "[": "]", "{": "}"}
 _OPENING_BRACKETS = {"(": "(", "[": "[", "{": "{", ".(": "("}   # `f.(x)` opens a parenthesis too
 _LITERAL_TYPES = {"NAME", "OP_NAME", "NUMBER", "STRING", "CHAR", "MACRO"}   # values that are not punctuation
 # keywords that open a block closed by `end` (`for` and `if` only when not part of a comprehension)
-_BLOCK_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "BEGIN", "LET", "STRUCT", "ABSTRACT"}
-_HEADER_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE"}     # followed by an expression, then the body
+_BLOCK_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "BEGIN", "LET", "STRUCT", "ABSTRACT", "DO"}
+_HEADER_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "DO"}     # followed by an expression, then the body
 # words that go on with a header (`for i in xs`, `f(x) where T`) or close its block
 _HEADER_CONTINUATIONS = {"in", "isa", "where", "end", "else", "elseif", "for", "if", "do"}
 _UNSUPPORTED = {
     "try": "`try` is not supported", "catch": "`catch` is not supported", "finally": "`finally` is not supported",
     "module": "`module` is not supported", "baremodule": "`baremodule` is not supported",
     "macro": "defining macros (`macro`) is not supported", "quote": "`quote` is not supported",
-    "do": "`do` blocks are not supported", "global": "`global` is not supported",
+    "global": "`global` is not supported",
     "export": "`export` is not supported",
 }
 # a line ending with one of these continues on the next line
@@ -1194,6 +1194,20 @@ class _AstBuilder(Transformer):
         call = self.call_node(ast.Call, func, args, self.span(func, children[-1]))
         call._args = args              # kept for a method definition `f(x::T=1; k) = ...`
         return call
+
+    def do_call(self, children):
+        func, *rest = children
+        args = rest[0] if isinstance(rest[0], _Args) else _Args([])
+        body, end = rest[-2], rest[-1]
+        params = rest[-3] if isinstance(rest[-3], list) else []
+        span = self.span(func, end)
+        lam = ast.Lambda([self.param(p) for p in params], self.fill_span(body, span), span=span)
+        call = self.call_node(ast.Call, func, args, span)
+        call.args.insert(0, lam)
+        return call
+
+    def do_params(self, children):
+        return list(children)
 
     def dot_call(self, children):
         func, args = children[0], (children[1] if len(children) == 3 else _Args([]))

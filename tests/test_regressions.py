@@ -1585,3 +1585,22 @@ end"""
     want = (np.array([[1.0, 2.0], [3.0, 4.0]]) * 1.5, np.array([[1, 2, 3]]), np.stack([v, v], axis=1),
             np.array([1.5, 3.0], dtype=np.float32), np.float64(v[0]))
     check(src, (1.5, v), want)
+
+
+def test_do_blocks_pass_a_function_as_the_first_argument(rng):
+    src = """
+function main(x::Vector{Float64})
+    y = map(x) do v
+        w = 2v
+        w + 1
+    end
+    z = map(x, y) do a, b
+        a * b
+    end
+    s = sum(x) do t
+        t^2
+    end
+    return y, z, s
+end"""
+    x = rng.standard_normal(3)
+    check(src, (x,), (2 * x + 1, x * (2 * x + 1), np.float64((x ** 2).sum())))

@@ -337,6 +337,19 @@ class Using(Node):
 @dataclass
 class ModuleAST(Node):
     items: list[Node]                  # definitions and top-level statements, in order
+    modules: list[str] = field(default_factory=list)   # the `module M ... end` blocks, whose items are here
+
+
+@dataclass
+class ModuleDef(Node):
+    """`module M ... end` (only while parsing: `ModuleAST` takes its items)."""
+    name: str
+    items: list[Node]
+
+
+@dataclass
+class Export(Node):
+    names: list[str]
 
 
 Expr = Node

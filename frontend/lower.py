@@ -35,7 +35,7 @@ from .indexing import lower_index
 from .loops import assigned_names
 from .merge import reachable_boxes
 from .primitives import last_index
-from .program import CALL, KNOWN_MODULES, Program
+from .program import CALL, Program
 from .ranges import collect_range, make_range
 from .registry import PRIMITIVES, NeedsStatic, NoMethod
 from .scalars import get_field
@@ -413,7 +413,7 @@ class FunctionLowering:
             return TypeV(name)
         if name in prog.methods or name in PRIMITIVES:
             return FuncV(name)
-        if name in KNOWN_MODULES:
+        if prog.is_module(name):
             return SingletonV(symbol(name).t, name)
         raise self.error(f"UndefVarError: `{name}` not defined", node)
 
@@ -669,7 +669,7 @@ class FunctionLowering:
         return broadcast.broadcast_call(self, f, args, kwargs, e)
 
     def expr_Field(self, e: A.Field) -> Value:
-        if isinstance(e.obj, A.Name) and e.obj.id in KNOWN_MODULES and e.obj.id not in self.env:
+        if self.names_module(e.obj):
             return self.global_value(e.name, e)
         obj = self.expr(e.obj)
         return get_field(self, obj, e.name, e)
@@ -767,10 +767,15 @@ class FunctionLowering:
         if isinstance(f, A.Name) and f.id not in self.env:
             if f.id in self.program.methods or f.id in PRIMITIVES:
                 return FuncV(f.id)
-        if isinstance(f, A.Field) and isinstance(f.obj, A.Name) and f.obj.id in KNOWN_MODULES \
-                and f.obj.id not in self.env:
+        if isinstance(f, A.Field) and self.names_module(f.obj):
             return self.callee_value(A.Name(f.name, span=f.span))
         return self.expr(f)
+
+    def names_module(self, e: A.Expr) -> bool:
+        """`LinearAlgebra`, `Main.Geometry`: a module (one namespace: `M.f` is `f`)."""
+        if isinstance(e, A.Name):
+            return self.program.is_module(e.id) and e.id not in self.env
+        return isinstance(e, A.Field) and self.program.is_module(e.name) and self.names_module(e.obj)
 
     # ------------------------------------------------------------------ calls
     def call_function(self, name: str, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:

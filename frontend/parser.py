@@ -142,16 +142,15 @@ _BRACKET_CLOSE = {"(": ")", "[": "]", "{": "}"}
 _OPENING_BRACKETS = {"(": "(", "[": "[", "{": "{", ".(": "("}   # `f.(x)` opens a parenthesis too
 _LITERAL_TYPES = {"NAME", "OP_NAME", "NUMBER", "STRING", "CHAR", "MACRO"}   # values that are not punctuation
 # keywords that open a block closed by `end` (`for` and `if` only when not part of a comprehension)
-_BLOCK_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "BEGIN", "LET", "STRUCT", "ABSTRACT", "DO"}
+_BLOCK_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "BEGIN", "LET", "STRUCT", "ABSTRACT", "DO", "MODULE"}
 _HEADER_KEYWORDS = {"FUNCTION", "IF", "FOR", "WHILE", "DO"}     # followed by an expression, then the body
 # words that go on with a header (`for i in xs`, `f(x) where T`) or close its block
 _HEADER_CONTINUATIONS = {"in", "isa", "where", "end", "else", "elseif", "for", "if", "do"}
 _UNSUPPORTED = {
     "try": "`try` is not supported", "catch": "`catch` is not supported", "finally": "`finally` is not supported",
-    "module": "`module` is not supported", "baremodule": "`baremodule` is not supported",
+    "baremodule": "`baremodule` is not supported",
     "macro": "defining macros (`macro`) is not supported", "quote": "`quote` is not supported",
     "global": "`global` is not supported",
-    "export": "`export` is not supported",
 }
 # a line ending with one of these continues on the next line
 _CONTINUATION_OPS = {
@@ -822,7 +821,26 @@ class _AstBuilder(Transformer):
     # --------------------------------------------------------------------------------- module and blocks
     def start(self, children):
         span = self.span(children[0], children[-1]) if children else Span(self.filename, 1, 1, 1, 1)
-        return ast.ModuleAST(list(children), span=span)
+        items: list[ast.Node] = []
+        modules: list[str] = []
+
+        def add(nodes: list[ast.Node]) -> None:
+            for n in nodes:
+                if isinstance(n, ast.ModuleDef):
+                    modules.append(n.name)
+                    add(n.items)
+                else:
+                    items.append(n)
+        add(children)
+        return ast.ModuleAST(items, modules, span=span)
+
+    def module_def(self, children):
+        _module, name, body, end = children
+        return ast.ModuleDef(name.value, body.stmts, span=self.span(_module, end))
+
+    def export_stmt(self, children):
+        _export, *names = children
+        return ast.Export([n.value for n in names], span=self.span(_export, names[-1]))
 
     def block(self, children):
         return ast.Block(list(children), span=self.span(children[0], children[-1]) if children else None)

@@ -28,6 +28,10 @@ class Program:
     consts: dict[str, A.Expr] = field(default_factory=dict)
     const_values: dict[str, object] = field(default_factory=dict)   # folded constants, by name
 
+    def is_module(self, name: str) -> bool:
+        """A module name: Julia's packages jlhlo provides, or a `module` block of the program."""
+        return name in KNOWN_MODULES or name in self.ast.modules or name == "Main"
+
     @classmethod
     def from_source(cls, source: str, filename: str = "main.jl") -> Program:
         module = parse(source, filename)
@@ -56,9 +60,11 @@ class Program:
                 self.consts[item.name] = item.value
             elif isinstance(item, A.Assign) and isinstance(item.target, A.Name) and item.op is None:
                 self.consts[item.target.id] = item.value          # a top-level global, read-only here
+            elif isinstance(item, A.Export):
+                pass                   # one namespace: every name is visible already
             elif isinstance(item, A.Using):
                 for m in item.modules:
-                    if m.split(".")[0] not in KNOWN_MODULES:
+                    if not self.is_module(m.split(".")[0]):
                         raise JuliaError(f"ArgumentError: Package {m} not found (jlhlo provides "
                                          f"{', '.join(sorted(KNOWN_MODULES))})", item.span)
             elif isinstance(item, (A.StructDef, A.AbstractTypeDef)):

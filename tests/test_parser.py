@@ -665,7 +665,6 @@ def test_unexpected_end_of_file():
 
 @pytest.mark.parametrize("src, words", [
     ("try\n  x\ncatch\nend", "`try` is not supported"),
-    ("module M\nend", "`module` is not supported"),
     ("quote x end", "`quote` is not supported"),
     ("x = 'a'", "character literals"),
     ("x = $y", "unexpected character '$'"),

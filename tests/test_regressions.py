@@ -1604,3 +1604,25 @@ function main(x::Vector{Float64})
 end"""
     x = rng.standard_normal(3)
     check(src, (x,), (2 * x + 1, x * (2 * x + 1), np.float64((x ** 2).sum())))
+
+
+def test_a_module_block_and_its_qualified_names():
+    src = """
+module Geometry
+using LinearAlgebra
+export area, Circle
+
+struct Circle
+    r::Float64
+end
+area(c::Circle) = pi * c.r^2
+scale(c::Circle, k) = Circle(k * c.r)
+end
+
+using .Geometry
+
+function main(r::Float64)
+    c = Circle(r)
+    return area(c), Geometry.area(Geometry.scale(c, 2.0)), Main.Geometry.area(c)
+end"""
+    check(src, (1.5,), (np.float64(np.pi * 2.25), np.float64(np.pi * 9.0), np.float64(np.pi * 2.25)))

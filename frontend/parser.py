@@ -824,14 +824,15 @@ class _AstBuilder(Transformer):
         items: list[ast.Node] = []
         modules: list[str] = []
 
-        def add(nodes: list[ast.Node]) -> None:
+        def add(nodes: list[ast.Node], module: str) -> None:
             for n in nodes:
                 if isinstance(n, ast.ModuleDef):
                     modules.append(n.name)
-                    add(n.items)
+                    add(n.items, n.name)
                 else:
+                    n.module = module          # where it was defined (one namespace: see program.py)
                     items.append(n)
-        add(children)
+        add(children, "Main")
         return ast.ModuleAST(items, modules, span=span)
 
     def module_def(self, children):

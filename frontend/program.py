@@ -76,6 +76,13 @@ class Program:
                                  item.span)
 
     def _add_struct(self, s: A.StructDef, origin: str = "user") -> None:
+        earlier = self.universe.structs.get(s.name)
+        if origin == "user" and earlier is not None and earlier.node is not None \
+                and earlier.node.span is not None and earlier.node.span.file == self.filename \
+                and getattr(earlier.node, "module", None) not in (None, getattr(s, "module", "Main")):
+            raise JuliaError(f"struct `{s.name}` is defined in modules {earlier.node.module} and "
+                             f"{getattr(s, 'module', 'Main')}; jlhlo compiles a program's modules as one namespace: "
+                             f"rename one", s.span)
         if origin == "user" and s.name in self.universe.structs:
             self._forget_prelude_struct(s.name)
         sup = _type_name(s.supertype) if s.supertype is not None else "Any"
@@ -108,8 +115,15 @@ class Program:
         table = self.methods.setdefault(name, [])
         for variant in expand_defaults(m):
             # a user method with the very same signature as an earlier one replaces it, as in Julia
-            table[:] = [old for old in table if not (old.patterns == variant.patterns and old.vararg == variant.vararg
-                                                     and old.origin == variant.origin)]
+            same = [old for old in table if old.patterns == variant.patterns and old.vararg == variant.vararg
+                    and old.origin == variant.origin]
+            for old in same:
+                where = getattr(old.fdef, "module", "Main"), getattr(f, "module", "Main")
+                if where[0] != where[1]:
+                    raise JuliaError(f"`{name}({', '.join(p.show() for p in variant.patterns)})` is defined in "
+                                     f"modules {where[0]} and {where[1]}; jlhlo compiles a program's modules as one "
+                                     f"namespace, so these would be one function: rename one", f.span)
+            table[:] = [old for old in table if all(old is not s for s in same)]
             table.append(variant)
 
     def _forget_prelude_struct(self, name: str) -> None:

@@ -323,3 +323,14 @@ def test_error_inside_the_prelude_is_reported_at_the_users_call(tmp_path):
     assert r.status == 1, r
     assert r.err.startswith("t.jl:3:12: error: MethodError: argmax got unsupported keyword argument `dims`"), r
     assert "note: in `argmax`, at prelude/base.jl:" in r.err
+
+
+@pytest.mark.parametrize("src, words", [
+    ("module A\nf(x) = 1\nend\nmodule B\nf(x) = 2\nend\nmain(x::Float64) = A.f(x) + B.f(x)",
+     "is defined in modules A and B"),
+    ("module A\nstruct P\n    a::Float64\nend\nend\nmodule B\nstruct P\n    b::Int64\nend\nend\nmain(x::Float64) = x",
+     "struct `P` is defined in modules A and B"),
+])
+def test_modules_that_would_collide_in_one_namespace_are_refused(src, words):
+    with pytest.raises(JuliaError, match=words):
+        jlhlo.load(src, filename="t.jl")

@@ -312,6 +312,7 @@ class StructDef(Node):
     supertype: Expr | None
     fields: list[tuple[str, Expr | None]]
     mutable: bool = False
+    constructors: list[FunctionDef] = field(default_factory=list)   # inner constructors (`new(...)`)
 
 
 @dataclass

@@ -818,7 +818,7 @@ class FunctionLowering:
             if kwargs:
                 raise self.error(f"MethodError: the default constructor of {method.name} takes no keyword "
                                  f"arguments", node)
-            return default_construct(self, method.name, args, node)
+            return default_construct(self, method.fdef.name, args, node)
         spec = self.mod.specialize(method, args, kwargs, getattr(node, "span", None), bindings=bindings)
         return self.call_spec(spec, [*args, *(kwargs[k] for k in sorted(kwargs))], node)
 

@@ -600,6 +600,25 @@ def _string(text: str) -> str:
     return _ESCAPE_RE.sub(escape, body)
 
 
+def new_name(struct: str) -> str:
+    """The name an inner constructor's `new` calls: the struct's field-by-field constructor."""
+    return f"new#{struct}"
+
+
+def _call_new(fdef: ast.FunctionDef, struct: str) -> None:
+    """Make `new(...)` in an inner constructor call the struct's field-by-field constructor."""
+    def walk(n: object) -> None:
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "new":
+            n.func = ast.Name(new_name(struct), span=n.func.span)
+        if isinstance(n, ast.Node):
+            for v in n.__dict__.values():
+                walk(v)
+        elif isinstance(n, list):
+            for v in n:
+                walk(v)
+    walk(fdef.body)
+
+
 def _concatenation(items: list[ast.Node], seps: list[str], span: Span) -> ast.Node:
     """`[a b]` (HCat) or `[a b; c d]` and `[a; b]` (VCat): items separated by spaces and `;`."""
     if "," in seps:
@@ -1093,15 +1112,21 @@ class _AstBuilder(Transformer):
         head, body, _end = children[-3:]
         name, params, supertype = self.type_head(head)
         fields: list[tuple[str, ast.Node | None]] = []
+        constructors: list[ast.FunctionDef] = []
         for stmt in body.stmts:
             expr = stmt.expr if isinstance(stmt, ast.ExprStmt) else None
             if isinstance(expr, ast.Name):
                 fields.append((expr.id, None))
             elif isinstance(expr, ast.TypeAssert) and isinstance(expr.value, ast.Name):
                 fields.append((expr.value.id, expr.type))
+            elif isinstance(stmt, ast.FunctionDef) and stmt.name == name and stmt.self_param is None:
+                _call_new(stmt, name)
+                constructors.append(stmt)
             else:
-                raise JuliaError("only field declarations (`x` or `x::T`) are supported inside `struct`", stmt.span)
-        return ast.StructDef(name, params, supertype, fields, mutable=mutable, span=self.span(children[0], _end))
+                raise JuliaError("only field declarations (`x` or `x::T`) and inner constructors (`S(x) = new(...)`) "
+                                 "are supported inside `struct`", stmt.span)
+        return ast.StructDef(name, params, supertype, fields, mutable=mutable, constructors=constructors,
+                             span=self.span(children[0], _end))
 
     def abstract_def(self, children):
         name, params, supertype = self.type_head(children[1])

@@ -10,7 +10,7 @@ from functools import lru_cache
 from . import ast as A
 from .diagnostics import JuliaError
 from .dispatch import Method, PAny, PStruct, PTypeVar, StructInfo, TypeUniverse, expand_defaults
-from .parser import parse
+from .parser import new_name, parse
 
 # Modules a program may name in `using`/`import` and as qualifiers (`Base.tail`): what they export
 # is provided by the compiler's primitives and prelude.
@@ -54,6 +54,9 @@ class Program:
         for s, o in self._pending_constructors:
             self._add_default_constructor(s, o)
         for item in module.items:
+            if isinstance(item, A.StructDef):
+                for f in item.constructors:    # with inner constructors there is no default one
+                    self._add_function(f, origin)
             if isinstance(item, A.FunctionDef):
                 self._add_function(item, origin)
             elif isinstance(item, A.ConstDef):
@@ -96,9 +99,10 @@ class Program:
         argument; other fields accept anything and convert, as Julia's converting constructor does."""
         typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in s.params}
         patterns = [typevars[t.id] if isinstance(t, A.Name) and t.id in typevars else PAny() for _, t in s.fields]
-        m = Method(s.name, s, [f for f, _ in s.fields], patterns, False, [None] * len(patterns), [], typevars,
+        name = new_name(s.name) if s.constructors else s.name
+        m = Method(name, s, [f for f, _ in s.fields], patterns, False, [None] * len(patterns), [], typevars,
                    origin)
-        self.methods.setdefault(s.name, []).append(m)
+        self.methods.setdefault(name, []).append(m)
 
     def _add_function(self, f: A.FunctionDef, origin: str) -> None:
         typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in f.where}

@@ -1626,3 +1626,29 @@ function main(r::Float64)
     return area(c), Geometry.area(Geometry.scale(c, 2.0)), Main.Geometry.area(c)
 end"""
     check(src, (1.5,), (np.float64(np.pi * 2.25), np.float64(np.pi * 9.0), np.float64(np.pi * 2.25)))
+
+
+def test_inner_constructors_replace_the_default_one(rng):
+    src = """
+struct P
+    a::Float64
+    b::Float64
+    P(a) = new(a, 2a)
+    function P(a, b)
+        a > b && throw(ArgumentError("a > b"))
+        return new(a, b)
+    end
+end
+struct Interval
+    lo::Float64
+    hi::Float64
+    Interval(lo, hi) = lo <= hi ? new(lo, hi) : new(hi, lo)
+end
+width(i::Interval) = i.hi - i.lo
+main(x::Float64) = P(x).b, P(x, 3.0).a, width(Interval(3.0, x))
+"""
+    check(src, (1.5,), (np.float64(3.0), np.float64(1.5), np.float64(1.5)))
+    with pytest.raises(JuliaError, match="ArgumentError: a > b"):
+        run_at(src, 0, 4.5)
+    with pytest.raises(JuliaError, match="no method matching"):
+        run_at("struct S\n    a::Float64\n    S() = new(1.0)\nend\nmain(x::Float64) = S(x).a", 0, 1.0)

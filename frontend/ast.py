@@ -313,6 +313,8 @@ class StructDef(Node):
     fields: list[tuple[str, Expr | None]]
     mutable: bool = False
     constructors: list[FunctionDef] = field(default_factory=list)   # inner constructors (`new(...)`)
+    defaults: dict[str, Expr] = field(default_factory=dict)          # `a::T = v` (with @kwdef)
+    kwdef: bool = False                # `@kwdef struct`: also a keyword constructor
 
 
 @dataclass

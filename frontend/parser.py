@@ -315,6 +315,7 @@ class JuliaPostLexer:
             if nxt == "(" or (word and word not in _KEYWORD_WORDS):
                 return Token.new_borrow_pos("JUXT_NUMBER", tok.value, tok)   # `2x`, `3(x + 1)`
         if kind == "MACRO":
+            tok = Token.new_borrow_pos("MACRO", "@" + tok.value.split("@", 1)[1], tok)   # `Base.@kwdef`
             at_statement_start = not top.is_bracket and (
                 self.prev is None or self.prev.type in ("_SEP", "STMT_MACRO", "ELSE", "BEGIN"))
             self.in_macro_statement = self.in_macro_statement or at_statement_start
@@ -1006,6 +1007,9 @@ class _AstBuilder(Transformer):
             return _dotify(node)
         if name in ("inline", "noinline") and isinstance(node, ast.FunctionDef):
             return node                  # inlining hints change nothing in the compiled program
+        if name == "kwdef" and isinstance(node, ast.StructDef):
+            node.kwdef = True
+            return node
         span = self.span(tok, node)
         if isinstance(node, ast.ExprStmt):
             node = node.expr
@@ -1113,8 +1117,14 @@ class _AstBuilder(Transformer):
         name, params, supertype = self.type_head(head)
         fields: list[tuple[str, ast.Node | None]] = []
         constructors: list[ast.FunctionDef] = []
+        defaults: dict[str, ast.Node] = {}
         for stmt in body.stmts:
             expr = stmt.expr if isinstance(stmt, ast.ExprStmt) else None
+            if isinstance(stmt, ast.Assign) and stmt.op is None and not stmt.dotted:
+                expr = stmt.target             # `a::T = default` (Base.@kwdef)
+                field_name = expr.value if isinstance(expr, ast.TypeAssert) else expr
+                if isinstance(field_name, ast.Name):
+                    defaults[field_name.id] = stmt.value
             if isinstance(expr, ast.Name):
                 fields.append((expr.id, None))
             elif isinstance(expr, ast.TypeAssert) and isinstance(expr.value, ast.Name):
@@ -1126,7 +1136,7 @@ class _AstBuilder(Transformer):
                 raise JuliaError("only field declarations (`x` or `x::T`) and inner constructors (`S(x) = new(...)`) "
                                  "are supported inside `struct`", stmt.span)
         return ast.StructDef(name, params, supertype, fields, mutable=mutable, constructors=constructors,
-                             span=self.span(children[0], _end))
+                             defaults=defaults, span=self.span(children[0], _end))
 
     def abstract_def(self, children):
         name, params, supertype = self.type_head(children[1])

@@ -57,6 +57,11 @@ class Program:
             if isinstance(item, A.StructDef):
                 for f in item.constructors:    # with inner constructors there is no default one
                     self._add_function(f, origin)
+                if item.kwdef:
+                    self._add_function(_keyword_constructor(item), origin)
+                elif item.defaults:
+                    raise JuliaError(f"field defaults in `struct {item.name}` need `Base.@kwdef` before `struct`",
+                                     item.span)
             if isinstance(item, A.FunctionDef):
                 self._add_function(item, origin)
             elif isinstance(item, A.ConstDef):
@@ -162,3 +167,12 @@ def _prelude() -> tuple[tuple[str, str, A.ModuleAST], ...]:
             name = f"prelude/{entry.name}"
             out.append((name, text, parse(text, name)))
     return tuple(out)
+
+
+def _keyword_constructor(s: A.StructDef) -> A.FunctionDef:
+    """`@kwdef`'s `S(; a = default, b) = S(a, b)`: a field without a default is a required keyword."""
+    span = s.span
+    kwparams = [A.Param(f, t, s.defaults.get(f), span=span) for f, t in s.fields]
+    call = A.Call(A.Name(s.name, span=span), [A.Name(f, span=span) for f, _ in s.fields], span=span)
+    body = A.Block([A.Return(call, span=span)], span=span)
+    return A.FunctionDef(s.name, [], kwparams, [], body, span=span)

@@ -1652,3 +1652,23 @@ main(x::Float64) = P(x).b, P(x, 3.0).a, width(Interval(3.0, x))
         run_at(src, 0, 4.5)
     with pytest.raises(JuliaError, match="no method matching"):
         run_at("struct S\n    a::Float64\n    S() = new(1.0)\nend\nmain(x::Float64) = S(x).a", 0, 1.0)
+
+
+def test_kwdef_structs_get_a_keyword_constructor():
+    src = """
+Base.@kwdef struct K
+    a::Float64 = 1.0
+    b::Int64 = 2
+    c::Float64
+end
+@kwdef struct Opt
+    lr::Float64 = 0.01
+    steps::Int64 = 3
+end
+main(x::Float64) = K(a = x, c = 0.5).a + K(c = 1.0).b + K(x, 3, 4.0).c, Opt().lr, Opt(steps = 7).steps
+"""
+    check(src, (1.5,), (np.float64(7.5), np.float64(0.01), np.int64(7)))
+    with pytest.raises(JuliaError, match="UndefKeywordError: keyword argument `c` not assigned"):
+        run_at(src.replace("K(c = 1.0).b", "K(a = 1.0).b"), 0, 1.5)
+    with pytest.raises(JuliaError, match="need `Base.@kwdef`"):
+        run_at("struct S\n    a::Float64 = 1.0\nend\nmain(x::Float64) = x", 0, 1.0)

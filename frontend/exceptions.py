@@ -41,6 +41,8 @@ _SHOW = {
                                               if len(a) > 1 else ""),
     "KeyError": lambda a: f"KeyError: key {a[0]} not found" if a else "KeyError",
     "StackOverflowError": lambda a: "StackOverflowError",
+    "SingularException": lambda a: f"LinearAlgebra.SingularException({a[0] if a else ''})",
+    "PosDefException": lambda a: f"LinearAlgebra.PosDefException({a[0] if a else ''})",
 }
 
 

@@ -84,3 +84,23 @@ end"""
     want = (-np.outer(lam, x), lam, np.linalg.det(A) * np.linalg.inv(A).T)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
+
+
+def test_statistics_against_numpy(rng):
+    src = """
+main(v::Vector{Float64}, w::Vector{Int64}, X::Matrix{Float64}) = (median(v), median(w), quantile(v, 0.3),
+    quantile(w, 0.5), cov(v, v .^ 2), cor(v, v .^ 3), cov(X), cor(X), cov(X; dims=2), median([1.0, NaN]))"""
+    for n in (5, 6):
+        v = rng.standard_normal(n)
+        w = rng.integers(-5, 5, n)
+        X = rng.standard_normal((n, 3))
+        got = run(src, v, w, X)
+        want = (np.median(v), np.median(w).astype(np.float64), np.quantile(v, 0.3), np.quantile(w, 0.5),
+                np.cov(v, v ** 2)[0, 1], np.corrcoef(v, v ** 3)[0, 1], np.cov(X, rowvar=False),
+                np.corrcoef(X, rowvar=False), np.cov(X))
+        for k, (g, wv) in enumerate(zip(got, want)):
+            assert np.asarray(g).dtype == np.float64 and np.shape(g) == np.shape(wv), k
+            np.testing.assert_allclose(g, wv, rtol=1e-12, atol=1e-14, err_msg=f"result {k + 1}")
+        assert np.isnan(got[-1])
+    with pytest.raises(JuliaError, match="out of \\[0,1\\] range"):
+        run("main(v) = quantile(v, 1.5)", rng.standard_normal(3))

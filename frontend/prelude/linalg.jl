@@ -75,3 +75,47 @@ function \(A::AbstractMatrix, B::AbstractVecOrMat)
     return B isa AbstractVector ? vec(X) : X
 end
 inv(A::AbstractMatrix) = A \ [i == j ? one(float(eltype(A))) : zero(float(eltype(A))) for i in axes(A, 1), j in axes(A, 2)]
+
+# Statistics
+middle(x::Number) = (x + zero(x)) / 1
+middle(x::Number, y::Number) = x / 2 + y / 2
+function median(v::AbstractVector)
+    isempty(v) && throw(ArgumentError("median of an empty array is undefined"))
+    s = sort(v)
+    n = length(s)
+    m = isodd(n) ? middle(s[n ÷ 2 + 1]) : middle(s[n ÷ 2], s[n ÷ 2 + 1])
+    return any(isnan, v) ? oftype(m, NaN) : m
+end
+# Julia's default (type 7): linear interpolation between the order statistics around (n - 1)p + 1
+function quantile(v::AbstractVector, p::Real)
+    (0 <= p <= 1) || throw(ArgumentError("input probability out of [0,1] range"))
+    isempty(v) && throw(ArgumentError("empty data vector"))
+    any(isnan, v) && throw(ArgumentError("quantiles are undefined in presence of NaNs or missing values"))
+    s = sort(v)
+    n = length(s)
+    h = (n - 1) * p + 1
+    lo = floor(Int, h)
+    hi = min(lo + 1, n)
+    a, b = s[lo], s[hi]
+    γ = h - lo
+    return a + γ * (b - a)
+end
+function cov(x::AbstractVector, y::AbstractVector; corrected::Bool=true)
+    length(x) == length(y) || throw(DimensionMismatch("inconsistent lengths"))
+    return sum((x .- mean(x)) .* (y .- mean(y))) / (length(x) - corrected)
+end
+cov(x::AbstractVector; corrected::Bool=true) = cov(x, x; corrected=corrected)
+function cov(X::AbstractMatrix; dims::Integer=1, corrected::Bool=true)
+    Z = dims == 1 ? X .- mean(X; dims=1) : permutedims(X .- mean(X; dims=2))
+    return (Z' * Z) ./ (size(Z, 1) - corrected)
+end
+function cor(x::AbstractVector, y::AbstractVector)
+    length(x) == length(y) || throw(DimensionMismatch("inconsistent lengths"))
+    dx, dy = x .- mean(x), y .- mean(y)
+    return clamp(sum(dx .* dy) / (sqrt(sum(abs2, dx)) * sqrt(sum(abs2, dy))), -1, 1)
+end
+function cor(X::AbstractMatrix; dims::Integer=1)
+    C = cov(X; dims=dims)
+    d = sqrt.(diag(C))
+    return clamp.(C ./ (d .* d'), -1, 1)
+end

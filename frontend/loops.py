@@ -24,7 +24,7 @@ from .exceptions import may_throw
 from .indexing import linear_element, store_linear
 from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
-from .scalars import arith
+from .scalars import arith, make_tuple
 from .types import BOOL, INT64, ArrayT, Scalar
 from .values import (
     ArrayListV,
@@ -129,19 +129,15 @@ def lower_for(fl: Lowering, s: A.For) -> None:
         return
     (target, iterable), rest = s.iters[0], s.iters[1:]
     body_stmts = [_inner_loop(s)] if rest else s.body.stmts
-    it = fl.expr(iterable)
-    if isinstance(it, (TupleV, ArrayListV)):
-        _unrolled(fl, target, list(it.items), body_stmts, s)
-        return
-    if isinstance(it, RangeV):
-        length = range_length(fl, it)
-        element = lambda k: _with_interval(range_element(fl, it, k), it)   # noqa: E731
-    elif isinstance(it, ArrayV):
-        length = ScalarV(INT64, int(_prod(it.t.shape)))
-        element = lambda k: linear_element(fl, it, k, s)   # noqa: E731
+    zipped = _zipped(fl, iterable)
+    if zipped is not None:
+        length, element = zipped
     else:
-        raise fl.error(f"cannot iterate over a value of type {it.t.julia()} (ranges, arrays and tuples can be)",
-                       iterable)
+        it = fl.expr(iterable)
+        if isinstance(it, (TupleV, ArrayListV)):
+            _unrolled(fl, target, list(it.items), body_stmts, s)
+            return
+        length, element = _iteration(fl, it, iterable)
     if length.is_const and length.const <= 0 and not length.batch:
         return                         # the body never runs (`for i in 1:0`): nothing to lower
     counter = "%k" + str(id(s))
@@ -159,6 +155,34 @@ def lower_for(fl: Lowering, s: A.For) -> None:
         fl.env[counter] = _add1(fl, fl.env[counter])
     run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=target_names(target))
     del fl.env[counter]
+
+
+def _iteration(fl: Lowering, it: Value, node: A.Node) -> tuple[ScalarV, Callable[[ScalarV], Value]]:
+    """The number of elements of a range or array and its k-th element (k from 0, a run-time Int)."""
+    if isinstance(it, RangeV):
+        return range_length(fl, it), lambda k: _with_interval(range_element(fl, it, k), it)
+    if isinstance(it, ArrayV):
+        return ScalarV(INT64, int(_prod(it.t.shape))), lambda k: linear_element(fl, it, k, node)
+    raise fl.error(f"cannot iterate over a value of type {it.t.julia()} (ranges, arrays and tuples can be)", node)
+
+
+def _zipped(fl: Lowering, iterable: A.Node) -> tuple[ScalarV, Callable[[ScalarV], Value]] | None:
+    """`enumerate(x)` ((count, element) pairs) and `zip(x, y, ...)` (as long as the shortest) over
+    ranges and arrays, in a `for` loop."""
+    if not (isinstance(iterable, A.Call) and isinstance(iterable.func, A.Name)
+            and iterable.func.id in ("enumerate", "zip") and iterable.func.id not in fl.env
+            and iterable.func.id not in fl.program.methods and not iterable.kwargs and iterable.args):
+        return None
+    parts = [_zipped(fl, a) or _iteration(fl, fl.expr(a), a) for a in iterable.args]
+    if iterable.func.id == "enumerate":
+        if len(parts) != 1:
+            raise fl.error("enumerate takes one iterable", iterable)
+        length, element = parts[0]
+        return length, lambda k: make_tuple([_add1(fl, k), element(k)])
+    length = parts[0][0]
+    for n, _ in parts[1:]:
+        length = arith(fl, "min", length, n)
+    return length, lambda k: make_tuple([element(k) for _, element in parts])
 
 
 def _with_interval(v: ScalarV, r: RangeV) -> ScalarV:

@@ -175,6 +175,12 @@ def _view(fl, args, kwargs, node):
     return make_view(fl, args[0], list(args[1:]), node)
 
 
+@prim("zip", "enumerate")
+def _zip_value(fl, args, kwargs, node, name):
+    raise NoMethod(f"`{name}(...)` is supported as the iterable of a `for` loop (`for (a, b) in {name}(...)`); "
+                   f"as a value or in a comprehension, index the arrays instead (`for i in eachindex(x, y)`)")
+
+
 @prim("eachcol", "eachrow")
 def _eachcol(fl, args, kwargs, node, name):
     """The columns (rows) of a matrix as views: a static number of arrays that write through to it."""

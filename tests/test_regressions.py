@@ -1672,3 +1672,33 @@ main(x::Float64) = K(a = x, c = 0.5).a + K(c = 1.0).b + K(x, 3, 4.0).c, Opt().lr
         run_at(src.replace("K(c = 1.0).b", "K(a = 1.0).b"), 0, 1.5)
     with pytest.raises(JuliaError, match="need `Base.@kwdef`"):
         run_at("struct S\n    a::Float64 = 1.0\nend\nmain(x::Float64) = x", 0, 1.0)
+
+
+def test_for_loops_over_enumerate_and_zip(rng):
+    src = """
+function main(x::Vector{Float64}, y::Vector{Float64}, A::Matrix{Float64})
+    s = 0.0
+    for (i, v) in enumerate(x)
+        s += i * v
+    end
+    t = 0.0
+    for (a, b) in zip(x, y)
+        t += a * b
+    end
+    u = 0.0
+    for (k, (a, r)) in enumerate(zip(A, 1:2))
+        u += k * a * r
+    end
+    w = 0.0
+    for (a, r) in zip(A, 10:-1:1)
+        w += a * r
+    end
+    return s, t, w, u
+end"""
+    x, y, A = rng.standard_normal(3), rng.standard_normal(4), rng.standard_normal((2, 3))
+    a = A.flatten(order="F")
+    want = (np.float64((np.arange(1, 4) * x).sum()), np.float64((x * y[:3]).sum()),
+            np.float64((a * np.arange(10, 4, -1)).sum()), np.float64(a[0] + 4 * a[1]))
+    check(src, (x, y, A), want, rtol=1e-12)
+    with pytest.raises(JuliaError, match="iterable of a `for` loop"):
+        run_at("main(x::Vector{Float64}) = sum(a * b for (a, b) in zip(x, x))", 0, x)

@@ -1702,3 +1702,18 @@ end"""
     check(src, (x, y, A), want, rtol=1e-12)
     with pytest.raises(JuliaError, match="iterable of a `for` loop"):
         run_at("main(x::Vector{Float64}) = sum(a * b for (a, b) in zip(x, x))", 0, x)
+
+
+def test_accumulate_and_sorted_searches(rng):
+    src = """
+main(v::Vector{Float64}, w::Vector{Int64}, x::Float64) = (accumulate(+, v), accumulate(max, w),
+    accumulate(*, v; init=2.0), accumulate((a, b) -> a - b, w), searchsortedfirst(sort(v), x),
+    searchsortedlast(sort(v), x), searchsortedfirst(w, 3), searchsortedlast(w, 3), searchsortedfirst(w, 99))"""
+    v = rng.standard_normal(5)
+    w = np.sort(rng.integers(0, 6, 6))
+    x = float(rng.standard_normal())
+    s = np.sort(v)
+    want = (np.cumsum(v), np.maximum.accumulate(w), 2 * np.cumprod(v), np.subtract.accumulate(w),
+            np.int64(np.searchsorted(s, x, "left") + 1), np.int64(np.searchsorted(s, x, "right")),
+            np.int64(np.searchsorted(w, 3, "left") + 1), np.int64(np.searchsorted(w, 3, "right")), np.int64(7))
+    check(src, (v, w, x), want, rtol=1e-12)

@@ -353,6 +353,43 @@ end
 tr(A::AbstractMatrix) = sum(A[i, i] for i in 1:min(size(A, 1), size(A, 2)))
 cumsum(x::AbstractVector) = _cumulative(+, x, zero(eltype(x)))
 cumprod(x::AbstractVector) = _cumulative(*, x, one(eltype(x)))
+function accumulate(op, x::AbstractVector; init=nothing)
+    init === nothing || return _cumulative(op, x, init)
+    isempty(x) && return similar(x)
+    out = similar(x)
+    acc = x[1]
+    out[1] = acc
+    for i in 2:length(x)
+        acc = op(acc, x[i])
+        out[i] = acc
+    end
+    return out
+end
+# binary searches of a sorted vector by isless, as Julia's default order
+function searchsortedfirst(v::AbstractVector, x)
+    lo, hi = 0, length(v) + 1
+    while lo < hi - 1
+        m = (lo + hi) >>> 1
+        if isless(v[m], x)
+            lo = m
+        else
+            hi = m
+        end
+    end
+    return hi
+end
+function searchsortedlast(v::AbstractVector, x)
+    lo, hi = 0, length(v) + 1
+    while lo < hi - 1
+        m = (lo + hi) >>> 1
+        if isless(x, v[m])
+            hi = m
+        else
+            lo = m
+        end
+    end
+    return lo
+end
 function _cumulative(op, x::AbstractVector, acc)
     out = similar(x)
     for i in eachindex(x)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from . import ast as A
+from .diagnostics import StaticValueNeeded
 from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, TypeUniverse, applicable
 from .exceptions import is_throw, lower_throw
 from .program import CALL
+from .runtime_slices import REDUCTIONS, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
@@ -42,7 +44,18 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
     if isinstance(e.func, A.Name) and len(arg_nodes) == 1 and isinstance(arg_nodes[0], A.TupleExpr) \
             and e.func.id in OPERATOR_CALLS:
         arg_nodes = arg_nodes[0].items          # `+(1, 2, 3)` is a call of + with three arguments
-    args = list(fl.splat_args(arg_nodes))
+    if isinstance(e.func, A.Name) and e.func.id in REDUCTIONS:
+        saved = fl.checkpoint()
+        try:
+            args = list(fl.splat_args(arg_nodes))
+        except StaticValueNeeded:      # a slice of run-time length: reduced by a loop, if it can be
+            saved.restore()
+            out = reduce_runtime_slices(fl, e)
+            if out is None:
+                raise
+            return out
+    else:
+        args = list(fl.splat_args(arg_nodes))
     kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}
     args = literal_pow(e, args, lambda x: fl.call_function("inv", [x], {}, e))
     return call_value(fl, f, args, kwargs, e)

@@ -64,7 +64,8 @@ class PTypeVar(Pat):
     upper: Pat = PAny()
 
     def show(self) -> str:
-        return self.name
+        # an anonymous bound (`Vector{<:Real}`) is named by its node's id: show the bound instead
+        return "<:" + self.upper.show() if self.name.startswith("<:") else self.name
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,64 @@ g(r::AbstractVector) = 4
 main(n) = (f(1:n), f(1.0:n), g(1:n), g(1.0:n), g([1.0]))"""
     low = jlhlo.load(src, filename="t.jl").function("main").lower(3, optimize_level=0)
     assert_same(tuple(low.outputs(low.compile("cpu")(*flatten_host((3,))))), (1, 2, 4, 3, 4))
+
+
+TRIANGULAR = """
+function forward_sub(L, b)
+    n = length(b)
+    x = zeros(n)
+    for i in 1:n
+        x[i] = (b[i] - dot(L[i, 1:i-1], x[1:i-1])) / L[i, i]
+    end
+    return x
+end
+function back_sub(U, b)
+    n = length(b)
+    x = zeros(n)
+    for i in n:-1:1
+        x[i] = (b[i] - sum(U[i, i+1:n] .* x[i+1:n])) / U[i, i]
+    end
+    return x
+end
+function lu_nopivot(A)
+    n = size(A, 1)
+    L = zeros(n, n)
+    U = zeros(n, n)
+    for i in 1:n
+        for k in i:n
+            U[i, k] = A[i, k] - sum(L[i, j] * U[j, k] for j in 1:i-1; init=0.0)
+        end
+        L[i, i] = 1.0
+        for k in i+1:n
+            L[k, i] = (A[k, i] - sum(L[k, 1:i-1] .* U[1:i-1, i])) / U[i, i]
+        end
+    end
+    return L, U
+end
+function main(A::Matrix{Float64}, b::Vector{Float64}, k::Int64)
+    L, U = lu_nopivot(A)
+    y = forward_sub(L, b)
+    return back_sub(U, y), maximum(abs, b[k:end]), sum(abs2, b[1:k]), prod(b[k:k+1])
+end"""
+
+
+def test_slices_of_run_time_length_inside_reductions(rng):
+    # textbook triangular solves and LU, written with A[i, 1:i-1]: each reduction loops over the slice
+    A = rng.standard_normal((5, 5)) + 5 * np.eye(5)
+    b = rng.standard_normal(5)
+    f = jlhlo.load(TRIANGULAR, filename="t.jl").function("main")
+    for k in (1, 3, 4):
+        lowered = f.lower(A, b, k)
+        got = lowered.outputs(lowered.compile()(*lowered.host_inputs((A, b, k))))
+        want = (np.linalg.solve(A, b), np.abs(b[k - 1:]).max(), np.float64((b[:k] ** 2).sum()),
+                np.float64(b[k - 1] * b[k]))
+        assert_same(got, want, rtol=1e-10)
+
+
+def test_slices_of_different_run_time_lengths_are_a_dimension_mismatch(rng):
+    src = "main(x::Vector{Float64}, k::Int64) = dot(x[1:k], x[2:k+2])"
+    f = jlhlo.load(src, filename="t.jl").function("main")
+    x = rng.standard_normal(6)
+    lowered = f.lower(x, 2)
+    with pytest.raises(JuliaError, match="DimensionMismatch"):
+        lowered.outputs(lowered.compile()(*lowered.host_inputs((x, 2))))

@@ -323,6 +323,7 @@ dot(x::AbstractArray, y::AbstractArray) = sum(conj.(x) .* y)
 # BLAS and LinearAlgebra's generic `dot` both sum into a zeroed accumulator (all -0.0 products
 # give +0.0), as a row times a column does
 dot(x::AbstractArray{<:AbstractFloat}, y::AbstractArray{<:AbstractFloat}) = vec(x)' * vec(y)
+dot(x::Number, y::Number) = conj(x) * y
 ⋅(x::AbstractArray, y::AbstractArray) = dot(x, y)
 # LinearAlgebra's norms: scaled by the largest magnitude (no overflow for huge entries, as Julia's)
 function norm(x::AbstractArray)

@@ -1,0 +1,112 @@
+"""Reductions over slices whose length is known only at run time: `dot(L[i, 1:i-1], x[1:i-1])`,
+`sum(U[i, i+1:n] .* x[i+1:n])`, `maximum(abs, v[k:end])` in a triangular solve or a pivot search.
+
+An array of run-time length does not exist in jlhlo (sizes are static), but a reduction does not
+need one: the call is rewritten to the same reduction over a generator, whose loop runs as many
+times as the slices are long (`sum(L[i, 1 + t] * x[1 + t] for t in 0:(i - 1) - 1)`). Every slice
+in the argument must then have the same length, as Julia requires of the elementwise operations
+between them (checked at run time: DimensionMismatch). Only unit ranges `a:b` in one index
+position of a named array are rewritten; anything else keeps the static-size error.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import ast as A
+from . import hlo as H
+from .types import INT64
+from .values import ScalarV
+
+if TYPE_CHECKING:
+    from .context import Lowering
+    from .values import Value
+
+REDUCTIONS = ("sum", "prod", "maximum", "minimum", "dot", "any", "all", "count")
+_OFFSET = "#t"                         # the generator's variable: the position in the slices, from 0
+
+
+def reduce_runtime_slices(fl: Lowering, e: A.Call) -> Value | None:
+    """The value of the reduction `e` through the rewrite, or None if it does not apply."""
+    if not (isinstance(e.func, A.Name) and e.func.id in REDUCTIONS and e.func.id not in fl.env and not e.kwargs
+            and 1 <= len(e.args) <= 2
+            and all(m.origin == "prelude" for m in fl.program.methods.get(e.func.id, []))):
+        return None                    # (a user's own `sum` is not Base's)
+    lengths: list[A.Node] = []
+    args = [_substituted(a, lengths) for a in e.args]
+    if not lengths or any(a is None for a in args):
+        return None
+    span = e.span
+    if e.func.id == "dot":
+        if len(args) != 2:
+            return None
+        body: A.Node = A.Call(A.Name("dot", span=span), args, span=span)
+        reducer = "sum"
+    elif len(args) == 2:               # `sum(f, x[a:b])`: f of each element
+        body, reducer = A.Call(args[0], [args[1]], span=span), e.func.id
+    else:
+        body, reducer = args[0], e.func.id
+    last = _call("-", lengths[0], A.IntLit(1, "Int64", span=span))
+    offsets = A.Range(A.IntLit(0, "Int64", span=span), None, last, span=span)
+    gen = A.Generator(body, [(A.Name(_OFFSET, span=span), offsets)], is_array=False, span=span)
+    for other in lengths[1:]:
+        same = _call("==", lengths[0], other)
+        message = A.StringLit("DimensionMismatch: slices of different lengths in one reduction", span=span)
+        fl.stmt(A.ExprStmt(A.Or(same, A.Call(A.Name("error", span=span), [message], span=span), span=span),
+                           span=span))
+    kwargs = {}
+    if reducer in ("sum", "prod"):
+        # an empty slice sums to zero(T) (a generator would have no element type): `init`
+        def sample() -> Value:
+            fl.env[_OFFSET] = ScalarV(INT64, None, H.constant(INT64, 0))
+            return fl.expr(body)
+        t = fl.dry_run(sample)
+        if not isinstance(t, ScalarV):
+            return None
+        kwargs["init"] = ScalarV(t.t, 0 if reducer == "sum" else 1)
+    return fl.call_function(reducer, [fl.expr(gen)], kwargs, e)
+
+
+def _call(op: str, *args: A.Node) -> A.Call:
+    return A.Call(A.Name(op, span=args[0].span), list(args), span=args[0].span)
+
+
+def _substituted(node: A.Node, lengths: list[A.Node]) -> A.Node | None:
+    """`node` with each `x[..., a:b, ...]` replaced by `x[..., a + #t, ...]` (its length b - a + 1
+    added to `lengths`); None where a slice cannot be rewritten."""
+    if isinstance(node, A.Index):
+        ranges = [k for k, ix in enumerate(node.indices) if isinstance(ix, A.Range)]
+        if ranges:
+            if len(ranges) != 1 or not isinstance(node.obj, A.Name):
+                return None
+            k = ranges[0]
+            r = node.indices[k]
+            if r.step is not None or any(isinstance(ix, A.ColonAll) for ix in node.indices):
+                return None
+            stop = _without_end(r.stop, node.obj, k, len(node.indices))
+            start = _without_end(r.start, node.obj, k, len(node.indices))
+            lengths.append(_call("+", _call("-", stop, start), A.IntLit(1, "Int64", span=r.span)))
+            indices = list(node.indices)
+            indices[k] = _call("+", r.start, A.Name(_OFFSET, span=r.span))
+            return A.Index(node.obj, indices, span=node.span)
+        return node
+    if isinstance(node, (A.Call, A.Broadcast)):
+        args = [_substituted(a, lengths) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        if all(a is b for a, b in zip(args, node.args)):
+            return node
+        return type(node)(node.func, args, node.kwargs, span=node.span)
+    if isinstance(node, (A.Generator, A.Lambda)):
+        return node
+    return node
+
+
+def _without_end(e: A.Node, base: A.Name, dim: int, ndims: int) -> A.Node:
+    """`end` in a range bound, as the length outside the index: `lastindex(x)` or `size(x, d)`."""
+    if isinstance(e, A.End):
+        if ndims == 1:
+            return A.Call(A.Name("lastindex", span=e.span), [base], span=e.span)
+        return A.Call(A.Name("size", span=e.span), [base, A.IntLit(dim + 1, "Int64", span=e.span)], span=e.span)
+    if isinstance(e, A.Call):
+        return A.Call(e.func, [_without_end(a, base, dim, ndims) for a in e.args], e.kwargs, span=e.span)
+    return e

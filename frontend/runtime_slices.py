@@ -90,15 +90,31 @@ def _substituted(node: A.Node, lengths: list[A.Node]) -> A.Node | None:
             return A.Index(node.obj, indices, span=node.span)
         return node
     if isinstance(node, (A.Call, A.Broadcast)):
+        before = len(lengths)
         args = [_substituted(a, lengths) for a in node.args]
         if any(a is None for a in args):
             return None
-        if all(a is b for a, b in zip(args, node.args)):
+        changed = [a is not b for a, b in zip(args, node.args)]
+        if not any(changed):
             return node
+        if isinstance(node, A.Call) and not _elementwise(node, changed):
+            del lengths[before:]
+            return None                # `x[a:b]'`, `x[a:b] * y[c:d]`, `abs(x[a:b])`: not elementwise
         return type(node)(node.func, args, node.kwargs, span=node.span)
-    if isinstance(node, (A.Generator, A.Lambda)):
-        return node
     return node
+
+
+def _elementwise(call: A.Call, sliced: list[bool]) -> bool:
+    """Whether Julia's call applies to the slices element by element: a broadcast does; of plain
+    calls only `+`/`-` of arrays and arrays times or over a number (`x[a:b] * 2`, `x[a:b] / s`)."""
+    op = call.func.id if isinstance(call.func, A.Name) else None
+    if op in ("+", "-"):
+        return True
+    if op == "*" and len(sliced) == 2:
+        return sliced.count(True) == 1
+    if op == "/" and len(sliced) == 2:
+        return sliced == [True, False]
+    return False
 
 
 def _without_end(e: A.Node, base: A.Name, dim: int, ndims: int) -> A.Node:

@@ -149,3 +149,18 @@ def test_slices_of_different_run_time_lengths_are_a_dimension_mismatch(rng):
     lowered = f.lower(x, 2)
     with pytest.raises(JuliaError, match="DimensionMismatch"):
         lowered.outputs(lowered.compile()(*lowered.host_inputs((x, 2))))
+
+
+def test_only_elementwise_uses_of_the_slices_are_rewritten(rng):
+    # `x[1:i]' * v[1:i]` is a product of arrays, not elementwise: left to the static-size error
+    # rather than computed per element (which would be another answer)
+    src = """
+function main(x::Vector{Float64}, v::Vector{Float64})
+    s = 0.0
+    for i in 1:3
+        s += sum(x[1:i]' * v[1:i])
+    end
+    return s
+end"""
+    with pytest.raises(JuliaError, match="length known at compile time"):
+        jlhlo.load(src, filename="t.jl").function("main").lower(rng.standard_normal(3), rng.standard_normal(3))

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from . import ast as A
 from .arrays import write_into_array
+from .diagnostics import StaticValueNeeded
 from .indexing import lower_setindex
+from .runtime_slices import update_runtime_slice
 from .values import ArrayListV, StructV, TupleV, Value
 
 if TYPE_CHECKING:
@@ -18,7 +20,13 @@ def assign(fl: Lowering, s: A.Assign) -> None:
     if s.dotted:
         value_expr: A.Expr = s.value if s.op is None else A.Broadcast(A.Name(s.op, span=s.span), [target, s.value],
                                                                        span=s.span)
-        write_into(fl, target, fl.expr(value_expr), s)
+        saved = fl.checkpoint()
+        try:
+            write_into(fl, target, fl.expr(value_expr), s)
+        except StaticValueNeeded:      # `X[i, a:b] .-= ...` with a run-time length: a loop, if it can be
+            saved.restore()
+            if not update_runtime_slice(fl, s):
+                raise
         return
     if s.op is not None:
         value_expr = A.Call(A.Name(s.op, span=s.span), [target, s.value], span=s.span)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import ast as A
 from . import hlo as H
 from .types import INT64
-from .values import ScalarV
+from .values import ArrayV, ScalarV, TypeV
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 REDUCTIONS = ("sum", "prod", "maximum", "minimum", "dot", "any", "all", "count")
 _OFFSET = "#t"                         # the generator's variable: the position in the slices, from 0
+_BUFFER = "#slice"                     # a slice update's right side, computed before it is written
 
 
 def reduce_runtime_slices(fl: Lowering, e: A.Call) -> Value | None:
@@ -48,11 +49,7 @@ def reduce_runtime_slices(fl: Lowering, e: A.Call) -> Value | None:
     last = _call("-", lengths[0], A.IntLit(1, "Int64", span=span))
     offsets = A.Range(A.IntLit(0, "Int64", span=span), None, last, span=span)
     gen = A.Generator(body, [(A.Name(_OFFSET, span=span), offsets)], is_array=False, span=span)
-    for other in lengths[1:]:
-        same = _call("==", lengths[0], other)
-        message = A.StringLit("DimensionMismatch: slices of different lengths in one reduction", span=span)
-        fl.stmt(A.ExprStmt(A.Or(same, A.Call(A.Name("error", span=span), [message], span=span), span=span),
-                           span=span))
+    _check_lengths(fl, lengths, span)
     kwargs = {}
     if reducer in ("sum", "prod"):
         # an empty slice sums to zero(T) (a generator would have no element type): `init`
@@ -64,6 +61,56 @@ def reduce_runtime_slices(fl: Lowering, e: A.Call) -> Value | None:
             return None
         kwargs["init"] = ScalarV(t.t, 0 if reducer == "sum" else 1)
     return fl.call_function(reducer, [fl.expr(gen)], kwargs, e)
+
+
+def update_runtime_slice(fl: Lowering, s: A.Assign) -> bool:
+    """`X[i, a:b] .= rhs` / `.-=` with a run-time length: Julia's broadcast writes the slice as if the
+    right side were computed first (a copy where it reads the destination). Two loops over the
+    slice offset do the same: the right side's elements into a buffer the size of X's dimension,
+    then into X. False if the statement cannot be rewritten (the caller reports the size error)."""
+    target = s.target
+    if not (s.dotted and isinstance(target, A.Index) and isinstance(target.obj, A.Name)):
+        return False
+    lengths: list[A.Node] = []
+    dest = _substituted(target, lengths)
+    if dest is None or len(lengths) != 1:
+        return False
+    value = s.value if s.op is None else A.Broadcast(A.Name(s.op, span=s.span), [target, s.value], span=s.span)
+    value = _substituted(value, lengths)
+    if value is None:
+        return False
+    array = fl.expr(target.obj)
+    dim = next(k for k, ix in enumerate(target.indices) if isinstance(ix, A.Range))
+    if not isinstance(array, ArrayV):
+        return False
+    span = s.span
+    _check_lengths(fl, lengths, span)
+
+    def sample() -> Value:
+        fl.env[_OFFSET] = ScalarV(INT64, None, H.constant(INT64, 0))
+        return fl.expr(value)
+    elt = fl.dry_run(sample)
+    if not isinstance(elt, ScalarV):
+        return False
+    size = array.t.shape[dim] if array.t.shape else 1
+    fl.env[_BUFFER] = fl.call_function("zeros", [TypeV(elt.t), ScalarV(INT64, size)], {}, s)
+    offsets = A.Range(A.IntLit(0, "Int64", span=span), None, _call("-", lengths[0], A.IntLit(1, "Int64", span=span)),
+                      span=span)
+    slot = A.Index(A.Name(_BUFFER, span=span), [_call("+", A.Name(_OFFSET, span=span),
+                                                      A.IntLit(1, "Int64", span=span))], span=span)
+    for lhs, rhs in ((slot, value), (dest, slot)):
+        body = A.Block([A.Assign(lhs, rhs, span=span)], span=span)
+        fl.stmt(A.For([(A.Name(_OFFSET, span=span), offsets)], body, span=span))
+    del fl.env[_BUFFER]
+    return True
+
+
+def _check_lengths(fl: Lowering, lengths: list[A.Node], span: object) -> None:
+    for other in lengths[1:]:
+        same = _call("==", lengths[0], other)
+        message = A.StringLit("DimensionMismatch: slices of different lengths", span=span)
+        fl.stmt(A.ExprStmt(A.Or(same, A.Call(A.Name("error", span=span), [message], span=span), span=span),
+                           span=span))
 
 
 def _call(op: str, *args: A.Node) -> A.Call:

@@ -164,3 +164,42 @@ function main(x::Vector{Float64}, v::Vector{Float64})
 end"""
     with pytest.raises(JuliaError, match="length known at compile time"):
         jlhlo.load(src, filename="t.jl").function("main").lower(rng.standard_normal(3), rng.standard_normal(3))
+
+
+def test_slice_updates_of_run_time_length(rng):
+    # Gaussian elimination's row update, a shift that reads what it writes (Julia computes the right
+    # side first), and a scalar fill, each with the slice bounds known only at run time
+    src = """
+function main(A::Matrix{Float64}, x::Vector{Float64}, k::Int64)
+    U = copy(A)
+    n = size(U, 1)
+    for j in 1:n-1
+        for i in j+1:n
+            U[i, j:n] .-= (U[i, j] / U[j, j]) .* U[j, j:n]
+        end
+    end
+    y = copy(x)
+    y[2:k] .= y[1:k-1]
+    z = copy(x)
+    z[k:end] .= 0.0
+    return U, y, z
+end"""
+    A = rng.standard_normal((4, 4)) + 4 * np.eye(4)
+    x = rng.standard_normal(5)
+    f = jlhlo.load(src, filename="t.jl").function("main")
+    for k in (1, 3, 5):
+        U = A.copy()
+        for j in range(3):
+            for i in range(j + 1, 4):
+                U[i, j:] -= U[i, j] / U[j, j] * U[j, j:]
+        y = x.copy()
+        y[1:k] = x[0:k - 1]
+        z = x.copy()
+        z[k - 1:] = 0.0
+        lowered = f.lower(A, x, k)
+        got = lowered.outputs(lowered.compile()(*lowered.host_inputs((A, x, k))))
+        assert_same(got, (U, y, z), rtol=1e-12)
+    src_bad = "function main(x::Vector{Float64}, k::Int64)\n    y = copy(x)\n    y[1:k] .= x[2:k+2]\n    return y\nend"
+    lowered = jlhlo.load(src_bad, filename="t.jl").function("main").lower(x, 2)
+    with pytest.raises(JuliaError, match="DimensionMismatch"):
+        lowered.outputs(lowered.compile()(*lowered.host_inputs((x, 2))))

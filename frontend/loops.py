@@ -320,8 +320,12 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
               body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
     outer_brk = fl.env[BROKE]
     fl.env[BROKE] = ScalarV(BOOL, False)
-    if not facts.peel and _always_returns(body_stmts):
-        facts.peel = True              # the first iteration is the last: what it assigns is never looped
+    if not facts.peel and contains(body_stmts, (A.Return,), into_loops=True):
+        first = cond()
+        if first.is_const and first.const and not first.batch:
+            # it runs at least once and may return: run the first iteration on its own, so that a
+            # `return` it certainly takes ends the function there (and what it assigned is never looped)
+            facts.peel = True
     if facts.peel:
         _first_iteration(fl, cond, body, node)
         again = cond()
@@ -601,13 +605,6 @@ def _check_types(fl: Lowering, carried: list[str], entry_vals: dict[str, Value],
                 ("after the first iteration", "after the second")
             raise fl.error(f"type instability: `{shown}` is {describe(entry_vals[n])} {when[0]} and "
                            f"{got} {when[1]} (jlhlo needs one concrete type per variable{hint})", node)
-
-
-def _always_returns(stmts: list[A.Node]) -> bool:
-    """A loop body that returns whenever it runs (a `return` among its own statements, and no
-    `break` or `continue` that could skip it)."""
-    return any(isinstance(s, A.Return) for s in stmts) and not contains(stmts, (A.Break, A.Continue),
-                                                                         into_loops=False)
 
 
 def _first_iteration(fl: Lowering, cond: Callable[[], ScalarV], body: Callable[[], None], node: A.Node) -> None:

@@ -216,3 +216,23 @@ def test_other_unions_stay_errors(body, message):
     with pytest.raises(JuliaError, match="type instability") as e:
         typed(src, 1.0, 2)
     assert message in str(e.value)
+
+
+def test_a_loop_that_returns_in_its_first_iteration_after_changing_a_type():
+    # the first iteration makes s a Float32 and then certainly returns: the loop is peeled, and the
+    # code after it (which would see s as an Int) is never reached (difftest seed 31)
+    src = """
+function main(X::Matrix{Float32}, x::Vector{Int64})
+    s = 0
+    for i in 2:3
+        s -= X[i] + -0.5f0
+        if -2.0 <= sqrt(abs(0.2)) <= 1.5
+            return ([7 for j in eachindex(x)], X[i, 3] + s)
+        end
+    end
+    return (x, s)
+end"""
+    X = np.arange(9, dtype=np.float32).reshape(3, 3)
+    x = np.array([1, 2])
+    s = np.float32(0) - (X.flatten(order="F")[1] - np.float32(0.5))
+    check(src, (X, x), (np.array([7, 7]), np.float32(X[1, 2] + s)))

@@ -46,6 +46,7 @@ CATALOG: dict[str, tuple[float, str]] = {
     "mutating_helper": (1, "f!(x) helpers mutating their argument"),
     "reshape_alias": (0.4, "vec/reshape share memory with their argument"),
     "dyn_slice": (0.5, "x[i:i+2] with a loop variable i"),
+    "runtime_slices": (0.5, "sum(v[1:k-1]), dot(v[1:k], w[1:k]), maximum(v[k:end]): slices of run-time length in reductions"),
     # arrays and broadcasting
     "bcast": (2.5, "x .+ y, f.(x) with Base functions"),
     "bcast_align": (1, "broadcasting a lower-dimensional array (dims aligned from the first)"),

@@ -440,6 +440,35 @@ class ExprGenerator:
             (1, lambda: call(t, "sum", self.map_lambda(ctx, t, depth), arr)),
             (1, lambda: self.dot_call(ctx, arr, t)),
             (0.7 if not grad else 0.2, lambda: call(t, "norm", arr)),
+            (self.w("runtime_slices", 2) if not grad else 0, lambda: self.runtime_slice_reduction(ctx, t)),
+        ]
+        return self.first(opts)
+
+    def runtime_slice_reduction(self, ctx: Ctx, t: Scalar) -> M.Expr | None:
+        """A reduction over slices whose length is a loop variable's (`sum(v[1:k-1])`,
+        `dot(v[1:k], w[1:k])`, `maximum(v[k:end])`), k within 1..length(v)."""
+        vecs = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.elt == t)
+        if not vecs:
+            return None
+        name, v = self.pick(vecs)
+        n = v.t.shape[0]
+        ks = [k for k, kv in ctx.of_type(INT) if kv.bounds and kv.bounds[0] >= 1 and kv.bounds[1] <= n
+              and kv.bounds[0] != kv.bounds[1]]
+        if not ks:
+            return None
+        k = var(self.pick(ks), INT)
+        x = var(name, v.t)
+        head = M.Index(t=None, base=x, idxs=[M.RangeE(t=None, start=ilit(1), step=None, stop=op(INT, "-", k, ilit(1)))])
+        tail = M.Index(t=None, base=x, idxs=[M.RangeE(t=None, start=k, step=None, stop=M.End(t=INT))])
+        upto = M.Index(t=None, base=x, idxs=[M.RangeE(t=None, start=ilit(1), step=None, stop=k)])
+        others = [m for m, w in ctx.of_type(v.t)]
+        opts = [
+            (2, lambda: call(t, "sum", head)),
+            (1, lambda: call(t, "sum", M.FuncRef(t=None, name="abs2"), tail)),
+            (1, lambda: call(t, self.pick(["maximum", "minimum"]), tail)),
+            (1.5 if others else 0, lambda: call(t, "dot", upto, M.Index(
+                t=None, base=var(self.pick(others), v.t),
+                idxs=[M.RangeE(t=None, start=ilit(1), step=None, stop=k)]))),
         ]
         return self.first(opts)
 

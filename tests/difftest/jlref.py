@@ -1062,7 +1062,7 @@ def _sum_values(vals: list[Any], t: str) -> Any:
         return _float(t, -0.0)         # only -0.0 + -0.0 is -0.0 (Python's sum starts from +0)
     STATS.float_sums += 1
     if STATS.sequential_sums:
-        out = floats[0]
+        out = floats[0] if floats else 0.0     # an empty sum is zero(T)
         for v in floats[1:]:
             out += v
         return _float(t, out)

@@ -202,10 +202,12 @@ def _tuple_element(fl: Lowering, tup: TupleV | StructV | ArrayListV, k: ScalarV,
             for pick, leaf in zip(picks[::-1], leaves[-2::-1]):
                 box = CondBox(fl.materialize(pick), leaf.box, box)
             return ArrayV(leaves[0].t, box)
-        value = fl.materialize(leaves[-1])
+        # items may be one number per lane or one for all (`(x, 1.0)` in a broadcast function)
+        batch = next((leaf.batch for leaf in leaves if leaf.batch), ())
+        value = B.broadcast(fl.materialize(leaves[-1]), batch)
         for pick, leaf in zip(picks[::-1], leaves[-2::-1]):
-            value = hlo.select(fl.materialize(pick), fl.materialize(leaf), value)
-        return ScalarV(leaves[0].t, None, value, leaves[0].batch)
+            value = hlo.select(fl.materialize(pick), B.broadcast(fl.materialize(leaf), batch), value)
+        return ScalarV(leaves[0].t, None, value, batch)
     positions = iter(range(len(per_item[0])))
     return map_leaves(items[0], lambda _: chosen(next(positions)), constants=True)
 

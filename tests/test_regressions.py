@@ -1717,3 +1717,18 @@ main(v::Vector{Float64}, w::Vector{Int64}, x::Float64) = (accumulate(+, v), accu
             np.int64(np.searchsorted(s, x, "left") + 1), np.int64(np.searchsorted(s, x, "right")),
             np.int64(np.searchsorted(w, 3, "left") + 1), np.int64(np.searchsorted(w, 3, "right")), np.int64(7))
     check(src, (v, w, x), want, rtol=1e-12)
+
+
+def test_a_tuple_of_lane_and_shared_numbers_indexed_at_run_time(rng):
+    # inside a broadcast function `(q, 1.0, 0.1)[k]` picks among a per-element number and shared
+    # ones: they were selected without a common shape (internal error; difftest seed 3008)
+    src = """
+function g(q, k)
+    t = (q, 1.0, 0.1)
+    return t[mod(k, 3) + 1] * 2
+end
+main(x::Vector{Float64}, k::Int64) = g.(x, k)
+"""
+    x = rng.standard_normal(4)
+    for k, want in ((3, 2 * x), (4, np.full(4, 2.0)), (5, np.full(4, 0.2))):
+        check(src, (x, k), want)

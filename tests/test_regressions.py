@@ -1732,3 +1732,21 @@ main(x::Vector{Float64}, k::Int64) = g.(x, k)
     x = rng.standard_normal(4)
     for k, want in ((3, 2 * x), (4, np.full(4, 2.0)), (5, np.full(4, 0.2))):
         check(src, (x, k), want)
+
+
+def test_exp_of_infinity_is_infinity_inside_fused_code():
+    # XLA's CPU code for exp in a fusion gave a finite value at +Inf, so Inf - exp(Inf) was Inf
+    # instead of NaN (jax.jit too; difftest seed 3010)
+    src = """
+function main(X::Matrix{Float32}, n::Int64)
+    w = 0
+    while w < n
+        w += 1
+        X[1, 1] -= exp(sum(abs2, X))
+    end
+    return X, exp.(X[2, :]), X[1, 1] - exp(Inf32)
+end"""
+    X = np.array([[np.inf, -1.6], [-16, 4]], np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = (np.array([[np.nan, -1.6], [-16, 4]], np.float32), np.exp(X[1, :]), np.float32(np.nan))
+    check(src, (X, 1), want)

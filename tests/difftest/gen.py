@@ -479,6 +479,10 @@ class Generator(ExprGenerator):
         if got is None:
             return None
         (loop,), cost = got
+        r = loop.iter
+        if isinstance(r, M.RangeE) and isinstance(r.start, M.Lit) and isinstance(r.stop, M.Lit) \
+                and r.step is None and r.stop.value < r.start.value:
+            return None                # a loop that never runs leaves s an Int: `return (.., s)` would be a Union
         loop.accumulators = [(acc, t.name)]
         ctx.declare(acc, VarInfo(t, special=self.is_special(ctx, update[0])))
         return [M.Assign(name=acc, value=ilit(0)), loop], cost + 1

@@ -1,12 +1,14 @@
-"""Reductions over slices whose length is known only at run time: `dot(L[i, 1:i-1], x[1:i-1])`,
-`sum(U[i, i+1:n] .* x[i+1:n])`, `maximum(abs, v[k:end])` in a triangular solve or a pivot search.
+"""Slices whose length is known only at run time, where Julia code needs them: reductions
+(`dot(L[i, 1:i-1], x[1:i-1])`, `sum(U[i, i+1:n] .* x[i+1:n])`, `maximum(abs, v[k:end])`) and
+elementwise updates (`U[i, k:n] .-= l .* U[k, k:n]`) in triangular solves and eliminations.
 
-An array of run-time length does not exist in jlhlo (sizes are static), but a reduction does not
-need one: the call is rewritten to the same reduction over a generator, whose loop runs as many
-times as the slices are long (`sum(L[i, 1 + t] * x[1 + t] for t in 0:(i - 1) - 1)`). Every slice
-in the argument must then have the same length, as Julia requires of the elementwise operations
-between them (checked at run time: DimensionMismatch). Only unit ranges `a:b` in one index
-position of a named array are rewritten; anything else keeps the static-size error.
+An array of run-time length does not exist in jlhlo (sizes are static), but neither use needs one:
+a reduction is rewritten to the same reduction over a generator whose loop runs as many times as
+the slices are long (`sum(L[i, 1 + t] * x[1 + t] for t in 0:(i - 1) - 1)`), an update to loops over
+the slice offset. Every slice must have the same length, as Julia requires of the elementwise
+operations between them (checked at run time: DimensionMismatch). Only unit ranges `a:b` in one
+index position of a named array, used elementwise, are rewritten; anything else keeps the
+static-size error. The rewrite is of source (AST), lowered as the user's own loop would be.
 """
 from __future__ import annotations
 

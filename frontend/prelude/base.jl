@@ -138,11 +138,12 @@ exp10(x::Real) = oftype(float(x), 10)^float(x)
 # sinh: expm1 keeps the leading term for small |x| ((exp(x) - exp(-x)) / 2 lost 8 digits at 1e-10);
 # sinh and cosh: exp(|x|/2)^2 / 2 stays finite up to where the result itself overflows
 sinh(x::Real) = _sinh(float(x))
+# (in x itself, not |x|, where it can: through abs reverse mode would give sinh'(0) = 0)
 function _sinh(x)
     a = abs(x)
     h = exp(a / 2)
-    s = a < 1 ? (expm1(a) - expm1(-a)) / 2 : a < log(floatmax(a)) - 1 ? (exp(a) - exp(-a)) / 2 : (h / 2) * h
-    return copysign(s, x)
+    return a < 1 ? (expm1(x) - expm1(-x)) / 2 : a < log(floatmax(a)) - 1 ? (exp(x) - exp(-x)) / 2 :
+           copysign((h / 2) * h, x)
 end
 cosh(x::Real) = _cosh(abs(float(x)))
 _cosh(a) = a < log(floatmax(a)) - 1 ? (exp(a) + exp(-a)) / 2 : (e = exp(a / 2); (e / 2) * e)
@@ -167,7 +168,7 @@ function _asinh(x)
     t = x * x
     w = a < 2 ? log1p(a + t / (1 + sqrt(1 + t))) :
         a < 2.0^28 ? log(2a + 1 / (sqrt(t + 1) + a)) : log(a) + log(oftype(a, 2))
-    return isfinite(x) ? copysign(a < 2.0^-28 ? a : w, x) : x
+    return isfinite(x) && a >= 2.0^-28 ? copysign(w, x) : x      # x itself near 0: asinh'(0) = 1
 end
 acosh(x::Real) = _acosh(float(x))
 function _acosh(x)
@@ -180,8 +181,8 @@ atanh(x::Real) = _atanh(float(x))
 function _atanh(x)
     a = abs(x)
     a > 1 && throw(DomainError(x, "atanh(x) is only defined for |x| ≤ 1."))
-    t = a < 0.5 ? log1p(2a / (1 - a)) : log((1 + a) / (1 - a))
-    return copysign(t / 2, x)
+    # near 0 in x itself (through |x| reverse mode would give atanh'(0) = 0)
+    return a < 0.5 ? log1p(2x / (1 - x)) / 2 : copysign(log((1 + a) / (1 - a)) / 2, x)
 end
 sec(x::Real) = 1 / cos(x)
 csc(x::Real) = 1 / sin(x)

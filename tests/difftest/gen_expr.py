@@ -342,9 +342,10 @@ class ExprGenerator:
             (1, lambda: call(t, "exp", op(t, "-", call(t, "abs", sub())))),
             (0.7, lambda: call(t, "exp", self.scalar(ctx, t, min(depth - 1, 1)))),
             (1.5, lambda: call(t, self.pick(["sin", "cos", "tanh"]), sub())),
-            (0.6, lambda: call(t, self.pick(["asin", "acos", "atanh"]), call(t, "tanh", sub()))),
+            # (not under gradients: their derivatives are infinite at the domain's ends, as Zygote's)
+            (0.6 if not grad else 0, lambda: call(t, self.pick(["asin", "acos", "atanh"]), call(t, "tanh", sub()))),
             (0.4, lambda: call(t, "asinh", sub())),
-            (0.4, lambda: call(t, "acosh", op(t, "+", call(t, "abs", sub()), ilit(1)))),
+            (0.4 if not grad else 0, lambda: call(t, "acosh", op(t, "+", call(t, "abs", sub()), ilit(1)))),
             (0.7, lambda: call(t, "log", op(t, "+", call(t, "abs", sub()), ilit(1)))),
             (2, lambda: call(t, self.pick(["min", "max"]), sub(), self.scalar(ctx, self.minmax_partner(ctx, t),
                                                                               depth - 1))),

@@ -60,6 +60,21 @@ def _single_use(value: ir.Value) -> bool:
     return len(list(value.uses)) == 1
 
 
+def _sunk_by_every_use(value: ir.Value, op: ir.Operation) -> bool:
+    """A transpose used twice by one elementwise chain (`max(exp(t), t)`, exp's lowering): `op` and
+    the other use are the same elementwise op, or one of them feeds the other directly, so once
+    both have moved it below them the original transpose is dead (no work duplicated)."""
+    users = [u.owner for u in value.uses]
+    if len(users) != 2:
+        return False
+    other = users[0] if users[1] == op else users[1] if users[0] == op else None
+    if other is None:
+        return users[0] == users[1] == op
+    def feeds(a: ir.Operation, b: ir.Operation) -> bool:
+        return any(u.owner == b for r in a.results for u in r.uses)
+    return OPS.get(other.name) is not None and OPS[other.name].elementwise and (feeds(op, other) or feeds(other, op))
+
+
 def _transposed_operand(value: ir.Value) -> tuple[ir.Value, list[int]] | None:
     """(x, perm) when `value` is `transpose(x, perm)`."""
     t = defining_op(value, "stablehlo.transpose")
@@ -480,7 +495,7 @@ def _sink_transposes(op: ir.Operation) -> ir.Value | None:
     for v in op.operands:
         found = _transposed_operand(v)
         if found is not None:
-            if perm is not None and found[1] != perm or not _single_use(v):
+            if perm is not None and found[1] != perm or not (_single_use(v) or _sunk_by_every_use(v, op)):
                 return None
             perm = found[1]
             moved += 1

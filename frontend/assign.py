@@ -8,7 +8,7 @@ from . import ast as A
 from .arrays import write_into_array
 from .diagnostics import StaticValueNeeded
 from .indexing import lower_setindex
-from .runtime_slices import update_runtime_slice
+from .runtime_slices import has_range_slice, update_runtime_slice
 from .values import ArrayListV, StructV, TupleV, Value
 
 if TYPE_CHECKING:
@@ -20,6 +20,9 @@ def assign(fl: Lowering, s: A.Assign) -> None:
     if s.dotted:
         value_expr: A.Expr = s.value if s.op is None else A.Broadcast(A.Name(s.op, span=s.span), [target, s.value],
                                                                        span=s.span)
+        if not has_range_slice(target):
+            write_into(fl, target, fl.expr(value_expr), s)
+            return
         saved = fl.checkpoint()
         try:
             write_into(fl, target, fl.expr(value_expr), s)

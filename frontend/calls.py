@@ -9,7 +9,7 @@ from .diagnostics import StaticValueNeeded
 from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, TypeUniverse, applicable
 from .exceptions import is_throw, lower_throw
 from .program import CALL
-from .runtime_slices import REDUCTIONS, reduce_runtime_slices
+from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
@@ -44,7 +44,7 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
     if isinstance(e.func, A.Name) and len(arg_nodes) == 1 and isinstance(arg_nodes[0], A.TupleExpr) \
             and e.func.id in OPERATOR_CALLS:
         arg_nodes = arg_nodes[0].items          # `+(1, 2, 3)` is a call of + with three arguments
-    if isinstance(e.func, A.Name) and e.func.id in REDUCTIONS:
+    if isinstance(e.func, A.Name) and e.func.id in REDUCTIONS and has_range_slice(e.args):
         saved = fl.checkpoint()
         try:
             args = list(fl.splat_args(arg_nodes))

@@ -55,11 +55,8 @@ def reduce_runtime_slices(fl: Lowering, e: A.Call) -> Value | None:
     kwargs = {}
     if reducer in ("sum", "prod"):
         # an empty slice sums to zero(T) (a generator would have no element type): `init`
-        def sample() -> Value:
-            fl.env[_OFFSET] = ScalarV(INT64, None, H.constant(INT64, 0))
-            return fl.expr(body)
-        t = fl.dry_run(sample)
-        if not isinstance(t, ScalarV):
+        t = _element(fl, body)
+        if t is None:
             return None
         kwargs["init"] = ScalarV(t.t, 0 if reducer == "sum" else 1)
     return fl.call_function(reducer, [fl.expr(gen)], kwargs, e)
@@ -88,11 +85,8 @@ def update_runtime_slice(fl: Lowering, s: A.Assign) -> bool:
     span = s.span
     _check_lengths(fl, lengths, span)
 
-    def sample() -> Value:
-        fl.env[_OFFSET] = ScalarV(INT64, None, H.constant(INT64, 0))
-        return fl.expr(value)
-    elt = fl.dry_run(sample)
-    if not isinstance(elt, ScalarV):
+    elt = _element(fl, value)
+    if elt is None:
         return False
     size = array.t.shape[dim] if array.t.shape else 1
     fl.env[_BUFFER] = fl.call_function("zeros", [TypeV(elt.t), ScalarV(INT64, size)], {}, s)
@@ -105,6 +99,29 @@ def update_runtime_slice(fl: Lowering, s: A.Assign) -> bool:
         fl.stmt(A.For([(A.Name(_OFFSET, span=span), offsets)], body, span=span))
     del fl.env[_BUFFER]
     return True
+
+
+def has_range_slice(node: object) -> bool:
+    """Whether `node` indexes with a range anywhere (outside lambdas): only then can the rewrite
+    apply, so only then do callers keep a checkpoint to return to."""
+    if isinstance(node, A.Index) and any(isinstance(ix, A.Range) for ix in node.indices):
+        return True
+    if isinstance(node, A.Lambda):
+        return False
+    if isinstance(node, A.Node):
+        return any(has_range_slice(v) for v in node.__dict__.values())
+    if isinstance(node, list):
+        return any(has_range_slice(v) for v in node)
+    return False
+
+
+def _element(fl: Lowering, e: A.Node) -> ScalarV | None:
+    """The value `e` has at slice offset 0, for its type (lowered into a scratch region)."""
+    def sample() -> Value:
+        fl.env[_OFFSET] = ScalarV(INT64, None, H.constant(INT64, 0))
+        return fl.expr(e)
+    v = fl.dry_run(sample)
+    return v if isinstance(v, ScalarV) else None
 
 
 def _check_lengths(fl: Lowering, lengths: list[A.Node], span: object) -> None:

@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_o
 from .frontend.values import ArrayV, Box, ScalarV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
 from .mlir_passes.autodiff import build_vjp
-from .runtime import Executable, xla_bridge
+from .runtime import Executable, default_cache, xla_bridge
 
 
 class UsageError(Exception):
@@ -60,10 +61,12 @@ def load(path_or_source: str, filename: str | None = None) -> LoadedProgram:
 class LoadedProgram:
     program: Program
 
-    def function(self, name: str = "main", *, check_bounds: bool = True) -> Function:
+    def function(self, name: str = "main", *, check_bounds: bool = True, cache: bool = True) -> Function:
+        """The entry `name`; its executables come from the persistent compile cache unless `cache`
+        is False."""
         if name not in self.program.methods or all(m.origin != "user" for m in self.program.methods[name]):
             raise UsageError(f"no function `{name}` is defined in {self.program.filename}")
-        return Function(self, name, check_bounds)
+        return Function(self, name, check_bounds, cache)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class Lowered:
     # entry arguments compiled in as values: (parameter, value, the construct that needs it)
     specialized: list[tuple[str, int, str]] = field(default_factory=list)
     runtime_args: list[int] | None = None     # positions of the arguments the executable takes (None: all)
+    params: list[Value] = field(default_factory=list)    # the entry's arguments, as lowering saw them
 
     def runtime_inputs(self, args: tuple) -> tuple:
         """The host arguments the executable takes: all but the specialized ones."""
@@ -92,7 +96,8 @@ class Lowered:
 
     def host_inputs(self, args: tuple) -> list[Any]:
         """The executable's flat inputs for the entry's host arguments `args`."""
-        return flatten_host(self.runtime_inputs(tuple(args)))
+        params = self.params if self.runtime_args is None else [self.params[i] for i in self.runtime_args]
+        return flatten_host(self.runtime_inputs(tuple(args)), params or None)
 
     def as_text(self, debug_info: bool = False) -> str:
         return self.module.operation.get_asm(enable_debug_info=debug_info)
@@ -112,8 +117,10 @@ class Lowered:
             lines.append(f"    return::{result}")
         return "\n".join(lines) + "\n"
 
-    def compile(self, platform: str = "cpu") -> Executable:
-        return Executable(self.module, platform)
+    def compile(self, platform: str = "cpu", cache: bool = True) -> Executable:
+        """The XLA executable, from the persistent compile cache (`runtime/cache.py`) where it holds
+        this module, unless `cache` is False."""
+        return Executable(self.module, platform, default_cache() if cache else None)
 
     def outputs(self, flat: list[np.ndarray]) -> Any:
         """The entry's result from the executable's outputs; a failed run-time check raises its error."""
@@ -127,10 +134,11 @@ class Lowered:
 
 
 class Function:
-    def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True):
+    def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True, cache: bool = True):
         self.loaded = loaded
         self.name = name
         self.check_bounds = check_bounds
+        self.cache = cache
         self._cache: dict[tuple, tuple[Lowered, Executable]] = {}    # by types and specialized values
         self._static: dict[tuple, tuple[int, ...]] = {}     # by types: the arguments specialized on
 
@@ -147,7 +155,7 @@ class Function:
         key = (types, tuple(int(args[i]) for i in static))
         if key not in self._cache:
             lowered = self.lower(*args)
-            compiled = (lowered, lowered.compile(device))
+            compiled = (lowered, lowered.compile(device, self.cache))
             if lowered.runtime_args is not None:      # specialized on some arguments' values
                 static = self._static[types] = tuple(i for i in range(len(args)) if i not in lowered.runtime_args)
                 key = (types, tuple(int(args[i]) for i in static))
@@ -186,21 +194,29 @@ def abstract(a: Any) -> object:
     raise UsageError(f"cannot pass a {type(a).__name__} to a compiled function (numbers, arrays, tuples, dicts)")
 
 
-def flatten_host(args: Any) -> list[Any]:
+def flatten_host(args: Any, params: list[Value] | None = None) -> list[Any]:
+    """The executable's flat inputs for host arguments. Given the entry's parameter values
+    (`Lowered.params`), a struct's fields go in the struct's order whatever the dict's order (jax's
+    tree functions sort dict keys); without them, in the dict's order."""
     out: list[Any] = []
 
-    def walk(a: Any) -> None:
+    def walk(a: Any, v: Value | None) -> None:
         if isinstance(a, tuple):
-            for x in a:
-                walk(x)
+            for i, x in enumerate(a):
+                walk(x, v.items[i] if isinstance(v, TupleV) else None)
         elif isinstance(a, dict):
-            for x in a.values():
-                walk(x)
+            if isinstance(v, StructV) and isinstance(v.t, StructT) and set(a) == set(v.t.field_names):
+                for name, item in zip(v.t.field_names, v.items):
+                    walk(a[name], item)
+            else:
+                for i, x in enumerate(a.values()):
+                    walk(x, v.items[i] if isinstance(v, StructV) else None)
         elif isinstance(a, (bool, int, float, complex)):
             out.append(np.asarray(a, dtype=abstract(a).info.np))     # Julia's Bool, Int64, Float64, ComplexF64
         else:
             out.append(a)
-    walk(args)
+    for i, a in enumerate(args if isinstance(args, tuple) and params is not None else (args,)):
+        walk(a, params[i] if params is not None else None)
     return out
 
 
@@ -365,7 +381,7 @@ def _lower_entry(program: Program, name: str, specs: list[object], check_bounds:
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():
             raise RuntimeError("the lowered module does not verify")
-    return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites))
+    return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites), params=args)
 
 
 def _why(program: Program, err: StaticValueNeeded) -> str:
@@ -387,16 +403,17 @@ def _param_label(methods, i: int) -> str:
     return f"argument {i + 1}"
 
 
-def to_host(v: Value, flat) -> Any:
+def to_host(v: Value, flat, leaf: Callable[[Any], Any] = np.asarray) -> Any:
     """Rebuild the entry's result from the executable's flat outputs: tuples stay tuples, structs
-    and named tuples become dicts (field order kept), numbers are 0-d arrays."""
+    and named tuples become dicts (field order kept), numbers are 0-d arrays; `leaf` makes each
+    array (NumPy by default; `to_jax` keeps jax arrays)."""
     if isinstance(v, (ArrayV, ScalarV)):
-        return np.asarray(next(flat))
+        return leaf(next(flat))
     if isinstance(v, TupleV):
-        return tuple(to_host(i, flat) for i in v.items)
+        return tuple(to_host(i, flat, leaf) for i in v.items)
     if isinstance(v, StructV):
         names = v.t.field_names if isinstance(v.t, StructT) else v.t.names
-        return {n: to_host(i, flat) for n, i in zip(names, v.items)}
+        return {n: to_host(i, flat, leaf) for n, i in zip(names, v.items)}
     if list(runtime_leaves(v)):
         raise UsageError(f"the entry returns a {v.t.julia()}, which cannot be passed back to Python "
                          f"(return numbers, arrays, tuples, named tuples or structs)")

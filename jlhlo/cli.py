@@ -7,8 +7,11 @@ such, with its location, and never as a Python traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -16,25 +19,32 @@ from typing import Any
 import numpy as np
 
 EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE = 0, 1, 2
-EMITS = ("ast", "typed", "stablehlo", "optimized", "bytecode", "xla-hlo")
+EMITS = ("ast", "typed", "stablehlo", "optimized", "bytecode", "portable", "xla-hlo")
+# A phase that takes longer than this names itself on stderr, when stderr is a terminal.
+PROGRESS_AFTER_S = 2.0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="transpile", description="Compile a Julia-subset program to StableHLO "
                                 "and optionally run it with XLA.")
     p.add_argument("file", help="the .jl program")
-    p.add_argument("--entry", default="main", help="the function to compile (default: main)")
+    p.add_argument("--entry", help="the function to compile (default: main, or the one --call names)")
     p.add_argument("--args", nargs="+", action="extend", default=[], metavar="TYPE",
                    help="entry argument types, e.g. Float32[3,4] Int64; Int64=8 also gives an integer's value, "
                         "compiled in where it decides an array size")
     p.add_argument("--inputs", metavar="IN.npz", help="entry arguments by parameter name (p.1, m.W for nesting)")
-    p.add_argument("--run", action="store_true", help="run the entry and print its results")
+    p.add_argument("--call", metavar="'f(ARGS)'", help="the entry and its arguments as a Julia call of literals, "
+                        "e.g. 'newton_sqrt(2.0)', 'f([1.0, 2.0], Float32[1 2; 3 4], (1, 2f0))'")
+    p.add_argument("--run", action="store_true", help="run the entry and print its results as Julia displays them")
     p.add_argument("--outputs", metavar="OUT.npz", help="write the results (out, out.1, out.field ...)")
-    p.add_argument("--emit", choices=EMITS, default="optimized", help="what to print without --run")
+    p.add_argument("--emit", choices=EMITS, default="optimized", help="what to print without --run (portable: a "
+                        "versioned StableHLO artifact to -o FILE, with FILE.json naming its arguments and results)")
     p.add_argument("-o", dest="output", metavar="PATH", help="write the emitted text or bytes here")
     p.add_argument("--device", choices=("cpu", "gpu", "tpu"), default="cpu")
     p.add_argument("-O", dest="opt", type=int, choices=(0, 1, 2), default=2, help="-O0, -O1 or -O2 (default)")
     p.add_argument("--timings", action="store_true", help="print the time of each phase on stderr")
+    p.add_argument("--no-cache", action="store_true", help="compile without the persistent compile cache "
+                   "($JLHLO_CACHE_DIR, default ~/.cache/jlhlo)")
     p.add_argument("--passes", metavar="A,B,C", help="run exactly these passes, in order, instead of an -O level")
     p.add_argument("--print-after-each", action="store_true", help="print the IR after each pass (on stderr)")
     p.add_argument("--precision", choices=("f32", "bf16"), default="f32",
@@ -84,27 +94,34 @@ _SOURCES: dict[str, str] = {}
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .api import UsageError, input_specs_from_npz, load, lower_entry
+    from .api import UsageError, abstract, entry_param_names, input_specs_from_npz, load, lower_entry
     from .frontend.types import parse_type_string
     timings: dict[str, float] = {}
     if not os.path.exists(args.file):
         raise UsageError(f"no such file: {args.file}")
-    t = time.perf_counter()
-    try:
-        with open(args.file, encoding="utf-8") as fh:
-            source = fh.read()
-    except (UnicodeDecodeError, OSError) as e:
-        raise UsageError(f"cannot read {args.file}: {e}") from None
-    filename = os.path.basename(args.file)
-    _SOURCES[filename] = source
-    loaded = load(source, filename=filename)
-    _SOURCES.update(loaded.program.sources)
-    timings["parse"] = time.perf_counter() - t
+    with _phase("parse", timings):
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                source = fh.read()
+        except (UnicodeDecodeError, OSError) as e:
+            raise UsageError(f"cannot read {args.file}: {e}") from None
+        filename = os.path.basename(args.file)
+        _SOURCES[filename] = source
+        loaded = load(source, filename=filename)
+        _SOURCES.update(loaded.program.sources)
     if args.emit == "ast" and not args.run:
         _emit_text(args, _ast_text(loaded.program.ast))
         return EXIT_OK
     host_args: list[Any] | None = None
-    if args.inputs:
+    entry = args.entry or "main"
+    if args.call:
+        if args.inputs or args.args:
+            raise UsageError("--call gives the entry's arguments: use it without --inputs and --args")
+        entry, host_args = _parse_call(args.call)
+        if args.entry and args.entry != entry:
+            raise UsageError(f"--entry {args.entry} and --call {args.call!r} name different functions")
+        specs, values = [abstract(a) for a in host_args], host_args
+    elif args.inputs:
         from .runtime import group_inputs
         try:
             with np.load(args.inputs) as z:
@@ -115,16 +132,20 @@ def _run(args: argparse.Namespace) -> int:
             grouped = group_inputs(arrays)
         except ValueError as e:
             raise UsageError(f"--inputs {args.inputs}: {e}") from None
-        specs, host_args = input_specs_from_npz(loaded.program, args.entry, grouped)
+        specs, host_args = input_specs_from_npz(loaded.program, entry, grouped)
         values = host_args
     else:
         specs, values = _specs_from_args(args.args, parse_type_string)
-        if args.run:
-            raise UsageError("--run needs --inputs IN.npz with the entry's arguments")
-    if args.entry not in loaded.program.methods:
-        raise UsageError(f"no function `{args.entry}` is defined in {filename}")
-    lowered = lower_entry(loaded.program, args.entry, specs, check_bounds=args.check_bounds == "yes", values=values)
-    timings["infer+lower"] = lowered.timings["infer+lower"]
+        if args.run and entry in loaded.program.methods:
+            if specs or not any(not names for names in entry_param_names(loaded.program, entry)):
+                raise UsageError(f"--run needs the arguments of `{entry}`: give them with --inputs IN.npz "
+                                 f"or --call '{entry}(...)' (--args gives only their types)")
+            host_args = []
+    if entry not in loaded.program.methods:
+        raise UsageError(f"no function `{entry}` is defined in {filename}")
+    with _phase("infer+lower", timings):
+        lowered = lower_entry(loaded.program, entry, specs, check_bounds=args.check_bounds == "yes",
+                              values=values)
     if args.timings:
         for name, value, why in lowered.specialized:
             print(f"specialized on {name} = {value}: {why}", file=sys.stderr)
@@ -132,7 +153,6 @@ def _run(args: argparse.Namespace) -> int:
         _emit_text(args, lowered.typed_text() if args.emit == "typed" else lowered.as_text(debug_info=True))
         _print_timings(args, timings)
         return EXIT_OK
-    t = time.perf_counter()
     pass_times: dict[str, float] = {}
     options: dict[str, Any] = {"timings": pass_times}
     if args.passes:
@@ -141,43 +161,170 @@ def _run(args: argparse.Namespace) -> int:
         options["print_after_each"] = lambda name, text: print(f"// ----- IR after {name}\n{text}", file=sys.stderr)
     if args.precision != "f32":
         options["precision"] = args.precision
-    try:
-        lowered.optimize(args.opt, **options)
-    except ValueError as e:            # an unknown pass name
-        raise UsageError(str(e)) from None
-    timings["passes"] = time.perf_counter() - t
+    with _phase("passes", timings):
+        try:
+            lowered.optimize(args.opt, **options)
+        except ValueError as e:            # an unknown pass name
+            raise UsageError(str(e)) from None
     timings.update({f"  {name}": secs for name, secs in pass_times.items()})
     if not args.run and args.emit == "optimized":
         _emit_text(args, lowered.as_text(debug_info=True))
         _print_timings(args, timings)
         return EXIT_OK
-    if not args.run and args.emit == "bytecode":
-        from jax.extend.mlir.dialects import stablehlo
-        art = stablehlo.serialize_portable_artifact_str(lowered.as_text(), stablehlo.get_current_version())
+    if not args.run and args.emit in ("bytecode", "portable"):
+        from .interop import portable_artifact, portable_signature
+        if args.emit == "portable" and not args.output:
+            raise UsageError("--emit portable writes a file and its .json signature: give -o FILE")
+        artifact, version = portable_artifact(lowered, portable=args.emit == "portable")
         if args.output:
             with open(args.output, "wb") as fh:
-                fh.write(art)
+                fh.write(artifact)
         else:
-            sys.stdout.buffer.write(art)
+            sys.stdout.buffer.write(artifact)
+        if args.emit == "portable":
+            signature = portable_signature(loaded.program, entry, specs, lowered, version)
+            with open(args.output + ".json", "w", encoding="utf-8") as fh:
+                json.dump(signature, fh, indent=2)
+                fh.write("\n")
         _print_timings(args, timings)
         return EXIT_OK
-    t = time.perf_counter()
-    exe = lowered.compile(args.device)
-    timings["XLA compile"] = time.perf_counter() - t
+    with _phase("XLA compile", timings):
+        exe = lowered.compile(args.device, cache=not args.no_cache)
     if not args.run:            # xla-hlo
         _emit_text(args, exe.xla_hlo_text())
-        _print_timings(args, timings)
+        _print_timings(args, timings, exe.cache_outcome)
         return EXIT_OK
-    t = time.perf_counter()
-    flat = exe(*lowered.host_inputs(host_args))
-    timings["run"] = time.perf_counter() - t
+    with _phase("run", timings):
+        flat = exe(*lowered.host_inputs(host_args))
     result = lowered.outputs(flat)
-    _print_result(result)
+    from .display import display
+    print(display(lowered.result, result))
     if args.outputs:
         from .runtime import flatten_outputs
         np.savez(args.outputs, **flatten_outputs(result if result is not None else ()))
-    _print_timings(args, timings)
+    _print_timings(args, timings, exe.cache_outcome)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _phase(name: str, timings: dict[str, float]):
+    """Time a phase into `timings`; one that lasts over PROGRESS_AFTER_S names itself on stderr while
+    it runs, when stderr is a terminal (the line is cleared when it ends)."""
+    stream = sys.stderr
+    shown = threading.Event()
+
+    def announce() -> None:
+        stream.write(f"transpile: {name}...")
+        stream.flush()
+        shown.set()
+    timer = threading.Timer(PROGRESS_AFTER_S, announce) if stream.isatty() else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = time.perf_counter() - start
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+            if shown.is_set():
+                stream.write("\r\033[K")
+                stream.flush()
+
+
+# The literals `--call` accepts besides numbers: Julia's constants, by name.
+_CALL_CONSTANTS = {"Inf": np.float64(np.inf), "NaN": np.float64(np.nan), "Inf32": np.float32(np.inf),
+                   "NaN32": np.float32(np.nan), "pi": np.float64(np.pi), "π": np.float64(np.pi)}
+
+
+def _parse_call(text: str) -> tuple[str, list[Any]]:
+    """`--call 'f(2.0, [1, 2])'`: the entry's name and its arguments as host values, read from Julia
+    literals (numbers, true/false, Inf/NaN/pi, arrays, typed arrays, tuples, named tuples, and
+    conversions such as Float32(2))."""
+    from .api import UsageError
+    from .frontend import ast as A
+    from .frontend.diagnostics import Diagnostic
+    from .frontend.parser import parse
+    try:
+        items = parse(text, "--call").items
+    except Diagnostic as e:
+        raise UsageError(f"--call {text!r}: {e.message.partition(chr(10))[0]}") from None
+    call = items[0].expr if len(items) == 1 and isinstance(items[0], A.ExprStmt) else None
+    if not isinstance(call, A.Call) or not isinstance(call.func, A.Name) or call.kwargs:
+        raise UsageError(f"--call {text!r}: expected one call of the entry, like 'f(2.0, [1, 2])' "
+                         f"(positional arguments only)")
+    try:
+        return call.func.id, [_literal(a) for a in call.args]
+    except ValueError as e:
+        raise UsageError(f"--call {text!r}: {e}") from None
+
+
+def _literal(node: Any) -> Any:
+    """A host value for a literal argument of `--call`; ValueError for anything else."""
+    from .core.dtypes import SCALARS
+    from .frontend import ast as A
+    if isinstance(node, (A.IntLit, A.FloatLit)):
+        return SCALARS[node.type_name].np(node.value)
+    if isinstance(node, A.BoolLit):
+        return np.bool_(node.value)
+    if isinstance(node, A.Name) and node.id in _CALL_CONSTANTS:
+        return _CALL_CONSTANTS[node.id]
+    if isinstance(node, A.Call) and isinstance(node.func, A.Name) and len(node.args) == 1 and not node.kwargs:
+        if node.func.id in ("-", "+"):
+            value = _literal(node.args[0])
+            return -value if node.func.id == "-" else value
+        if node.func.id in SCALARS:                      # Float32(2)
+            return _converted(node.func.id, _literal(node.args[0]))
+    if isinstance(node, A.TupleExpr):
+        return tuple(_literal(i) for i in node.items)
+    if isinstance(node, A.NamedTupleExpr):
+        return {name: _literal(v) for name, v in zip(node.names, node.values)}
+    if isinstance(node, A.Vect):
+        return _array([_literal(i) for i in node.items], (len(node.items),))
+    if isinstance(node, A.HCat):
+        return _array([_literal(i) for i in node.items], (1, len(node.items)))
+    if isinstance(node, A.VCat):
+        if all(len(row) == 1 for row in node.rows):      # [1; 2] is a vector
+            return _array([_literal(row[0]) for row in node.rows], (len(node.rows),))
+        widths = {len(row) for row in node.rows}
+        if len(widths) != 1:
+            raise ValueError("the rows of a matrix literal have different lengths")
+        return _array([_literal(i) for row in node.rows for i in row], (len(node.rows), widths.pop()))
+    typed = (isinstance(node, A.Index) and isinstance(node.obj, A.Name) and node.obj.id in SCALARS
+             and A.Vect(node.indices)) or \
+        (isinstance(node, A.Broadcast) and isinstance(node.func, A.Name) and node.func.id in SCALARS
+         and len(node.args) == 1 and node.args[0])
+    if typed:                                            # Float32[1, 2], Float32[1 2; 3 4]
+        return _converted((node.obj if isinstance(node, A.Index) else node.func).id, _literal(typed))
+    raise ValueError("arguments must be literals: numbers, true/false, arrays such as [1.0, 2.0] or [1 2; 3 4], "
+                     "typed arrays such as Float32[1, 2], tuples and named tuples")
+
+
+def _array(items: list[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """An array literal's items, promoted to one element type as Julia does: a float type wins over
+    integers and keeps its own width (`[1f0, 2]` is Vector{Float32})."""
+    if not items:
+        raise ValueError("an empty array literal has no element type: write Float64[] as an --inputs array")
+    if any(np.ndim(i) for i in items):
+        raise ValueError("array literals hold numbers (nested arrays are not arguments jlhlo takes)")
+    dtypes = [np.asarray(i).dtype for i in items]
+    floats = [d for d in dtypes if d.kind in "fc"]
+    dtype = np.result_type(*floats) if floats else np.result_type(*dtypes)
+    return np.array(items, dtype=dtype).reshape(shape)
+
+
+def _converted(type_name: str, value: Any) -> Any:
+    """`T(x)` or `T[...]`: the value with element type T, refusing what Julia's conversion refuses
+    (InexactError for 2.5 to an integer)."""
+    from .core.dtypes import SCALARS
+    target = np.dtype(SCALARS[type_name].np)
+    array = np.asarray(value)
+    converted = array.astype(target)
+    if not np.array_equal(converted.astype(array.dtype), array):
+        raise ValueError(f"InexactError: {type_name}({value}) does not convert exactly")
+    return converted[()] if converted.ndim == 0 else converted
 
 
 def _specs_from_args(texts: list[str], parse_type_string) -> tuple[list[object], list[Any]]:
@@ -212,20 +359,18 @@ def _emit_text(args: argparse.Namespace, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _print_timings(args: argparse.Namespace, timings: dict[str, float]) -> None:
+def _print_timings(args: argparse.Namespace, timings: dict[str, float], cache_outcome: str | None = None) -> None:
+    """Each phase's time; after a compile, whether the persistent compile cache had the executable."""
     if args.timings:
         for phase, secs in timings.items():
             print(f"{phase:>12}: {secs * 1000:9.2f} ms", file=sys.stderr)
+        if cache_outcome is not None:
+            print(f"compile cache: {_CACHE_OUTCOMES[cache_outcome]}", file=sys.stderr)
 
 
-def _print_result(result: Any, prefix: str = "out") -> None:
-    from .runtime import flatten_outputs
-    if result is None:
-        print("nothing")
-        return
-    for key, value in flatten_outputs(result, prefix).items():
-        with np.printoptions(precision=6, threshold=50, edgeitems=3):
-            print(f"{key} = {value!r}")
+_CACHE_OUTCOMES = {"hit": "hit (XLA compile skipped)", "miss": "miss (compiled and stored)",
+                   "corrupt": "damaged entry (compiled again and replaced)", "off": "off (--no-cache)",
+                   "memory": "hit in this process"}
 
 
 def _ast_text(node: Any, indent: int = 0) -> str:

@@ -5,8 +5,10 @@ import jax
 # (and PJRT then rejects the 32-bit buffers). Set before anything creates a jax array.
 jax.config.update("jax_enable_x64", True)
 
-from .executable import Executable, TensorSpec  # noqa: E402  (after the x64 switch above)
+from .cache import CompileCache, default_cache  # noqa: E402  (after the x64 switch above)
+from .executable import Executable, TensorSpec, module_signature  # noqa: E402
 from .npz import flatten_outputs, group_inputs  # noqa: E402
 from .xla_bridge import DeviceUnavailable, make_context  # noqa: E402
 
-__all__ = ["DeviceUnavailable", "Executable", "TensorSpec", "flatten_outputs", "group_inputs", "make_context"]
+__all__ = ["CompileCache", "DeviceUnavailable", "Executable", "TensorSpec", "default_cache", "flatten_outputs",
+           "group_inputs", "make_context", "module_signature"]

@@ -11,6 +11,7 @@ from jax.extend.mlir import ir
 
 from ..core.dtypes import numpy_dtype
 from . import xla_bridge
+from .cache import CompileCache
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def _spec(t: ir.Type) -> TensorSpec:
     return TensorSpec(tuple(tensor.shape), dtype)
 
 
-def _signature(module: ir.Module) -> tuple[list[TensorSpec], list[TensorSpec]]:
+def module_signature(module: ir.Module) -> tuple[list[TensorSpec], list[TensorSpec]]:
     for op in module.body.operations:
         # `.operation`: the func.func op view's own `name` is its symbol.
         if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == "main":
@@ -58,15 +59,22 @@ class Executable:
     (used where they are, without a trip through the host, when already on the right device).
     """
 
-    def __init__(self, module: ir.Module, platform: str = "cpu"):
+    def __init__(self, module: ir.Module, platform: str = "cpu", cache: CompileCache | None = None):
+        """Compile `module`, or take it from this process's recent executables or from `cache` on
+        disk; `cache_outcome` says which: `memory`, `hit`, `miss`, `corrupt` (an entry rebuilt), or
+        `off` (compiled, no disk cache given)."""
         self.platform = platform
         self.device = xla_bridge.default_device(platform)
         with module.context:
-            self.inputs, self.outputs = _signature(module)
+            self.inputs, self.outputs = module_signature(module)
         bytecode = xla_bridge.module_to_bytecode(module)
         key = (hashlib.sha256(bytecode).hexdigest(), platform)
+        self.cache_outcome = "memory"
         if key not in _COMPILED:
-            _COMPILED[key] = xla_bridge.compile(bytecode, platform)
+            if cache is None:
+                _COMPILED[key], self.cache_outcome = xla_bridge.compile(bytecode, platform), "off"
+            else:
+                _COMPILED[key], self.cache_outcome = cache.compile(bytecode, platform)
             if len(_COMPILED) > _COMPILED_KEPT:
                 _COMPILED.popitem(last=False)
         _COMPILED.move_to_end(key)

@@ -6,6 +6,7 @@ and passes, module serialization, PJRT backends, compilation and execution.
 from __future__ import annotations
 
 import functools
+import platform as host_platform
 import re
 
 import jax
@@ -66,6 +67,40 @@ def compile(bytecode: bytes, platform: str) -> LoadedExecutable:
         return backend.compile_and_load(bytecode, xla_client.DeviceList(tuple(devices)), options)
     except TypeError:  # jaxlib versions that take a plain list of devices
         return backend.compile_and_load(bytecode, devices, options)
+
+
+def serialize_executable(exe: LoadedExecutable) -> bytes:
+    """The compiled executable as bytes (PJRT's own format), for the persistent compile cache."""
+    return exe.client.serialize_executable(exe)
+
+
+def deserialize_executable(data: bytes, platform: str) -> LoadedExecutable:
+    """An executable that `serialize_executable` wrote, loaded onto the device `compile` uses; raises
+    on bytes PJRT cannot read (an entry written by another XLA build, a damaged file)."""
+    devices = xla_client.DeviceList((default_device(platform),))
+    return get_backend(platform).deserialize_executable(data, devices)
+
+
+@functools.cache
+def compiler_identity(platform: str) -> str:
+    """What an executable compiled here depends on besides its module: the jaxlib build, the PJRT
+    platform and its version, the device kind, and for the CPU the host's instruction set (XLA
+    compiles for the features of the CPU it runs on, so a cache shared between machines must not
+    hand one machine's code to another)."""
+    backend = get_backend(platform)
+    identity = f"jaxlib {jax.lib.__version__}; {backend.platform} {backend.platform_version}; " \
+               f"{default_device(platform).device_kind}"
+    if platform == "cpu":
+        identity += f"; {host_platform.machine()} {_cpu_flags()}"
+    return identity
+
+
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith("flags")), "")
+    except OSError:                    # not Linux: the machine name above is what is known
+        return ""
 
 
 def execute(exe: LoadedExecutable, args: list[jax.Array]) -> list[jax.Array]:

@@ -186,6 +186,13 @@ def _brief(v: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(autouse=True, scope="session")
+def _compile_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Executables compiled by the tests go to a temporary persistent cache, never the user's
+    ~/.cache/jlhlo (subprocesses the tests start inherit the variable)."""
+    os.environ["JLHLO_CACHE_DIR"] = str(tmp_path_factory.mktemp("jlhlo-cache"))
+
+
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A Generator seeded from the test id: reproducible, and different for every test."""

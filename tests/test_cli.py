@@ -120,10 +120,7 @@ def test_run_prints_results(tmp_path) -> None:
     path = write_jl(tmp_path, SHAPES)
     r = cli(path, "--entry", "nested", "--inputs", save_npz(tmp_path / "x.npz", x=f64(1.5)), "--run")
     assert r.status == 0, r
-    lines = r.stdout.strip().splitlines()
-    keys = [ln.split("=")[0].strip() for ln in lines]
-    assert keys == ["out.1", "out.2.1", "out.2.2.x", "out.2.2.y"], r
-    assert "1.5" in lines[0] and "3." in lines[1], r
+    assert r.stdout == "(1.5, (3.0, Pt(1.5, 1.5)))\n", r       # as Julia's REPL shows the result
 
 
 def test_run_prints_nothing(tmp_path) -> None:
@@ -848,5 +845,5 @@ def test_conformance_case_through_real_process(tmp_path, rng) -> None:
     r = cli_subprocess(path, "--entry", c.entry, "--inputs", save_npz(tmp_path / "in.npz", n=i64(50)), "--run",
                        "--outputs", tmp_path / "out.npz")
     assert r.status == 0, r
-    assert "out = " in r.stdout and "12586269025" in r.stdout, r
+    assert r.stdout == "12586269025\n", r
     assert_outputs(load_npz(tmp_path / "out.npz"), {"out": i64(12586269025)})

@@ -1,0 +1,104 @@
+"""The persistent compile cache: XLA executables on disk, so that a second process compiling the same
+module skips the XLA compile.
+
+An entry is keyed by the SHA-256 of the module's bytecode (which is everything the source, the entry,
+its argument types and sizes and the compiler options decide) and `xla_bridge.compiler_identity`
+(jaxlib version, platform, device kind, host CPU). Its file holds a format tag, the SHA-256 of the
+payload, and the payload (PJRT's serialized executable). An entry whose tag or checksum does not
+match, or that PJRT cannot load, is reported as `corrupt` and rebuilt; the cache never makes a
+compile fail (a directory it cannot write is skipped the same way). Writes go to a temporary file
+renamed into place, so concurrent processes see whole entries or none. When the directory holds
+more than `MAX_BYTES`, the least recently used entries go.
+
+Where: `$JLHLO_CACHE_DIR`, else `$XDG_CACHE_HOME/jlhlo`, else `~/.cache/jlhlo`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import xla_bridge
+
+_TAG = b"jlhlo-xla-executable-1\n"
+_DIGEST_BYTES = 32
+MAX_BYTES = 4 << 30
+
+
+def default_directory() -> Path:
+    """`$JLHLO_CACHE_DIR`, else the user's cache directory."""
+    chosen = os.environ.get("JLHLO_CACHE_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "jlhlo"
+
+
+@dataclass
+class CompileCache:
+    directory: Path
+
+    def path(self, module_bytecode: bytes, platform: str) -> Path:
+        key = hashlib.sha256()
+        key.update(hashlib.sha256(module_bytecode).digest())
+        key.update(xla_bridge.compiler_identity(platform).encode())
+        return self.directory / f"{key.hexdigest()}.xla"
+
+    def compile(self, module_bytecode: bytes, platform: str) -> tuple[xla_bridge.LoadedExecutable, str]:
+        """The executable for a module, and how it was found: `hit`, `miss` (compiled and stored),
+        or `corrupt` (a damaged entry compiled again and replaced)."""
+        path = self.path(module_bytecode, platform)
+        outcome = "miss"
+        payload = _read(path)
+        if payload is not None:
+            try:
+                exe = xla_bridge.deserialize_executable(payload, platform) if payload else None
+            except Exception:          # noqa: BLE001 - whatever PJRT says, the entry is unusable
+                exe = None
+            if exe is not None:
+                os.utime(path)         # recently used: evicted last
+                return exe, "hit"
+            outcome = "corrupt"
+        exe = xla_bridge.compile(module_bytecode, platform)
+        self._store(path, xla_bridge.serialize_executable(exe))
+        return exe, outcome
+
+    def _store(self, path: Path, payload: bytes) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_TAG + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+            self._evict()
+        except OSError:                # a read-only or full disk: run without storing
+            return
+
+    def _evict(self) -> None:
+        entries = [(e.stat().st_mtime, e.stat().st_size, e) for e in self.directory.glob("*.xla")]
+        total = sum(size for _, size, _ in entries)
+        for _, size, entry in sorted(entries, key=lambda e: e[0]):
+            if total <= MAX_BYTES:
+                break
+            entry.unlink(missing_ok=True)
+            total -= size
+
+
+def _read(path: Path) -> bytes | None:
+    """The payload of an entry; None where there is none, b"" where it is damaged."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head, digest = data[:len(_TAG)], data[len(_TAG):len(_TAG) + _DIGEST_BYTES]
+    payload = data[len(_TAG) + _DIGEST_BYTES:]
+    if head != _TAG or hashlib.sha256(payload).digest() != digest:
+        return b""
+    return payload
+
+
+def default_cache() -> CompileCache:
+    """The cache in `default_directory()` (read again each time: `JLHLO_CACHE_DIR` may change)."""
+    return CompileCache(default_directory())

@@ -1,0 +1,144 @@
+"""The persistent compile cache: a second process skips the XLA compile (`--timings` says so), the
+key separates what changes the executable, damaged entries are rebuilt, `--no-cache` bypasses it, and
+the Python API uses it too (`cache=False` to bypass)."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+from conftest import assert_same, cli, cli_subprocess, load_npz, save_npz, write_jl
+from jlhlo.runtime import CompileCache, cache, executable
+
+import jlhlo
+
+PROGRAM = """
+function f(x::Vector{Float64}, k::Int64)
+    s = 0.0
+    for i in 1:k
+        s += sum(x .* i)
+    end
+    return (s, x .* 2)
+end
+"""
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(directory))
+    monkeypatch.setattr(executable, "_COMPILED", type(executable._COMPILED)())   # nothing in memory
+    return directory
+
+
+def run(tmp_path, x, *extra, process=cli):
+    """One `transpile --run --timings`; in-process runs start with nothing compiled in memory, as a
+    new process does."""
+    executable._COMPILED.clear()
+    path = write_jl(tmp_path, PROGRAM)
+    inputs = save_npz(tmp_path / "in.npz", x=x, k=np.int64(3))
+    r = process(path, "--entry", "f", "--inputs", inputs, "--run", "--timings", "--outputs", tmp_path / "o.npz", *extra)
+    assert r.status == 0, r
+    return r, load_npz(tmp_path / "o.npz")
+
+
+def expected(x):
+    return {"out.1": np.float64(sum((x * i).sum() for i in (1, 2, 3))), "out.2": x * 2}
+
+
+def test_second_process_hits_the_cache(tmp_path, cache_dir, rng) -> None:
+    x = rng.standard_normal(5)
+    first, out1 = run(tmp_path, x, process=cli_subprocess)
+    assert "compile cache: miss" in first.stderr, first
+    entries = list(cache_dir.glob("*.xla"))
+    assert len(entries) == 1
+    second, out2 = run(tmp_path, x, process=cli_subprocess)
+    assert "compile cache: hit" in second.stderr, second
+    for out in (out1, out2):
+        assert_same(tuple(out[k] for k in sorted(out)), tuple(expected(x)[k] for k in sorted(out)))
+
+
+def test_key_separates_types_and_options(tmp_path, cache_dir, rng) -> None:
+    x = rng.standard_normal(5)
+    run(tmp_path, x)
+    run(tmp_path, rng.standard_normal(7))          # another size
+    run(tmp_path, x, "-O1")                        # another option
+    assert len(list(cache_dir.glob("*.xla"))) == 3
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty"])
+def test_damaged_entry_is_rebuilt(tmp_path, cache_dir, rng, damage) -> None:
+    x = rng.standard_normal(4)
+    run(tmp_path, x)
+    (entry,) = cache_dir.glob("*.xla")
+    data = entry.read_bytes()
+    entry.write_bytes({"garbage": b"not an executable" * 10, "truncated": data[:len(data) // 2],
+                       "flipped": data[:-10] + bytes(b ^ 0xFF for b in data[-10:]), "empty": b""}[damage])
+    r, out = run(tmp_path, x)
+    assert "compile cache: damaged entry" in r.stderr and "Traceback" not in r.stderr, r
+    assert_same(out["out.2"], x * 2)
+    assert entry.read_bytes() == data or len(entry.read_bytes()) > 100       # replaced by a whole entry
+    r, _ = run(tmp_path, x)
+    assert "compile cache: hit" in r.stderr, r
+
+
+def test_entry_from_another_compiler_is_rebuilt(tmp_path, cache_dir, rng) -> None:
+    """An entry with a valid checksum that PJRT refuses (written by another XLA build) is rebuilt."""
+    x = rng.standard_normal(4)
+    run(tmp_path, x)
+    (entry,) = cache_dir.glob("*.xla")
+    payload = b"an executable from elsewhere"
+    entry.write_bytes(cache._TAG + hashlib.sha256(payload).digest() + payload)
+    r, out = run(tmp_path, x)
+    assert "compile cache: damaged entry" in r.stderr, r
+    assert_same(out["out.2"], x * 2)
+
+
+def test_no_cache_bypasses_it(tmp_path, cache_dir, rng) -> None:
+    r, out = run(tmp_path, rng.standard_normal(3), "--no-cache")
+    assert "compile cache: off" in r.stderr and not cache_dir.exists(), r
+
+
+def test_unwritable_directory_still_compiles(tmp_path, monkeypatch, rng) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(blocker / "cache"))      # under a file: cannot be made
+    monkeypatch.setattr(executable, "_COMPILED", type(executable._COMPILED)())
+    x = rng.standard_normal(3)
+    r, out = run(tmp_path, x)
+    assert_same(out["out.2"], x * 2)
+
+
+def test_default_directory(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(tmp_path / "here"))
+    assert cache.default_directory() == tmp_path / "here"
+    monkeypatch.delenv("JLHLO_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.default_directory() == tmp_path / "xdg" / "jlhlo"
+
+
+def test_eviction_keeps_recent_entries(tmp_path, monkeypatch) -> None:
+    store = CompileCache(tmp_path)
+    for i, age in enumerate((300, 200, 100)):
+        p = tmp_path / f"{i}.xla"
+        p.write_bytes(b"x" * 100)
+        os.utime(p, (1e9 - age, 1e9 - age))
+    monkeypatch.setattr(cache, "MAX_BYTES", 250)
+    store._evict()
+    assert sorted(p.name for p in tmp_path.glob("*.xla")) == ["1.xla", "2.xla"]
+
+
+def test_python_api_uses_the_cache(cache_dir, rng) -> None:
+    x = rng.standard_normal(6)
+    f = jlhlo.load(PROGRAM).function("f")
+    assert_same(f(x, 2), (np.float64(x.sum() * 3), x * 2))
+    assert len(list(cache_dir.glob("*.xla"))) == 1
+    g = jlhlo.load(PROGRAM).function("f", cache=False)
+    assert_same(g(x, 2)[1], x * 2)
+    exe = f.lower(x, 2).compile("cpu")
+    assert exe.cache_outcome == "memory"
+    executable._COMPILED.clear()
+    assert f.lower(x, 2).compile("cpu").cache_outcome == "hit"
+    executable._COMPILED.clear()
+    assert f.lower(x, 2).compile("cpu", cache=False).cache_outcome == "off"

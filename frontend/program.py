@@ -14,7 +14,8 @@ from .parser import new_name, parse
 
 # Modules a program may name in `using`/`import` and as qualifiers (`Base.tail`): what they export
 # is provided by the compiler's primitives and prelude.
-KNOWN_MODULES = {"Base", "Core", "LinearAlgebra", "Statistics", "NNlib", "Flux", "Zygote", "Random", "Printf"}
+KNOWN_MODULES = {"Base", "Core", "LinearAlgebra", "Statistics", "NNlib", "Flux", "Zygote", "Random", "Printf",
+                 "Optimisers", "Losses", "OneHotArrays", "MLUtils"}
 CALL = "(call)"                        # the method table of callable structs: `(d::Dense)(x) = ...`
 
 

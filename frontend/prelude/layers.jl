@@ -4,19 +4,21 @@
 #
 # Constructors take Flux's defaults and keywords, e.g. `Dense(W, b, relu)`, `Dense(W, b)`,
 # `Conv(W, b, relu; pad=1, stride=1)`, `MaxPool((2, 2))`, `Chain(l1, l2, l3)`: outer constructors
-# below, next to each struct's default constructor. A bias may be `false` (no bias).
+# below, next to each struct's default constructor. A bias may be `true` (zeros), `false` (no bias) or an
+# array. Each layer's `_functor` method (functors.jl) tells Optimisers and f32/f64 its trainable children.
 
 # ---- Dense: y = σ.(W * x .+ b), W is (out, in), x is (in,) or (in, batch)
 struct Dense{M<:AbstractMatrix,V,F}
     W::M
     b::V
     σ::F
+    Dense(W::AbstractMatrix, b=true, σ=identity) = new(W, _create_bias(W, b, size(W, 1)), σ)
 end
-Dense(W, b) = Dense(W, b, identity)
-# Flux's `Dense(in, out, σ)`: a random (out, in) Float32 weight and a zero bias (or none)
-Dense(nin::Integer, nout::Integer, σ=identity; init=glorot_uniform, bias=true) =
-    Dense(init(nout, nin), _create_bias(bias, nout), σ)
+# Flux's `Dense(in => out, σ)` (written `Dense(in, out, σ)`: jlhlo has no pairs): a random (out, in)
+# Float32 weight and a zero bias (or none)
+Dense(nin::Integer, nout::Integer, σ=identity; init=glorot_uniform, bias=true) = Dense(init(nout, nin), bias, σ)
 (d::Dense)(x) = d.σ.(d.W * x .+ d.b)
+_functor(::Dense) = (d -> (d.W, d.b, d.σ), Dense, (W, b, σ) -> (W=W, b=b, σ=σ))
 
 # ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
 struct Conv{M<:AbstractArray,V,F,S,P,D}
@@ -28,9 +30,13 @@ struct Conv{M<:AbstractArray,V,F,S,P,D}
     dilation::D
     groups::Int
 end
-Conv(W, b, σ=identity; stride=1, pad=0, dilation=1, groups=1) = Conv(W, b, σ, stride, pad, dilation, groups)
+Conv(W, b=true, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
+    Conv(W, _create_bias(W, b, size(W, ndims(W))), σ, stride, pad, dilation, groups)
 (c::Conv)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups) .+ _channel_bias(c.b, x))
+_functor(::Conv) = (c -> (c.W, c.b, c.σ, c.stride, c.pad, c.dilation, c.groups), Conv,
+                    (W, b, σ, stride, pad, dilation, groups) ->
+                        (W=W, b=b, σ=σ, stride=stride, pad=pad, dilation=dilation, groups=groups))
 
 # ---- CrossCor: the same without flipping the kernel
 struct CrossCor{M<:AbstractArray,V,F,S,P,D}
@@ -42,20 +48,31 @@ struct CrossCor{M<:AbstractArray,V,F,S,P,D}
     dilation::D
     groups::Int
 end
-CrossCor(W, b, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
-    CrossCor(W, b, σ, stride, pad, dilation, groups)
+CrossCor(W, b=true, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
+    CrossCor(W, _create_bias(W, b, size(W, ndims(W))), σ, stride, pad, dilation, groups)
 (c::CrossCor)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups, flipped=true) .+
          _channel_bias(c.b, x))
+_functor(::CrossCor) = (c -> (c.W, c.b, c.σ, c.stride, c.pad, c.dilation, c.groups), CrossCor,
+                        (W, b, σ, stride, pad, dilation, groups) ->
+                            (W=W, b=b, σ=σ, stride=stride, pad=pad, dilation=dilation, groups=groups))
 
 # Flux's initializers and default bias: Float32, the weight's (out, in) or (k..., in, out) shape
 glorot_uniform(dims::Integer...) = (rand(Float32, dims...) .- 0.5f0) .* sqrt(24.0f0 / _fan_sum(dims...))
 glorot_normal(dims::Integer...) = randn(Float32, dims...) .* sqrt(2.0f0 / _fan_sum(dims...))
 _fan_sum(n) = 1 + n
 _fan_sum(nout, nin) = nin + nout
-_fan_sum(dims...) = prod(dims[1:end-2]) * (dims[end-1] + dims[end])
-_create_bias(bias::Bool, n) = bias ? zeros(Float32, n) : false
-_create_bias(bias::AbstractArray, n) = bias
+_fan_sum(dims...) = prod(ntuple(i -> dims[i], length(dims) - 2)) * (dims[end-1] + dims[end])
+ones32(dims::Integer...) = ones(Float32, dims...)
+zeros32(dims::Integer...) = zeros(Float32, dims...)
+rand32(dims::Integer...) = rand(Float32, dims...)
+randn32(dims::Integer...) = randn(Float32, dims...)
+# Flux's create_bias: `true` is zeros of the weight's element type, `false` no bias, an array itself
+_create_bias(W, bias::Bool, dims::Integer...) = bias ? zeros(eltype(W), dims...) : false
+function _create_bias(W, bias::AbstractArray, dims::Integer...)
+    size(bias) == dims || throw(DimensionMismatch("expected bias of size $(dims), got size $(size(bias))"))
+    return bias
+end
 
 # the bias of the channel dimension (the one before the batch), shaped to broadcast against x
 _channel_bias(b::Bool, x) = b
@@ -72,6 +89,7 @@ struct MaxPool{K,P,S}
 end
 MaxPool(k::Tuple; pad=0, stride=k) = MaxPool(k, pad, stride)
 (m::MaxPool)(x) = maxpool(x, m.k; pad=m.pad, stride=m.stride)
+_functor(::MaxPool) = nothing
 
 struct MeanPool{K,P,S}
     k::K
@@ -80,12 +98,14 @@ struct MeanPool{K,P,S}
 end
 MeanPool(k::Tuple; pad=0, stride=k) = MeanPool(k, pad, stride)
 (m::MeanPool)(x) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
+_functor(::MeanPool) = nothing
 
 # ---- Dropout and BatchNorm, in inference mode (Flux's `testmode!`)
 struct Dropout{P}
     p::P
 end
 (d::Dropout)(x) = dropout(x, d.p)
+_functor(::Dropout) = nothing
 
 struct BatchNorm{F,V,E}
     λ::F
@@ -97,6 +117,8 @@ struct BatchNorm{F,V,E}
 end
 BatchNorm(β, γ, μ, σ², λ=identity; ϵ=1f-5) = BatchNorm(λ, β, γ, μ, σ², ϵ)
 (bn::BatchNorm)(x) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
+# trainable: β and γ (Flux's `trainable`); the running statistics are not
+_functor(bn::BatchNorm) = (m -> (m.β, m.γ), (β, γ) -> BatchNorm(bn.λ, β, γ, bn.μ, bn.σ², bn.ϵ), (β, γ) -> (β=β, γ=γ))
 
 # batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
 batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector, σ²::AbstractVector) =
@@ -116,3 +138,228 @@ Chain(layers...) = Chain(layers)
 (c::Chain)(x) = applychain(c.layers, x)
 applychain(::Tuple{}, x) = x
 applychain(fs::Tuple, x) = applychain(Base.tail(fs), first(fs)(x))
+_functor(::Chain) = (c -> (c.layers,), Chain, layers -> (layers=layers,))
+
+# ---- global and adaptive pooling: the window covers the whole input (Global), or is chosen so that
+# the output has the spatial size `out` (Adaptive, Flux's stride = in ÷ out, window = in - (out - 1) * stride)
+struct GlobalMaxPool end
+struct GlobalMeanPool end
+(g::GlobalMaxPool)(x::AbstractArray) = maxpool(x, _spatial_size(x))
+(g::GlobalMeanPool)(x::AbstractArray) = meanpool(x, _spatial_size(x))
+_functor(::GlobalMaxPool) = nothing
+_functor(::GlobalMeanPool) = nothing
+_spatial_size(x) = ntuple(i -> size(x, i), ndims(x) - 2)
+
+struct AdaptiveMaxPool{T<:Tuple}
+    out::T
+end
+struct AdaptiveMeanPool{T<:Tuple}
+    out::T
+end
+(a::AdaptiveMaxPool)(x::AbstractArray) = ((k, s) = _adaptive_window(x, a.out); maxpool(x, k; pad=0, stride=s))
+(a::AdaptiveMeanPool)(x::AbstractArray) = ((k, s) = _adaptive_window(x, a.out); meanpool(x, k; pad=0, stride=s))
+_functor(::AdaptiveMaxPool) = nothing
+_functor(::AdaptiveMeanPool) = nothing
+# (window, stride)
+function _adaptive_window(x, out)
+    ndims(x) == length(out) + 2 ||
+        throw(DimensionMismatch("adaptive pooling to $(out) expects an input of $(length(out) + 2) dimensions"))
+    insize = _spatial_size(x)
+    stride = insize .÷ out
+    return (insize .- (out .- 1) .* stride, stride)
+end
+
+# ---- Scale: σ.(scale .* x .+ bias), elementwise; LayerNorm's affine part
+struct Scale{F,A<:AbstractArray,B}
+    scale::A
+    bias::B
+    σ::F
+    Scale(scale::AbstractArray, bias=true, σ=identity) = new(scale, _create_bias(scale, bias, size(scale)...), σ)
+end
+Scale(s1::Integer, s23::Integer...; bias=true, init=ones32, _act=identity) = Scale(init(s1, s23...), bias, _act)
+(a::Scale)(x::AbstractArray) = a.σ.(a.scale .* x .+ a.bias)
+_functor(::Scale) = (a -> (a.scale, a.bias, a.σ), Scale, (scale, bias, σ) -> (scale=scale, bias=bias, σ=σ))
+
+# ---- LayerNorm: each sample normalised over its first length(size) dimensions, then `diag`: a Scale
+# (with the activation) when affine, else the activation alone. Flux's current `normalise` adds ϵ to the
+# variance, (x - μ) / sqrt(σ² + ϵ); Flux releases before #2701 added ϵ².
+struct LayerNorm{F,D,T,S}
+    λ::F
+    diag::D
+    ϵ::T
+    size::S
+    affine::Bool
+end
+LayerNorm(size::Tuple, λ=identity; affine::Bool=true, eps::Real=1.0f-5) =
+    LayerNorm(λ, affine ? Scale(size..., _act=λ) : (x -> λ.(x)), eps, size, affine)
+LayerNorm(size::Integer...; affine::Bool=true, eps::Real=1.0f-5) = LayerNorm(size; affine=affine, eps=eps)
+LayerNorm(n::Integer, λ::Function; affine::Bool=true, eps::Real=1.0f-5) = LayerNorm((n,), λ; affine=affine, eps=eps)
+function (a::LayerNorm)(x::AbstractArray)
+    for d in 1:length(a.size)
+        size(x, d) == a.size[d] || throw(DimensionMismatch("LayerNorm($(a.size)) expects size(x, $d) == $(a.size[d])"))
+    end
+    return a.diag(normalise(x; dims=ntuple(identity, length(a.size)), eps=a.ϵ))
+end
+_functor(a::LayerNorm) = (m -> (m.diag,), diag -> LayerNorm(a.λ, diag, a.ϵ, a.size, a.affine), diag -> (diag=diag,))
+function normalise(x::AbstractArray; dims=ndims(x), eps=1.0f-5)
+    μ = mean(x; dims=dims)
+    σ² = mean(abs2.(x .- μ); dims=dims)
+    return (x .- μ) ./ sqrt.(σ² .+ ofeltype(x, eps))
+end
+
+# ---- Embedding: column x of the (out, in) weight for an index x; for a one-hot (Bool) input, weight * x.
+# Flux's `Embedding(in => out)` is written `Embedding(in, out)`. Outputs at `padding_idx` are zero.
+struct Embedding{W<:AbstractMatrix,I}
+    weight::W
+    padding_idx::I
+end
+function Embedding(nin::Integer, out::Integer; init=randn32, padding_idx=nothing)
+    weight = init(out, nin)
+    if padding_idx !== nothing
+        1 <= padding_idx <= nin || throw(ArgumentError("padding_idx=$(padding_idx) must be in 1:$(nin)"))
+        weight[:, padding_idx] .= 0
+    end
+    return Embedding(weight, padding_idx)
+end
+Embedding(weight::AbstractMatrix; padding_idx=nothing) = Embedding(weight, padding_idx)
+(m::Embedding)(x::Integer) = _mask_padding(m.weight[:, x], x, m.padding_idx)
+(m::Embedding)(x::AbstractVector) = _mask_padding(m.weight[:, x], x, m.padding_idx)
+(m::Embedding)(x::AbstractArray) = reshape(m(vec(x)), :, size(x)...)
+(m::Embedding)(x::AbstractVector{Bool}) = _mask_padding(m.weight * x, x, m.padding_idx)
+(m::Embedding)(x::AbstractMatrix{Bool}) = _mask_padding(m.weight * x, x, m.padding_idx)
+(m::Embedding)(x::AbstractArray{Bool}) =
+    reshape(m(reshape(x, size(x, 1), :)), :, ntuple(i -> size(x, i + 1), ndims(x) - 1)...)
+_mask_padding(y, x, ::Nothing) = y
+_mask_padding(y::AbstractVector, x::Integer, padding_idx::Integer) = y .* (x != padding_idx)
+_mask_padding(y::AbstractMatrix, x::AbstractVector, padding_idx::Integer) = y .* reshape(x .!= padding_idx, 1, :)
+_mask_padding(y::AbstractVector, x::AbstractVector{Bool}, padding_idx::Integer) = y .* !x[padding_idx]
+_mask_padding(y::AbstractMatrix, x::AbstractMatrix{Bool}, padding_idx::Integer) =
+    y .* reshape(.!(x[padding_idx, :]), 1, :)
+_functor(e::Embedding) = (m -> (m.weight,), weight -> Embedding(weight, e.padding_idx), weight -> (weight=weight,))
+
+# ---- SkipConnection: connection(layers(x), x); Parallel: connection(layer_1(x), layer_2(x), ...), or
+# with one input per layer connection(layer_1(x_1), layer_2(x_2), ...)
+struct SkipConnection{T,F}
+    layers::T
+    connection::F
+end
+(skip::SkipConnection)(input) = skip.connection(skip.layers(input), input)
+_functor(::SkipConnection) =
+    (s -> (s.layers, s.connection), SkipConnection, (layers, connection) -> (layers=layers, connection=connection))
+
+struct Parallel{F,T<:Tuple}
+    connection::F
+    layers::T
+end
+Parallel(connection, layers...) = Parallel(connection, layers)
+(m::Parallel)(x) = m.connection(map(f -> f(x), m.layers)...)
+function (m::Parallel)(x, ys...)
+    xs = (x, ys...)
+    length(m.layers) == 1 && return m.connection(map(z -> first(m.layers)(z), xs)...)
+    length(m.layers) == length(xs) || throw(ArgumentError(
+        "Parallel with $(length(m.layers)) > 1 sub-layers can take one input or $(length(m.layers)) inputs, " *
+        "but got $(length(xs)) inputs"))
+    return m.connection(map((z, f) -> f(z), xs, m.layers)...)
+end
+(m::Parallel)(xs::Tuple) = m(xs...)
+_functor(::Parallel) = (p -> (p.connection, p.layers), Parallel, (connection, layers) -> (connection=connection, layers=layers))
+
+# ---- Bilinear: z[o, s] = σ(Σ_ij W[o, i, j] x[i, s] y[j, s] + b[o]); Flux's `Bilinear((in1, in2) => out, σ)`
+# is written `Bilinear(in1, in2, out, σ)`
+struct Bilinear{F,A,B}
+    weight::A
+    bias::B
+    σ::F
+    function Bilinear(W::AbstractArray, bias=true, σ=identity)
+        ndims(W) == 3 || throw(ArgumentError("expected a 3-array of weights"))
+        return new(W, _create_bias(W, bias, size(W, 1)), σ)
+    end
+end
+Bilinear(in1::Integer, in2::Integer, out::Integer, σ=identity; bias=true, init=glorot_uniform) =
+    Bilinear(init(out, in1, in2), bias, σ)
+function (a::Bilinear)(x::AbstractMatrix, y::AbstractMatrix)
+    W, b, σ = a.weight, a.bias, a.σ
+    d_z, d_x, d_y = size(W)
+    d_x == size(x, 1) && d_y == size(y, 1) || throw(DimensionMismatch("number of rows in data must match W"))
+    size(x, 2) == size(y, 2) || throw(DimensionMismatch(
+        "Data inputs must agree on number of columns, got $(size(x, 2)) and $(size(y, 2))"))
+    Wy = reshape(reshape(W, :, d_y) * y, d_z, d_x, :)
+    Z = reshape(batched_mul(Wy, reshape(x, d_x, 1, :)), d_z, :)
+    return σ.(Z .+ b)
+end
+(a::Bilinear)(x::AbstractVecOrMat) = a(x, x)
+(a::Bilinear)(x::AbstractVector, y::AbstractVector) = vec(a(reshape(x, :, 1), reshape(y, :, 1)))
+(a::Bilinear)(xy::Tuple) = a(xy[1], xy[2])
+_functor(::Bilinear) = (a -> (a.weight, a.bias, a.σ), Bilinear, (weight, bias, σ) -> (weight=weight, bias=bias, σ=σ))
+
+# ---- recurrent cells, one time step: `cell(x, state)` returns (output, new state), as Flux's (0.15+).
+# Flux's `RNNCell(in => out, σ)` is written `RNNCell(in, out, σ)`. As in Flux, tanh and sigmoid are
+# NNlib's tanh_fast and sigmoid_fast here (NNlib's `fast_act`).
+_fast_act(f) = f === tanh ? tanh_fast : f === sigmoid || f === σ ? sigmoid_fast : f
+# rows (i-1)k+1 : ik of x, k = size(x, 1) ÷ n (MLUtils' chunk along the first dimension)
+_chunk(x::AbstractVector, n, i) = (k = size(x, 1) ÷ n; x[(i - 1) * k + 1:i * k])
+_chunk(x::AbstractMatrix, n, i) = (k = size(x, 1) ÷ n; x[(i - 1) * k + 1:i * k, :])
+_chunk(x::Bool, n, i) = x
+function _check_input(layer, x, n)
+    size(x, 1) == n || throw(DimensionMismatch("layer $(typeof(layer)) expects size(input, 1) == $n, but got $(size(x, 1))"))
+    return nothing
+end
+
+struct RNNCell{F,I,H,V}
+    σ::F
+    Wi::I
+    Wh::H
+    bias::V
+end
+RNNCell(nin::Integer, out::Integer, σ=tanh; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform,
+        bias=true) = (Wi = init_kernel(out, nin); RNNCell(σ, Wi, init_recurrent_kernel(out, out), _create_bias(Wi, bias, out)))
+initialstates(rnn::RNNCell) = zeros(eltype(rnn.Wh), size(rnn.Wh, 2))
+(rnn::RNNCell)(x::AbstractVecOrMat) = rnn(x, initialstates(rnn))
+function (m::RNNCell)(x::AbstractVecOrMat, h::AbstractVecOrMat)
+    _check_input(m, x, size(m.Wi, 2))
+    h = _fast_act(m.σ).(m.Wi * x .+ m.Wh * h .+ m.bias)
+    return (h, h)
+end
+_functor(::RNNCell) = (c -> (c.σ, c.Wi, c.Wh, c.bias), RNNCell, (σ, Wi, Wh, bias) -> (σ=σ, Wi=Wi, Wh=Wh, bias=bias))
+
+# gates stacked in the rows of Wi (4out, in), Wh (4out, out) and bias: input, forget, cell, output
+struct LSTMCell{I,H,V}
+    Wi::I
+    Wh::H
+    bias::V
+end
+LSTMCell(nin::Integer, out::Integer; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform, bias=true) =
+    (Wi = init_kernel(out * 4, nin); LSTMCell(Wi, init_recurrent_kernel(out * 4, out), _create_bias(Wi, bias, out * 4)))
+initialstates(lstm::LSTMCell) = (zeros(eltype(lstm.Wh), size(lstm.Wh, 2)), zeros(eltype(lstm.Wh), size(lstm.Wh, 2)))
+(lstm::LSTMCell)(x::AbstractVecOrMat) = lstm(x, initialstates(lstm))
+function (m::LSTMCell)(x::AbstractVecOrMat, state::Tuple)
+    _check_input(m, x, size(m.Wi, 2))
+    h, c = state
+    g = m.Wi * x .+ m.Wh * h .+ m.bias
+    input, forget, cell, output = _chunk(g, 4, 1), _chunk(g, 4, 2), _chunk(g, 4, 3), _chunk(g, 4, 4)
+    c = sigmoid_fast.(forget) .* c .+ sigmoid_fast.(input) .* tanh_fast.(cell)
+    h = sigmoid_fast.(output) .* tanh_fast.(c)
+    return (h, (h, c))
+end
+_functor(::LSTMCell) = (c -> (c.Wi, c.Wh, c.bias), LSTMCell, (Wi, Wh, bias) -> (Wi=Wi, Wh=Wh, bias=bias))
+
+# gates stacked in the rows of Wi (3out, in), Wh (3out, out) and b: reset, update, candidate (v1 of the paper)
+struct GRUCell{I,H,V}
+    Wi::I
+    Wh::H
+    b::V
+end
+GRUCell(nin::Integer, out::Integer; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform, bias=true) =
+    (Wi = init_kernel(out * 3, nin); GRUCell(Wi, init_recurrent_kernel(out * 3, out), _create_bias(Wi, bias, out * 3)))
+initialstates(gru::GRUCell) = zeros(eltype(gru.Wh), size(gru.Wh, 2))
+(gru::GRUCell)(x::AbstractVecOrMat) = gru(x, initialstates(gru))
+function (m::GRUCell)(x::AbstractVecOrMat, h)
+    _check_input(m, x, size(m.Wi, 2))
+    gx, gh = m.Wi * x, m.Wh * h
+    r = sigmoid_fast.(_chunk(gx, 3, 1) .+ _chunk(gh, 3, 1) .+ _chunk(m.b, 3, 1))
+    z = sigmoid_fast.(_chunk(gx, 3, 2) .+ _chunk(gh, 3, 2) .+ _chunk(m.b, 3, 2))
+    h̃ = tanh_fast.(_chunk(gx, 3, 3) .+ r .* _chunk(gh, 3, 3) .+ _chunk(m.b, 3, 3))
+    h = (1 .- z) .* h̃ .+ z .* h
+    return (h, h)
+end
+_functor(::GRUCell) = (c -> (c.Wi, c.Wh, c.b), GRUCell, (Wi, Wh, b) -> (Wi=Wi, Wh=Wh, b=b))

@@ -1,16 +1,156 @@
-# NNlib-style activations and losses, written in the language.
-relu(x::Real) = max(x, zero(x))
-relu6(x::Real) = min(max(x, zero(x)), oftype(x, 6))
-leakyrelu(x::Real, a=oftype(float(x), 0.01)) = x > zero(x) ? x : oftype(x, a * x)
-sigmoid(x::Real) = one(x) / (one(x) + exp(-x))
-σ(x::Real) = sigmoid(x)
-softplus(x::Real) = x > zero(x) ? x + log1p(exp(-x)) : log1p(exp(x))
-elu(x::Real, a=one(x)) = x > zero(x) ? x : a * (exp(x) - one(x))
-swish(x::Real) = x * sigmoid(x)
-gelu(x::Real) = oftype(float(x), 0.5) * x * (one(x) + tanh(oftype(float(x), 0.7978845608028654) *
-                                                    (x + oftype(float(x), 0.044715) * x^3)))
-mse(ŷ, y) = sum(abs2.(ŷ .- y)) / length(y)
-mae(ŷ, y) = sum(abs.(ŷ .- y)) / length(y)
-crossentropy(ŷ, y; dims=1) = -sum(y .* log.(ŷ)) / size(y, 2)
-logitcrossentropy(ŷ, y; dims=1) = -sum(y .* logsoftmax(ŷ; dims=dims)) / size(y, 2)
+# NNlib's activation functions, written in the language with NNlib's formulas (NNlib/src/activations.jl).
+# Constants are converted to the argument's float type (NNlib's `oftf`), so Float32 stays Float32.
+#
+# Where NNlib picks one of two formulas by a comparison, both arms are computed and one is selected,
+# so each arm is written to stay finite where it is not taken: reverse mode multiplies the arm not
+# taken by a zero cotangent, and 0 * Inf would be NaN in the gradient. Where NNlib's derivative at a
+# kink is one side's (relu'(0) = 0), the formula takes that side there.
+_oftf(x, y) = oftype(float(x), y)
+# -|x| with the derivative of -x at 0 (through `abs` it would be 0 there): the exponent of the
+# overflow-free forms of σ and softplus
+_negabs(x) = ifelse(x < zero(x), x, -x)
+# min(x, 0) with the derivative of x at 0 (min splits a tie): the exponent of elu, celu and selu
+_nonpos(x) = ifelse(x > zero(x), zero(x), x)
+
+# relu(x) = max(0, x) with NNlib's derivative 0 at 0 (through `max` a tie would give ½); NaN stays NaN.
+# One compare and one select, so that a conv net has no more ops than JAX's; the price: relu(-0.0) is
+# +0.0 here, -0.0 in NNlib.
+relu(x::Real) = ifelse(x <= zero(x), zero(x), x)
+relu6(x::Real) = ifelse(x >= 6, oftype(x, 6), relu(x))
+leakyrelu(x::Real, a=_oftf(x, 0.01)) = ifelse(x > zero(x), float(x), _oftf(x, a * x))
+trelu(x::Real, theta=1) = ifelse(x <= theta, zero(x), x)
+thresholdrelu(x::Real, theta=1) = trelu(x, theta)
+elu(x::Real, α=1) = ifelse(x >= zero(x), float(x), _oftf(x, α) * (exp(_nonpos(x)) - 1))
+function celu(x::Real, α=1)
+    a = _oftf(x, α)
+    return ifelse(x >= zero(x), float(x), a * (exp(_nonpos(x) / a) - 1))
+end
+function selu(x::Real)
+    λ = _oftf(x, 1.0507009873554804934193349852946)
+    α = _oftf(x, 1.6732632423543772848170429916717)
+    return λ * ifelse(x > zero(x), float(x), α * (exp(_nonpos(x)) - 1))
+end
+
+σ(x::Real) = (t = exp(_negabs(x)); ifelse(x >= zero(x), inv(1 + t), t / (1 + t)))
+sigmoid(x::Real) = σ(x)
+# NNlib's sigmoid_fast is σ with its ends cut off (exactly 0 or 1 far out), for Float16 plain σ
+sigmoid_fast(x::Real) = (y = σ(x); ifelse(x > 40, one(y), ifelse(x < -80, zero(y), y)))
+sigmoid_fast(x::Float16) = σ(x)
+hardσ(x::Real) = (y = (x + 3) / 6; ifelse(y >= 1, one(y), ifelse(y <= 0, zero(y), y)))
+hardsigmoid(x::Real) = hardσ(x)
+hardtanh(x::Real) = ifelse(x >= 1, oftype(x, 1), ifelse(x <= -1, oftype(x, -1), x))
+softplus(x::Real) = ifelse(x < zero(x), zero(float(x)), float(x)) + log1p(exp(_negabs(x)))
+logσ(x::Real) = -softplus(-x)
+logsigmoid(x::Real) = logσ(x)
+softsign(x::Real) = x / (1 + abs(x))
+logcosh(x::Real) = x + softplus(-2x) - _oftf(x, log(2))
+function softshrink(x::Real, λ=0.5)
+    lo = x - _oftf(x, λ)
+    hi = x + _oftf(x, λ)
+    return ifelse(hi > 0, ifelse(lo < 0, zero(hi), lo), hi)
+end
+
+# NNlib's rational approximation of tanh for Float32 (within a few ulps; Flux's Dense, RNN and LSTM
+# cells use it for tanh), and its exp-based form for Float64. The polynomials are evaluated at a
+# clamped argument: they overflow far out, where the other arm is taken.
+function tanh_fast(x::Float32)
+    x2 = abs2(x)
+    p = min(x2, 66.0f0)
+    n = evalpoly(p, (1.0f0, 0.1346604f0, 0.0035974074f0, 2.2332108f-5, 1.587199f-8))
+    d = evalpoly(p, (1.0f0, 0.4679937f0, 0.026262015f0, 0.0003453992f0, 8.7767893f-7))
+    return ifelse(x2 < 66.0f0, x * (n / d), sign(x))
+end
+function tanh_fast(x::Float64)
+    x2 = x * x
+    exp2x = exp(2 * clamp(x, -30.0, 30.0))
+    y = (exp2x - 1) / (exp2x + 1)
+    ypoly = x * evalpoly(min(x2, 0.017), (1.0, -0.33333333333324583, 0.13333333325511604, -0.05396823125794372,
+                                          0.02186660872609521, -0.008697141630499953))
+    return ifelse(x2 > 900.0, sign(x), ifelse(x2 < 0.017, ypoly, y))
+end
+tanh_fast(x::Real) = tanh(x)
+tanhshrink(x::Real) = x - tanh_fast(x)
+
+# gelu is NNlib's tanh approximation (gelu_tanh)
+function gelu_tanh(x::Real)
+    α = _oftf(x, 0.044715)
+    λ = _oftf(x, sqrt(2 / pi))
+    return x / 2 * (1 + tanh_fast(λ * (x + α * x^3)))
+end
+gelu(x::Real) = gelu_tanh(x)
+function gelu_sigmoid(x::Real)
+    α = _oftf(x, 0.044715)
+    λλ = _oftf(x, sqrt(8 / pi))
+    return x * sigmoid_fast(λλ * x * muladd(x^2, α, one(x)))
+end
+swish(x::Real) = x * sigmoid_fast(x)
+hardswish(x::Real) = x * hardσ(x)
+lisht(x::Real) = x * tanh_fast(x)
+mish(x::Real) = x * tanh(softplus(x))
+
+# NNlib defines each activation on arrays too, as the broadcast
+relu(x::AbstractArray, args...) = relu.(x, args...)
+relu6(x::AbstractArray) = relu6.(x)
+leakyrelu(x::AbstractArray, args...) = leakyrelu.(x, args...)
+trelu(x::AbstractArray, args...) = trelu.(x, args...)
+elu(x::AbstractArray, args...) = elu.(x, args...)
+celu(x::AbstractArray, args...) = celu.(x, args...)
+selu(x::AbstractArray) = selu.(x)
+σ(x::AbstractArray) = σ.(x)
+sigmoid_fast(x::AbstractArray) = sigmoid_fast.(x)
+hardσ(x::AbstractArray) = hardσ.(x)
+hardtanh(x::AbstractArray) = hardtanh.(x)
+softplus(x::AbstractArray) = softplus.(x)
+logσ(x::AbstractArray) = logσ.(x)
+softsign(x::AbstractArray) = softsign.(x)
+logcosh(x::AbstractArray) = logcosh.(x)
+softshrink(x::AbstractArray, args...) = softshrink.(x, args...)
+tanh_fast(x::AbstractArray) = tanh_fast.(x)
+tanhshrink(x::AbstractArray) = tanhshrink.(x)
+gelu_tanh(x::AbstractArray) = gelu_tanh.(x)
+gelu(x::AbstractArray) = gelu.(x)
+sigmoid(x::AbstractArray) = sigmoid.(x)
+hardsigmoid(x::AbstractArray) = hardsigmoid.(x)
+logsigmoid(x::AbstractArray) = logsigmoid.(x)
+thresholdrelu(x::AbstractArray, args...) = thresholdrelu.(x, args...)
+gelu_sigmoid(x::AbstractArray) = gelu_sigmoid.(x)
+swish(x::AbstractArray) = swish.(x)
+hardswish(x::AbstractArray) = hardswish.(x)
+lisht(x::AbstractArray) = lisht.(x)
+mish(x::AbstractArray) = mish.(x)
+
+# ---- one-hot encoding (OneHotArrays, re-exported by Flux). A OneHotMatrix is an AbstractMatrix{Bool}
+# in Julia; here it is a plain Bool matrix (nclasses, n) with the same values, so it multiplies and
+# broadcasts the same way (`W * onehotbatch(...)`, `crossentropy(ŷ, onehotbatch(...))`).
+function onehotbatch(data::AbstractVector, labels)
+    hot = _labels_column(labels) .== permutedims(data)
+    all(any(hot; dims=1)) || throw(ArgumentError("a value of data is not in labels"))
+    return hot
+end
+# values not among the labels get the label `default`'s column
+function onehotbatch(data::AbstractVector, labels, default)
+    column = _labels_column(labels)
+    hot = column .== permutedims(data)
+    return hot .| ((column .== default) .& .!any(hot; dims=1))
+end
+onehot(x, labels) = vec(onehotbatch([x], labels))
+onehot(x, labels, default) = vec(onehotbatch([x], labels, default))
+_labels_column(labels::AbstractVector) = labels
+_labels_column(labels::AbstractRange) = collect(labels)
+_labels_column(labels::Tuple) = collect(labels)
+
+# the label of each column's largest entry (the first one on ties; NaN counts as the largest, as argmax)
+onecold(y::AbstractVector, labels=1:length(y)) = labels[argmax(y)]
+function onecold(y::AbstractMatrix, labels=1:size(y, 1))
+    m = maximum(y; dims=1)
+    hit = (y .== m) .| (isnan.(y) .& isnan.(m))
+    rows = collect(1:size(y, 1))
+    return labels[vec(minimum(ifelse.(hit, rows, size(y, 1) + 1); dims=1))]
+end
+
+# ---- batched matrices (m, n, batch): the transpose of every item (NNlib returns a lazy wrapper)
+batched_transpose(A::AbstractArray{T,3}) where {T} = permutedims(A, (2, 1, 3))
+batched_adjoint(A::AbstractArray{T,3}) where {T} = conj.(batched_transpose(A))
+
+# MLUtils' flatten (Flux.flatten): every dimension but the last (the batch) into one
 flatten(x::AbstractArray) = reshape(x, :, size(x, ndims(x)))

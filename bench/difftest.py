@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         for n, r in enumerate(failures, 1):
             report.save(r, args.save, f"{r.kind}_{n}")
         for n, g in enumerate(camp.combos, 1):
-            with open(os.path.join(args.save, f"combination_{n}.jl"), "w", encoding="utf-8") as fh:
-                fh.write(report.describe_group(g))
+            report.save_group(g, args.save, f"combination_{n}")
         print(f"saved {len(failures)} programs to {args.save}")
     return 0
 

@@ -96,3 +96,16 @@ def test_julia_rendering_precedence() -> None:
     assert r.expr(M.Op(t=F64, op="^", args=[M.Op(t=F64, op="-", args=[x]), two])) == "(-x) ^ 2"
     assert r.expr(M.Op(t=F64, op="^", args=[x, M.Lit(t=INT, value=-1)])) == "x ^ -1"
     assert r.expr(M.Juxt(t=F64, coef=two, e=M.Op(t=F64, op="^", args=[x, two]))) == "2x ^ 2"
+
+
+def test_a_saved_combination_replays_with_its_inputs(tmp_path) -> None:
+    # a failure seen only when programs share a file is useless without the inputs that showed it
+    from conftest import cli
+    from difftest.runner import GenStats, GroupFailure, LevelOutcome, make_cases
+    cases = make_cases(7, 2, Features.ci(), GenStats())
+    g = GroupFailure(cases, 2, LevelOutcome("internal", "boom", "Example"))
+    path = report.save_group(g, str(tmp_path), "combination_1")
+    inputs = np.load(tmp_path / "combination_1.inputs.npz")
+    assert sorted(inputs.files) == sorted(f"a{k}_{p.name}" for k, c in enumerate(cases) for p in c.prog.main.params)
+    r = cli(path, "--inputs", tmp_path / "combination_1.inputs.npz", "--run")
+    assert r.status == 0, r

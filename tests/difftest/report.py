@@ -55,6 +55,18 @@ def describe_group(g: GroupFailure) -> str:
             + g.source)
 
 
+def save_group(g: GroupFailure, directory: str, stem: str) -> str:
+    """Write a combination's file and its inputs (named as `batch_source` names the entry's
+    parameters, `a<k>_<name>`, so `transpile` can replay it with `--inputs`); returns the `.jl` path."""
+    os.makedirs(directory, exist_ok=True)
+    base = os.path.join(directory, stem)
+    with open(base + ".jl", "w", encoding="utf-8") as fh:
+        fh.write(describe_group(g))
+    np.savez(base + ".inputs.npz", **{f"a{k}_{p.name}": np.asarray(c.prog.inputs[p.name])
+                                      for k, c in enumerate(g.cases) for p in c.prog.main.params})
+    return base + ".jl"
+
+
 def _flat(prefix: str, v: Any, out: dict[str, np.ndarray]) -> None:
     if isinstance(v, tuple):
         for k, x in enumerate(v, 1):

@@ -8,19 +8,11 @@ import math
 import numpy as np
 import pytest
 from conftest import cli, cli_subprocess, load_npz, write_jl
+from programs import NEWTON
 
 import jlhlo.cli
 
-PROGRAM = """
-function newton_sqrt(a::Float64)
-    x = a
-    it = 0
-    while abs(x * x - a) > 1e-12 * a && it < 100
-        x = (x + a / x) / 2
-        it += 1
-    end
-    return (x, it)
-end
+PROGRAM = NEWTON + """\
 main() = newton_sqrt(2.0)[1]
 scale(x::Vector{Float64}, k::Int64) = x .* k
 shapes(v, A, t) = (sum(v), A', t)

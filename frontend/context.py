@@ -59,6 +59,8 @@ class ModuleContext(Protocol):
     """The module being built (`lower.ModuleLowering`)."""
     module: ir.Module
     check_bounds: bool
+    reassociate: bool                  # a loop may fold floating-point `+`/`*` in another order (@simd's licence)
+    loop_notes: dict[tuple[object, str], None]   # (loop span, what it became), in order, for --explain-loops
     differentiate: Differentiate
 
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: object,

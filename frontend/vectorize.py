@@ -1,34 +1,114 @@
-"""Vectorizing loop nests whose iterations are independent.
+"""Loop nests as array operations: independent iterations, reductions and accumulations.
 
 `for j in 2:m-1, i in 2:n-1; v[i, j] = u[i-1, j] + u[i+1, j] ...; end` writes each element of `v`
 once and reads no element another iteration writes: every iteration can run at once. Such a
-nest is lowered once, with each loop variable a batched integer (one lane per iteration, one lane
+nest is lowered once, with each loop variable a batched value (one lane per iteration, one lane
 dimension per loop); reads `u[i ± c, j ± d]` become slices and the write a `dynamic_update_slice`,
-which is what a hand-written slice version compiles to. Anything this module cannot prove
-independent stays a `stablehlo.while` (see loops.py).
+which is what a hand-written slice version compiles to.
 
-The proof is syntactic and conservative: the body holds only assignments — to new local names, or
-to `X[idx...]` where `idx` uses every loop variable once as `v` or `v ± c` (so distinct iterations
-write distinct elements); every read of a written array uses exactly the written index; a written
-array appears in no call and shares its storage (as a view, or inside a struct or tuple) with no
-other name the body mentions, nor with another written array.
+A loop-carried value does not stop this when the loop only folds every iteration's value into it
+with an associative, commutative operation that nothing else in the body reads:
+
+* a reduction: `s += e` (`-=`, `*=`, `&=`, `|=`), `s = max(s, e)` / `min`, `s = muladd(a, b, s)`:
+  `e` is computed for every lane, reduced (`stablehlo.reduce`), then combined with `s` once;
+* a selection, the hand-written `findmax`: `if e > best; best = e; at = i; end` keeps the first
+  iteration with the largest `e` (`>=`: the last; `<`, `<=`: the smallest), which a variadic
+  reduce over (value, iteration) pairs finds; NaN never wins, as `NaN > best` is false;
+* an accumulation: `y[i] += A[i, j] * x[j]` in a nest over i and j, whose index leaves out some
+  loop variables: the lanes are reduced over those and added to `y` once (a matvec; the
+  `contract` pass turns such a multiply-and-sum into `dot_general`).
+
+Integer and Bool folds are exact in any order. Floating-point `+` and `*` are reassociated, as
+Julia's `@simd` permits (`--strict-fp` keeps them sequential); `max`, `min` and selections are exact.
+
+Anything not proven safe stays a `stablehlo.while` (see loops.py). The proof is syntactic and
+conservative: the body holds only assignments (and selection `if`s) — to new local names, to
+`X[idx...]` where `idx` uses every loop variable once as `v` or `v ± c` (so distinct iterations
+write distinct elements), or the folds above; every read of a written array uses exactly the
+written index; a folded variable or accumulated array is read nowhere else; a written array
+appears in no call and shares its storage (as a view, or inside a struct or tuple) with no other
+name the body mentions, nor with another written array. `--explain-loops` reports, per loop,
+what it became or what kept it sequential.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
+from ..core import builder as B
 from . import ast as A
 from . import hlo as H
+from .arrays import reshape_colmajor
+from .diagnostics import JuliaError
 from .exceptions import may_throw
-from .types import INT64
-from .values import ArrayV, LaneConflict, RangeV, ScalarV, Value, array_boxes
+from .ranges import range_element, range_length
+from .registry import NoMethod
+from .scalars import arith, convert_scalar, ifelse
+from .types import BOOL, INT64, Scalar
+from .values import ArrayListV, ArrayV, LaneConflict, RangeV, ScalarV, TupleV, Value, array_boxes
 
 if TYPE_CHECKING:
     from .context import Lowering
 
 MIN_ITERATIONS = 2
+
+# fold operators: associative and commutative, so the lanes may be combined in any order
+_FOLDS = ("+", "*", "max", "min", "&", "|")
+_COMPARISONS = {">": (True, False), ">=": (True, True), "≥": (True, True),   # largest?, last wins?
+                "<": (False, False), "<=": (False, True), "≤": (False, True)}
+_MIRRORED = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "≥": "≤", "≤": "≥"}
+
+
+class Sequential(LaneConflict):
+    """The nest keeps its loop (or is unrolled, over a tuple): `reason` says why (for --explain-loops)."""
+
+    def __init__(self, reason: str, outcome: str = "sequential"):
+        super().__init__(reason)
+        self.reason = reason
+        self.outcome = outcome
+
+
+# ----------------------------------------------------------------------------- what a statement does
+@dataclass
+class Reduction:
+    """`s = s op e` for every iteration: s ends as `s op (e₁ op e₂ op ...)` (`s - (...)` for `-=`)."""
+    name: str
+    op: str
+    value: A.Expr
+    subtract: bool
+
+
+@dataclass
+class Selection:
+    """`if key > best; best = key; at = i; end`: the names take their values at the winning iteration."""
+    name: str
+    key: A.Expr
+    cmp: str                           # as written, with `best` on the right: `key cmp best`
+    captures: list[tuple[str, A.Expr]]
+
+
+@dataclass
+class Accumulation:
+    """`y[idx] op= e` where idx leaves out some loop variables: the lanes are reduced over those."""
+    array: str
+    indices: list[A.Expr]
+    op: str
+    value: A.Expr
+    subtract: bool
+    kept: list[str]                    # the loop variables idx uses, in index order
+
+
+Fold = Reduction | Selection | Accumulation
+
+
+@dataclass
+class Plan:
+    writes: dict[str, list[A.Expr]]    # arrays written one element per iteration, by their index
+    folds: dict[int, Fold]             # by id of the statement
+    order: list[int]                   # loop positions in lane order
 
 
 def _nest(s: A.For) -> tuple[list[tuple[str, A.Expr]], list[A.Node]] | None:
@@ -83,110 +163,454 @@ def _walk(node: object):
             yield from _walk(v)
 
 
-def _independent(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> list[tuple[int, ...]] | None:
-    """None, or for each write the positions of the loop variables in its index (for lane order)."""
+def _mentions(node: object, names: set[str]) -> bool:
+    return any(isinstance(n, A.Name) and n.id in names for n in _walk(node))
+
+
+def _update(fl: Lowering, st: A.Assign) -> tuple[str, A.Expr, bool] | None:
+    """(op, e, subtract) when `st` folds e into its target: `t op= e`, `t = t op e`, `t = e op t`,
+    `t = t - e`, `t = muladd(a, b, t)`."""
+    target = st.target
+    if st.op is not None:
+        if st.op in ("+", "*", "&", "|"):
+            return st.op, st.value, False
+        return ("+", st.value, True) if st.op == "-" else None
+    v = st.value
+    if not (isinstance(v, A.Call) and isinstance(v.func, A.Name) and not v.kwargs) or v.func.id in fl.env:
+        return None
+    f, args = v.func.id, v.args
+    if len(args) == 2 and f in _FOLDS:
+        if args[0] == target:
+            return f, args[1], False
+        if args[1] == target:
+            return f, args[0], False
+    if len(args) == 2 and f == "-" and args[0] == target:
+        return "+", args[1], True
+    if len(args) == 3 and f == "muladd" and args[2] == target:
+        return "+", A.Call(A.Name("*", span=v.span), args[:2], span=v.span), False
+    return None
+
+
+def _selection(fl: Lowering, st: A.If, loop_names: set[str]) -> Selection | None:
+    """`if key cmp best; best = key; at = i; end` (or `best cmp key`), nothing else in the arm."""
+    if len(st.branches) != 1 or st.orelse is not None:
+        return None
+    cond, block = st.branches[0]
+    if not (isinstance(cond, A.Call) and isinstance(cond.func, A.Name) and cond.func.id in _COMPARISONS
+            and len(cond.args) == 2 and not cond.kwargs):
+        return None
+    arm = _unwrap(block.stmts)
+    if not all(isinstance(a, A.Assign) and isinstance(a.target, A.Name) and a.op is None and not a.dotted
+               for a in arm):
+        return None
+    targets = [a.target.id for a in arm]
+    if len(set(targets)) != len(targets) or any(t in loop_names or t not in fl.env for t in targets):
+        return None
+    lhs, rhs = cond.args
+    for key, best, cmp in ((lhs, rhs, cond.func.id), (rhs, lhs, _MIRRORED[cond.func.id])):
+        if not (isinstance(best, A.Name) and best.id in targets):
+            continue
+        values = dict(zip(targets, (a.value for a in arm)))
+        if values[best.id] != key or _mentions(key, set(targets)):
+            return None
+        captures = [(t, e) for t, e in values.items() if t != best.id]
+        # a capture is computed for every lane but Julia computes it only at the winners: it
+        # must not be able to fail, so only arithmetic (+ - *) on names and literals
+        for _, e in captures:
+            if _mentions(e, set(targets)) or not all(
+                    isinstance(n, (A.Name, A.IntLit, A.FloatLit, A.BoolLit)) or
+                    isinstance(n, A.Call) and isinstance(n.func, A.Name) and n.func.id in ("+", "-", "*")
+                    and n.func.id not in fl.env for n in _walk(e)):
+                return None
+        return Selection(best.id, key, cmp, captures)
+    return None
+
+
+_FORBIDDEN = (A.Lambda, A.Generator, A.Return, A.Break, A.Continue, A.For, A.While, A.If,
+              A.Broadcast)
+
+
+def _plan(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> Plan | str:
+    """The plan for lowering the nest at once, or why it must stay a loop."""
     names = set(loop_names)
     writes: dict[str, list[A.Expr]] = {}
+    folds: dict[int, Fold] = {}
+    folded: set[str] = set()           # variables and arrays folded into: read nowhere else
     locals_: set[str] = set()
     for st in body:
+        if isinstance(st, A.If):
+            sel = _selection(fl, st, names)
+            if sel is None:
+                return f"line {_line(st)}: an `if` other than `if x > best; best = x; ...; end`"
+            if any(isinstance(n, _FORBIDDEN) for n in _walk(sel.key)):
+                return f"line {_line(st)}: control flow inside an expression"
+            if folded & ({sel.name} | {t for t, _ in sel.captures}):
+                return f"line {_line(st)}: `{sel.name}` is updated twice per iteration"
+            folds[id(st)] = sel
+            folded |= {sel.name} | {t for t, _ in sel.captures}
+            continue
         if not isinstance(st, A.Assign) or st.dotted:
-            return None
+            return f"line {_line(st)}: a statement other than an assignment"
+        for n in _walk(st.value):
+            if isinstance(n, _FORBIDDEN):
+                return f"line {_line(n)}: control flow inside an expression"
         if isinstance(st.target, A.Name):
-            if st.target.id in fl.env or st.target.id in names or st.op is not None and st.target.id not in locals_:
-                return None             # updating a variable from outside the loop carries a value
-            locals_.add(st.target.id)
+            x = st.target.id
+            if x in names:
+                return f"line {_line(st)}: the loop variable `{x}` is reassigned"
+            if x in fl.env:
+                upd = _update(fl, st)
+                if upd is None or _mentions(upd[1], {x}) or x in folded or x in locals_:
+                    return (f"line {_line(st)}: `{x}` carries a value from one iteration to the next "
+                            f"(not a fold like `{x} += e` or `{x} = max({x}, e)` that nothing else reads)")
+                folds[id(st)] = Reduction(x, upd[0], upd[1], upd[2])
+                folded.add(x)
+                continue
+            if st.op is not None and x not in locals_:
+                return f"line {_line(st)}: `{x}` is updated before it is assigned"
+            locals_.add(x)
         elif isinstance(st.target, A.Index) and isinstance(st.target.obj, A.Name):
             x = st.target.obj.id
-            if x in writes and writes[x] != st.target.indices or not isinstance(fl.env.get(x), ArrayV):
-                return None
+            if not isinstance(fl.env.get(x), ArrayV):
+                return f"line {_line(st)}: `{x}` is not an array"
+            used = [_loop_offset(e, names) for e in st.target.indices]
+            kept = [u[0] for u in used if u is not None]
+            if sorted(kept) != sorted(names):
+                upd = _update(fl, st)
+                if upd is None or len(set(kept)) != len(kept) or _mentions(upd[1], {x}) or x in writes \
+                        or x in folded or upd[0] not in ("+", "*", "max", "min"):
+                    return (f"line {_line(st)}: iterations write the same element of `{x}` (its index does not "
+                            f"use every loop variable once, and the write is not a fold like `{x}[i] += e`)")
+                folds[id(st)] = Accumulation(x, st.target.indices, upd[0], upd[1], upd[2], kept)
+                folded.add(x)
+                continue
+            if x in writes and writes[x] != st.target.indices or x in folded:
+                return f"line {_line(st)}: `{x}` is written at two different indices"
             writes[x] = st.target.indices
         else:
-            return None
-        for n in _walk(st.value):
-            if isinstance(n, (A.Lambda, A.Generator, A.Return, A.Break, A.Continue, A.For, A.While, A.If,
-                              A.Ternary, A.And, A.Or, A.Broadcast)):
-                return None
-    if not writes:
-        return None
-    orders = []
-    for x, idx in writes.items():
-        used = [(_loop_offset(e, names), k) for k, e in enumerate(idx)]
-        lane_positions = [(off[0], k) for off, k in used if off is not None]
-        if sorted(v for v, _ in lane_positions) != sorted(names):
-            return None                  # each loop variable exactly once: distinct iterations, distinct elements
+            return f"line {_line(st)}: an assignment to a field or a tuple"
+    if not writes and not folds:
+        return "the body writes no array and folds no value"
+    for x, idx in list(writes.items()) + [(f.array, f.indices) for f in folds.values()
+                                          if isinstance(f, Accumulation)]:
         for e in idx:
-            if _loop_offset(e, names) is None and any(isinstance(n, A.Name) and n.id in names | locals_
-                                                     for n in _walk(e)):
-                return None
-        orders.append(tuple(loop_names.index(v) for v, _ in lane_positions))
-    # reads of a written array must be the written element; it may not escape into calls
-    roots_of = {x: {id(r) for r in fl.env[x].box.roots()} for x in writes}
-    written = set().union(*roots_of.values())
+            if _loop_offset(e, names) is None and _mentions(e, names | locals_):
+                return f"`{x}` is indexed by an expression of the loop variables other than `i ± c`"
+    # lanes in the order the first write indexes the loop variables: its update needs no transpose
+    accumulations = [f for f in folds.values() if isinstance(f, Accumulation)]
+    if writes:
+        idx = next(iter(writes.values()))
+        first = [u[0] for u in (_loop_offset(e, names) for e in idx) if u is not None]
+    elif accumulations:
+        first = accumulations[0].kept + [n for n in loop_names if n not in accumulations[0].kept]
+    else:
+        first = loop_names
+    plan = Plan(writes, folds, [loop_names.index(v) for v in first])
+    reason = _isolated(fl, plan, body)
+    return reason or plan
+
+
+def _isolated(fl: Lowering, plan: Plan, body: list[A.Node]) -> str | None:
+    """Why the written and folded names are not isolated from the rest of the body, or None."""
+    accumulated = {f.array for f in plan.folds.values() if isinstance(f, Accumulation)}
+    carried = {f.name for f in plan.folds.values() if isinstance(f, Reduction)} | {
+        t for f in plan.folds.values() if isinstance(f, Selection) for t in [f.name, *(c for c, _ in f.captures)]}
+    arrays = set(plan.writes) | accumulated
+    roots_of = {x: {id(r) for r in fl.env[x].box.roots()} for x in arrays}
+    written = set().union(*roots_of.values()) if roots_of else set()
     if sum(map(len, roots_of.values())) != len(written):
-        return None                      # two written names share storage (one a view of the other)
+        return "two written arrays share storage (one is a view of the other)"
     for st in body:
-        parts = [st.value] + ([] if isinstance(st.target, A.Name) else list(st.target.indices))
-        if st.op is not None and isinstance(st.target, A.Index):
-            parts.append(st.target)
+        fold = plan.folds.get(id(st))
+        if isinstance(fold, Selection):
+            parts: list[object] = [fold.key] + [e for _, e in fold.captures]
+        elif fold is not None:
+            parts = [fold.value] + (list(fold.indices) if isinstance(fold, Accumulation) else [])
+        else:
+            parts = [st.value] + ([] if isinstance(st.target, A.Name) else list(st.target.indices))
+            if st.op is not None and isinstance(st.target, A.Index):
+                parts.append(st.target)
         for part in parts:
             for n in _walk(part):
-                if isinstance(n, A.Index) and isinstance(n.obj, A.Name) and n.obj.id in writes:
-                    if n.indices != writes[n.obj.id]:
-                        return None
-                elif isinstance(n, A.Call) and any(isinstance(a, A.Name) and a.id in writes for a in _walk(n.args)):
-                    return None
-                elif isinstance(n, A.Name) and n.id not in writes and isinstance(fl.env.get(n.id), Value) \
+                if isinstance(n, A.Name) and n.id in carried:
+                    return f"line {_line(n)}: `{n.id}` is read while it is being folded"
+                if isinstance(n, A.Index) and isinstance(n.obj, A.Name) and n.obj.id in accumulated:
+                    return f"line {_line(n)}: `{n.obj.id}` is read while it is being accumulated into"
+                if isinstance(n, A.Index) and isinstance(n.obj, A.Name) and n.obj.id in plan.writes:
+                    if n.indices != plan.writes[n.obj.id]:
+                        return f"line {_line(n)}: `{n.obj.id}` is read at another iteration's element"
+                elif isinstance(n, A.Call) and _mentions(n.args, arrays):
+                    return f"line {_line(n)}: a written array is passed to a function"
+                elif isinstance(n, A.Name) and n.id not in arrays and isinstance(fl.env.get(n.id), Value) \
                         and any(id(r) in written for b in array_boxes(fl.env[n.id]) for r in b.roots()):
-                    return None          # another name for (a view of, a struct holding) a written array
-    return orders
+                    return f"line {_line(n)}: `{n.id}` shares storage with a written array"
+    return None
 
 
+def _line(node: A.Node) -> str:
+    return str(node.span.line) if node.span is not None else "?"
+
+
+# ----------------------------------------------------------------------------- lowering
 def try_vectorize(fl: Lowering, s: A.For) -> bool:
-    """Lower the nest at `s` as one batched computation if its iterations are independent."""
+    """Lower the nest at `s` as one batched computation if that is proven to mean the same."""
     if fl.lanes:
+        return False                   # inside a function broadcast over arrays: already lane-wise
+    try:
+        summary = _vectorize(fl, s)
+    except Sequential as why:
+        _note(fl, s, f"{why.outcome}: {why.reason}")
         return False
+    _note(fl, s, "vectorized: " + summary)
+    return True
+
+
+def _note(fl: Lowering, s: A.For, text: str) -> None:
+    if s.span is not None:
+        fl.mod.loop_notes.setdefault((s.span, text), None)
+
+
+def _vectorize(fl: Lowering, s: A.For) -> str:
     nest = _nest(s)
     if nest is None:
-        return False
+        raise Sequential("the loop variable is a tuple")
     loops, body = nest
     if may_throw(body):
-        return False                   # Julia throws at the first failing iteration; lanes have no order
+        raise Sequential("the body may throw: Julia stops at the first failing iteration")
     loop_names = [n for n, _ in loops]
     if len(set(loop_names)) != len(loop_names):
-        return False
-    for _, iterable in loops:            # inner ranges may not depend on outer loop variables
-        if any(isinstance(n, A.Name) and n.id in loop_names for n in _walk(iterable)):
-            return False
-    orders = _independent(fl, loop_names, body)
-    if orders is None:
-        return False
-    ranges = [fl.expr(it) for _, it in loops]
-    if not all(isinstance(r, RangeV) and r.t.elt == INT64 and r.start.is_const and r.step.is_const
-               and r.stop.is_const and r.step.const == 1 for r in ranges):
-        return False
-    sizes = [(r.stop.const - r.start.const) // r.step.const + 1 for r in ranges]
-    if any(n < MIN_ITERATIONS for n in sizes):
-        return False
-    # lanes in the order the first write indexes the loop variables: its update needs no transpose
-    order = list(orders[0])
-    lanes = tuple(sizes[k] for k in order)
+        raise Sequential("a loop variable is used twice")
+    for _, iterable in loops:
+        if _mentions(iterable, set(loop_names)):
+            raise Sequential("an inner range depends on an outer loop variable")
+    plan = _plan(fl, loop_names, body)
+    if isinstance(plan, str):
+        raise Sequential(plan)
+    writes = bool(plan.writes) or any(isinstance(f, Accumulation) for f in plan.folds.values())
     saved = fl.checkpoint()
     try:
-        for dim, k in enumerate(order):
-            r = ranges[k]
-            value = hlo.add(H.constant(INT64, r.start.const, lanes), H.iota(INT64, lanes, dim))
-            lane_var = ScalarV(INT64, None, value, lanes, interval=(r.start.const, r.stop.const))
-            lane_var.lane = (dim, r.start.const)
-            fl.assign_name(loop_names[k], lane_var)
+        iterations = [_iterations(fl, it, writes) for _, it in loops]
+        lanes = tuple(iterations[k][0] for k in plan.order)
+        for dim, k in enumerate(plan.order):
+            fl.assign_name(loop_names[k], iterations[k][1](dim, lanes))
         draws = fl.draws
+        operands: dict[int, list[ScalarV]] = {}
         for st in body:
             with fl.loc(st):
-                fl.stmt(st)
+                fold = plan.folds.get(id(st))
+                if fold is None:
+                    fl.stmt(st)
+                elif isinstance(fold, Selection):
+                    operands[id(st)] = [_lane_scalar(fl, e, lanes) for e in [fold.key, *(c for _, c in fold.captures)]]
+                else:
+                    operands[id(st)] = [_lane_scalar(fl, fold.value, lanes)]
         if fl.draws != draws:
-            raise LaneConflict()       # one draw per iteration: an ordinary loop
+            raise Sequential("the body draws random numbers (one draw per iteration)")
+        done = []
+        for st in body:
+            fold = plan.folds.get(id(st))
+            if fold is not None:
+                with fl.loc(st):
+                    done.append(_finish(fl, fold, operands[id(st)], plan, loop_names, lanes, st))
+    except Sequential:
+        saved.restore()
+        raise
     except LaneConflict:               # an iteration needs more than elementwise work: an ordinary loop
         saved.restore()
-        return False
+        raise Sequential("an iteration needs more than element-wise work (a slice or array per iteration)") \
+            from None
     for name in set(fl.env) - set(saved.env):
         del fl.env[name]
-    return True
+    shape = "×".join(map(str, lanes))
+    return f"{shape} iterations at once" + "".join("; " + d for d in done)
+
+
+def _iterations(fl: Lowering, iterable: A.Expr, writes: bool):
+    """(trip count, lane value maker) of one loop: the maker gives the loop variable for all lanes,
+    running along lane dimension `dim` of `lanes`."""
+    it = fl.expr(iterable)
+    if isinstance(it, RangeV):
+        n = range_length(fl, it)
+        if not n.is_const:
+            raise Sequential("the trip count is known only at run time")
+        unit = it.t.elt == INT64 and it.start.is_const and it.step.is_const and it.step.const == 1
+        if writes and not unit:
+            raise Sequential("an array is written in a loop over a range that is not `a:b` with known ends")
+
+        def variable(dim: int, lanes: tuple[int, ...]) -> ScalarV:
+            k = ScalarV(INT64, None, H.iota(INT64, lanes, dim), lanes)
+            v = range_element(fl, it, k)
+            if unit:
+                v = ScalarV(INT64, None, fl.materialize(v), lanes, interval=(it.start.const, it.stop.const),
+                            lane=(dim, it.start.const))
+            return v
+    elif isinstance(it, ArrayV) and not writes:
+        n = ScalarV(INT64, _prod(it.t.shape))
+
+        def variable(dim: int, lanes: tuple[int, ...]) -> ScalarV:
+            flat = reshape_colmajor(fl, it, (n.const,)).ir
+            return ScalarV(it.t.elt, None, B.broadcast(flat, lanes, [dim]), lanes)
+    elif isinstance(it, (TupleV, ArrayListV)):
+        raise Sequential(f"a loop over a {it.t.julia()}", outcome="unrolled")
+    else:
+        raise Sequential(f"a loop over a {it.t.julia()}" + (" in a nest that writes arrays" if writes else ""))
+    if n.const < MIN_ITERATIONS:
+        raise Sequential(f"{n.const} iteration(s)")
+    return n.const, variable
+
+
+def _prod(shape: tuple[int, ...]) -> int:
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
+def _lane_scalar(fl: Lowering, e: A.Expr, lanes: tuple[int, ...]) -> ScalarV:
+    """e's value for every lane, as one batched number."""
+    v = fl.expr(e)
+    if not isinstance(v, ScalarV) or v.t.info.is_complex:
+        raise Sequential(f"line {_line(e)}: the folded value is not a real number")
+    if v.batch and v.batch != lanes:
+        raise LaneConflict()
+    return v
+
+
+def _finish(fl: Lowering, fold: Fold, operands: list[ScalarV], plan: Plan, loop_names: list[str],
+            lanes: tuple[int, ...], st: A.Node) -> str:
+    if isinstance(fold, Reduction):
+        return _finish_reduction(fl, fold, operands[0], lanes, st)
+    if isinstance(fold, Selection):
+        return _finish_selection(fl, fold, operands, plan, lanes, st)
+    return _finish_accumulation(fl, fold, operands[0], plan, loop_names, lanes, st)
+
+
+def _fold_type(fl: Lowering, op: str, carried: Scalar, item: Scalar, node: A.Node) -> Scalar:
+    """The type the fold runs in: `carried op item`, which must stay that type at the next step."""
+    def result(a: Scalar) -> Scalar:
+        try:
+            return arith(fl, op, ScalarV(a, True if a == BOOL else 1), ScalarV(item, True if item == BOOL else 1)).t
+        except (JuliaError, NoMethod):
+            raise Sequential(f"line {_line(node)}: `{op}` on {a.julia()} and {item.julia()}") from None
+    t = result(carried)
+    if result(t) != t:
+        raise Sequential(f"line {_line(node)}: the folded value changes type from step to step")
+    if t.info.is_float and op in ("+", "*") and not fl.mod.reassociate:
+        raise Sequential(f"line {_line(node)}: a floating-point `{op}` fold under --strict-fp")
+    return t
+
+
+def _reduce(fl: Lowering, op: str, v: ScalarV, t: Scalar, lanes: tuple[int, ...], dims: list[int]) -> ir.Value:
+    """v (converted to t) for every lane, folded over lane dimensions `dims` with op."""
+    x = B.broadcast(fl.materialize(convert_scalar(fl, v, t)), lanes, list(range(len(v.batch))) if v.batch else [])
+    if t.info.is_float:
+        init = {"+": -0.0, "*": 1.0, "max": -float("inf"), "min": float("inf")}[op]
+    elif t == BOOL:
+        init = {"+": False, "*": True, "max": False, "min": True, "&": True, "|": False}[op]
+    else:
+        bits, signed = t.info.bits, t.info.kind == "int"
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        init = {"+": 0, "*": 1, "max": lo, "min": hi, "&": -1 if signed else hi, "|": 0}[op]
+    body = {"+": hlo.add, "*": hlo.multiply, "max": hlo.maximum, "min": hlo.minimum, "&": hlo.and_, "|": hlo.or_}[op]
+    return B.reduce(x, H.constant(t, init), dims, body)
+
+
+def _finish_reduction(fl: Lowering, fold: Reduction, v: ScalarV, lanes: tuple[int, ...], st: A.Node) -> str:
+    s0 = fl.env[fold.name]
+    if not isinstance(s0, ScalarV) or s0.batch or s0.t.info.is_complex:
+        raise Sequential(f"line {_line(st)}: `{fold.name}` is not a real number")
+    t = _fold_type(fl, fold.op, s0.t, v.t, st)
+    total = ScalarV(t, None, _reduce(fl, fold.op, v, t, lanes, list(range(len(lanes)))))
+    fl.assign_name(fold.name, arith(fl, "-" if fold.subtract else fold.op, s0, total))
+    what = {"+": "sum", "*": "product", "max": "maximum", "min": "minimum", "&": "all-bits and", "|": "bits or"}
+    return f"`{fold.name}` {what[fold.op]} reduction"
+
+
+def _finish_selection(fl: Lowering, fold: Selection, values: list[ScalarV], plan: Plan, lanes: tuple[int, ...],
+                      st: A.Node) -> str:
+    best = fl.env[fold.name]
+    key = values[0]
+    if not (isinstance(best, ScalarV) and not best.batch and best.t == key.t and not key.t.info.is_complex):
+        raise Sequential(f"line {_line(st)}: `{fold.name}` and the compared value differ in type")
+    largest, last = _COMPARISONS[fold.cmp]
+    n = _prod(lanes)
+    # lanes in iteration order (outer loops vary slowest), flattened: ties go to the first iteration
+    inv = sorted(range(len(lanes)), key=lambda d: plan.order[d])
+
+    def flat(v: ScalarV, t: Scalar) -> ir.Value:
+        x = B.broadcast(fl.materialize(convert_scalar(fl, v, t)), lanes, list(range(len(v.batch))) if v.batch else [])
+        if inv != list(range(len(lanes))):
+            x = hlo.transpose(x, inv)
+        return B.reshape(x, (n,))
+    keys = flat(key, key.t)
+    order = H.iota(INT64, (n,), 0)
+    kind = key.t.info.kind
+    winner_at = _select(keys, order, largest, last, kind, key.t)
+    # the winning key read back by its position, not taken from the reduce: a gradient flows
+    # through the slice (the variadic reduce has no derivative; its position has none to give)
+    w = ScalarV(key.t, None, B.reshape(hlo.dynamic_slice(keys, [winner_at], [1]), ()))
+    taken = arith(fl, fold.cmp, w, best)          # `key cmp best` at the winner: does it replace best?
+    fl.assign_name(fold.name, ifelse(fl, taken, w, best))
+    for (name, _), v in zip(fold.captures, values[1:]):
+        old = fl.env[name]
+        if not (isinstance(old, ScalarV) and not old.batch and old.t == v.t):
+            raise Sequential(f"line {_line(st)}: `{name}` changes type when it is set")
+        at = B.reshape(hlo.dynamic_slice(flat(v, v.t), [winner_at], [1]), ())
+        fl.assign_name(name, ifelse(fl, taken, ScalarV(v.t, None, at), old))
+    which = ("last" if last else "first") + (" largest" if largest else " smallest")
+    also = "".join(f", `{c}`" for c, _ in fold.captures)
+    return f"`{fold.name}`{also} selected at the {which} value (a variadic reduce)"
+
+
+def _select(keys: ir.Value, order: ir.Value, largest: bool, last: bool, kind: str, t: Scalar) -> ir.Value:
+    """The position of the (key, position) pair that wins: the largest (smallest) key by `==`, NaN never winning
+    over a number, ties to the first (last) position. A total order, so the reduction may run in
+    any order."""
+    scalar = H.tensor_type(t)
+    index = H.tensor_type(INT64)
+    op = hlo.ReduceOp([scalar, index], [keys, order],
+                      [H.constant(t, 0), H.constant(INT64, -1)], [0])   # position -1: no lane yet
+    block = op.regions[0].blocks.append(scalar, index, scalar, index)
+    with ir.InsertionPoint(block):
+        ka, ia, kb, ib = block.arguments
+        better = H.compare("GT" if largest else "LT", kb, ka, kind)
+        tie = H.compare("EQ", kb, ka, kind)
+        a_none, b_none = H.compare("LT", ia, H.constant(INT64, 0), "int"), H.compare("LT", ib, H.constant(INT64, 0),
+                                                                                       "int")
+        if t.info.is_float:
+            a_nan, b_nan = H.compare("NE", ka, ka, kind), H.compare("NE", kb, kb, kind)
+            better = hlo.or_(better, hlo.and_(a_nan, hlo.not_(b_nan)))
+            tie = hlo.or_(tie, hlo.and_(a_nan, b_nan))
+        later = H.compare("GT", ib, ia, "int")
+        take_b = hlo.or_(a_none, hlo.and_(hlo.not_(b_none), hlo.or_(
+            better, hlo.and_(tie, later if last else hlo.not_(later)))))
+        hlo.return_([hlo.select(take_b, kb, ka), hlo.select(take_b, ib, ia)])
+    return op.results[1]
+
+
+def _finish_accumulation(fl: Lowering, fold: Accumulation, v: ScalarV, plan: Plan, loop_names: list[str],
+                         lanes: tuple[int, ...], st: A.Node) -> str:
+    arr = fl.env[fold.array]
+    t = _fold_type(fl, fold.op, arr.t.elt, v.t, st)
+    if t != arr.t.elt:
+        raise Sequential(f"line {_line(st)}: `{fold.array}[...] {fold.op} e` is not a {arr.t.elt.julia()}")
+    kept_dims = [d for d in range(len(lanes)) if loop_names[plan.order[d]] in fold.kept]
+    reduced_dims = [d for d in range(len(lanes)) if d not in kept_dims]
+    partial = _reduce(fl, fold.op, v, t, lanes, reduced_dims)
+    kept_lanes = tuple(lanes[d] for d in kept_dims)
+    # write back as an update of its own: the kept loop variables run over the kept lanes only
+    for dim, d in enumerate(kept_dims):
+        old = fl.env[loop_names[plan.order[d]]]
+        first = old.lane[1]
+        fl.assign_name(loop_names[plan.order[d]], ScalarV(INT64, None, hlo.add(
+            H.constant(INT64, first, kept_lanes), H.iota(INT64, kept_lanes, dim)), kept_lanes,
+            interval=old.interval, lane=(dim, first)))
+    operand = "%folded" + str(id(st))
+    fl.env[operand] = ScalarV(t, None, partial, kept_lanes) if kept_lanes else ScalarV(t, None, partial)
+    target = A.Index(A.Name(fold.array, span=st.span), fold.indices, span=st.span)
+    combined = A.Call(A.Name("-" if fold.subtract else fold.op, span=st.span), [target, A.Name(operand, span=st.span)],
+                      span=st.span)
+    fl.stmt(A.Assign(target, combined, span=st.span))
+    del fl.env[operand]
+    over = ", ".join(f"`{loop_names[plan.order[d]]}`" for d in reduced_dims)
+    return f"`{fold.array}` accumulated over {over}"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from jax.extend.mlir import ir
 
-from .frontend.diagnostics import JuliaError, StaticValueNeeded
+from .frontend.diagnostics import JuliaError, Span, StaticValueNeeded
 from .frontend.dispatch import PStruct, select_method
 from .frontend.lower import ModuleLowering
 from .frontend.program import Program
@@ -61,12 +61,13 @@ def load(path_or_source: str, filename: str | None = None) -> LoadedProgram:
 class LoadedProgram:
     program: Program
 
-    def function(self, name: str = "main", *, check_bounds: bool = True, cache: bool = True) -> Function:
+    def function(self, name: str = "main", *, check_bounds: bool = True, strict_fp: bool = False,
+                 cache: bool = True) -> Function:
         """The entry `name`; its executables come from the persistent compile cache unless `cache`
         is False."""
         if name not in self.program.methods or all(m.origin != "user" for m in self.program.methods[name]):
             raise UsageError(f"no function `{name}` is defined in {self.program.filename}")
-        return Function(self, name, check_bounds, cache)
+        return Function(self, name, check_bounds, cache, strict_fp)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Lowered:
     specialized: list[tuple[str, int, str]] = field(default_factory=list)
     runtime_args: list[int] | None = None     # positions of the arguments the executable takes (None: all)
     params: list[Value] = field(default_factory=list)    # the entry's arguments, as lowering saw them
+    loop_notes: list[tuple[Span, str]] = field(default_factory=list)   # per loop: what it became (--explain-loops)
 
     def runtime_inputs(self, args: tuple) -> tuple:
         """The host arguments the executable takes: all but the specialized ones."""
@@ -134,17 +136,19 @@ class Lowered:
 
 
 class Function:
-    def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True, cache: bool = True):
+    def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True, cache: bool = True,
+                 strict_fp: bool = False):
         self.loaded = loaded
         self.name = name
         self.check_bounds = check_bounds
+        self.strict_fp = strict_fp
         self.cache = cache
         self._cache: dict[tuple, tuple[Lowered, Executable]] = {}    # by types and specialized values
         self._static: dict[tuple, tuple[int, ...]] = {}     # by types: the arguments specialized on
 
     def lower(self, *args: Any, optimize_level: int = 2, **optimize_options: Any) -> Lowered:
         lowered = lower_entry(self.loaded.program, self.name, [abstract(a) for a in args],
-                              check_bounds=self.check_bounds, values=list(args))
+                              check_bounds=self.check_bounds, strict_fp=self.strict_fp, values=list(args))
         if optimize_level is not None:
             lowered.optimize(optimize_level, **optimize_options)
         return lowered
@@ -267,32 +271,40 @@ def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
     return [m.param_names for m in program.methods.get(name, []) if m.origin == "user"]
 
 
+@dataclass(frozen=True)
+class LowerOptions:
+    check_bounds: bool = True          # run-time index checks
+    strict_fp: bool = False            # loops keep floating-point `+`/`*` folds in source order
+
+
 def lower_entry(program: Program, name: str, specs: list[object], *, check_bounds: bool = True,
-                values: list[Any] | None = None) -> Lowered:
+                strict_fp: bool = False, values: list[Any] | None = None) -> Lowered:
     """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts);
-    run-time index checks are emitted unless `check_bounds` is False. Given the arguments' `values`
+    run-time index checks are emitted unless `check_bounds` is False; a loop's floating-point sum
+    or product is reordered (lowered as one reduction) unless `strict_fp`. Given the arguments' `values`
     (None where unknown), an integer argument whose value decides an array size (`zeros(n)`) is
     compiled in as that value: see `Lowered.specialized`."""
     t0 = time.perf_counter()
+    options = LowerOptions(check_bounds, strict_fp)
     with _without_gc():
         try:
-            return _on_deep_stack(_lower_entry, program, name, specs, check_bounds)
+            return _on_deep_stack(_lower_entry, program, name, specs, options)
         except StaticValueNeeded as need:
-            lowered = _specialize(program, name, specs, values or [], check_bounds, need)
+            lowered = _specialize(program, name, specs, values or [], options, need)
             lowered.timings["infer+lower"] = time.perf_counter() - t0
             return lowered
 
 
-def _specialize(program: Program, name: str, specs: list[object], values: list[Any], check_bounds: bool,
+def _specialize(program: Program, name: str, specs: list[object], values: list[Any], options: LowerOptions,
                 need: StaticValueNeeded) -> Lowered:
     """Lower again with integer arguments compiled in as their values: first all of them, then
     without each one in turn where that still works, so only those a size needs are specialized
     (`lowered` always belongs to the current `chosen`: a failed attempt changes neither)."""
     labels = [_param_label([m for m in program.methods.get(name, []) if m.origin == "user"], i)
               for i in range(len(specs))]
-    options = [i for i, s in enumerate(specs) if isinstance(s, Scalar) and s.info.kind in ("int", "uint")
+    candidates = [i for i, s in enumerate(specs) if isinstance(s, Scalar) and s.info.kind in ("int", "uint")
                and i < len(values) and values[i] is not None]
-    if not options:
+    if not candidates:
         integers = [labels[i] for i, s in enumerate(specs) if isinstance(s, Scalar) and s.info.kind in ("int", "uint")]
         if integers:
             need.notes.append(f"jlhlo specializes on the value of an integer argument ({', '.join(integers)}) "
@@ -302,14 +314,14 @@ def _specialize(program: Program, name: str, specs: list[object], values: list[A
 
     def attempt(chosen: set[int]) -> Lowered:
         trial = [Specialized(s, int(values[i])) if i in chosen else s for i, s in enumerate(specs)]
-        return _on_deep_stack(_lower_entry, program, name, trial, check_bounds)
-    chosen = set(options)
+        return _on_deep_stack(_lower_entry, program, name, trial, options)
+    chosen = set(candidates)
     try:
         lowered = attempt(chosen)
     except StaticValueNeeded:
         raise need from None           # the size does not come from an integer argument
-    reasons = {options[0]: need} if len(options) == 1 else {}
-    for i in options if len(options) > 1 else ():
+    reasons = {candidates[0]: need} if len(candidates) == 1 else {}
+    for i in candidates if len(candidates) > 1 else ():
         try:
             lowered = attempt(chosen - {i})
             chosen.discard(i)
@@ -352,7 +364,7 @@ def _on_deep_stack(fn, *args: Any) -> Any:
     return outcome["value"]
 
 
-def _lower_entry(program: Program, name: str, specs: list[object], check_bounds: bool) -> Lowered:
+def _lower_entry(program: Program, name: str, specs: list[object], options: LowerOptions) -> Lowered:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx = xla_bridge.make_context()
@@ -376,12 +388,14 @@ def _lower_entry(program: Program, name: str, specs: list[object], check_bounds:
             raise JuliaError(f"MethodError: no method matching {name}({shown})\nClosest candidates are:\n{cands}",
                              methods[0].fdef.span)
         method, bindings = chosen
-        mod = ModuleLowering(program, ctx, differentiate=build_vjp, check_bounds=check_bounds)
+        mod = ModuleLowering(program, ctx, differentiate=build_vjp, check_bounds=options.check_bounds,
+                             reassociate=not options.strict_fp)
         result = mod.specialize(method, args, {}, None, public_name="main", bindings=bindings).result
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():
             raise RuntimeError("the lowered module does not verify")
-    return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites), params=args)
+    return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites), params=args,
+                   loop_notes=list(mod.loop_notes))
 
 
 def _why(program: Program, err: StaticValueNeeded) -> str:

@@ -51,7 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bf16: convolutions and matrix products on bf16 operands with f32 results")
     p.add_argument("--check-bounds", choices=("yes", "no"), default="yes",
                    help="check run-time indices and report BoundsError after the run (default yes)")
+    p.add_argument("--strict-fp", action="store_true", help="keep floating-point sums and products in loops in "
+                   "source order (by default a loop that only accumulates them is one reduction, as with @simd)")
+    p.add_argument("--explain-loops", action="store_true", help="say on stderr, for each loop, whether it became "
+                   "array operations (which) or stayed a sequential loop (why)")
     return p
+
+
+def _explain_loops(lowered: Any) -> None:
+    """One line per loop of the user's program (loops of the prelude are its own business)."""
+    from .frontend.diagnostics import PRELUDE_PREFIX
+    for span, text in sorted(lowered.loop_notes, key=lambda note: (note[0].file, note[0].line, note[0].col)):
+        if not span.file.startswith(PRELUDE_PREFIX):
+            print(f"{span}: loop: {text}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +157,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"no function `{entry}` is defined in {filename}")
     with _phase("infer+lower", timings):
         lowered = lower_entry(loaded.program, entry, specs, check_bounds=args.check_bounds == "yes",
-                              values=values)
+                              strict_fp=args.strict_fp, values=values)
+    if args.explain_loops:
+        _explain_loops(lowered)
     if args.timings:
         for name, value, why in lowered.specialized:
             print(f"specialized on {name} = {value}: {why}", file=sys.stderr)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from jax.extend.mlir import ir, passmanager
 
+from .contract import contract
 from .dead_values import dead_values
 from .exact_division import exact_division
 from .fold import fold
@@ -30,6 +31,8 @@ PASSES: dict[str, Pass] = {
     "symbol-dce": "symbol-dce",
     "simplify": simplify,
     "fold": fold,
+    # Sums of broadcast products (a vectorized `y[i] += A[i, j] * x[j]`) as dot_general.
+    "contract": contract,
     # Transposes into dot_general / convolution / reduce / broadcast dims, and into each other.
     "transpose_fold": transpose_fold,
     # reverse(conv(reverse(x))) → conv(x, reverse(kernel)); fewer ops, but slower on XLA CPU: by name only.
@@ -45,13 +48,14 @@ PASSES: dict[str, Pass] = {
 
 _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
 # Simplification and folding expose work for canonicalize and cse (dead constants, repeated ops).
+# contract after fold, and before transpose_fold, which then folds transposes into its dot_generals;
 # transpose_fold after simplify/fold, which compose transposes and fold constant ones; dead_values
 # before licm, so that what only fed dead carried values is gone before anything is hoisted;
 # unroll last (it folds and simplifies the copies it makes itself), canonicalize and cse to clean up.
 LEVELS: dict[int, list[str]] = {
     0: [],
     1: _O1,
-    2: _O1 + ["simplify", "fold", "transpose_fold", "dead_values", "licm", "unroll", "canonicalize", "cse"],
+    2: _O1 + ["simplify", "fold", "contract", "transpose_fold", "dead_values", "licm", "unroll", "canonicalize", "cse"],
 }
 
 # Precision changes are never part of a level: `optimize(..., precision=...)` appends this pass.

@@ -62,6 +62,8 @@ CATALOG: dict[str, tuple[float, str]] = {
     "comprehension_whole_array": (0.6, "[sum(x .< xi) for xi in x]: bodies reading whole arrays"),
     "generator": (0.8, "sum(x[i]^2 for i in eachindex(x))"),
     "generator_runtime": (0.6, "sum(f(k) for k in 1:n), maximum(... for k in n:-1:1): run-time lengths, maybe empty"),
+    "fold_loops": (1, "loops that only fold: s += e, s = max(s, e), if e > best; best = e; at = i; end, "
+                      "y[i] += e(i, j) over a nest (lowered as reductions)"),
     "int_accumulator": (0.6, "s = 0; for ...; s += 0.5x; end: an accumulator started as an Int (numeric Union)"),
     # functions and data
     "helpers": (2, "scalar helper functions with branches and loops"),

@@ -80,6 +80,7 @@ class Generator(ExprGenerator):
             (F("tuples"), lambda: self.tuple_stmt(ctx)),
             (F("throws") if not ctx.grad else 0, lambda: self.throw_stmt(ctx)),
             (F("int_accumulator") if nested_ok and not ctx.grad else 0, lambda: self.accumulator_stmt(ctx, budget)),
+            (F("fold_loops", 1.5) if nested_ok else 0, lambda: self.fold_loop_stmt(ctx)),
             (F("closures") if ctx.loop_depth == 0 else 0, lambda: self.closure_stmt(ctx, budget)),
             (F("structs") if self.struct_types else 0, lambda: self.struct_stmt(ctx)),
         ]
@@ -486,6 +487,83 @@ class Generator(ExprGenerator):
         loop.accumulators = [(acc, t.name)]
         ctx.declare(acc, VarInfo(t, special=self.is_special(ctx, update[0])))
         return [M.Assign(name=acc, value=ilit(0)), loop], cost + 1
+
+    def fold_loop_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """A loop that only folds each iteration's value into one variable or array — what jlhlo
+        lowers as a reduction: `s += e`, `s = max(s, e)`, `if e > best; best = e; at = i; end`,
+        or `y[i] += e(i, j)` over a nest whose other loop is summed."""
+        kind = self.pick(["reduce", "reduce", "select", "accumulate"])
+        if kind == "accumulate":
+            return self.accumulate_loop(ctx)
+        got = self.loop_iter(ctx)
+        if got is None:
+            return None
+        it, info, trip = got
+        if ctx.trip * max(trip, 1) > MAX_TRIP:
+            return None
+        t = self.pick([F64, F64, INT] + ([F32] if self.F.on("float32") else []))
+        i = self.fid("i" if info.t == INT else "a")
+        acc = self.new_name(t)
+        pre = [M.Assign(name=acc, value=self.scalar(ctx, t, 1))]
+        ctx.push()
+        ctx.declare(i, info)
+        ctx.loop_depth += 1
+        e = self.scalar(ctx, t, self.rng.randint(1, 3))
+        if kind == "reduce":
+            o = self.pick(["+", "-", "max", "min"] + (["*"] if trip <= 8 else []))
+            if o in ("max", "min"):
+                args = [var(acc, t), e] if self.chance(0.5) else [e, var(acc, t)]
+                body: list[M.Stmt] = [M.Assign(name=acc, value=call(t, o, *args))]
+            elif self.chance(0.7):
+                body = [M.OpAssign(name=acc, op=o, value=e)]
+            else:
+                body = [M.Assign(name=acc, value=op(t, o, var(acc, t), e))]
+        else:
+            at = self.fid("k")
+            pre.append(M.Assign(name=at, value=ilit(0)))
+            cmp = self.pick([">", ">=", "<", "<="])
+            cond = op(BOOL, cmp, e, var(acc, t)) if self.chance(0.7) else \
+                op(BOOL, {">": "<", "<": ">", ">=": "<=", "<=": ">="}[cmp], var(acc, t), e)
+            mark = var(i, INT) if info.t == INT else ilit(self.rng.randint(1, 9))
+            body = [M.If(branches=[M.Branch(cond=cond, body=[M.Assign(name=acc, value=e),
+                                                              M.Assign(name=at, value=mark)])])]
+        ctx.loop_depth -= 1
+        ctx.pop()
+        ctx.declare(acc, VarInfo(t, special=self.is_special(ctx, e)))
+        if kind == "select":
+            ctx.declare(pre[1].name, VarInfo(INT))
+        return pre + [M.For(var=i, iter=it, body=body)], 2
+
+    def accumulate_loop(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`y = zeros(m); for j in axes(A, 2), i in axes(A, 1); y[i] += e; end` (either order)."""
+        mats = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 2)
+        if not mats:
+            return None
+        name, v = self.pick(mats)
+        m, n = v.t.shape
+        if ctx.trip * m * n > MAX_TRIP:
+            return None
+        keep = self.rng.randint(1, 2)              # y runs along A's dimension `keep`
+        t = F64 if not self.F.on("float32") or self.chance(0.7) else F32
+        y = self.fid("v")
+        y_t = Arr(t, (v.t.shape[keep - 1],))
+        i, j = self.fid("i"), self.fid("i")
+        ctx.push()
+        ctx.declare(i, VarInfo(INT, bounds=(1, m), readonly=True, small=True))
+        ctx.declare(j, VarInfo(INT, bounds=(1, n), readonly=True, small=True))
+        ctx.loop_depth += 2
+        e = self.scalar(ctx, t, self.rng.randint(1, 3))
+        ctx.loop_depth -= 2
+        ctx.pop()
+        kept = i if keep == 1 else j
+        update = M.IndexAssign(base=var(y, y_t), idxs=[var(kept, INT)], value=e, op=self.pick(["+", "+", "-"]))
+        outer, inner = ((j, 2), (i, 1)) if self.chance(0.7) else ((i, 1), (j, 2))
+        loop = M.For(var=outer[0], iter=call(None, "axes", var(name, v.t), ilit(outer[1])),
+                     body=[M.For(var=inner[0], iter=call(None, "axes", var(name, v.t), ilit(inner[1])), body=[update])])
+        make = M.Assign(name=y, value=call(y_t, "zeros", *([M.TypeLit(t=None, of=t)] if t == F32 else []),
+                                           ilit(y_t.shape[0])))
+        ctx.declare(y, VarInfo(y_t))
+        return [make, loop], 3
 
     def while_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
         """`w = 0; while w < K && cond; w += 1; ...; end`: the counter bounds the trip count and is

@@ -268,7 +268,7 @@ def _lane_gather(fl: Lowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> 
     columns = []
     for d, i in enumerate(idxs):
         i = convert_scalar(fl, i, INT64)
-        _check_within(fl, i, i, arr.t.shape[d], arr.t.shape, d, node)
+        check_within(fl, i, i, arr.t.shape[d], arr.t.shape, d, node)
         zero_based = fl.materialize(i)
         zero_based = hlo.subtract(B.broadcast(zero_based, lanes), H.constant(INT64, 1, lanes))
         columns.append(B.reshape(zero_based, lanes + (1,)))
@@ -335,7 +335,7 @@ def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: 
                 return DimIndex(ScalarV(INT64, 0), 1, drop=True)     # never used: the run reports the error
             return DimIndex(ScalarV(INT64, ix.const - 1), 1, drop=True)
         i = convert_scalar(fl, ix, INT64)
-        _check_within(fl, i, i, size, shape, d, node)
+        check_within(fl, i, i, size, shape, d, node)
         return DimIndex(arith(fl, "-", i, ScalarV(INT64, 1)), 1, drop=True)
     if getattr(ix.t, "name", None) == "Colon":
         return DimIndex(ScalarV(INT64, 0), size)
@@ -360,7 +360,7 @@ def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: 
         if step > 0:
             if not ix.start.is_const:
                 last = arith(fl, "+", ix.start, ScalarV(INT64, (length.const - 1) * step))
-                _check_within(fl, ix.start, last, size, shape, d, node)
+                check_within(fl, ix.start, last, size, shape, d, node)
             return DimIndex(arith(fl, "-", ix.start, ScalarV(INT64, 1)), length.const, stride=step)
         ix = collect_range(fl, ix, node)
     if isinstance(ix, ArrayV) and ix.t.ndims == 1 and ix.t.elt.info.is_integer and ix.t.elt.info.kind != "bool":
@@ -381,7 +381,7 @@ def _dim_index(fl: Lowering, ix: Value, size: int, d: int, n: int, shape, node: 
     raise fl.error(f"ArgumentError: invalid index of type {ix.t.julia()}", node)
 
 
-def _check_within(fl: Lowering, first: ScalarV, last: ScalarV, size: int, shape, d: int,
+def check_within(fl: Lowering, first: ScalarV, last: ScalarV, size: int, shape, d: int,
                   node: A.Node) -> None:
     """A run-time check that indices first..last lie in 1:size (none where their bounds prove it)."""
     lo, hi = first.bounds(), last.bounds()

@@ -944,9 +944,15 @@ class FunctionLowering:
             stride *= size
         failed = H.compare("NE", codes.ir, H.constant(ERR, 0, batch), "int")
         key = hlo.select(failed, position, H.constant(INT64, stride, batch))
-        first = B.broadcast(B.reduce(key, H.constant(INT64, stride), dims, hlo.minimum), batch)
-        picked = hlo.select(H.compare("EQ", key, first, "int"), codes.ir, H.constant(ERR, 0, batch))
-        return ScalarV(ERR, None, B.reduce(picked, H.constant(ERR, 0), dims, hlo.maximum))
+        first = B.reduce(key, H.constant(INT64, stride), dims, hlo.minimum)
+        # that lane's code, read at its coordinates (one pass over the lanes, not two)
+        starts, rest = [], first
+        for size in batch:
+            starts.append(hlo.remainder(rest, H.constant(INT64, size)))
+            rest = hlo.divide(rest, H.constant(INT64, size))
+        code = B.reshape(hlo.dynamic_slice(codes.ir, starts, [1] * len(batch)), ())
+        none = H.compare("EQ", first, H.constant(INT64, stride), "int")
+        return ScalarV(ERR, None, hlo.select(none, H.constant(ERR, 0), code))
 
     # ------------------------------------------------------------------ scalar helpers used everywhere
     def materialize(self, v: ScalarV) -> ir.Value:

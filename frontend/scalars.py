@@ -416,8 +416,10 @@ def ifelse(fl: Lowering, c: ScalarV, a: ScalarV, b: ScalarV) -> ScalarV:
         t = promote(a.t, b.t)
         a, b = convert_scalar(fl, a, t), convert_scalar(fl, b, t)
     batch = c.batch or a.batch or b.batch
+    ba, bb = a.bounds(), b.bounds()           # either arm's bounds hold (clamp's result is within lo:hi)
+    interval = (min(ba[0], bb[0]), max(ba[1], bb[1])) if ba is not None and bb is not None else None
     return ScalarV(a.t, None, hlo.select(B.broadcast(c.ir, batch), as_ir(fl, a, a.t, batch), as_ir(fl, b, b.t, batch)),
-                   batch)
+                   batch, interval=interval)
 
 
 # ---- unary math

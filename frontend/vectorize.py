@@ -12,11 +12,15 @@ with an associative, commutative operation that nothing else in the body reads:
 * a reduction: `s += e` (`-=`, `*=`, `&=`, `|=`), `s = max(s, e)` / `min`, `s = muladd(a, b, s)`:
   `e` is computed for every lane, reduced (`stablehlo.reduce`), then combined with `s` once;
 * a selection, the hand-written `findmax`: `if e > best; best = e; at = i; end` keeps the first
-  iteration with the largest `e` (`>=`: the last; `<`, `<=`: the smallest), which a variadic
-  reduce over (value, iteration) pairs finds; NaN never wins, as `NaN > best` is false;
+  iteration with the largest `e` (`>=`: the last; `<`, `<=`: the smallest), found by one
+  variadic reduce over (value, iteration) pairs; NaN never wins, as `NaN > best` is false;
 * an accumulation: `y[i] += A[i, j] * x[j]` in a nest over i and j, whose index leaves out some
   loop variables: the lanes are reduced over those and added to `y` once (a matvec; the
-  `contract` pass turns such a multiply-and-sum into `dot_general`).
+  `contract` pass turns such a multiply-and-sum into `dot_general`); with a computed index,
+  `h[bin(x[i])] += 1`, a scatter-add.
+
+The body may also hold inner loops over local values (Horner's rule per point): they run for all
+lanes at once, as a loop inside a function broadcast over arrays does.
 
 Integer and Bool folds are exact in any order. Floating-point `+` and `*` are reassociated, as
 Julia's `@simd` permits (`--strict-fp` keeps them sequential); `max`, `min` and selections are exact.
@@ -42,13 +46,15 @@ from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .arrays import reshape_colmajor
+from .context import ERROR_CODE
 from .diagnostics import JuliaError
 from .exceptions import may_throw
+from .indexing import check_within
 from .ranges import range_element, range_length
 from .registry import NoMethod
 from .scalars import arith, convert_scalar, ifelse
 from .types import BOOL, INT64, Scalar
-from .values import ArrayListV, ArrayV, LaneConflict, RangeV, ScalarV, TupleV, Value, array_boxes
+from .values import ArrayListV, ArrayV, ClosureV, LaneConflict, RangeV, ScalarV, TupleV, Value, array_boxes
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -99,6 +105,7 @@ class Accumulation:
     value: A.Expr
     subtract: bool
     kept: list[str]                    # the loop variables idx uses, in index order
+    scatter: bool = False              # idx is computed (`h[bin(x[i])] += 1`): a scatter-add
 
 
 Fold = Reduction | Selection | Accumulation
@@ -249,6 +256,15 @@ def _plan(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> Plan | str
             folds[id(st)] = sel
             folded |= {sel.name} | {t for t, _ in sel.captures}
             continue
+        if isinstance(st, (A.For, A.While)):
+            inner = _inner_loop_names(st)
+            if isinstance(inner, str):
+                return inner
+            if inner & (set(fl.env) | names) - locals_:
+                return (f"line {_line(st)}: the inner loop assigns `{sorted(inner & set(fl.env) - locals_)[0]}`, "
+                        f"which outlives an iteration")
+            locals_ |= inner              # each iteration runs the inner loop on its own lane
+            continue
         if not isinstance(st, A.Assign) or st.dotted:
             return f"line {_line(st)}: a statement other than an assignment"
         for n in _walk(st.value):
@@ -277,11 +293,12 @@ def _plan(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> Plan | str
             kept = [u[0] for u in used if u is not None]
             if sorted(kept) != sorted(names):
                 upd = _update(fl, st)
+                computed = any(u is None and _mentions(e, names | locals_) for u, e in zip(used, st.target.indices))
                 if upd is None or len(set(kept)) != len(kept) or _mentions(upd[1], {x}) or x in writes \
-                        or x in folded or upd[0] not in ("+", "*", "max", "min"):
+                        or x in folded or upd[0] not in (("+",) if computed else ("+", "*", "max", "min")):
                     return (f"line {_line(st)}: iterations write the same element of `{x}` (its index does not "
                             f"use every loop variable once, and the write is not a fold like `{x}[i] += e`)")
-                folds[id(st)] = Accumulation(x, st.target.indices, upd[0], upd[1], upd[2], kept)
+                folds[id(st)] = Accumulation(x, st.target.indices, upd[0], upd[1], upd[2], kept, computed)
                 folded.add(x)
                 continue
             if x in writes and writes[x] != st.target.indices or x in folded:
@@ -292,19 +309,19 @@ def _plan(fl: Lowering, loop_names: list[str], body: list[A.Node]) -> Plan | str
     if not writes and not folds:
         return "the body writes no array and folds no value"
     for x, idx in list(writes.items()) + [(f.array, f.indices) for f in folds.values()
-                                          if isinstance(f, Accumulation)]:
+                                          if isinstance(f, Accumulation) and not f.scatter]:
         for e in idx:
             if _loop_offset(e, names) is None and _mentions(e, names | locals_):
                 return f"`{x}` is indexed by an expression of the loop variables other than `i ± c`"
     # lanes in the order the first write indexes the loop variables: its update needs no transpose
-    accumulations = [f for f in folds.values() if isinstance(f, Accumulation)]
+    accumulations = [f for f in folds.values() if isinstance(f, Accumulation) and not f.scatter]
     if writes:
         idx = next(iter(writes.values()))
         first = [u[0] for u in (_loop_offset(e, names) for e in idx) if u is not None]
     elif accumulations:
         first = accumulations[0].kept + [n for n in loop_names if n not in accumulations[0].kept]
     else:
-        first = loop_names
+        first = loop_names[::-1]     # innermost first: column-major lane order is iteration order
     plan = Plan(writes, folds, [loop_names.index(v) for v in first])
     reason = _isolated(fl, plan, body)
     return reason or plan
@@ -326,25 +343,50 @@ def _isolated(fl: Lowering, plan: Plan, body: list[A.Node]) -> str | None:
             parts: list[object] = [fold.key] + [e for _, e in fold.captures]
         elif fold is not None:
             parts = [fold.value] + (list(fold.indices) if isinstance(fold, Accumulation) else [])
+        elif isinstance(st, (A.For, A.While)):
+            parts = [st]
         else:
             parts = [st.value] + ([] if isinstance(st.target, A.Name) else list(st.target.indices))
             if st.op is not None and isinstance(st.target, A.Index):
                 parts.append(st.target)
         for part in parts:
+            indexed = {id(n.obj) for n in _walk(part) if isinstance(n, A.Index)}
             for n in _walk(part):
                 if isinstance(n, A.Name) and n.id in carried:
                     return f"line {_line(n)}: `{n.id}` is read while it is being folded"
+                if isinstance(n, A.Name) and isinstance(fl.env.get(n.id), ClosureV) \
+                        and _mentions(fl.env[n.id].lam, carried | arrays):
+                    return f"line {_line(n)}: the closure `{n.id}` sees a variable or array the loop changes"
                 if isinstance(n, A.Index) and isinstance(n.obj, A.Name) and n.obj.id in accumulated:
                     return f"line {_line(n)}: `{n.obj.id}` is read while it is being accumulated into"
                 if isinstance(n, A.Index) and isinstance(n.obj, A.Name) and n.obj.id in plan.writes:
                     if n.indices != plan.writes[n.obj.id]:
                         return f"line {_line(n)}: `{n.obj.id}` is read at another iteration's element"
-                elif isinstance(n, A.Call) and _mentions(n.args, arrays):
-                    return f"line {_line(n)}: a written array is passed to a function"
+                elif isinstance(n, A.Name) and n.id in arrays and id(n) not in indexed:
+                    return f"line {_line(n)}: the written array `{n.id}` is used whole (not one element)"
                 elif isinstance(n, A.Name) and n.id not in arrays and isinstance(fl.env.get(n.id), Value) \
                         and any(id(r) in written for b in array_boxes(fl.env[n.id]) for r in b.roots()):
                     return f"line {_line(n)}: `{n.id}` shares storage with a written array"
     return None
+
+
+def _inner_loop_names(loop: A.For | A.While) -> set[str] | str:
+    """The names an inner loop assigns (its own variables included), or why it cannot run per lane:
+    it writes an array or leaves the function."""
+    names: set[str] = set()
+    for n in _walk(loop):
+        if isinstance(n, (A.Return, A.Lambda, A.Generator)):
+            return f"line {_line(n)}: an inner loop with a `return` or a function inside"
+        if isinstance(n, A.Assign):
+            if n.dotted or not isinstance(n.target, A.Name):
+                return f"line {_line(n)}: an inner loop writes an array"
+            names.add(n.target.id)
+        elif isinstance(n, A.For):
+            for target, _ in n.iters:
+                if not isinstance(target, A.Name):
+                    return f"line {_line(n)}: an inner loop over tuples"
+                names.add(target.id)
+    return names
 
 
 def _line(node: A.Node) -> str:
@@ -386,26 +428,38 @@ def _vectorize(fl: Lowering, s: A.For) -> str:
     plan = _plan(fl, loop_names, body)
     if isinstance(plan, str):
         raise Sequential(plan)
-    writes = bool(plan.writes) or any(isinstance(f, Accumulation) for f in plan.folds.values())
+    writes = bool(plan.writes) or any(isinstance(f, Accumulation) and not f.scatter for f in plan.folds.values())
     saved = fl.checkpoint()
     try:
-        iterations = [_iterations(fl, it, writes) for _, it in loops]
+        changed = {id(r) for x in _changed_arrays(plan) for r in fl.env[x].box.roots()}
+        iterations = [_iterations(fl, it, writes, changed) for _, it in loops]
         lanes = tuple(iterations[k][0] for k in plan.order)
         for dim, k in enumerate(plan.order):
             fl.assign_name(loop_names[k], iterations[k][1](dim, lanes))
         draws = fl.draws
         operands: dict[int, list[ScalarV]] = {}
-        for st in body:
-            with fl.loc(st):
-                fold = plan.folds.get(id(st))
-                if fold is None:
-                    fl.stmt(st)
-                elif isinstance(fold, Selection):
-                    operands[id(st)] = [_lane_scalar(fl, e, lanes) for e in [fold.key, *(c for _, c in fold.captures)]]
-                else:
-                    operands[id(st)] = [_lane_scalar(fl, fold.value, lanes)]
+        fl.lanes = lanes               # every iteration a lane: inner loops and branches run per lane, masked
+        try:
+            for st in body:
+                with fl.loc(st):
+                    fold = plan.folds.get(id(st))
+                    if fold is None:
+                        fl.stmt(st)
+                    elif isinstance(fold, Selection):
+                        operands[id(st)] = [_lane_scalar(fl, e, lanes)
+                                            for e in [fold.key, *(c for _, c in fold.captures)]]
+                    else:
+                        scattered = fold.indices if isinstance(fold, Accumulation) and fold.scatter else []
+                        operands[id(st)] = [_lane_scalar(fl, e, lanes) for e in [fold.value, *scattered]]
+                        if scattered:
+                            _check_scatter_indices(fl, fold, operands[id(st)][1:], st)
+        finally:
+            fl.lanes = ()
         if fl.draws != draws:
             raise Sequential("the body draws random numbers (one draw per iteration)")
+        err = fl.env.get(ERROR_CODE)
+        if isinstance(err, ScalarV) and err.batch:
+            fl.env[ERROR_CODE] = fl.first_failure(err)    # one code: the first failing lane's
         done = []
         for st in body:
             fold = plan.folds.get(id(st))
@@ -421,14 +475,20 @@ def _vectorize(fl: Lowering, s: A.For) -> str:
             from None
     for name in set(fl.env) - set(saved.env):
         del fl.env[name]
-    shape = "×".join(map(str, lanes))
+    shape = "×".join(str(n) for n, _ in iterations)       # in loop order, outermost first
     return f"{shape} iterations at once" + "".join("; " + d for d in done)
 
 
-def _iterations(fl: Lowering, iterable: A.Expr, writes: bool):
+def _changed_arrays(plan: Plan) -> set[str]:
+    return set(plan.writes) | {f.array for f in plan.folds.values() if isinstance(f, Accumulation)}
+
+
+def _iterations(fl: Lowering, iterable: A.Expr, writes: bool, changed: set[int]):
     """(trip count, lane value maker) of one loop: the maker gives the loop variable for all lanes,
     running along lane dimension `dim` of `lanes`."""
     it = fl.expr(iterable)
+    if any(id(r) in changed for b in array_boxes(it) for r in b.roots()):
+        raise Sequential("the loop iterates over an array it changes")
     if isinstance(it, RangeV):
         n = range_length(fl, it)
         if not n.is_const:
@@ -482,6 +542,8 @@ def _finish(fl: Lowering, fold: Fold, operands: list[ScalarV], plan: Plan, loop_
         return _finish_reduction(fl, fold, operands[0], lanes, st)
     if isinstance(fold, Selection):
         return _finish_selection(fl, fold, operands, plan, lanes, st)
+    if fold.scatter:
+        return _finish_scatter(fl, fold, operands[0], operands[1:], lanes, st)
     return _finish_accumulation(fl, fold, operands[0], plan, loop_names, lanes, st)
 
 
@@ -543,11 +605,9 @@ def _finish_selection(fl: Lowering, fold: Selection, values: list[ScalarV], plan
             x = hlo.transpose(x, inv)
         return B.reshape(x, (n,))
     keys = flat(key, key.t)
-    order = H.iota(INT64, (n,), 0)
-    kind = key.t.info.kind
-    winner_at = _select(keys, order, largest, last, kind, key.t)
-    # the winning key read back by its position, not taken from the reduce: a gradient flows
-    # through the slice (the variadic reduce has no derivative; its position has none to give)
+    winner_at = _select(keys, largest, last, key.t)
+    # the winning key read back at its position: its exact bits (0.0 or -0.0), and a gradient
+    # flows through the slice
     w = ScalarV(key.t, None, B.reshape(hlo.dynamic_slice(keys, [winner_at], [1]), ()))
     taken = arith(fl, fold.cmp, w, best)          # `key cmp best` at the winner: does it replace best?
     fl.assign_name(fold.name, ifelse(fl, taken, w, best))
@@ -559,32 +619,52 @@ def _finish_selection(fl: Lowering, fold: Selection, values: list[ScalarV], plan
         fl.assign_name(name, ifelse(fl, taken, ScalarV(v.t, None, at), old))
     which = ("last" if last else "first") + (" largest" if largest else " smallest")
     also = "".join(f", `{c}`" for c, _ in fold.captures)
-    return f"`{fold.name}`{also} selected at the {which} value (a variadic reduce)"
+    return f"`{fold.name}`{also} selected at the {which} value"
 
 
-def _select(keys: ir.Value, order: ir.Value, largest: bool, last: bool, kind: str, t: Scalar) -> ir.Value:
-    """The position of the (key, position) pair that wins: the largest (smallest) key by `==`, NaN never winning
-    over a number, ties to the first (last) position. A total order, so the reduction may run in
-    any order."""
-    scalar = H.tensor_type(t)
-    index = H.tensor_type(INT64)
-    op = hlo.ReduceOp([scalar, index], [keys, order],
-                      [H.constant(t, 0), H.constant(INT64, -1)], [0])   # position -1: no lane yet
+def _select(keys: ir.Value, largest: bool, last: bool, t: Scalar) -> ir.Value:
+    """The position that wins: of the keys equal (`==`) to the largest (smallest) one, NaN never
+    winning over a number, the first (last); out of range when every key is NaN (a read there
+    clamps to a NaN key, which replaces nothing).
+
+    One variadic reduce over (key, position) with an `argmax`-cheap comparison: for the first
+    winner NaN keys count as -Inf (+Inf for the smallest) and -0.0 as 0.0 — exact, as a winner that
+    ties with such a key is ±Inf, which `>`/`<` never takes. For the last winner (`>=`, where `-Inf
+    >= best` can hold) floats are mapped to integers in the same order, NaN the worst."""
+    n = B.shape(keys)[0]
+    if t.info.is_float and not last:
+        worst = -float("inf") if largest else float("inf")
+        zero = H.compare("EQ", keys, H.constant(t, 0.0, (n,)), "float")
+        keys = hlo.select(H.compare("NE", keys, keys, "float"), H.constant(t, worst, (n,)),
+                          hlo.select(zero, H.constant(t, 0.0, (n,)), keys))
+        lo = hi = worst
+    elif t.info.is_float:
+        bits = t.info.bits
+        it = Scalar(f"Int{bits}")
+        zero = H.compare("EQ", keys, H.constant(t, 0.0, (n,)), "float")
+        raw = hlo.bitcast_convert(H.tensor_type(it, (n,)), hlo.select(zero, H.constant(t, 0.0, (n,)), keys))
+        flipped = hlo.xor(raw, H.constant(it, (1 << (bits - 1)) - 1, (n,)))     # negatives: larger bits, smaller
+        ordered = hlo.select(H.compare("LT", raw, H.constant(it, 0, (n,)), "int"), flipped, raw)
+        worst_int = -(1 << (bits - 1)) if largest else (1 << (bits - 1)) - 1
+        keys = hlo.select(H.compare("NE", keys, keys, "float"), H.constant(it, worst_int, (n,)), ordered)
+        t = it
+    elif t == BOOL:
+        keys, t = H.convert(keys, Scalar("Int8")), Scalar("Int8")
+    if not t.info.is_float:
+        bits, signed = t.info.bits, t.info.kind == "int"
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    kind = t.info.kind
+    scalar, index = H.tensor_type(t), H.tensor_type(INT64)
+    none = -1 if last else n
+    op = hlo.ReduceOp([scalar, index], [keys, H.iota(INT64, (n,), 0)],
+                      [H.constant(t, lo if largest else hi), H.constant(INT64, none)], [0])
     block = op.regions[0].blocks.append(scalar, index, scalar, index)
     with ir.InsertionPoint(block):
         ka, ia, kb, ib = block.arguments
         better = H.compare("GT" if largest else "LT", kb, ka, kind)
         tie = H.compare("EQ", kb, ka, kind)
-        a_none, b_none = H.compare("LT", ia, H.constant(INT64, 0), "int"), H.compare("LT", ib, H.constant(INT64, 0),
-                                                                                       "int")
-        if t.info.is_float:
-            a_nan, b_nan = H.compare("NE", ka, ka, kind), H.compare("NE", kb, kb, kind)
-            better = hlo.or_(better, hlo.and_(a_nan, hlo.not_(b_nan)))
-            tie = hlo.or_(tie, hlo.and_(a_nan, b_nan))
-        later = H.compare("GT", ib, ia, "int")
-        take_b = hlo.or_(a_none, hlo.and_(hlo.not_(b_none), hlo.or_(
-            better, hlo.and_(tie, later if last else hlo.not_(later)))))
-        hlo.return_([hlo.select(take_b, kb, ka), hlo.select(take_b, ib, ia)])
+        take_b = hlo.or_(better, hlo.and_(tie, H.compare("GT" if last else "LT", ib, ia, "int")))
+        hlo.return_([hlo.select(better, kb, ka), hlo.select(take_b, ib, ia)])
     return op.results[1]
 
 
@@ -614,3 +694,47 @@ def _finish_accumulation(fl: Lowering, fold: Accumulation, v: ScalarV, plan: Pla
     del fl.env[operand]
     over = ", ".join(f"`{loop_names[plan.order[d]]}`" for d in reduced_dims)
     return f"`{fold.array}` accumulated over {over}"
+
+
+def _check_scatter_indices(fl: Lowering, fold: Accumulation, indices: list[ScalarV], st: A.Node) -> None:
+    """The bounds check of `h[k] += e`, made per iteration where the statement runs."""
+    arr = fl.env[fold.array]
+    if not isinstance(arr, ArrayV) or len(indices) != arr.t.ndims:
+        raise Sequential(f"line {_line(st)}: `{fold.array}` is not indexed by one index per dimension")
+    for d, ix in enumerate(indices):
+        if not ix.t.info.is_integer or ix.t == BOOL:
+            raise Sequential(f"line {_line(st)}: an index that is not an integer")
+        ix = convert_scalar(fl, ix, INT64)
+        check_within(fl, ix, ix, arr.t.shape[d], arr.t.shape, d, st)
+
+
+def _finish_scatter(fl: Lowering, fold: Accumulation, v: ScalarV, indices: list[ScalarV], lanes: tuple[int, ...],
+                    st: A.Node) -> str:
+    """`h[k] += e` with k computed per iteration: every lane's e added at its k (a scatter-add;
+    elements hit by several lanes add up, in an unspecified order)."""
+    arr = fl.env[fold.array]
+    t = _fold_type(fl, "+", arr.t.elt, v.t, st)
+    if t != arr.t.elt:
+        raise Sequential(f"line {_line(st)}: `{fold.array}[...] + e` is not a {arr.t.elt.julia()}")
+    n = _prod(lanes)
+    columns = []
+    for ix in indices:
+        ix = convert_scalar(fl, ix, INT64)
+        zero_based = hlo.subtract(B.broadcast(fl.materialize(ix), lanes, list(range(len(ix.batch)))
+                                              if ix.batch else []), H.constant(INT64, 1, lanes))
+        columns.append(B.reshape(zero_based, (n, 1)))
+    value = convert_scalar(fl, v, t)
+    if fold.subtract:
+        value = arith(fl, "-", ScalarV(t, 0), value) if not t.info.is_float else \
+            ScalarV(t, None, hlo.negate(fl.materialize(value)), value.batch)
+    updates = B.reshape(B.broadcast(fl.materialize(value), lanes, list(range(len(value.batch))) if value.batch else []),
+                        (n,))
+    nd = arr.t.ndims
+    dnums = hlo.ScatterDimensionNumbers.get(update_window_dims=[], inserted_window_dims=list(range(nd)),
+                                            input_batching_dims=[], scatter_indices_batching_dims=[],
+                                            scattered_dims_to_operand_dims=list(range(nd)), index_vector_dim=1)
+    op = hlo.ScatterOp([arr.ir.type], [arr.ir], hlo.concatenate(columns, 1) if nd > 1 else columns[0], [updates],
+                       dnums)
+    B.scalar_region(op.regions[0], H.elt_type(t), hlo.add)
+    fl.write(arr, op.results[0], st)
+    return f"`{fold.array}` scatter-added"

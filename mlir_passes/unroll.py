@@ -1,4 +1,4 @@
-"""Full unrolling of `stablehlo.while` loops with a small constant trip count.
+"""Full unrolling of `stablehlo.while` loops with a small constant trip count (or a small body).
 
 The frontend lowers `for i in 1:n` to a while loop over a carried i64 counter that starts at a
 constant, is compared `LT` against the loop length in the condition, and is stepped by a constant
@@ -21,6 +21,10 @@ from .rewrite import Rule, apply_rules, trip_count
 from .simplify import RULES as SIMPLIFY_RULES
 
 MAX_TRIPS = 8
+# Longer loops with small bodies too (a Horner step, a short recurrence per lane): at most this many
+# trips and this many body ops in all, so compile time stays bounded.
+MAX_SMALL_BODY_TRIPS = 32
+MAX_UNROLLED_OPS = 160
 
 
 def _unroll(loop: ir.Operation, trips: int) -> None:
@@ -45,6 +49,23 @@ def _condition_is_pure(loop: ir.Operation) -> bool:
     return not any(traits(o.operation.name).effect for o in list(loop.regions[0].blocks[0].operations)[:-1])
 
 
+def _worth_unrolling(loop: ir.Operation, trips: int, max_trips: int) -> bool:
+    return trips <= max_trips or trips <= MAX_SMALL_BODY_TRIPS and trips * _body_size(loop) <= MAX_UNROLLED_OPS
+
+
+def _body_size(loop: ir.Operation) -> int:
+    """Ops in the loop body, nested regions included."""
+    def count(block: ir.Block) -> int:
+        n = 0
+        for op in block.operations:
+            n += 1
+            for region in op.operation.regions:
+                for inner in region.blocks:
+                    n += count(inner)
+        return n
+    return count(loop.regions[1].blocks[0])
+
+
 def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], None]:
     """The unroll pass for loops of at most `max_trips` iterations."""
 
@@ -55,7 +76,7 @@ def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], 
         for op in _post_order(module):
             if op.name == "stablehlo.while":
                 trips = trip_count(op)
-                if trips is not None and trips <= max_trips and _condition_is_pure(op):
+                if trips is not None and _worth_unrolling(op, trips, max_trips) and _condition_is_pure(op):
                     _unroll(op, trips)
                     unrolled += 1
         if unrolled:

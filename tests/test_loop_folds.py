@@ -205,6 +205,50 @@ function rowmax(A)
     r
 end
 
+function horner(c, xs)
+    out = similar(xs)
+    for j in eachindex(xs)
+        p = c[end]
+        for k in length(c)-1:-1:1
+            p = p * xs[j] + c[k]
+        end
+        out[j] = p
+    end
+    out
+end
+
+function newton_each(a)
+    r = similar(a)
+    steps = zeros(Int, length(a))
+    for i in eachindex(a)
+        x = a[i]
+        n = 0
+        while abs(x * x - a[i]) > 1e-12 * a[i] && n < 60
+            x = (x + a[i] / x) / 2
+            n += 1
+        end
+        r[i] = x
+        steps[i] = n
+    end
+    return r, steps
+end
+
+function histogram(x, nbins)
+    h = zeros(Int, nbins)
+    for v in x
+        h[clamp(floor(Int, v * nbins) + 1, 1, nbins)] += 1
+    end
+    h
+end
+
+function weighted_bins(x, w)
+    h = zeros(3, 2)
+    for i in eachindex(x)
+        h[mod(i, 3) + 1, x[i] > 0 ? 1 : 2] -= w[i]
+    end
+    h
+end
+
 function branchy(x)
     s = 0.0
     for i in eachindex(x)
@@ -303,6 +347,32 @@ function may_throw(x)
     s
 end
 
+function seen_by_closure(x)
+    s = 0.0
+    f = () -> s
+    y = similar(x)
+    for i in eachindex(x)
+        s += x[i]
+        y[i] = f()
+    end
+    return s, y
+end
+
+function iterates_what_it_changes(h)
+    for v in h
+        h[mod(floor(Int, v), 3) + 1] += 1.0
+    end
+    h
+end
+
+function first_error_in_iteration_order(A)
+    s = 0.0
+    for i in axes(A, 1), j in axes(A, 2)
+        s += A[i, j] > 0 ? sqrt(A[i, j] - 1.0) : log(A[i, j] + 10.0)
+    end
+    s
+end
+
 function narrow_accumulator(A::Matrix{Float32})
     y = zeros(Float32, size(A, 1))
     for j in axes(A, 2), i in axes(A, 1)
@@ -344,6 +414,7 @@ def _case(rng):
     small = rng.integers(-3, 4, 23)
     v32 = rng.integers(-2**30, 2**30, 40).astype(np.int32)
     x32 = rng.standard_normal(17).astype(np.float32)
+    u = rng.uniform(0, 1, 200)
     first = int(np.argmax(x))
     last = len(x) - 1 - int(np.argmax(x[::-1]))
     bj, bi = divmod(int(np.argmin(A.T)), A.shape[0])          # column-major order: j outer, i inner
@@ -376,7 +447,28 @@ def _case(rng):
         ("matmul", (A, B), A @ B),
         ("rowmax", (A,), A.max(axis=1)),
         ("branchy", (x,), np.float64(np.where(x > 0, np.sqrt(np.abs(x)), -x).sum())),
+        ("horner", (B[:, 0], x), np.polyval(B[::-1, 0], x)),
+        ("newton_each", (np.abs(x) + 0.5,), _newton(np.abs(x) + 0.5)),
+        ("histogram", (u, np.int64(7)), np.bincount(np.minimum((u * 7).astype(np.int64), 6), minlength=7)),
+        ("weighted_bins", (x, y), _bins(x, y)),
     ]
+
+
+def _newton(a):
+    r, steps = a.copy(), np.zeros(len(a), np.int64)
+    for i, ai in enumerate(a):
+        x, n = ai, 0
+        while abs(x * x - ai) > 1e-12 * ai and n < 60:
+            x, n = (x + ai / x) / 2, n + 1
+        r[i], steps[i] = x, n
+    return r, steps
+
+
+def _bins(x, w):
+    h = np.zeros((3, 2))
+    for i in range(len(x)):
+        h[(i + 1) % 3, 0 if x[i] > 0 else 1] -= w[i]
+    return h
 
 
 def test_folding_loops_match_numpy_and_the_sequential_loop(kernels, rng):
@@ -423,9 +515,8 @@ def test_what_the_loops_became(kernels, rng):
     x, A, B = rng.standard_normal(8), rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
     assert _notes(kernels, "dot_loop", x, x) == ["vectorized: 8 iterations at once; `s` sum reduction"]
     assert _notes(kernels, "find_smallest_2d", A) == [
-        "vectorized: 4×3 iterations at once; `best`, `bi`, `bj` selected at the first smallest value "
-        "(a variadic reduce)"]
-    assert _notes(kernels, "matmul", A, B) == ["vectorized: 3×5×4 iterations at once; `C` accumulated over `k`"]
+        "vectorized: 4×3 iterations at once; `best`, `bi`, `bj` selected at the first smallest value"]
+    assert _notes(kernels, "matmul", A, B) == ["vectorized: 5×4×3 iterations at once; `C` accumulated over `k`"]
     # --strict-fp: the float sum keeps its order; the max stays a reduction (it is exact)
     assert _notes(kernels, "dot_loop", x, x, strict_fp=True) == [
         "sequential: line 5: a floating-point `+` fold under --strict-fp"]
@@ -439,6 +530,11 @@ def test_golden_reductions_and_contractions(kernels, rng):
         assert "stablehlo.while" not in o0 and "stablehlo.reduce" in o0, name
         o2 = kernels.function(name).lower(*args).as_text()
         assert "stablehlo.dot_general" in o2 and "stablehlo.reduce" not in o2, (name, o2)
+    hist = kernels.function("histogram").lower(np.abs(x), np.int64(4), optimize_level=0).as_text()
+    assert "stablehlo.scatter" in hist and "stablehlo.while" not in hist
+    # the per-point loop is one loop over all points at once (-O2 unrolls its 7 steps)
+    per_point = kernels.function("horner").lower(x, x, optimize_level=0).as_text()
+    assert per_point.count("stablehlo.while") == 1 and "tensor<8xf64>" in per_point
     sel = kernels.function("find_largest").lower(x).as_text()
     assert "stablehlo.while" not in sel and sel.count("stablehlo.reduce") == 1
     assert "stablehlo.while" in kernels.function("dot_loop", strict_fp=True).lower(x, x, optimize_level=0).as_text()
@@ -491,10 +587,30 @@ def test_near_misses_stay_loops_and_stay_right(near, rng):
         ("may_throw", (x,), np.float64(_seq(0.0, x)), "the body may throw"),
         ("narrow_accumulator", (A,), narrow, "is not a Float32"),
     ]
+    h = np.array([0.5, 1.5, 2.5])
+    hist = h.copy()
+    for k in range(3):
+        hist[int(np.floor(hist[k])) % 3] += 1.0
+    cases += [
+        ("seen_by_closure", (x,), (np.float64(x.sum()), np.cumsum(x)), "the closure `f` sees"),
+        ("iterates_what_it_changes", (h,), hist, "iterates over an array it changes"),
+    ]
     for name, args, want, why in cases:
         assert_same(near.function(name)(*args), want, rtol=1e-12, atol=1e-12)
         notes = _notes(near, name, *args)
         assert any(n.startswith("sequential") and why in n for n in notes), (name, notes)
+
+
+def test_the_first_failing_iteration_is_reported(near):
+    """Iterations run at once, but the error is the one of the first iteration (i outer, j inner)
+    that fails: sqrt's DomainError at (1, 1) here, not log's at (1, 2)."""
+    A = np.array([[0.5, -20.0], [2.0, 3.0]])
+    assert _notes(near, "first_error_in_iteration_order", A)[0].startswith("vectorized")
+    with pytest.raises(jlhlo.frontend.diagnostics.JuliaError, match="sqrt"):
+        near.function("first_error_in_iteration_order")(A)
+    # (1, 2) fails in log before (2, 1) fails in sqrt: j runs fastest
+    with pytest.raises(jlhlo.frontend.diagnostics.JuliaError, match="log"):
+        near.function("first_error_in_iteration_order")(np.array([[2.0, -20.0], [0.5, 3.0]]))
 
 
 def test_gradients_flow_through_folded_loops(rng):

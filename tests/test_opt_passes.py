@@ -421,11 +421,13 @@ def test_unroll_of_zero_trips_forwards_the_initial_values(ctx):
 
 
 def test_unroll_threshold(ctx, monkeypatch):
-    module = parse(ctx, counted(20))
+    module = parse(ctx, counted(40))
     optimize(module, passes=["unroll"])
     assert op_counts(module)["stablehlo.while"] == 1
-    monkeypatch.setitem(PASSES, "unroll32", make_unroll(32))
-    golden(ctx, counted(20), ["unroll32"], "CHECK-NOT: stablehlo.while")
+    monkeypatch.setitem(PASSES, "unroll64", make_unroll(64))
+    golden(ctx, counted(40), ["unroll64"], "CHECK-NOT: stablehlo.while")
+    # a small body is unrolled up to 32 trips
+    golden(ctx, counted(20), ["unroll"], "CHECK-NOT: stablehlo.while")
 
 
 def test_unroll_leaves_loops_with_a_variable_bound(ctx):

@@ -492,9 +492,11 @@ class Generator(ExprGenerator):
         """A loop that only folds each iteration's value into one variable or array — what jlhlo
         lowers as a reduction: `s += e`, `s = max(s, e)`, `if e > best; best = e; at = i; end`,
         or `y[i] += e(i, j)` over a nest whose other loop is summed."""
-        kind = self.pick(["reduce", "reduce", "select", "accumulate"])
+        kind = self.pick(["reduce", "reduce", "select", "accumulate", "scatter", "per_lane_loop"])
         if kind == "accumulate":
             return self.accumulate_loop(ctx)
+        if kind == "per_lane_loop":
+            return self.per_lane_loop(ctx)
         got = self.loop_iter(ctx)
         if got is None:
             return None
@@ -509,6 +511,17 @@ class Generator(ExprGenerator):
         ctx.declare(i, info)
         ctx.loop_depth += 1
         e = self.scalar(ctx, t, self.rng.randint(1, 3))
+        if kind == "scatter":           # a histogram: h[computed index] += e
+            bins = self.rng.randint(1, 6)
+            h_t = Arr(t, (bins,))
+            h = self.fid("v")
+            k = op(INT, "+", call(INT, "mod", self.scalar(ctx, INT, 2), ilit(bins)), ilit(1))
+            body = [M.IndexAssign(base=var(h, h_t), idxs=[k], value=e, op=self.pick(["+", "+", "-"]))]
+            ctx.loop_depth -= 1
+            ctx.pop()
+            make = call(h_t, "zeros", *([M.TypeLit(t=None, of=t)] if t != F64 else []), ilit(bins))
+            ctx.declare(h, VarInfo(h_t))
+            return [M.Assign(name=h, value=make), M.For(var=i, iter=it, body=body)], 2
         if kind == "reduce":
             o = self.pick(["+", "-", "max", "min"] + (["*"] if trip <= 8 else []))
             if o in ("max", "min"):
@@ -533,6 +546,39 @@ class Generator(ExprGenerator):
         if kind == "select":
             ctx.declare(pre[1].name, VarInfo(INT))
         return pre + [M.For(var=i, iter=it, body=body)], 2
+
+    def per_lane_loop(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`for i in eachindex(x); p = e0; for k in r; p = p * e1 + e2; end; y[i] = p; end`: an
+        independent outer loop whose iterations each run a loop of their own (Horner's rule)."""
+        vecs = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.elt in (F64, F32))
+        if not vecs:
+            return None
+        name, v = self.pick(vecs)
+        inner_trip = self.rng.randint(1, 6)
+        if ctx.trip * v.t.length * inner_trip > MAX_TRIP:
+            return None
+        t = v.t.elt
+        y, i, k, p = self.fid("v"), self.fid("i"), self.fid("i"), self.new_name(t)
+        ctx.push()
+        ctx.declare(i, VarInfo(INT, bounds=(1, v.t.length), readonly=True, small=True))
+        ctx.loop_depth += 1
+        start = self.scalar(ctx, t, 2)
+        ctx.declare(p, VarInfo(t))
+        ctx.push()
+        ctx.declare(k, VarInfo(INT, bounds=(1, inner_trip), readonly=True, small=True))
+        ctx.loop_depth += 1
+        step = self.scalar(ctx, t, 2)
+        ctx.loop_depth -= 2
+        ctx.pop()
+        ctx.pop()
+        inner = M.For(var=k, iter=M.RangeE(t=None, start=ilit(1), step=None, stop=ilit(inner_trip)),
+                      body=[M.Assign(name=p, value=op(t, "+", op(t, "*", var(p, t), lit(t, 0.5)), step))])
+        body = [M.Assign(name=p, value=start), inner,
+                M.IndexAssign(base=var(y, v.t), idxs=[var(i, INT)], value=var(p, t))]
+        ctx.declare(y, VarInfo(v.t))
+        return [M.Assign(name=y, value=call(v.t, "zeros", *([M.TypeLit(t=None, of=t)] if t != F64 else []),
+                                            ilit(v.t.length))),
+                M.For(var=i, iter=call(None, "eachindex", var(name, v.t)), body=body)], 3
 
     def accumulate_loop(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
         """`y = zeros(m); for j in axes(A, 2), i in axes(A, 1); y[i] += e; end` (either order)."""

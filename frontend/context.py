@@ -60,6 +60,7 @@ class ModuleContext(Protocol):
     module: ir.Module
     check_bounds: bool
     reassociate: bool                  # a loop may fold floating-point `+`/`*` in another order (@simd's licence)
+    vectorize: bool                    # loop nests may run as array operations at all
     loop_notes: dict[tuple[object, str], None]   # (loop span, what it became), in order, for --explain-loops
     differentiate: Differentiate
 

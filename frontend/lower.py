@@ -97,7 +97,8 @@ class ModuleLowering:
     """Owns the MLIR module being built and the cache of specializations."""
 
     def __init__(self, program: Program, context: ir.Context, *, differentiate: Differentiate,
-                 check_bounds: bool = True, reassociate: bool = True):
+                 check_bounds: bool = True, reassociate: bool = True,
+                 vectorize: bool = True):
         self.program = program
         self.differentiate = differentiate    # reverse mode, for `gradient` (see context.Differentiate)
         self.context = context
@@ -109,6 +110,7 @@ class ModuleLowering:
         self.typed_log: list[tuple[str, str, list[tuple[str, str]], str]] = []
         self.check_bounds = check_bounds
         self.reassociate = reassociate        # floating-point folds in loops may reorder (see vectorize.py)
+        self.vectorize = vectorize            # loop nests may run as array operations (see vectorize.py)
         self.loop_notes: dict[tuple[Span, str], None] = {}   # what each loop became, for --explain-loops
         self.locations: dict[Span, ir.Location] = {}
         self.check_sites: list[tuple[Span | None, str, tuple[str, ...]]] = []   # (where, message, notes)

@@ -398,6 +398,9 @@ def try_vectorize(fl: Lowering, s: A.For) -> bool:
     """Lower the nest at `s` as one batched computation if that is proven to mean the same."""
     if fl.lanes:
         return False                   # inside a function broadcast over arrays: already lane-wise
+    if not fl.mod.vectorize:
+        _note(fl, s, "sequential: --no-vectorize")
+        return False
     try:
         summary = _vectorize(fl, s)
     except Sequential as why:

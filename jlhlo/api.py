@@ -62,12 +62,12 @@ class LoadedProgram:
     program: Program
 
     def function(self, name: str = "main", *, check_bounds: bool = True, strict_fp: bool = False,
-                 cache: bool = True) -> Function:
+                 vectorize: bool = True, cache: bool = True) -> Function:
         """The entry `name`; its executables come from the persistent compile cache unless `cache`
         is False."""
         if name not in self.program.methods or all(m.origin != "user" for m in self.program.methods[name]):
             raise UsageError(f"no function `{name}` is defined in {self.program.filename}")
-        return Function(self, name, check_bounds, cache, strict_fp)
+        return Function(self, name, check_bounds, cache, strict_fp, vectorize)
 
 
 @dataclass(frozen=True)
@@ -137,18 +137,20 @@ class Lowered:
 
 class Function:
     def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True, cache: bool = True,
-                 strict_fp: bool = False):
+                 strict_fp: bool = False, vectorize: bool = True):
         self.loaded = loaded
         self.name = name
         self.check_bounds = check_bounds
         self.strict_fp = strict_fp
+        self.vectorize = vectorize
         self.cache = cache
         self._cache: dict[tuple, tuple[Lowered, Executable]] = {}    # by types and specialized values
         self._static: dict[tuple, tuple[int, ...]] = {}     # by types: the arguments specialized on
 
     def lower(self, *args: Any, optimize_level: int = 2, **optimize_options: Any) -> Lowered:
         lowered = lower_entry(self.loaded.program, self.name, [abstract(a) for a in args],
-                              check_bounds=self.check_bounds, strict_fp=self.strict_fp, values=list(args))
+                              check_bounds=self.check_bounds, strict_fp=self.strict_fp,
+                              vectorize=self.vectorize, values=list(args))
         if optimize_level is not None:
             lowered.optimize(optimize_level, **optimize_options)
         return lowered
@@ -275,17 +277,19 @@ def entry_param_names(program: Program, name: str) -> list[list[str | None]]:
 class LowerOptions:
     check_bounds: bool = True          # run-time index checks
     strict_fp: bool = False            # loops keep floating-point `+`/`*` folds in source order
+    vectorize: bool = True             # loop nests may run as array operations (False: every loop sequential)
 
 
 def lower_entry(program: Program, name: str, specs: list[object], *, check_bounds: bool = True,
-                strict_fp: bool = False, values: list[Any] | None = None) -> Lowered:
+                strict_fp: bool = False, vectorize: bool = True, values: list[Any] | None = None) -> Lowered:
     """Lower the entry `name` for arguments described by `specs` (JTypes, nested tuples/dicts);
     run-time index checks are emitted unless `check_bounds` is False; a loop's floating-point sum
-    or product is reordered (lowered as one reduction) unless `strict_fp`. Given the arguments' `values`
+    or product is reordered (lowered as one reduction) unless `strict_fp`, and no loop is lowered as
+    array operations if not `vectorize`. Given the arguments' `values`
     (None where unknown), an integer argument whose value decides an array size (`zeros(n)`) is
     compiled in as that value: see `Lowered.specialized`."""
     t0 = time.perf_counter()
-    options = LowerOptions(check_bounds, strict_fp)
+    options = LowerOptions(check_bounds, strict_fp, vectorize)
     with _without_gc():
         try:
             return _on_deep_stack(_lower_entry, program, name, specs, options)
@@ -389,7 +393,7 @@ def _lower_entry(program: Program, name: str, specs: list[object], options: Lowe
                              methods[0].fdef.span)
         method, bindings = chosen
         mod = ModuleLowering(program, ctx, differentiate=build_vjp, check_bounds=options.check_bounds,
-                             reassociate=not options.strict_fp)
+                             reassociate=not options.strict_fp, vectorize=options.vectorize)
         result = mod.specialize(method, args, {}, None, public_name="main", bindings=bindings).result
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():

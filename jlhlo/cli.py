@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check run-time indices and report BoundsError after the run (default yes)")
     p.add_argument("--strict-fp", action="store_true", help="keep floating-point sums and products in loops in "
                    "source order (by default a loop that only accumulates them is one reduction, as with @simd)")
+    p.add_argument("--no-vectorize", action="store_true", help="lower every loop as a sequential loop (to tell "
+                   "whether a result depends on how a loop was vectorized)")
     p.add_argument("--explain-loops", action="store_true", help="say on stderr, for each loop, whether it became "
                    "array operations (which) or stayed a sequential loop (why)")
     return p
@@ -157,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"no function `{entry}` is defined in {filename}")
     with _phase("infer+lower", timings):
         lowered = lower_entry(loaded.program, entry, specs, check_bounds=args.check_bounds == "yes",
-                              strict_fp=args.strict_fp, values=values)
+                              strict_fp=args.strict_fp, vectorize=not args.no_vectorize, values=values)
     if args.explain_loops:
         _explain_loops(lowered)
     if args.timings:

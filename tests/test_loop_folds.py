@@ -3,8 +3,8 @@ accumulation) become array operations (frontend/vectorize.py, mlir_passes/contra
 
 Each kernel is written as a Julia user writes it and checked three ways on random inputs: against
 a NumPy reference (dtype and shape exactly), against jlhlo's own sequential lowering of the same
-loop (`strict_fp=True` keeps float folds in order; integer and max/min folds are exact and must
-agree bit for bit), and by what the loop became (`Lowered.loop_notes`). Near misses — a value read
+loop (`vectorize=False`; integer, max/min and selection folds are exact and must agree bit for
+bit), and by what the loop became (`Lowered.loop_notes`). Near misses — a value read
 while it is folded, a recurrence, a body that may throw — must stay loops and still be right."""
 from __future__ import annotations
 
@@ -393,8 +393,8 @@ def near():
     return jlhlo.load(NEAR_MISSES, filename="near.jl")
 
 
-def _notes(program, name, *args, strict_fp=False):
-    return [text for _, text in program.function(name, strict_fp=strict_fp).lower(*args, optimize_level=None).loop_notes]
+def _notes(program, name, *args, **options):
+    return [text for _, text in program.function(name, **options).lower(*args, optimize_level=None).loop_notes]
 
 
 def _seq(x0, f):
@@ -475,8 +475,9 @@ def test_folding_loops_match_numpy_and_the_sequential_loop(kernels, rng):
     for name, args, want in _case(rng):
         got = kernels.function(name)(*args)
         assert_same(got, want, rtol=1e-12, atol=1e-12)
-        sequential = kernels.function(name, strict_fp=True)(*args)
-        assert_same(got, sequential, rtol=1e-12, atol=1e-12)
+        sequential = kernels.function(name, vectorize=False)
+        assert_same(got, sequential(*args), rtol=1e-12, atol=1e-12)
+        assert all(n == "sequential: --no-vectorize" for n in _notes(kernels, name, *args, vectorize=False))
         notes = _notes(kernels, name, *args)
         assert notes and all(n.startswith("vectorized") for n in notes), (name, notes)
 
@@ -491,7 +492,7 @@ def test_exact_folds_agree_bit_for_bit_with_the_sequential_loop(kernels, rng):
                        ("int_folds", (rng.integers(-2**62, 2**62, 31),))]:
         for level in (0, 2):
             fast = kernels.function(name).lower(*args, optimize_level=level).compile("cpu")
-            want = kernels.function(name, strict_fp=True)(*args)
+            want = kernels.function(name, vectorize=False)(*args)
             lowered = kernels.function(name).lower(*args, optimize_level=level)
             got = lowered.outputs(fast(*lowered.host_inputs(args)))
             assert_same(got, want, rtol=0, atol=0)
@@ -647,3 +648,5 @@ def test_explain_loops_on_the_command_line(tmp_path):
     assert "loop: sequential: line" in r.err and "`acc` is read while it is being folded" in r.err
     r = cli(path, "--entry", "dot_loop", "--args", "Float64[5]", "Float64[5]", "--explain-loops", "--strict-fp")
     assert "a floating-point `+` fold under --strict-fp" in r.err
+    r = cli(path, "--entry", "dot_loop", "--args", "Float64[5]", "Float64[5]", "--explain-loops", "--no-vectorize", "-O0")
+    assert "loop: sequential: --no-vectorize" in r.err and "stablehlo.while" in r.out

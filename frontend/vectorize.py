@@ -22,8 +22,9 @@ with an associative, commutative operation that nothing else in the body reads:
 The body may also hold inner loops over local values (Horner's rule per point): they run for all
 lanes at once, as a loop inside a function broadcast over arrays does.
 
-Integer and Bool folds are exact in any order. Floating-point `+` and `*` are reassociated, as
-Julia's `@simd` permits (`--strict-fp` keeps them sequential); `max`, `min` and selections are exact.
+Integer and Bool folds are exact in any order. Floating-point `+` is reassociated, as Julia's
+`@simd` permits (`--strict-fp` keeps it sequential); `max`, `min` and selections are exact. A
+floating-point product keeps its loop (its reduction would have no derivative).
 
 Anything not proven safe stays a `stablehlo.while` (see loops.py). The proof is syntactic and
 conservative: the body holds only assignments (and selection `if`s) — to new local names, to
@@ -46,7 +47,7 @@ from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .arrays import reshape_colmajor
-from .context import ERROR_CODE
+from .context import ERROR_CODE, FLAGS
 from .diagnostics import JuliaError
 from .exceptions import may_throw
 from .indexing import check_within
@@ -463,6 +464,11 @@ def _vectorize(fl: Lowering, s: A.For) -> str:
         err = fl.env.get(ERROR_CODE)
         if isinstance(err, ScalarV) and err.batch:
             fl.env[ERROR_CODE] = fl.first_failure(err)    # one code: the first failing lane's
+        for flag in FLAGS:             # an inner loop carried them per lane; none leaves the nest
+            v = fl.env.get(flag)
+            if isinstance(v, ScalarV) and v.batch:
+                fl.env[flag] = ScalarV(BOOL, None, B.reduce(v.ir, H.constant(BOOL, False),
+                                                            list(range(len(v.batch))), hlo.or_))
         done = []
         for st in body:
             fold = plan.folds.get(id(st))
@@ -562,6 +568,10 @@ def _fold_type(fl: Lowering, op: str, carried: Scalar, item: Scalar, node: A.Nod
         raise Sequential(f"line {_line(node)}: the folded value changes type from step to step")
     if t.info.is_float and op in ("+", "*") and not fl.mod.reassociate:
         raise Sequential(f"line {_line(node)}: a floating-point `{op}` fold under --strict-fp")
+    if t.info.is_float and op == "*":
+        # a product reduction has no derivative rule (a zero factor makes prod/x useless), and a
+        # loss may be differentiated: products of floats keep their loop
+        raise Sequential(f"line {_line(node)}: a floating-point product fold")
     return t
 
 

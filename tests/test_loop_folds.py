@@ -112,14 +112,6 @@ function int32_sum(v::Vector{Int32})
     s
 end
 
-function prod_loop(x)
-    p = 1.0
-    for i in 1:length(x)
-        p *= x[i]
-    end
-    p
-end
-
 function muladd_dot(x, y)
     s = 0.0
     for i in eachindex(x)
@@ -249,6 +241,19 @@ function weighted_bins(x, w)
     h
 end
 
+function inner_break(x)
+    s = 0.0
+    for i in 1:5
+        n = 0
+        for j in 2:10
+            x[j] > 0.5 && break
+            n += 1
+        end
+        s += n * x[i]
+    end
+    s
+end
+
 function branchy(x)
     s = 0.0
     for i in eachindex(x)
@@ -373,6 +378,14 @@ function first_error_in_iteration_order(A)
     s
 end
 
+function prod_loop(x)
+    p = 1.0
+    for i in 1:length(x)
+        p *= x[i]
+    end
+    p
+end
+
 function narrow_accumulator(A::Matrix{Float32})
     y = zeros(Float32, size(A, 1))
     for j in axes(A, 2), i in axes(A, 1)
@@ -435,7 +448,7 @@ def _case(rng):
         ("int_folds", (small,), tuple(np.int64(k) for k in i_mult)),
         ("int_folds", (v,), tuple(np.int64(k) for k in big)),
         ("int32_sum", (v32,), v32.sum(dtype=np.int32)),
-        ("prod_loop", (x[:12],), np.float64(np.prod(x[:12]))),
+        ("inner_break", (x,), _inner_break(x)),
         ("muladd_dot", (x, y), np.float64(x @ y)),
         ("widening", (x32,), np.float64(x32.astype(np.float64).sum())),
         ("int_start", (x,), np.float64((0.5 * x).sum())),
@@ -452,6 +465,15 @@ def _case(rng):
         ("histogram", (u, np.int64(7)), np.bincount(np.minimum((u * 7).astype(np.int64), 6), minlength=7)),
         ("weighted_bins", (x, y), _bins(x, y)),
     ]
+
+
+def _inner_break(x):
+    n = 0
+    for j in range(1, 10):
+        if x[j] > 0.5:
+            break
+        n += 1
+    return np.float64(n * x[:5].sum())
 
 
 def _newton(a):
@@ -587,6 +609,7 @@ def test_near_misses_stay_loops_and_stay_right(near, rng):
         ("runtime_trips", (x, np.int64(7)), np.float64(_seq(0.0, x[:7])), "known only at run time"),
         ("may_throw", (x,), np.float64(_seq(0.0, x)), "the body may throw"),
         ("narrow_accumulator", (A,), narrow, "is not a Float32"),
+        ("prod_loop", (x[:12],), np.float64(np.prod(x[:12])), "a floating-point product fold"),
     ]
     h = np.array([0.5, 1.5, 2.5])
     hist = h.copy()
@@ -624,15 +647,17 @@ function loss(x)
         end
     end
     s = 0.0
+    p = 1.0
     for v in x
         s += sin(v) * v
+        p *= v
     end
-    return best + s
+    return best + s + p
 end
 g(x) = gradient(loss, x)[1]
 """
     x = rng.standard_normal(9)
-    want = np.cos(x) * x + np.sin(x)
+    want = np.cos(x) * x + np.sin(x) + np.prod(x) / x
     k = int(np.argmax(x ** 2))
     want[k] += 2 * x[k]
     assert_same(jlhlo.load(src).function("g")(x), want, rtol=1e-12)

@@ -10,13 +10,13 @@ from ..core import builder as B
 from . import ast as A
 from .arrays import vect
 from .assign import bind_target
-from .context import ERROR_CODE
+from .context import ERROR_CODE, RETURNED
 from .exceptions import Threw
 from .indexing import linear_element
 from .loops import map_loop, target_names
 from .ranges import collect_range, range_length
 from .scalars import arith
-from .types import INT64, ArrayT
+from .types import BOOL, INT64, ArrayT
 from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
 
 if TYPE_CHECKING:
@@ -144,15 +144,21 @@ def _element_value(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, Array
     from each element's evaluation, in an order jlhlo does not reproduce)."""
     before = dict(fl.env)
     local = set().union(*(target_names(t) for t, _ in iters))
+    threw = False
     try:
         out = fl.expr(e.expr)
     except Threw:
-        raise fl.error("every element of this comprehension throws; jlhlo cannot tell whether it has any "
-                       "elements at run time (Julia throws only if it does)", e) from None
+        threw = True
     finally:
         after = fl.env
         fl.env = {k: v for k, v in before.items()}
         fl.env[ERROR_CODE] = after.get(ERROR_CODE, before.get(ERROR_CODE))
+    if threw:
+        if all(n > 0 for _, v in iters for n in v.t.shape):
+            fl.env[RETURNED] = ScalarV(BOOL, True)
+            raise Threw()              # it has elements, and the first one throws: so does the comprehension
+        raise fl.error("every element of this comprehension throws; jlhlo cannot tell whether it has any "
+                       "elements at run time (Julia throws only if it does)", e)
     for name, v in before.items():
         if not name.startswith("%") and name not in local and after.get(name) is not v:
             raise fl.error(f"the comprehension assigns the variable `{name}` from outside it; jlhlo does not "

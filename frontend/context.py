@@ -44,6 +44,7 @@ class Specialization:
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
     draws: bool = False                # draws random numbers (see Lowering.note_draw)
     err_always: int = 0                # a check site that fails on every path through the callee
+    never_returns: bool = False        # every path through the callee throws (maybe at different checks)
     sites: frozenset[int] = frozenset()   # the check sites its error code can name (callees' included)
     library: bool = False              # a method of the prelude: its checks are reported at the user's call
     function: str = ""                 # the Julia function's name

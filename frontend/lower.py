@@ -167,6 +167,7 @@ class FunctionLowering:
         self.inbounds = 0
         self.views = 0                     # inside @views / @view: slices are views
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
+        self.never_returns = False         # every path through the body throws (see run_body)
         self.lane_arms = 0                 # inside arms of a branch taken per lane (merge.select_branches)
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
         self.draws = 0                 # random draws emitted so far, directly or by calls
@@ -281,6 +282,7 @@ class FunctionLowering:
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, returned))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
                               variables, draws=self.draws > 0, err_always=err.const if err.is_const else 0,
+                              never_returns=self.never_returns,
                               sites=frozenset(self.sites), library=self.method.origin == "prelude",
                               function=self.method.name)
 
@@ -333,6 +335,9 @@ class FunctionLowering:
         self.block(stmts)
         ret = self.env.get(RETURN_VALUE)
         if ret is None or isinstance(ret, Undef):
+            # no path reached a `return` (the body ends in an implicit one): every path threw (the
+            # checks that failed may differ, so it is not one `err_always` site); a call throws too
+            self.never_returns = ret is None
             return nothing()
         return ret
 
@@ -837,7 +842,7 @@ class FunctionLowering:
         for j, k in spec.mutated:
             self.write(in_leaves[j], results[k], node)
         out = self.call_result(spec, in_leaves, results, node)
-        if spec.err_always:
+        if spec.err_always or spec.never_returns:
             self.env[RETURNED] = ScalarV(BOOL, True)
             raise exceptions.Threw()   # the callee throws on every path: so does this call
         return out

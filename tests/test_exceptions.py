@@ -289,3 +289,40 @@ function main(a::Int64)
 end"""
     assert_same(outcome(src, 7)[1], np.int64(1))
     assert outcome(src, 700) == ("error", (4, "DivideError: integer division error"))
+
+
+def test_a_helper_that_throws_on_every_path_at_different_checks():
+    """Every path through `checked` throws, at one guard or the other: a call of it throws (it has
+    no value; it was once taken to return `nothing`: MethodError +(::Float64, ::Nothing))."""
+    src = """
+function checked(v)
+    v[1] > 5.0 && throw(DomainError(v[1], "too large"))
+    if length(v) > 0
+        error("always")
+    end
+    return 1.0
+end
+main(v) = 2.0 + checked(v)
+"""
+    assert outcome(src, np.array([6.0, 0.0]))[1][1].startswith("DomainError")
+    assert outcome(src, np.array([1.0, 0.0])) == ("error", (5, "always"))
+
+
+def test_a_comprehension_whose_elements_all_throw_throws():
+    """Three elements, each throws: the comprehension throws the first one's exception."""
+    src = """
+function pick(x)
+    x > 0.5 && throw(ArgumentError("big"))
+    error("small")
+end
+function main(x::Float64)
+    v = zeros(3)
+    if x > -10
+        v .= [pick(x) for i in 1:3]
+    end
+    return v
+end
+"""
+    assert outcome(src, 0.7) == ("error", (3, "ArgumentError: big"))
+    assert outcome(src, 0.2) == ("error", (4, "small"))
+    assert outcome(src, -20.0)[0] == "value"

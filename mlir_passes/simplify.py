@@ -197,6 +197,13 @@ def _dynamic_slice(op: ir.Operation) -> ir.Value | None:
     return stablehlo.SliceOp(x, begin, end, [1] * len(sizes)).result
 
 
+@_rule("dynamic_update_slice")
+def _dynamic_update_slice(op: ir.Operation) -> ir.Value | None:
+    # An update as large as the operand replaces all of it: its starts are clamped to 0.
+    update = op.operands[1]
+    return _forward(update, op) if tensor(update).shape == tensor(op.operands[0]).shape else None
+
+
 def _bool_splat(value: ir.Value) -> bool | None:
     return splat_value(value) if str(tensor(value).element_type) == "i1" else None
 

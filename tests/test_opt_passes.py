@@ -652,3 +652,25 @@ def test_vgg19_bf16_within_2e_2_of_f32(vgg19):
     (got,) = low.compile()(*args)
     assert got.dtype == np.float32
     assert np.linalg.norm(got - want) / np.linalg.norm(want) < 2e-2
+
+
+# --- simplify and contract: rules added with the loop vectorizer ---------------------------------
+def test_full_size_dynamic_update_slice_is_its_update(ctx):
+    golden(ctx, main("%x: tensor<4xf64>, %u: tensor<4xf64>, %i: tensor<i64>", "tensor<4xf64>", """
+        %r = stablehlo.dynamic_update_slice %x, %u, %i : (tensor<4xf64>, tensor<4xf64>, tensor<i64>) -> tensor<4xf64>
+        return %r : tensor<4xf64>"""), ["simplify"], """
+        CHECK-NOT: dynamic_update_slice
+        CHECK: return %arg1""")
+
+
+def test_sum_of_a_broadcast_product_becomes_dot_general(ctx):
+    # y[i] = sum_j A[i, j] * x[j], as a vectorized loop nest leaves it; the +0.0 init is added back
+    golden(ctx, main("%a: tensor<3x4xf64>, %x: tensor<4xf64>", "tensor<3xf64>", """
+        %z = stablehlo.constant dense<0.0> : tensor<f64>
+        %b = stablehlo.broadcast_in_dim %x, dims = [1] : (tensor<4xf64>) -> tensor<3x4xf64>
+        %p = stablehlo.multiply %a, %b : tensor<3x4xf64>
+        %r = stablehlo.reduce(%p init: %z) applies stablehlo.add across dimensions = [1] : (tensor<3x4xf64>, tensor<f64>) -> tensor<3xf64>
+        return %r : tensor<3xf64>"""), ["contract"], """
+        CHECK-NOT: stablehlo.reduce
+        CHECK: stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0]
+        CHECK: stablehlo.add""", exact=False)

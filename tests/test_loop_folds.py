@@ -8,37 +8,17 @@ bit), and by what the loop became (`Lowered.loop_notes`). Near misses — a valu
 while it is folded, a recurrence, a body that may throw — must stay loops and still be right."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import assert_same, cli, write_jl
 
 import jlhlo
 
-KERNELS = """
-function dot_loop(x, y)
-    s = zero(eltype(x))
-    for i in eachindex(x)
-        s += x[i] * y[i]
-    end
-    return s
-end
-
-function norm_loop(x)
-    s = 0.0
-    for v in x
-        s += v^2
-    end
-    return sqrt(s)
-end
-
-function absmax(x)
-    best = 0.0
-    for v in x
-        best = max(best, abs(v))
-    end
-    best
-end
-
+# examples/loops.jl (the kernels bench/loops.py times) and more, each a pattern or a type case
+EXAMPLE = (Path(__file__).resolve().parents[1] / "examples" / "loops.jl").read_text()
+KERNELS = EXAMPLE + """
 function find_largest(x)
     best = -Inf
     at = 0
@@ -74,14 +54,6 @@ function find_smallest_2d(A)
         end
     end
     return best, bi, bj
-end
-
-function count_positive(x)
-    n = 0
-    for v in x
-        n += v > 0
-    end
-    n
 end
 
 function all_positive(x)
@@ -163,14 +135,6 @@ function several(x, y)
     return s, m, y
 end
 
-function matvec(A, x)
-    y = zeros(size(A, 1))
-    for j in axes(A, 2), i in axes(A, 1)
-        y[i] += A[i, j] * x[j]
-    end
-    y
-end
-
 function matvec_t(A, x)
     y = zeros(size(A, 2))
     for j in axes(A, 2)
@@ -181,32 +145,12 @@ function matvec_t(A, x)
     y
 end
 
-function matmul(A, B)
-    C = zeros(size(A, 1), size(B, 2))
-    for j in axes(B, 2), k in axes(A, 2), i in axes(A, 1)
-        C[i, j] += A[i, k] * B[k, j]
-    end
-    C
-end
-
 function rowmax(A)
     r = fill(-Inf, size(A, 1))
     for j in axes(A, 2), i in axes(A, 1)
         r[i] = max(r[i], A[i, j])
     end
     r
-end
-
-function horner(c, xs)
-    out = similar(xs)
-    for j in eachindex(xs)
-        p = c[end]
-        for k in length(c)-1:-1:1
-            p = p * xs[j] + c[k]
-        end
-        out[j] = p
-    end
-    out
 end
 
 function newton_each(a)
@@ -223,14 +167,6 @@ function newton_each(a)
         steps[i] = n
     end
     return r, steps
-end
-
-function histogram(x, nbins)
-    h = zeros(Int, nbins)
-    for v in x
-        h[clamp(floor(Int, v * nbins) + 1, 1, nbins)] += 1
-    end
-    h
 end
 
 function weighted_bins(x, w)
@@ -410,6 +346,12 @@ def _notes(program, name, *args, **options):
     return [text for _, text in program.function(name, **options).lower(*args, optimize_level=None).loop_notes]
 
 
+def _line_of(source: str, text: str, after: str = "") -> int:
+    """The line number of the first line containing `text` (after the line containing `after`)."""
+    start = source.index(after) if after else 0
+    return source.count("\n", 0, source.index(text, start)) + 1
+
+
 def _seq(x0, f):
     """A left fold in float64, as the loop runs."""
     s = x0
@@ -437,12 +379,12 @@ def _case(rng):
     return [
         ("dot_loop", (x, y), np.float64(x @ y)),
         ("norm_loop", (x,), np.float64(np.sqrt((x ** 2).sum()))),
-        ("absmax", (x,), np.float64(np.abs(x).max())),
+        ("absmax_loop", (x,), np.float64(np.abs(x).max())),
         ("find_largest", (x,), (np.float64(x.max()), np.int64(first + 1))),
         ("find_last_largest", (np.r_[x, x.max()],), (np.float64(x.max()), np.int64(len(x) + 1))),
         ("find_last_largest", (x,), (np.float64(x.max()), np.int64(last + 1))),
         ("find_smallest_2d", (A,), (np.float64(A.min()), np.int64(bi + 1), np.int64(bj + 1))),
-        ("count_positive", (x,), np.int64((x > 0).sum())),
+        ("count_loop", (x,), np.int64((x > 0).sum())),
         ("all_positive", (x,), np.bool_((x > 0).all())),
         ("all_positive", (np.abs(x) + 0.1,), np.bool_(True)),
         ("int_folds", (small,), tuple(np.int64(k) for k in i_mult)),
@@ -455,14 +397,14 @@ def _case(rng):
         ("strided", (x,), np.float64(-x[::3].sum())),
         ("float_range", (), np.float64((np.arange(9) * 0.25) ** 2).sum()),
         ("several", (x, np.zeros(37)), (np.float64((2 * x).sum()), np.float64(x.max()), 2 * x)),
-        ("matvec", (A, B[:, 0]), A @ B[:, 0]),
+        ("matvec_loop", (A, B[:, 0]), A @ B[:, 0]),
         ("matvec_t", (A, y[:6]), A.T @ y[:6]),
-        ("matmul", (A, B), A @ B),
+        ("matmul_loop", (A, B), A @ B),
         ("rowmax", (A,), A.max(axis=1)),
         ("branchy", (x,), np.float64(np.where(x > 0, np.sqrt(np.abs(x)), -x).sum())),
-        ("horner", (B[:, 0], x), np.polyval(B[::-1, 0], x)),
+        ("horner_loop", (B[:, 0], x), np.polyval(B[::-1, 0], x)),
         ("newton_each", (np.abs(x) + 0.5,), _newton(np.abs(x) + 0.5)),
-        ("histogram", (u, np.int64(7)), np.bincount(np.minimum((u * 7).astype(np.int64), 6), minlength=7)),
+        ("histogram_loop", (u, np.int64(7)), np.bincount(np.minimum((u * 7).astype(np.int64), 6), minlength=7)),
         ("weighted_bins", (x, y), _bins(x, y)),
     ]
 
@@ -509,8 +451,8 @@ def test_exact_folds_agree_bit_for_bit_with_the_sequential_loop(kernels, rng):
     x = rng.standard_normal(50)
     x[[3, 17]] = np.nan
     A = rng.standard_normal((5, 8))
-    for name, args in [("absmax", (x,)), ("find_largest", (x,)), ("find_last_largest", (x,)),
-                       ("find_smallest_2d", (A,)), ("rowmax", (A,)), ("count_positive", (x,)),
+    for name, args in [("absmax_loop", (x,)), ("find_largest", (x,)), ("find_last_largest", (x,)),
+                       ("find_smallest_2d", (A,)), ("rowmax", (A,)), ("count_loop", (x,)),
                        ("int_folds", (rng.integers(-2**62, 2**62, 31),))]:
         for level in (0, 2):
             fast = kernels.function(name).lower(*args, optimize_level=level).compile("cpu")
@@ -523,7 +465,7 @@ def test_exact_folds_agree_bit_for_bit_with_the_sequential_loop(kernels, rng):
 def test_nan_and_signed_zero_follow_the_comparison(kernels):
     # `max` propagates NaN; `x > best` is false for NaN, so a selection skips it
     x = np.array([1.0, np.nan, 3.0, 2.0])
-    assert np.isnan(kernels.function("absmax")(x))
+    assert np.isnan(kernels.function("absmax_loop")(x))
     assert_same(kernels.function("find_largest")(x), (np.float64(3.0), np.int64(3)))
     assert_same(kernels.function("find_largest")(np.full(3, np.nan)), (np.float64(-np.inf), np.int64(0)))
     # 0.0 == -0.0: `>` keeps the first of them, `>=` takes the last, with its sign
@@ -539,24 +481,24 @@ def test_what_the_loops_became(kernels, rng):
     assert _notes(kernels, "dot_loop", x, x) == ["vectorized: 8 iterations at once; `s` sum reduction"]
     assert _notes(kernels, "find_smallest_2d", A) == [
         "vectorized: 4×3 iterations at once; `best`, `bi`, `bj` selected at the first smallest value"]
-    assert _notes(kernels, "matmul", A, B) == ["vectorized: 5×4×3 iterations at once; `C` accumulated over `k`"]
+    assert _notes(kernels, "matmul_loop", A, B) == ["vectorized: 5×4×3 iterations at once; `C` accumulated over `k`"]
     # --strict-fp: the float sum keeps its order; the max stays a reduction (it is exact)
     assert _notes(kernels, "dot_loop", x, x, strict_fp=True) == [
-        "sequential: line 5: a floating-point `+` fold under --strict-fp"]
-    assert _notes(kernels, "absmax", x, strict_fp=True)[0].startswith("vectorized")
+        f"sequential: line {_line_of(KERNELS, 's += x[i] * y[i]')}: a floating-point `+` fold under --strict-fp"]
+    assert _notes(kernels, "absmax_loop", x, strict_fp=True)[0].startswith("vectorized")
 
 
 def test_golden_reductions_and_contractions(kernels, rng):
     x, A, B = rng.standard_normal(8), rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
-    for name, args in [("dot_loop", (x, x)), ("matvec", (A, x[:4])), ("matvec_t", (A, x[:3])), ("matmul", (A, B))]:
+    for name, args in [("dot_loop", (x, x)), ("matvec_loop", (A, x[:4])), ("matvec_t", (A, x[:3])), ("matmul_loop", (A, B))]:
         o0 = kernels.function(name).lower(*args, optimize_level=0).as_text()
         assert "stablehlo.while" not in o0 and "stablehlo.reduce" in o0, name
         o2 = kernels.function(name).lower(*args).as_text()
         assert "stablehlo.dot_general" in o2 and "stablehlo.reduce" not in o2, (name, o2)
-    hist = kernels.function("histogram").lower(np.abs(x), np.int64(4), optimize_level=0).as_text()
+    hist = kernels.function("histogram_loop").lower(np.abs(x), np.int64(4), optimize_level=0).as_text()
     assert "stablehlo.scatter" in hist and "stablehlo.while" not in hist
     # the per-point loop is one loop over all points at once (-O2 unrolls its 7 steps)
-    per_point = kernels.function("horner").lower(x, x, optimize_level=0).as_text()
+    per_point = kernels.function("horner_loop").lower(x, x, optimize_level=0).as_text()
     assert per_point.count("stablehlo.while") == 1 and "tensor<8xf64>" in per_point
     sel = kernels.function("find_largest").lower(x).as_text()
     assert "stablehlo.while" not in sel and sel.count("stablehlo.reduce") == 1
@@ -667,7 +609,8 @@ def test_explain_loops_on_the_command_line(tmp_path):
     path = write_jl(tmp_path, KERNELS + NEAR_MISSES, name="loops.jl")
     r = cli(path, "--entry", "find_largest", "--args", "Float64[5]", "--explain-loops")
     assert r.status == 0, r
-    assert "loops.jl:29:5: loop: vectorized: 5 iterations at once; `best`, `at` selected at the first largest" \
+    loop = _line_of(KERNELS, "for i in eachindex(x)", after="function find_largest(x)")
+    assert f"loops.jl:{loop}:5: loop: vectorized: 5 iterations at once; `best`, `at` selected at the first largest" \
         in r.err
     r = cli(path, "--entry", "prefix", "--args", "Float64[5]", "--explain-loops")
     assert "loop: sequential: line" in r.err and "`acc` is read while it is being folded" in r.err

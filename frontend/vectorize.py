@@ -37,9 +37,11 @@ what it became or what kept it sequential.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
@@ -474,7 +476,7 @@ def _vectorize(fl: Lowering, s: A.For) -> str:
             fold = plan.folds.get(id(st))
             if fold is not None:
                 with fl.loc(st):
-                    done.append(_finish(fl, fold, operands[id(st)], plan, loop_names, lanes, st))
+                    done.append(_finish(fl, fold, operands[id(st)], plan, loop_names, iterations, lanes, st))
     except Sequential:
         saved.restore()
         raise
@@ -514,7 +516,7 @@ def _iterations(fl: Lowering, iterable: A.Expr, writes: bool, changed: set[int])
                             lane=(dim, it.start.const))
             return v
     elif isinstance(it, ArrayV) and not writes:
-        n = ScalarV(INT64, _prod(it.t.shape))
+        n = ScalarV(INT64, math.prod(it.t.shape))
 
         def variable(dim: int, lanes: tuple[int, ...]) -> ScalarV:
             flat = reshape_colmajor(fl, it, (n.const,)).ir
@@ -528,11 +530,10 @@ def _iterations(fl: Lowering, iterable: A.Expr, writes: bool, changed: set[int])
     return n.const, variable
 
 
-def _prod(shape: tuple[int, ...]) -> int:
-    out = 1
-    for d in shape:
-        out *= d
-    return out
+def _int_range(t: Scalar) -> tuple[int, int]:
+    """The smallest and largest value of an integer type."""
+    info = np.iinfo(t.info.np)
+    return int(info.min), int(info.max)
 
 
 def _lane_scalar(fl: Lowering, e: A.Expr, lanes: tuple[int, ...]) -> ScalarV:
@@ -546,14 +547,14 @@ def _lane_scalar(fl: Lowering, e: A.Expr, lanes: tuple[int, ...]) -> ScalarV:
 
 
 def _finish(fl: Lowering, fold: Fold, operands: list[ScalarV], plan: Plan, loop_names: list[str],
-            lanes: tuple[int, ...], st: A.Node) -> str:
+            iterations: list, lanes: tuple[int, ...], st: A.Node) -> str:
     if isinstance(fold, Reduction):
         return _finish_reduction(fl, fold, operands[0], lanes, st)
     if isinstance(fold, Selection):
         return _finish_selection(fl, fold, operands, plan, lanes, st)
     if fold.scatter:
         return _finish_scatter(fl, fold, operands[0], operands[1:], lanes, st)
-    return _finish_accumulation(fl, fold, operands[0], plan, loop_names, lanes, st)
+    return _finish_accumulation(fl, fold, operands[0], plan, loop_names, iterations, lanes, st)
 
 
 def _fold_type(fl: Lowering, op: str, carried: Scalar, item: Scalar, node: A.Node) -> Scalar:
@@ -583,9 +584,8 @@ def _reduce(fl: Lowering, op: str, v: ScalarV, t: Scalar, lanes: tuple[int, ...]
     elif t == BOOL:
         init = {"+": False, "*": True, "max": False, "min": True, "&": True, "|": False}[op]
     else:
-        bits, signed = t.info.bits, t.info.kind == "int"
-        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-        init = {"+": 0, "*": 1, "max": lo, "min": hi, "&": -1 if signed else hi, "|": 0}[op]
+        lo, hi = _int_range(t)
+        init = {"+": 0, "*": 1, "max": lo, "min": hi, "&": -1 if lo < 0 else hi, "|": 0}[op]
     body = {"+": hlo.add, "*": hlo.multiply, "max": hlo.maximum, "min": hlo.minimum, "&": hlo.and_, "|": hlo.or_}[op]
     return B.reduce(x, H.constant(t, init), dims, body)
 
@@ -608,7 +608,7 @@ def _finish_selection(fl: Lowering, fold: Selection, values: list[ScalarV], plan
     if not (isinstance(best, ScalarV) and not best.batch and best.t == key.t and not key.t.info.is_complex):
         raise Sequential(f"line {_line(st)}: `{fold.name}` and the compared value differ in type")
     largest, last = _COMPARISONS[fold.cmp]
-    n = _prod(lanes)
+    n = math.prod(lanes)
     # lanes in iteration order (outer loops vary slowest), flattened: ties go to the first iteration
     inv = sorted(range(len(lanes)), key=lambda d: plan.order[d])
 
@@ -652,20 +652,19 @@ def _select(keys: ir.Value, largest: bool, last: bool, t: Scalar) -> ir.Value:
                           hlo.select(zero, H.constant(t, 0.0, (n,)), keys))
         lo = hi = worst
     elif t.info.is_float:
-        bits = t.info.bits
-        it = Scalar(f"Int{bits}")
+        it = Scalar(f"Int{t.info.bits}")
+        lowest, highest = _int_range(it)
         zero = H.compare("EQ", keys, H.constant(t, 0.0, (n,)), "float")
         raw = hlo.bitcast_convert(H.tensor_type(it, (n,)), hlo.select(zero, H.constant(t, 0.0, (n,)), keys))
-        flipped = hlo.xor(raw, H.constant(it, (1 << (bits - 1)) - 1, (n,)))     # negatives: larger bits, smaller
+        flipped = hlo.xor(raw, H.constant(it, highest, (n,)))     # negatives: larger bits, smaller
         ordered = hlo.select(H.compare("LT", raw, H.constant(it, 0, (n,)), "int"), flipped, raw)
-        worst_int = -(1 << (bits - 1)) if largest else (1 << (bits - 1)) - 1
-        keys = hlo.select(H.compare("NE", keys, keys, "float"), H.constant(it, worst_int, (n,)), ordered)
+        keys = hlo.select(H.compare("NE", keys, keys, "float"), H.constant(it, lowest if largest else highest, (n,)),
+                          ordered)
         t = it
     elif t == BOOL:
         keys, t = H.convert(keys, Scalar("Int8")), Scalar("Int8")
     if not t.info.is_float:
-        bits, signed = t.info.bits, t.info.kind == "int"
-        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        lo, hi = _int_range(t)
     kind = t.info.kind
     scalar, index = H.tensor_type(t), H.tensor_type(INT64)
     none = -1 if last else n
@@ -682,7 +681,7 @@ def _select(keys: ir.Value, largest: bool, last: bool, t: Scalar) -> ir.Value:
 
 
 def _finish_accumulation(fl: Lowering, fold: Accumulation, v: ScalarV, plan: Plan, loop_names: list[str],
-                         lanes: tuple[int, ...], st: A.Node) -> str:
+                         iterations: list, lanes: tuple[int, ...], st: A.Node) -> str:
     arr = fl.env[fold.array]
     t = _fold_type(fl, fold.op, arr.t.elt, v.t, st)
     if t != arr.t.elt:
@@ -693,11 +692,8 @@ def _finish_accumulation(fl: Lowering, fold: Accumulation, v: ScalarV, plan: Pla
     kept_lanes = tuple(lanes[d] for d in kept_dims)
     # write back as an update of its own: the kept loop variables run over the kept lanes only
     for dim, d in enumerate(kept_dims):
-        old = fl.env[loop_names[plan.order[d]]]
-        first = old.lane[1]
-        fl.assign_name(loop_names[plan.order[d]], ScalarV(INT64, None, hlo.add(
-            H.constant(INT64, first, kept_lanes), H.iota(INT64, kept_lanes, dim)), kept_lanes,
-            interval=old.interval, lane=(dim, first)))
+        k = plan.order[d]
+        fl.assign_name(loop_names[k], iterations[k][1](dim, kept_lanes))
     operand = "%folded" + str(id(st))
     fl.env[operand] = ScalarV(t, None, partial, kept_lanes) if kept_lanes else ScalarV(t, None, partial)
     target = A.Index(A.Name(fold.array, span=st.span), fold.indices, span=st.span)
@@ -729,7 +725,7 @@ def _finish_scatter(fl: Lowering, fold: Accumulation, v: ScalarV, indices: list[
     t = _fold_type(fl, "+", arr.t.elt, v.t, st)
     if t != arr.t.elt:
         raise Sequential(f"line {_line(st)}: `{fold.array}[...] + e` is not a {arr.t.elt.julia()}")
-    n = _prod(lanes)
+    n = math.prod(lanes)
     columns = []
     for ix in indices:
         ix = convert_scalar(fl, ix, INT64)
@@ -737,9 +733,8 @@ def _finish_scatter(fl: Lowering, fold: Accumulation, v: ScalarV, indices: list[
                                               if ix.batch else []), H.constant(INT64, 1, lanes))
         columns.append(B.reshape(zero_based, (n, 1)))
     value = convert_scalar(fl, v, t)
-    if fold.subtract:
-        value = arith(fl, "-", ScalarV(t, 0), value) if not t.info.is_float else \
-            ScalarV(t, None, hlo.negate(fl.materialize(value)), value.batch)
+    if fold.subtract:                  # h - e₁ - e₂ is h + (-e₁) + (-e₂), step by step (and -0.0 stays)
+        value = ScalarV(t, None, hlo.negate(fl.materialize(value)), value.batch)
     updates = B.reshape(B.broadcast(fl.materialize(value), lanes, list(range(len(value.batch))) if value.batch else []),
                         (n,))
     nd = arr.t.ndims

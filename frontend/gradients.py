@@ -82,14 +82,29 @@ def _differentiable(v: Value) -> bool:
     return t.info.is_float
 
 
+def _as_input(fl: Lowering, leaf: Value) -> Value:
+    """A leaf of an argument to differentiate: every array its own input (`gradient(f, x, x)`
+    differentiates with respect to each argument separately), a float constant an input too. Integer
+    and Bool constants stay constants: Zygote gives them no gradient (`nothing`), and a layer's
+    stride, padding or size must stay known at compile time inside the function."""
+    if isinstance(leaf, ArrayV):
+        return ArrayV(leaf.t, Box(leaf.ir))
+    if isinstance(leaf, ScalarV) and leaf.is_const and _differentiable(leaf):
+        return fl.materialize_all(leaf)
+    return leaf
+
+
 def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node: A.Node
              ) -> tuple[Value, list[Value]]:
     """Value of f(args...) and the cotangent of each argument for the output cotangent `seed`
     (1 for a scalar loss when None)."""
-    # constants become inputs we can differentiate; every array its own input (`gradient(f, x, x)`
-    # differentiates with respect to each argument separately)
-    args = [map_leaves(fl.materialize_all(a), lambda leaf: ArrayV(leaf.t, Box(leaf.ir)) if isinstance(leaf, ArrayV)
-                       else leaf) for a in args]
+    for a in args:
+        if isinstance(a, ScalarV) and a.t.info.kind in ("int", "uint"):
+            raise fl.error(f"gradient with respect to an integer argument ({a.t.julia()}): Zygote treats an "
+                           f"integer as a real number and returns a Float64 gradient for it, which jlhlo does "
+                           f"not compute; pass it as a float, or capture it in the function instead "
+                           f"(`gradient(x -> f(x, n), x)`)", node)
+    args = [map_leaves(a, lambda leaf: _as_input(fl, leaf), constants=True) for a in args]
     spec, full = _specialize_callee(fl, f, args, node)
     leaves = [leaf for a in full for leaf in runtime_leaves(a)]
     n_own = sum(1 for a in args for _ in runtime_leaves(a))      # the arguments' leaves come last

@@ -254,10 +254,10 @@ class _Retry(Redo):
 
     def __init__(self, op: ir.Operation, carry_err: bool = False, detached: frozenset[str] = frozenset(),
                  kept: dict[tuple[str, int], tuple[str, int]] | None = None, exact: frozenset[str] = frozenset(),
-                 peel: bool = False, exits: bool = False):
+                 peel: bool = False, exits: bool = False, thawed: frozenset[tuple[str, int]] = frozenset()):
         super().__init__()
         self.op, self.carry_err, self.detached, self.kept, self.exact = op, carry_err, detached, kept or {}, exact
-        self.peel, self.exits = peel, exits
+        self.peel, self.exits, self.thawed = peel, exits, thawed
 
 
 @dataclass
@@ -271,6 +271,9 @@ class LoopFacts:
     exact: frozenset[str] = frozenset()
     peel: bool = False                 # the first iteration changes a variable's type: run it before the loop
     exits: bool = False                # the body may throw (a callee that always throws): RETURNED is carried
+    # constant numbers inside a carried struct or tuple (a layer's stride, a size) stay constants
+    # while the body leaves them so; these (variable, position among its numbers) did not
+    thawed: frozenset[tuple[str, int]] = frozenset()
 
 
 def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
@@ -295,6 +298,7 @@ def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Cal
             facts.exact |= retry.exact
             facts.peel = facts.peel or retry.peel
             facts.exits = facts.exits or retry.exits
+            facts.thawed |= retry.thawed
 
 
 @dataclass
@@ -362,7 +366,9 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
     # per-lane loops (a user function broadcast over arrays): every carried number gets one value per
     # lane, except the shared iteration counter; lanes that are done keep their values (masked updates)
     original = {n: fl.env[n] for n in carried}
-    entry_vals = {n: fl.materialize_all(fl.env[n]) if not lanes or n in extra else
+    frozen = {n: set() if lanes or n in extra else _frozen_positions(fl.env[n]) - {p for m, p in facts.thawed if m == n}
+              for n in carried}
+    entry_vals = {n: _materialize_except(fl, fl.env[n], frozen[n]) if not lanes or n in extra else
                   _with_lanes(fl, fl.materialize_all(fl.env[n]), lanes) for n in carried}
 
     def operands_of(n: str, v: Value, ends: Callable[[_Rebound, Box], list[ir.Value]]) -> list[ir.Value]:
@@ -444,6 +450,9 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
             raise _Retry(op.operation, carry_err=True)
         if RETURNED not in carried and fl.env[RETURNED] is not before_returned:
             raise _Retry(op.operation, exits=True)     # a call in the body throws
+        thawed = frozenset((n, p) for n in carried for p in _changed_constants(entry_vals[n], fl.env[n], frozen[n]))
+        if thawed:
+            raise _Retry(op.operation, thawed=thawed)
         _check_types(fl, carried, entry_vals, node, op.operation if not facts.peel else None)
         newly = frozenset(n for n in carried if n not in detached and
                           [b for b in array_boxes(fl.env[n])] != [b for b in array_boxes(before[n])])
@@ -462,7 +471,7 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
             raise LaneConflict()           # an array changed in a loop whose iterations differ per lane
         outs = []
         for n in carried:
-            new_leaves = operands_of(n, fl.materialize_all(fl.env[n]),
+            new_leaves = operands_of(n, _materialize_except(fl, fl.env[n], frozen[n]),
                                      lambda r, box: _end_operands(fl, r, box, owns, whiches, entry_env, existing,
                                                                   op.operation, node))
             old_leaves = list(operands_of(n, before[n], lambda r, box: _start_operands(r, owns, whiches)))
@@ -488,6 +497,44 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
     for name in set(fl.env) - defined_before:
         del fl.env[name]
     _leave(fl, node, outer_brk)
+
+
+def _scalar_leaves(v: Value) -> list[ScalarV]:
+    """Every number of `v`, constants included, in `runtime_leaves` order."""
+    out: list[ScalarV] = []
+    map_leaves(v, lambda leaf: out.append(leaf) if isinstance(leaf, ScalarV) else None, constants=True)
+    return out
+
+
+def _frozen_positions(v: Value) -> set[int]:
+    """The constant numbers held inside a struct or tuple: they enter the loop as constants (a
+    number variable of its own, usually an accumulator, is carried as a run-time value at once)."""
+    if isinstance(v, ScalarV):
+        return set()
+    return {k for k, leaf in enumerate(_scalar_leaves(v)) if leaf.is_const and not leaf.batch}
+
+
+def _materialize_except(fl: Lowering, v: Value, frozen: set[int]) -> Value:
+    """`v` with its constant numbers made run-time values, but for those at the positions `frozen`."""
+    position = iter(range(1 << 30))
+
+    def leaf_of(leaf: Value) -> Value:
+        if not isinstance(leaf, ScalarV):
+            return leaf
+        keep = next(position) in frozen
+        return leaf if keep or not leaf.is_const else ScalarV(leaf.t, None, fl.materialize(leaf), leaf.batch)
+    return map_leaves(v, leaf_of, constants=True)
+
+
+def _changed_constants(entry: Value, end: Value, frozen: set[int]) -> list[int]:
+    """The frozen positions whose number the body changed (or made a run-time value)."""
+    if not frozen:
+        return []
+    before, after = _scalar_leaves(entry), _scalar_leaves(end)
+    if len(before) != len(after):
+        return sorted(frozen)          # the type changed: _check_types reports it once all are thawed
+    return [k for k in sorted(frozen) if not (after[k].is_const and after[k].t == before[k].t and not after[k].batch
+                                              and repr(after[k].const) == repr(before[k].const))]   # -0.0 ≠ 0.0
 
 
 def _leave(fl: Lowering, node: A.Node, outer_brk: ScalarV) -> None:

@@ -268,8 +268,6 @@ class JuliaPostLexer:
         elif kind == "COLON" and top.ternaries and self._spaced(tok):
             top.ternaries -= 1
             yield Token.new_borrow_pos("TERNARY_COLON", tok.value, tok)
-        elif tok.value == "=" and self.text.startswith(">", tok.end_pos):
-            raise JuliaError("pairs (`=>`) are not supported", self._span(tok))
         else:
             yield tok
 
@@ -1181,6 +1179,12 @@ class _AstBuilder(Transformer):
     def ternary(self, children):
         cond, then, _colon, orelse = children
         return ast.Ternary(cond, then, orelse, span=self.span(cond, orelse))
+
+    def pair(self, children):
+        """`a => b` is `Pair(a, b)` (right-associative, below the ternary, as in Julia)."""
+        first, second = children
+        span = self.span(first, second)
+        return ast.Call(ast.Name("Pair", span=span), [first, second], span=span)
 
     def operators(self, children):
         flow = None

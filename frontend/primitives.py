@@ -402,8 +402,8 @@ def _rand(fl, args, kwargs, node, name):
     if not isinstance(t, Scalar) or t.info.kind != "float":
         raise NoMethod(f"{name} of {t} is not supported (jlhlo draws floating-point numbers only)")
     if any(not isinstance(a, (ScalarV, TupleV)) for a in args):
-        raise NoMethod(f"{name}(rng, ...), {name}(collection) and {name}(range) are not supported; "
-                       f"use {name}([T,] dims...)")
+        raise NoMethod(f"{name}(rng, ...) and {name}(collection) are not supported; use {name}([T,] dims...)"
+                       + (" or rand(range, dims...)" if name == "rand" else ""))
     shape = _dims_args(fl, args, node)
     fl.note_draw()
     low, high = (0.0, 1.0)             # UNIFORM: [low, high); NORMAL: mean and standard deviation
@@ -413,6 +413,19 @@ def _rand(fl, args, kwargs, node, name):
     if shape:
         return ArrayV(ArrayT(t, shape), Box(drawn))
     return ScalarV(t, None, drawn)
+
+
+@prim("_rand_below")
+def _rand_below(fl, args, kwargs, node):
+    """_rand_below(n, dims...): Int64s drawn uniformly from 0:n-1 (n ≥ 1), for `rand(range, dims...)`."""
+    n = scalar_arg(args[0])
+    if n.t != INT64:
+        raise NoMethod()
+    shape = _dims_args(fl, args[1:], node)
+    fl.note_draw()
+    dims = H.array_constant(INT64, np.array(shape, dtype=np.int64))
+    drawn = hlo.rng(H.constant(INT64, 0), fl.materialize(n), dims, hlo.RngDistributionAttr.get("UNIFORM"))
+    return ArrayV(ArrayT(INT64, shape), Box(drawn)) if shape else ScalarV(INT64, None, drawn)
 
 
 @prim("fill")

@@ -143,7 +143,10 @@ SYMBOL = SimpleT("Symbol")
 
 
 def _param_str(p: object) -> str:
-    return p.julia() if isinstance(p, JType) else str(p)
+    """A type parameter as Julia writes it: a type, a dispatch pattern (`Vector{Float64}`), a number."""
+    if isinstance(p, JType):
+        return p.julia()
+    return p.show() if hasattr(p, "show") else str(p)
 
 
 # ----------------------------------------------------------------------------- scalars

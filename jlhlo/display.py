@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .core.dtypes import SCALARS
-from .frontend.types import StructT
+from .frontend.types import StructT, TypeT, _param_str
 from .frontend.values import ArrayV, ScalarV, StructV, TupleV, Value
 
 _JULIA_NAME = {np.dtype(info.np): name for name, info in SCALARS.items()}
@@ -35,8 +35,10 @@ def show(value: Value, host: Any) -> str:
         return _number(np.asarray(host)[()], in_array=False)
     if isinstance(value, ArrayV):
         a = np.asarray(host)
+        if a.size == 0 and a.ndim != 1:
+            return f"{value.t.julia()}(undef, {', '.join(map(str, a.shape))})"
         name = _JULIA_NAME[a.dtype]
-        return ("" if name in _UNPREFIXED else name) + _show_array(a)
+        return ("" if name in _UNPREFIXED and a.size else name) + _show_array(a)   # Float64[]: no elements
     if isinstance(value, TupleV):
         items = [show(v, h) for v, h in zip(value.items, host)]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -45,6 +47,8 @@ def show(value: Value, host: Any) -> str:
         if isinstance(value.t, StructT):
             return f"{value.t.name}({', '.join(parts)})"
         return "(" + ", ".join(f"{k} = {p}" for k, p in zip(host, parts)) + ("," if len(parts) == 1 else "") + ")"
+    if isinstance(value.t, TypeT):
+        return _param_str(value.t.of)                          # `Int64`, as Julia shows a type
     return "nothing" if value.t.julia() == "Nothing" else value.t.julia()      # no run-time value
 
 

@@ -118,6 +118,8 @@ DISPLAY_CASES = [
     ("nothing", "nothing"),
     ("([1.0, 2.0], Int32[1, 2], Float32[1.5], [true, false])", "([1.0, 2.0], Int32[1, 2], Float32[1.5], Bool[1, 0])"),
     ("([1 2; 3 4],)", "([1 2; 3 4],)"),
+    ("(Float64[], zeros(Int, 0, 2), Int64, Vector{Float32})",
+     "(Float64[], Matrix{Int64}(undef, 0, 2), Int64, Vector{Float32})"),
     ("[1.0, 2.0, 10.25]", "3-element Vector{Float64}:\n  1.0\n  2.0\n 10.25"),
     ("Float32[1.5, -2]", "2-element Vector{Float32}:\n  1.5\n -2.0"),
     ("[1.0 -2.5; 10.25 3.0]", "2×2 Matrix{Float64}:\n  1.0   -2.5\n 10.25   3.0"),

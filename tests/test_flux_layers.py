@@ -394,3 +394,33 @@ def test_bias_true_false_or_an_array_as_flux(rng):
     assert out[6].dtype == out[8].dtype == F32 and out[6].shape == (2,) and out[8].shape == (3,)
     with pytest.raises(JuliaError, match=r"DimensionMismatch: expected bias of size \(3,\), got size \(2,\)"):
         function("main(W, b) = Dense(W, b)", "main")(W, randn(rng, 2))
+
+
+def test_constructors_from_sizes_with_pairs(rng):
+    """Flux's `Dense(in => out, σ)`, `Conv(k, in => out; pad=SamePad(), groups)`, `Embedding(in => out)`,
+    `Bilinear((in1, in2) => out)`, `LSTMCell(in => out)`: the weight shapes Flux gives, a zero bias,
+    and SamePad's padding (Flux's calc_padding: total k_eff - 1, the extra element after)."""
+    x = randn(rng, 9, 7, 4, 2)
+    src = """
+    function main(x)
+        c = Conv((3, 3), 4 => 6, relu; pad=SamePad())
+        g = Conv((5, 4), 4 => 6; stride=2, pad=SamePad(), dilation=(1, 2), groups=2)
+        d, e, b, l = Dense(4 => 3, tanh), Embedding(5 => 3), Bilinear((2, 3) => 4), LSTMCell(3 => 5)
+        p = MaxPool((3, 3); pad=SamePad())
+        return (size(c(x)), size(c.W), c.b, size(g(x)), size(g.W), g.pad, size(d.W), d.σ === tanh,
+                size(e.weight), size(b.weight), size(l.Wi), size(l.Wh), size(p(x)), p.pad,
+                size(Dense(2 => 3).W), CrossCor((2, 2), 4 => 1; pad=SamePad()).pad)
+    end
+    """
+    out = function(src, "main")(x)
+    # the output size at stride s with padding (lo, hi): (n + lo + hi - k_eff) ÷ s + 1
+    assert out[0] == (9, 7, 6, 2) and out[1] == (3, 3, 4, 6)
+    assert_same(out[2], np.zeros(6, F32), rtol=0, atol=0)
+    # g: k_eff = (5, 4 + 3) → total (4, 6) → pads (2, 2, 3, 3); sizes (9+4-5)÷2+1, (7+6-7)÷2+1
+    assert out[3] == (5, 4, 6, 2) and out[4] == (5, 4, 2, 6) and out[5] == (2, 2, 3, 3)
+    assert out[6] == (3, 4) and bool(out[7])
+    assert out[8] == (3, 5) and out[9] == (4, 2, 3) and out[10] == (20, 3) and out[11] == (20, 5)
+    assert out[12] == (3, 3, 4, 2) and out[13] == (1, 1, 1, 1)     # stride = window 3: (9+2-3)÷3+1
+    assert out[14] == (3, 2) and out[15] == (1, 0, 1, 0)
+    with pytest.raises(JuliaError, match="divisible by groups"):
+        function("main(x) = Conv((3, 3), 3 => 4; groups=2)(x)", "main")(x)

@@ -324,6 +324,15 @@ def test_lambdas():
     assert lam.body.stmts[0].expr == Ternary(call(">", x, IntLit(0)), i1, IntLit(0))
 
 
+def test_pairs():
+    # `=>` binds looser than the ternary and arithmetic, and to the right, as in Julia
+    assert expr("x => y") == call("Pair", x, y)
+    assert expr("1 => 1 + 2") == call("Pair", i1, call("+", i1, IntLit(2)))
+    assert expr("x => y => 1") == call("Pair", x, call("Pair", y, i1))
+    assert expr("x => y ? 1 : 2") == call("Pair", x, Ternary(y, i1, IntLit(2)))
+    assert expr("Dense(x => y, relu)").args[0] == call("Pair", x, y)
+
+
 def test_lambda_argument_then_index():
     node = one("g = gradient(w -> loss(w, x, y), W)[1]")
     assert isinstance(node.value, Index) and isinstance(node.value.obj.args[0], Lambda)
@@ -670,7 +679,6 @@ def test_unexpected_end_of_file():
     ("x = $y", "unexpected character '$'"),
     ('x = "abc', "unterminated string"),
     ("#= open comment", "unterminated comment"),
-    ("f(a => 1)", "pairs"),
     ("f(x) where T", "`where`"),
     ("f(::Int)", "`::T`"),
     ("x = [1 2, 3]", "cannot mix"),

@@ -874,6 +874,24 @@ end"""
     assert not np.array_equal(v, again)
 
 
+def test_rand_over_an_integer_range():
+    """rand(r, dims...) draws uniformly from the elements of r (start, step and a run-time end), an
+    Int64 for each; an empty range is Julia's ArgumentError."""
+    src = """
+function main(n::Int)
+    return (rand(0:9, 20000), rand(1:2:7, 4, 5), rand(3:3), rand(1:n), rand(-2:n, (3, 2)))
+end"""
+    for level in LEVELS:
+        a, b, c, d, e = run_o(src, level, 5)
+        assert a.dtype == np.int64 and a.shape == (20000,)
+        counts = np.bincount(a, minlength=10)
+        assert counts.size == 10 and counts.min() > 1800 and counts.max() < 2200
+        assert b.shape == (4, 5) and set(np.unique(b)) <= {1, 3, 5, 7}
+        assert c == 3 and 1 <= d <= 5 and e.shape == (3, 2) and ((-2 <= e) & (e <= 5)).all()
+    with pytest.raises(JuliaError, match="ArgumentError: collection must be non-empty"):
+        run_o(src, 2, 0)
+
+
 def test_flux_dense_from_sizes_has_a_random_glorot_weight_and_zero_bias(rng):
     src = "main(x::Matrix{Float32}) = (d = Dense(4, 8, relu); (d(x), d.W, d.b, Dense(4, 2; bias=false).b))"
     x = rng.standard_normal((4, 3)).astype(np.float32)
@@ -1750,3 +1768,34 @@ end"""
     with np.errstate(invalid="ignore", over="ignore"):
         want = (np.array([[np.nan, -1.6], [-16, 4]], np.float32), np.exp(X[1, :]), np.float32(np.nan))
     check(src, (X, 1), want)
+
+
+# ----------------------------------------------------------------------------- constants carried by loops
+def test_constants_inside_a_carried_struct_stay_constants_only_while_unchanged(rng):
+    """A number held in a tuple or struct the loop rebinds stays a compile-time constant while every
+    iteration leaves it so (a layer's stride through a training loop); one the body changes, even
+    only its sign (0.0 → -0.0), or only on some iterations, is carried as a run-time value."""
+    x = rng.standard_normal(6)
+    src = """
+    struct Layer
+        w::Vector{Float64}
+        stride::Int
+        scale::Float64
+    end
+    function main(x, n)
+        l = Layer(x, 2, 0.0)
+        t = (0, 1.0, true, 0.0)
+        for i in 1:n
+            l = Layer(l.w[1:l.stride:end] .* 2 .+ 0 .* l.w[1], l.stride, l.scale)
+            l = Layer(vcat(l.w, l.w), l.stride, -l.scale)
+            t = (t[1] + i, t[2] * 2, !t[3], i == 2 ? 1.0 : t[4])
+        end
+        return (l.w, 1 / l.scale, t)
+    end
+    """
+    def halve_double(w, n):
+        for _ in range(n):
+            w = np.concatenate([w[::2] * 2] * 2)
+        return w
+    check(src, (x, 3), (halve_double(x, 3), -np.inf, (6, 8.0, np.bool_(False), 1.0)))
+    check(src, (x, 2), (halve_double(x, 2), np.inf, (3, 4.0, np.bool_(True), 1.0)))

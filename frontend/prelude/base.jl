@@ -76,6 +76,23 @@ function _range_sum(r)
     return l * first(r) + (iseven(l) ? (step(r) * (l - 1)) * (l >> 1) : (step(r) * l) * ((l - 1) >> 1))
 end
 
+# rand(r, dims...): uniform over the elements of an integer range (not Julia's stream of numbers)
+function rand(r::AbstractRange{<:Integer}, dims...)
+    isempty(r) && throw(ArgumentError("collection must be non-empty"))
+    return first(r) .+ step(r) .* _rand_below(length(r), dims...)
+end
+
+# `a => b`; Flux's constructors take one for their sizes, `Dense(2 => 3)`, `Conv((3, 3), 1 => 8)`
+struct Pair{A,B}
+    first::A
+    second::B
+end
+first(p::Pair) = p.first
+last(p::Pair) = p.second
+getindex(p::Pair, i::Integer) = i == 1 ? p.first : i == 2 ? p.second : throw(BoundsError(p, i))
+length(p::Pair) = 2
+Tuple(p::Pair) = (p.first, p.second)
+
 # `f(x) for x in r`: a comprehension that a reduction consumes; jlhlo makes one only over a range
 # whose length is known at run time (others become arrays, see comprehensions.py)
 struct Generator{F,I}

@@ -14,8 +14,10 @@ struct Dense{M<:AbstractMatrix,V,F}
     σ::F
     Dense(W::AbstractMatrix, b=true, σ=identity) = new(W, _create_bias(W, b, size(W, 1)), σ)
 end
-# Flux's `Dense(in => out, σ)` (written `Dense(in, out, σ)`: jlhlo has no pairs): a random (out, in)
-# Float32 weight and a zero bias (or none)
+# Flux's `Dense(in => out, σ)` (and its older spelling `Dense(in, out, σ)`): a random (out, in) Float32
+# weight and a zero bias (or none)
+Dense(ch::Pair{<:Integer,<:Integer}, σ=identity; init=glorot_uniform, bias=true) =
+    Dense(init(ch.second, ch.first), bias, σ)
 Dense(nin::Integer, nout::Integer, σ=identity; init=glorot_uniform, bias=true) = Dense(init(nout, nin), bias, σ)
 (d::Dense)(x) = d.σ.(d.W * x .+ d.b)
 _functor(::Dense) = (d -> (d.W, d.b, d.σ), Dense, (W, b, σ) -> (W=W, b=b, σ=σ))
@@ -30,8 +32,14 @@ struct Conv{M<:AbstractArray,V,F,S,P,D}
     dilation::D
     groups::Int
 end
-Conv(W, b=true, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
+Conv(W::AbstractArray, b=true, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
     Conv(W, _create_bias(W, b, size(W, ndims(W))), σ, stride, pad, dilation, groups)
+# Flux's `Conv((k1, k2), in => out, σ; stride, pad, dilation, groups, bias, init)`: a random
+# (k..., in ÷ groups, out) weight
+Conv(k::Tuple, ch::Pair{<:Integer,<:Integer}, σ=identity; init=glorot_uniform, stride=1, pad=0, dilation=1,
+     groups=1, bias=true) =
+    Conv(_conv_weight(init, k, ch, groups), bias, σ; stride=stride, pad=_conv_pad(pad, k, dilation),
+         dilation=dilation, groups=groups)
 (c::Conv)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups) .+ _channel_bias(c.b, x))
 _functor(::Conv) = (c -> (c.W, c.b, c.σ, c.stride, c.pad, c.dilation, c.groups), Conv,
@@ -48,8 +56,28 @@ struct CrossCor{M<:AbstractArray,V,F,S,P,D}
     dilation::D
     groups::Int
 end
-CrossCor(W, b=true, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
+CrossCor(W::AbstractArray, b=true, σ=identity; stride=1, pad=0, dilation=1, groups=1) =
     CrossCor(W, _create_bias(W, b, size(W, ndims(W))), σ, stride, pad, dilation, groups)
+CrossCor(k::Tuple, ch::Pair{<:Integer,<:Integer}, σ=identity; init=glorot_uniform, stride=1, pad=0,
+         dilation=1, groups=1, bias=true) =
+    CrossCor(_conv_weight(init, k, ch, groups), bias, σ; stride=stride, pad=_conv_pad(pad, k, dilation),
+             dilation=dilation, groups=groups)
+
+function _conv_weight(init, k, ch, groups)
+    ch.first % groups == 0 || throw(ArgumentError("Input channel dimension must be divisible by groups."))
+    ch.second % groups == 0 || throw(ArgumentError("output channel dimension must be divisible by groups."))
+    return init(k..., ch.first ÷ groups, ch.second)
+end
+# Flux's `pad=SamePad()`: the output keeps the input's size at stride 1; an odd total padding puts
+# the extra element after (lo = cld, hi = fld of k_eff - 1), as Flux's calc_padding
+struct SamePad end
+_conv_pad(pad, k, dilation) = pad
+function _conv_pad(::SamePad, k::Tuple, dilation)
+    total = (k .+ (k .- 1) .* (dilation .- 1)) .- 1
+    return _interleave(cld.(total, 2), fld.(total, 2))
+end
+_interleave(lo::Tuple{}, hi::Tuple{}) = ()
+_interleave(lo::Tuple, hi::Tuple) = (first(lo), first(hi), _interleave(Base.tail(lo), Base.tail(hi))...)
 (c::CrossCor)(x) =
     c.σ.(conv(x, c.W; stride=c.stride, pad=c.pad, dilation=c.dilation, groups=c.groups, flipped=true) .+
          _channel_bias(c.b, x))
@@ -87,7 +115,7 @@ struct MaxPool{K,P,S}
     pad::P
     stride::S
 end
-MaxPool(k::Tuple; pad=0, stride=k) = MaxPool(k, pad, stride)
+MaxPool(k::Tuple; pad=0, stride=k) = MaxPool(k, _conv_pad(pad, k, 1), stride)
 (m::MaxPool)(x) = maxpool(x, m.k; pad=m.pad, stride=m.stride)
 _functor(::MaxPool) = nothing
 
@@ -96,7 +124,7 @@ struct MeanPool{K,P,S}
     pad::P
     stride::S
 end
-MeanPool(k::Tuple; pad=0, stride=k) = MeanPool(k, pad, stride)
+MeanPool(k::Tuple; pad=0, stride=k) = MeanPool(k, _conv_pad(pad, k, 1), stride)
 (m::MeanPool)(x) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
 _functor(::MeanPool) = nothing
 
@@ -208,7 +236,7 @@ function normalise(x::AbstractArray; dims=ndims(x), eps=1.0f-5)
 end
 
 # ---- Embedding: column x of the (out, in) weight for an index x; for a one-hot (Bool) input, weight * x.
-# Flux's `Embedding(in => out)` is written `Embedding(in, out)`. Outputs at `padding_idx` are zero.
+# Flux's `Embedding(in => out)` (or `Embedding(in, out)`). Outputs at `padding_idx` are zero.
 struct Embedding{W<:AbstractMatrix,I}
     weight::W
     padding_idx::I
@@ -221,6 +249,8 @@ function Embedding(nin::Integer, out::Integer; init=randn32, padding_idx=nothing
     end
     return Embedding(weight, padding_idx)
 end
+Embedding(ch::Pair{<:Integer,<:Integer}; init=randn32, padding_idx=nothing) =
+    Embedding(ch.first, ch.second; init=init, padding_idx=padding_idx)
 Embedding(weight::AbstractMatrix; padding_idx=nothing) = Embedding(weight, padding_idx)
 (m::Embedding)(x::Integer) = _mask_padding(m.weight[:, x], x, m.padding_idx)
 (m::Embedding)(x::AbstractVector) = _mask_padding(m.weight[:, x], x, m.padding_idx)
@@ -264,8 +294,8 @@ end
 (m::Parallel)(xs::Tuple) = m(xs...)
 _functor(::Parallel) = (p -> (p.connection, p.layers), Parallel, (connection, layers) -> (connection=connection, layers=layers))
 
-# ---- Bilinear: z[o, s] = σ(Σ_ij W[o, i, j] x[i, s] y[j, s] + b[o]); Flux's `Bilinear((in1, in2) => out, σ)`
-# is written `Bilinear(in1, in2, out, σ)`
+# ---- Bilinear: z[o, s] = σ(Σ_ij W[o, i, j] x[i, s] y[j, s] + b[o]); Flux's `Bilinear((in1, in2) => out, σ)`,
+# `Bilinear(in => out, σ)` for in1 = in2 = in, or `Bilinear(in1, in2, out, σ)`
 struct Bilinear{F,A,B}
     weight::A
     bias::B
@@ -277,6 +307,10 @@ struct Bilinear{F,A,B}
 end
 Bilinear(in1::Integer, in2::Integer, out::Integer, σ=identity; bias=true, init=glorot_uniform) =
     Bilinear(init(out, in1, in2), bias, σ)
+Bilinear(ch::Pair{<:Tuple{Integer,Integer},<:Integer}, σ=identity; bias=true, init=glorot_uniform) =
+    Bilinear(ch.first[1], ch.first[2], ch.second, σ; bias=bias, init=init)
+Bilinear(ch::Pair{<:Integer,<:Integer}, σ=identity; bias=true, init=glorot_uniform) =
+    Bilinear(ch.first, ch.first, ch.second, σ; bias=bias, init=init)
 function (a::Bilinear)(x::AbstractMatrix, y::AbstractMatrix)
     W, b, σ = a.weight, a.bias, a.σ
     d_z, d_x, d_y = size(W)
@@ -293,7 +327,7 @@ end
 _functor(::Bilinear) = (a -> (a.weight, a.bias, a.σ), Bilinear, (weight, bias, σ) -> (weight=weight, bias=bias, σ=σ))
 
 # ---- recurrent cells, one time step: `cell(x, state)` returns (output, new state), as Flux's (0.15+).
-# Flux's `RNNCell(in => out, σ)` is written `RNNCell(in, out, σ)`. As in Flux, tanh and sigmoid are
+# Flux's `RNNCell(in => out, σ)` (or `RNNCell(in, out, σ)`). As in Flux, tanh and sigmoid are
 # NNlib's tanh_fast and sigmoid_fast here (NNlib's `fast_act`).
 _fast_act(f) = f === tanh ? tanh_fast : f === sigmoid || f === σ ? sigmoid_fast : f
 # rows (i-1)k+1 : ik of x, k = size(x, 1) ÷ n (MLUtils' chunk along the first dimension)
@@ -313,6 +347,9 @@ struct RNNCell{F,I,H,V}
 end
 RNNCell(nin::Integer, out::Integer, σ=tanh; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform,
         bias=true) = (Wi = init_kernel(out, nin); RNNCell(σ, Wi, init_recurrent_kernel(out, out), _create_bias(Wi, bias, out)))
+RNNCell(ch::Pair{<:Integer,<:Integer}, σ=tanh; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform,
+        bias=true) = RNNCell(ch.first, ch.second, σ; init_kernel=init_kernel,
+                             init_recurrent_kernel=init_recurrent_kernel, bias=bias)
 initialstates(rnn::RNNCell) = zeros(eltype(rnn.Wh), size(rnn.Wh, 2))
 (rnn::RNNCell)(x::AbstractVecOrMat) = rnn(x, initialstates(rnn))
 function (m::RNNCell)(x::AbstractVecOrMat, h::AbstractVecOrMat)
@@ -330,6 +367,9 @@ struct LSTMCell{I,H,V}
 end
 LSTMCell(nin::Integer, out::Integer; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform, bias=true) =
     (Wi = init_kernel(out * 4, nin); LSTMCell(Wi, init_recurrent_kernel(out * 4, out), _create_bias(Wi, bias, out * 4)))
+LSTMCell(ch::Pair{<:Integer,<:Integer}; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform,
+         bias=true) = LSTMCell(ch.first, ch.second; init_kernel=init_kernel,
+                               init_recurrent_kernel=init_recurrent_kernel, bias=bias)
 initialstates(lstm::LSTMCell) = (zeros(eltype(lstm.Wh), size(lstm.Wh, 2)), zeros(eltype(lstm.Wh), size(lstm.Wh, 2)))
 (lstm::LSTMCell)(x::AbstractVecOrMat) = lstm(x, initialstates(lstm))
 function (m::LSTMCell)(x::AbstractVecOrMat, state::Tuple)
@@ -351,6 +391,9 @@ struct GRUCell{I,H,V}
 end
 GRUCell(nin::Integer, out::Integer; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform, bias=true) =
     (Wi = init_kernel(out * 3, nin); GRUCell(Wi, init_recurrent_kernel(out * 3, out), _create_bias(Wi, bias, out * 3)))
+GRUCell(ch::Pair{<:Integer,<:Integer}; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform,
+        bias=true) = GRUCell(ch.first, ch.second; init_kernel=init_kernel,
+                             init_recurrent_kernel=init_recurrent_kernel, bias=bias)
 initialstates(gru::GRUCell) = zeros(eltype(gru.Wh), size(gru.Wh, 2))
 (gru::GRUCell)(x::AbstractVecOrMat) = gru(x, initialstates(gru))
 function (m::GRUCell)(x::AbstractVecOrMat, h)

@@ -1,15 +1,16 @@
 """Whole training loops in one executable: the Flux-style MLP classifier of examples/train_flux_mlp.jl
-(`train`: Chain of Dense layers, logitcrossentropy, withgradient, Adam through Optimisers.update, for
-`steps` steps) against jax.jit of the same loop written in JAX (lax.scan over the steps, Optimisers.jl's
-Adam by hand), same initial weights and data, same process and device.
+and the LeNet-5 of examples/train_lenet.jl (`train`: a Chain, logitcrossentropy, withgradient, Adam
+through Optimisers.update, for `steps` steps) against jax.jit of the same loop written in JAX
+(lax.scan over the steps, Optimisers.jl's Adam by hand), same initial weights and data, same process
+and device.
 
 Both take device-resident inputs and return the loss of every step and the trained weights; each time
 is the median of ≥ 5 runs after warm-up, the two alternating. Prints the time per loop and per step,
 the ratio jlhlo/jax, the transpile (lower → optimized StableHLO), XLA and jax.jit compile times, and
 the largest relative difference of the losses and of the trained weights.
 
-    python bench/train_models.py                        # CPU, batch 256, hidden 64, 100 steps
-    python bench/train_models.py --batch 1024 --hidden 256 --steps 200
+    python bench/train_models.py                        # CPU, both models, 100 steps
+    python bench/train_models.py --model mlp --batch 1024 --hidden 256 --steps 200
     python bench/train_models.py --device gpu
 """
 from __future__ import annotations
@@ -44,19 +45,13 @@ def mlp_problem(rng: np.random.Generator, n_in: int = 4, hidden: int = 16, class
     return W1, b1, W2, b2, x, labels
 
 
-def jax_mlp_train(W1, b1, W2, b2, x, labels, steps: int, eta=1e-2, beta=(0.9, 0.999), eps=1e-8):
-    """examples/train_flux_mlp.jl's `train` in JAX: (losses, ((W1, b1), (W2, b2))). Adam as
-    Optimisers.jl's: βt starts at β and is multiplied by β after each step."""
+def jax_adam_train(loss, params, steps: int, eta, beta=(0.9, 0.999), eps=1e-8):
+    """`steps` steps of Optimisers.jl's Adam on `loss` over the parameter tree `params`, one lax.scan:
+    (the loss of every step before its update, the trained parameters). βt starts at β and is
+    multiplied by β after each step, as in Optimisers.jl."""
     import jax
     import jax.numpy as jnp
-
-    y = jax.nn.one_hot(labels - 1, W2.shape[0], dtype=jnp.float32, axis=0)   # f32 also under jax_enable_x64
     b1_, b2_ = beta
-
-    def loss(p):
-        (W1, b1), (W2, b2) = p
-        z = W2 @ jax.nn.relu(W1 @ x + b1[:, None]) + b2[:, None]
-        return jnp.mean(-(y * jax.nn.log_softmax(z, axis=0)).sum(axis=0))
 
     def step(carry, _):
         p, m, v, bt = carry
@@ -66,11 +61,86 @@ def jax_mlp_train(W1, b1, W2, b2, x, labels, steps: int, eta=1e-2, beta=(0.9, 0.
         p = jax.tree.map(lambda p, m, v: p - m / (1 - bt[0]) / (jnp.sqrt(v / (1 - bt[1])) + eps) * eta, p, m, v)
         return (p, m, v, (bt[0] * b1_, bt[1] * b2_)), val
 
-    params = ((W1, b1), (W2, b2))
     zeros = jax.tree.map(jnp.zeros_like, params)
     bt = (jnp.float32(b1_), jnp.float32(b2_))
     (params, _, _, _), losses = jax.lax.scan(step, (params, zeros, zeros, bt), None, length=steps)
     return losses, params
+
+
+def _logitcrossentropy(z, y):
+    import jax
+    import jax.numpy as jnp
+    return jnp.mean(-(y * jax.nn.log_softmax(z, axis=0)).sum(axis=0))
+
+
+def jax_mlp_train(W1, b1, W2, b2, x, labels, steps: int, eta=1e-2):
+    """examples/train_flux_mlp.jl's `train` in JAX: (losses, ((W1, b1), (W2, b2)))."""
+    import jax
+    import jax.numpy as jnp
+    y = jax.nn.one_hot(labels - 1, W2.shape[0], dtype=jnp.float32, axis=0)   # f32 also under jax_enable_x64
+
+    def loss(p):
+        (W1, b1), (W2, b2) = p
+        return _logitcrossentropy(W2 @ jax.nn.relu(W1 @ x + b1[:, None]) + b2[:, None], y)
+    return jax_adam_train(loss, ((W1, b1), (W2, b2)), steps, eta)
+
+
+LENET_SHAPES = [(5, 5, 1, 6), (6,), (5, 5, 6, 16), (16,), (120, 256), (120,), (84, 120), (84,), (10, 84), (10,)]
+
+
+def lenet_problem(rng: np.random.Generator, batch: int = 8):
+    """He-initialised LeNet weights (Flux's layouts: (k, k, in, out) kernels, (out, in) matrices), zero
+    biases, 28×28×1×batch images and digit labels 0:9."""
+    params = tuple((rng.standard_normal(s) * np.sqrt(2 / np.prod(s[:-1] if len(s) == 4 else s[1:]))).astype(np.float32)
+                   if len(s) > 1 else np.zeros(s, np.float32) for s in LENET_SHAPES)
+    x = rng.standard_normal((28, 28, 1, batch)).astype(np.float32)
+    return params, x, rng.integers(0, 10, batch)
+
+
+def jax_lenet(p, x):
+    """examples/train_lenet.jl's `lenet()` in JAX, in Julia's (W, H, C, N) layout: Flux's Conv is a true
+    convolution (the kernel flipped), Flux.flatten stacks W, H, C (column-major)."""
+    import jax
+    import jax.numpy as jnp
+
+    def conv_relu_pool(h, k, c):
+        h = jax.lax.conv_general_dilated(jnp.transpose(h, (3, 2, 1, 0)), jnp.transpose(k[::-1, ::-1], (3, 2, 1, 0)),
+                                         (1, 1), "VALID", precision=jax.lax.Precision.HIGHEST)
+        h = jnp.transpose(jax.nn.relu(h + c[None, :, None, None]), (3, 2, 1, 0))
+        return jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (2, 2, 1, 1), (2, 2, 1, 1), "VALID")
+    h = conv_relu_pool(conv_relu_pool(x, p[0], p[1]), p[2], p[3])
+    h = jnp.transpose(h, (3, 2, 1, 0)).reshape(x.shape[3], -1).T
+    h = jax.nn.relu(p[4] @ h + p[5][:, None])
+    h = jax.nn.relu(p[6] @ h + p[7][:, None])
+    return p[8] @ h + p[9][:, None]
+
+
+def jax_lenet_train(params, x, labels, steps: int, eta=3e-3):
+    """examples/train_lenet.jl's `train` in JAX: (losses, trained parameters)."""
+    import jax
+    import jax.numpy as jnp
+    y = jax.nn.one_hot(labels, 10, dtype=jnp.float32, axis=0)
+    return jax_adam_train(lambda p: _logitcrossentropy(jax_lenet(p, x), y), params, steps, eta)
+
+
+# the test's and the benchmark's entry: examples/train_lenet.jl's `train` on given weights
+LENET_FROM_WEIGHTS = """
+lenet(p) = Chain(Conv(p[1], p[2], relu), MaxPool((2, 2)), Conv(p[3], p[4], relu), MaxPool((2, 2)),
+                 Flux.flatten, Dense(p[5], p[6], relu), Dense(p[7], p[8], relu), Dense(p[9], p[10]))
+train_from(p, x, labels, steps) = train(lenet(p), x, labels, steps)
+"""
+
+
+def lenet_program():
+    import jlhlo
+    with open(os.path.join(ROOT, "examples", "train_lenet.jl")) as f:
+        return jlhlo.load(f.read() + LENET_FROM_WEIGHTS, filename="train_lenet.jl")
+
+
+def lenet_params(model) -> list:
+    """The trained parameters in LENET_SHAPES order, from the model `train` returns."""
+    L = model["layers"]
+    return [L[i][k] for i in (0, 2, 5, 6, 7) for k in ("W", "b")]
 
 
 def rel_diff(a, b) -> float:
@@ -78,16 +148,29 @@ def rel_diff(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
 
 
-def bench(platform: str, batch: int, hidden: int, steps: int, runs: int, warmup: int, seed: int) -> dict:
+def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
+    """(title, jlhlo function, its arguments but `steps`, the JAX training loop, the jlhlo model's trained
+    parameters as a list, the JAX result's)."""
     import jax
 
     import jlhlo
+    if model == "mlp":
+        args = mlp_problem(rng, n_in=16, hidden=hidden, classes=10, batch=batch)
+        return (f"MLP 16 → {hidden} → 10 (relu), batch {batch}", jlhlo.load(EXAMPLE).function("train"), args,
+                jax_mlp_train,
+                lambda m: [m["layers"][0]["W"], m["layers"][0]["b"], m["layers"][1]["W"], m["layers"][1]["b"]],
+                lambda p: jax.tree.leaves(p))
+    params, x, labels = lenet_problem(rng, batch)
+    return (f"LeNet-5 28×28×1, batch {batch}", lenet_program().function("train_from"), (params, x, labels),
+            jax_lenet_train, lenet_params, list)
+
+
+def bench(model: str, platform: str, batch: int, hidden: int, steps: int, runs: int, warmup: int, seed: int) -> dict:
+    import jax
     _median_times = _load("bench_vgg19", os.path.join(ROOT, "bench", "vgg19.py"))._median_times
 
-    rng = np.random.default_rng(seed)
-    args = mlp_problem(rng, n_in=16, hidden=hidden, classes=10, batch=batch)
+    title, f, args, jax_train, ours_of, theirs_of = _cases(model, np.random.default_rng(seed), batch, hidden)
     device = jax.devices(platform)[0]
-    f = jlhlo.load(EXAMPLE).function("train")
     t = time.perf_counter()
     lowered = f.lower(*args, steps)
     t_transpile = time.perf_counter() - t
@@ -100,7 +183,7 @@ def bench(platform: str, batch: int, hidden: int, steps: int, runs: int, warmup:
         return jax.block_until_ready(exe.call_device(*inputs))
 
     jargs = jax.device_put(args, device)
-    jitted = jax.jit(jax_mlp_train, static_argnums=6)
+    jitted = jax.jit(jax_train, static_argnums=len(args))
     t = time.perf_counter()
     compiled = jitted.lower(*jargs, steps).compile()
     t_jax_compile = time.perf_counter() - t
@@ -108,20 +191,20 @@ def bench(platform: str, batch: int, hidden: int, steps: int, runs: int, warmup:
     def run_jax():
         return jax.block_until_ready(compiled(*jargs))
 
-    losses, model = lowered.outputs([np.asarray(a) for a in run_jlhlo()])
-    jlosses, ((W1, b1), (W2, b2)) = run_jax()
-    ours = [model["layers"][0]["W"], model["layers"][0]["b"], model["layers"][1]["W"], model["layers"][1]["b"]]
+    losses, trained = lowered.outputs([np.asarray(a) for a in run_jlhlo()])
+    jlosses, jtrained = run_jax()
     t_ours, t_jax = _median_times([run_jlhlo, run_jax], runs, warmup)
-    return {"ours": t_ours, "jax": t_jax, "ratio": t_ours / t_jax, "transpile": t_transpile, "xla": t_xla,
-            "jax_compile": t_jax_compile, "loss_rel": rel_diff(losses, jlosses),
-            "param_rel": max(rel_diff(a, b) for a, b in zip(ours, (W1, b1, W2, b2))),
+    return {"title": title, "ours": t_ours, "jax": t_jax, "ratio": t_ours / t_jax, "transpile": t_transpile,
+            "xla": t_xla, "jax_compile": t_jax_compile, "loss_rel": rel_diff(losses, jlosses),
+            "param_rel": max(rel_diff(a, b) for a, b in zip(ours_of(trained), theirs_of(jtrained))),
             "first": float(losses[0]), "last": float(losses[-1])}
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="a whole MLP training loop: jlhlo vs jax.jit")
+    p = argparse.ArgumentParser(description="whole training loops: jlhlo vs jax.jit")
+    p.add_argument("--model", choices=("mlp", "lenet", "all"), default="all")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batch", type=int, default=None, help="default: 256 for the MLP, 32 for LeNet")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--runs", type=int, default=5)
@@ -133,15 +216,17 @@ def main(argv: list[str] | None = None) -> None:
         jax.devices(args.device)
     except RuntimeError:
         sys.exit(f"no {args.device} device here: nothing to measure")
-    print(f"MLP 16 → {args.hidden} → 10 (relu), batch {args.batch}, {args.steps} Adam steps in one executable, f32, "
-          f"{args.device} ({jax.devices(args.device)[0].device_kind}), median of {max(args.runs, 5)} runs after "
-          f"{args.warmup} warm-up")
-    r = bench(args.device, args.batch, args.hidden, args.steps, max(args.runs, 5), args.warmup, args.seed)
-    print(f"{'jlhlo ms':>10} {'jax ms':>10} {'ratio':>6} {'µs/step':>8} {'transpile s':>11} {'XLA s':>7} "
-          f"{'jax jit s':>9} {'loss rel':>9} {'params rel':>10} {'loss first→last':>16}")
-    print(f"{r['ours'] * 1e3:10.2f} {r['jax'] * 1e3:10.2f} {r['ratio']:6.3f} {r['ours'] / args.steps * 1e6:8.1f} "
-          f"{r['transpile']:11.3f} {r['xla']:7.2f} {r['jax_compile']:9.2f} {r['loss_rel']:9.1e} "
-          f"{r['param_rel']:10.1e} {r['first']:7.3f}→{r['last']:.3f}")
+    runs = max(args.runs, 5)
+    print(f"{args.steps} Adam steps in one executable, f32, {args.device} ({jax.devices(args.device)[0].device_kind}), "
+          f"median of {runs} runs after {args.warmup} warm-up")
+    print(f"{'model':<34} {'jlhlo ms':>10} {'jax ms':>10} {'ratio':>6} {'µs/step':>8} {'transpile s':>11} "
+          f"{'XLA s':>7} {'jax jit s':>9} {'loss rel':>9} {'params rel':>10} {'loss first→last':>16}")
+    for model in (("mlp", "lenet") if args.model == "all" else (args.model,)):
+        batch = args.batch or {"mlp": 256, "lenet": 32}[model]
+        r = bench(model, args.device, batch, args.hidden, args.steps, runs, args.warmup, args.seed)
+        print(f"{r['title']:<34} {r['ours'] * 1e3:10.2f} {r['jax'] * 1e3:10.2f} {r['ratio']:6.3f} "
+              f"{r['ours'] / args.steps * 1e6:8.1f} {r['transpile']:11.3f} {r['xla']:7.2f} {r['jax_compile']:9.2f} "
+              f"{r['loss_rel']:9.1e} {r['param_rel']:10.1e} {r['first']:7.3f}→{r['last']:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -304,68 +304,17 @@ def test_train_flux_mlp_example_cli():
     assert last < 0.25 * first and acc > 0.9
 
 
-def _jax_adam(loss, params, steps, eta, beta=(0.9, 0.999), eps=1e-8):
-    """Optimisers.jl's Adam in JAX over a parameter tree: (loss of every step, trained parameters)."""
-    m = jax.tree.map(jnp.zeros_like, params)
-    v = jax.tree.map(jnp.zeros_like, params)
-    bt = beta
-    losses = []
-    for _ in range(steps):
-        val, g = jax.value_and_grad(loss)(params)
-        losses.append(val)
-        m = jax.tree.map(lambda m, g: beta[0] * m + (1 - beta[0]) * g, m, g)
-        v = jax.tree.map(lambda v, g: beta[1] * v + (1 - beta[1]) * g * g, v, g)
-        params = jax.tree.map(lambda p, m, v: p - eta * (m / (1 - bt[0]) / (jnp.sqrt(v / (1 - bt[1])) + eps)),
-                              params, m, v)
-        bt = (bt[0] * beta[0], bt[1] * beta[1])
-    return np.asarray(losses, F32), params
-
-
-def _jax_conv_relu(x, k, c):
-    """Flux's Conv (a true convolution: the kernel flipped) with relu, in Julia's (W, H, C, N) layout."""
-    h = jax.lax.conv_general_dilated(jnp.transpose(x, (3, 2, 1, 0)), jnp.transpose(k[::-1, ::-1], (3, 2, 1, 0)),
-                                     (1, 1), "VALID", precision=jax.lax.Precision.HIGHEST)
-    return jnp.transpose(jax.nn.relu(h + c[None, :, None, None]), (3, 2, 1, 0))
-
-
-def _jax_maxpool2(x):
-    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (2, 2, 1, 1), (2, 2, 1, 1), "VALID")
-
-
 def test_train_lenet_example_matches_jax_step_for_step(rng):
     """examples/train_lenet.jl's `train` (Flux's Conv/MaxPool/Dense, withgradient over the Chain itself,
-    Adam) on given weights, against LeNet and Optimisers' Adam in JAX."""
-    shapes = [(5, 5, 1, 6), (6,), (5, 5, 6, 16), (16,), (120, 256), (120,), (84, 120), (84,), (10, 84), (10,)]
-    params = tuple(randn(rng, *s) * F32(np.sqrt(2 / np.prod(s[:-1] if len(s) == 4 else s[1:] or (1,))))
-                   if len(s) > 1 else np.zeros(s, F32) for s in shapes)
-    x = randn(rng, 28, 28, 1, 8)
-    labels = rng.integers(0, 10, 8)
-    steps, eta = 4, 3e-3
-    with open(os.path.join(ROOT, "examples", "train_lenet.jl")) as f:
-        src = f.read() + """
-        lenet(p) = Chain(Conv(p[1], p[2], relu), MaxPool((2, 2)), Conv(p[3], p[4], relu), MaxPool((2, 2)),
-                         Flux.flatten, Dense(p[5], p[6], relu), Dense(p[7], p[8], relu), Dense(p[9], p[10]))
-        train_from(p, x, labels, steps) = train(lenet(p), x, labels, steps)
-        """
-    losses, model = function(src, "train_from", filename="train_lenet.jl")(params, x, labels, steps)
-
-    y = np.eye(10, dtype=F32)[:, labels]
-
-    def loss(p):
-        h = _jax_maxpool2(_jax_conv_relu(x, p[0], p[1]))
-        h = _jax_maxpool2(_jax_conv_relu(h, p[2], p[3]))
-        h = jnp.transpose(h, (3, 2, 1, 0)).reshape(8, -1).T              # Flux.flatten of (W, H, C, N)
-        h = jax.nn.relu(p[4] @ h + p[5][:, None])
-        h = jax.nn.relu(p[6] @ h + p[7][:, None])
-        z = p[8] @ h + p[9][:, None]
-        return jnp.mean(-(y * jax.nn.log_softmax(z, axis=0)).sum(axis=0))
-    want_losses, want = _jax_adam(loss, params, steps, eta)
+    Adam) on given weights, against LeNet and Optimisers' Adam in JAX (shared with the benchmark)."""
+    params, x, labels = train_models.lenet_problem(rng, batch=8)
+    steps = 4
+    losses, model = train_models.lenet_program().function("train_from")(params, x, labels, steps)
+    want_losses, want = train_models.jax_lenet_train(params, x, labels, steps)
     assert losses[-1] < losses[0]
-    assert_same(losses, want_losses, rtol=1e-4, atol=1e-6)
-    layers = model["layers"]
-    got = [layers[0]["W"], layers[0]["b"], layers[2]["W"], layers[2]["b"], layers[5]["W"], layers[7]["b"]]
-    for g, w in zip(got, [want[i] for i in (0, 1, 2, 3, 4, 9)]):
-        assert_same(g, np.asarray(w), rtol=1e-4, atol=1e-5)
+    assert_same(losses, np.asarray(want_losses), rtol=1e-4, atol=1e-6)
+    for got, w in zip(train_models.lenet_params(model), want):
+        assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
 
 
 def test_train_lenet_example_cli():

@@ -1,8 +1,8 @@
-"""Whole training loops in one executable: the Flux-style MLP classifier of examples/train_flux_mlp.jl
-and the LeNet-5 of examples/train_lenet.jl (`train`: a Chain, logitcrossentropy, withgradient, Adam
-through Optimisers.update, for `steps` steps) against jax.jit of the same loop written in JAX
-(lax.scan over the steps, Optimisers.jl's Adam by hand), same initial weights and data, same process
-and device.
+"""Whole training loops in one executable: the Flux-style MLP classifier of examples/train_flux_mlp.jl,
+the LeNet-5 of examples/train_lenet.jl and the ResNet with BatchNorm of examples/train_resnet.jl
+(`train`: a Chain, logitcrossentropy, withgradient, Adam through Optimisers.update, for `steps`
+steps) against jax.jit of the same loop written in JAX (lax.scan over the steps, Optimisers.jl's Adam
+by hand), same initial weights and data, same process and device.
 
 Both take device-resident inputs and return the loss of every step and the trained weights; each time
 is the median of ≥ 5 runs after warm-up, the two alternating. Prints the time per loop and per step,
@@ -45,26 +45,30 @@ def mlp_problem(rng: np.random.Generator, n_in: int = 4, hidden: int = 16, class
     return W1, b1, W2, b2, x, labels
 
 
-def jax_adam_train(loss, params, steps: int, eta, beta=(0.9, 0.999), eps=1e-8):
+def jax_adam_train(loss, params, steps: int, eta, beta=(0.9, 0.999), eps=1e-8, state=None):
     """`steps` steps of Optimisers.jl's Adam on `loss` over the parameter tree `params`, one lax.scan:
     (the loss of every step before its update, the trained parameters). βt starts at β and is
-    multiplied by β after each step, as in Optimisers.jl."""
+    multiplied by β after each step, as in Optimisers.jl. With `state` (BatchNorm's running
+    statistics), `loss(p, state)` returns (loss, new state) and the result gains the final state."""
     import jax
     import jax.numpy as jnp
     b1_, b2_ = beta
 
     def step(carry, _):
-        p, m, v, bt = carry
-        val, g = jax.value_and_grad(loss)(p)
+        p, m, v, bt, s = carry
+        if state is None:
+            val, g = jax.value_and_grad(loss)(p)
+        else:
+            (val, s), g = jax.value_and_grad(loss, has_aux=True)(p, s)
         m = jax.tree.map(lambda m, g: b1_ * m + (1 - b1_) * g, m, g)
         v = jax.tree.map(lambda v, g: b2_ * v + (1 - b2_) * g * g, v, g)
         p = jax.tree.map(lambda p, m, v: p - m / (1 - bt[0]) / (jnp.sqrt(v / (1 - bt[1])) + eps) * eta, p, m, v)
-        return (p, m, v, (bt[0] * b1_, bt[1] * b2_)), val
+        return (p, m, v, (bt[0] * b1_, bt[1] * b2_), s), val
 
     zeros = jax.tree.map(jnp.zeros_like, params)
     bt = (jnp.float32(b1_), jnp.float32(b2_))
-    (params, _, _, _), losses = jax.lax.scan(step, (params, zeros, zeros, bt), None, length=steps)
-    return losses, params
+    (params, _, _, _, state_out), losses = jax.lax.scan(step, (params, zeros, zeros, bt, state), None, length=steps)
+    return (losses, params) if state is None else (losses, params, state_out)
 
 
 def _logitcrossentropy(z, y):
@@ -148,6 +152,91 @@ def rel_diff(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
 
 
+# examples/train_resnet.jl's resnet(4) on 16×16×1 images: per Conv (no bias) its kernel, then its BatchNorm's (β, γ)
+RESNET_CONVS = [(1, 8), (8, 8), (8, 8), (8, 8), (8, 8)]
+
+
+def resnet_problem(rng: np.random.Generator, batch: int = 8, classes: int = 4):
+    """He-initialised kernels, BatchNorm β = 0, γ = 1 (as Flux's), running statistics (0, 1), a
+    (classes, 8) Dense; images 16×16×1×batch and labels 1:classes. Parameters in the order of
+    RESNET_FROM_WEIGHTS: per Conv its kernel and its BatchNorm's (β, γ), then the Dense (W, b)."""
+    params = []
+    for cin, cout in RESNET_CONVS:
+        params += [(rng.standard_normal((3, 3, cin, cout)) * np.sqrt(2 / (9 * cin))).astype(np.float32),
+                   np.zeros(cout, np.float32), np.ones(cout, np.float32)]
+    params += [(rng.standard_normal((classes, 8)) * np.sqrt(1 / 8)).astype(np.float32), np.zeros(classes, np.float32)]
+    stats = tuple(a for _ in RESNET_CONVS for a in (np.zeros(8, np.float32), np.ones(8, np.float32)))
+    x = rng.standard_normal((16, 16, 1, batch)).astype(np.float32)
+    return tuple(params), stats, x, rng.integers(1, classes + 1, batch)
+
+
+def jax_resnet(p, stats, x):
+    """resnet(4) in training mode in JAX, (W, H, C, N) layout: (logits, updated running statistics).
+    BatchNorm as Flux's: batch mean and biased variance over W, H, N; running statistics updated with
+    momentum 0.1 and the unbiased variance."""
+    import jax
+    import jax.numpy as jnp
+    new_stats = []
+
+    def conv_bn(h, i, act):
+        W, beta, gamma = p[3 * i: 3 * i + 3]
+        h = jax.lax.conv_general_dilated(jnp.transpose(h, (3, 2, 1, 0)), jnp.transpose(W[::-1, ::-1], (3, 2, 1, 0)),
+                                         (1, 1), [(1, 1), (1, 1)], precision=jax.lax.Precision.HIGHEST)
+        h = jnp.transpose(h, (3, 2, 1, 0))
+        mu, var = h.mean((0, 1, 3)), h.var((0, 1, 3))
+        m = h.size // h.shape[2]
+        new_stats.extend([0.9 * stats[2 * i] + 0.1 * jax.lax.stop_gradient(mu),
+                          0.9 * stats[2 * i + 1] + 0.1 * (m / (m - 1)) * jax.lax.stop_gradient(var)])
+        scale = gamma / jnp.sqrt(var + 1e-5)
+        h = scale[None, None, :, None] * h + (beta - scale * mu)[None, None, :, None]
+        return jax.nn.relu(h) if act else h
+
+    def block(h, i):
+        return jax.nn.relu(conv_bn(conv_bn(h, i, True), i + 1, False) + h)
+    h = block(conv_bn(x, 0, True), 1)
+    h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (2, 2, 1, 1), (2, 2, 1, 1), "VALID")
+    h = block(h, 3).mean((0, 1))                                         # GlobalMeanPool + flatten: (8, N)
+    return p[15] @ h + p[16][:, None], tuple(new_stats)
+
+
+def jax_resnet_train(params, stats, x, labels, steps: int, eta=1e-2):
+    """examples/train_resnet.jl's `train` in JAX: (losses, trained parameters, running statistics)."""
+    import jax
+    import jax.numpy as jnp
+    y = jax.nn.one_hot(labels - 1, params[-1].shape[0], dtype=jnp.float32, axis=0)
+
+    def loss(p, s):
+        z, s = jax_resnet(p, s, x)
+        return _logitcrossentropy(z, y), s
+    return jax_adam_train(loss, params, steps, eta, state=stats)
+
+
+RESNET_FROM_WEIGHTS = """
+conv_bn(p, s, i, σ) = (Conv(p[3i-2], false; pad=1), BatchNorm(p[3i-1], p[3i], s[2i-1], s[2i], σ))
+block(p, s, i) = SkipConnection(Chain(conv_bn(p, s, i, relu)..., conv_bn(p, s, i + 1, identity)...), +)
+resnet(p, s) = Chain(conv_bn(p, s, 1, relu)..., block(p, s, 2), x -> relu.(x), MaxPool((2, 2)),
+                     block(p, s, 4), x -> relu.(x), GlobalMeanPool(), Flux.flatten, Dense(p[16], p[17]))
+train_from(p, s, x, labels, steps) = train(resnet(p, s), x, labels, steps)
+"""
+
+
+def resnet_program():
+    import jlhlo
+    with open(os.path.join(ROOT, "examples", "train_resnet.jl")) as f:
+        return jlhlo.load(f.read() + RESNET_FROM_WEIGHTS, filename="train_resnet.jl")
+
+
+def resnet_params(model) -> tuple[list, list]:
+    """(the trained parameters in resnet_problem's order, the running statistics) of `train`'s model."""
+    L = model["layers"]
+    pairs = [(L[0], L[1])]
+    for block in (L[2], L[5]):
+        inner = block["layers"]["layers"]
+        pairs += [(inner[0], inner[1]), (inner[2], inner[3])]
+    params = [a for conv, bn in pairs for a in (conv["W"], bn["β"], bn["γ"])] + [L[9]["W"], L[9]["b"]]
+    return params, [a for _, bn in pairs for a in (bn["μ"], bn["σ²"])]
+
+
 def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
     """(title, jlhlo function, its arguments but `steps`, the JAX training loop, the jlhlo model's trained
     parameters as a list, the JAX result's)."""
@@ -160,9 +249,14 @@ def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
                 jax_mlp_train,
                 lambda m: [m["layers"][0]["W"], m["layers"][0]["b"], m["layers"][1]["W"], m["layers"][1]["b"]],
                 lambda p: jax.tree.leaves(p))
-    params, x, labels = lenet_problem(rng, batch)
-    return (f"LeNet-5 28×28×1, batch {batch}", lenet_program().function("train_from"), (params, x, labels),
-            jax_lenet_train, lenet_params, list)
+    if model == "lenet":
+        params, x, labels = lenet_problem(rng, batch)
+        return (f"LeNet-5 28×28×1, batch {batch}", lenet_program().function("train_from"), (params, x, labels),
+                jax_lenet_train, lenet_params, list)
+    params, stats, x, labels = resnet_problem(rng, batch)
+    return (f"ResNet+BatchNorm 16×16×1, batch {batch}", resnet_program().function("train_from"),
+            (params, stats, x, labels), jax_resnet_train, lambda m: sum(resnet_params(m), []),
+            lambda r: list(r[0]) + list(r[1]))
 
 
 def bench(model: str, platform: str, batch: int, hidden: int, steps: int, runs: int, warmup: int, seed: int) -> dict:
@@ -192,7 +286,8 @@ def bench(model: str, platform: str, batch: int, hidden: int, steps: int, runs: 
         return jax.block_until_ready(compiled(*jargs))
 
     losses, trained = lowered.outputs([np.asarray(a) for a in run_jlhlo()])
-    jlosses, jtrained = run_jax()
+    jlosses, *jtrained = run_jax()
+    jtrained = jtrained[0] if len(jtrained) == 1 else jtrained
     t_ours, t_jax = _median_times([run_jlhlo, run_jax], runs, warmup)
     return {"title": title, "ours": t_ours, "jax": t_jax, "ratio": t_ours / t_jax, "transpile": t_transpile,
             "xla": t_xla, "jax_compile": t_jax_compile, "loss_rel": rel_diff(losses, jlosses),
@@ -202,9 +297,9 @@ def bench(model: str, platform: str, batch: int, hidden: int, steps: int, runs: 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="whole training loops: jlhlo vs jax.jit")
-    p.add_argument("--model", choices=("mlp", "lenet", "all"), default="all")
+    p.add_argument("--model", choices=("mlp", "lenet", "resnet", "all"), default="all")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--batch", type=int, default=None, help="default: 256 for the MLP, 32 for LeNet")
+    p.add_argument("--batch", type=int, default=None, help="default: 256 for the MLP, 32 for LeNet and the ResNet")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--runs", type=int, default=5)
@@ -221,8 +316,8 @@ def main(argv: list[str] | None = None) -> None:
           f"median of {runs} runs after {args.warmup} warm-up")
     print(f"{'model':<34} {'jlhlo ms':>10} {'jax ms':>10} {'ratio':>6} {'µs/step':>8} {'transpile s':>11} "
           f"{'XLA s':>7} {'jax jit s':>9} {'loss rel':>9} {'params rel':>10} {'loss first→last':>16}")
-    for model in (("mlp", "lenet") if args.model == "all" else (args.model,)):
-        batch = args.batch or {"mlp": 256, "lenet": 32}[model]
+    for model in (("mlp", "lenet", "resnet") if args.model == "all" else (args.model,)):
+        batch = args.batch or {"mlp": 256, "lenet": 32, "resnet": 32}[model]
         r = bench(model, args.device, batch, args.hidden, args.steps, runs, args.warmup, args.seed)
         print(f"{r['title']:<34} {r['ours'] * 1e3:10.2f} {r['jax'] * 1e3:10.2f} {r['ratio']:6.3f} "
               f"{r['ours'] / args.steps * 1e6:8.1f} {r['transpile']:11.3f} {r['xla']:7.2f} {r['jax_compile']:9.2f} "

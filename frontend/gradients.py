@@ -7,6 +7,7 @@ work here; this module only maps Julia values to and from the flat arguments of 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 from jax.extend.mlir import ir
@@ -23,7 +24,7 @@ from .dispatch import select_method
 from .program import CALL
 from .registry import NoMethod, prim
 from .scalars import convert_scalar
-from .types import NamedTupleT, Scalar, StructT, TupleT
+from .types import BOOL, NamedTupleT, Scalar, StructT, TupleT
 from .values import (
     ArrayV,
     Box,
@@ -43,6 +44,16 @@ if TYPE_CHECKING:
     from .context import Lowering, Specialization
 
 
+@contextmanager
+def _differentiating(fl: Lowering) -> Iterator[None]:
+    """Lower what is inside as code being differentiated (see `within_gradient`)."""
+    fl.mod.differentiating += 1
+    try:
+        yield
+    finally:
+        fl.mod.differentiating -= 1
+
+
 def _specialize_callee(fl: Lowering, f: Value, args: list[Value], node: A.Node
                        ) -> tuple[Specialization, list[Value]]:
     """The specialization `f(args...)` calls, and the full argument list it takes (a closure or a
@@ -60,7 +71,8 @@ def _specialize_callee(fl: Lowering, f: Value, args: list[Value], node: A.Node
                            f"program (or a closure); no method applies to "
                            f"({', '.join('::' + a.t.julia() for a in args)})", node)
         method, bindings = chosen
-    spec = fl.mod.specialize(method, full, {}, getattr(node, "span", None), bindings=bindings)
+    with _differentiating(fl):
+        spec = fl.mod.specialize(method, full, {}, getattr(node, "span", None), bindings=bindings)
     return spec, full
 
 
@@ -82,13 +94,16 @@ def _differentiable(v: Value) -> bool:
     return t.info.is_float
 
 
-def _as_input(fl: Lowering, leaf: Value) -> Value:
+def _as_input(fl: Lowering, leaf: Value, originals: dict[int, ArrayV]) -> Value:
     """A leaf of an argument to differentiate: every array its own input (`gradient(f, x, x)`
-    differentiates with respect to each argument separately), a float constant an input too. Integer
-    and Bool constants stay constants: Zygote gives them no gradient (`nothing`), and a layer's
-    stride, padding or size must stay known at compile time inside the function."""
+    differentiates with respect to each argument separately; `originals` maps its box back to the
+    caller's array, which sees what the function changes in place), a float constant an input too.
+    Integer and Bool constants stay constants: Zygote gives them no gradient (`nothing`), and a
+    layer's stride, padding or size must stay known at compile time inside the function."""
     if isinstance(leaf, ArrayV):
-        return ArrayV(leaf.t, Box(leaf.ir))
+        own = ArrayV(leaf.t, Box(leaf.ir))
+        originals[id(own.box)] = leaf
+        return own
     if isinstance(leaf, ScalarV) and leaf.is_const and _differentiable(leaf):
         return fl.materialize_all(leaf)
     return leaf
@@ -104,8 +119,11 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
                            f"integer as a real number and returns a Float64 gradient for it, which jlhlo does "
                            f"not compute; pass it as a float, or capture it in the function instead "
                            f"(`gradient(x -> f(x, n), x)`)", node)
-    args = [map_leaves(a, lambda leaf: _as_input(fl, leaf), constants=True) for a in args]
+    originals: dict[int, ArrayV] = {}
+    args = [map_leaves(a, lambda leaf: _as_input(fl, leaf, originals), constants=True) for a in args]
     spec, full = _specialize_callee(fl, f, args, node)
+    if spec.err_always or spec.never_returns:
+        fl.call_spec(spec, full, node)       # it throws on every path: so does the gradient (raises Threw)
     leaves = [leaf for a in full for leaf in runtime_leaves(a)]
     n_own = sum(1 for a in args for _ in runtime_leaves(a))      # the arguments' leaves come last
     wrt = [k >= len(leaves) - n_own and _differentiable(leaf) for k, leaf in enumerate(leaves)]
@@ -140,6 +158,9 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
     vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
     call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)
     results = list(call.results)
+    for j, k in spec.mutated:           # BatchNorm's running statistics, updated in the forward pass
+        leaf = leaves[j]
+        fl.write(originals.get(id(leaf.box), leaf), results[k], node)
     value = fl.call_result(spec, leaves, results, node)
     grads = iter(results[len(spec.result_types):])
     own_grads = iter([next(grads) if w else None for w in wrt][len(leaves) - n_own:])
@@ -177,6 +198,15 @@ def _gradient_value(arg: Value, grads: Iterator[ir.Value | None]) -> Value:
 
 def _tuple(items: list[Value]) -> TupleV:
     return TupleV(TupleT(tuple(i.t for i in items)), tuple(items))
+
+
+@prim("within_gradient")
+def _within_gradient(fl, args, kwargs, node):
+    """NNlib.within_gradient(x): whether this code runs inside `gradient`/`withgradient`/`pullback`,
+    known at compile time (each function is specialized separately for the two cases)."""
+    if len(args) != 1:
+        raise NoMethod()
+    return ScalarV(BOOL, fl.mod.differentiating > 0)
 
 
 @prim("gradient")
@@ -220,7 +250,8 @@ def _pullback(fl, args, kwargs, node):
     if not args:
         raise NoMethod()
     f, fargs = args[0], [fl.materialize_all(a) for a in args[1:]]
-    value = call_value(fl, f, list(fargs), {}, node)
+    with _differentiating(fl):         # the forward pass Zygote runs: BatchNorm in training mode
+        value = call_value(fl, f, list(fargs), {}, node)
     back = ClosureV(_pullback_lambda(node), {"%f": f, "%args": _tuple(fargs)})
     return _tuple([value, back])
 

@@ -114,6 +114,9 @@ class ModuleLowering:
         self.loop_notes: dict[tuple[Span, str], None] = {}   # what each loop became, for --explain-loops
         self.locations: dict[Span, ir.Location] = {}
         self.check_sites: list[tuple[Span | None, str, tuple[str, ...]]] = []   # (where, message, notes)
+        # > 0 while lowering code that `gradient` or `pullback` differentiates: NNlib's within_gradient,
+        # which switches Flux's BatchNorm and Dropout to training mode there, as Zygote does
+        self.differentiating = 0
 
     def add_check_site(self, span: Span | None, message: str, notes: tuple[str, ...] = ()) -> int:
         self.check_sites.append((span, message, notes))
@@ -122,7 +125,7 @@ class ModuleLowering:
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: Span | None,
                    *, public_name: str | None = None, bindings: dict[str, object] | None = None) -> Specialization:
         key = (id(method), tuple(spec_key(a) for a in args), tuple((k, spec_key(v)) for k, v in sorted(kwargs.items())),
-               alias_key([*args, *(v for _, v in sorted(kwargs.items()))]), public_name)
+               alias_key([*args, *(v for _, v in sorted(kwargs.items()))]), public_name, self.differentiating > 0)
         if key in self.specs:
             return self.specs[key]
         if key in self.in_progress:

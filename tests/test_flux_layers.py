@@ -424,3 +424,55 @@ def test_constructors_from_sizes_with_pairs(rng):
     assert out[14] == (3, 2) and out[15] == (1, 0, 1, 0)
     with pytest.raises(JuliaError, match="divisible by groups"):
         function("main(x) = Conv((3, 3), 3 => 4; groups=2)(x)", "main")(x)
+
+
+def test_batchnorm_trains_with_batch_statistics_inside_gradient(rng):
+    """Flux's BatchNorm: outside `gradient` it normalises with the running statistics; inside (NNlib's
+    within_gradient) with the batch's, over every dimension but the channels, and updates the running
+    ones in place (momentum 0.1, the variance unbiased: m/(m-1)); `active=true/false` forces a mode.
+    Against the same formulas in JAX, gradients with jax.grad."""
+    x = randn(rng, 5, 4, 3, 6)
+    g0, b0 = 1 + 0.1 * randn(rng, 3), 0.1 * randn(rng, 3)
+    src = """
+    function main(x, γ, β)
+        bn = BatchNorm(3, relu)
+        bn = BatchNorm(bn.λ, β, γ, bn.μ, bn.σ², bn.ϵ, bn.momentum, true, true, nothing, 3)
+        before = bn(x)
+        loss, grads = withgradient((m, x) -> sum(abs2, m(x)), bn, x)
+        after = bn(x)
+        forced = BatchNorm(β, γ, zeros(Float32, 3), ones(Float32, 3), relu; active=true)(x)
+        return (before, loss, grads[1].γ, grads[1].β, grads[2], copy(bn.μ), copy(bn.σ²), after, forced)
+    end
+    """
+    before, loss, dg, db, dx, mu, var, after, forced = function(src, "main")(x, g0, b0)
+    axes = (0, 1, 3)
+
+    def train_forward(g, b, x):
+        m, v = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
+        scale = g[None, None, :, None] / jnp.sqrt(v + 1e-5)
+        return jax.nn.relu(scale * x + (b[None, None, :, None] - scale * m))
+    want_loss, (wg, wb, wx) = jax.value_and_grad(lambda g, b, x: jnp.sum(train_forward(g, b, x) ** 2),
+                                                 argnums=(0, 1, 2))(g0, b0, x)
+    m = x.size // 3
+    want_mu = 0.1 * x.mean(axes)
+    want_var = 0.9 + 0.1 * m / (m - 1) * x.var(axes)
+    test_mode = lambda mu, var: np.maximum(g0[None, None, :, None] / np.sqrt(var + 1e-5)[None, None, :, None] * x
+                                           + (b0 - g0 / np.sqrt(var + 1e-5) * mu)[None, None, :, None], 0)
+    assert_same(before, test_mode(np.zeros(3, F32), np.ones(3, F32)), rtol=1e-5, atol=1e-6)
+    assert_same(loss, np.float32(want_loss), rtol=1e-5)
+    for got, want in ((dg, wg), (db, wb), (dx, wx)):
+        assert_same(got, np.asarray(want), rtol=1e-4, atol=1e-5)
+    assert_same(mu, want_mu.astype(F32), rtol=1e-5, atol=1e-7)
+    assert_same(var, want_var.astype(F32), rtol=1e-5)
+    assert_same(after, test_mode(want_mu, want_var).astype(F32), rtol=1e-4, atol=1e-5)
+    assert_same(forced, np.asarray(train_forward(g0, b0, x)), rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_inside_gradient_is_refused(rng):
+    """Flux's Dropout is active inside `gradient` (random masks): refused there rather than run as the
+    identity; outside, it is the identity (test mode)."""
+    x = randn(rng, 4, 3)
+    src = "main(x) = (Dropout(0.5)(x), gradient(y -> sum(Chain(Dense(4 => 2), Dropout(0.5))(y)), x))"
+    with pytest.raises(JuliaError, match="Dropout inside gradient"):
+        function(src, "main")(x)
+    assert_same(function("main(x) = Dropout(0.5)(x)", "main")(x), x, rtol=0, atol=0)

@@ -128,25 +128,80 @@ MeanPool(k::Tuple; pad=0, stride=k) = MeanPool(k, _conv_pad(pad, k, 1), stride)
 (m::MeanPool)(x) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
 _functor(::MeanPool) = nothing
 
-# ---- Dropout and BatchNorm, in inference mode (Flux's `testmode!`)
+# ---- Dropout, in inference mode (Flux's `testmode!`); inside `gradient` Flux drops at random: refused
 struct Dropout{P}
     p::P
 end
-(d::Dropout)(x) = dropout(x, d.p)
+(d::Dropout)(x) = within_gradient(x) ? _dropout_in_gradient() : dropout(x, d.p)
+_dropout_in_gradient() = throw(ArgumentError(
+    "Dropout inside gradient: Flux applies it in training mode there (random masks), which jlhlo does not " *
+    "compile yet; build the model without Dropout for training"))
 _functor(::Dropout) = nothing
 
-struct BatchNorm{F,V,E}
+# ---- BatchNorm, as Flux's: `active` nothing (the default) normalises with the batch's statistics inside
+# `gradient` (NNlib's within_gradient) and with the running ones outside; true or false forces one.
+# Training mode updates the running statistics in place, μ ← (1 - momentum) μ + momentum μ_batch and
+# σ² ← (1 - momentum) σ² + momentum m/(m-1) σ²_batch (m values per channel), as Flux's _track_stats!
+struct BatchNorm{F,V,W,N,A}
     λ::F
     β::V
     γ::V
-    μ::V
-    σ²::V
-    ϵ::E
+    μ::W
+    σ²::W
+    ϵ::N
+    momentum::N
+    affine::Bool
+    track_stats::Bool
+    active::A
+    chs::Int
 end
-BatchNorm(β, γ, μ, σ², λ=identity; ϵ=1f-5) = BatchNorm(λ, β, γ, μ, σ², ϵ)
-(bn::BatchNorm)(x) = bn.λ.(batchnorm(x, bn.γ, bn.β, bn.μ, bn.σ², bn.ϵ))
+function BatchNorm(chs::Integer, λ=identity; initβ=zeros32, initγ=ones32, affine::Bool=true,
+                   track_stats::Bool=true, active=nothing, eps::Real=1.0f-5, momentum::Real=0.1f0)
+    β = affine ? initβ(chs) : nothing
+    γ = affine ? initγ(chs) : nothing
+    μ = track_stats ? zeros32(chs) : nothing
+    σ² = track_stats ? ones32(chs) : nothing
+    return BatchNorm(λ, β, γ, μ, σ², Float32(eps), Float32(momentum), affine, track_stats, active, Int(chs))
+end
+# jlhlo's: a BatchNorm from its arrays (β, γ, running mean and variance)
+BatchNorm(β::AbstractVector, γ::AbstractVector, μ::AbstractVector, σ²::AbstractVector, λ=identity;
+          ϵ=1.0f-5, momentum=0.1f0, active=nothing) =
+    BatchNorm(λ, β, γ, μ, σ², ϵ, oftype(ϵ, momentum), true, true, active, length(β))
+_isactive(bn::BatchNorm{F,V,W,N,Nothing}, x) where {F,V,W,N} = within_gradient(x)
+_isactive(bn::BatchNorm, x) = bn.active
+function (bn::BatchNorm)(x::AbstractArray)
+    N = ndims(x)
+    size(x, N - 1) == bn.chs ||
+        throw(DimensionMismatch("layer BatchNorm($(bn.chs)) expects size(input, $(N - 1)) == $(bn.chs), but got $(size(x, N - 1))"))
+    if !_isactive(bn, x) && bn.track_stats
+        return bn.λ.(_batchnorm_affine(bn, x, reshape(bn.μ, _channel_shape(x)), reshape(bn.σ², _channel_shape(x))))
+    end
+    dims = (ntuple(identity, N - 2)..., N)
+    μ = mean(x; dims=dims)
+    σ² = var(x; dims=dims, corrected=false)
+    bn.track_stats && _track_stats!(bn, x, μ, σ²)
+    return bn.λ.(_batchnorm_affine(bn, x, μ, σ²))
+end
+_channel_shape(x) = ntuple(i -> i == ndims(x) - 1 ? size(x, i) : 1, ndims(x))
+# Flux's _norm_layer_forward: scale .* x .+ bias with scale = γ / sqrt(σ² + ϵ), bias = β - scale μ
+function _batchnorm_affine(bn::BatchNorm, x, μ, σ²)
+    ϵ = convert(float(eltype(x)), bn.ϵ)
+    bn.affine || return (x .- μ) ./ sqrt.(σ² .+ ϵ)
+    scale = reshape(bn.γ, _channel_shape(x)) ./ sqrt.(σ² .+ ϵ)
+    return scale .* x .+ (reshape(bn.β, _channel_shape(x)) .- scale .* μ)
+end
+function _track_stats!(bn::BatchNorm, x, μ, σ²)
+    m = length(x) ÷ size(x, ndims(x) - 1)
+    mtm = convert(eltype(bn.σ²), bn.momentum)
+    bn.μ .= (1 - mtm) .* bn.μ .+ mtm .* vec(μ)
+    bn.σ² .= (1 - mtm) .* bn.σ² .+ mtm .* (m / (m - one(mtm))) .* vec(σ²)
+    return nothing
+end
 # trainable: β and γ (Flux's `trainable`); the running statistics are not
-_functor(bn::BatchNorm) = (m -> (m.β, m.γ), (β, γ) -> BatchNorm(bn.λ, β, γ, bn.μ, bn.σ², bn.ϵ), (β, γ) -> (β=β, γ=γ))
+_functor(bn::BatchNorm) = (m -> (m.β, m.γ),
+                           (β, γ) -> BatchNorm(bn.λ, β, γ, bn.μ, bn.σ², bn.ϵ, bn.momentum, bn.affine, bn.track_stats,
+                                               bn.active, bn.chs),
+                           (β, γ) -> (β=β, γ=γ))
 
 # batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
 batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector, σ²::AbstractVector) =

@@ -1,8 +1,9 @@
 """Whole training loops in one executable: the Flux-style MLP classifier of examples/train_flux_mlp.jl,
-the LeNet-5 of examples/train_lenet.jl and the ResNet with BatchNorm of examples/train_resnet.jl
-(`train`: a Chain, logitcrossentropy, withgradient, Adam through Optimisers.update, for `steps`
-steps) against jax.jit of the same loop written in JAX (lax.scan over the steps, Optimisers.jl's Adam
-by hand), same initial weights and data, same process and device.
+the LeNet-5 of examples/train_lenet.jl, the ResNet with BatchNorm of examples/train_resnet.jl and
+the character-level LSTM of examples/train_char_lstm.jl (`train`: a Chain, logitcrossentropy,
+withgradient, Adam through Optimisers.update, for `steps` steps) against jax.jit of the same loop
+written in JAX (lax.scan over the steps, Optimisers.jl's Adam by hand), same initial weights and
+data, same process and device.
 
 Both take device-resident inputs and return the loss of every step and the trained weights; each time
 is the median of ≥ 5 runs after warm-up, the two alternating. Prints the time per loop and per step,
@@ -237,6 +238,60 @@ def resnet_params(model) -> tuple[list, list]:
     return params, [a for _, bn in pairs for a in (bn["μ"], bn["σ²"])]
 
 
+def char_lstm_problem(rng: np.random.Generator, batch: int = 8, alphabet: int = 7, hidden: int = 32, len_: int = 12):
+    """Glorot-uniform LSTM and Dense weights (Flux's layouts: gates input, forget, cell, output stacked
+    in the rows), zero biases; one-hot inputs (alphabet, len, batch) and next-character targets of
+    examples/train_char_lstm.jl's fibonacci_text."""
+    def glorot(out, inp):
+        return ((rng.random((out, inp)) - 0.5) * np.sqrt(24 / (out + inp))).astype(np.float32)
+    params = (glorot(4 * hidden, alphabet), glorot(4 * hidden, hidden), np.zeros(4 * hidden, np.float32),
+              glorot(alphabet, hidden), np.zeros(alphabet, np.float32))
+    text = np.zeros((len_ + 1, batch), np.int64)
+    text[:2] = rng.integers(1, alphabet + 1, (2, batch))
+    for k in range(2, len_ + 1):
+        text[k] = (text[k - 1] + text[k - 2]) % alphabet + 1
+    onehot = np.eye(alphabet, dtype=bool)[:, text - 1]                  # (alphabet, len + 1, batch)
+    return params, onehot[:, :-1].astype(np.float32), onehot[:, 1:]
+
+
+def jax_char_lstm(p, x):
+    """Chain(LSTM(alphabet => hidden), Dense(hidden => alphabet)) in JAX on (alphabet, len, batch)."""
+    import jax
+    import jax.numpy as jnp
+    Wi, Wh, b, W, c = p
+    k = Wh.shape[1]
+    h = cell = jnp.zeros((k, x.shape[2]), jnp.float32)       # Flux's zero vectors, broadcast over the batch
+    hs = []
+    for t in range(x.shape[1]):
+        g = Wi @ x[:, t] + Wh @ h + b[:, None]
+        cell = jax.nn.sigmoid(g[k:2 * k]) * cell + jax.nn.sigmoid(g[:k]) * jnp.tanh(g[2 * k:3 * k])
+        h = jax.nn.sigmoid(g[3 * k:]) * jnp.tanh(cell)
+        hs.append(h)
+    return jnp.einsum("oh,hlb->olb", W, jnp.stack(hs, axis=1)) + c[:, None, None]
+
+
+def jax_char_lstm_train(params, x, y, steps: int, eta=1e-2):
+    """examples/train_char_lstm.jl's `train` in JAX: (losses, trained parameters)."""
+    return jax_adam_train(lambda p: _logitcrossentropy(jax_char_lstm(p, x), y), params, steps, eta)
+
+
+CHAR_LSTM_FROM_WEIGHTS = """
+train_from(p, x, y, steps) = train(Chain(LSTM(LSTMCell(p[1], p[2], p[3])), Dense(p[4], p[5])), x, y, steps)
+"""
+
+
+def char_lstm_program():
+    import jlhlo
+    with open(os.path.join(ROOT, "examples", "train_char_lstm.jl")) as f:
+        return jlhlo.load(f.read() + CHAR_LSTM_FROM_WEIGHTS, filename="train_char_lstm.jl")
+
+
+def char_lstm_params(model) -> list:
+    L = model["layers"]
+    cell = L[0]["cell"]
+    return [cell["Wi"], cell["Wh"], cell["bias"], L[1]["W"], L[1]["b"]]
+
+
 def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
     """(title, jlhlo function, its arguments but `steps`, the JAX training loop, the jlhlo model's trained
     parameters as a list, the JAX result's)."""
@@ -249,6 +304,10 @@ def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
                 jax_mlp_train,
                 lambda m: [m["layers"][0]["W"], m["layers"][0]["b"], m["layers"][1]["W"], m["layers"][1]["b"]],
                 lambda p: jax.tree.leaves(p))
+    if model == "char_lstm":
+        params, x, y = char_lstm_problem(rng, batch)
+        return (f"char LSTM 7 → 32, len 12, batch {batch}", char_lstm_program().function("train_from"),
+                (params, x, y), jax_char_lstm_train, char_lstm_params, list)
     if model == "lenet":
         params, x, labels = lenet_problem(rng, batch)
         return (f"LeNet-5 28×28×1, batch {batch}", lenet_program().function("train_from"), (params, x, labels),
@@ -297,9 +356,9 @@ def bench(model: str, platform: str, batch: int, hidden: int, steps: int, runs: 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="whole training loops: jlhlo vs jax.jit")
-    p.add_argument("--model", choices=("mlp", "lenet", "resnet", "all"), default="all")
+    p.add_argument("--model", choices=("mlp", "lenet", "resnet", "char_lstm", "all"), default="all")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--batch", type=int, default=None, help="default: 256 for the MLP, 32 for LeNet and the ResNet")
+    p.add_argument("--batch", type=int, default=None, help="default: 256 for the MLP, 32 for the others")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--runs", type=int, default=5)
@@ -316,8 +375,8 @@ def main(argv: list[str] | None = None) -> None:
           f"median of {runs} runs after {args.warmup} warm-up")
     print(f"{'model':<34} {'jlhlo ms':>10} {'jax ms':>10} {'ratio':>6} {'µs/step':>8} {'transpile s':>11} "
           f"{'XLA s':>7} {'jax jit s':>9} {'loss rel':>9} {'params rel':>10} {'loss first→last':>16}")
-    for model in (("mlp", "lenet", "resnet") if args.model == "all" else (args.model,)):
-        batch = args.batch or {"mlp": 256, "lenet": 32, "resnet": 32}[model]
+    for model in (("mlp", "lenet", "resnet", "char_lstm") if args.model == "all" else (args.model,)):
+        batch = args.batch or (256 if model == "mlp" else 32)
         r = bench(model, args.device, batch, args.hidden, args.steps, runs, args.warmup, args.seed)
         print(f"{r['title']:<34} {r['ours'] * 1e3:10.2f} {r['jax'] * 1e3:10.2f} {r['ratio']:6.3f} "
               f"{r['ours'] / args.steps * 1e6:8.1f} {r['transpile']:11.3f} {r['xla']:7.2f} {r['jax_compile']:9.2f} "

@@ -37,10 +37,12 @@ _SCALAR_PARENT = {"bool": "Integer", "int": "Signed", "uint": "Unsigned", "float
                   "complex": "Complex"}
 ARRAY_NAMES = {  # name -> (kind, fixed ndims)
     "AbstractArray": ("AbstractArray", None), "AbstractVector": ("AbstractArray", 1),
-    "AbstractMatrix": ("AbstractArray", 2), "AbstractVecOrMat": ("AbstractArray", None),
+    "AbstractMatrix": ("AbstractArray", 2),
     "DenseArray": ("Array", None), "Array": ("Array", None), "Vector": ("Array", 1), "Matrix": ("Array", 2),
     "StridedArray": ("Array", None),
 }
+
+_VEC_OR_MAT = {"AbstractVecOrMat": "AbstractArray", "VecOrMat": "Array"}     # the Unions of a vector and a matrix
 
 
 # ----------------------------------------------------------------------------- patterns
@@ -193,6 +195,7 @@ class TypeUniverse:
     def is_type_name(self, name: str) -> bool:
         name = INT_ALIASES.get(name, name)
         return (name in SCALARS or name in self.abstract_parents or name in self.structs or name in ARRAY_NAMES
+                or name in _VEC_OR_MAT
                 or name in ("Any", "Tuple", "NamedTuple", "Nothing", "Type", "NTuple", "Colon", "Symbol",
                             "UnitRange", "StepRange", "StepRangeLen", "Union"))
 
@@ -246,6 +249,10 @@ class TypeUniverse:
             return PRange(ps[0] if ps else PAny())
         if name in self.abstract_parents and not params:
             return PAbstract(name)
+        if name in _VEC_OR_MAT:               # Union{AbstractVector{T}, AbstractMatrix{T}}
+            kind = _VEC_OR_MAT[name]
+            elt = ps[0] if ps else PAny()
+            return PUnion((PArray(kind, elt, 1), PArray(kind, elt, 2)))
         if name in ARRAY_NAMES:
             kind, ndims = ARRAY_NAMES[name]
             elt = ps[0] if ps else PAny()

@@ -20,7 +20,7 @@ from .diagnostics import StaticValueNeeded
 from .merge import CondBox
 from .ranges import collect_range, range_element, range_length
 from .scalars import arith, convert_scalar, get_field
-from .types import BOOL, INT64, ArrayT, Scalar
+from .types import BOOL, INT64, ArrayT, Scalar, TupleT
 from .values import (
     ArrayListV,
     ArrayV,
@@ -147,6 +147,8 @@ def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Va
         return obj.items[0]                                       # r[]
     if isinstance(obj, StructV) and len(idxs) == 1 and isinstance(idxs[0], SingletonV) and idxs[0].name:
         return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
+    if isinstance(obj, TupleV) and len(idxs) == 1 and isinstance(idxs[0], RangeV):
+        return _tuple_slice(fl, obj, idxs[0], node)
     if isinstance(obj, (TupleV, StructV, ArrayListV)):
         if len(idxs) != 1 or not isinstance(idxs[0], ScalarV) or not idxs[0].t.info.is_integer:
             raise fl.error(f"a {'tuple' if isinstance(obj, TupleV) else obj.t.julia()} is indexed with one integer",
@@ -176,6 +178,21 @@ def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Va
     if not out_shape and all(d.drop for d in dims):
         return ScalarV(arr.t.elt, None, B.reshape(value, ()))
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(B.reshape(value, out_shape)))
+
+
+def _tuple_slice(fl: Lowering, tup: TupleV, r: RangeV, node: A.Node) -> TupleV:
+    """`t[2:end]`: a tuple of the items at the range's positions, which must be known at compile time
+    (they decide the result's type)."""
+    if not (r.t.elt.info.is_integer and r.start.is_const and r.step.is_const and r.stop.is_const):
+        raise fl.error("a tuple sliced with a range known only at run time: the positions decide the type of "
+                       "the result, so they must be compile-time constants", node)
+    step = r.step.const
+    positions = range(r.start.const, r.stop.const + (1 if step > 0 else -1), step)
+    for k in positions:
+        if not 1 <= k <= len(tup.items):
+            raise fl.error(f"BoundsError: attempt to access {tup.t.julia()} at index [{k}]", node)
+    items = tuple(tup.items[k - 1] for k in positions)
+    return TupleV(TupleT(tuple(i.t for i in items)), items)
 
 
 def _tuple_element(fl: Lowering, tup: TupleV | StructV | ArrayListV, k: ScalarV, node: A.Node) -> Value:

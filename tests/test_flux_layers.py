@@ -476,3 +476,39 @@ def test_dropout_inside_gradient_is_refused(rng):
     with pytest.raises(JuliaError, match="Dropout inside gradient"):
         function(src, "main")(x)
     assert_same(function("main(x) = Dropout(0.5)(x)", "main")(x), x, rtol=0, atol=0)
+
+
+def test_recurrent_layers_over_the_time_dimension(rng):
+    """Flux's RNN/GRU/LSTM layers: the cell over dimension 2 of (in, len) or (in, len, batch), from zero
+    states or a given one; Dense on a 3-array (its columns); onehotbatch/onecold of a matrix of values
+    give (labels, size...) and size(y)[2:end] arrays. Against NumPy."""
+    x3, x2 = randn(rng, 3, 5, 2), randn(rng, 3, 4)
+    Wi, Wh, b = randn(rng, 4, 3), randn(rng, 4, 4) * 0.5, randn(rng, 4)
+    W, c = randn(rng, 2, 4), randn(rng, 2)
+    h0 = randn(rng, 4, 2)
+    src = """
+    function main(x3, x2, Wi, Wh, b, W, c, h0)
+        rnn = RNN(RNNCell(tanh, Wi, Wh, b))
+        model = Chain(rnn, Dense(W, c))
+        labels = [1 3; 2 2; 3 1]
+        return (rnn(x3), rnn(x2), rnn(x3, h0), model(x3), onehotbatch(labels, 1:3), onecold(model(x3)),
+                size(LSTM(3 => 6)(x3)), size(GRU(3 => 6)(x2)))
+    end
+    """
+    y3, y2, y3h, z, hot, cold, lstm_size, gru_size = function(src, "main")(x3, x2, Wi, Wh, b, W, c, h0)
+
+    def rnn(x, h):
+        out = []
+        for t in range(x.shape[1]):
+            h = np.tanh(Wi.astype(F64) @ x[:, t] + Wh @ h + (b[:, None] if x.ndim == 3 else b))
+            out.append(h)
+        return np.stack(out, axis=1).astype(F32)
+    assert_same(y3, rnn(x3, np.zeros((4, 2))), rtol=2e-5, atol=2e-6)
+    assert_same(y2, rnn(x2, np.zeros(4)), rtol=2e-5, atol=2e-6)
+    assert_same(y3h, rnn(x3, h0), rtol=2e-5, atol=2e-6)
+    want_z = np.einsum("oh,hlb->olb", W, rnn(x3, np.zeros((4, 2)))) + c[:, None, None]
+    assert_same(z, want_z.astype(F32), rtol=2e-5, atol=2e-5)
+    labels = np.array([[1, 3], [2, 2], [3, 1]])
+    assert_same(hot, np.arange(1, 4)[:, None, None] == labels[None])
+    assert_same(cold, np.argmax(want_z, axis=0) + 1)
+    assert lstm_size == (6, 5, 2) and gru_size == (6, 4)

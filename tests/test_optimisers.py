@@ -332,7 +332,21 @@ def test_train_resnet_example_with_batchnorm_matches_jax_step_for_step(rng):
         assert_same(g, np.asarray(w), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("example, drop, accuracy", [("train_lenet.jl", 0.1, 0.9), ("train_resnet.jl", 0.3, 0.7)])
+def test_train_char_lstm_example_matches_jax_step_for_step(rng):
+    """examples/train_char_lstm.jl's `train`: an LSTM over a one-hot sequence (Flux's LSTM layer: the
+    cell in a loop over the time steps), a Dense on the 3-d output, against JAX."""
+    params, x, y = train_models.char_lstm_problem(rng, batch=4)
+    steps = 4
+    losses, model = train_models.char_lstm_program().function("train_from")(params, x, y, steps)
+    want_losses, want = train_models.jax_char_lstm_train(params, x, y, steps)
+    assert losses[-1] < losses[0]
+    assert_same(losses, np.asarray(want_losses), rtol=1e-4, atol=1e-6)
+    for got, w in zip(train_models.char_lstm_params(model), want):
+        assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("example, drop, accuracy", [("train_lenet.jl", 0.1, 0.9), ("train_resnet.jl", 0.3, 0.7),
+                                                     ("train_char_lstm.jl", 0.2, 0.9)])
 def test_training_examples_cli(example, drop, accuracy):
     """main(): synthetic data, a model from Flux's constructors with random weights, trained; the
     accuracy of the trained model (the ResNet's BatchNorm then uses the running statistics)."""

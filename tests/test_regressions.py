@@ -1799,3 +1799,36 @@ def test_constants_inside_a_carried_struct_stay_constants_only_while_unchanged(r
         return w
     check(src, (x, 3), (halve_double(x, 3), -np.inf, (6, 8.0, np.bool_(False), 1.0)))
     check(src, (x, 2), (halve_double(x, 2), np.inf, (3, 4.0, np.bool_(True), 1.0)))
+
+
+def test_vecormat_is_a_union_in_dispatch():
+    """`AbstractVecOrMat` is Union{AbstractVector, AbstractMatrix}: more specific than AbstractArray for a
+    matrix (it was taken as AbstractArray of any dimension, so the wrong method ran), and no match
+    for a 3-array."""
+    src = """
+    g(x::AbstractVecOrMat) = 1
+    g(x::AbstractArray) = 2
+    only(x::AbstractVecOrMat{Float64}) = 3
+    main(v, m, a) = (g(v), g(m), g(a), only(m))
+    """
+    check(src, (np.ones(2), np.ones((2, 2)), np.ones((2, 2, 2))), (1, 1, 2, 3))
+    with pytest.raises(JuliaError, match=r"no method matching only\(::Array\{Float64, 3\}\)"):
+        run_at(src.replace("(g(v), g(m), g(a), only(m))", "only(a)"), 0, np.ones(2), np.ones((2, 2)),
+               np.ones((2, 2, 2)))
+
+
+def test_tuple_slices():
+    """`t[2:end]`, `t[1:2:end]`, `t[end:-1:1]`, an empty slice: tuples (the positions must be constants)."""
+    src = """
+    function main(x)
+        t = (1, 2.5, 3, x)
+        s = size(x)
+        return (t[2:3], t[1:2:4], s[2:end], t[3:2], t[end:-1:3], (s[2:end]..., 7))
+    end
+    """
+    x = np.ones((2, 3, 4))
+    check(src, (x,), ((2.5, 3), (1, 3), (3, 4), (), (x, 3), (3, 4, 7)))
+    with pytest.raises(JuliaError, match="BoundsError"):
+        run_at("main(x) = (1, 2)[2:3]", 0, 1.0)
+    with pytest.raises(JuliaError, match="known only at run time"):
+        run_at("main(n) = (1, 2, 3)[1:n]", 0, 2)

@@ -19,7 +19,9 @@ end
 Dense(ch::Pair{<:Integer,<:Integer}, σ=identity; init=glorot_uniform, bias=true) =
     Dense(init(ch.second, ch.first), bias, σ)
 Dense(nin::Integer, nout::Integer, σ=identity; init=glorot_uniform, bias=true) = Dense(init(nout, nin), bias, σ)
-(d::Dense)(x) = d.σ.(d.W * x .+ d.b)
+(d::Dense)(x::AbstractVecOrMat) = d.σ.(d.W * x .+ d.b)
+# more dimensions: the columns of the first one, as Flux's
+(d::Dense)(x::AbstractArray) = reshape(d(reshape(x, size(x, 1), :)), :, ntuple(i -> size(x, i + 1), ndims(x) - 1)...)
 _functor(::Dense) = (d -> (d.W, d.b, d.σ), Dense, (W, b, σ) -> (W=W, b=b, σ=σ))
 
 # ---- Conv: W is (kW, kH, Cin ÷ groups, Cout), a true convolution as NNlib's `conv`
@@ -461,3 +463,42 @@ function (m::GRUCell)(x::AbstractVecOrMat, h)
     return (h, h)
 end
 _functor(::GRUCell) = (c -> (c.Wi, c.Wh, c.b), GRUCell, (Wi, Wh, b) -> (Wi=Wi, Wh=Wh, b=b))
+
+# ---- RNN, LSTM, GRU: a cell run over the time steps of x, the second dimension of (in, len) or
+# (in, len, batch), giving (out, len) or (out, len, batch); from `initialstates` or a given state
+abstract type _Recurrent end
+struct RNN{M} <: _Recurrent
+    cell::M
+end
+struct LSTM{M} <: _Recurrent
+    cell::M
+end
+struct GRU{M} <: _Recurrent
+    cell::M
+end
+RNN(ch::Pair{<:Integer,<:Integer}, σ=tanh; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform,
+    bias=true) = RNN(RNNCell(ch, σ; init_kernel=init_kernel, init_recurrent_kernel=init_recurrent_kernel, bias=bias))
+LSTM(ch::Pair{<:Integer,<:Integer}; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform, bias=true) =
+    LSTM(LSTMCell(ch; init_kernel=init_kernel, init_recurrent_kernel=init_recurrent_kernel, bias=bias))
+GRU(ch::Pair{<:Integer,<:Integer}; init_kernel=glorot_uniform, init_recurrent_kernel=glorot_uniform, bias=true) =
+    GRU(GRUCell(ch; init_kernel=init_kernel, init_recurrent_kernel=init_recurrent_kernel, bias=bias))
+initialstates(m::_Recurrent) = initialstates(m.cell)
+(m::_Recurrent)(x::AbstractArray) = m(x, initialstates(m))
+function (m::_Recurrent)(x::AbstractArray, state)
+    2 <= ndims(x) <= 3 || throw(ArgumentError("$(typeof(m)) takes (in, len) or (in, len, batch) input"))
+    y, state = m.cell(_timestep(x, 1), state)      # the first step gives the output's size and type
+    out = zeros(eltype(y), size(y, 1), size(x)[2:end]...)
+    _set_timestep!(out, y, 1)
+    for t in 2:size(x, 2)
+        yt, state = m.cell(_timestep(x, t), state)
+        _set_timestep!(out, yt, t)
+    end
+    return out
+end
+_timestep(x::AbstractMatrix, t) = x[:, t]
+_timestep(x::AbstractArray{T,3}, t) where {T} = x[:, t, :]
+_set_timestep!(out::AbstractMatrix, y, t) = (out[:, t] = y; nothing)
+_set_timestep!(out::AbstractArray{T,3}, y, t) where {T} = (out[:, t, :] = y; nothing)
+_functor(::RNN) = (m -> (m.cell,), RNN, cell -> (cell=cell,))
+_functor(::LSTM) = (m -> (m.cell,), LSTM, cell -> (cell=cell,))
+_functor(::GRU) = (m -> (m.cell,), GRU, cell -> (cell=cell,))

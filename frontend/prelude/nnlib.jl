@@ -133,6 +133,8 @@ function onehotbatch(data::AbstractVector, labels, default)
     hot = column .== permutedims(data)
     return hot .| ((column .== default) .& .!any(hot; dims=1))
 end
+# an array of values: a (length(labels), size(data)...) array, as Flux's OneHotArray
+onehotbatch(data::AbstractArray, labels) = reshape(onehotbatch(vec(data), labels), :, size(data)...)
 onehot(x, labels) = vec(onehotbatch([x], labels))
 onehot(x, labels, default) = vec(onehotbatch([x], labels, default))
 _labels_column(labels::AbstractVector) = labels
@@ -141,6 +143,8 @@ _labels_column(labels::Tuple) = collect(labels)
 
 # the label of each column's largest entry (the first one on ties; NaN counts as the largest, as argmax)
 onecold(y::AbstractVector, labels=1:length(y)) = labels[argmax(y)]
+# more dimensions: an array of size(y)[2:end], as Flux's
+onecold(y::AbstractArray, labels=1:size(y, 1)) = reshape(onecold(reshape(y, size(y, 1), :), labels), size(y)[2:end]...)
 function onecold(y::AbstractMatrix, labels=1:size(y, 1))
     m = maximum(y; dims=1)
     hit = (y .== m) .| (isnan.(y) .& isnan.(m))

@@ -3,7 +3,8 @@
 #
 # The model is that of examples/vgg19.jl (copied here, as there is no `include`) without the final
 # softmax: the classifier's last Dense gives the logits, and the loss is `logitcrossentropy`
-# against one-hot labels y (classes×N). Dropout is in inference mode (the identity), as in vgg19.jl.
+# against one-hot labels y (classes×N). Dropout is in inference mode (`active=false`, Flux's
+# testmode!): inside `gradient` Flux would drop at random, and this step is checked against JAX.
 #
 # `m` is the named tuple (layers = ((W = ..., b = ...), ...),) of the 16 conv and 3 dense layers,
 # `m.layers.i.W` / `m.layers.i.b` as the CLI and the Python API name them; `gradient` of it is a
@@ -20,8 +21,8 @@ function vgg19_logits(m)
                  conv3(L[9]), conv3(L[10]), conv3(L[11]), conv3(L[12]), MaxPool((2, 2)),
                  conv3(L[13]), conv3(L[14]), conv3(L[15]), conv3(L[16]), MaxPool((2, 2)),
                  flatten,
-                 Dense(L[17].W, L[17].b, relu), Dropout(0.5),
-                 Dense(L[18].W, L[18].b, relu), Dropout(0.5),
+                 Dense(L[17].W, L[17].b, relu), Dropout(0.5; active=false),
+                 Dense(L[18].W, L[18].b, relu), Dropout(0.5; active=false),
                  Dense(L[19].W, L[19].b))
 end
 

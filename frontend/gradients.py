@@ -19,7 +19,7 @@ from ..core.errors import LocatedError
 from . import ast as A
 from . import hlo as H
 from .calls import call_value, lambda_method
-from .diagnostics import JuliaError, Span
+from .diagnostics import PRELUDE_PREFIX, JuliaError, Span
 from .dispatch import select_method
 from .program import CALL
 from .registry import NoMethod, prim
@@ -135,6 +135,9 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
         vjp_name = fl.mod.differentiate(fl.mod.module, spec.name, wrt)
     except LocatedError as e:
         span = Span(e.file, e.line, e.col) if e.file is not None else getattr(node, "span", None)
+        if span is not None and span.file.startswith(PRELUDE_PREFIX) and getattr(node, "span", None) is not None:
+            # inside the library (Dropout's `rand`): the user's `gradient` call, the library's place a note
+            raise JuliaError(f"gradient: {e.message}", node.span, [f"at {span}"]) from None
         raise JuliaError(f"gradient: {e.message}", span) from None
     # cotangents for every func result: the seed for the value's leaves, zeros elsewhere
     cotangents = [H.constant(Scalar(element_info(B.tensor(t).element_type).name), 0, B.shape(t))

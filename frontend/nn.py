@@ -1,5 +1,5 @@
-"""NNlib primitives: convolution, pooling, batched matrix products and inference-mode dropout (the
-Flux-style layers built on them are Julia, in `prelude/layers.jl`).
+"""NNlib primitives: convolution, pooling and batched matrix products (the Flux-style layers built
+on them are Julia, in `prelude/layers.jl`, as is `dropout`, in `prelude/nnlib.jl`).
 
 Arrays keep Julia's dimension order as the tensor's dimension order, so a WHCN activation
 `x[w, h, c, n]` is `tensor<W x H x C x N>` and a kernel `w[kw, kh, cin, cout]` is
@@ -232,18 +232,5 @@ def _batched_mul(fl, args, kwargs, node):
         nb = sb[2]
         value = B.dot_general(av, bv, ([1], [0]), ([], []), (m, n, nb))          # (m, n, b)
     return ArrayV(ArrayT(t, (m, n, nb)), Box(value))
-
-
-# ============================================================================ dropout
-@prim("dropout", keywords=("dims", "active"))
-def _dropout(fl, args, kwargs, node):
-    """dropout(x, p; dims=:, active=false): inference mode is the identity. Training mode needs
-    random numbers, which jlhlo does not compile."""
-    if len(args) != 2 or not isinstance(args[0], (ArrayV, ScalarV)) or not isinstance(args[1], ScalarV):
-        raise NoMethod()
-    if _flag(kwargs.get("active"), "active"):
-        raise NoMethod("dropout in training mode (`active=true`) needs random numbers, which are not supported; "
-                       "jlhlo runs dropout in inference mode (the identity)")
-    return args[0]
 
 

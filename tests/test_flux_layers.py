@@ -468,14 +468,17 @@ def test_batchnorm_trains_with_batch_statistics_inside_gradient(rng):
     assert_same(forced, np.asarray(train_forward(g0, b0, x)), rtol=1e-4, atol=1e-5)
 
 
-def test_dropout_inside_gradient_is_refused(rng):
-    """Flux's Dropout is active inside `gradient` (random masks): refused there rather than run as the
-    identity; outside, it is the identity (test mode)."""
-    x = randn(rng, 4, 3)
-    src = "main(x) = (Dropout(0.5)(x), gradient(y -> sum(Chain(Dense(4 => 2), Dropout(0.5))(y)), x))"
-    with pytest.raises(JuliaError, match="Dropout inside gradient"):
-        function(src, "main")(x)
-    assert_same(function("main(x) = Dropout(0.5)(x)", "main")(x), x, rtol=0, atol=0)
+def test_dropout_inside_gradient_is_active(rng):
+    """Flux's Dropout drops inside `gradient` (within_gradient), where its random mask would be drawn
+    again by the backward pass: refused, pointing at the user's call; `active=false` (Flux's
+    testmode!) is the identity there."""
+    x, W = randn(rng, 4, 3), randn(rng, 2, 4)
+    src = "main(x, W) = gradient(y -> sum(Chain(Dense(W, false), Dropout(0.5))(y)), x)"
+    with pytest.raises(JuliaError, match="draws random numbers") as info:
+        function(src, "main")(x, W)
+    assert info.value.span.file == "t.jl" and info.value.span.line == 1
+    g = function(src.replace("Dropout(0.5)", "Dropout(0.5; active=false)"), "main")(x, W)[0]
+    assert_same(g, np.repeat(W.sum(axis=0)[:, None], 3, axis=1), rtol=1e-6, atol=1e-6)
 
 
 def test_recurrent_layers_over_the_time_dimension(rng):

@@ -259,14 +259,26 @@ def test_flatten_is_column_major(rng):
     check(call("f(x) = flatten(x)", x), x.reshape(-1, 5, order="F"), rtol=0, atol=0)
 
 
-def test_dropout_in_inference_mode(rng):
-    x = randn(rng, 4, 3)
-    out = call("f(x) = (dropout(x, 0.5), Dropout(0.3)(x), Chain(Dropout(0.5f0), x -> relu.(x))(x))", x)
-    check(out[0], x, rtol=0, atol=0)
-    check(out[1], x, rtol=0, atol=0)
-    check(out[2], np.maximum(x, 0), rtol=0, atol=0)
-    with pytest.raises(JuliaError, match="training mode"):
-        call("f(x) = dropout(x, 0.5; active=true)", x)
+def test_dropout_draws_masks_and_the_layer_is_the_identity_outside_gradient(rng):
+    """NNlib's dropout(x, p; dims) always drops: each element (or slice: the mask varies along `dims`
+    only) zeroed with probability p, the rest scaled by 1/(1-p). Flux's Dropout layer is the identity
+    outside `gradient` (test mode) unless active=true."""
+    x = 1 + np.abs(randn(rng, 40, 500))
+    out = call("f(x) = (dropout(x, 0.3), dropout(x, 0.5; dims=2), dropout(x, 0.0), dropout(x, 1.0), "
+               "Dropout(0.3)(x), Chain(Dropout(0.5f0), x -> relu.(x))(x), Dropout(0.5; active=true)(x))", x)
+    y, cols, none, every, layer, chain, forced = out
+    kept = y != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.01
+    check(y[kept], (x[kept] / np.float32(0.7)).astype(np.float32), rtol=1e-6, atol=0)
+    dropped_cols = (cols == 0).all(axis=0)
+    assert ((cols == 0) == dropped_cols[None, :]).all() and 0.4 < dropped_cols.mean() < 0.6
+    check(none, x, rtol=0, atol=0)
+    check(every, np.zeros_like(x), rtol=0, atol=0)
+    check(layer, x, rtol=0, atol=0)
+    check(chain, np.maximum(x, 0), rtol=0, atol=0)
+    assert abs((forced == 0).mean() - 0.5) < 0.02
+    with pytest.raises(JuliaError, match="probability"):
+        call("f(x) = dropout(x, 1.5)", x)
 
 
 @pytest.mark.parametrize("shape", [(5, 4, 3, 2), (6, 3, 2), (3, 4)])

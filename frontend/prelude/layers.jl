@@ -130,14 +130,20 @@ MeanPool(k::Tuple; pad=0, stride=k) = MeanPool(k, _conv_pad(pad, k, 1), stride)
 (m::MeanPool)(x) = meanpool(x, m.k; pad=m.pad, stride=m.stride)
 _functor(::MeanPool) = nothing
 
-# ---- Dropout, in inference mode (Flux's `testmode!`); inside `gradient` Flux drops at random: refused
-struct Dropout{P}
+# ---- Dropout, as Flux's: `active` nothing (the default) drops inside `gradient` (NNlib's within_gradient)
+# and is the identity outside (Flux's test mode); true or false forces one (`active=false` is testmode!)
+struct Dropout{P,D,A}
     p::P
+    dims::D
+    active::A
 end
-(d::Dropout)(x) = within_gradient(x) ? _dropout_in_gradient() : dropout(x, d.p)
-_dropout_in_gradient() = throw(ArgumentError(
-    "Dropout inside gradient: Flux applies it in training mode there (random masks), which jlhlo does not " *
-    "compile yet; build the model without Dropout for training"))
+function Dropout(p::Real; dims=:, active=nothing)
+    0 <= p <= 1 || throw(ArgumentError("Dropout expects 0 <= p <= 1"))
+    return Dropout(p, dims, active)
+end
+_isactive(d::Dropout{P,D,Nothing}, x) where {P,D} = within_gradient(x)
+_isactive(d::Dropout, x) = d.active
+(d::Dropout)(x) = _isactive(d, x) ? dropout(x, d.p; dims=d.dims) : x
 _functor(::Dropout) = nothing
 
 # ---- BatchNorm, as Flux's: `active` nothing (the default) normalises with the batch's statistics inside

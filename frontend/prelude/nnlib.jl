@@ -158,3 +158,15 @@ batched_adjoint(A::AbstractArray{T,3}) where {T} = conj.(batched_transpose(A))
 
 # MLUtils' flatten (Flux.flatten): every dimension but the last (the batch) into one
 flatten(x::AbstractArray) = reshape(x, :, size(x, ndims(x)))
+
+# ---- NNlib's dropout: each element (or each slice along `dims`) zeroed with probability p, the rest
+# scaled by 1/(1-p); the random numbers are XLA's (see `rand`)
+function dropout(x::AbstractArray, p::Real; dims=:)
+    0 <= p <= 1 || throw(ArgumentError("dropout expects a probability 0 <= p <= 1"))
+    T = float(eltype(x))
+    keep = rand(T, _dropout_mask_size(x, dims)...) .> p
+    return ifelse.(keep, x .* convert(T, 1 / (1 - p)), zero(T))
+end
+_dropout_mask_size(x, ::Colon) = size(x)
+_dropout_mask_size(x, dims::Integer) = ntuple(d -> d == dims ? size(x, d) : 1, ndims(x))
+_dropout_mask_size(x, dims::Tuple) = ntuple(d -> d in dims ? size(x, d) : 1, ndims(x))

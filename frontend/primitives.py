@@ -26,8 +26,8 @@ from .exceptions import Threw, fail
 from .indexing import index_value, linear_element, make_view
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
-from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, make_tuple, type_arg
-from .types import BOOL, FLOAT64, INT64, ArrayT, Scalar, StructT, TupleT, promote
+from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, get_field, make_tuple, type_arg
+from .types import BOOL, FLOAT64, INT64, ArrayT, NamedTupleT, Scalar, StructT, TupleT, promote
 from .values import (
     ArrayListV,
     ArrayV,
@@ -873,3 +873,45 @@ def _values_equal(fl: Lowering, a: Value, b: Value, node: A.Node, op: str) -> Sc
 for _op in ARITH:
     if _op not in ("+", "-"):
         prim(_op)(_binary_prim(_op))
+
+
+# ============================================================================ the fields of a struct
+# Functors.jl's view of any struct or named tuple (prelude/functors.jl): its children are its fields,
+# and it is rebuilt from new ones by its default constructor.
+def _field_names(v: Value) -> tuple[str, ...] | None:
+    if isinstance(v, StructV):
+        return tuple(v.t.field_names) if isinstance(v.t, StructT) else tuple(v.t.names)
+    return None
+
+
+@prim("_field_values")
+def _field_values(fl, args, kwargs, node):
+    """_field_values(v, x): the values v holds under x's field names, in x's order (v is x, its
+    gradient or its optimiser state: a struct or named tuple with those names)."""
+    v, x = expect_args(args, 2)
+    names = _field_names(x)
+    if names is None or _field_names(v) is None:
+        raise NoMethod()
+    return make_tuple(get_field(fl, v, name, node) for name in names)
+
+
+@prim("_with_fields")
+def _with_fields(fl, args, kwargs, node):
+    """_with_fields(x, values): a value of x's struct (its type parameters from the new values) or a
+    named tuple with x's names, holding `values`."""
+    x, values = expect_args(args, 2)
+    if not isinstance(values, TupleV) or _field_names(x) is None:
+        raise NoMethod()
+    if isinstance(x.t, StructT):
+        return default_construct(fl, x.t.name, list(values.items), node)
+    return _named_like(fl, [x, values], {}, node)
+
+
+@prim("_named_like")
+def _named_like(fl, args, kwargs, node):
+    """_named_like(x, values): the named tuple of x's field names and `values`."""
+    x, values = expect_args(args, 2)
+    names = _field_names(x)
+    if names is None or not isinstance(values, TupleV) or len(values.items) != len(names):
+        raise NoMethod()
+    return StructV(NamedTupleT(names, tuple(v.t for v in values.items)), tuple(values.items))

@@ -78,6 +78,8 @@ class Program:
                                          f"{', '.join(sorted(KNOWN_MODULES))})", item.span)
             elif isinstance(item, (A.StructDef, A.AbstractTypeDef)):
                 pass
+            elif isinstance(item, A.MacroCall) and item.name in _FUNCTOR_MACROS:
+                _check_functor_macro(item)         # every struct is a functor already
             elif isinstance(item, A.ExprStmt) and isinstance(item.expr, A.MacroCall):
                 raise JuliaError(f"macro @{item.expr.name} at top level is not supported", item.span)
             else:
@@ -156,6 +158,17 @@ def _type_name(expr: A.Expr) -> str:
     if isinstance(expr, A.Curly) and isinstance(expr.base, A.Name):
         return expr.base.id
     raise JuliaError("unsupported supertype expression", expr.span)
+
+
+_FUNCTOR_MACROS = ("layer", "functor")
+
+
+def _check_functor_macro(m: A.MacroCall) -> None:
+    """Flux's `@layer T` / Functors' `@functor T`: accepted as they change nothing here; with options
+    (`trainable=...`, which children Optimisers may update) they would, so those are refused."""
+    if len(m.args) != 1 or not isinstance(m.args[0], A.Name):
+        raise JuliaError(f"@{m.name} with options is not supported (jlhlo trains every array field of a struct); "
+                         f"write `@{m.name} {getattr(m.args[0], 'id', 'MyLayer') if m.args else 'MyLayer'}`", m.span)
 
 
 @lru_cache(maxsize=1)

@@ -9,17 +9,11 @@
 #   name(c...)   per-child values as a named tuple with the field names: the optimiser's state
 #                tree mirrors the model the way Optimisers.jl's does.
 # `_functor(m) = nothing` marks a struct without parameters (a pooling layer) as a leaf. Every
-# layer of layers.jl has its method next to its struct; a program's own struct needs one too, e.g.
-#   _functor(::MLP) = (m -> (m.W1, m.b1), MLP, (W1, b1) -> (W1=W1, b1=b1))
-# because jlhlo cannot yet list a struct's fields or build a named tuple from computed names
-# (Julia's `fieldnames`, `NamedTuple{names}(values)`), which Functors.jl uses to do this for any
-# struct. For the same reason a named tuple model (`(W=..., b=...)`) is refused.
-_functor(x) = throw(ArgumentError(
-    "jlhlo cannot list the fields of a struct to update or convert them; define its children as in " *
-    "`_functor(::MyLayer) = (m -> (m.W, m.b), MyLayer, (W, b) -> (W=W, b=b))` (see prelude/functors.jl)"))
-_named_tuple_model() = throw(ArgumentError(
-    "a named tuple model cannot be rebuilt by jlhlo (it cannot build a named tuple from computed field names); " *
-    "use a struct with a `_functor` method (see prelude/functors.jl)"))
+# layer of layers.jl has its method next to its struct (naming its trainable children, as Flux's
+# `trainable`); any other struct or named tuple, a program's own layer included, has all its fields
+# as children, as Functors.jl (0.5+) sees every struct: `Flux.@layer MyLayer` is therefore accepted
+# and changes nothing.
+_functor(x) = (v -> _field_values(v, x), (c...) -> _with_fields(x, c), (c...) -> _named_like(x, c))
 
 # Flux's f32/f64: the float arrays of a model converted to Float32 (Float64); other leaves as they are
 f32(m) = _paramtype(Float32, m)
@@ -27,7 +21,6 @@ f64(m) = _paramtype(Float64, m)
 _paramtype(T, x::AbstractArray{<:AbstractFloat}) = convert.(T, x)
 _paramtype(T, x::Union{AbstractArray,Number,Function,Nothing}) = x
 _paramtype(T, x::Tuple) = map(c -> _paramtype(T, c), x)
-_paramtype(T, x::NamedTuple) = _named_tuple_model()
 _paramtype(T, x) = _paramtype_node(T, x, _functor(x))
 _paramtype_node(T, x, ::Nothing) = x
 _paramtype_node(T, x, f::Tuple) = f[2](map(c -> _paramtype(T, c), f[1](x))...)

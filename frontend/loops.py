@@ -20,7 +20,7 @@ from . import ast as A
 from . import hlo as H
 from .assign import bind_target
 from .context import BROKE, CONTINUED, ERROR_CODE, RETURN_VALUE, RETURNED
-from .exceptions import may_throw
+from .exceptions import Threw, may_throw
 from .indexing import linear_element, store_linear
 from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
@@ -117,11 +117,41 @@ def lower_while(fl: Lowering, s: A.While) -> None:
     def body() -> None:
         fl.block(s.body.stmts)
         fl.env[CONTINUED] = ScalarV(BOOL, False)         # `continue` ends only this iteration
-    run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), body, s)
+    try:
+        run_loop(fl, s.body.stmts, [], lambda: fl.condition(s.cond), body, s)
+    except _ThrowingCondition:
+        lower_while(fl, _condition_in_body(s))
+        return
     if isinstance(s.cond, A.BoolLit) and s.cond.value and not contains(s.body.stmts, (A.Break,), into_loops=False):
         # `while true` without `break` ends only by `return` or `throw`: what follows is unreachable,
         # as Julia's inference knows (the function does not also return `nothing`)
         fl.env[RETURNED] = ScalarV(BOOL, True)
+
+
+class _ThrowingCondition(Redo):
+    """A `while` condition that can throw or fail a check: the condition region of a
+    `stablehlo.while` yields only the predicate, so the error would be lost there."""
+
+    def __init__(self, op: ir.Operation):
+        super().__init__()
+        self.op = op
+
+
+_ROTATED = A.NodeMemo()
+
+
+def _condition_in_body(s: A.While) -> A.While:
+    """`while c; body; end` as `while true; !c && break; body; end`: the condition is lowered in the
+    body, where its errors and throws are carried like the body's own (one node per loop, so what
+    lowering it teaches is kept across re-lowerings)."""
+    rotated = _ROTATED.get(s)
+    if rotated is None:
+        span = s.span
+        stop = A.If([(A.Call(A.Name("!", span=span), [s.cond], span=span), A.Block([A.Break(span=span)], span=span))],
+                    span=span)
+        rotated = A.While(A.BoolLit(True, span=span), A.Block([stop, *s.body.stmts], span=span), span=span)
+        _ROTATED.put(s, rotated)
+    return rotated
 
 
 def lower_for(fl: Lowering, s: A.For) -> None:
@@ -286,11 +316,13 @@ def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Cal
         try:
             _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts)
             return
-        except _Retry as retry:
+        except (_Retry, _ThrowingCondition) as retry:
             retry.op.erase()
             fl.env = dict(env)
             for b, v in zip(boxes, box_values):
                 b.value = v
+            if isinstance(retry, _ThrowingCondition):
+                raise
             facts.carry_err = facts.carry_err or retry.carry_err or None
             facts.detached |= retry.detached
             for leaf, holder in retry.kept.items():
@@ -427,11 +459,13 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
     saved_boxes = [b.value for b in boxes]
     with ir.InsertionPoint(cond_block):
         bind(list(cond_block.arguments), after=False)
-        err = fl.env.get(ERROR_CODE)
-        c = active()
-        # the condition region yields only the predicate: a bounds check inside a `while`
-        # condition cannot be reported, and its code must not leak out of the region
-        fl.env[ERROR_CODE] = err
+        err, returned = fl.env.get(ERROR_CODE), fl.env[RETURNED]
+        try:
+            c = active()
+        except Threw:
+            c = None
+        if c is None or fl.env.get(ERROR_CODE) is not err or fl.env[RETURNED] is not returned:
+            raise _ThrowingCondition(op.operation)
         if c.batch:
             if not lanes:
                 raise LaneConflict()   # a loop per lane outside a broadcast function: lowered element-wise
@@ -798,7 +832,7 @@ def _lt(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
 def _add1(fl: Lowering, k: ScalarV) -> ScalarV:
     if k.is_const:
         return ScalarV(INT64, k.const + 1)
-    return ScalarV(INT64, None, hlo.add(k.ir, H.constant(INT64, 1)))
+    return ScalarV(INT64, None, hlo.add(k.ir, H.constant(INT64, 1, k.batch)), k.batch)   # per lane: one each
 
 
 def _prod(shape) -> int:

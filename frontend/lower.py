@@ -927,8 +927,10 @@ class FunctionLowering:
         """%err keeps the first failure: an existing nonzero code wins over a new one. It has one code
         per lane only in a function lowered for all lanes of a broadcast; elsewhere a check made
         lane-wise (a broadcast's elements) is one code, that of a failing element."""
-        if new.batch and new.batch != self.lanes and not self.lane_arms:
-            new = self.first_failure(new)      # (in a per-lane arm, the branch masks the lanes first)
+        if new.batch and new.batch != self.lanes and (self.lanes or not self.lane_arms):
+            # (in a per-lane arm outside a function lowered for lanes, a comprehension's, the branch masks
+            # the lanes first; inside one, a batch other than the lanes is an array's elements)
+            new = self.first_failure(new)
         err = self.env[ERROR_CODE]
         if err.is_const and err.const == 0:
             self.env[ERROR_CODE] = new

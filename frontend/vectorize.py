@@ -456,7 +456,8 @@ def _vectorize(fl: Lowering, s: A.For) -> str:
                                             for e in [fold.key, *(c for _, c in fold.captures)]]
                     else:
                         scattered = fold.indices if isinstance(fold, Accumulation) and fold.scatter else []
-                        operands[id(st)] = [_lane_scalar(fl, e, lanes) for e in [fold.value, *scattered]]
+                        operands[id(st)] = [_lane_scalar(fl, fold.value, lanes)] + (
+                            _index_scalars(fl, fl.env[fold.array], scattered, lanes) if scattered else [])
                         if scattered:
                             _check_scatter_indices(fl, fold, operands[id(st)][1:], st)
         finally:
@@ -703,6 +704,19 @@ def _finish_accumulation(fl: Lowering, fold: Accumulation, v: ScalarV, plan: Pla
     del fl.env[operand]
     over = ", ".join(f"`{loop_names[plan.order[d]]}`" for d in reduced_dims)
     return f"`{fold.array}` accumulated over {over}"
+
+
+def _index_scalars(fl: Lowering, array: Value, indices: list[A.Expr], lanes: tuple[int, ...]) -> list[ScalarV]:
+    """The lane values of the index expressions of `array[indices...]`, with `end` meaning the size of
+    its dimension there, as inside the indexing itself."""
+    out = []
+    for d, e in enumerate(indices):
+        fl.index_stack.append((array, d, len(indices)))
+        try:
+            out.append(_lane_scalar(fl, e, lanes))
+        finally:
+            fl.index_stack.pop()
+    return out
 
 
 def _check_scatter_indices(fl: Lowering, fold: Accumulation, indices: list[ScalarV], st: A.Node) -> None:

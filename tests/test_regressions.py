@@ -1832,3 +1832,108 @@ def test_tuple_slices():
         run_at("main(x) = (1, 2)[2:3]", 0, 1.0)
     with pytest.raises(JuliaError, match="known only at run time"):
         run_at("main(n) = (1, 2, 3)[1:n]", 0, 2)
+
+
+# ----------------------------------------------------------------------------- found by difftest seed 3017
+def test_a_while_condition_that_throws_is_reported():
+    """The condition region of a stablehlo.while yields only the predicate: a `while` whose condition
+    can throw or fail a check is lowered with the condition in the body, so its error is Julia's first."""
+    src = """
+    always_throws(x) = x > 0 ? throw(ArgumentError("guard")) : throw(ArgumentError("guard"))
+    function main(v, n)
+        w = 0
+        while w < 2 && always_throws(1.0) < n
+            w += 1
+        end
+        return sum(10 for k in n:-1:1)     # would throw next (empty), but Julia never gets here
+    end
+    """
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match="ArgumentError: guard"):
+            run_at(src, level, np.ones(3), -1)
+    src = """
+    function main(v, n)
+        i = 1
+        s = 0.0
+        while v[i] > 0 && i <= n
+            s += v[i]
+            i += 1
+        end
+        return s
+    end
+    """
+    check(src, (np.array([1.0, 2.0, -1.0]), 5), 3.0)
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match="BoundsError"):
+            run_at(src, level, np.array([1.0, 2.0, 3.0]), 5)
+
+
+def test_per_lane_inner_loop_with_a_lane_dependent_range_and_break():
+    src = """
+    function main(a, b)
+        s = 0.0
+        for i in 1:3
+            t = 0.0
+            for j in i:-1:1
+                t -= Float64(j)
+                if b < j && a >= b
+                    break
+                end
+            end
+            s += t
+        end
+        return s
+    end
+    """
+    def ref(a, b):
+        s = 0.0
+        for i in range(1, 4):
+            t = 0.0
+            for j in range(i, 0, -1):
+                t -= j
+                if b < j and a >= b:
+                    break
+            s += t
+        return s
+    for a, b in ((1.0, 2.0), (3.0, 1.5), (0.5, 0.25)):
+        check(src, (a, b), np.float64(ref(a, b)))
+
+
+def test_array_check_inside_a_per_lane_branch_of_a_broadcast_function():
+    """sqrt. over an array (its DomainError check has the array's shape) inside a branch taken per lane
+    of a function broadcast over a vector (was an MLIR verification error)."""
+    src = """
+    function g(q::Float64)
+        if q > 1.5
+            A = sqrt.(fill(0.75f0, 3, 2) ./ fill(q - 1.0, 3))
+            return sum(A)
+        end
+        return 0.25
+    end
+    main(q) = sum(u -> g(u), q)
+    """
+    q = np.array([1.0, 2.0, 3.0])
+    want = sum(6 * np.sqrt(np.float64(np.float32(0.75)) / (u - 1)) if u > 1.5 else 0.25 for u in q)
+    check(src, (q,), np.float64(want), rtol=1e-12)
+    # a check that fails only in the arm: raised when a lane takes it, not otherwise
+    failing = src.replace("./ fill(q - 1.0, 3)", ".- q")
+    check(failing, (np.array([1.0, 1.2]),), np.float64(0.5))
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match="DomainError"):
+            run_at(failing, level, np.array([1.0, 2.0]))
+
+
+def test_end_in_a_computed_index_of_an_accumulation():
+    """`X[f(i), end - 1] += v` in a loop run as array operations: `end` is X's size there."""
+    src = """
+    function main(X)
+        for i in 2:3
+            X[clamp(minimum(k for k in 1:i), 1, 4), end - 1] += 1.0
+        end
+        return X
+    end
+    """
+    X = np.arange(6.0).reshape(2, 3)
+    want = X.copy()
+    want[0, 1] += 2
+    check(src, (X,), want)

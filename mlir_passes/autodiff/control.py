@@ -1,11 +1,17 @@
-"""VJP rules for control flow: `stablehlo.while` (constant trip count), `if`/`case`, and `func.call`.
+"""VJP rules for control flow: `stablehlo.while`, `if`/`case`, and `func.call`.
 
-A loop `for k in 0:N-1: c = body(c)` is cloned forward as the same loop that also writes each
-iteration's incoming carried values `c_k` into buffers of shape `[N, ...]` (dynamic_update_slice).
-Its VJP is a loop over k = N-1 … 0 that reads `c_k` back (dynamic_slice), recomputes that one
-iteration and sweeps it backwards: the cotangents of the carried values are the loop state, plus
-one accumulator per float value the body captures from outside. Both loops have the
+A loop `for k in 0:N-1: c = body(c)` with a constant trip count N is cloned forward as the same loop
+that also writes each iteration's incoming carried values `c_k` into buffers of shape `[N, ...]`
+(dynamic_update_slice). Its VJP is a loop over k = N-1 … 0 that reads `c_k` back (dynamic_slice),
+recomputes that one iteration and sweeps it backwards: the cotangents of the carried values are the
+loop state, plus one accumulator per float value the body captures from outside. Both loops have the
 `counter = 0; counter < N; counter += 1` shape this module recognises, so VJPs differentiate again.
+
+A loop whose trip count depends on data (a `while` until convergence) has no buffer of known size:
+the forward clone counts its iterations N, and the VJP gets each `c_k` by running the body k times
+again from the loop's initial values (recomputation from the one checkpoint at the loop's entry). It
+stores nothing per iteration, at the cost of N(N-1)/2 extra body evaluations: fine for the tens of
+iterations of a solver, quadratic for long loops.
 """
 from __future__ import annotations
 
@@ -15,16 +21,18 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ...core import builder as B
 from ..rewrite import trip_count
-from .errors import ADError
 from .sweep import Ctx, Sweep, add_cotangents, body_ops, captured, clone_op, clone_ops, terminator
 
 
 def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object]:
-    """Clone a loop forward; with a constant trip count, also stack each iteration's carried values."""
+    """Clone a loop forward; with a constant trip count, also stack each iteration's carried values;
+    with a trip count that depends on data, also count the iterations."""
     operands = [sweep.value(v) for v in src.operands]
-    n = trip_count(src)
-    if n is None or not any(B.is_float(v) for v in operands):
+    if not any(B.is_float(v) for v in operands):
         return clone_op(src, sweep.env), None
+    n = trip_count(src)
+    if n is None:
+        return _counted(sweep, src, operands)
     if n == 0:                                 # never runs: its results are its operands
         return clone_op(src, sweep.env), (0, [])
     k = len(operands)
@@ -52,37 +60,80 @@ def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object
     return loop.operation, (n, list(loop.results)[k:2 * k])
 
 
+def _counted(sweep: Sweep, src: ir.Operation, operands: list[ir.Value]) -> tuple[ir.Operation, object]:
+    """The loop cloned with one more carried value, its iteration count (the last result)."""
+    k = len(operands)
+    types = [v.type for v in operands] + [B.i64(0).type]
+    loop = hlo.WhileOp(types, operands + [B.i64(0)])
+    src_cond, src_body = src.regions[0].blocks[0], src.regions[1].blocks[0]
+    cond = loop.regions[0].blocks.append(*types)
+    with ir.InsertionPoint(cond):
+        env = {**sweep.env, **dict(zip(src_cond.arguments, list(cond.arguments)[:k]))}
+        clone_ops(body_ops(src_cond), env)
+        hlo.return_([env.get(v, v) for v in terminator(src_cond).operands])
+    body = loop.regions[1].blocks.append(*types)
+    with ir.InsertionPoint(body):
+        args = list(body.arguments)
+        env = {**sweep.env, **dict(zip(src_body.arguments, args[:k]))}
+        clone_ops(body_ops(src_body), env)
+        hlo.return_([env.get(v, v) for v in terminator(src_body).operands] + [hlo.add(args[-1], B.i64(1))])
+    sweep.env.update(zip(src.results, list(loop.results)[:k]))
+    return loop.operation, ("counted", list(loop.results)[k])
+
+
+def _recomputed(ctx: Ctx, initial: list[ir.Value], j: ir.Value) -> list[ir.Value]:
+    """The carried values entering iteration j: the source body run j times from `initial`."""
+    src_body = ctx.source.regions[1].blocks[0]
+    types = [v.type for v in initial] + [B.i64(0).type]
+    loop = hlo.WhileOp(types, initial + [B.i64(0)])
+    cond = loop.regions[0].blocks.append(*types)
+    with ir.InsertionPoint(cond):
+        hlo.return_([B.compare(cond.arguments[len(initial)], j, "LT")])
+    body = loop.regions[1].blocks.append(*types)
+    with ir.InsertionPoint(body):
+        args = list(body.arguments)
+        env = {**ctx.sweep.env, **dict(zip(src_body.arguments, args[:-1]))}
+        clone_ops(body_ops(src_body), env)
+        hlo.return_([env.get(v, v) for v in terminator(src_body).operands] + [hlo.add(args[-1], B.i64(1))])
+    return list(loop.results)[:-1]
+
+
 def while_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[ir.Value | None]:
     src = ctx.source
-    if ctx.tape is None:
-        raise ADError("cannot differentiate this loop: its trip count is not a compile-time constant "
-                      "(only loops `counter = c0; while counter < N; counter += step` with constant c0, N "
-                      "and step are differentiable)", str(op.location))
-    n, bufs = ctx.tape
     k = len(src.operands)
-    if n == 0:
+    if ctx.tape is None:                       # nothing differentiable is carried
+        return [None] * len(op.operands)
+    if ctx.tape[0] == "counted":
+        n, bufs = ctx.tape[1], None
+    else:
+        n, bufs = ctx.tape
+    if isinstance(n, int) and n == 0:
         return list(cts)
     operands = list(op.operands)[:k]
     floats = [i for i in range(k) if B.is_float(operands[i])]
     caps = [ctx.sweep.value(v) for v in captured([src.regions[1]])]
     caps = [v for v in caps if B.is_float(v)]
+    count = B.i64(n) if isinstance(n, int) else n      # defined before the loop that reads it
     init = [B.i64(0)] + [cts[i] or B.zeros(operands[i]) for i in floats] + [B.zeros(c) for c in caps]
     types = [v.type for v in init]
     loop = hlo.WhileOp(types, init)
     cond = loop.regions[0].blocks.append(*types)
     with ir.InsertionPoint(cond):
-        hlo.return_([B.compare(cond.arguments[0], B.i64(n), "LT")])
+        hlo.return_([B.compare(cond.arguments[0], count, "LT")])
     body = loop.regions[1].blocks.append(*types)
     src_body = src.regions[1].blocks[0]
     with ir.InsertionPoint(body):
         args = list(body.arguments)
         step, ct_carried, ct_caps = args[0], args[1:1 + len(floats)], args[1 + len(floats):]
-        j = hlo.subtract(B.i64(n - 1), step)
-        carried = []
-        for buf in bufs:
-            dims = B.shape(buf)[1:]
-            window = B.dynamic_slice(buf, [j] + [B.i64(0)] * len(dims), (1, *dims))
-            carried.append(B.reshape(window, dims))
+        j = hlo.subtract(hlo.subtract(count, B.i64(1)), step)
+        if bufs is None:
+            carried = _recomputed(ctx, operands, j)
+        else:
+            carried = []
+            for buf in bufs:
+                dims = B.shape(buf)[1:]
+                window = B.dynamic_slice(buf, [j] + [B.i64(0)] * len(dims), (1, *dims))
+                carried.append(B.reshape(window, dims))
         inner = ctx.sweep.nested(dict(zip(src_body.arguments, carried)))
         inner.forward(body_ops(src_body))
         yields = [inner.value(v) for v in terminator(src_body).operands]

@@ -1,6 +1,7 @@
 """Whole training loops in one executable: the Flux-style MLP classifier of examples/train_flux_mlp.jl,
-the LeNet-5 of examples/train_lenet.jl, the ResNet with BatchNorm of examples/train_resnet.jl and
-the character-level LSTM of examples/train_char_lstm.jl (`train`: a Chain, logitcrossentropy,
+the LeNet-5 of examples/train_lenet.jl, the ResNet with BatchNorm of examples/train_resnet.jl, the
+character-level LSTM of examples/train_char_lstm.jl and the Transformer encoder block of
+examples/train_transformer.jl (`train`: a Chain, logitcrossentropy,
 withgradient, Adam through Optimisers.update, for `steps` steps) against jax.jit of the same loop
 written in JAX (lax.scan over the steps, Optimisers.jl's Adam by hand), same initial weights and
 data, same process and device.
@@ -292,6 +293,86 @@ def char_lstm_params(model) -> list:
     return [cell["Wi"], cell["Wh"], cell["bias"], L[1]["W"], L[1]["b"]]
 
 
+def transformer_problem(rng: np.random.Generator, batch: int = 8, vocab: int = 4, d: int = 16, hidden: int = 32,
+                        len_: int = 9):
+    """Weights of examples/train_transformer.jl's transformer(vocab, d, 2, hidden) in the order of
+    TRANSFORMER_FROM_WEIGHTS (embedding; q, k, v, out projections; LayerNorm scale and bias; the
+    feed-forward Dense pair; LayerNorm; the output Dense), and the majority task's tokens/targets."""
+    def glorot(out, inp):
+        return ((rng.random((out, inp)) - 0.5) * np.sqrt(24 / (out + inp))).astype(np.float32)
+    ones, zeros = (lambda n: np.ones(n, np.float32)), (lambda n: np.zeros(n, np.float32))
+    params = (rng.standard_normal((d, vocab)).astype(np.float32), glorot(d, d), glorot(d, d), glorot(d, d),
+              glorot(d, d), ones(d), zeros(d), glorot(hidden, d), zeros(hidden), glorot(d, hidden), zeros(d),
+              ones(d), zeros(d), glorot(vocab, d), zeros(vocab))
+    tokens = rng.integers(1, vocab + 1, (len_, batch))
+    counts = (tokens[None, :, :] == np.arange(1, vocab + 1)[:, None, None]).sum(axis=1)      # (vocab, batch)
+    targets = np.repeat((np.argmax(counts, axis=0) + 1)[None, :], len_, axis=0)
+    return params, tokens, targets
+
+
+def jax_transformer(p, tokens, nheads: int = 2):
+    """transformer(vocab, d, 2, hidden) in JAX, arrays in Julia's dimension order (reshapes column-major)."""
+    import jax
+    import jax.numpy as jnp
+    E, Wq, Wk, Wv, Wo, s1, c1, W1, b1, W2, b2, s2, c2, Wout, bout = p
+
+    def dense(W, x, b=None):
+        y = jnp.einsum("od,dlb->olb", W, x)
+        return y if b is None else y + b[:, None, None]
+
+    def layernorm(x, s, c):
+        mu, var = x.mean(0, keepdims=True), x.var(0, keepdims=True)
+        return (x - mu) / jnp.sqrt(var + 1e-5) * s[:, None, None] + c[:, None, None]
+
+    def heads(z):
+        return z.reshape(z.shape[0] // nheads, nheads, *z.shape[1:], order="F")
+    x = E[:, tokens - 1]                                                     # (d, len, batch)
+    q, k, v = heads(dense(Wq, x)), heads(dense(Wk, x)), heads(dense(Wv, x))
+    logits = jnp.einsum("dhib,dhjb->jihb", q / jnp.sqrt(jnp.float32(q.shape[0])), k)
+    alpha = jax.nn.softmax(logits, axis=0)
+    att = jnp.einsum("jihb,dhjb->dhib", alpha, v)
+    att = att.reshape(-1, *att.shape[2:], order="F")
+    h = layernorm(x + dense(Wo, att), s1, c1)
+    h = layernorm(h + dense(W2, jax.nn.gelu(dense(W1, h, b1), approximate=True), b2), s2, c2)
+    return dense(Wout, h, bout)
+
+
+def jax_transformer_train(params, tokens, targets, steps: int, eta=3e-3):
+    """examples/train_transformer.jl's `train` in JAX: (losses, trained parameters)."""
+    import jax
+    import jax.numpy as jnp
+    y = jax.nn.one_hot(targets - 1, params[-1].shape[0], dtype=jnp.float32, axis=0)
+    return jax_adam_train(lambda p: _logitcrossentropy(jax_transformer(p, tokens), y), params, steps, eta)
+
+
+TRANSFORMER_FROM_WEIGHTS = """
+function transformer_from(p)
+    attention = MultiHeadAttention(2, Dense(p[2], false), Dense(p[3], false), Dense(p[4], false), identity,
+                                   Dense(p[5], false))
+    norm(s, c) = LayerNorm(identity, Scale(s, c), 1.0f-5, (length(s),), true)
+    block = EncoderBlock(attention, norm(p[6], p[7]), Chain(Dense(p[8], p[9], gelu), Dense(p[10], p[11])),
+                         norm(p[12], p[13]))
+    return Chain(Embedding(p[1]), block, Dense(p[14], p[15]))
+end
+train_from(p, tokens, targets, steps) = train(transformer_from(p), tokens, targets, steps)
+"""
+
+
+def transformer_program():
+    import jlhlo
+    with open(os.path.join(ROOT, "examples", "train_transformer.jl")) as f:
+        return jlhlo.load(f.read() + TRANSFORMER_FROM_WEIGHTS, filename="train_transformer.jl")
+
+
+def transformer_params(model) -> list:
+    L = model["layers"]
+    blk = L[1]
+    att, ffn = blk["attention"], blk["ffn"]["layers"]
+    return [L[0]["weight"], *(att[k]["W"] for k in ("q_proj", "k_proj", "v_proj", "out_proj")),
+            blk["norm1"]["diag"]["scale"], blk["norm1"]["diag"]["bias"], ffn[0]["W"], ffn[0]["b"], ffn[1]["W"],
+            ffn[1]["b"], blk["norm2"]["diag"]["scale"], blk["norm2"]["diag"]["bias"], L[2]["W"], L[2]["b"]]
+
+
 def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
     """(title, jlhlo function, its arguments but `steps`, the JAX training loop, the jlhlo model's trained
     parameters as a list, the JAX result's)."""
@@ -308,6 +389,10 @@ def _cases(model: str, rng: np.random.Generator, batch: int, hidden: int):
         params, x, y = char_lstm_problem(rng, batch)
         return (f"char LSTM 7 → 32, len 12, batch {batch}", char_lstm_program().function("train_from"),
                 (params, x, y), jax_char_lstm_train, char_lstm_params, list)
+    if model == "transformer":
+        params, tokens, targets = transformer_problem(rng, batch)
+        return (f"Transformer block d16 h2, len 9, batch {batch}", transformer_program().function("train_from"),
+                (params, tokens, targets), jax_transformer_train, transformer_params, list)
     if model == "lenet":
         params, x, labels = lenet_problem(rng, batch)
         return (f"LeNet-5 28×28×1, batch {batch}", lenet_program().function("train_from"), (params, x, labels),
@@ -356,7 +441,7 @@ def bench(model: str, platform: str, batch: int, hidden: int, steps: int, runs: 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="whole training loops: jlhlo vs jax.jit")
-    p.add_argument("--model", choices=("mlp", "lenet", "resnet", "char_lstm", "all"), default="all")
+    p.add_argument("--model", choices=("mlp", "lenet", "resnet", "char_lstm", "transformer", "all"), default="all")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--batch", type=int, default=None, help="default: 256 for the MLP, 32 for the others")
     p.add_argument("--hidden", type=int, default=64)
@@ -375,7 +460,7 @@ def main(argv: list[str] | None = None) -> None:
           f"median of {runs} runs after {args.warmup} warm-up")
     print(f"{'model':<34} {'jlhlo ms':>10} {'jax ms':>10} {'ratio':>6} {'µs/step':>8} {'transpile s':>11} "
           f"{'XLA s':>7} {'jax jit s':>9} {'loss rel':>9} {'params rel':>10} {'loss first→last':>16}")
-    for model in (("mlp", "lenet", "resnet", "char_lstm") if args.model == "all" else (args.model,)):
+    for model in (("mlp", "lenet", "resnet", "char_lstm", "transformer") if args.model == "all" else (args.model,)):
         batch = args.batch or (256 if model == "mlp" else 32)
         r = bench(model, args.device, batch, args.hidden, args.steps, runs, args.warmup, args.seed)
         print(f"{r['title']:<34} {r['ours'] * 1e3:10.2f} {r['jax'] * 1e3:10.2f} {r['ratio']:6.3f} "

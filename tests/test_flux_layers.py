@@ -515,3 +515,44 @@ def test_recurrent_layers_over_the_time_dimension(rng):
     assert_same(hot, np.arange(1, 4)[:, None, None] == labels[None])
     assert_same(cold, np.argmax(want_z, axis=0) + 1)
     assert lstm_size == (6, 5, 2) and gru_size == (6, 4)
+
+
+def test_dot_product_attention_and_multiheadattention(rng):
+    """NNlib's dot_product_attention (heads split along the first dimension, softmax over the keys of
+    q·k/√d_head, a causal mask) and Flux's MultiHeadAttention (`in => qkv => out`, bias) against
+    jax.nn.dot_product_attention; dropdims."""
+    q, k, v = randn(rng, 8, 5, 3), randn(rng, 8, 6, 3), randn(rng, 4, 6, 3)
+    Wq, Wk, Wv, Wo = randn(rng, 12, 8), randn(rng, 12, 8), randn(rng, 12, 8), randn(rng, 6, 12)
+    bq, bk, bv, bo = randn(rng, 12), randn(rng, 12), randn(rng, 12), randn(rng, 6)
+    src = """
+    function main(q, k, v, Wq, Wk, Wv, Wo, bq, bk, bv, bo)
+        x, α = dot_product_attention(q, k, v; nheads=2)
+        xc, _ = dot_product_attention(q, q, q; nheads=4, mask=make_causal_mask(q))
+        mha = MultiHeadAttention(4, Dense(Wq, bq), Dense(Wk, bk), Dense(Wv, bv), identity, Dense(Wo, bo))
+        y, β = mha(q, k)
+        return (x, α, xc, y, size(β), size(MultiHeadAttention(8 => 12 => 6; nheads=3)(q)[1]),
+                size(dropdims(sum(q; dims=2); dims=2)))
+    end
+    """
+    x, alpha, xc, y, beta_size, mha_size, dd = function(src, "main")(q, k, v, Wq, Wk, Wv, Wo, bq, bk, bv, bo)
+
+    def attention(q, k, v, nheads, causal=False):
+        """NumPy, float64: Julia's (d, len, batch) split column-major into (d_head, heads, len, batch)."""
+        def split(z):
+            return z.astype(F64).reshape(z.shape[0] // nheads, nheads, *z.shape[1:], order="F")
+        qh, kh, vh = split(q), split(k), split(v)
+        logits = np.einsum("dhib,dhjb->jihb", qh, kh) / np.sqrt(qh.shape[0])
+        if causal:                                       # query i attends keys j ≤ i
+            logits = np.where(np.tril(np.ones((logits.shape[0],) * 2, bool))[..., None, None].transpose(1, 0, 2, 3),
+                              logits, -np.inf)
+        a = np.exp(logits - logits.max(axis=0))
+        a /= a.sum(axis=0)
+        out = np.einsum("jihb,dhjb->dhib", a, vh)
+        return out.reshape(-1, *out.shape[2:], order="F").astype(F32)
+    assert_same(x, attention(q, k, v, 2), rtol=1e-4, atol=1e-5)
+    assert alpha.shape == (6, 5, 2, 3) and np.allclose(alpha.sum(axis=0), 1, atol=1e-5)
+    assert_same(xc, attention(q, q, q, 4, causal=True), rtol=1e-4, atol=1e-5)
+    proj = lambda W, b, z: np.einsum("od,dlb->olb", W, z) + b[:, None, None]
+    want_y = proj(Wo, bo, attention(proj(Wq, bq, q), proj(Wk, bk, k), proj(Wv, bv, k), 4))
+    assert_same(y, want_y.astype(F32), rtol=1e-4, atol=1e-4)
+    assert beta_size == (6, 5, 4, 3) and mha_size == (6, 5, 3) and dd == (8, 3)

@@ -383,8 +383,23 @@ def test_train_char_lstm_example_matches_jax_step_for_step(rng):
         assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
 
 
+def test_train_transformer_example_matches_jax_step_for_step(rng):
+    """examples/train_transformer.jl's `train`: Embedding, an encoder block of the program's own (a struct
+    with MultiHeadAttention, LayerNorm and a feed-forward Chain, trained field by field), a Dense on the
+    3-d output, against the same block in JAX."""
+    params, tokens, targets = train_models.transformer_problem(rng, batch=4)
+    steps = 4
+    losses, model = train_models.transformer_program().function("train_from")(params, tokens, targets, steps)
+    want_losses, want = train_models.jax_transformer_train(params, tokens, targets, steps)
+    assert losses[-1] < losses[0]
+    assert_same(losses, np.asarray(want_losses), rtol=1e-4, atol=1e-6)
+    for got, w in zip(train_models.transformer_params(model), want):
+        assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("example, drop, accuracy", [("train_lenet.jl", 0.1, 0.9), ("train_resnet.jl", 0.3, 0.7),
-                                                     ("train_char_lstm.jl", 0.2, 0.9)])
+                                                     ("train_char_lstm.jl", 0.2, 0.9),
+                                                     ("train_transformer.jl", 0.2, 0.9)])
 def test_training_examples_cli(example, drop, accuracy):
     """main(): synthetic data, a model from Flux's constructors with random weights, trained; the
     accuracy of the trained model (the ResNet's BatchNorm then uses the running statistics)."""

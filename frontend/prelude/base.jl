@@ -76,6 +76,19 @@ function _range_sum(r)
     return l * first(r) + (iseven(l) ? (step(r) * (l - 1)) * (l >> 1) : (step(r) * l) * ((l - 1) >> 1))
 end
 
+# dropdims(x; dims): x without the dimensions `dims`, each of size 1
+function dropdims(x::AbstractArray; dims)
+    ds = dims isa Integer ? (dims,) : dims
+    for d in ds
+        1 <= d <= ndims(x) || throw(ArgumentError("dropped dims must be in range 1:ndims(A)"))
+        size(x, d) == 1 || throw(ArgumentError("dropped dims must all be size 1"))
+    end
+    return reshape(x, _kept_sizes(size(x), ds, 1)...)
+end
+_kept_sizes(sz::Tuple{}, ds, i) = ()
+_kept_sizes(sz::Tuple, ds, i) =
+    i in ds ? _kept_sizes(Base.tail(sz), ds, i + 1) : (first(sz), _kept_sizes(Base.tail(sz), ds, i + 1)...)
+
 # rand(r, dims...): uniform over the elements of an integer range (not Julia's stream of numbers)
 function rand(r::AbstractRange{<:Integer}, dims...)
     isempty(r) && throw(ArgumentError("collection must be non-empty"))

@@ -508,3 +508,38 @@ _set_timestep!(out::AbstractArray{T,3}, y, t) where {T} = (out[:, t, :] = y; not
 _functor(::RNN) = (m -> (m.cell,), RNN, cell -> (cell=cell,))
 _functor(::LSTM) = (m -> (m.cell,), LSTM, cell -> (cell=cell,))
 _functor(::GRU) = (m -> (m.cell,), GRU, cell -> (cell=cell,))
+
+# ---- MultiHeadAttention, as Flux's: Dense projections of queries, keys and values (no bias by default),
+# NNlib's dot_product_attention over `nheads` heads, an output projection; returns (output, attention
+# weights). `dims` is the embedding size, or `in => qkv => out`.
+struct MultiHeadAttention{P1,D,P2}
+    nheads::Int
+    q_proj::P1
+    k_proj::P1
+    v_proj::P1
+    attn_drop::D
+    out_proj::P2
+end
+function MultiHeadAttention(dims; nheads::Int=8, bias::Bool=false, init=glorot_uniform, dropout_prob=0.0)
+    d_in, d_qkv, d_out = _mha_dims(dims)
+    d_qkv % nheads == 0 || throw(ArgumentError("qkv_dim = $(d_qkv) should be divisible by nheads = $(nheads)"))
+    # no dropout: the identity (Flux's Dropout(0.0) is one, but inside `gradient` its probability, a
+    # float field, would be a run-time value and the layer would draw)
+    drop = dropout_prob > 0 ? Dropout(dropout_prob) : identity
+    return MultiHeadAttention(nheads, Dense(d_in => d_qkv; bias=bias, init=init), Dense(d_in => d_qkv; bias=bias, init=init),
+                              Dense(d_in => d_qkv; bias=bias, init=init), drop, Dense(d_qkv => d_out; bias=bias, init=init))
+end
+_mha_dims(d::Integer) = (d, d, d)
+_mha_dims(p::Pair{<:Integer,<:Pair{<:Integer,<:Integer}}) = (p.first, p.second.first, p.second.second)
+(mha::MultiHeadAttention)(q_in::AbstractArray, bias=nothing; mask=nothing) = mha(q_in, q_in, q_in, bias; mask=mask)
+(mha::MultiHeadAttention)(q_in::AbstractArray, kv_in::AbstractArray, bias=nothing; mask=nothing) =
+    mha(q_in, kv_in, kv_in, bias; mask=mask)
+function (mha::MultiHeadAttention)(q_in::AbstractArray, k_in::AbstractArray, v_in::AbstractArray, bias=nothing;
+                                   mask=nothing)
+    x, α = dot_product_attention(mha.q_proj(q_in), mha.k_proj(k_in), mha.v_proj(v_in), bias;
+                                 nheads=mha.nheads, mask=mask, fdrop=mha.attn_drop)
+    return (mha.out_proj(x), α)
+end
+_functor(m::MultiHeadAttention) = (a -> (a.q_proj, a.k_proj, a.v_proj, a.out_proj),
+                                   (q, k, v, o) -> MultiHeadAttention(m.nheads, q, k, v, m.attn_drop, o),
+                                   (q, k, v, o) -> (q_proj=q, k_proj=k, v_proj=v, out_proj=o))

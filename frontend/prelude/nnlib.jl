@@ -170,3 +170,38 @@ end
 _dropout_mask_size(x, ::Colon) = size(x)
 _dropout_mask_size(x, dims::Integer) = ntuple(d -> d == dims ? size(x, d) : 1, ndims(x))
 _dropout_mask_size(x, dims::Tuple) = ntuple(d -> d in dims ? size(x, d) : 1, ndims(x))
+
+# ---- NNlib's dot_product_attention: q (qk, q_len, batch), k (qk, kv_len, batch), v (v, kv_len, batch),
+# each split into `nheads` heads along its first dimension; returns x (v, q_len, batch) and the
+# attention weights α (kv_len, q_len, nheads, batch), softmax over the keys of q·k/√(qk ÷ nheads) plus
+# `bias`, with `mask` (true: attend) applied first and `fdrop` (dropout) after
+function dot_product_attention(q::AbstractArray{T,3}, k::AbstractArray{T,3}, v::AbstractArray{T,3}, bias=nothing;
+                               fdrop=identity, mask=nothing, nheads::Int=1) where {T}
+    size(q, 3) == size(k, 3) == size(v, 3) || throw(ArgumentError("Batch dimensions have to be the same."))
+    size(q, 1) == size(k, 1) || throw(ArgumentError("First dimension in query and key has to be the same."))
+    size(k, 2) == size(v, 2) || throw(ArgumentError("Second dimension in key and value has to be the same."))
+    size(q, 1) % nheads == 0 && size(v, 1) % nheads == 0 ||
+        throw(ArgumentError("qk_dim and v_dim must be divisible by the number of heads."))
+    dh, dv, lq, lk, b = size(q, 1) ÷ nheads, size(v, 1) ÷ nheads, size(q, 2), size(k, 2), size(q, 3)
+    # per head and batch item (the third dimension, heads first): keys' rows against queries' columns
+    qh = reshape(permutedims(reshape(q, dh, nheads, lq, b), (1, 3, 2, 4)), dh, lq, :) ./ sqrt(T(dh))
+    kh = reshape(permutedims(reshape(k, dh, nheads, lk, b), (3, 1, 2, 4)), lk, dh, :)
+    logits = _attention_mask(_attention_bias(reshape(batched_mul(kh, qh), lk, lq, nheads, b), bias), mask)
+    α = fdrop(softmax(logits; dims=1))
+    vh = reshape(permutedims(reshape(v, dv, nheads, lk, b), (1, 3, 2, 4)), dv, lk, :)
+    x = reshape(batched_mul(vh, reshape(α, lk, lq, :)), dv, lq, nheads, b)
+    return (reshape(permutedims(x, (1, 3, 2, 4)), dv * nheads, lq, b), α)
+end
+# (qk, len) inputs: one batch item
+function dot_product_attention(q::AbstractMatrix, k::AbstractMatrix, v::AbstractMatrix, bias=nothing;
+                               fdrop=identity, mask=nothing, nheads::Int=1)
+    x, α = dot_product_attention(reshape(q, size(q)..., 1), reshape(k, size(k)..., 1), reshape(v, size(v)..., 1),
+                                 bias; fdrop=fdrop, mask=mask, nheads=nheads)
+    return (reshape(x, size(x, 1), size(x, 2)), reshape(α, size(α, 1), size(α, 2), size(α, 3)))
+end
+_attention_bias(logits, ::Nothing) = logits
+_attention_bias(logits, bias) = logits .+ bias
+_attention_mask(logits, ::Nothing) = logits
+_attention_mask(logits, mask) = ifelse.(mask, logits, typemin(eltype(logits)))
+# a (len, len) mask that lets position j attend to positions i ≤ j (NNlib's, along dimension `dims` of x)
+make_causal_mask(x::AbstractArray; dims::Int=2) = [i <= j for i in 1:size(x, dims), j in 1:size(x, dims)]

@@ -114,14 +114,19 @@ def _exception(fl: Lowering, e: A.Node) -> str:
                    "DimensionMismatch, AssertionError, OverflowError, ...) built where they are thrown", e)
 
 
+def _is_text(fl: Lowering, e: A.Node) -> bool:
+    """A string literal, or literals joined with `*` (`"a" * "b" * "c"` nests two calls)."""
+    return isinstance(e, A.StringLit) or isinstance(e, A.Call) and isinstance(e.func, A.Name) \
+        and e.func.id == "*" and "*" not in fl.program.methods and all(_is_text(fl, a) for a in e.args)
+
+
 def text(fl: Lowering, e: A.Node) -> str:
     """How Julia would print `e` inside a message: a string's text with its interpolations, a
     constant as `print` shows it, anything else as `$(source)`."""
     if isinstance(e, A.StringLit):
         return _interpolate(fl, e)
     if isinstance(e, A.Call) and isinstance(e.func, A.Name) and e.func.id in ("string", "*") \
-            and e.func.id not in fl.program.methods and all(isinstance(a, A.StringLit) or e.func.id == "string"
-                                                            for a in e.args):
+            and e.func.id not in fl.program.methods and (e.func.id == "string" or all(_is_text(fl, a) for a in e.args)):
         return "".join(text(fl, a) for a in e.args)
     if isinstance(e, A.SymbolLit):
         return e.name

@@ -315,6 +315,8 @@ def test_any_struct_or_named_tuple_is_a_model(rng):
     ("main(x) = (W = reshape(x, 1, 2); Optimisers.setup(Adam(), Chain(Dense(W, false), x -> x, Dense(W, false))))",
      "holds one array in two places"),
     ("main(x) = (s = Optimisers.setup(Adam(), x); Optimisers.update!(s, x, x))", "update! .* is not supported"),
+    ("main(x) = (m = Dense(2 => 1); Flux.train!((m, a) -> sum(m(a)), m, ((x,),), Flux.setup(Adam(), m)))",
+     r"Flux.train! updates the model in place, .* write its loop: `for \(x, y\) in data"),
 ])
 def test_what_cannot_be_traversed_is_refused(src, message):
     with pytest.raises(JuliaError, match=message):

@@ -49,6 +49,11 @@ _holds(t::Tuple, a) = (first(t) === a) | _holds(Base.tail(t), a)
 update(tree, model, grad) = _update(tree, model, grad)
 # Optimisers.update! writes the new parameters into the model's arrays and the new state into the
 # (mutable) leaves; jlhlo's leaves are immutable, so the state could not follow
+# Flux.train!(loss, model, data, state) runs update! per batch: the same, with the loop to write instead
+train!(loss, model, data, state) = throw(ArgumentError(
+    "Flux.train! updates the model in place, which jlhlo's immutable layers cannot; write its loop: " *
+    "`for (x, y) in data; grads = gradient(m -> loss(m, x, y), model); state, model = " *
+    "Optimisers.update(state, model, grads[1]); end`"))
 update!(tree, model, grad) = throw(ArgumentError(
     "Optimisers.update! (in place) is not supported by jlhlo: use `state, model = Optimisers.update(state, model, grad)`"))
 

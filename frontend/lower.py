@@ -949,6 +949,11 @@ class FunctionLowering:
         if not codes.batch or codes.is_const:
             return codes
         batch, dims = codes.batch, list(range(len(codes.batch)))
+        single = _one_check(codes.ir)
+        if single is not None:           # one check's codes (`check`'s select): which lane fails is moot
+            ok, site = single
+            all_ok = B.reduce(ok, H.constant(BOOL, True), dims, hlo.and_)
+            return ScalarV(ERR, None, hlo.select(all_ok, H.constant(ERR, 0), H.constant(ERR, site)))
         position = H.constant(INT64, 0, batch)
         stride = 1
         for d, size in enumerate(batch):
@@ -1015,6 +1020,25 @@ class FunctionLowering:
                 batch = out.batch or v.batch
                 out = ScalarV(BOOL, None, hlo.or_(B.broadcast(out.ir, batch), B.broadcast(v.ir, batch)), batch)
         return out
+
+
+def _one_check(codes: ir.Value) -> tuple[ir.Value, int] | None:
+    """(ok, site) when per-lane error codes are `select(ok, 0, site)` with constant 0 and site, as one
+    `check` makes them."""
+    op = codes.owner
+    if not isinstance(op, ir.OpView) or op.operation.name != "stablehlo.select":
+        return None
+    ok, zero, site = op.operands
+    values = []
+    for v in (zero, site):
+        const = v.owner
+        if not isinstance(const, ir.OpView) or const.operation.name != "stablehlo.constant":
+            return None
+        attr = ir.DenseIntElementsAttr(const.attributes["value"])
+        if not attr.is_splat:
+            return None
+        values.append(ir.IntegerAttr(attr.get_splat_value()).value)
+    return (ok, values[1]) if values[0] == 0 and values[1] != 0 else None
 
 
 def _check_views_apart(fl: FunctionLowering, leaves: list[Value], mutated: set[int], node: A.Node | None) -> None:

@@ -39,6 +39,13 @@ function stats(x::Vector{Float64}, n::Int64)
     return (s, k, x .* s)
 end
 scaled(x::Vector{Float64}, n::Int64) = (sum(x .^ 2) * n, n + 1, x .* n)
+function noisy(x::Vector{Float64})
+    s = 0.0
+    for i in 1:3
+        s += sum(x .* rand(length(x)))
+    end
+    return s
+end
 """
 
 
@@ -103,11 +110,21 @@ def test_grad_with_integer_argument_and_result(prog, rng) -> None:
     assert_same(as_numpy(jax.jit(f)(x, 3))[1], np.int64(4))
 
 
-def test_what_jlhlo_cannot_differentiate_is_reported_at_its_line(prog, rng) -> None:
+def test_grad_through_a_loop_whose_trip_count_depends_on_data(prog, rng) -> None:
+    """`stats` sums |x[k]| until the sum reaches n: d s / d x[k] = sign(x[k]) for the k it visited."""
+    x = rng.standard_normal(6)
     f = jlhlo.to_jax(prog.function("stats"), unchecked=True)
-    with pytest.raises(JuliaError, match="trip count") as info:
-        jax.grad(lambda v: f(v, 1)[0])(rng.standard_normal(4))
-    assert str(info.value.span).startswith("model.jl:") and "jax.grad of `stats`" in str(info.value)
+    got = jax.jit(jax.grad(lambda v: f(v, 1)[0]))(x)
+    visited = np.searchsorted(np.cumsum(np.abs(x)), 1.0) + 1           # iterations until s >= 1
+    want = np.where(np.arange(6) < min(visited, 6), np.sign(x), 0.0)
+    assert_same(np.asarray(got), want, rtol=1e-12)
+
+
+def test_what_jlhlo_cannot_differentiate_is_reported_at_its_line(prog, rng) -> None:
+    f = jlhlo.to_jax(prog.function("noisy"), unchecked=True)
+    with pytest.raises(JuliaError, match="draws random numbers") as info:
+        jax.grad(f)(rng.standard_normal(4))
+    assert str(info.value.span).startswith("model.jl:") and "jax.grad of `noisy`" in str(info.value)
 
 
 def test_training_step_in_jax_matches_pure_jlhlo(prog, rng) -> None:

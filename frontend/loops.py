@@ -578,6 +578,8 @@ def _leave(fl: Lowering, node: A.Node, outer_brk: ScalarV) -> None:
 
 def _rebound_leaves(fl: Lowering, detached: set[str], facts: LoopFacts) -> dict[tuple[str, int], _Rebound]:
     references = box_references(fl.env)
+    viewed = {id(root) for v in fl.env.values() if isinstance(v, Value)      # arrays a view looks into
+              for box in array_boxes(v) if box.derived for root in box.roots()}
     out = {}
     for n in detached:
         for p, b in enumerate(array_boxes(fl.env[n])):
@@ -585,7 +587,8 @@ def _rebound_leaves(fl: Lowering, detached: set[str], facts: LoopFacts) -> dict[
                        for h, _ in sorted(facts.kept.get((n, p), ()))]
             kept = [arrays[k] for arrays, (_, k) in zip(holders, sorted(facts.kept.get((n, p), ())))
                     if k < len(arrays)]
-            shared = b.derived or references.get(id(b), 0) > 1 or any(id(r) in fl.param_boxes for r in b.roots())
+            shared = b.derived or references.get(id(b), 0) > 1 or id(b) in viewed \
+                or any(id(r) in fl.param_boxes for r in b.roots())
             if shared and all(k is not b for k in kept):
                 kept.insert(0, b)          # until it is rebound, the variable *is* that array
             out[(n, p)] = _Rebound(n, p, b, kept, n in facts.exact)

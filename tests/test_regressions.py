@@ -1937,3 +1937,36 @@ def test_end_in_a_computed_index_of_an_accumulation():
     want = X.copy()
     want[0, 1] += 2
     check(src, (X,), want)
+
+
+# ----------------------------------------------------------------------------- found by difftest seed 3018
+def test_view_of_an_array_the_loop_rebinds_sees_in_place_changes():
+    """`v = @views x[:]` before a loop whose body changes x's array in place (through another view) on
+    some iterations and rebinds x to a new array on others: v sees the changes made while x was still
+    its array, and none after (x's own copy in the loop was not known to be viewed)."""
+    src = """
+    function main(x, a, y)
+        x = x .* 2
+        @views v = x[:]
+        for i in axes(x, 1)
+            if i != k
+                @views w = x[end:-1:1]
+                w .*= a ./ y
+            else
+                x = .-(y .* v)
+            end
+        end
+        return (copy(v), x)
+    end
+    """
+    x, y, a = np.array([1.0, 2.0, 3.0]), np.array([2.0, 1.0, 4.0]), 0.4
+    for k in (2, 7):
+        xs = x * 2
+        v = xs
+        for i in (1, 2, 3):
+            if i != k:
+                w = xs[::-1]
+                w *= a / y
+            else:
+                xs = -(y * v)
+        check(src.replace("i != k", f"i != {k}"), (x, a, y), (v.copy(), xs))

@@ -344,16 +344,34 @@ def test_train_flux_mlp_example_cli():
     assert last < 0.25 * first and acc > 0.9
 
 
-def test_train_lenet_example_matches_jax_step_for_step(rng):
-    """examples/train_lenet.jl's `train` (Flux's Conv/MaxPool/Dense, withgradient over the Chain itself,
-    Adam) on given weights, against LeNet and Optimisers' Adam in JAX (shared with the benchmark)."""
-    params, x, labels = train_models.lenet_problem(rng, batch=8)
+# (the example's problem, its program with a `train_from` entry, the same training in JAX, the trained
+# parameters of the model `train` returns), all in bench/train_models.py
+EXAMPLES_VS_JAX = {
+    # Flux's Conv/MaxPool/Dense, withgradient over the Chain itself, Adam
+    "lenet": (lambda rng: train_models.lenet_problem(rng, batch=8), "lenet_program", "jax_lenet_train",
+              "lenet_params"),
+    # Flux's LSTM layer (the cell in a loop over the time steps), a Dense on the 3-d output
+    "char_lstm": (lambda rng: train_models.char_lstm_problem(rng, batch=4), "char_lstm_program",
+                  "jax_char_lstm_train", "char_lstm_params"),
+    # Embedding, an encoder block of the program's own (a struct with MultiHeadAttention, LayerNorm and a
+    # feed-forward Chain, trained field by field), a Dense on the 3-d output
+    "transformer": (lambda rng: train_models.transformer_problem(rng, batch=4), "transformer_program",
+                    "jax_transformer_train", "transformer_params"),
+}
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES_VS_JAX))
+def test_training_example_matches_jax_step_for_step(example, rng):
+    """examples/train_<example>.jl's `train` on given weights, 4 steps, against the same network and
+    Optimisers' Adam in JAX: every loss and every trained parameter."""
+    problem, program, jax_train, params_of = EXAMPLES_VS_JAX[example]
+    args = problem(rng)
     steps = 4
-    losses, model = train_models.lenet_program().function("train_from")(params, x, labels, steps)
-    want_losses, want = train_models.jax_lenet_train(params, x, labels, steps)
+    losses, model = getattr(train_models, program)().function("train_from")(*args, steps)
+    want_losses, want = getattr(train_models, jax_train)(*args, steps)
     assert losses[-1] < losses[0]
     assert_same(losses, np.asarray(want_losses), rtol=1e-4, atol=1e-6)
-    for got, w in zip(train_models.lenet_params(model), want):
+    for got, w in zip(getattr(train_models, params_of)(model), want):
         assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
 
 
@@ -370,33 +388,6 @@ def test_train_resnet_example_with_batchnorm_matches_jax_step_for_step(rng):
     got, got_stats = train_models.resnet_params(model)
     for g, w in zip(got + got_stats, list(want) + list(want_stats)):
         assert_same(g, np.asarray(w), rtol=1e-4, atol=1e-5)
-
-
-def test_train_char_lstm_example_matches_jax_step_for_step(rng):
-    """examples/train_char_lstm.jl's `train`: an LSTM over a one-hot sequence (Flux's LSTM layer: the
-    cell in a loop over the time steps), a Dense on the 3-d output, against JAX."""
-    params, x, y = train_models.char_lstm_problem(rng, batch=4)
-    steps = 4
-    losses, model = train_models.char_lstm_program().function("train_from")(params, x, y, steps)
-    want_losses, want = train_models.jax_char_lstm_train(params, x, y, steps)
-    assert losses[-1] < losses[0]
-    assert_same(losses, np.asarray(want_losses), rtol=1e-4, atol=1e-6)
-    for got, w in zip(train_models.char_lstm_params(model), want):
-        assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
-
-
-def test_train_transformer_example_matches_jax_step_for_step(rng):
-    """examples/train_transformer.jl's `train`: Embedding, an encoder block of the program's own (a struct
-    with MultiHeadAttention, LayerNorm and a feed-forward Chain, trained field by field), a Dense on the
-    3-d output, against the same block in JAX."""
-    params, tokens, targets = train_models.transformer_problem(rng, batch=4)
-    steps = 4
-    losses, model = train_models.transformer_program().function("train_from")(params, tokens, targets, steps)
-    want_losses, want = train_models.jax_transformer_train(params, tokens, targets, steps)
-    assert losses[-1] < losses[0]
-    assert_same(losses, np.asarray(want_losses), rtol=1e-4, atol=1e-6)
-    for got, w in zip(train_models.transformer_params(model), want):
-        assert_same(got, np.asarray(w), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("example, drop, accuracy", [("train_lenet.jl", 0.1, 0.9), ("train_resnet.jl", 0.3, 0.7),

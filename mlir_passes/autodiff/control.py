@@ -31,12 +31,21 @@ def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object
     if not any(B.is_float(v) for v in operands):
         return clone_op(src, sweep.env), None
     n = trip_count(src)
-    if n is None:
-        return _counted(sweep, src, operands)
     if n == 0:                                 # never runs: its results are its operands
         return clone_op(src, sweep.env), (0, [])
     k = len(operands)
-    bufs = [B.zeros(B.with_shape(v, (n, *B.shape(v)))) for v in operands]
+    bufs = [] if n is None else [B.zeros(B.with_shape(v, (n, *B.shape(v)))) for v in operands]
+    loop, results = _clone_counting(sweep, src, operands, bufs)
+    sweep.env.update(zip(src.results, results[:k]))
+    return loop, ("counted", results[-1]) if n is None else (n, results[k:2 * k])
+
+
+def _clone_counting(sweep: Sweep, src: ir.Operation, operands: list[ir.Value], bufs: list[ir.Value]
+                    ) -> tuple[ir.Operation, list[ir.Value]]:
+    """The loop cloned with more carried values: `bufs` (one per carried value, or none), into which
+    each iteration writes its incoming carried values at its index, and that index, whose final
+    value (the last result) is the number of iterations."""
+    k = len(operands)
     types = [v.type for v in operands + bufs] + [B.i64(0).type]
     loop = hlo.WhileOp(types, operands + bufs + [B.i64(0)])
     src_cond, src_body = src.regions[0].blocks[0], src.regions[1].blocks[0]
@@ -54,31 +63,9 @@ def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object
         index = args[-1]
         stacked = [hlo.dynamic_update_slice(buf, B.reshape(v, (1, *B.shape(v))),
                                             [index] + [B.i64(0)] * len(B.shape(v)))
-                   for v, buf in zip(args[:k], args[k:2 * k])]
+                   for v, buf in zip(args[:k], args[k:k + len(bufs)])]
         hlo.return_(yields + stacked + [hlo.add(index, B.i64(1))])
-    sweep.env.update(zip(src.results, list(loop.results)[:k]))
-    return loop.operation, (n, list(loop.results)[k:2 * k])
-
-
-def _counted(sweep: Sweep, src: ir.Operation, operands: list[ir.Value]) -> tuple[ir.Operation, object]:
-    """The loop cloned with one more carried value, its iteration count (the last result)."""
-    k = len(operands)
-    types = [v.type for v in operands] + [B.i64(0).type]
-    loop = hlo.WhileOp(types, operands + [B.i64(0)])
-    src_cond, src_body = src.regions[0].blocks[0], src.regions[1].blocks[0]
-    cond = loop.regions[0].blocks.append(*types)
-    with ir.InsertionPoint(cond):
-        env = {**sweep.env, **dict(zip(src_cond.arguments, list(cond.arguments)[:k]))}
-        clone_ops(body_ops(src_cond), env)
-        hlo.return_([env.get(v, v) for v in terminator(src_cond).operands])
-    body = loop.regions[1].blocks.append(*types)
-    with ir.InsertionPoint(body):
-        args = list(body.arguments)
-        env = {**sweep.env, **dict(zip(src_body.arguments, args[:k]))}
-        clone_ops(body_ops(src_body), env)
-        hlo.return_([env.get(v, v) for v in terminator(src_body).operands] + [hlo.add(args[-1], B.i64(1))])
-    sweep.env.update(zip(src.results, list(loop.results)[:k]))
-    return loop.operation, ("counted", list(loop.results)[k])
+    return loop.operation, list(loop.results)
 
 
 def _recomputed(ctx: Ctx, initial: list[ir.Value], j: ir.Value) -> list[ir.Value]:

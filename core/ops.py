@@ -54,6 +54,13 @@ OPS["func.call"] = OpTraits(effect=True)      # the callee may have effects; inl
 OPS["func.return"] = OpTraits()
 
 
+# A discardable attribute on a `stablehlo.select` that joins the two arms of a branch taken per
+# lane (a user function broadcast over arrays): both arms ran on every lane, but in Julia only one
+# ran, so reverse mode gives what an arm computed no gradient at all on the lanes that did not take
+# it (not zero times a derivative that may be infinite there). The pipeline drops it.
+BRANCH_SELECT = "jlhlo.branch"
+
+
 def traits(name: str) -> OpTraits:
     """The traits of the op named `name` (e.g. "stablehlo.add"); conservative for unknown ops."""
     return OPS.get(name, _UNKNOWN)

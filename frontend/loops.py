@@ -16,6 +16,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ..core import builder as B
+from ..core.ops import BRANCH_SELECT
 from . import ast as A
 from . import hlo as H
 from .assign import bind_target
@@ -805,7 +806,9 @@ def _masked(fl: Lowering, mask: ScalarV, new: ir.Value, old: ir.Value) -> ir.Val
     shape = B.shape(old)
     if B.shape(new) != shape or tuple(mask.batch) != shape:
         return new
-    return hlo.select(mask.ir, new, old)
+    kept = hlo.select(mask.ir, new, old)
+    kept.owner.attributes[BRANCH_SELECT] = ir.UnitAttr.get()   # the body did not run on the other lanes
+    return kept
 
 
 def _fresh(leaf: Value, v: ir.Value) -> Value:

@@ -14,6 +14,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ..core import builder as B
+from ..core.ops import BRANCH_SELECT
 from . import ast as A
 from . import hlo as H
 from .context import ERROR_CODE, RETURN_VALUE, RETURNED
@@ -436,7 +437,11 @@ def select_branches(fl: Lowering, c: ScalarV, then: Callable[[], None], orelse: 
             if B.shape(a) != tuple(c.batch) and len(B.shape(a)) != 0 or B.shape(b) != tuple(c.batch) \
                     and len(B.shape(b)) != 0:
                 raise LaneConflict()   # an array assigned or changed on some lanes only
-            out.append(hlo.select(c.ir, B.broadcast(a, c.batch), B.broadcast(b, c.batch)))
+            merged = hlo.select(c.ir, B.broadcast(a, c.batch), B.broadcast(b, c.batch))
+            # marks the select as a branch, for reverse mode: the lanes that did not take an arm
+            # give its values no gradient at all, as in Julia, where that arm never ran
+            merged.owner.attributes[BRANCH_SELECT] = ir.UnitAttr.get()
+            out.append(merged)
         return out
     _merge(fl, c, arms, before, boxes, node, combine)
     # a check in one arm made the error code per lane; outside a function lowered for all lanes of

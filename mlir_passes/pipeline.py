@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from jax.extend.mlir import ir, passmanager
 
+from ..core.ops import BRANCH_SELECT
 from .contract import contract
 from .dead_values import dead_values
 from .exact_division import exact_division
@@ -108,6 +109,7 @@ def optimize(
     passes.append("exact_division")       # what XLA receives must round as the StableHLO says
     _verify(module, "before optimization")
     with module.context:
+        _drop_branch_marks(module)
         for name in passes:
             # One pass manager per pass, so each can be timed and printed on its own. The pass
             # manager's verifier runs after each pass and names the culprit.
@@ -127,6 +129,15 @@ def optimize(
             if print_after_each is not None:
                 print_after_each(name, str(module))
     _verify(module, "after optimization")
+
+
+def _drop_branch_marks(module: ir.Module) -> None:
+    """Reverse mode has read them (core.ops.BRANCH_SELECT); what XLA and the reader get is plain StableHLO."""
+    def visit(op: ir.Operation) -> ir.WalkResult:
+        if BRANCH_SELECT in op.attributes:
+            del op.attributes[BRANCH_SELECT]
+        return ir.WalkResult.ADVANCE
+    module.operation.walk(visit)
 
 
 def op_counts(module: ir.Module) -> Counter[str]:

@@ -239,3 +239,53 @@ def test_gradient_through_a_data_dependent_loop_over_arrays(prog):
     eps = 1e-6
     want = np.array([(damp(v + eps * e) - damp(v - eps * e)) / (2 * eps) for e in np.eye(3)])
     close(prog.function("grad_damp")(v), want, rtol=1e-6)
+
+
+UNTAKEN = """
+safe_log(x) = x > 0 ? log(x) : zero(x)
+function nested(x)
+    if x > 0
+        return x > 1 ? sqrt(x - 1) : log(x)
+    end
+    return 0.0
+end
+function log_before(x)
+    y = log(abs(x))             # -Inf at 0, but only the branch that does not run reads it
+    return x > 0 ? y : 0.0
+end
+function shrink(x)
+    while x > 1.0
+        x = log(x - 1.0) + 1.5  # on a lane already done at 1.0: log(0), never run in Julia
+    end
+    return x
+end
+branches(v::Vector{Float64}) = (gradient(u -> sum(asinh.(u)), v)[1], gradient(u -> sum(safe_log.(u)), v)[1],
+                                gradient(u -> sum(nested.(u)), v)[1], gradient(u -> sum(log_before.(u)), v)[1])
+scalar_log_before(x::Float64) = gradient(log_before, x)[1]
+lanes_while(v::Vector{Float64}) = gradient(u -> sum(shrink.(u)), v)[1]
+"""
+
+
+def test_a_branch_not_taken_gives_no_gradient():
+    """Julia runs one arm of a branch: what the other arm (or a value only it reads) would compute
+    has no gradient (Zygote's `nothing`), even where its derivative is infinite. A function
+    broadcast over arrays runs both arms on every lane, so reverse mode must not give those lanes
+    zero times that derivative (NaN): asinh's own branches at 0, `x > 0 ? log(x) : 0` at 0, and a
+    per-lane `while` whose done lanes would take log(0)."""
+    prog = jlhlo.load(UNTAKEN, filename="untaken.jl")
+    v = np.concatenate([[0.0, 1.0, -1.0, 2.0, 0.5], rng.uniform(-3, 3, 6)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = (1 / np.sqrt(1 + v * v), np.where(v > 0, 1 / v, 0.0),
+                np.where(v > 1, 0.5 / np.sqrt(v - 1), np.where(v > 0, 1 / v, 0.0)), np.where(v > 0, 1 / v, 0.0))
+    for got, w in zip(prog.function("branches")(v), want):
+        close(got, w)
+    close(prog.function("scalar_log_before")(0.0), np.float64(0.0))
+    close(prog.function("scalar_log_before")(2.0), np.float64(0.5))
+
+    def shrink(x):
+        d = 1.0
+        while x > 1.0:
+            d, x = d / (x - 1.0), np.log(x - 1.0) + 1.5
+        return d
+    u = np.concatenate([[1.0, 2.0, 1.2, 0.3], rng.uniform(1.05, 4, 4)])
+    close(prog.function("lanes_while")(u), np.array([shrink(x) for x in u]))

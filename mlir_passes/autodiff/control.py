@@ -15,6 +15,8 @@ iterations of a solver, quadratic for long loops.
 """
 from __future__ import annotations
 
+import functools
+
 from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func
 from jax.extend.mlir.dialects import stablehlo as hlo
@@ -150,7 +152,8 @@ def branches_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> lis
         new = hlo.IfOp(types, op.operands[0])
     else:
         new = hlo.CaseOp(types, op.operands[0], len(src.regions))
-    for src_region, region in zip(src.regions, new.regions):
+    reached: list[list[int]] = [[] for _ in caps]      # per captured value, the branches that give it a cotangent
+    for i, (src_region, region) in enumerate(zip(src.regions, new.regions)):
         src_block = src_region.blocks[0]
         block = region.blocks.append()
         with ir.InsertionPoint(block):
@@ -159,10 +162,26 @@ def branches_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> lis
             for v, c in zip(terminator(src_block).operands, cts):
                 inner.accum(inner.value(v), c)
             inner.backward()
+            for k, c in enumerate(caps):
+                if c in inner.ct:
+                    reached[k].append(i)
             hlo.return_([inner.ct.get(c) or B.zeros(c) for c in caps])
-    for c, r in zip(caps, new.results):
-        ctx.accum(c, r)
+    for c, r, taken in zip(caps, new.results, reached):
+        if taken:
+            # computed for a branch that did not run, a value has no gradient (Zygote's `nothing`),
+            # not zero times its derivative: `y = log(x); x > 0 ? y : 0.0` at x = 0 is 0, not NaN
+            ctx.accum(c, r, _taking(op, taken, B.shape(c)) if len(taken) < len(src.regions) else None)
     return [None] * len(op.operands)
+
+
+def _taking(op: ir.Operation, branches: list[int], dims: tuple[int, ...]) -> ir.Value:
+    """Whether the `if`/`case` took one of `branches`, as an i1 tensor of shape `dims`."""
+    selector = op.operands[0]
+    if op.name == "stablehlo.if":
+        taken = selector if branches == [0] else hlo.not_(selector)
+    else:
+        taken = functools.reduce(hlo.or_, [B.compare(selector, B.full(selector, i), "EQ") for i in branches])
+    return B.broadcast(taken, dims)
 
 
 def call_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[ir.Value | None]:

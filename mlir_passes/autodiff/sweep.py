@@ -11,6 +11,7 @@ nested sweeps that share `env`, so cotangents of values they capture flow back o
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ...core import builder as B
+from ...core.ops import BRANCH_SELECT, traits
 from .errors import ADError
 
 
@@ -38,9 +40,10 @@ class Ctx:
     source: ir.Operation      # the op the forward op was cloned from (its regions are the source regions)
     tape: object = None       # what the forward clone recorded for the backward sweep (loops)
 
-    def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
-        """Add to the cotangent of a value the op captures without taking it as an operand."""
-        self.sweep.accum(value, ct)
+    def accum(self, value: ir.Value, ct: ir.Value | None, live: ir.Value | None = None) -> None:
+        """Add to the cotangent of a value the op captures without taking it as an operand
+        (`live`: the lanes it may be nonzero on, as in `Sweep.accum`)."""
+        self.sweep.accum(value, ct, live)
 
 
 def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value]) -> ir.Operation:
@@ -104,6 +107,9 @@ class Sweep:
     #                                                 `rules` and `forward_while`
     env: dict[ir.Value, ir.Value]                   # source value -> forward value
     ct: dict[ir.Value, ir.Value] = field(default_factory=dict)   # forward value -> cotangent
+    # forward value -> the lanes its cotangent is live on (i1, its shape), where every contribution
+    # came through an arm of a per-lane branch (see core.ops.BRANCH_SELECT); absent: all lanes
+    live: dict[ir.Value, ir.Value] = field(default_factory=dict)
     done: list[tuple[ir.Operation, ir.Operation, object]] = field(default_factory=list)
 
     def nested(self, extra: dict[ir.Value, ir.Value]) -> Sweep:
@@ -122,11 +128,20 @@ class Sweep:
     def value(self, v: ir.Value) -> ir.Value:
         return self.env.get(v, v)
 
-    def accum(self, value: ir.Value, ct: ir.Value | None) -> None:
+    def accum(self, value: ir.Value, ct: ir.Value | None, live: ir.Value | None = None) -> None:
+        """Add `ct` to the cotangent of `value`; `live`: the lanes `ct` may be nonzero on (None: all)."""
         if ct is None or not B.is_float(value):
             return
         if ct.type != value.type:
             raise AssertionError(f"cotangent type {ct.type} for a value of type {value.type}")
+        if value not in self.ct:
+            if live is not None:
+                self.live[value] = live
+        elif value in self.live:
+            if live is None:
+                del self.live[value]
+            else:
+                self.live[value] = hlo.or_(self.live[value], live)
         self.ct[value] = add_cotangents(self.ct.get(value), ct)
 
     def backward(self) -> None:
@@ -140,5 +155,26 @@ class Sweep:
                 raise ADError(f"cannot differentiate `{fwd.name}`: no VJP rule for this op", str(fwd.location))
             with fwd.location:
                 operand_cts = rule(Ctx(self, src, tape), fwd, cts)
-            for v, c in zip(fwd.operands, operand_cts):
-                self.accum(v, c)
+                for v, c, live in zip(fwd.operands, operand_cts, self._operand_lanes(fwd, results)):
+                    if c is not None and live is not None:
+                        # zero, not zero times this op's derivative, on the lanes it did not run on
+                        c = hlo.select(live, c, B.zeros(c))
+                    self.accum(v, c, live)
+
+    def _operand_lanes(self, op: ir.Operation, results: list[ir.Value]) -> list[ir.Value | None]:
+        """Per operand of an elementwise op, the lanes its cotangent is live on: those of its
+        results, and for the select that joins a per-lane branch, only the lanes that took each arm."""
+        none = [None] * len(op.operands)
+        if not traits(op.name).elementwise:
+            return none
+        masks = [self.live.get(r) for r in results if r in self.ct]
+        live = None if any(m is None for m in masks) else functools.reduce(hlo.or_, masks)
+        p = op.operands[0]
+        if BRANCH_SELECT in op.attributes and B.shape(p) == B.shape(op.results[0]):
+            arms = [p, hlo.not_(p)]
+            if live is not None:
+                arms = [hlo.and_(a, live) for a in arms]
+            return [None, *arms]
+        if live is None:
+            return none
+        return [live if B.shape(v) == B.shape(live) else None for v in op.operands]

@@ -59,6 +59,10 @@ OPS["func.return"] = OpTraits()
 # ran, so reverse mode gives what an arm computed no gradient at all on the lanes that did not take
 # it (not zero times a derivative that may be infinite there). The pipeline drops it.
 BRANCH_SELECT = "jlhlo.branch"
+# The custom call of a print (frontend/printing.py): the runtime points it at its host callback.
+PRINT_TARGET = "jlhlo.print"
+# The custom call of `Random.seed!` (frontend/primitives.py), replaced by mlir_passes/rng.py.
+SEED_TARGET = "jlhlo.rng_seed"
 
 
 def traits(name: str) -> OpTraits:

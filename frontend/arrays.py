@@ -12,7 +12,7 @@ from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
 from .scalars import convert_scalar
-from .types import ArrayT, promote
+from .types import INT64, ArrayT, promote
 from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, Value
 
 if TYPE_CHECKING:
@@ -192,7 +192,18 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
         value = hlo.add(value, hlo.minimum(hlo.abs(value), B.zeros(value.type)))
     if a.t.wrapper and len(sb) == 1:          # row * vector: a number
         return ScalarV(t, None, B.reshape(value, ()))
+    if len(out_shape) == 2 and not t.info.is_complex and _gram(a, b):
+        # Julia's `A' * A` and `A * A'` are BLAS syrk: the upper triangle, mirrored, so the result is
+        # exactly symmetric (`issymmetric`, `cholesky` test that); one dot_general need not be
+        rows, cols = (H.iota(INT64, out_shape, d) for d in (0, 1))
+        value = hlo.select(H.compare("LE", rows, cols, "int"), value, hlo.transpose(value, [1, 0]))
     return ArrayV(ArrayT(t, out_shape, a.t.wrapper), Box(value))     # v' * A is still a row
+
+
+def _gram(a: ArrayV, b: ArrayV) -> bool:
+    """`A' * A` or `A * A'` (also with `transpose`) of one matrix."""
+    return (isinstance(a.box, AdjointBox) and a.box.parent.box is b.box
+            or isinstance(b.box, AdjointBox) and b.box.parent.box is a.box)
 
 
 def _dims(shape) -> str:

@@ -8,6 +8,7 @@ from . import ast as A
 from .diagnostics import StaticValueNeeded
 from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, TypeUniverse, applicable
 from .exceptions import is_throw, lower_throw
+from .printing import is_print_call, lower_print_call
 from .program import CALL
 from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
     from .context import Lowering
 
 UNSUPPORTED_CALLS = {
-    "println": "I/O", "print": "I/O", "show": "I/O", "display": "I/O", "write": "I/O", "read": "I/O",
+    "write": "I/O", "read": "I/O",
     "open": "I/O", "string": "strings", "repr": "strings",
     "ccall": "ccall", "eval": "eval", "push!": "growing arrays (push!)", "append!": "growing arrays (append!)",
     "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays",
-    "@printf": "I/O", "include": "include", "Dict": "dictionaries",
+    "include": "include", "Dict": "dictionaries",
 }
 
 # operators that `op(a, b, ...)` calls, which the parser reads as an operator applied to a tuple
@@ -35,6 +36,8 @@ _lambda_methods = A.NodeMemo()
 def lower_call(fl: Lowering, e: A.Call) -> Value:
     if is_throw(fl, e):
         return lower_throw(fl, e)
+    if is_print_call(fl, e):
+        return lower_print_call(fl, e)
     if isinstance(e.func, A.Name) and e.func.id in UNSUPPORTED_CALLS and e.func.id not in fl.env \
             and e.func.id not in fl.program.methods:
         raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "

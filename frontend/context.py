@@ -43,6 +43,7 @@ class Specialization:
     err_result: int | None             # the func result holding the callee's bounds-check code, if any
     variables: list[tuple[str, str]] = field(default_factory=list)   # for --emit typed
     draws: bool = False                # draws random numbers (see Lowering.note_draw)
+    prints: bool = False               # prints, directly or in a callee (see printing.py)
     err_always: int = 0                # a check site that fails on every path through the callee
     never_returns: bool = False        # every path through the callee throws (maybe at different checks)
     sites: frozenset[int] = frozenset()   # the check sites its error code can name (callees' included)
@@ -51,9 +52,10 @@ class Specialization:
 
 
 # The reverse-mode transform the driver hands to the frontend (`mlir_passes.autodiff.build_vjp`):
-# (module, function symbol, which arguments to differentiate) -> the symbol of its VJP function.
+# (module, function symbol, which arguments to differentiate, whether the forward pass has run
+# already: pullback's `back`) -> the symbol of its VJP function.
 # It raises `core.errors.LocatedError` for an op it cannot differentiate.
-Differentiate = Callable[[ir.Module, str, list[bool]], str]
+Differentiate = Callable[[ir.Module, str, list[bool], bool], str]
 
 
 class ModuleContext(Protocol):
@@ -65,6 +67,7 @@ class ModuleContext(Protocol):
     loop_notes: dict[tuple[object, str], None]   # (loop span, what it became), in order, for --explain-loops
     differentiate: Differentiate
     differentiating: int               # > 0 inside code being differentiated (NNlib's within_gradient)
+    print_sites: list                  # printing.PrintSite per `custom_call @jlhlo.print`, by index
 
     def specialize(self, method: Method, args: list[Value], kwargs: dict[str, Value], call_span: object,
                    public_name: str | None = None, bindings: dict[str, object] | None = None) -> Specialization: ...
@@ -86,6 +89,7 @@ class Lowering(Protocol):
     lanes: tuple[int, ...]                       # the lane shape when broadcast over arrays
     lane_arms: int                               # inside arms of a branch taken per lane
     draws: int                                   # random draws emitted so far
+    prints: int                                  # prints emitted so far (printing.py)
     public: bool                                 # the entry function (its results go to the host)
     param_boxes: dict[int, Box]                  # the arrays the caller passed in
     pinned_boxes: dict[int, Box]                 # loop-body arrays branches must not copy (loops._Rebound)

@@ -42,7 +42,8 @@ _SHOW = {
     "KeyError": lambda a: f"KeyError: key {a[0]} not found" if a else "KeyError",
     "StackOverflowError": lambda a: "StackOverflowError",
     "SingularException": lambda a: f"LinearAlgebra.SingularException({a[0] if a else ''})",
-    "PosDefException": lambda a: f"LinearAlgebra.PosDefException({a[0] if a else ''})",
+    "PosDefException": lambda a: "PosDefException: matrix is not " + (
+        "Hermitian" if a and a[0] == "-1" else "positive definite") + "; Cholesky factorization failed.",
 }
 
 
@@ -117,7 +118,8 @@ def _exception(fl: Lowering, e: A.Node) -> str:
 def _is_text(fl: Lowering, e: A.Node) -> bool:
     """A string literal, or literals joined with `*` (`"a" * "b" * "c"` nests two calls)."""
     return isinstance(e, A.StringLit) or isinstance(e, A.Call) and isinstance(e.func, A.Name) \
-        and e.func.id == "*" and "*" not in fl.program.methods and all(_is_text(fl, a) for a in e.args)
+        and e.func.id == "*" and all(_is_text(fl, a) for a in e.args)    # strings: `*` joins them, whatever
+    #                                                                       other methods of `*` exist
 
 
 def text(fl: Lowering, e: A.Node) -> str:
@@ -126,7 +128,7 @@ def text(fl: Lowering, e: A.Node) -> str:
     if isinstance(e, A.StringLit):
         return _interpolate(fl, e)
     if isinstance(e, A.Call) and isinstance(e.func, A.Name) and e.func.id in ("string", "*") \
-            and e.func.id not in fl.program.methods and (e.func.id == "string" or all(_is_text(fl, a) for a in e.args)):
+            and (e.func.id == "string" and "string" not in fl.program.methods or _is_text(fl, e)):
         return "".join(text(fl, a) for a in e.args)
     if isinstance(e, A.SymbolLit):
         return e.name

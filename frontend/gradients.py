@@ -18,6 +18,7 @@ from ..core.dtypes import element_info
 from ..core.errors import LocatedError
 from . import ast as A
 from . import hlo as H
+from . import printing
 from .calls import call_value, lambda_method
 from .diagnostics import PRELUDE_PREFIX, JuliaError, Span
 from .dispatch import select_method
@@ -109,10 +110,11 @@ def _as_input(fl: Lowering, leaf: Value, originals: dict[int, ArrayV]) -> Value:
     return leaf
 
 
-def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node: A.Node
+def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node: A.Node, replay: bool = False
              ) -> tuple[Value, list[Value]]:
     """Value of f(args...) and the cotangent of each argument for the output cotangent `seed`
-    (1 for a scalar loss when None)."""
+    (1 for a scalar loss when None); `replay`: f(args...) has run already (pullback's `back`), so
+    its prints stay out of the VJP's recomputation."""
     for a in args:
         if isinstance(a, ScalarV) and a.t.info.kind in ("int", "uint"):
             raise fl.error(f"gradient with respect to an integer argument ({a.t.julia()}): Zygote treats an "
@@ -132,7 +134,7 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
             raise fl.error(f"gradient: the function must return a real number (a scalar loss), not "
                            f"{spec.result.t.julia()}; use `pullback` for other outputs", node)
     try:
-        vjp_name = fl.mod.differentiate(fl.mod.module, spec.name, wrt)
+        vjp_name = fl.mod.differentiate(fl.mod.module, spec.name, wrt, replay)
     except LocatedError as e:
         span = Span(e.file, e.line, e.col) if e.file is not None else getattr(node, "span", None)
         if span is not None and span.file.startswith(PRELUDE_PREFIX) and getattr(node, "span", None) is not None:
@@ -157,6 +159,8 @@ def vjp_call(fl: Lowering, f: Value, args: list[Value], seed: Value | None, node
             if kind == "out":
                 cotangents[idx] = s.ir if isinstance(s, ArrayV) else \
                     B.broadcast(fl.materialize(convert_scalar(fl, s, leaf.t, node)), leaf.batch)
+    if spec.prints and not replay:
+        printing.checkpoint(fl, node)     # the VJP's forward pass prints: stopped by a failure before it
     operands = [leaf.box.value if isinstance(leaf, ArrayV) else leaf.ir for leaf in leaves]
     vjp_types = list(spec.result_types) + [_leaf_type(leaf) for leaf, w in zip(leaves, wrt) if w]
     call = func_d.CallOp(vjp_types, ir.FlatSymbolRefAttr.get(vjp_name), operands + cotangents)
@@ -262,5 +266,5 @@ def _pullback(fl, args, kwargs, node):
 @prim("_pullback_apply")
 def _pullback_apply(fl, args, kwargs, node):
     f, fargs, dy = args
-    _, grads = vjp_call(fl, f, list(fargs.items), dy, node)
+    _, grads = vjp_call(fl, f, list(fargs.items), dy, node, replay=True)
     return _tuple(grads)

@@ -17,10 +17,11 @@ from . import ast as A
 from . import hlo as H
 from .arrays import fit_to_shape, reshape_colmajor, vect, write_into_array
 from .diagnostics import StaticValueNeeded
+from .dispatch import select_method
 from .merge import CondBox
 from .ranges import collect_range, range_element, range_length
 from .scalars import arith, convert_scalar, get_field
-from .types import BOOL, INT64, ArrayT, Scalar, TupleT
+from .types import BOOL, INT64, ArrayT, Scalar, StructT, TupleT
 from .values import (
     ArrayListV,
     ArrayV,
@@ -145,6 +146,14 @@ class DimIndex:
 def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
     if isinstance(obj, StructV) and not idxs and getattr(obj.t, "name", None) == "RefValue":
         return obj.items[0]                                       # r[]
+    if isinstance(obj, StructV) and isinstance(obj.t, StructT):
+        # a struct is indexed by its `getindex` methods (a Flux Chain's `m[1]`, `Symmetric(A)[i, j]`);
+        # without one, Julia's MethodError (fields are not positions)
+        methods = fl.program.methods.get("getindex", [])
+        chosen = select_method(fl.program.universe, methods, [obj.t, *(i.t for i in idxs)])
+        if chosen is None or isinstance(chosen, list):
+            raise fl.no_method("getindex", [obj, *idxs], methods, node)
+        return fl.invoke(*chosen, [obj, *idxs], {}, node)
     if isinstance(obj, StructV) and len(idxs) == 1 and isinstance(idxs[0], SingletonV) and idxs[0].name:
         return get_field(fl, obj, idxs[0].name, node)            # nt[:a]
     if isinstance(obj, TupleV) and len(idxs) == 1 and isinstance(idxs[0], RangeV):
@@ -310,15 +319,11 @@ def _plan(fl: Lowering, arr: ArrayV, idxs: list[Value], node: A.Node) -> tuple[A
     if n < len(shape):   # the last index runs linearly over the remaining dimensions (column-major)
         arr = reshape_colmajor(fl, arr, shape[:n - 1] + (int(np.prod(shape[n - 1:], dtype=np.int64)),))
         shape = arr.t.shape
-    dims = []
-    for d, ix in enumerate(idxs):
-        size = shape[d] if d < len(shape) else 1
-        dims.append(_dim_index(fl, ix, size, d, n, shape, node))
-    if len(idxs) > len(shape):
-        extra = dims[len(shape):]
-        if any(not di.drop and di.size != 1 for di in extra):
-            raise fl.error("BoundsError: trailing indices beyond the array's dimensions must be 1", node)
-        dims = dims[:len(shape)]
+    elif n > len(shape):
+        # trailing dimensions of length 1, which a colon or range keeps: `v[1:3, :]` is a 3×1 Matrix
+        arr = reshape_colmajor(fl, arr, shape + (1,) * (n - len(shape)))
+        shape = arr.t.shape
+    dims = [_dim_index(fl, ix, shape[d], d, n, shape, node) for d, ix in enumerate(idxs)]
     return arr, dims
 
 

@@ -22,7 +22,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from ..core import builder as B
 
 # gradients, nn, primitives and scalars are imported for their rules, which register in PRIMITIVES
-from . import assign, broadcast, calls, exceptions, gradients, loops, merge, nn, primitives, scalars  # noqa: F401
+from . import assign, broadcast, calls, exceptions, gradients, loops, merge, nn, primitives, printing, scalars  # noqa: F401
 from . import ast as A
 from . import hlo as H
 from .arrays import vect
@@ -114,6 +114,7 @@ class ModuleLowering:
         self.loop_notes: dict[tuple[Span, str], None] = {}   # what each loop became, for --explain-loops
         self.locations: dict[Span, ir.Location] = {}
         self.check_sites: list[tuple[Span | None, str, tuple[str, ...]]] = []   # (where, message, notes)
+        self.print_sites: list[printing.PrintSite] = []    # what each `custom_call @jlhlo.print` writes
         # > 0 while lowering code that `gradient` or `pullback` differentiates: NNlib's within_gradient,
         # which switches Flux's BatchNorm and Dropout to training mode there, as Zygote does
         self.differentiating = 0
@@ -174,6 +175,7 @@ class FunctionLowering:
         self.lane_arms = 0                 # inside arms of a branch taken per lane (merge.select_branches)
         self.variables: dict[str, Value] = {}   # the last value of each variable, for --emit typed
         self.draws = 0                 # random draws emitted so far, directly or by calls
+        self.prints = 0                # prints emitted so far, directly or by calls (see printing.py)
         self.public = False
         self.param_boxes: dict[int, Box] = {}   # the arrays the caller passed in (it sees their changes)
         # a loop body's own arrays for variables that may still be an array from before the loop
@@ -284,7 +286,8 @@ class FunctionLowering:
         returned = describe(result) + (union(RETURN_VALUE) if RETURN_VALUE in self.promoted else "")
         self.mod.typed_log.append((self.sym, self.method.signature(), variables, returned))
         return Specialization(self.sym, result, result_leaves, mutated, [o.type for o in outs], err_result,
-                              variables, draws=self.draws > 0, err_always=err.const if err.is_const else 0,
+                              variables, draws=self.draws > 0, prints=self.prints > 0,
+                              err_always=err.const if err.is_const else 0,
                               never_returns=self.never_returns,
                               sites=frozenset(self.sites), library=self.method.origin == "prelude",
                               function=self.method.name)
@@ -548,6 +551,8 @@ class FunctionLowering:
         if m.name == "assert":
             exceptions.lower_assert(self, m)
             return nothing()
+        if m.name in printing.PRINTING_MACROS:
+            return printing.lower_print_macro(self, m)
         if m.name in ("inbounds", "simd", "inline", "views", "view", "fastmath", "noinline", "propagate_inbounds"):
             self.inbounds += m.name == "inbounds"
             self.views += m.name in ("views", "view")
@@ -808,7 +813,9 @@ class FunctionLowering:
             except NeedsStatic as nm:
                 raise StaticValueNeeded(nm.args[0], getattr(node, "span", None)) from None
             except NoMethod as nm:
-                if methods or not nm.args:
+                # the primitive's own reason is the better message, even where Julia methods of the
+                # name exist (the prelude's `size` of a Symmetric leaves `size(x, 0)` a primitive's error)
+                if not nm.args or not nm.args[0]:
                     raise self.no_method(name, args, methods, node) from None
                 raise self.error(nm.args[0], node) from None
         if not methods:
@@ -837,6 +844,8 @@ class FunctionLowering:
     def call_spec(self, spec: Specialization, args: list[Value], node: A.Node | None) -> Value:
         if spec.draws:
             self.note_draw()
+        if spec.prints:
+            printing.checkpoint(self, node)
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
         _check_views_apart(self, in_leaves, {j for j, _ in spec.mutated}, node)
         operands = [_leaf_ir(leaf) for leaf in in_leaves]

@@ -172,6 +172,8 @@ _KEYWORD_WORDS = {"function", "end", "if", "elseif", "else", "for", "while", "br
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _NAME_RE = re.compile(rf"(?:[^\W\d]|∇)(?:[\w′″‴∇{_COMBINING}]|!(?!=))*")
 _UNARY_START = "-+!√∛~"
+# statement macros whose arguments are separated by spaces (`@show a b`, `@printf "%d\n" x`)
+_SPACED_MACROS = {"show", "printf", "info", "warn", "error", "debug"}
 
 
 @dataclass
@@ -208,6 +210,7 @@ class JuliaPostLexer:
         self.in_import = False                     # inside `using A: +` (a trailing `+` ends nothing)
         self.misaligned: list[_Open] = []          # blocks whose `end` is not indented like their start
         self.in_macro_statement = False            # after a STMT_MACRO, until the statement ends
+        self.statement_macro = ""                  # the name of that macro (without the @)
 
     # --------------------------------------------------------------------------------- driver
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
@@ -292,6 +295,7 @@ class JuliaPostLexer:
         self.stack[-1].in_header = False
         self.in_import = False
         self.in_macro_statement = False
+        self.statement_macro = ""
         return Token.new_borrow_pos("_SEP", tok.value, tok)
 
     def _continues(self, tok: Token) -> bool:
@@ -316,6 +320,8 @@ class JuliaPostLexer:
             tok = Token.new_borrow_pos("MACRO", "@" + tok.value.split("@", 1)[1], tok)   # `Base.@kwdef`
             at_statement_start = not top.is_bracket and (
                 self.prev is None or self.prev.type in ("_SEP", "STMT_MACRO", "ELSE", "BEGIN"))
+            if at_statement_start and not self.in_macro_statement:
+                self.statement_macro = tok.value[1:]
             self.in_macro_statement = self.in_macro_statement or at_statement_start
             return Token.new_borrow_pos("STMT_MACRO" if at_statement_start else "EXPR_MACRO", tok.value, tok)
         return tok
@@ -393,13 +399,16 @@ class JuliaPostLexer:
                      tok.end_column + 1, tok.end_pos + 1)
 
     def _macro_message_after(self, tok: Token | None) -> Token | None:
-        """A MACRO_SEP token before the message string of `@assert cond "message"`."""
+        """A MACRO_SEP token before the message string of `@assert cond "message"`, and between the
+        space-separated arguments of the printing macros (`@printf "%d\\n" x`, `@show a b`), which
+        Julia splits where a matrix literal splits its items."""
         if tok is None or not self.in_macro_statement or self.stack[-1].is_bracket or not self._ends_expression(tok):
             return None
         text, pos = self.text, tok.end_pos
         while pos < len(text) and text[pos] in " \t":
             pos += 1
-        if pos == tok.end_pos or not text.startswith('"', pos):
+        spaced = self.statement_macro in _SPACED_MACROS and self._starts_item(pos)
+        if pos == tok.end_pos or not (text.startswith('"', pos) or spaced):
             return None
         return Token("MACRO_SEP", " ", tok.end_pos, tok.end_line, tok.end_column, tok.end_line,
                      tok.end_column + 1, tok.end_pos + 1)
@@ -990,11 +999,10 @@ class _AstBuilder(Transformer):
         return ast.TupleExpr(list(children[1:-1]), span=self.span(children[0], children[-1]))
 
     def macro_stmt(self, children):
-        tok, node, *message = children
-        if message:                    # `@assert cond "message"`
-            text = message[-1]
-            return ast.MacroCall(tok.value[1:], [node, ast.StringLit(_string(text.value), span=self.span(text))],
-                                 span=self.span(tok, text))
+        tok, node, *more = children
+        if more:                       # `@assert cond "message"`, `@printf "%d\n" x`
+            args = [node.expr if isinstance(node, ast.ExprStmt) else node, *more[1::2]]
+            return ast.MacroCall(tok.value[1:], args, span=self.span(tok, more[-1]))
         return self.apply_macro(tok, node)
 
     macro_expr = macro_stmt

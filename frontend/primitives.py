@@ -16,6 +16,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ..core import builder as B
+from ..core.ops import SEED_TARGET
 from . import ast as A
 from . import hlo as H
 from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_colmajor, shared_reshape, vect
@@ -241,6 +242,9 @@ def _lastindex(fl, args, kwargs, node):
 
 def last_index(fl: Lowering, arr: Value, dim: int, nidx: int, node: A.Node) -> ScalarV:
     """What `end` means in dimension `dim` of an index expression with `nidx` indices."""
+    if isinstance(arr, StructV) and isinstance(arr.t, StructT):
+        # a struct's `end` is its `lastindex` (a Flux Chain's last layer), as Julia lowers it
+        return fl.call_function("lastindex", [arr] if nidx == 1 else [arr, ScalarV(INT64, dim + 1)], {}, node)
     if isinstance(arr, (TupleV, StructV, ArrayListV)):
         return ScalarV(INT64, len(arr.items))
     shape = _shape(arr)
@@ -394,7 +398,8 @@ def _rand(fl, args, kwargs, node, name):
     """rand([T], dims...) draws uniformly from [0, 1), randn([T], dims...) from the standard normal
     distribution. They lower to `stablehlo.rng`, which XLA keeps stateful: every execution, loop
     iteration and call draws new numbers, as Julia's global RNG does (not its stream, though: the
-    numbers differ from Julia's, and Random.seed! is not supported)."""
+    numbers differ from Julia's). A program that calls Random.seed! draws from one threaded
+    generator state instead (mlir_passes/rng.py)."""
     t = FLOAT64
     if args and isinstance(args[0], TypeV):
         t = type_arg(args[0])
@@ -413,6 +418,17 @@ def _rand(fl, args, kwargs, node, name):
     if shape:
         return ArrayV(ArrayT(t, shape), Box(drawn))
     return ScalarV(t, None, drawn)
+
+
+@prim("seed!")
+def _seed(fl, args, kwargs, node):
+    """Random.seed!(n): the numbers drawn after it are a fixed stream of n (mlir_passes/rng.py
+    threads a generator state through the program's draws); not Julia's stream."""
+    if len(args) != 1 or not isinstance(args[0], ScalarV) or not args[0].t.info.is_integer:
+        raise NoMethod("Random.seed!(n) with an integer n is supported (not seed!() or seed!(rng, n))")
+    fl.note_draw()                     # in program order with the draws
+    hlo.CustomCallOp([], [fl.materialize(convert_scalar(fl, args[0], INT64))], SEED_TARGET, has_side_effect=True)
+    return nothing()
 
 
 @prim("_rand_below")

@@ -16,15 +16,19 @@ from typing import Any
 import numpy as np
 from jax.extend.mlir import ir
 
+from .display import printed
 from .frontend.diagnostics import JuliaError, Span, StaticValueNeeded
 from .frontend.dispatch import PStruct, select_method
 from .frontend.lower import ModuleLowering
+from .frontend.printing import PrintSite
 from .frontend.program import Program
 from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_of_array
 from .frontend.values import ArrayV, Box, ScalarV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
 from .mlir_passes.autodiff import build_vjp
+from .mlir_passes.rng import thread_rng_state
 from .runtime import Executable, default_cache, xla_bridge
+from .runtime.executable import Printer
 
 
 class UsageError(Exception):
@@ -91,6 +95,7 @@ class Lowered:
     runtime_args: list[int] | None = None     # positions of the arguments the executable takes (None: all)
     params: list[Value] = field(default_factory=list)    # the entry's arguments, as lowering saw them
     loop_notes: list[tuple[Span, str]] = field(default_factory=list)   # per loop: what it became (--explain-loops)
+    print_sites: list[PrintSite] = field(default_factory=list)   # what each print writes (frontend/printing.py)
 
     def runtime_inputs(self, args: tuple) -> tuple:
         """The host arguments the executable takes: all but the specialized ones."""
@@ -122,7 +127,8 @@ class Lowered:
     def compile(self, platform: str = "cpu", cache: bool = True) -> Executable:
         """The XLA executable, from the persistent compile cache (`runtime/cache.py`) where it holds
         this module, unless `cache` is False."""
-        return Executable(self.module, platform, default_cache() if cache else None)
+        return Executable(self.module, platform, default_cache() if cache else None,
+                          printers=[_printer(site) for site in self.print_sites])
 
     def outputs(self, flat: list[np.ndarray]) -> Any:
         """The entry's result from the executable's outputs; a failed run-time check raises its error."""
@@ -395,11 +401,24 @@ def _lower_entry(program: Program, name: str, specs: list[object], options: Lowe
         mod = ModuleLowering(program, ctx, differentiate=build_vjp, check_bounds=options.check_bounds,
                              reassociate=not options.strict_fp, vectorize=options.vectorize)
         result = mod.specialize(method, args, {}, None, public_name="main", bindings=bindings).result
+        thread_rng_state(mod.module)       # a program that calls Random.seed!: its draws from one state
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():
             raise RuntimeError("the lowered module does not verify")
     return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites), params=args,
-                   loop_notes=list(mod.loop_notes))
+                   loop_notes=list(mod.loop_notes), print_sites=list(mod.print_sites))
+
+
+def _printer(site: PrintSite) -> Printer:
+    """The host side of one print site: its text, with the values of this run, to stdout or stderr."""
+    def write(values: list[np.ndarray]) -> None:
+        flat = iter(values)
+        text = "".join(p if isinstance(p, str) else printed(p.template, to_host(p.template, flat), p.how)
+                       for p in site.pieces)
+        stream = sys.stderr if site.stream == "stderr" else sys.stdout
+        stream.write(text)
+        stream.flush()
+    return write
 
 
 def _why(program: Program, err: StaticValueNeeded) -> str:

@@ -18,6 +18,7 @@ _JULIA_NAME = {np.dtype(info.np): name for name, info in SCALARS.items()}
 _UNPREFIXED = {"Float64", "Int64"}            # element types `show` leaves out: [1.0, 2.0], [1, 2]
 _ROWS, _WIDTH = 20, 80                        # what fits an 80×24 terminal with the header and prompt
 _INLINE = 20                                  # numbers one dimension of an array shows inside a tuple
+_WHOLE = 1 << 62                              # ... and in `print`, which does not limit
 _SPLIT = re.compile(r"^(.*?)((?:[.eEf].*)?)$")
 
 
@@ -29,8 +30,9 @@ def display(value: Value, host: Any) -> str:
     return show(value, host)
 
 
-def show(value: Value, host: Any) -> str:
-    """Julia's `show`: the one-line form."""
+def show(value: Value, host: Any, limit: bool = True) -> str:
+    """Julia's `show`: the one-line form; `limit` (the REPL's `:limit`) elides long arrays, which
+    `print` and string interpolation write whole."""
     if isinstance(value, ScalarV):
         return _number(np.asarray(host)[()], in_array=False)
     if isinstance(value, ArrayV):
@@ -38,12 +40,13 @@ def show(value: Value, host: Any) -> str:
         if a.size == 0 and a.ndim != 1:
             return f"{value.t.julia()}(undef, {', '.join(map(str, a.shape))})"
         name = _JULIA_NAME[a.dtype]
-        return ("" if name in _UNPREFIXED and a.size else name) + _show_array(a)   # Float64[]: no elements
+        text = _show_array(a, _INLINE if limit else _WHOLE)
+        return ("" if name in _UNPREFIXED and a.size else name) + text   # Float64[]: no elements
     if isinstance(value, TupleV):
-        items = [show(v, h) for v, h in zip(value.items, host)]
+        items = [show(v, h, limit) for v, h in zip(value.items, host)]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if isinstance(value, StructV):
-        parts = [show(v, h) for v, h in zip(value.items, host.values())]
+        parts = [show(v, h, limit) for v, h in zip(value.items, host.values())]
         if isinstance(value.t, StructT):
             return f"{value.t.name}({', '.join(parts)})"
         return "(" + ", ".join(f"{k} = {p}" for k, p in zip(host, parts)) + ("," if len(parts) == 1 else "") + ")"
@@ -52,19 +55,39 @@ def show(value: Value, host: Any) -> str:
     return "nothing" if value.t.julia() == "Nothing" else value.t.julia()      # no run-time value
 
 
-def _show_array(a: np.ndarray) -> str:
-    """The one-line form; as in Julia's REPL (`:limit`), a long dimension shows its ends around `…`."""
+def _show_array(a: np.ndarray, inline: int = _INLINE) -> str:
+    """The one-line form; as in Julia's REPL (`:limit`), a dimension longer than `inline` shows its
+    ends around `…`."""
     def items(n: int, limit: int, text, sep: str, elided: str) -> str:
         return sep.join(elided if i is None else text(i) for i in _shown(n, limit))
     if a.ndim == 1:
-        text = items(len(a), _INLINE, lambda i: _number(a[i], in_array=True), ", ", "…")
+        text = items(len(a), inline, lambda i: _number(a[i], in_array=True), ", ", "…")
         return "[" + text.replace(", …, ", "  …  ") + "]"
     if a.ndim == 2:
         def row(i: int) -> str:
-            return items(a.shape[1], _INLINE // 2, lambda j: _number(a[i, j], in_array=True), " ", "…")
-        return "[" + items(a.shape[0], _INLINE // 2, row, "; ", "…") + "]"
-    return "[" + items(a.shape[-1], 2, lambda k: _show_array(a[(...,) + (k,)])[1:-1], ";" * a.ndim + " ",
+            return items(a.shape[1], inline // 2, lambda j: _number(a[i, j], in_array=True), " ", "…")
+        return "[" + items(a.shape[0], inline // 2, row, "; ", "…") + "]"
+    slabs = 2 if inline == _INLINE else inline
+    return "[" + items(a.shape[-1], slabs, lambda k: _show_array(a[(...,) + (k,)], inline)[1:-1], ";" * a.ndim + " ",
                        "…") + "]"
+
+
+def printed(value: Value, host: Any, how: str) -> str:
+    """A value as a print writes it (frontend/printing.py's `Shown.how`): `print` and `show` (the
+    one-line form, whole), `display` (the REPL's form), or a @printf conversion such as `%.3f`."""
+    if how in ("print", "show"):
+        return show(value, host, limit=False)
+    if how == "display":
+        return display(value, host)
+    conversion = how[-1]
+    if conversion == "s":
+        return how % show(value, host, limit=False)
+    x = np.asarray(host)[()]
+    if conversion == "c":
+        return (how[:-1] + "s") % chr(int(x))
+    if conversion in "diouxX":
+        return (how[:-1] + ("d" if conversion in "iu" else conversion)) % int(x)
+    return how % float(x)
 
 
 def _display_array(a: np.ndarray, type_name: str) -> str:

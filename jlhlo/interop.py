@@ -142,6 +142,7 @@ class _JaxEntry:
     @classmethod
     def lower(cls, fn: Function, specs: list[object], unchecked: bool) -> _JaxEntry:
         lowered = lower_entry(fn.loaded.program, fn.name, specs, check_bounds=not unchecked)
+        _refuse_prints(lowered, "to_jax")
         if lowered.check_sites and not unchecked:
             span, message, _ = lowered.check_sites[0]
             raise JuliaError(f"to_jax: `{fn.name}` makes run-time checks that JAX cannot report (this "
@@ -216,10 +217,20 @@ def _keep_results(module: ir.Module, name: str, keep: range) -> None:
 # ----------------------------------------------------------------------------- portable artifacts
 
 
+def _refuse_prints(lowered: Lowered, what: str) -> None:
+    """A print is a call back into this Python process (frontend/printing.py): JAX's jit and other
+    StableHLO consumers cannot make it."""
+    if lowered.print_sites:
+        raise JuliaError(f"{what} cannot hold a program that prints (println, @show, @printf, ...): the text "
+                         f"is written by jlhlo's runtime while it runs; remove the prints or run it with jlhlo",
+                         lowered.print_sites[0].span)
+
+
 def portable_artifact(lowered: Lowered, portable: bool = True) -> tuple[bytes, str]:
     """The module as a StableHLO portable artifact and the StableHLO version it is written in: with
     `portable`, the version every StableHLO consumer of the last 12 weeks reads (as `jax.export`
     chooses), else the current one."""
+    _refuse_prints(lowered, "a portable artifact")
     version = (stablehlo.get_version_from_compatibility_requirement(
         stablehlo.StablehloCompatibilityRequirement.WEEK_12) if portable else stablehlo.get_current_version())
     return stablehlo.serialize_portable_artifact_str(lowered.as_text(), version), version

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -10,6 +11,7 @@ import numpy as np
 from jax.extend.mlir import ir
 
 from ..core.dtypes import numpy_dtype
+from ..mlir_passes.effects import has_host_calls, thread_host_calls
 from . import xla_bridge
 from .cache import CompileCache
 
@@ -59,14 +61,27 @@ class Executable:
     (used where they are, without a trip through the host, when already on the right device).
     """
 
-    def __init__(self, module: ir.Module, platform: str = "cpu", cache: CompileCache | None = None):
+    def __init__(self, module: ir.Module, platform: str = "cpu", cache: CompileCache | None = None,
+                 printers: list[Printer] | None = None):
         """Compile `module`, or take it from this process's recent executables or from `cache` on
         disk; `cache_outcome` says which: `memory`, `hit`, `miss`, `corrupt` (an entry rebuilt), or
-        `off` (compiled, no disk cache given)."""
+        `off` (compiled, no disk cache given). A module that prints (`custom_call @jlhlo.print`,
+        see frontend/printing.py) needs `printers`, one per print site by index: it is compiled
+        with them as host callbacks, each time (an executable holds its callbacks)."""
         self.platform = platform
         self.device = xla_bridge.default_device(platform)
         with module.context:
             self.inputs, self.outputs = module_signature(module)
+            prints = has_host_calls(module)
+        if prints:
+            if printers is None:
+                raise ValueError("the module prints: give the printers of its print sites")
+            self.output = HostOutput(printers)
+            self.cache_outcome = "off"
+            self.loaded = xla_bridge.compile_with_callbacks(_threaded(module, platform), platform,
+                                                            self.output.callbacks())
+            return
+        self.output = None
         bytecode = xla_bridge.module_to_bytecode(module)
         key = (hashlib.sha256(bytecode).hexdigest(), platform)
         self.cache_outcome = "memory"
@@ -91,6 +106,8 @@ class Executable:
         if len(args) != len(self.inputs):
             raise TypeError(f"expected {len(self.inputs)} arguments, got {len(args)}")
         on_device = [self._to_device(i, value, spec) for i, (value, spec) in enumerate(zip(args, self.inputs))]
+        if self.output is not None:
+            self.output.start()
         return xla_bridge.execute(self.loaded, on_device)
 
     def xla_hlo_text(self) -> str:
@@ -108,6 +125,44 @@ class Executable:
             raise TypeError(f"argument {index}: {e}") from e
         _check(index, TensorSpec(host.shape, host.dtype), spec)
         return jax.device_put(host, self.device)
+
+
+# A print site's writer: the values it shows -> None; it writes the text.
+Printer = Callable[[list[np.ndarray]], None]
+
+
+class HostOutput:
+    """The host side of a run's prints: each print calls its site's printer in program order, until
+    one reports a failed check (a nonzero error code), after which Julia would have thrown and
+    printed nothing more."""
+
+    def __init__(self, printers: list[Printer]):
+        self.printers = printers
+        self.stopped = False
+
+    def start(self) -> None:
+        self.stopped = False
+
+    def callbacks(self) -> list[Callable]:
+        def site(printer: Printer) -> Callable:
+            def callback(token: object, err: np.ndarray, *values: np.ndarray) -> tuple:
+                if not self.stopped:
+                    if int(err):
+                        self.stopped = True
+                    else:
+                        printer([np.asarray(v) for v in values])
+                return (token,)
+            return callback
+        return [site(p) for p in self.printers]
+
+
+def _threaded(module: ir.Module, platform: str) -> ir.Module:
+    """A copy of `module` whose prints are ordered by a token and call the platform's Python callback."""
+    with module.context:
+        copy = ir.Module.parse(module.operation.get_asm(enable_debug_info=True))
+    target = "xla_ffi_python_gpu_callback" if platform == "gpu" else "xla_ffi_python_cpu_callback"
+    thread_host_calls(copy, target)
+    return copy
 
 
 def _check(index: int, got: TensorSpec, expected: TensorSpec) -> None:

@@ -778,10 +778,10 @@ end
 
 add(Conf("err_unsupported_io", "errors", """
 function f(x::Float64)
-    println("x = ", x)
+    write(stdout, x)
     return x
 end
-""", entry="f", args=("Float64",), error_lines=(3,), error_words=("println",)))
+""", entry="f", args=("Float64",), error_lines=(3,), error_words=("write",)))
 
 add(Conf("err_unstable_merge", "errors", """
 function f(x::Float64)

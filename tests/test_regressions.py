@@ -1970,3 +1970,55 @@ def test_view_of_an_array_the_loop_rebinds_sees_in_place_changes():
             else:
                 xs = -(y * v)
         check(src.replace("i != k", f"i != {k}"), (x, a, y), (v.copy(), xs))
+
+
+def test_indexing_a_vector_with_trailing_colons_keeps_their_dimension(rng):
+    """A Vector indexed with two indices has a trailing dimension of length 1 that a colon or range
+    keeps (Julia: `b[1:3, :]` is a 3×1 Matrix, `b[2, :]` a 1-element Vector); both were dropped."""
+    src = """
+function main(b::Vector{Float64})
+    c = copy(b)
+    c[2, 1] = -1.0
+    c[3:4, :] .= 0.0
+    return (b[[1, 2, 3], :], b[1:3, :], b[:, :], b[2, :], b[:, 1], b[2, 1], b[2:3, 1], c)
+end
+"""
+    b = rng.standard_normal(5)
+    c = b.copy()
+    c[1], c[2:4] = -1.0, 0.0
+    check(src, (b,), (b[[0, 1, 2], None], b[0:3, None], b[:, None], b[1:2], b, b[1], b[1:3], c))
+
+
+def test_gram_matrices_are_exactly_symmetric(rng):
+    """Julia's `X' * X` and `X * X'` are BLAS syrk, exactly symmetric, so `issymmetric` is true and
+    `cholesky(X' * X + λI)` succeeds; one dot_general may differ across the diagonal in the last bit."""
+    src = """
+function main(X::Matrix{Float64}, w::Vector{Float64})
+    G = X' * X
+    return (issymmetric(G), issymmetric(X * X'), G, cholesky(G + 0.1 * I) \\ w)
+end
+"""
+    for shape in ((20, 5), (50, 7), (9, 9)):
+        X, w = rng.standard_normal(shape), rng.standard_normal(shape[1])
+        G = X.T @ X
+        got = run_at(src, 2, X, w)
+        assert bool(got[0]) and bool(got[1])
+        np.testing.assert_allclose(got[2], G, rtol=1e-13, atol=1e-12)
+        np.testing.assert_allclose(got[3], np.linalg.solve(G + 0.1 * np.eye(shape[1]), w), rtol=1e-9)
+
+
+def test_a_struct_is_indexed_by_its_getindex_methods_only(rng):
+    """`s[2]` of a struct is `getindex(s, 2)`: a MethodError without a method (it returned the
+    second field), and Flux's Chain indexes its layers (`m[1]`, `m[end]`, `m[1:2]`; `m[1]` returned
+    the tuple of all layers)."""
+    with pytest.raises(JuliaError, match=r"no method matching getindex\(::P, ::Int64\)"):
+        run_at("struct P\n    x::Float64\n    y::Float64\nend\nmain(a::Float64) = P(a, 2a)[2]\n", 0, 1.5)
+    src = """
+function main(W1::Matrix{Float64}, W2::Matrix{Float64}, x::Matrix{Float64})
+    m = Chain(Dense(W1, zeros(size(W1, 1)), relu), Dense(W2, zeros(size(W2, 1))))
+    return (m[1](x), m[end](m[1](x)), m[1:2](x), length(m))
+end
+"""
+    W1, W2, x = rng.standard_normal((3, 4)), rng.standard_normal((2, 3)), rng.standard_normal((4, 5))
+    h = np.maximum(W1 @ x, 0)
+    check(src, (W1, W2, x), (h, W2 @ h, W2 @ h, 2), rtol=1e-12)

@@ -230,6 +230,12 @@ Chain(layers...) = Chain(layers)
 applychain(::Tuple{}, x) = x
 applychain(fs::Tuple, x) = applychain(Base.tail(fs), first(fs)(x))
 _functor(::Chain) = (c -> (c.layers,), Chain, layers -> (layers=layers,))
+# Flux: a Chain indexes like its layers (`m[1]`, `m[end]`, `m[1:2]` a Chain of those)
+getindex(c::Chain, i::Integer) = c.layers[i]
+getindex(c::Chain, r::AbstractRange) = Chain(c.layers[r])
+length(c::Chain) = length(c.layers)
+lastindex(c::Chain) = length(c.layers)
+firstindex(c::Chain) = 1
 
 # ---- global and adaptive pooling: the window covers the whole input (Global), or is chosen so that
 # the output has the spatial size `out` (Adaptive, Flux's stride = in ÷ out, window = in - (out - 1) * stride)

@@ -13,15 +13,17 @@ end
 # LU factorization with partial pivoting, as LAPACK's getrf: the pivot of column k is the entry of
 # largest magnitude on or below the diagonal (the first such), rows are swapped whole. Returns the
 # combined factors (L below the diagonal, unit diagonal implied; U on and above), the row
-# permutation and the sign of the permutation.
+# permutation and the sign of the permutation. Each step is whole-matrix work (the multipliers of
+# all rows below, then one outer-product update), so the loop has n steps, not n².
 function _lu(A::AbstractMatrix)
     n = size(A, 1)
     size(A, 2) == n || throw(DimensionMismatch("matrix is not square: dimensions are $(size(A))"))
     F = float.(copy(A))
+    T = eltype(F)
     perm = collect(1:n)
-    sign = one(eltype(F))
+    sign = one(T)
     for k in 1:n
-        p = argmax([i >= k ? abs(F[i, k]) : -one(eltype(F)) for i in 1:n])
+        p = argmax(ifelse.((1:n) .>= k, abs.(F[:, k]), -one(T)))
         if p != k
             row = F[k, :]
             F[k, :] = F[p, :]
@@ -30,15 +32,35 @@ function _lu(A::AbstractMatrix)
             sign = -sign
         end
         pivot = F[k, k]
-        for i in 1:n
-            if i > k && pivot != 0
-                l = F[i, k] / pivot
-                F[i, :] .-= l .* [j > k ? F[k, j] : zero(l) for j in 1:n]
-                F[i, k] = l
-            end
-        end
+        below = ((1:n) .> k) .& (pivot != 0)          # a zero pivot leaves the column as it is
+        l = ifelse.(below, F[:, k] ./ ifelse(pivot != 0, pivot, one(T)), zero(T))
+        F .-= l * ifelse.((1:n) .> k, F[k, :], zero(T))'
+        F[:, k] = ifelse.(below, l, F[:, k])
     end
     return F, perm, sign
+end
+
+# Triangular solves of X (a matrix: the right-hand sides as columns), a whole row per step: row i
+# less the solved rows times row i of the factor, masked to them (one loop of n steps, not n²).
+# L lower (`unit`: its diagonal taken as ones), U upper; the diagonal is checked by the caller.
+function _forward(L, X, unit)
+    n = size(L, 1)
+    T = eltype(X)
+    for i in 1:n
+        l = ifelse.((1:n) .< i, T.(L[i, :]), zero(T))
+        r = X[i, :] .- vec(l' * X)
+        X[i, :] = unit ? r : r ./ L[i, i]
+    end
+    return X
+end
+function _backward(U, X)
+    n = size(U, 1)
+    T = eltype(X)
+    for i in n:-1:1
+        u = ifelse.((1:n) .> i, T.(U[i, :]), zero(T))
+        X[i, :] = (X[i, :] .- vec(u' * X)) ./ U[i, i]
+    end
+    return X
 end
 
 function det(A::AbstractMatrix)
@@ -57,21 +79,11 @@ function \(A::AbstractMatrix, B::AbstractVecOrMat)
     n = size(F, 1)
     size(B, 1) == n || throw(DimensionMismatch("arguments must have the same number of rows"))
     T = promote_type(eltype(F), eltype(B))
-    X = T.(B[perm, :])
+    X = T.(reshape(B, size(B, 1), size(B, 2))[perm, :])     # (B as n×1 when a vector: jlhlo gives v[p, :] one dimension)
     for i in 1:n                       # (its own loop: one that can throw has no fixed trip count)
         F[i, i] == 0 && throw(SingularException(i))
     end
-    for i in 1:n
-        for j in 1:n
-            j < i && (X[i, :] .-= F[i, j] .* X[j, :])
-        end
-    end
-    for i in n:-1:1
-        for j in 1:n
-            j > i && (X[i, :] .-= F[i, j] .* X[j, :])
-        end
-        X[i, :] ./= F[i, i]
-    end
+    X = _backward(F, _forward(F, X, true))
     return B isa AbstractVector ? vec(X) : X
 end
 inv(A::AbstractMatrix) = A \ [i == j ? one(float(eltype(A))) : zero(float(eltype(A))) for i in axes(A, 1), j in axes(A, 2)]

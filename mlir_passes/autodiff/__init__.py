@@ -12,7 +12,7 @@ from .errors import ADError
 from .reverse import ModuleAD
 
 
-def build_vjp(module: ir.Module, func_name: str, wrt: list[bool]) -> str:
+def build_vjp(module: ir.Module, func_name: str, wrt: list[bool], replay: bool = False) -> str:
     """Add to `module` a private func `@<func_name>_vjp` with signature
     (original args..., cotangents of each original result...) -> (original results..., cotangent of
     each arg i with wrt[i] True) and return its name.
@@ -20,10 +20,11 @@ def build_vjp(module: ir.Module, func_name: str, wrt: list[bool]) -> str:
     The cotangent of an integer/bool result is taken but ignored (pass zeros); an integer/bool
     argument's cotangent is zero. Functions called with func.call are differentiated too (each
     gets its own `_vjp` with respect to all arguments, built once per module). Raises ADError for
-    an op on the gradient path that cannot be differentiated.
+    an op on the gradient path that cannot be differentiated. `replay`: the function's forward pass
+    has run already (Zygote's `pullback` then `back`), so the VJP leaves out its prints.
     """
     with module.context, ir.Location.unknown():
-        return ModuleAD(module).vjp_of(func_name, list(wrt))
+        return ModuleAD(module).vjp_of(func_name, list(wrt), silent=replay)
 
 
 __all__ = ["ADError", "build_vjp"]

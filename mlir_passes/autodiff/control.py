@@ -31,10 +31,10 @@ def forward_while(sweep: Sweep, src: ir.Operation) -> tuple[ir.Operation, object
     with a trip count that depends on data, also count the iterations."""
     operands = [sweep.value(v) for v in src.operands]
     if not any(B.is_float(v) for v in operands):
-        return clone_op(src, sweep.env), None
+        return clone_op(src, sweep.env, sweep.quiet), None
     n = trip_count(src)
     if n == 0:                                 # never runs: its results are its operands
-        return clone_op(src, sweep.env), (0, [])
+        return clone_op(src, sweep.env, sweep.quiet), (0, [])
     k = len(operands)
     bufs = [] if n is None else [B.zeros(B.with_shape(v, (n, *B.shape(v)))) for v in operands]
     loop, results = _clone_counting(sweep, src, operands, bufs)
@@ -54,13 +54,13 @@ def _clone_counting(sweep: Sweep, src: ir.Operation, operands: list[ir.Value], b
     cond = loop.regions[0].blocks.append(*types)
     with ir.InsertionPoint(cond):
         env = {**sweep.env, **dict(zip(src_cond.arguments, list(cond.arguments)[:k]))}
-        clone_ops(body_ops(src_cond), env)
+        clone_ops(body_ops(src_cond), env, sweep.quiet)
         hlo.return_([env.get(v, v) for v in terminator(src_cond).operands])
     body = loop.regions[1].blocks.append(*types)
     with ir.InsertionPoint(body):
         args = list(body.arguments)
         env = {**sweep.env, **dict(zip(src_body.arguments, args[:k]))}
-        clone_ops(body_ops(src_body), env)
+        clone_ops(body_ops(src_body), env, sweep.quiet)
         yields = [env.get(v, v) for v in terminator(src_body).operands]
         index = args[-1]
         stacked = [hlo.dynamic_update_slice(buf, B.reshape(v, (1, *B.shape(v))),
@@ -82,7 +82,7 @@ def _recomputed(ctx: Ctx, initial: list[ir.Value], j: ir.Value) -> list[ir.Value
     with ir.InsertionPoint(body):
         args = list(body.arguments)
         env = {**ctx.sweep.env, **dict(zip(src_body.arguments, args[:-1]))}
-        clone_ops(body_ops(src_body), env)
+        clone_ops(body_ops(src_body), env, ctx.sweep.module.quiet)
         hlo.return_([env.get(v, v) for v in terminator(src_body).operands] + [hlo.add(args[-1], B.i64(1))])
     return list(loop.results)[:-1]
 
@@ -187,7 +187,7 @@ def _taking(op: ir.Operation, branches: list[int], dims: tuple[int, ...]) -> ir.
 def call_rule(ctx: Ctx, op: ir.Operation, cts: list[ir.Value | None]) -> list[ir.Value | None]:
     """`func.call @f`: call `@f_vjp`, which recomputes `f` and returns the cotangents of all its args."""
     callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
-    name = ctx.sweep.module.vjp_of(callee)
+    name = ctx.sweep.module.vjp_of(callee, silent=True)    # the forward pass made the call (and its prints)
     results, operands = list(op.results), list(op.operands)
     full = [c or B.zeros(r) for r, c in zip(results, cts)]
     call = func.CallOp([r.type for r in results] + [v.type for v in operands],

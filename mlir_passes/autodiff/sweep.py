@@ -12,7 +12,7 @@ nested sweeps that share `env`, so cotangents of values they capture flow back o
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from jax.extend.mlir import ir
@@ -20,6 +20,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ...core import builder as B
 from ...core.ops import BRANCH_SELECT, traits
+from ..effects import is_print
 from .errors import ADError
 
 
@@ -46,19 +47,37 @@ class Ctx:
         self.sweep.accum(value, ct, live)
 
 
-def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value]) -> ir.Operation:
-    """Clone `op` (with its regions) at the insertion point, reading every source value through `env`."""
+# For a recomputation (a clone that is not the forward pass itself): the name of a copy of a
+# function without its prints (see ModuleAD.quiet).
+Quiet = Callable[[str], str]
+
+
+def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value], quiet: Quiet | None = None) -> ir.Operation | None:
+    """Clone `op` (with its regions) at the insertion point, reading every source value through `env`.
+    With `quiet`, the clone recomputes what the forward pass already ran: its prints are left out
+    (None for a print itself) and its calls call copies without prints, as Zygote runs a function's
+    forward pass once."""
+    if quiet is not None and is_print(op):
+        return None
     new = op.operation.clone()
     drawn: list[ir.Operation] = []
+    prints: list[ir.Operation] = []
 
     def remap(o: ir.Operation) -> ir.WalkResult:
         if o.name == "stablehlo.rng":
             drawn.append(o)
+        elif quiet is not None and is_print(o):
+            prints.append(o)
+        elif quiet is not None and o.name == "func.call":
+            callee = ir.FlatSymbolRefAttr(o.attributes["callee"]).value
+            o.attributes["callee"] = ir.FlatSymbolRefAttr.get(quiet(callee))
         for v in list(o.operands):
             if v in env:
                 o.operation.replace_uses_of_with(v, env[v])
         return ir.WalkResult.ADVANCE
     new.walk(remap)
+    for o in prints:
+        o.erase()
     if drawn:
         # the backward sweep recomputes forward values (per loop iteration, per call), and a
         # recomputed draw would differ from the one the forward pass used
@@ -70,9 +89,9 @@ def clone_op(op: ir.Operation, env: dict[ir.Value, ir.Value]) -> ir.Operation:
     return new
 
 
-def clone_ops(ops: Iterable[ir.Operation], env: dict[ir.Value, ir.Value]) -> None:
+def clone_ops(ops: Iterable[ir.Operation], env: dict[ir.Value, ir.Value], quiet: Quiet | None = None) -> None:
     for op in ops:
-        clone_op(op, env)
+        clone_op(op, env, quiet)
 
 
 def body_ops(block: ir.Block) -> list[ir.Operation]:
@@ -111,10 +130,16 @@ class Sweep:
     # came through an arm of a per-lane branch (see core.ops.BRANCH_SELECT); absent: all lanes
     live: dict[ir.Value, ir.Value] = field(default_factory=dict)
     done: list[tuple[ir.Operation, ir.Operation, object]] = field(default_factory=list)
+    silent: bool = False               # its forward clone recomputes: no prints (see clone_op)
+
+    @property
+    def quiet(self) -> Quiet | None:
+        return self.module.quiet if self.silent else None
 
     def nested(self, extra: dict[ir.Value, ir.Value]) -> Sweep:
-        """A sweep for a region nested in this one: it sees every value this one sees."""
-        return Sweep(self.module, {**self.env, **extra})
+        """A sweep for a region nested in this one, in the backward pass (so silent): it sees every
+        value this one sees."""
+        return Sweep(self.module, {**self.env, **extra}, silent=True)
 
     def forward(self, ops: Iterable[ir.Operation]) -> None:
         for op in ops:
@@ -122,8 +147,9 @@ class Sweep:
                 if op.name == "stablehlo.while":
                     fwd, tape = self.module.forward_while(self, op)
                 else:
-                    fwd, tape = clone_op(op, self.env), None
-            self.done.append((op, fwd.operation, tape))
+                    fwd, tape = clone_op(op, self.env, self.quiet), None
+            if fwd is not None:
+                self.done.append((op, fwd.operation, tape))
 
     def value(self, v: ir.Value) -> ir.Value:
         return self.env.get(v, v)

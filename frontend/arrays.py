@@ -182,11 +182,21 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
         av = B.reshape(av, (sa[0], 1))
         sa = (sa[0], 1)
     out_shape = (sa[0],) + sb[1:]
+    if len(sb) == 2 and sa == sb and sa in ((2, 2), (3, 3)):
+        # Julia writes these products out (`matmul2x2!`, `matmul3x3!`): A[i,1]*B[1,j] + A[i,2]*B[2,j]
+        # (+ A[i,3]*B[3,j]), summed left to right from the first product, so -0.0 stays -0.0
+        n = sa[0]
+        terms = [hlo.multiply(B.broadcast(B.slice_(av, [0, k], [n, k + 1]), (n, n)),
+                              B.broadcast(B.slice_(bv, [k, 0], [k + 1, n]), (n, n))) for k in range(n)]
+        value = terms[0]
+        for term in terms[1:]:
+            value = hlo.add(value, term)
+        return ArrayV(ArrayT(t, out_shape), Box(value))
     value = B.dot_general(av, bv, ([1], [0]), ([], []), out_shape)
-    if inner_a == 1 and B.is_float(value) and not outer_broadcast:
-        # BLAS sums products into a zeroed result, so a -0.0 product comes out +0.0; XLA turns a
-        # product over one term into a plain multiply. Julia's `u * v'` is `broadcast(*, u, v)`,
-        # which keeps the product's sign.
+    if B.is_float(value) and not outer_broadcast:
+        # BLAS (gemm, gemv, dot) sums products into a zeroed result, so a sum of -0.0 products comes
+        # out +0.0; XLA's dot may keep -0.0 (difftest seed 3022: 1/(-0.0) was -Inf where Julia has
+        # Inf). Julia's `u * v'` is `broadcast(*, u, v)`, which keeps the product's sign.
         # Adding min(|value|, 0), +0.0 (NaN for NaN) that XLA cannot fold like a constant +0.0, does
         # it and keeps the gradient (a select on value == 0 made the gradient there zero).
         value = hlo.add(value, hlo.minimum(hlo.abs(value), B.zeros(value.type)))

@@ -846,6 +846,10 @@ class FunctionLowering:
             self.note_draw()
         if spec.prints:
             printing.checkpoint(self, node)
+        if spec.mutated and self.lanes:
+            # lowered once for all lanes, a call that changes an array would change it once, not once
+            # per iteration or element (difftest seed 3022): a loop instead
+            raise LaneConflict()
         in_leaves = [leaf for a in args for leaf in runtime_leaves(a)]
         _check_views_apart(self, in_leaves, {j for j, _ in spec.mutated}, node)
         operands = [_leaf_ir(leaf) for leaf in in_leaves]

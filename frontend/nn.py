@@ -7,7 +7,8 @@ Arrays keep Julia's dimension order as the tensor's dimension order, so a WHCN a
 `stablehlo.reduce_window` with dimension numbers that say so (`[0, 1, f, b] x [0, 1, i, o] ->
 [0, 1, f, b]` in two dimensions): the activations are never transposed. NNlib's default is a true
 convolution (the kernel reversed in every spatial dimension); see `conv` for how the reversal is
-placed so that XLA:CPU does not pay for it. `flipped=true` gives the cross-correlation.
+placed so that XLA:CPU does not pay for it. `flipped=true` gives the cross-correlation. Flux's
+ConvTranspose is `_conv_transpose`, the same op with the input dilated by the stride.
 """
 from __future__ import annotations
 
@@ -141,6 +142,71 @@ def _conv(fl: Lowering, args: list[Value], kwargs: dict[str, Value], node: A.Nod
                            window_strides=list(stride), padding=padding, rhs_dilation=list(dilation))
     value = op.result if mirrored is None else hlo.reverse(op.result, sp)
     return ArrayV(ArrayT(t, out_shape), Box(value))
+
+
+@prim("_conv_transpose", keywords=("stride", "pad", "dilation", "groups"))
+def _conv_transpose(fl: Lowering, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
+    """_conv_transpose(x, w, outsize; stride, pad, dilation, groups): NNlib.∇conv_data(x, w, cdims)
+    for the cdims of an input of spatial size `outsize`, the transpose (adjoint) of the true
+    convolution `conv(·, w; stride, pad, dilation, groups)`; Flux's ConvTranspose. x is
+    (spatial..., Cout, N), w is (k..., Cin ÷ groups, Cout), the result (outsize..., Cin, N).
+    One `stablehlo.convolution` with the input dilated by the stride (lhs_dilation), the kernel's
+    feature dimensions swapped and not reversed (the forward convolution reverses it, its transpose
+    reverses it back), padding k_eff - 1 - pad (negative where pad > k_eff - 1: a crop)."""
+    if len(args) != 3:
+        raise NoMethod()
+    x, w = _array(args[0], "x"), _array(args[1], "w")
+    nd = x.t.ndims
+    n = nd - 2
+    if n < 1 or w.t.ndims != nd:
+        raise NoMethod(f"a transposed convolution needs an input and a kernel with the same number (≥ 3) of "
+                       f"dimensions, got {shape_str(x.t.shape)} and {shape_str(w.t.shape)}")
+    outsize = _ints(args[2], n, "output size", 1)
+    t = promote(x.t.elt, w.t.elt)
+    if not t.info.is_float:
+        raise NoMethod(f"a transposed convolution is defined for floating-point arrays, got {x.t.elt.name} and "
+                       f"{w.t.elt.name}")
+    stride = _ints(kwargs.get("stride"), n, "stride", 1)
+    dilation = _ints(kwargs.get("dilation"), n, "dilation", 1)
+    pads = _pads(kwargs.get("pad"), n)
+    groups = _const_int(kwargs["groups"], "groups") if "groups" in kwargs else 1
+    cout, batch = x.t.shape[n], x.t.shape[n + 1]
+    kcin, kcout = w.t.shape[n], w.t.shape[n + 1]
+    if groups < 1 or kcout != cout or cout % groups:
+        raise NoMethod(f"DimensionMismatch: transposed convolution of an input with {cout} channels and a kernel "
+                       f"{shape_str(w.t.shape)} in {groups} group{'s' if groups > 1 else ''}: the kernel's last "
+                       f"dimension must equal the input channels, and groups must divide them")
+    if min(stride + dilation) < 1 or min(p for lohi in pads for p in lohi) < 0:
+        raise NoMethod("a transposed convolution needs stride ≥ 1, dilation ≥ 1 and pad ≥ 0")
+    window = [dilation[i] * (w.t.shape[i] - 1) + 1 for i in range(n)]
+    # NNlib's check_dims: the convolution of the result must have the input's size
+    back = tuple(_out_size(outsize[i], *pads[i], w.t.shape[i], stride[i], dilation[i]) for i in range(n))
+    if min(outsize) < 1 or back != x.t.shape[:n]:
+        raise NoMethod(f"DimensionMismatch: a transposed convolution to spatial size {shape_str(outsize)} with "
+                       f"kernel {shape_str(w.t.shape[:n])}, stride {shape_str(stride)}, pad {pads} and dilation "
+                       f"{shape_str(dilation)} takes an input of spatial size {shape_str(back)}, got "
+                       f"{shape_str(x.t.shape[:n])}")
+    cin = kcin * groups
+    out_shape = outsize + (cin, batch)
+    lhs, rhs = H.convert(x.ir, t), H.convert(w.ir, t)
+    sp = list(range(n))
+    if groups > 1:
+        # (k..., Cin÷g, Cout) -> (k..., Cin÷g, g, Cout÷g) -> (k..., g, Cin÷g, Cout÷g) -> (k..., Cin, Cout÷g):
+        # group j's kernel feeds output channels j·Cin÷g + (0:Cin÷g-1), as NNlib's groups do
+        ks = list(w.t.shape[:n])
+        rhs = B.reshape(rhs, ks + [kcin, groups, cout // groups])
+        rhs = B.transpose(rhs, sp + [n + 1, n, n + 2])
+        rhs = B.reshape(rhs, ks + [cin, cout // groups])
+    lo = [window[i] - 1 - pads[i][0] for i in range(n)]
+    hi = [outsize[i] + window[i] - 2 - (x.t.shape[i] - 1) * stride[i] - lo[i] for i in range(n)]
+    dnums = hlo.ConvDimensionNumbers.get(
+        input_batch_dimension=n + 1, input_feature_dimension=n, input_spatial_dimensions=sp,
+        kernel_input_feature_dimension=n + 1, kernel_output_feature_dimension=n, kernel_spatial_dimensions=sp,
+        output_batch_dimension=n + 1, output_feature_dimension=n, output_spatial_dimensions=sp)
+    padding = ir.DenseIntElementsAttr.get(np.array(list(zip(lo, hi)), dtype=np.int64).reshape(n, 2))
+    op = hlo.ConvolutionOp(H.tensor_type(t, out_shape), lhs, rhs, dnums, groups, 1, window_strides=[1] * n,
+                           padding=padding, lhs_dilation=list(stride), rhs_dilation=list(dilation))
+    return ArrayV(ArrayT(t, out_shape), Box(op.result))
 
 
 # ============================================================================ pooling

@@ -615,7 +615,9 @@ def test_vgg19_O2_has_no_transposes_and_no_more_ops_than_jax(vgg19):
     slow, fast = f.lower(model, x, optimize_level=0), f.lower(model, x, optimize_level=2)
     counts = op_counts(fast.module)
     assert counts["stablehlo.transpose"] == 0
-    assert sum(counts.values()) <= _jax_op_count(layers, x)
+    # JAX's count, plus the three elementwise ops per matrix product that give a sum of -0.0
+    # products Julia's (BLAS's) +0.0 (frontend/arrays.matmul)
+    assert sum(counts.values()) <= _jax_op_count(layers, x) + 3 * counts["stablehlo.dot_general"]
     args = flatten_host((model, x))
     (want,), (got,) = slow.compile()(*args), fast.compile()(*args)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -2022,3 +2022,40 @@ end
     W1, W2, x = rng.standard_normal((3, 4)), rng.standard_normal((2, 3)), rng.standard_normal((4, 5))
     h = np.maximum(W1 @ x, 0)
     check(src, (W1, W2, x), (h, W2 @ h, W2 @ h, 2), rtol=1e-12)
+
+
+def test_a_call_that_changes_an_array_runs_once_per_iteration(rng):
+    """A loop whose other statements vectorize (`s -= ...` is a reduction) was lowered once for all
+    iterations, so `f!(X)` changed X once instead of once per iteration (difftest seed 3022)."""
+    src = """
+function f!(x::Matrix{Float64})
+    for i in eachindex(x)
+        x[i] += 0.2
+    end
+    return x
+end
+function main(a::Float64, X::Matrix{Float64})
+    s = 0
+    for k in 3:2:6
+        s -= -(a + 0.1)
+        f!(X)
+    end
+    return (s, X)
+end
+"""
+    X, a = rng.standard_normal((3, 2)), float(rng.standard_normal())
+    check(src, (a, X), (2 * (a + 0.1), X + 0.4), rtol=1e-12)
+
+
+def test_a_matrix_product_of_negative_zeros_is_positive_zero():
+    """BLAS sums products into a zeroed result, so a sum of -0.0 products is +0.0 in Julia (and
+    1 / that is Inf); XLA's dot kept -0.0 (difftest seed 3022). Julia's 2×2 and 3×3 matrix products
+    are written out and keep -0.0."""
+    src = """
+function main(a::Matrix{Float64}, b::Matrix{Float64})
+    v = fill(-2.0, 1, 3) * zeros(3)
+    return (1 ./ v, 1 ./ (a * b), 1 ./ (fill(-1.0, 4, 4) * zeros(4, 4)), 1 ./ (fill(-1.0, 3)' * zeros(3)))
+end
+"""
+    a, b = -np.ones((2, 2)), np.zeros((2, 2))
+    check(src, (a, b), (np.array([np.inf]), np.full((2, 2), -np.inf), np.full((4, 4), np.inf), np.inf))

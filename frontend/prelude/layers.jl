@@ -87,6 +87,66 @@ _functor(::CrossCor) = (c -> (c.W, c.b, c.σ, c.stride, c.pad, c.dilation, c.gro
                         (W, b, σ, stride, pad, dilation, groups) ->
                             (W=W, b=b, σ=σ, stride=stride, pad=pad, dilation=dilation, groups=groups))
 
+# ---- DepthwiseConv, as Flux's: a Conv with groups = in. From a weight (k..., in, multiplier): reshaped to
+# (k..., 1, in * multiplier), so output channel i + in (m - 1) is input channel i's m-th filter (Flux's reshape)
+DepthwiseConv(k::Tuple, ch::Pair{<:Integer,<:Integer}, σ=identity; stride=1, pad=0, dilation=1, bias=true,
+              init=glorot_uniform) =
+    Conv(k, ch, σ; groups=ch.first, stride=stride, pad=pad, dilation=dilation, bias=bias, init=init)
+DepthwiseConv(W::AbstractArray, bias=true, σ=identity; stride=1, pad=0, dilation=1) =
+    Conv(reshape(W, size(W)[1:ndims(W)-2]..., 1, :), bias, σ; groups=size(W, ndims(W) - 1), stride=stride,
+         pad=_conv_pad(pad, size(W)[1:ndims(W)-2], dilation), dilation=dilation)
+
+# ---- ConvTranspose, as Flux's: NNlib's ∇conv_data, the transpose of the true convolution `conv(·, W; stride,
+# pad, dilation, groups)` of an input of the output's size. W is (k..., out ÷ groups, in); the output's spatial
+# size is (x - 1) stride + 1 + (k - 1) dilation - (lo + hi) + outpad (Flux's conv_transpose_dims).
+struct ConvTranspose{M<:AbstractArray,V,F,S,P,O,D}
+    W::M
+    b::V
+    σ::F
+    stride::S
+    pad::P
+    outpad::O
+    dilation::D
+    groups::Int
+end
+ConvTranspose(W::AbstractArray, b=true, σ=identity; stride=1, pad=0, outpad=0, dilation=1, groups=1) =
+    ConvTranspose(W, _create_bias(W, b, size(W, ndims(W) - 1) * groups), σ, stride,
+                  _convtranspose_pad(pad, size(W)[1:ndims(W)-2], dilation, stride), outpad, dilation, groups)
+# Flux's `ConvTranspose((k1, k2), in => out, σ; stride, pad, outpad, dilation, groups, bias, init)`: a random
+# (k..., out ÷ groups, in) weight (Flux's convfilter of the reversed pair)
+ConvTranspose(k::Tuple, ch::Pair{<:Integer,<:Integer}, σ=identity; init=glorot_uniform, stride=1, pad=0, outpad=0,
+              dilation=1, groups=1, bias=true) =
+    ConvTranspose(_conv_weight(init, k, ch.second => ch.first, groups), bias, σ; stride=stride, pad=pad,
+                  outpad=outpad, dilation=dilation, groups=groups)
+# Flux: SamePad gives size(output, d) == size(x, d) * stride, the padding of a Conv with window k - stride + 1
+_convtranspose_pad(pad, k, dilation, stride) = pad
+_convtranspose_pad(pad::SamePad, k, dilation, stride) = _conv_pad(pad, k .- stride .+ 1, dilation)
+function (c::ConvTranspose)(x::AbstractArray)
+    N = ndims(c.W)
+    ndims(x) == N || throw(DimensionMismatch("layer ConvTranspose expects ndims(input) == $N, but got $(ndims(x))"))
+    size(x, N - 1) == size(c.W, N) ||
+        throw(DimensionMismatch("layer ConvTranspose expects size(input, $(N - 1)) == $(size(c.W, N)), but got $(size(x, N - 1))"))
+    n = N - 2
+    stride, dilation, outpad = _expand(n, c.stride), _expand(n, c.dilation), _expand(n, c.outpad)
+    pad = _combined_pad(n, c.pad)
+    outsize = ntuple(i -> (size(x, i) - 1) * stride[i] + 1 + (size(c.W, i) - 1) * dilation[i] - pad[i] + outpad[i], n)
+    y = _conv_transpose(_match_eltype(c.W, x), c.W, outsize; stride=c.stride, pad=c.pad, dilation=c.dilation,
+                        groups=c.groups)
+    return c.σ.(y .+ _channel_bias(c.b, y))
+end
+_expand(n, i::Integer) = ntuple(_ -> i, n)
+_expand(n, i::Tuple) = i
+_combined_pad(n, p::Integer) = ntuple(_ -> 2p, n)
+_combined_pad(n, p::Tuple) = length(p) == n ? 2 .* p : ntuple(i -> p[2i - 1] + p[2i], n)
+_functor(::ConvTranspose) = (c -> (c.W, c.b, c.σ, c.stride, c.pad, c.outpad, c.dilation, c.groups), ConvTranspose,
+                             (W, b, σ, stride, pad, outpad, dilation, groups) ->
+                                 (W=W, b=b, σ=σ, stride=stride, pad=pad, outpad=outpad, dilation=dilation, groups=groups))
+# Flux's _match_eltype: a layer converts its input to the weight's element type (Flux also warns for Float64
+# data in a Float32 layer)
+_match_eltype(W::AbstractArray{T}, x::AbstractArray{T}) where {T} = x
+_match_eltype(W::AbstractArray{<:AbstractFloat}, x::AbstractArray{<:Union{AbstractFloat,Integer}}) = convert.(eltype(W), x)
+_match_eltype(W, x) = x
+
 # Flux's initializers and default bias: Float32, the weight's (out, in) or (k..., in, out) shape
 glorot_uniform(dims::Integer...) = (rand(Float32, dims...) .- 0.5f0) .* sqrt(24.0f0 / _fan_sum(dims...))
 glorot_normal(dims::Integer...) = randn(Float32, dims...) .* sqrt(2.0f0 / _fan_sum(dims...))
@@ -211,6 +271,107 @@ _functor(bn::BatchNorm) = (m -> (m.β, m.γ),
                                                bn.active, bn.chs),
                            (β, γ) -> (β=β, γ=γ))
 
+# ---- InstanceNorm, as Flux's: each (sample, channel) slice normalised over the spatial dimensions 1:N-2.
+# With track_stats (default false) the running statistics (the batch mean of the instance statistics) are
+# updated in training mode and used in test mode, as BatchNorm's; without, both modes use the instance's.
+struct InstanceNorm{F,V,W,N,A}
+    λ::F
+    β::V
+    γ::V
+    μ::W
+    σ²::W
+    ϵ::N
+    momentum::N
+    affine::Bool
+    track_stats::Bool
+    active::A
+    chs::Int
+end
+function InstanceNorm(chs::Integer, λ=identity; initβ=zeros32, initγ=ones32, affine::Bool=false,
+                      track_stats::Bool=false, active=nothing, eps::Real=1.0f-5, momentum::Real=0.1f0)
+    β = affine ? initβ(chs) : nothing
+    γ = affine ? initγ(chs) : nothing
+    μ = track_stats ? zeros32(chs) : nothing
+    σ² = track_stats ? ones32(chs) : nothing
+    return InstanceNorm(λ, β, γ, μ, σ², Float32(eps), Float32(momentum), affine, track_stats, active, Int(chs))
+end
+_isactive(l::InstanceNorm{F,V,W,N,Nothing}, x) where {F,V,W,N} = within_gradient(x)
+_isactive(l::InstanceNorm, x) = l.active
+function (l::InstanceNorm)(x::AbstractArray)
+    N = ndims(x)
+    # Flux would normalise a matrix over no dimension at all (every output 0): refused
+    N > 2 || throw(ArgumentError("InstanceNorm needs an input with spatial dimensions (ndims ≥ 3), got ndims = $N"))
+    size(x, N - 1) == l.chs ||
+        throw(DimensionMismatch("layer InstanceNorm($(l.chs)) expects size(input, $(N - 1)) == $(l.chs), but got $(size(x, N - 1))"))
+    if !_isactive(l, x) && l.track_stats
+        return l.λ.(_norm_affine(l, x, reshape(l.μ, _channel_shape(x)), reshape(l.σ², _channel_shape(x)), _channel_shape(x)))
+    end
+    dims = ntuple(identity, N - 2)
+    μ = mean(x; dims=dims)
+    σ² = var(x; dims=dims, corrected=false)
+    if l.track_stats
+        m = prod(ntuple(i -> size(x, i), N - 2))
+        _track_running!(l, vec(mean(μ; dims=N)), vec(mean(σ²; dims=N)), m)
+    end
+    return l.λ.(_norm_affine(l, x, μ, σ², _channel_shape(x)))
+end
+_functor(l::InstanceNorm) = (m -> (m.β, m.γ),
+                             (β, γ) -> InstanceNorm(l.λ, β, γ, l.μ, l.σ², l.ϵ, l.momentum, l.affine, l.track_stats,
+                                                    l.active, l.chs),
+                             (β, γ) -> (β=β, γ=γ))
+
+# ---- GroupNorm, as Flux's: the channels split into G groups of chs ÷ G consecutive ones, each (sample, group)
+# normalised over the spatial dimensions and its channels; no running statistics, so training and test mode agree
+struct GroupNorm{F,V,N,A}
+    G::Int
+    λ::F
+    β::V
+    γ::V
+    ϵ::N
+    momentum::N
+    affine::Bool
+    active::A
+    chs::Int
+end
+function GroupNorm(chs::Integer, G::Integer, λ=identity; initβ=zeros32, initγ=ones32, affine::Bool=true,
+                   active=nothing, eps::Real=1.0f-5, momentum::Real=0.1f0)
+    chs % G == 0 || error("The number of groups ($(G)) must divide the number of channels ($chs)")
+    β = affine ? initβ(chs) : nothing
+    γ = affine ? initγ(chs) : nothing
+    return GroupNorm(Int(G), λ, β, γ, Float32(eps), Float32(momentum), affine, active, Int(chs))
+end
+function (gn::GroupNorm)(x::AbstractArray)
+    N = ndims(x)
+    N > 1 && size(x, N - 1) == gn.chs ||
+        throw(DimensionMismatch("layer GroupNorm($(gn.chs), $(gn.G)) expects size(input, $(N - 1)) == $(gn.chs), but got $(size(x, N - 1))"))
+    sz = size(x)
+    x2 = reshape(x, sz[1:N-2]..., sz[N-1] ÷ gn.G, gn.G, sz[N])
+    dims = ntuple(identity, N - 1)
+    μ = mean(x2; dims=dims)
+    σ² = var(x2; dims=dims, corrected=false)
+    affine_shape = ntuple(i -> i == N - 1 || i == N ? size(x2, i) : 1, N + 1)
+    return reshape(gn.λ.(_norm_affine(gn, x2, μ, σ², affine_shape)), sz)
+end
+_functor(g::GroupNorm) = (m -> (m.β, m.γ),
+                          (β, γ) -> GroupNorm(g.G, g.λ, β, γ, g.ϵ, g.momentum, g.affine, g.active, g.chs),
+                          (β, γ) -> (β=β, γ=γ))
+
+# Flux's _norm_layer_forward after the statistics: (x - μ) / sqrt(σ² + ϵ), or with the affine parameters
+# (shaped `affine_shape`) scale .* x .+ (β - scale μ), scale = γ / sqrt(σ² + ϵ)
+function _norm_affine(l, x, μ, σ², affine_shape)
+    ϵ = convert(float(eltype(x)), l.ϵ)
+    l.affine || return (x .- μ) ./ sqrt.(σ² .+ ϵ)
+    scale = reshape(l.γ, affine_shape) ./ sqrt.(σ² .+ ϵ)
+    return scale .* x .+ (reshape(l.β, affine_shape) .- scale .* μ)
+end
+# Flux's _track_stats!: μ ← (1 - momentum) μ + momentum μnew, σ² ← (1 - momentum) σ² + momentum m/(m-1) σ²new
+function _track_running!(l, μnew, σ²new, m)
+    mtm = convert(eltype(l.σ²), l.momentum)
+    l.μ .= (1 - mtm) .* l.μ .+ mtm .* μnew
+    l.σ² .= (1 - mtm) .* l.σ² .+ mtm .* (m / (m - one(mtm))) .* σ²new
+    return nothing
+end
+
 # batch normalisation with running statistics: γ .* (x .- μ) ./ sqrt.(σ² .+ ϵ) .+ β over the channels
 batchnorm(x::AbstractArray, γ::AbstractVector, β::AbstractVector, μ::AbstractVector, σ²::AbstractVector) =
     batchnorm(x, γ, β, μ, σ², 1f-5)
@@ -265,6 +426,48 @@ function _adaptive_window(x, out)
     stride = insize .÷ out
     return (insize .- (out .- 1) .* stride, stride)
 end
+
+# ---- Upsample, as Flux's: `Upsample(mode; scale)` or `Upsample(mode; size)` (mode :nearest, :bilinear or
+# :trilinear), `Upsample(scale, mode=:nearest)`; an Int scale for :nearest applies to every spatial dimension
+struct Upsample{M,S,T}
+    mode::M
+    scale::S
+    size::T
+end
+Upsample(a=:nearest; scale=nothing, size=nothing) = _upsample_layer(a, scale, size)
+Upsample(scale::Union{Real,Tuple}, mode) = _upsample_layer(mode, scale, nothing)
+# one positional argument: the mode, or (a number or tuple) the scale, Flux's `Upsample(scale, mode=:nearest)`,
+# which takes no keywords
+function _upsample_layer(scale::Union{Real,Tuple}, kwscale, kwsize)
+    kwscale === nothing && kwsize === nothing ||
+        throw(ArgumentError("Upsample(scale, mode) takes no keywords (Flux: MethodError)"))
+    return _upsample_layer(:nearest, scale, nothing)
+end
+function _upsample_layer(mode, scale, size)
+    mode in (:nearest, :bilinear, :trilinear) || throw(ArgumentError("mode=:$mode is not supported."))
+    (scale === nothing) != (size === nothing) ||
+        throw(ArgumentError("Either scale or size should be specified (but not both)."))
+    return Upsample(mode, scale, size)
+end
+function (m::Upsample)(x::AbstractArray)
+    if m.mode === :nearest
+        return m.scale === nothing ? upsample_nearest(x; size=m.size) : upsample_nearest(x, _nearest_scales(m.scale, x))
+    elseif m.mode === :bilinear
+        return m.scale === nothing ? upsample_bilinear(x; size=m.size) : upsample_bilinear(x, m.scale)
+    else
+        return m.scale === nothing ? upsample_trilinear(x; size=m.size) : upsample_trilinear(x, m.scale)
+    end
+end
+_nearest_scales(s::Int, x) = ntuple(_ -> s, ndims(x) - 2)
+_nearest_scales(s, x) = s
+_functor(::Upsample) = nothing
+
+# ---- PixelShuffle, as Flux's: NNlib's pixel_shuffle with upscale factor r
+struct PixelShuffle
+    r::Int
+end
+(m::PixelShuffle)(x) = pixel_shuffle(x, m.r)
+_functor(::PixelShuffle) = nothing
 
 # ---- Scale: σ.(scale .* x .+ bias), elementwise; LayerNorm's affine part
 struct Scale{F,A<:AbstractArray,B}

@@ -205,3 +205,187 @@ _attention_mask(logits, ::Nothing) = logits
 _attention_mask(logits, mask) = ifelse.(mask, logits, typemin(eltype(logits)))
 # a (len, len) mask that lets position j attend to positions i ≤ j (NNlib's, along dimension `dims` of x)
 make_causal_mask(x::AbstractArray; dims::Int=2) = [i <= j for i in 1:size(x, dims), j in 1:size(x, dims)]
+
+# ---- NNlib's upsampling (NNlib/src/upsample.jl), on the first dimensions (WHCN: the spatial ones)
+# upsample_nearest: element i of dimension d ≤ length(scales) repeated scales[d] times; `size` the output's
+# leading sizes instead (each a multiple of the input's)
+function upsample_nearest(x::AbstractArray, scales::NTuple{S,Integer}) where {S}
+    N, k = ndims(x), length(scales)
+    1 <= k <= N || throw(ArgumentError("can't upsample ndims(x)=$N with scale=$scales"))
+    outsize = ntuple(d -> d <= k ? scales[d] * size(x, d) : size(x, d), N)
+    # x read as (1, W, 1, H, ..., rest), broadcast to (sW, W, sH, H, ..., rest): NNlib's writesize/readsize
+    readsize = ntuple(d -> d > 2k ? size(x, d - k) : (isodd(d) ? 1 : size(x, cld(d, 2))), N + k)
+    writesize = ntuple(d -> d > 2k ? size(x, d - k) : (isodd(d) ? scales[cld(d, 2)] : size(x, cld(d, 2))), N + k)
+    return reshape(broadcast((v, _) -> v, reshape(x, readsize), trues(writesize...)), outsize)
+end
+upsample_nearest(x::AbstractArray; size) = _upsample_nearest_to(x, size)
+function _upsample_nearest_to(x, outsize)
+    xsize = size(x)[1:length(outsize)]
+    _all_true(outsize .% xsize .== 0) || throw(ArgumentError("expected output size divisible by input size"))
+    return upsample_nearest(x, outsize .÷ xsize)
+end
+
+# upsample_linear: linear interpolation along each of the first ndims(x) - 2 dimensions to the output size
+# `size` (or floor(scale * input size)); bilinear and trilinear are the same function. As NNlib's kernels, one
+# dimension after the other (W, then H, then D): y = w0 x[i0] + w1 x[i1] with NNlib's source_idx_and_λ,
+# align_corners=true mapping output index o (0-based) to o (in - 1) / (out - 1), false to
+# max(0, (o + ½) in / out - ½), the ratio rounded to the element type first. An output of the input's size
+# is the input itself.
+function upsample_linear(x::AbstractArray, scale::Tuple; align_corners::Bool=true)
+    N = ndims(x)
+    length(scale) == N - 2 ||
+        error("The scale argument should be an NTuple with length $(N - 2), but it has length $(length(scale)).")
+    outsize = ntuple(i -> floor(Int, scale[i] * size(x, i)), N - 2)
+    return upsample_linear(x; size=outsize, align_corners=align_corners)
+end
+upsample_linear(x::AbstractArray, scale::Real; align_corners::Bool=true) =
+    upsample_linear(x, ntuple(_ -> scale, ndims(x) - 2); align_corners=align_corners)
+upsample_linear(x::AbstractArray; size, align_corners::Bool=true) = _upsample_linear_to(x, _size_tuple(size), align_corners)
+function _upsample_linear_to(x, outsize, align_corners)
+    N = ndims(x)
+    length(outsize) == N - 2 ||
+        error("The scale argument should be an NTuple with length $(N - 2), but it has length $(length(outsize)).")
+    size(x)[1:N-2] == outsize && return x
+    _all_true(outsize .>= 1) || throw(ArgumentError("upsample_linear to size $(outsize): every output size must be ≥ 1"))
+    # NNlib divides by out - 1: an output of size 1 from a larger input has no defined source index
+    !align_corners || _all_true(ntuple(i -> outsize[i] > 1 || size(x, i) == 1, N - 2)) || throw(ArgumentError(
+        "upsample_linear with align_corners=true to size $(outsize): an output size of 1 from a larger input " *
+        "divides by zero in NNlib (its source index is undefined)"))
+    return _upsample_linear_dims(x, outsize, align_corners, 1)
+end
+# NNlib: integers are interpolated as floats, then rounded back
+upsample_linear(x::AbstractArray{<:Integer}; size, align_corners::Bool=true) =
+    round.(eltype(x), upsample_linear(float.(x); size=size, align_corners=align_corners))
+upsample_bilinear(x::AbstractArray, scale; align_corners::Bool=true) = upsample_linear(x, scale; align_corners=align_corners)
+upsample_bilinear(x::AbstractArray; size, align_corners::Bool=true) = upsample_linear(x; size=size, align_corners=align_corners)
+upsample_trilinear(x::AbstractArray, scale; align_corners::Bool=true) = upsample_linear(x, scale; align_corners=align_corners)
+upsample_trilinear(x::AbstractArray; size, align_corners::Bool=true) = upsample_linear(x; size=size, align_corners=align_corners)
+# all of a tuple of Bools (compile-time constants here)
+_all_true(t::Tuple{}) = true
+_all_true(t::Tuple) = first(t) && _all_true(Base.tail(t))
+_size_tuple(s::Integer) = (s,)
+_size_tuple(s::Tuple) = s
+_upsample_linear_dims(x, outsize, align, d) =
+    d > length(outsize) ? x : _upsample_linear_dims(_upsample_linear_dim(x, d, outsize[d], align), outsize, align, d + 1)
+function _upsample_linear_dim(x::AbstractArray, d, nout, align)
+    T = eltype(x)
+    nin = size(x, d)
+    ratio = align ? T((nin - 1) / (nout - 1)) : T(nin / nout)
+    src = ntuple(o -> _source_idx_and_λ(ratio, o - 1, align, nin), nout)     # compile-time constants
+    shape = ntuple(j -> j == d ? nout : 1, ndims(x))
+    w0 = reshape(collect(map(s -> s[3], src)), shape)
+    w1 = reshape(collect(map(s -> s[4], src)), shape)
+    return w0 .* _take(x, d, collect(map(s -> s[1], src))) .+ w1 .* _take(x, d, collect(map(s -> s[2], src)))
+end
+function _source_idx_and_λ(ratio::T, o::Int, align::Bool, nin::Int) where {T}
+    r = align ? ratio * o : max(zero(T), ratio * (o + T(0.5)) - T(0.5))
+    i0 = floor(Int, r)
+    i1 = i0 + ifelse(i0 < nin - 1, 1, 0) + 1
+    w1 = r - i0
+    return (i0 + 1, i1, one(T) - w1, w1)
+end
+# x[:, ..., idx, ..., :] with idx in dimension d
+_take(x::AbstractArray, d, idx) = getindex(x, ntuple(j -> j == d ? idx : (1:size(x, j)), ndims(x))...)
+
+# ---- NNlib's pixel_shuffle: (W, H, r^d C, N) -> (rW, rH, C, N), channel block (i, j) of each output channel
+# to the sub-pixel (i, j) of each r×r cell
+function pixel_shuffle(x::AbstractArray, r::Integer)
+    ndims(x) > 2 || throw(ArgumentError("expected x with at least 3 dimensions"))
+    d = ndims(x) - 2
+    sizein = size(x)[1:d]
+    cin, n = size(x, d + 1), size(x, d + 2)
+    cin % r^d == 0 || throw(ArgumentError("expected channel dimension to be divisible by r^d = $(r^d), where " *
+                                          "d=$d is the number of spatial dimensions. Given r=$r, input size(x) = $(size(x))"))
+    cout = cin ÷ r^d
+    y = reshape(x, sizein..., ntuple(_ -> r, d)..., cout, n)
+    perm = ntuple(i -> isodd(i) ? d + (i + 1) ÷ 2 : i ÷ 2, 2d)     # (d+1, 1, d+2, 2, ..., 2d, d)
+    y = permutedims(y, (perm..., 2d + 1, 2d + 2))
+    return reshape(y, map(s -> s * r, sizein)..., cout, n)
+end
+
+# ---- NNlib's padding (NNlib/src/padding.jl). pad_constant/pad_zeros: `pad` an Int (both sides of every
+# dimension in `dims`, default all of them), a tuple of length(dims) (symmetric) or 2length(dims)
+# (l1, r1, l2, r2, ...), or one (lo, hi) pair per dimension of x; the value is converted to eltype(x)
+pad_zeros(x::AbstractArray, pad; dims=:) = pad_constant(x, pad, 0; dims=dims)
+pad_constant(x::AbstractArray, pad::Int, val=0; dims=:) = _pad_constant(x, _gen_pad(pad, _pad_dims(dims), ndims(x)), val)
+pad_constant(x::AbstractArray, pad::Tuple, val=0; dims=:) = _pad_constant(x, _gen_pad(pad, _pad_dims(dims), ndims(x)), val)
+pad_constant(x::AbstractArray, pad::NTuple{N,Tuple{Int,Int}}, val=0) where {N} = _pad_constant(x, pad, val)
+_pad_dims(c::Colon) = c
+_pad_dims(dims::Integer) = (dims,)
+_pad_dims(dims::Tuple) = dims
+_pad_dims(dims) = ntuple(i -> dims[i], length(dims))
+_gen_pad(pad::Int, ::Colon, N) = ntuple(_ -> (pad, pad), N)
+_gen_pad(pad::Int, dims::Tuple, N) = _gen_pad(ntuple(_ -> pad, length(dims)), dims, N)
+_gen_pad(pad::Tuple, ::Colon, N) = _gen_pad(pad, ntuple(identity, N), N)
+function _gen_pad(pad::Tuple, dims::Tuple, N)
+    L, D = length(pad), length(dims)
+    L == D || L == 2D || throw(ArgumentError("Could not parse padding $pad and dims $dims"))
+    return ntuple(d -> _pad_of(pad, dims, d, L == D), N)
+end
+function _pad_of(pad, dims, d, symmetric)
+    ix = _findpos(d, dims, 1)
+    ix == 0 && return (0, 0)
+    return symmetric ? (pad[ix], pad[ix]) : (pad[2ix - 1], pad[2ix])
+end
+_findpos(d, dims::Tuple{}, i) = 0
+_findpos(d, dims::Tuple, i) = first(dims) == d ? i : _findpos(d, Base.tail(dims), i + 1)
+function _pad_constant(x::AbstractArray, pad::Tuple, val)
+    length(pad) == ndims(x) ||
+        throw(ArgumentError("pad_constant: $(length(pad)) (lo, hi) pairs for an array of $(ndims(x)) dimensions"))
+    _all_true(map(p -> p[1] >= 0 && p[2] >= 0, pad)) || throw(ArgumentError("pad_constant: negative padding $pad"))
+    return _pad_constant_dims(x, pad, convert(eltype(x), val), 1)
+end
+_pad_constant_dims(x, pad, v, d) = d > ndims(x) ? x : _pad_constant_dims(_pad_dim(x, d, pad[d], v), pad, v, d + 1)
+function _pad_dim(x, d, p, v)
+    lo, hi = p
+    lo == 0 && hi == 0 && return x
+    lo == 0 && return cat(x, fill(v, ntuple(j -> j == d ? hi : size(x, j), ndims(x))...); dims=d)
+    hi == 0 && return cat(fill(v, ntuple(j -> j == d ? lo : size(x, j), ndims(x))...), x; dims=d)
+    return cat(fill(v, ntuple(j -> j == d ? lo : size(x, j), ndims(x))...), x,
+               fill(v, ntuple(j -> j == d ? hi : size(x, j), ndims(x))...); dims=d)
+end
+
+# pad_repeat / pad_reflect / pad_symmetric / pad_circular: `pad` (l1, r1, ..., ln, rn) for the dimensions
+# `dims` (default 1:n), or an Int for both sides of dimensions 1:ndims(x)-2; one dimension after the other
+pad_repeat(x::AbstractArray, pad; dims=_pad_default_dims(x, pad)) = _pad_each(:repeat, x, pad, dims)
+pad_reflect(x::AbstractArray, pad; dims=_pad_default_dims(x, pad)) = _pad_each(:reflect, x, pad, dims)
+pad_symmetric(x::AbstractArray, pad; dims=_pad_default_dims(x, pad)) = _pad_each(:symmetric, x, pad, dims)
+pad_circular(x::AbstractArray, pad; dims=_pad_default_dims(x, pad)) = _pad_each(:circular, x, pad, dims)
+_pad_default_dims(x, pad::Int) = 1:ndims(x)-2
+_pad_default_dims(x, pad::Tuple) = length(pad) == 2 ? 1 : 1:length(pad)÷2
+_pad_each(kind, x, pad::Int, dims) = _pad_each(kind, x, ntuple(_ -> pad, 2length(dims)), dims)
+function _pad_each(kind, x, pad::Tuple, dims)
+    # NNlib: a 2-tuple goes to the method for one dimension, whose keyword `dims` is an Int
+    length(pad) == 2 && !(dims isa Integer) && throw(ArgumentError(
+        "padding with the 2-tuple pad $pad takes an Int `dims` (NNlib's method for one dimension; Julia " *
+        "throws a TypeError for any other `dims`)"))
+    length(dims) == length(pad) ÷ 2 ||
+        throw(ArgumentError("The number of dims should be equal to the number of padding dimensions"))
+    return _pad_each_dim(kind, x, pad, _pad_dims(dims), 1)
+end
+_pad_each_dim(kind, x, pad, dims::Tuple{}, i) = x
+_pad_each_dim(kind, x, pad, dims::Tuple, i) =
+    _pad_each_dim(kind, _pad_one(kind, x, first(dims), pad[2i - 1], pad[2i]), pad, Base.tail(dims), i + 1)
+function _pad_one(kind, x, d, lo, hi)
+    n = size(x, d)
+    lo >= 0 && hi >= 0 || throw(ArgumentError("negative padding ($lo, $hi) in dimension $d"))
+    if kind === :repeat
+        left, right = _repeat_slice(x, d, ntuple(_ -> 1, lo)), _repeat_slice(x, d, ntuple(_ -> n, hi))
+    elseif kind === :reflect
+        lo <= n - 1 && hi <= n - 1 || throw(BoundsError(x, (lo, hi)))
+        left, right = _repeat_slice(x, d, ntuple(i -> lo + 2 - i, lo)), _repeat_slice(x, d, ntuple(i -> n - i, hi))
+    elseif kind === :symmetric
+        lo <= n && hi <= n || throw(BoundsError(x, (lo, hi)))
+        left, right = _repeat_slice(x, d, ntuple(i -> lo + 1 - i, lo)), _repeat_slice(x, d, ntuple(i -> n + 1 - i, hi))
+    else
+        lo <= n && hi <= n || throw(BoundsError(x, (lo, hi)))
+        left, right = _repeat_slice(x, d, ntuple(i -> n - lo + i, lo)), _repeat_slice(x, d, ntuple(i -> i, hi))
+    end
+    lo == 0 && hi == 0 && return x
+    lo == 0 && return cat(x, right; dims=d)
+    hi == 0 && return cat(left, x; dims=d)
+    return cat(left, x, right; dims=d)
+end
+# the slices idx (compile-time indices) of x along dimension d; nothing for none
+_repeat_slice(x, d, idx::Tuple{}) = nothing
+_repeat_slice(x, d, idx::Tuple) = _take(x, d, collect(idx))

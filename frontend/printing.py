@@ -91,10 +91,7 @@ def lower_print_call(fl: Lowering, e: A.Call) -> Value:
     name = e.func.id
     if e.kwargs:
         raise fl.error(f"`{name}` with keyword arguments is not supported", e)
-    args = list(e.args)
-    site = PrintSite("stdout")
-    if args and isinstance(args[0], A.Name) and args[0].id in _STREAMS and args[0].id not in fl.env:
-        site.stream = _STREAMS[args.pop(0).id]
+    site, args = _with_stream(fl, list(e.args))
     if name in ("show", "display") and len(args) != 1:
         raise fl.error(f"`{name}` takes one value to show (and optionally stdout or stderr first)", e)
     for a in args:
@@ -119,9 +116,7 @@ def lower_print_macro(fl: Lowering, m: A.MacroCall) -> Value:
             emit_print(fl, site, m)
         return out
     if m.name == "printf":
-        site = PrintSite("stdout")
-        if args and isinstance(args[0], A.Name) and args[0].id in _STREAMS and args[0].id not in fl.env:
-            site.stream = _STREAMS[args.pop(0).id]
+        site, args = _with_stream(fl, args)
         if not args or not isinstance(args[0], A.StringLit):
             raise fl.error("@printf takes a format string literal, then the values", m)
         _printf(fl, site, args[0], args[1:], m)
@@ -143,6 +138,13 @@ def lower_print_macro(fl: Lowering, m: A.MacroCall) -> Value:
     site.text("\n")
     emit_print(fl, site, m)
     return nothing()
+
+
+def _with_stream(fl: Lowering, args: list[A.Node]) -> tuple[PrintSite, list[A.Node]]:
+    """A site for `print(args...)`, writing to the stream a first `stdout` or `stderr` names."""
+    if args and isinstance(args[0], A.Name) and args[0].id in _STREAMS and args[0].id not in fl.env:
+        return PrintSite(_STREAMS[args[0].id]), args[1:]
+    return PrintSite("stdout"), args
 
 
 def emit_print(fl: Lowering, site: PrintSite, node: A.Node) -> None:

@@ -20,7 +20,7 @@ from . import ast as A
 from .context import RETURNED
 from .parser import parse
 from .types import BOOL
-from .values import ScalarV, TupleV, Value
+from .values import ScalarV, SingletonV, TupleV, Value
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -139,12 +139,15 @@ def text(fl: Lowering, e: A.Node) -> str:
     return shown if shown is not None else "$(" + source_text(fl, e) + ")"
 
 
-def show_value(v: object) -> str | None:
-    """A compile-time constant (a number or a tuple of them) as Julia prints it; None otherwise."""
+def show_value(v: object, inside: bool = False) -> str | None:
+    """A compile-time constant (a number, a symbol, a tuple of them) as Julia prints it (`inside` a
+    tuple: as it shows it, `:a` for a symbol); None otherwise."""
     if isinstance(v, ScalarV):
         return show_number(v) if v.is_const and not v.batch else None
+    if isinstance(v, SingletonV) and v.name:
+        return (":" if inside else "") + v.name
     if isinstance(v, TupleV):
-        items = [show_value(i) for i in v.items]
+        items = [show_value(i, inside=True) for i in v.items]
         if any(i is None for i in items):
             return None
         return "(" + ", ".join(items) + (",)" if len(items) == 1 else ")")

@@ -163,6 +163,11 @@ function main(x::Float64)
 end"""
     assert outcome(src, -1.0) == ("error", (6, "ArgumentError: n = 3, scale = 1.0e6, half = 0.5f0, x = $(x)"))
     assert_same(outcome(src, 2.0)[1], np.float64(2.0))
+    # a symbol prints as its name, and shows with its colon inside a tuple
+    src = """
+check_mode(m) = throw(ArgumentError("mode=:$m is not supported; got $((m, 1))"))
+main(x::Float64) = x > 0 ? check_mode(:cubic) : x"""
+    assert outcome(src, 1.0) == ("error", (2, "ArgumentError: mode=:cubic is not supported; got (:cubic, 1)"))
 
 
 def test_a_throw_on_every_path_is_a_compile_error():

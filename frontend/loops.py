@@ -753,7 +753,13 @@ def map_loop(fl: Lowering, shape: tuple[int, ...], element: Callable[[ScalarV], 
     `element(k)`: one `stablehlo.while` over the elements. This is how a comprehension or broadcast
     runs when its elements cannot be computed lane-wise (each needs arrays of its own)."""
     n = int(np.prod(shape, dtype=np.int64))
-    sample = fl.dry_run(lambda: element(ScalarV(INT64, None, H.constant(INT64, 0), interval=(0, max(n - 1, 0)))))
+    try:
+        sample = fl.dry_run(lambda: element(ScalarV(INT64, None, H.constant(INT64, 0), interval=(0, max(n - 1, 0)))))
+    except Threw:
+        # every element throws: so does the first, lowered for real so that its error code stays
+        # (the dry run put the code back; difftest seed 3023 then reported no error at all)
+        element(ScalarV(INT64, 0))
+        raise
     if not isinstance(sample, ScalarV) or sample.batch:
         if isinstance(sample, ScalarV):
             raise LaneConflict()       # the element differs per lane of an enclosing computation

@@ -2059,3 +2059,20 @@ end
 """
     a, b = -np.ones((2, 2)), np.zeros((2, 2))
     check(src, (a, b), (np.array([np.inf]), np.full((2, 2), -np.inf), np.full((4, 4), np.inf), np.inf))
+
+
+def test_a_generator_whose_elements_always_throw_reports_the_exception():
+    """`maximum(g(i) for i in ...)` where `g` always throws after making an array of its own (so the
+    elements run as a loop): the dry run that typed the element put its error code back, and the
+    run reported no error at all, returning `nothing` (difftest seed 3023)."""
+    src = """
+function g(q::Int64)
+    A = [-0.5 for i in 1:2]
+    error("guard g10")
+    return 0.2
+end
+main(v::Vector{Float64}) = maximum(g(i) for i in eachindex(v))
+"""
+    for level in LEVELS:
+        with pytest.raises(JuliaError, match="guard g10"):
+            run_at(src, level, np.ones(2))

@@ -154,26 +154,42 @@ def show_value(v: object, inside: bool = False) -> str | None:
     return None
 
 
-def _interpolate(fl: Lowering, s: A.StringLit) -> str:
-    out, text, i = [], s.value, 0
+def interpolation_parts(text: str) -> list[tuple[str, str]]:
+    """A string literal's pieces in order: ("text", literal text), ("name", x) for `$x` and
+    ("expr", source) for `$(source)` (a `$` before anything else is literal text)."""
+    parts, i = [], 0
     while i < len(text):
-        if text[i] != "$" or i + 1 == len(text):
-            out.append(text[i])
-            i += 1
-        elif text[i + 1] == "(":
-            depth, j = 0, i + 1
-            while j < len(text):
-                depth += {"(": 1, ")": -1}.get(text[j], 0)
+        j = text.find("$", i)
+        if j < 0 or j + 1 == len(text):
+            parts.append(("text", text[i:]))
+            break
+        parts.append(("text", text[i:j]))
+        if text[j + 1] == "(":
+            depth, k = 0, j + 1
+            while k < len(text):
+                depth += {"(": 1, ")": -1}.get(text[k], 0)
                 if depth == 0:
                     break
-                j += 1
-            out.append(_shown_expression(fl, text[i + 2:j]))
-            i = j + 1
+                k += 1
+            parts.append(("expr", text[j + 2:k]))
+            i = k + 1
         else:
-            name = re.match(r"\w*", text[i + 1:]).group(0)
-            shown = show_value(fl.env.get(name)) if name else None
-            out.append(shown if shown is not None else f"$({name})" if name else "$")
-            i += 1 + len(name)
+            name = re.match(r"\w*", text[j + 1:]).group(0)
+            parts.append(("name", name) if name else ("text", "$"))
+            i = j + 1 + len(name)
+    return [(kind, s) for kind, s in parts if kind != "text" or s]
+
+
+def _interpolate(fl: Lowering, s: A.StringLit) -> str:
+    out = []
+    for kind, piece in interpolation_parts(s.value):
+        if kind == "text":
+            out.append(piece)
+        elif kind == "expr":
+            out.append(_shown_expression(fl, piece))
+        else:
+            shown = show_value(fl.env.get(piece))
+            out.append(shown if shown is not None else f"$({piece})")
     return "".join(out)
 
 

@@ -33,7 +33,7 @@ from ..core.ops import PRINT_TARGET
 from . import ast as A
 from .context import ERROR_CODE
 from .diagnostics import Span
-from .exceptions import source_text
+from .exceptions import interpolation_parts, source_text
 from .parser import parse
 from .values import (
     ArrayV,
@@ -204,29 +204,11 @@ def _add(fl: Lowering, site: PrintSite, e: A.Node, how: str) -> Value:
 
 def _interpolated(fl: Lowering, site: PrintSite, text: str, node: A.Node) -> None:
     """A string literal's text with its `$x` and `$(expr)` values."""
-    i = 0
-    while i < len(text):
-        j = text.find("$", i)
-        if j < 0 or j + 1 == len(text):
-            site.text(text[i:])
-            return
-        site.text(text[i:j])
-        if text[j + 1] == "(":
-            depth, k = 0, j + 1
-            while k < len(text):
-                depth += {"(": 1, ")": -1}.get(text[k], 0)
-                if depth == 0:
-                    break
-                k += 1
-            source, i = text[j + 2:k], k + 1
-        else:
-            source = re.match(r"\w*", text[j + 1:]).group(0)
-            if not source:
-                site.text("$")
-                i = j + 1
-                continue
-            i = j + 1 + len(source)
-        (stmt,) = parse(source, "<interpolation>").items
+    for kind, piece in interpolation_parts(text):
+        if kind == "text":
+            site.text(piece)
+            continue
+        (stmt,) = parse(piece, "<interpolation>").items
         expr = stmt.expr if isinstance(stmt, A.ExprStmt) else stmt
         _relocate(expr, node.span)
         _add(fl, site, expr, "print")

@@ -4,7 +4,7 @@
 # alphabet's size), which the network can only predict by remembering the previous step.
 #   transpile examples/train_char_lstm.jl --run     # main(): loss before and after, next-character accuracy
 # tests/test_optimisers.py checks `train` step by step against the same LSTM written in JAX.
-using Flux, Optimisers
+using Flux, Optimisers, Random
 
 char_model(alphabet, hidden) = Chain(LSTM(alphabet => hidden), Dense(hidden => alphabet))
 
@@ -44,6 +44,7 @@ function accuracy(model, x, y)
 end
 
 function main()
+    Random.seed!(1)     # the same synthetic data and initial weights on every run
     alphabet = 7
     x, y = next_character_data(fibonacci_text(alphabet, 12, 32), alphabet)
     losses, model = train(char_model(alphabet, 32), x, y, 150)

@@ -3,7 +3,7 @@
 #   transpile examples/train_flux_mlp.jl --run      # main(): synthetic data, prints the loss before and after
 # `train` takes the initial weights and the data from the caller (tests/test_optimisers.py checks it
 # step by step against Adam written in JAX).
-using Flux, Optimisers
+using Flux, Optimisers, Random
 
 # the loss of every step (before its update) and the trained model
 function train(W1, b1, W2, b2, x, labels, steps::Int64)
@@ -23,6 +23,7 @@ accuracy(model, x, labels) = sum(onecold(model(x)) .== labels) / length(labels)
 
 # two classes of points in the plane: the quadrants where x1 * x2 > 0, and the others
 function main()
+    Random.seed!(1)     # the same synthetic data and initial weights on every run
     x = randn(Float32, 2, 256)
     labels = ifelse.(x[1, :] .* x[2, :] .> 0, 1, 2)
     model = Chain(Dense(2, 32, relu), Dense(32, 2))

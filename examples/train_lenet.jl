@@ -3,7 +3,7 @@
 # Optimisers.setup/update; the whole training loop is one XLA executable.
 #   transpile examples/train_lenet.jl --run      # main(): synthetic digits, the loss before and after training
 # tests/test_optimisers.py checks `train` step by step against the same network and Adam written in JAX.
-using Flux, Optimisers
+using Flux, Optimisers, Random
 
 lenet() = Chain(Conv((5, 5), 1 => 6, relu), MaxPool((2, 2)),
                 Conv((5, 5), 6 => 16, relu), MaxPool((2, 2)),
@@ -37,6 +37,7 @@ end
 accuracy(model, x, labels) = sum(onecold(model(x), 0:9) .== labels) / length(labels)
 
 function main()
+    Random.seed!(1)     # the same synthetic data and initial weights on every run
     x, labels = synthetic_digits(64)
     losses, model = train(lenet(), x, labels, 40)
     return (first(losses), last(losses), accuracy(model, x, labels))

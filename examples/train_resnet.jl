@@ -4,7 +4,7 @@
 # train and test modes).
 #   transpile examples/train_resnet.jl --run      # main(): synthetic images, loss before and after, accuracy
 # tests/test_optimisers.py checks `train` step by step against the same network written in JAX.
-using Flux, Optimisers
+using Flux, Optimisers, Random
 
 residual(ch) = SkipConnection(Chain(Conv((3, 3), ch => ch; pad=1, bias=false), BatchNorm(ch, relu),
                                     Conv((3, 3), ch => ch; pad=1, bias=false), BatchNorm(ch)), +)
@@ -41,6 +41,7 @@ end
 accuracy(model, x, labels) = sum(onecold(model(x)) .== labels) / length(labels)
 
 function main()
+    Random.seed!(1)     # the same synthetic data and initial weights on every run
     x, labels = quadrants(64)
     losses, model = train(resnet(4), x, labels, 30)
     return (first(losses), last(losses), accuracy(model, x, labels))

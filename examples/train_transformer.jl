@@ -4,7 +4,7 @@
 # token that is most frequent in the sequence, which needs attention over every position.
 #   transpile examples/train_transformer.jl --run    # main(): loss before and after, accuracy
 # tests/test_optimisers.py checks `train` step by step against the same block written in JAX.
-using Flux, Optimisers
+using Flux, Optimisers, Random
 
 struct EncoderBlock{A,N,F}
     attention::A
@@ -49,6 +49,7 @@ end
 accuracy(model, tokens, targets) = sum(onecold(model(tokens)) .== targets) / length(targets)
 
 function main()
+    Random.seed!(1)     # the same synthetic data and initial weights on every run
     tokens, targets = majority_task(4, 9, 64)
     losses, model = train(transformer(4, 16, 2, 32), tokens, targets, 120)
     return (first(losses), last(losses), accuracy(model, tokens, targets))

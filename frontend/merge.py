@@ -106,12 +106,16 @@ def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node
         if vals[0].t != vals[1].t:
             shown = (f"`{name}`" if not name.startswith("%") else
                      "the returned value" if name == RETURN_VALUE else "the value of this expression")
+            first, second = (describe(v) for v in vals)
+            why = "jlhlo needs one concrete type per variable"
+            if first == second:              # they differ only in array sizes, which Julia's types leave out
+                first, second = (v.t.sized() for v in vals)
+                why = "jlhlo needs one concrete type per variable, and an array's size is part of its type"
             if isinstance(node, (A.For, A.While)):       # a loop's first iteration, run before it
-                raise fl.error(f"type instability: {shown} is {describe(vals[1])} before the loop and "
-                               f"{describe(vals[0])} after its first iteration, and the loop may run zero times "
-                               f"(jlhlo needs one concrete type per variable)", node)
-            raise fl.error(f"type instability: {shown} is {describe(vals[0])} on one branch and "
-                           f"{describe(vals[1])} on the other (jlhlo needs one concrete type per variable)", node)
+                raise fl.error(f"type instability: {shown} is {second} before the loop and {first} after its "
+                               f"first iteration, and the loop may run zero times ({why})", node)
+            raise fl.error(f"type instability: {shown} is {first} on one branch and {second} on the other ({why})",
+                           node)
         names.append((name, vals))
     return names
 

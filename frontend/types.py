@@ -23,6 +23,11 @@ class JType(abc.ABC):
     def __str__(self) -> str:
         return self.julia()
 
+    def sized(self) -> str:
+        """The type with the sizes of the arrays in it, which jlhlo's types include and Julia's do
+        not: `Tuple{3-element Vector{Float64}, Int64}` (for messages where two types print alike)."""
+        return self.julia()
+
 
 @dataclass(frozen=True)
 class Scalar(JType):
@@ -64,6 +69,8 @@ class ArrayT(JType):
         dims = "×".join(map(str, self.shape)) if self.shape else "0-dimensional"
         return f"{dims} {self.julia()}"
 
+    sized = summary
+
 
 @dataclass(frozen=True)
 class TupleT(JType):
@@ -71,6 +78,9 @@ class TupleT(JType):
 
     def julia(self) -> str:
         return "Tuple{" + ", ".join(t.julia() for t in self.items) + "}"
+
+    def sized(self) -> str:
+        return "Tuple{" + ", ".join(t.sized() for t in self.items) + "}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,9 @@ class NamedTupleT(JType):
 
     def julia(self) -> str:
         return "NamedTuple{(" + ", ".join(f":{n}" for n in self.names) + ",)}"
+
+    def sized(self) -> str:
+        return "@NamedTuple{" + ", ".join(f"{n}::{t.sized()}" for n, t in zip(self.names, self.items)) + "}"
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,17 @@ function f(x::Float64)
     return x
 end
 """, ("Float64",), (3, 4, 5), ("x",)),
+    Err("type_unstable_only_in_array_sizes", """
+function f(X::Matrix{Float64}, n::Int64)
+    for i in 1:n
+        if X[1, 1] > 0
+            return (X[1:1, 1:1], X)
+        end
+    end
+    return (X, X)
+end
+""", ("Float64[1,2]", "Int64"), (8,), ("Tuple{1×1 Matrix{Float64}, 1×2 Matrix{Float64}}",
+                                        "Tuple{1×2 Matrix{Float64}, 1×2 Matrix{Float64}}", "size is part of its type")),
     Err("runtime_recursion", """
 fib(n) = n < 2 ? n : fib(n - 1) + fib(n - 2)
 f(n::Int64) = fib(n)

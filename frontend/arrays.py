@@ -11,7 +11,7 @@ from ..core import builder as B
 from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
-from .scalars import convert_scalar
+from .scalars import check_integral_elements, convert_scalar
 from .types import INT64, ArrayT, promote
 from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, Value
 
@@ -263,7 +263,8 @@ def fit_to_shape(fl: Lowering, v: Value, dest: ArrayT, node: A.Node):
     if isinstance(v, ScalarV):
         if v.batch:
             raise LaneConflict()       # a value per lane stored into one array
-        return B.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node)), dest.shape)
+        return B.broadcast(fl.materialize(convert_scalar(fl, v, dest.elt, node, exact=dest.elt.info.is_integer)),
+                           dest.shape)
     if not isinstance(v, ArrayV):
         raise fl.error(f"cannot assign a value of type {v.t.julia()} into an array", node)
     src = v.t.shape
@@ -271,6 +272,8 @@ def fit_to_shape(fl: Lowering, v: Value, dest: ArrayT, node: A.Node):
         shown = lambda s: "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"   # noqa: E731
         raise fl.error(f"DimensionMismatch: array could not be broadcast to match destination: source has size "
                        f"{shown(src)}, destination {shown(dest.shape)}", node)
+    if v.t.elt.info.is_float and dest.elt.info.is_integer and dest.elt.info.kind != "bool":
+        check_integral_elements(fl, v.ir, v.t.elt, dest.elt, node)      # Julia's convert: InexactError
     value = H.convert(v.ir, dest.elt)
     if src != dest.shape:
         value = B.broadcast(value, dest.shape)

@@ -14,6 +14,7 @@ from .calls import call_value
 from .indexing import linear_element
 from .loops import map_loop
 from .types import ArrayT, TupleT
+from .unions import split_call
 from .values import (
     ArrayV,
     Box,
@@ -50,6 +51,9 @@ def broadcast_shape(fl: Lowering, shapes: list[tuple[int, ...]], node: A.Node) -
 def broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                    node: A.Node) -> Value:
     """`f.(args...; kwargs...)`; over row vectors and numbers only, the result is a row vector too."""
+    split = split_call(fl, args, kwargs, lambda a, k: broadcast_call(fl, f, a, k, node), node)
+    if split is not None:
+        return split
     return as_row(_broadcast_call(fl, f, args, kwargs, node), row_wrapper(args))
 
 

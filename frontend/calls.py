@@ -10,9 +10,11 @@ from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, Type
 from .exceptions import is_throw, lower_throw
 from .printing import is_print_call, lower_print_call
 from .program import CALL
+from .registry import NoMethod
 from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT
+from .unions import split_call
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
 
 if TYPE_CHECKING:
@@ -25,6 +27,9 @@ UNSUPPORTED_CALLS = {
     "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays",
     "include": "include", "Dict": "dictionaries",
 }
+# Base functions whose result's size depends on the values in the data
+DATA_SIZED_CALLS = frozenset(("unique", "filter", "findall", "union", "intersect", "setdiff", "symdiff", "filter!",
+                              "unique!", "deleteat!", "insert!", "pushfirst!", "popfirst!", "splice!", "empty!"))
 
 # operators that `op(a, b, ...)` calls, which the parser reads as an operator applied to a tuple
 OPERATOR_CALLS = {"+", "-", "*", "/", "^", "÷", "%", "&", "|", "⊻", "==", "!=", "<", "<=", ">", ">=", "\\",
@@ -38,10 +43,13 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
         return lower_throw(fl, e)
     if is_print_call(fl, e):
         return lower_print_call(fl, e)
-    if isinstance(e.func, A.Name) and e.func.id in UNSUPPORTED_CALLS and e.func.id not in fl.env \
-            and e.func.id not in fl.program.methods:
-        raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
-                       f"StableHLO", e)
+    if isinstance(e.func, A.Name) and e.func.id not in fl.env and e.func.id not in fl.program.methods:
+        if e.func.id in UNSUPPORTED_CALLS:
+            raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
+                           f"StableHLO", e)
+        if e.func.id in DATA_SIZED_CALLS:
+            raise fl.error(f"`{e.func.id}` is not supported: its result has a size that depends on the data, and "
+                           f"jlhlo arrays have static sizes (a mask with `ifelse.`, `count` or a loop can stand in)", e)
     f = fl.callee_value(e.func)
     arg_nodes = e.args
     if isinstance(e.func, A.Name) and len(arg_nodes) == 1 and isinstance(arg_nodes[0], A.TupleExpr) \
@@ -77,6 +85,9 @@ def literal_pow(e: A.Call | A.Broadcast, args: list[Value], invert: Callable[[Va
 def call_value(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
     if isinstance(f, FuncV):
         return fl.call_function(f.name, args, kwargs, node)
+    split = split_call(fl, args, kwargs, lambda a, k: call_value(fl, f, a, k, node), node)
+    if split is not None:
+        return split
     if isinstance(f, ClosureV):
         method = lambda_method(f.lam, fl.program.universe)
         bindings = applicable(fl.program.universe, method, [a.t for a in [f] + args])
@@ -120,7 +131,10 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
                            node)
         if isinstance(args[0], ScalarV):
             return convert_scalar(fl, args[0], target, node, exact=target.info.is_integer)
-        return convert_value(fl, args[0], target, node)
+        try:
+            return convert_value(fl, args[0], target, node)
+        except NoMethod:
+            raise fl.error(f"MethodError: no method matching {target.name}(::{args[0].t.julia()})", node) from None
     if isinstance(target, str) and target in fl.program.universe.structs:
         return fl.call_function(target, args, kwargs, node)
     if isinstance(target, str) and target in ARRAY_NAMES:       # `Matrix(x)`

@@ -2,6 +2,7 @@
 loop over the elements; over a vector of arrays, unrolled."""
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,7 +14,8 @@ from .assign import bind_target
 from .context import ERROR_CODE, RETURNED
 from .exceptions import Threw
 from .indexing import linear_element
-from .loops import map_loop, target_names
+from .loops import Iteration, comprehension_over, iteration_source, map_loop, target_names
+from .merge import zero_like
 from .ranges import collect_range, range_length
 from .scalars import arith
 from .types import BOOL, INT64, ArrayT
@@ -27,13 +29,43 @@ def comprehension(fl: Lowering, e: A.Generator) -> Value:
     """`[f(x) for x in xs, y in ys]`: the iterables' shapes give the result's shape (static). The body
     is lowered once, with every loop variable a batched number (one lane per element); a body that
     needs more per element than numbers (`[sum(x .< xi) for xi in x]`) becomes a loop instead."""
-    if e.cond is not None:
+    if e.cond is not None and e.is_array:
         raise fl.error("a comprehension with an `if` filter has a size that depends on the data; jlhlo arrays "
                        "have static sizes (use `ifelse.(cond, x, 0)` or `sum(... for ...)` instead)", e)
+    if e.cond is not None:
+        return _filtered(fl, e)
+    return _comprehension(fl, e)
+
+
+def _filtered(fl: Lowering, e: A.Generator) -> Value:
+    """`f(x) for x in xs if c(x)`, which a reduction consumes: `_Filtered(values, keep)` (prelude/base.jl)
+    of two arrays over all of xs, `keep` the condition and `values` f(x) where it holds (a
+    placeholder elsewhere: f does not run there, as in Julia). The reductions then need no size
+    that depends on the data."""
+    draws, prints = fl.draws, fl.prints
+    keep = _comprehension(fl, dataclasses.replace(e, expr=e.cond, cond=None))
+    if (fl.draws, fl.prints) != (draws, prints):
+        raise fl.error("the condition of this generator draws random numbers or prints; jlhlo evaluates it "
+                       "for every element before the elements themselves (use a `for` loop)", e.cond)
+    if not isinstance(keep, ArrayV) or keep.t.elt != BOOL:
+        raise fl.error("the condition of a generator's `if` must be a Bool", e.cond)
+    return fl.call_function("_Filtered", [_comprehension(fl, e), keep], {}, e)
+
+
+def _comprehension(fl: Lowering, e: A.Generator) -> Value:
+    """`comprehension` without a filter, or with one whose elements are computed where it holds."""
     iters = []
-    for target, it in e.iters:
-        v = fl.expr(it)
+    # zip, enumerate, Iterators.* (structs of prelude/iterators.jl), `Iterators.reverse` and tuples of
+    # differently typed items are iterated as Julia iterates them (loops.comprehension_over)
+    sources = [(target, it, iteration_source(fl, it)) for target, it in e.iters]
+    if any(isinstance(v, Iteration) for _, _, v in sources):
+        return comprehension_over(fl, e, sources, lambda target, shape: _element_value(
+            fl, e, [(target, ArrayV(ArrayT(INT64, shape), Box(None)))]))
+    for target, it, v in sources:
         if _lazy(fl, e, v):
+            if e.cond is not None:
+                raise fl.error("a generator with an `if` filter over a range whose length is known only at run "
+                               "time is not supported (write the loop, or `sum(c(k) ? f(k) : 0 for k in 1:n)`)", e)
             return fl.call_function("Generator", [fl.expr(_element_function(e)), v], {}, e)
         if isinstance(v, ArrayListV):
             if len(e.iters) != 1:
@@ -146,7 +178,7 @@ def _element_value(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, Array
     local = set().union(*(target_names(t) for t, _ in iters))
     threw = False
     try:
-        out = fl.expr(e.expr)
+        out = fl.expr(e.expr) if e.cond is None else _where_kept(fl, e)
     except Threw:
         threw = True
     finally:
@@ -164,3 +196,20 @@ def _element_value(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, Array
             raise fl.error(f"the comprehension assigns the variable `{name}` from outside it; jlhlo does not "
                            f"support that (use a `for` loop)", e)
     return out
+
+
+def _where_kept(fl: Lowering, e: A.Generator) -> Value:
+    """A filtered generator's element: its expression where the condition holds, else a
+    placeholder of the same type (the expression does not run there)."""
+    kept: list[Value] = []
+
+    def value() -> Value:
+        kept.append(fl.expr(e.expr))
+        return kept[0]
+
+    def placeholder() -> Value:           # of the type the expression would have (its IR is discarded)
+        return zero_like(fl, kept[0] if kept else fl.dry_run(lambda: fl.expr(e.expr)))
+    c = fl.condition(e.cond)
+    if c.is_const:
+        return value() if c.const else placeholder()
+    return fl.value_branch(c, value, placeholder, e)

@@ -119,6 +119,7 @@ class PRange(Pat):
 class PTuple(Pat):
     items: tuple[Pat, ...] | None      # None: any tuple
     vararg: Pat | None = None          # Tuple{Vararg{T}} / NTuple{N,T}: every item matches
+    length: Pat | None = None          # NTuple{N,T}'s N: a PConst or a PTypeVar bound to the length
 
     def show(self) -> str:
         if self.items is None:
@@ -264,7 +265,7 @@ class TypeUniverse:
                 return PTuple(None, self.pattern(params[-1].params[0], typevars))
             return PTuple(tuple(ps)) if curly else PTuple(None)
         if name == "NTuple":
-            return PTuple(None, ps[1] if len(ps) > 1 else PAny())
+            return PTuple(None, ps[1] if len(ps) > 1 else PAny(), ps[0] if ps else None)
         if name == "NamedTuple":
             return PNamedTuple()
         if name in ("Nothing", "Colon"):
@@ -349,6 +350,8 @@ class TypeUniverse:
                 and self._match_param(pat.elt, t.elt, env) and self._match_param(pat.ndims, t.ndims, env)
         if isinstance(pat, PTuple):
             if not isinstance(t, TupleT):
+                return False
+            if pat.length is not None and not self._match_param(pat.length, len(t.items), env):
                 return False
             if pat.vararg is not None:
                 return all(self.matches(pat.vararg, it, env) for it in t.items)

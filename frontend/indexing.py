@@ -22,6 +22,7 @@ from .merge import CondBox
 from .ranges import collect_range, range_element, range_length
 from .scalars import arith, convert_scalar, get_field
 from .types import BOOL, INT64, ArrayT, Scalar, StructT, TupleT
+from .unions import checked_member
 from .values import (
     ArrayListV,
     ArrayV,
@@ -126,9 +127,13 @@ def _index_args(fl: Lowering, obj: Value, e: A.Index) -> list[Value]:
     for d, ix in enumerate(e.indices):
         fl.index_stack.append((obj, d, len(e.indices)))
         try:
-            out.append(fl.expr(ix))
+            v = checked_member(fl, fl.expr(ix), ix, "ArgumentError: unable to check bounds for indices of type Nothing")
         finally:
             fl.index_stack.pop()
+        if isinstance(v, StructV) and isinstance(v.t, StructT) and v.t.name == "CartesianIndex":
+            out.extend(v.items[0].items)       # A[I] with I = CartesianIndex(i, j) is A[i, j]
+        else:
+            out.append(v)
     return out
 
 

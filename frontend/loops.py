@@ -19,14 +19,16 @@ from ..core import builder as B
 from ..core.ops import BRANCH_SELECT
 from . import ast as A
 from . import hlo as H
+from .arrays import reshape_colmajor, vect
 from .assign import bind_target
 from .context import BROKE, CONTINUED, ERROR_CODE, RETURN_VALUE, RETURNED
-from .exceptions import Threw, may_throw
-from .indexing import linear_element, store_linear
+from .diagnostics import PRELUDE_PREFIX, StaticValueNeeded
+from .exceptions import Threw, fail, may_throw
+from .indexing import index_value, linear_element, make_view, store_linear
 from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
-from .scalars import arith, make_tuple
-from .types import BOOL, INT64, ArrayT, Scalar
+from .scalars import arith, ifelse, make_tuple
+from .types import BOOL, INT64, ArrayT, RangeT, Scalar, TupleT
 from .values import (
     ArrayListV,
     ArrayV,
@@ -35,6 +37,7 @@ from .values import (
     RangeV,
     Redo,
     ScalarV,
+    StructV,
     TupleV,
     Undef,
     Value,
@@ -130,8 +133,9 @@ def lower_while(fl: Lowering, s: A.While) -> None:
 
 
 class _ThrowingCondition(Redo):
-    """A `while` condition that can throw or fail a check: the condition region of a
-    `stablehlo.while` yields only the predicate, so the error would be lost there."""
+    """A `while` condition that can throw, fail a check or change an array (a call that mutates, a
+    draw from a generator): the condition region of a `stablehlo.while` yields only the predicate,
+    so the error or the change would be lost there."""
 
     def __init__(self, op: ir.Operation):
         super().__init__()
@@ -156,23 +160,37 @@ def _condition_in_body(s: A.While) -> A.While:
 
 
 def lower_for(fl: Lowering, s: A.For) -> None:
+    # Julia's loop variable is the loop's own: a variable of that name outside the loop keeps its value
+    # (only `for outer i in ...` would reuse it)
+    outer = {n: fl.env[n] for n in target_names(s.iters[0][0]) if isinstance(fl.env.get(n), Value)}
+    _lower_for(fl, s)
+    for n, v in outer.items():
+        fl.assign_name(n, v)
+
+
+def _lower_for(fl: Lowering, s: A.For) -> None:
     if try_vectorize(fl, s):
         return
     (target, iterable), rest = s.iters[0], s.iters[1:]
     body_stmts = [_inner_loop(s)] if rest else s.body.stmts
-    zipped = _zipped(fl, iterable)
-    if zipped is not None:
-        length, element = zipped
-    else:
-        it = fl.expr(iterable)
-        if isinstance(it, (TupleV, ArrayListV)):
-            _unrolled(fl, target, list(it.items), body_stmts, s)
-            return
-        length, element = _iteration(fl, it, iterable)
+    it = iteration(fl, iterable)
+    if it.length is None and not (contains(body_stmts, (A.Break,), into_loops=False)
+                                  or contains(body_stmts, (A.Return,), into_loops=True) or may_throw(body_stmts)):
+        raise fl.error(f"this loop over {it.what}, an infinite iterator, has no `break`, `return` or `throw`: "
+                       f"it would never end", s)
+    if it.unrolled:
+        if it.length is None or not it.length.is_const:
+            raise fl.error(f"a loop over {it.what} runs at compile time (its elements differ in type or size), "
+                           f"but how many there are is known only at run time", s)
+        _unrolled(fl, target, it.length.const, it.element, body_stmts, s, it.state)
+        return
+    length = it.length if it.length is not None else ScalarV(INT64, _FOREVER)
     if length.is_const and length.const <= 0 and not length.batch:
         return                         # the body never runs (`for i in 1:0`): nothing to lower
     counter = "%k" + str(id(s))
     fl.env[counter] = ScalarV(INT64, 0)
+    for name, start, _ in it.state:
+        fl.env[name] = start
 
     def cond() -> ScalarV:
         k = fl.env[counter]
@@ -180,40 +198,426 @@ def lower_for(fl: Lowering, s: A.For) -> None:
 
     def body() -> None:
         k = fl.env[counter]
-        bind_target(fl, target, element(k), s)
+        bind_target(fl, target, it.element(k), s)
         fl.block(body_stmts)
         fl.env[CONTINUED] = ScalarV(BOOL, False)
         fl.env[counter] = _add1(fl, fl.env[counter])
-    run_loop(fl, body_stmts, [counter], cond, body, s, loop_vars=target_names(target))
+        for name, _, advance in it.state:
+            fl.env[name] = advance(fl.env[name])
+    run_loop(fl, body_stmts, [counter, *(name for name, _, _ in it.state)], cond, body, s,
+             loop_vars=target_names(target))
     del fl.env[counter]
+    for name, _, _ in it.state:
+        del fl.env[name]
 
 
-def _iteration(fl: Lowering, it: Value, node: A.Node) -> tuple[ScalarV, Callable[[ScalarV], Value]]:
-    """The number of elements of a range or array and its k-th element (k from 0, a run-time Int)."""
-    if isinstance(it, RangeV):
-        return range_length(fl, it), lambda k: _with_interval(range_element(fl, it, k), it)
-    if isinstance(it, ArrayV):
-        return ScalarV(INT64, int(_prod(it.t.shape))), lambda k: linear_element(fl, it, k, node)
-    raise fl.error(f"cannot iterate over a value of type {it.t.julia()} (ranges, arrays and tuples can be)", node)
+# ------------------------------------------------------------------ what a `for` or comprehension iterates over
+
+_FOREVER = (1 << 63) - 1               # the trip count of a loop over an infinite iterator (it ends by `break`)
 
 
-def _zipped(fl: Lowering, iterable: A.Node) -> tuple[ScalarV, Callable[[ScalarV], Value]] | None:
-    """`enumerate(x)` ((count, element) pairs) and `zip(x, y, ...)` (as long as the shortest) over
-    ranges and arrays, in a `for` loop."""
-    if not (isinstance(iterable, A.Call) and isinstance(iterable.func, A.Name)
-            and iterable.func.id in ("enumerate", "zip") and iterable.func.id not in fl.env
-            and iterable.func.id not in fl.program.methods and not iterable.kwargs and iterable.args):
+@dataclass(eq=False)
+class Iteration:
+    """An iterable as Julia iterates it: `length` elements (an Int64, maybe known only at run time;
+    None when infinite), the k-th given by `element(k)` (k from 0: a constant, a run-time Int64, or
+    one per lane of a comprehension).
+
+    `size` is Julia's IteratorSize: "shape" (`dims`, one Int64 per dimension: arrays, ranges,
+    products; a comprehension has that shape), "length" (tuples, `take`: a Vector), "unknown"
+    (`flatten`) or "infinite". `unrolled`: the elements differ in type or shape (a tuple's items, an
+    uneven `partition`), so k must be a constant and a loop over it unrolls. `state`: (name, start,
+    advance) of numbers a loop carries and advances after every iteration, which `element` reads from
+    the environment (a floating-point `countfrom` adds its step each time, as Julia does).
+    `reverse` makes `Iterators.reverse` of it (None: Julia cannot iterate it backwards)."""
+    length: ScalarV | None
+    element: Callable[[ScalarV], Value]
+    what: str
+    size: str = "length"
+    dims: tuple[ScalarV, ...] = ()
+    unrolled: bool = False
+    state: tuple[tuple[str, ScalarV, Callable[[ScalarV], ScalarV]], ...] = ()
+    reverse: Callable[[], Iteration] | None = None
+    mismatch: str | None = None        # `zip` of arrays of different shapes: the DimensionMismatch `size` throws
+    count: StructV | None = None       # the `Count` of a countfrom: `drop` advances that
+
+
+def iteration(fl: Lowering, node: A.Expr) -> Iteration:
+    """What `for x in node` iterates over."""
+    inner = _reversed_call(fl, node)
+    if inner is not None:
+        return _reversed(fl, iteration(fl, inner), node)
+    return value_iteration(fl, fl.expr(node), node)
+
+
+def iteration_source(fl: Lowering, node: A.Expr) -> Value | Iteration:
+    """What a comprehension iterates over: an Iteration for the iterators of prelude/iterators.jl,
+    `Iterators.reverse` and a tuple of differently typed items (each element is computed with its
+    own item, as Julia does); otherwise the iterable's value."""
+    inner = _reversed_call(fl, node)
+    if inner is not None:
+        return _reversed(fl, iteration(fl, inner), node)
+    v = fl.expr(node)
+    if isinstance(v, StructV) and _iterator_struct(fl, v) is not None \
+            or isinstance(v, TupleV) and len({item.t for item in v.items}) > 1:
+        return value_iteration(fl, v, node)
+    return v
+
+
+def value_iteration(fl: Lowering, v: Value, node: A.Node) -> Iteration:
+    if isinstance(v, RangeV):
+        n = range_length(fl, v)
+        return _indexed(fl, n, lambda k: _with_interval(range_element(fl, v, k), v), "a range", "shape", (n,))
+    if isinstance(v, ArrayV):
+        return _indexed(fl, ScalarV(INT64, _prod(v.t.shape)), lambda k: _array_element(fl, v, k, node),
+                        "an array", "shape", tuple(ScalarV(INT64, d) for d in v.t.shape))
+    if isinstance(v, (TupleV, ArrayListV)):
+        items = list(v.items)
+
+        def item(k: ScalarV) -> Value:
+            if not k.is_const or k.batch:
+                raise fl.error(f"the items of a {v.t.julia()} are read one by one at compile time here, but which "
+                               f"one is known only at run time", node)
+            return items[k.const]
+        n = ScalarV(INT64, len(items))
+        return _indexed(fl, n, item, "a tuple" if isinstance(v, TupleV) else "a vector of arrays",
+                        "length" if isinstance(v, TupleV) else "shape", (n,), unrolled=True)
+    kind = _iterator_struct(fl, v) if isinstance(v, StructV) else None
+    if kind is not None:
+        return _STRUCTS[kind](fl, v, node)
+    raise fl.error(f"cannot iterate over a value of type {v.t.julia()} (ranges, arrays, tuples and iterators can be)",
+                   node)
+
+
+def _indexed(fl: Lowering, n: ScalarV, element: Callable[[ScalarV], Value], what: str, size: str,
+             dims: tuple[ScalarV, ...], unrolled: bool = False) -> Iteration:
+    """An iterable whose k-th element can be read directly (an array, a range, a tuple): its reverse
+    reads element n-1-k."""
+    it = Iteration(n, element, what, size, dims, unrolled)
+
+    def reverse() -> Iteration:
+        back = Iteration(n, lambda k: element(arith(fl, "-", arith(fl, "-", n, ScalarV(INT64, 1)), k)), what, size,
+                         dims, unrolled)
+        back.reverse = lambda: it
+        return back
+    it.reverse = reverse
+    return it
+
+
+def _array_element(fl: Lowering, a: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
+    """a[k + 1] in linear order; with one k per lane, one element per lane (a gather)."""
+    if not k.batch:
+        return linear_element(fl, a, k, node)
+    lanes, m = k.batch, _prod(k.batch)
+    flat = reshape_colmajor(fl, a, (_prod(a.t.shape),))
+    picks = hlo.add(B.reshape(k.ir, (m,)), H.constant(INT64, 1, (m,)))
+    fl.inbounds += 1                   # k comes from iterating over the array itself
+    try:
+        got = index_value(fl, flat, [ArrayV(ArrayT(INT64, (m,)), Box(picks))], node)
+    finally:
+        fl.inbounds -= 1
+    return ScalarV(a.t.elt, None, B.reshape(got.ir, lanes), lanes)
+
+
+def _reversed_call(fl: Lowering, node: A.Expr) -> A.Expr | None:
+    """The argument of `Iterators.reverse(x)` (lazy: plain `reverse(x)` is Base's copy)."""
+    if not (isinstance(node, A.Call) and isinstance(node.func, A.Field) and node.func.name == "reverse"
+            and len(node.args) == 1 and not node.kwargs and not isinstance(node.args[0], A.Splat)):
         return None
-    parts = [_zipped(fl, a) or _iteration(fl, fl.expr(a), a) for a in iterable.args]
-    if iterable.func.id == "enumerate":
-        if len(parts) != 1:
-            raise fl.error("enumerate takes one iterable", iterable)
-        length, element = parts[0]
-        return length, lambda k: make_tuple([_add1(fl, k), element(k)])
-    length = parts[0][0]
-    for n, _ in parts[1:]:
-        length = arith(fl, "min", length, n)
-    return length, lambda k: make_tuple([element(k) for _, element in parts])
+    obj = node.func.obj
+    named = isinstance(obj, A.Name) and obj.id == "Iterators" and obj.id not in fl.env or \
+        isinstance(obj, A.Field) and obj.name == "Iterators" and isinstance(obj.obj, A.Name) and obj.obj.id == "Base" \
+        and "Base" not in fl.env
+    return node.args[0] if named else None
+
+
+def _reversed(fl: Lowering, it: Iteration, node: A.Node) -> Iteration:
+    if it.length is None:
+        raise fl.error(f"Iterators.reverse of {it.what}, an infinite iterator, is not supported", node)
+    if it.reverse is None:
+        raise fl.error(f"Iterators.reverse of {it.what} is not supported: Julia cannot iterate it backwards either "
+                       f"(a MethodError); collect it first", node)
+    return it.reverse()
+
+
+def _iterator_struct(fl: Lowering, v: StructV) -> str | None:
+    """The name of one of prelude/iterators.jl's iterator structs, if `v` is one (not a program's own
+    struct of that name)."""
+    name = getattr(v.t, "name", None)
+    if name not in _STRUCTS:
+        return None
+    info = fl.program.universe.structs.get(name)
+    span = getattr(getattr(info, "node", None), "span", None)
+    return name if span is not None and span.file.startswith(PRELUDE_PREFIX) else None
+
+
+def _field(v: StructV, name: str) -> Value:
+    got = v.get(name)
+    assert got is not None, (v.t, name)
+    return got
+
+
+def _zip_iteration(fl: Lowering, z: StructV, node: A.Node) -> Iteration:
+    parts = [value_iteration(fl, x, node) for x in _field(z, "is").items]
+    return _zip(fl, parts, node)
+
+
+def _zip(fl: Lowering, parts: list[Iteration], node: A.Node) -> Iteration:
+    """`zip(a, b, ...)`: as long as the shortest (an infinite part does not count)."""
+    if not parts:
+        raise fl.error("zip() of nothing (an infinite iterator of empty tuples) is not supported", node)
+    lengths = [p.length for p in parts if p.length is not None]
+    length = None
+    for n in lengths:
+        length = n if length is None else arith(fl, "min", length, n)
+    # Julia's zip_iteratorsize, folded from the right; a shape needs every part's number of dimensions
+    kinds = [(p.size, len(p.dims) if p.size == "shape" else 0) for p in parts]
+    size = kinds[-1]
+    for kind in reversed(kinds[:-1]):
+        size = _zip_size(kind, size)
+    dims: tuple[ScalarV, ...] = ()
+    mismatch = None
+    shaped = [p for p in parts if p.size == "shape"]
+    if size[0] == "shape" and size[1] > 1 and not all(d.is_const for p in shaped for d in p.dims):
+        size = ("unknown", 0)          # (a product of ranges of run-time lengths: no static shape to compare)
+    if size[0] == "shape":
+        if size[1] == 1:
+            dims = (length,)
+        else:
+            dims = shaped[-1].dims
+            for p in reversed(shaped[:-1]):
+                if mismatch is None and [d.const for d in p.dims] != [d.const for d in dims]:
+                    shown = [", ".join(f"Base.OneTo({d.const})" for d in ds) for ds in (p.dims, dims)]
+                    at = next(i for i, (a, b) in enumerate(zip(p.dims, dims), 1) if a.const != b.const)
+                    mismatch = (f"DimensionMismatch: dimensions must match: a has dims ({shown[0]}), b has dims "
+                                f"({shown[1]}), mismatch at {at}")
+    elif size[0] != "infinite":
+        dims = (length,)
+    it = Iteration(length, lambda k: make_tuple([p.element(k) for p in parts]), "zip(...)", size[0], dims,
+                   any(p.unrolled for p in parts), sum((p.state for p in parts), ()), mismatch=mismatch)
+    if length is not None and all(p.reverse is not None and p.length is not None for p in parts):
+        # Julia reverses each part and zips them (it assumes they have one length)
+        it.reverse = lambda: _zip(fl, [p.reverse() for p in parts], node)
+    return it
+
+
+def _zip_size(a: tuple[str, int], b: tuple[str, int]) -> tuple[str, int]:
+    if a[0] == "infinite" and b[0] == "infinite":
+        return a
+    if a[0] == "infinite":
+        a, b = b, a
+    if b[0] == "infinite":
+        return ("length", 0) if a[0] in ("length", "shape") else a
+    if a == b:
+        return a
+    if {a[0], b[0]} <= {"length", "shape"} and a[0] != b[0]:
+        return ("length", 0)
+    return ("unknown", 0)
+
+
+def _enumerate_iteration(fl: Lowering, e: StructV, node: A.Node) -> Iteration:
+    return _enumerate(fl, value_iteration(fl, _field(e, "itr"), node))
+
+
+def _enumerate(fl: Lowering, inner: Iteration) -> Iteration:
+    it = Iteration(inner.length, lambda k: make_tuple([_add1(fl, k), inner.element(k)]), "enumerate(...)",
+                   inner.size, inner.dims, inner.unrolled, inner.state)
+    if inner.reverse is not None and inner.length is not None:
+        n = inner.length
+
+        def reverse() -> Iteration:      # counts down from the length, over the reversed elements
+            back = inner.reverse()
+            rev = Iteration(n, lambda k: make_tuple([arith(fl, "-", n, k), back.element(k)]), "enumerate(...)",
+                            inner.size, inner.dims, inner.unrolled)
+            rev.reverse = lambda: it
+            return rev
+        it.reverse = reverse
+    return it
+
+
+def _take_iteration(fl: Lowering, t: StructV, node: A.Node) -> Iteration:
+    inner, n = value_iteration(fl, _field(t, "xs"), node), _field(t, "n")
+    length = n if inner.length is None else arith(fl, "min", n, inner.length)
+    return Iteration(length, inner.element, "Iterators.take(...)", "unknown" if inner.size == "unknown" else "length",
+                     (length,), inner.unrolled, inner.state)
+
+
+def _drop_iteration(fl: Lowering, d: StructV, node: A.Node) -> Iteration:
+    inner, n = value_iteration(fl, _field(d, "xs"), node), _field(d, "n")
+    if inner.count is not None and inner.state:
+        # a countfrom that adds its step each time: Julia's drop adds it n times first
+        return value_iteration(fl, fl.call_function("_drop_count", [inner.count, n], {}, node), node)
+    if inner.state:
+        raise fl.error("Iterators.drop of an iterator over a countfrom of a type other than Int64 is not supported",
+                       node)
+    length = None if inner.length is None else arith(fl, "max", arith(fl, "-", inner.length, n), ScalarV(INT64, 0))
+    size = inner.size if inner.size in ("unknown", "infinite") else "length"
+    return Iteration(length, lambda k: inner.element(arith(fl, "+", k, n)), "Iterators.drop(...)", size,
+                     () if length is None else (length,), inner.unrolled, count=inner.count)
+
+
+def _product_iteration(fl: Lowering, p: StructV, node: A.Node) -> Iteration:
+    return _product(fl, [value_iteration(fl, x, node) for x in _field(p, "iterators").items], node)
+
+
+def _product(fl: Lowering, parts: list[Iteration], node: A.Node, what: str = "Iterators.product(...)") -> Iteration:
+    """`Iterators.product(a, b, ...)`: tuples with the first part varying fastest (column-major)."""
+    if not parts:
+        raise fl.error("Iterators.product() of nothing is not supported", node)
+    _refuse_endless(fl, parts, what, node)
+    length = parts[0].length
+    for p in parts[1:]:
+        length = arith(fl, "*", length, p.length)
+
+    def element(k: ScalarV) -> Value:
+        items, rest = [], k
+        for j, p in enumerate(parts):
+            if j == len(parts) - 1:
+                items.append(p.element(rest))
+                break
+            n = arith(fl, "max", p.length, ScalarV(INT64, 1))     # an empty part: no element is ever read
+            items.append(p.element(arith(fl, "%", rest, n)))
+            rest = arith(fl, "÷", rest, n)
+        return make_tuple(items)
+    if any(p.size == "unknown" for p in parts):
+        size, dims = "unknown", (length,)
+    else:
+        size, dims = "shape", sum((p.dims if p.size == "shape" else (p.length,) for p in parts), ())
+    it = Iteration(length, element, what, size, dims, any(p.unrolled for p in parts))
+    if all(p.reverse is not None for p in parts):
+        it.reverse = lambda: _product(fl, [p.reverse() for p in parts], node, what)
+    return it
+
+
+def _refuse_endless(fl: Lowering, parts: list[Iteration], what: str, node: A.Node) -> None:
+    """A product or flatten reads its parts' elements in another order than one after another."""
+    for p in parts:
+        if p.length is None:
+            raise fl.error(f"{what} of {p.what}, an infinite iterator, is not supported", node)
+        if p.state:
+            raise fl.error(f"{what} of {p.what} over a countfrom of a type other than Int64 is not supported (its "
+                           f"elements are sums of the step, one after another)", node)
+
+
+def _count_iteration(fl: Lowering, c: StructV, node: A.Node) -> Iteration:
+    """`Iterators.countfrom(start, step)`: start, start + step, (start + step) + step... forever. An Int64
+    count is start + k*step (the same, wrapping included); another type carries its value and adds
+    the step after every iteration, rounding as Julia does."""
+    start, step = _field(c, "start"), _field(c, "step")
+    if not (isinstance(start, ScalarV) and isinstance(step, ScalarV) and start.t == step.t
+            and start.t.info.kind != "bool"):
+        raise fl.error(f"Iterators.countfrom of {start.t.julia()} with step {step.t.julia()} is not supported "
+                       f"(numbers of one type are)", node)
+    what = "Iterators.countfrom(...)"
+    if start.t == INT64:
+        return Iteration(None, lambda k: arith(fl, "+", start, arith(fl, "*", k, step)), what, "infinite", count=c)
+    name = f"%count{id(c)}"
+
+    def element(k: ScalarV) -> Value:
+        if k.batch:
+            raise LaneConflict()
+        return fl.env[name]
+    return Iteration(None, element, what, "infinite", state=((name, start, lambda x: arith(fl, "+", x, step)),),
+                     count=c)
+
+
+def _flatten_iteration(fl: Lowering, f: StructV, node: A.Node) -> Iteration:
+    parts = [value_iteration(fl, x, node) for x in _field(f, "it").items]
+    return _flatten(fl, parts, node)
+
+
+def _flatten(fl: Lowering, parts: list[Iteration], node: A.Node) -> Iteration:
+    """`Iterators.flatten((a, b, ...))`: the elements of a, then those of b... A run-time k picks its
+    part with selects (all parts' elements have one type); parts whose elements differ in type
+    need constant lengths and unroll, each element keeping its own type as in Julia."""
+    what = "Iterators.flatten(...)"
+    _refuse_endless(fl, parts, what, node)
+    length = ScalarV(INT64, 0)
+    offsets = []
+    for p in parts:
+        offsets.append(length)
+        length = arith(fl, "+", length, p.length)
+    live = [(p, off) for p, off in zip(parts, offsets) if not (p.length.is_const and p.length.const == 0)]
+    types = [fl.dry_run(lambda p=p: p.element(ScalarV(INT64, None, H.constant(INT64, 0)))).t
+             for p, _ in live if not p.unrolled]
+    looped = not any(p.unrolled for p in parts) and len(set(types)) <= 1 and \
+        all(isinstance(t, (Scalar, TupleT)) for t in types)
+    if not looped and not all(p.length.is_const for p in parts):
+        shown = " and ".join(sorted({t.julia() for t in types})) or "tuples' items"
+        raise fl.error(f"{what} of iterables whose elements differ in type ({shown}) runs at compile time, but "
+                       f"how many elements there are is known only at run time", node)
+
+    def element(k: ScalarV) -> Value:
+        if k.is_const and all(off.is_const for _, off in live):
+            p, off = [(p, off) for p, off in live if off.const <= k.const][-1]
+            return p.element(ScalarV(INT64, k.const - off.const))
+        value = None
+        for p, off in live:
+            j = arith(fl, "-", k, off)
+            last = arith(fl, "max", arith(fl, "-", p.length, ScalarV(INT64, 1)), ScalarV(INT64, 0))
+            here = p.element(arith(fl, "min", arith(fl, "max", j, ScalarV(INT64, 0)), last))
+            value = here if value is None else _select(fl, arith(fl, ">=", j, ScalarV(INT64, 0)), here, value, node)
+        return value
+    it = Iteration(length, element, what, "unknown", (length,), not looped)
+    if all(p.reverse is not None for p in parts):
+        it.reverse = lambda: _flatten(fl, [p.reverse() for p in reversed(parts)], node)
+    return it
+
+
+def _select(fl: Lowering, c: ScalarV, a: Value, b: Value, node: A.Node) -> Value:
+    if isinstance(a, ScalarV) and isinstance(b, ScalarV):
+        return ifelse(fl, c, a, b)
+    if isinstance(a, TupleV) and isinstance(b, TupleV):
+        return make_tuple(_select(fl, c, x, y, node) for x, y in zip(a.items, b.items))
+    raise fl.error(f"{describe(a)} elements cannot be chosen at run time", node)
+
+
+def _partition_iteration(fl: Lowering, p: StructV, node: A.Node) -> Iteration:
+    """`Iterators.partition(c, n)`: views of n elements at a time (sub-ranges of a range), the last one
+    shorter. Over an array whose length n does not divide, the last view has a size of its own: the
+    loop unrolls."""
+    c, n = _field(p, "c"), _field(p, "n")
+    what = "Iterators.partition(...)"
+    if isinstance(c, RangeV) and c.t.elt.info.is_integer:
+        total = range_length(fl, c)
+        count = arith(fl, "÷", arith(fl, "+", total, arith(fl, "-", n, ScalarV(INT64, 1))), n)
+
+        def chunk(k: ScalarV) -> Value:
+            if k.batch:
+                raise LaneConflict()
+            first = arith(fl, "*", k, n)
+            last = arith(fl, "min", arith(fl, "+", first, arith(fl, "-", n, ScalarV(INT64, 1))),
+                         arith(fl, "-", total, ScalarV(INT64, 1)))
+            return RangeV(c.t, range_element(fl, c, first), c.step, range_element(fl, c, last))
+        return Iteration(count, chunk, what, "length", (count,))
+    if not isinstance(c, ArrayV):
+        raise fl.error(f"{what} of a {c.t.julia()} is not supported (arrays and integer ranges are)", node)
+    if not n.is_const:
+        raise StaticValueNeeded("Iterators.partition of an array needs its partition length known at compile time "
+                                "(its views have static sizes)", getattr(node, "span", None))
+    total, size = _prod(c.t.shape), n.const
+    count = ScalarV(INT64, -(-total // size))
+
+    def view(k: ScalarV) -> Value:
+        if k.batch:
+            raise LaneConflict()
+        if k.is_const:
+            first, last = ScalarV(INT64, k.const * size + 1), ScalarV(INT64, min(k.const * size + size, total))
+        else:
+            base = arith(fl, "*", k, n)
+            first, last = arith(fl, "+", base, ScalarV(INT64, 1)), arith(fl, "+", base, n)
+        fl.inbounds += 1               # within the array by construction
+        try:
+            return make_view(fl, c, [RangeV(RangeT(INT64), first, ScalarV(INT64, 1), last)], node)
+        finally:
+            fl.inbounds -= 1
+    return Iteration(count, view, what, "length", (count,), unrolled=total % size != 0)
+
+
+_STRUCTS: dict[str, Callable[[Lowering, StructV, A.Node], Iteration]] = {
+    "Zip": _zip_iteration, "Enumerate": _enumerate_iteration, "Take": _take_iteration, "Drop": _drop_iteration,
+    "ProductIterator": _product_iteration, "Count": _count_iteration, "Flatten": _flatten_iteration,
+    "PartitionIterator": _partition_iteration,
+}
 
 
 def _with_interval(v: ScalarV, r: RangeV) -> ScalarV:
@@ -252,19 +656,25 @@ def target_names(t: A.Node) -> set[str]:
     return set()
 
 
-def _unrolled(fl: Lowering, target: A.Node, items: list[Value], body_stmts: list[A.Node], s: A.For) -> None:
-    """A loop over a tuple runs at compile time: each item may have its own type."""
+def _unrolled(fl: Lowering, target: A.Node, count: int, item: Callable[[ScalarV], Value], body_stmts: list[A.Node],
+              s: A.For, state: tuple = ()) -> None:
+    """A loop over a tuple runs at compile time: each item may have its own type. Item k is read
+    when iteration k begins (`zip((1, 2), v)` reads v[2] after the first iteration changed v)."""
     outer_brk = fl.env[BROKE]
     fl.env[BROKE] = ScalarV(BOOL, False)
     new_names = assigned_names(body_stmts) | target_names(target)
     defined = set(fl.env)
+    for name, start, _ in state:
+        fl.env[name] = start
 
     def iteration(k: int) -> None:
-        if k == len(items):
+        if k == count:
             return
-        bind_target(fl, target, items[k], s)
+        bind_target(fl, target, item(ScalarV(INT64, k)), s)
         fl.block(body_stmts)
         fl.env[CONTINUED] = ScalarV(BOOL, False)
+        for name, _, advance in state:
+            fl.env[name] = advance(fl.env[name])
         flags = [fl.env[RETURNED], fl.env[BROKE]]
         if any(f.is_const and f.const for f in flags):
             return
@@ -275,6 +685,8 @@ def _unrolled(fl: Lowering, target: A.Node, items: list[Value], body_stmts: list
     iteration(0)
     fl.env[BROKE] = outer_brk
     for name in new_names - defined:
+        fl.env.pop(name, None)
+    for name, _, _ in state:
         fl.env.pop(name, None)
 
 
@@ -461,11 +873,13 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
     with ir.InsertionPoint(cond_block):
         bind(list(cond_block.arguments), after=False)
         err, returned = fl.env.get(ERROR_CODE), fl.env[RETURNED]
+        contents = [b.value for b in boxes]
         try:
             c = active()
         except Threw:
             c = None
-        if c is None or fl.env.get(ERROR_CODE) is not err or fl.env[RETURNED] is not returned:
+        changed = any(b.value is not v for b, v in zip(boxes, contents))     # `while bump!(x) < 5`
+        if c is None or fl.env.get(ERROR_CODE) is not err or fl.env[RETURNED] is not returned or changed:
             raise _ThrowingCondition(op.operation)
         if c.batch:
             if not lanes:
@@ -783,6 +1197,103 @@ def map_loop(fl: Lowering, shape: tuple[int, ...], element: Callable[[ScalarV], 
     return fl.env.pop(out)
 
 
+def comprehension_over(fl: Lowering, e: A.Generator, sources: list[tuple[A.Node, A.Node, Value | Iteration]],
+                       value_of: Callable[[A.Node, tuple[int, ...]], Value]) -> Value:
+    """A comprehension `[f(x) for x in it, ...]` over iterators (`zip`, `Iterators.product`...): its
+    iterables as one product (the first varies fastest), with Julia's shape (that of the iterator
+    where it has one, a vector otherwise). The elements are computed lane-wise when the expression
+    allows it, else in one loop; a tuple's items and an uneven partition one by one.
+    `value_of(target, shape)` is the expression's value for the bound loop variables."""
+    parts = [s if isinstance(s, Iteration) else value_iteration(fl, s, node) for _, node, s in sources]
+    if len(parts) == 1:
+        it, target = parts[0], sources[0][0]
+    else:
+        it, target = _product(fl, parts, e, "a comprehension"), A.TupleExpr([t for t, _, _ in sources], span=e.span)
+    if it.length is None:
+        raise fl.error(f"a comprehension over {it.what}, an infinite iterator, would never end (take the elements it "
+                       f"needs with `Iterators.take(..., n)`)", e)
+    if it.state:
+        raise fl.error(f"a comprehension over {it.what} of a floating-point countfrom is not supported (each element "
+                       f"adds the step to the one before): write a `for` loop", e)
+    if e.is_array and it.mismatch is not None:
+        fail(fl, it.mismatch, e)
+        raise Threw()
+    if e.is_array and it.size == "shape" and all(d.is_const for d in it.dims):
+        shape = tuple(int(d.const) for d in it.dims)
+    elif it.length.is_const:
+        shape = (max(int(it.length.const), 0),)
+    else:
+        raise StaticValueNeeded(f"a comprehension over {it.what} whose length is known only at run time (jlhlo arrays "
+                                f"have static sizes)", getattr(e, "span", None))
+    outer = {name: fl.env.get(name) for name in target_names(target)}
+    try:
+        return _comprehension_elements(fl, e, it, target, shape, value_of)
+    finally:
+        for name, v in outer.items():  # the loop variables are the comprehension's own
+            if v is None:
+                fl.env.pop(name, None)
+            else:
+                fl.env[name] = v
+
+
+def _comprehension_elements(fl: Lowering, e: A.Generator, it: Iteration, target: A.Node, shape: tuple[int, ...],
+                            value_of: Callable[[A.Node, tuple[int, ...]], Value]) -> Value:
+    n = _prod(shape)
+
+    def element(k: ScalarV) -> Value:
+        bind_target(fl, target, it.element(k), e)
+        return value_of(target, shape)
+    if it.unrolled:
+        return _unrolled_elements(fl, e, [element(ScalarV(INT64, k)) for k in range(n)], shape)
+    if any(isinstance(leaf, ScalarV) and leaf.batch for v in fl.env.values() if isinstance(v, Value)
+           for leaf in runtime_leaves(v)):
+        raise LaneConflict()           # inside a lane-wise computation: its lanes and ours would mix
+    saved = fl.checkpoint()
+    try:
+        draws = fl.draws
+        out = element(_lane_index(shape))
+        if fl.draws != draws:
+            raise LaneConflict()       # one draw per element: a loop
+        if not isinstance(out, ScalarV):
+            raise fl.error(f"the elements here are {out.t.julia()}; Julia would make an array of them, but jlhlo "
+                           f"arrays hold numbers (an array of tuples, arrays or structs is not supported): iterate in "
+                           f"a `for` loop, or collect each component (`[a for (a, b) in ...]`)", e)
+        if out.batch not in ((), shape):
+            raise LaneConflict()
+        return ArrayV(ArrayT(out.t, shape), Box(B.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+    except LaneConflict:
+        saved.restore()
+    if n and isinstance(fl.dry_run(lambda: element(_any_index(n))), (ArrayV, ArrayListV)):
+        # a vector of arrays (`collect(Iterators.partition(v, 2))`): its items one by one
+        return _unrolled_elements(fl, e, [element(ScalarV(INT64, k)) for k in range(n)], shape)
+    return map_loop(fl, shape, element, e)
+
+
+def _unrolled_elements(fl: Lowering, e: A.Generator, values: list[Value], shape: tuple[int, ...]) -> Value:
+    if not values:
+        raise fl.error("an empty comprehension over a tuple has no element type jlhlo can give it", e)
+    if e.is_array and len({v.t for v in values}) > 1:
+        shown = " and ".join(sorted({v.t.julia() for v in values}))
+        raise fl.error(f"the elements of this comprehension differ in type ({shown}); Julia would make an array "
+                       f"of an abstract element type, which jlhlo does not support (convert them to one type)", e)
+    out = vect(fl, values, e)
+    return reshape_colmajor(fl, out, shape) if len(shape) > 1 and isinstance(out, ArrayV) else out
+
+
+def _any_index(n: int) -> ScalarV:
+    """An Int64 known only at run time to lie in 0:n-1."""
+    return ScalarV(INT64, None, H.constant(INT64, 0), interval=(0, n - 1))
+
+
+def _lane_index(shape: tuple[int, ...]) -> ScalarV:
+    """Each lane's column-major position in `shape`, from 0."""
+    position, stride = H.constant(INT64, 0, shape), 1
+    for d, size in enumerate(shape):
+        position = hlo.add(position, hlo.multiply(H.iota(INT64, shape, d), H.constant(INT64, stride, shape)))
+        stride *= size
+    return ScalarV(INT64, None, position, shape, interval=(0, max(_prod(shape) - 1, 0)))
+
+
 def _with_lanes(fl: Lowering, v: Value, lanes: tuple[int, ...]) -> Value:
     """`v` with every number broadcast to one value per lane."""
     def widen(leaf: Value) -> Value:
@@ -854,4 +1365,5 @@ def _prod(shape) -> int:
     return n
 
 
-__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "map_loop"]
+__all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "map_loop", "Iteration", "iteration",
+           "iteration_source", "value_iteration", "comprehension_over"]

@@ -22,7 +22,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 from ..core import builder as B
 
 # gradients, nn, primitives and scalars are imported for their rules, which register in PRIMITIVES
-from . import assign, broadcast, calls, exceptions, gradients, loops, merge, nn, primitives, printing, scalars  # noqa: F401
+from . import assign, broadcast, calls, exceptions, gradients, loops, merge, nn, primitives, printing, scalars, unions  # noqa: F401
 from . import ast as A
 from . import hlo as H
 from .arrays import vect
@@ -39,7 +39,7 @@ from .program import CALL, Program
 from .ranges import collect_range, make_range
 from .registry import PRIMITIVES, NeedsStatic, NoMethod
 from .scalars import get_field
-from .types import BOOL, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
+from .types import BOOL, FLOAT64, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
 from .values import (
     ArrayListV,
     ArrayV,
@@ -305,10 +305,17 @@ class FunctionLowering:
         self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
         self.env[ERROR_CODE] = ScalarV(ERR, 0)     # which bounds check failed first (0: none)
         for tv, val in self.bindings.items():
-            if not tv.startswith("<:"):
-                self.env[tv] = TypeV(val) if isinstance(val, JType) else ScalarV(INT64, val)
+            if tv.startswith("<:") or val is None:     # unbound: using it is an UndefVarError, as in Julia
+                continue
+            if isinstance(val, JType):
+                self.env[tv] = TypeV(val)
+            elif isinstance(val, (bool, int, float)):  # a value parameter, `N` of NTuple{N} or Val{N}
+                self.env[tv] = ScalarV(BOOL if isinstance(val, bool) else INT64 if isinstance(val, int) else FLOAT64,
+                                       val)
         if isinstance(m.fdef, A.Lambda):     # the closure itself comes first: bind what it captured
             self.env.update(params[0].captured)
+            if m.fdef.name and m.fdef.name not in self.env:
+                self.env[m.fdef.name] = params[0]      # a local function sees itself: it may recurse
             params, names = params[1:], names[1:]
         n_fixed = len(names) - (1 if m.vararg else 0)
         for name, v in zip(names[:n_fixed], params[:n_fixed]):
@@ -336,6 +343,9 @@ class FunctionLowering:
                              m.fdef.span)
 
     def run_body(self) -> Value:
+        if isinstance(self.method.fdef, A.StructDef):     # the entry is a struct's default constructor
+            return default_construct(self, self.method.fdef.name,
+                                     [self.env[n] for n in self.method.param_names], self.method.fdef)
         body = self.method.fdef.body
         stmts = with_implicit_return(body.stmts, body.span)
         self.block(stmts)
@@ -485,8 +495,12 @@ class FunctionLowering:
         if isinstance(e, (A.And, A.Or)):
             # `cond && (n += 1)` as a statement: the right side runs for its effect, any type
             c = self.condition(e.left)
-            action = lambda: self.stmt(A.ExprStmt(e.right, span=e.right.span))   # noqa: E731
-            if isinstance(e, A.And):
+            taken = isinstance(e, A.And)          # the value of the left side that runs the right
+
+            def action() -> None:
+                unions.narrow(self, e.left, taken)
+                self.stmt(A.ExprStmt(e.right, span=e.right.span))
+            if taken:
                 self.branch(c, action, lambda: None, s)
             else:
                 self.branch(c, lambda: None, action, s)
@@ -519,7 +533,8 @@ class FunctionLowering:
                 self.stmt_If(A.If(rest, s.orelse, span=rest[0][0].span))
             elif s.orelse is not None:
                 self.block(s.orelse.stmts)
-        self.branch(c, lambda: self.block(body.stmts), orelse, s)
+        self.branch(c, lambda: (unions.narrow(self, cond, True), self.block(body.stmts)),
+                    lambda: (unions.narrow(self, cond, False), orelse()), s)
 
     def stmt_MacroCall(self, s: A.MacroCall) -> None:
         self.macro(s, statement=True)
@@ -638,7 +653,8 @@ class FunctionLowering:
         c = self.condition(e.cond)
         if c.is_const:
             return self.expr(e.then if c.const else e.orelse)
-        return self.value_branch(c, lambda: self.expr(e.then), lambda: self.expr(e.orelse), e)
+        return self.value_branch(c, lambda: (unions.narrow(self, e.cond, True), self.expr(e.then))[1],
+                                 lambda: (unions.narrow(self, e.cond, False), self.expr(e.orelse))[1], e)
 
     def value_branch(self, c: ScalarV, then: Callable[[], Value], orelse: Callable[[], Value], node: A.Node) -> Value:
         """An `if` whose arms produce a value, lowered through the statement machinery."""
@@ -658,13 +674,15 @@ class FunctionLowering:
         left = self.condition(e.left)
         if left.is_const:
             return self.condition(e.right) if left.const else left
-        return self.value_branch(left, lambda: self.condition(e.right), lambda: ScalarV(BOOL, False), e)
+        return self.value_branch(left, lambda: (unions.narrow(self, e.left, True), self.condition(e.right))[1],
+                                 lambda: ScalarV(BOOL, False), e)
 
     def expr_Or(self, e: A.Or) -> Value:
         left = self.condition(e.left)
         if left.is_const:
             return left if left.const else self.condition(e.right)
-        return self.value_branch(left, lambda: ScalarV(BOOL, True), lambda: self.condition(e.right), e)
+        return self.value_branch(left, lambda: ScalarV(BOOL, True),
+                                 lambda: (unions.narrow(self, e.left, False), self.condition(e.right))[1], e)
 
     def expr_Comparison(self, e: A.Comparison) -> Value:
         # a < b <= c is (a < b) && (b <= c), with b evaluated once
@@ -797,6 +815,9 @@ class FunctionLowering:
     # ------------------------------------------------------------------ calls
     def call_function(self, name: str, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
         """Dispatch `name(args...; kwargs...)`: Julia methods (user and prelude) first, then primitives."""
+        split = unions.split_call(self, args, kwargs, lambda a, k: self.call_function(name, a, k, node), node)
+        if split is not None:
+            return split
         methods = self.program.methods.get(name, [])
         if methods:
             chosen = select_method(self.program.universe, methods, [a.t for a in args])

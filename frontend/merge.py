@@ -20,17 +20,20 @@ from . import hlo as H
 from .context import ERROR_CODE, RETURN_VALUE, RETURNED
 from .exceptions import Threw
 from .scalars import convert_scalar
-from .types import SCALARS, Scalar, promote
+from .types import BOOL, SCALARS, MaybeT, Scalar, TupleT, promote
 from .values import (
     ArrayV,
     Box,
     LaneConflict,
+    MaybeV,
     ScalarV,
+    TupleV,
     Undef,
     Value,
     array_boxes,
     children,
     describe,
+    is_nothing,
     leaf_pairs,
     map_leaves,
 )
@@ -104,6 +107,8 @@ def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node
         if vals[0].t != vals[1].t and all(is_real_number(v) for v in vals):
             vals = _promoted(fl, name, vals, arms, node)
         if vals[0].t != vals[1].t:
+            vals = _with_nothing(fl, vals, arms)
+        if vals[0].t != vals[1].t:
             shown = (f"`{name}`" if not name.startswith("%") else
                      "the returned value" if name == RETURN_VALUE else "the value of this expression")
             first, second = (describe(v) for v in vals)
@@ -151,6 +156,28 @@ def _promoted(fl: Lowering, name: str, vals: list[ScalarV], arms: list[ArmState]
         with ir.InsertionPoint(arm.block) if arm.block is not None else contextlib.nullcontext():
             out.append(convert_scalar(fl, v, t, node))
     note_promotion(fl, name, [v.t for v in vals], t, node)
+    return out
+
+
+def _with_nothing(fl: Lowering, vals: list[Value], arms: list[ArmState]) -> list[Value]:
+    """`nothing` on one path and a `T` (or a `Union{Nothing, T}`) on the other, also as items of
+    tuples: both become `Union{Nothing, T}` values, inside their arms. Other pairs stay as they are."""
+    if vals[0].t == vals[1].t:
+        return vals
+    if all(isinstance(v, TupleV) for v in vals) and len(vals[0].items) == len(vals[1].items):
+        items = [_with_nothing(fl, list(pair), arms) for pair in zip(vals[0].items, vals[1].items)]
+        return [TupleV(TupleT(tuple(it[k].t for it in items)), tuple(it[k] for it in items)) for k in (0, 1)]
+    inner = {v.t.inner if isinstance(v, MaybeV) else v.t for v in vals if not is_nothing(v)}
+    if len(inner) != 1 or not any(is_nothing(v) or isinstance(v, MaybeV) for v in vals):
+        return vals
+    t = MaybeT(inner.pop())
+    sample = next(v.value if isinstance(v, MaybeV) else v for v in vals if not is_nothing(v))
+    out: list[Value] = []
+    for v, arm in zip(vals, arms):
+        with ir.InsertionPoint(arm.block) if arm.block is not None else contextlib.nullcontext():
+            out.append(v if isinstance(v, MaybeV) else
+                       MaybeV(t, ScalarV(BOOL, False), zero_like(fl, sample)) if is_nothing(v) else
+                       MaybeV(t, ScalarV(BOOL, True), v))
     return out
 
 

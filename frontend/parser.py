@@ -174,6 +174,9 @@ _NAME_RE = re.compile(rf"(?:[^\W\d]|∇)(?:[\w′″‴∇{_COMBINING}]|!(?!=))*
 _UNARY_START = "-+!√∛~"
 # statement macros whose arguments are separated by spaces (`@show a b`, `@printf "%d\n" x`)
 _SPACED_MACROS = {"show", "printf", "info", "warn", "error", "debug"}
+# macros on a function definition that only advise Julia's compiler (`@fastmath`'s licence to
+# reassociate is not taken: the IEEE result is one it allows)
+_DEFINITION_HINTS = {"inline", "noinline", "propagate_inbounds", "fastmath", "pure", "inbounds", "nospecialize"}
 
 
 @dataclass
@@ -1011,8 +1014,8 @@ class _AstBuilder(Transformer):
         name = tok.value[1:]
         if name == ".":
             return _dotify(node)
-        if name in ("inline", "noinline") and isinstance(node, ast.FunctionDef):
-            return node                  # inlining hints change nothing in the compiled program
+        if name in _DEFINITION_HINTS and isinstance(node, ast.FunctionDef):
+            return node                  # hints to Julia's compiler: nothing changes in the compiled program
         if name == "kwdef" and isinstance(node, ast.StructDef):
             node.kwdef = True
             return node
@@ -1138,6 +1141,8 @@ class _AstBuilder(Transformer):
             elif isinstance(stmt, ast.FunctionDef) and stmt.name == name and stmt.self_param is None:
                 _call_new(stmt, name)
                 constructors.append(stmt)
+            elif isinstance(expr, ast.StringLit):
+                pass                           # a field's docstring
             else:
                 raise JuliaError("only field declarations (`x` or `x::T`) and inner constructors (`S(x) = new(...)`) "
                                  "are supported inside `struct`", stmt.span)

@@ -28,7 +28,7 @@ from .indexing import index_value, linear_element, make_view
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
 from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, get_field, make_tuple, type_arg
-from .types import BOOL, FLOAT64, INT64, ArrayT, NamedTupleT, Scalar, StructT, TupleT, promote
+from .types import BOOL, FLOAT32, FLOAT64, INT64, ArrayT, NamedTupleT, Scalar, StructT, TupleT, promote
 from .values import (
     ArrayListV,
     ArrayV,
@@ -43,12 +43,12 @@ from .values import (
     TypeV,
     Value,
     colon,
+    map_leaves,
     nothing,
 )
 
 if TYPE_CHECKING:
     from .context import Lowering
-
 
 
 # ============================================================================ structure queries
@@ -174,12 +174,6 @@ def _view(fl, args, kwargs, node):
     if not args:
         raise NoMethod()
     return make_view(fl, args[0], list(args[1:]), node)
-
-
-@prim("zip", "enumerate")
-def _zip_value(fl, args, kwargs, node, name):
-    raise NoMethod(f"`{name}(...)` is supported as the iterable of a `for` loop (`for (a, b) in {name}(...)`); "
-                   f"as a value or in a comprehension, index the arrays instead (`for i in eachindex(x, y)`)")
 
 
 @prim("eachcol", "eachrow")
@@ -393,28 +387,225 @@ def _eye(shape: tuple[int, int]) -> ir.Value:
     return H.compare("EQ", H.iota(INT64, shape, 0), H.iota(INT64, shape, 1), "int")
 
 
+# ============================================================================ random numbers
+# Two kinds of draws. `rand`/`randn` without a generator lower to `stablehlo.rng`, which XLA keeps
+# stateful (mlir_passes/rng.py replaces them by a threaded Threefry state once the program calls
+# `Random.seed!`). An explicit generator (`Xoshiro(seed)`, prelude/random.jl) is a struct around a
+# two-word `Vector{UInt64}`, the Threefry state (key, counter) of `stablehlo.rng_bit_generator`:
+# `rand(rng, ...)`/`randn(rng, ...)` draw bits from it and write the advanced state back into the
+# array, so the generator changes like any mutated array, for every alias, through calls, loops and
+# branches (a `while` condition that draws is lowered inside the body, where changes are carried).
+# Each word's counter is used once, so the draws of one seed never overlap and different seeds are
+# different keys. The helpers turn bits into numbers the same way for both kinds, so
+# `Random.seed!(n)` followed by draws gives the numbers `Xoshiro(n)` gives (neither is Julia's
+# Xoshiro256++ stream). No gradient flows through a draw (bits are integers; `convert` from an
+# integer has no cotangent), and recomputing one in reverse mode gives the same numbers.
+
+RNG_COUNTER = 0x9E3779B97F4A7C15 >> 1   # the counter word of a seeded state (below 2^63); the key is the seed
+UINT64 = Scalar("UInt64")
+
+
+def rng_seeded_state(seed: ir.Value) -> ir.Value:
+    """The state [seed, RNG_COUNTER] (tensor<2xui64>) of an Int64 seed (0-d)."""
+    u64 = ir.IntegerType.get_unsigned(64)
+    key = hlo.bitcast_convert(ir.RankedTensorType.get([1], u64), B.reshape(seed, (1,)))
+    counter = B.dense_constant(np.array([RNG_COUNTER], np.uint64), ir.RankedTensorType.get([1], u64))
+    return hlo.concatenate([key, counter], 0)
+
+
+def rng_fresh_state() -> ir.Value:
+    """A state from XLA's stateful generator (`stablehlo.rng`): new on every run."""
+    i64 = ir.IntegerType.get_signless(64)
+    lo, hi = (B.dense_constant(np.array(v, np.int64), ir.RankedTensorType.get([], i64))
+              for v in (np.iinfo(np.int64).min, np.iinfo(np.int64).max))
+    words = hlo.rng(lo, hi, B.dense_constant(np.array([2], np.int64), ir.RankedTensorType.get([1], i64)),
+                    hlo.RngDistributionAttr.get("UNIFORM"))
+    return hlo.bitcast_convert(ir.RankedTensorType.get([2], ir.IntegerType.get_unsigned(64)), words)
+
+
+def rng_bits(state: ir.Value, dims: tuple[int, ...], width: int) -> tuple[ir.Value, ir.Value]:
+    """The state after drawing, and unsigned `width`-bit (32 or 64) random words of shape `dims`."""
+    out = ir.RankedTensorType.get(list(dims), ir.IntegerType.get_unsigned(width))
+    new, bits = hlo.rng_bit_generator(state.type, out, hlo.RngAlgorithmAttr.get("THREE_FRY"), state)
+    return new, bits
+
+
+def rng_uniform(state: ir.Value, dims: tuple[int, ...], element: ir.Type) -> tuple[ir.Value, ir.Value]:
+    """Uniform in [0, 1) of the float type `element`, as Julia makes them from random words: the top
+    p bits (p the precision of `element`, 53 for Float64) as an integer, times 2^-p; computed
+    exactly (in Float32 for narrower floats, then converted without rounding)."""
+    f64 = isinstance(element, ir.F64Type)
+    width, work = (64, ir.F64Type.get()) if f64 else (32, ir.F32Type.get())
+    p = 53 if f64 else 11 if isinstance(element, ir.F16Type) else 24
+    new, bits = rng_bits(state, dims, width)
+    top = B.convert(hlo.shift_right_logical(bits, B.full(bits.type, width - p)), work)
+    return new, B.convert(hlo.multiply(top, B.full(top.type, 2.0 ** -p)), element)
+
+
+def rng_normal(state: ir.Value, dims: tuple[int, ...], element: ir.Type) -> tuple[ir.Value, ir.Value]:
+    """Standard normal numbers of the float type `element` by Box–Muller (in Float32 for narrower
+    floats), two uniforms per number; 1 - u1 is in (0, 1], so the log is finite."""
+    work = element if isinstance(element, ir.F64Type) else ir.F32Type.get()
+    new, u = rng_uniform(state, (2, *dims), work)
+    u1, u2 = (B.reshape(B.slice_(u, [k] + [0] * len(dims), [k + 1, *dims]), dims) for k in (0, 1))
+    radius = hlo.sqrt(hlo.multiply(B.full(u1.type, -2.0), hlo.log_plus_one(hlo.negate(u1))))
+    z = hlo.multiply(radius, hlo.cosine(hlo.multiply(B.full(u2.type, 2 * math.pi), u2)))
+    return new, B.convert(z, element)
+
+
+def rng_below(state: ir.Value, span: ir.Value, dims: tuple[int, ...]) -> tuple[ir.Value, ir.Value]:
+    """Int64s uniform in [0, span) for a 0-d Int64 span ≥ 1 (or one that wraps to a span up to
+    2^64): the remainder of 64 random bits (bias below 2^-40 for spans below 2^24)."""
+    u64 = ir.IntegerType.get_unsigned(64)
+    new, bits = rng_bits(state, dims, 64)
+    n = hlo.bitcast_convert(ir.RankedTensorType.get([], u64), span)
+    offset = hlo.remainder(bits, B.broadcast(n, dims))
+    return new, hlo.bitcast_convert(ir.RankedTensorType.get(list(dims), ir.IntegerType.get_signless(64)), offset)
+
+
+def rng_words(state: ir.Value, dims: tuple[int, ...], t: Scalar) -> tuple[ir.Value, ir.Value]:
+    """Integers of every value of the integer type `t` (Bool: true or false) equally likely."""
+    bits = t.info.bits if t.info.kind != "bool" else 1
+    new, words = rng_bits(state, dims, 64 if bits == 64 else 32)
+    if t.info.kind == "bool":
+        one = B.full(words.type, 1)
+        return new, B.compare(hlo.and_(words, one), one, "EQ")
+    if bits < 32:
+        words = B.convert(words, ir.IntegerType.get_unsigned(bits))
+    return new, hlo.bitcast_convert(H.tensor_type(t, dims), words)
+
+
+# the structs of prelude/random.jl that hold a state; TaskLocalRNG (the default generator) is not one
+GENERATORS = ("Xoshiro", "MersenneTwister")
+
+
+def _generator_state(fl: Lowering, v: Value) -> ArrayV | None:
+    """The state array of a generator value (prelude/random.jl), None for other values."""
+    if not isinstance(v, StructV) or not isinstance(v.t, StructT) or v.t.name not in GENERATORS:
+        return None
+    state = v.get("state")
+    if not isinstance(state, ArrayV) or state.t.elt != UINT64 or state.t.shape != (2,):
+        return None
+    fl.note_draw()
+    return state
+
+
+@prim("_rng_seeded")
+def _rng_seeded(fl, args, kwargs, node):
+    """_rng_seeded(seed): a generator state fixed by the integer seed (prelude/random.jl)."""
+    (seed,) = expect_args(args, 1)
+    if not isinstance(seed, ScalarV) or not seed.t.info.is_integer or seed.t.info.kind == "bool" or seed.batch:
+        raise NoMethod("a generator's seed must be an integer (jlhlo does not seed from arrays or strings)")
+    state = rng_seeded_state(fl.materialize(convert_scalar(fl, seed, INT64)))
+    return ArrayV(ArrayT(UINT64, (2,)), Box(state))
+
+
+@prim("_rng_fresh")
+def _rng_fresh(fl, args, kwargs, node):
+    """_rng_fresh(): a generator state drawn from XLA's own generator, new on every run."""
+    expect_args(args, 0)
+    fl.note_draw()
+    return ArrayV(ArrayT(UINT64, (2,)), Box(rng_fresh_state()))
+
+
+def _draw_from(fl: Lowering, state: ArrayV, name: str, args: list[Value], node: A.Node) -> Value:
+    """rand(rng, [T | collection], dims...) and randn(rng, [T], dims...): the numbers, and `state`
+    advanced in place."""
+    t, pool = FLOAT64, None
+    if args and isinstance(args[0], TypeV):
+        t, args = type_arg(args[0]), args[1:]
+    elif args and isinstance(args[0], (RangeV, ArrayV)) and name == "rand":
+        pool, args = args[0], args[1:]
+    if pool is None and (not isinstance(t, Scalar) or t.info.is_complex or t.info.kind != "float" and (
+            name == "randn" or not t.info.is_integer and t.info.kind != "bool")):
+        what = "floating-point numbers" if name == "randn" else "floating-point numbers, integers and Bool"
+        raise NoMethod(f"{name}(rng, {t.julia()}) is not supported (jlhlo draws {what})")
+    if any(not isinstance(a, (ScalarV, TupleV)) for a in args):
+        raise NoMethod(f"{name}(rng, ...) takes a type{' or a collection' if name == 'rand' else ''} and sizes")
+    shape = _dims_args(fl, args, node)
+    if pool is None:
+        if t.info.kind == "float":
+            new, value = (rng_uniform if name == "rand" else rng_normal)(state.ir, shape, H.elt_type(t))
+        else:
+            new, value = rng_words(state.ir, shape, t)
+    else:
+        t, new, value = _draw_element(fl, state, pool, shape, node)
+    fl.write(state, new, node)
+    return ArrayV(ArrayT(t, shape), Box(value)) if shape else ScalarV(t, None, value)
+
+
+def _draw_element(fl: Lowering, state: ArrayV, pool: RangeV | ArrayV, shape: tuple[int, ...],
+                  node: A.Node) -> tuple[Scalar, ir.Value, ir.Value]:
+    """Elements of a range or an array, each equally likely: the index by the remainder of 64
+    random bits. The element type, the state after, the elements."""
+    if isinstance(pool, ArrayV) and (not isinstance(pool.t.elt, Scalar) or pool.t.wrapper is not None):
+        raise NoMethod()
+    n = range_length(fl, pool) if isinstance(pool, RangeV) else ScalarV(INT64, int(np.prod(pool.t.shape)))
+    if n.batch:
+        raise LaneConflict()
+    fl.check(arith(fl, ">=", n, ScalarV(INT64, 1)), node, "ArgumentError: collection must be non-empty")
+    new, k = rng_below(state.ir, fl.materialize(n), shape)
+    if isinstance(pool, RangeV) and pool.t.elt.info.is_integer:
+        start, step = (B.broadcast(H.convert(fl.materialize(v), INT64), shape) for v in (pool.start, pool.step))
+        return pool.t.elt, new, H.convert(hlo.add(start, hlo.multiply(step, k)), pool.t.elt)
+    table = collect_range(fl, pool, node) if isinstance(pool, RangeV) else pool
+    flat = reshape_colmajor(fl, table, (int(np.prod(table.t.shape)),))
+    return table.t.elt, new, B.gather_1d(flat.ir, k)
+
+
+@prim("_argsort")
+def _argsort(fl, args, kwargs, node):
+    """_argsort(keys): the permutation (1-based) that sorts the vector `keys`, ties in order."""
+    (keys,) = expect_args(args, 1)
+    if not isinstance(keys, ArrayV) or keys.t.ndims != 1 or not keys.t.elt.info.is_integer \
+            and keys.t.elt.info.kind != "float":
+        raise NoMethod()
+    (n,) = keys.t.shape
+    index = H.iota(INT64, (n,), 0)
+    op = hlo.SortOp([keys.ir.type, index.type], [keys.ir, index], dimension=0, is_stable=True)
+    scalar = H.tensor_type(keys.t.elt)
+    block = op.regions[0].blocks.append(scalar, scalar, H.tensor_type(INT64), H.tensor_type(INT64))
+    with ir.InsertionPoint(block):
+        a, b = block.arguments[0], block.arguments[1]
+        hlo.ReturnOp([H.compare("LT", a, b, "totalorder" if keys.t.elt.info.kind == "float" else keys.t.elt.info.kind)])
+    return ArrayV(ArrayT(INT64, (n,)), Box(hlo.add(op.results[1], H.constant(INT64, 1, (n,)))))
+
+
 @prim("rand", "randn")
 def _rand(fl, args, kwargs, node, name):
     """rand([T], dims...) draws uniformly from [0, 1), randn([T], dims...) from the standard normal
-    distribution. They lower to `stablehlo.rng`, which XLA keeps stateful: every execution, loop
-    iteration and call draws new numbers, as Julia's global RNG does (not its stream, though: the
-    numbers differ from Julia's). A program that calls Random.seed! draws from one threaded
-    generator state instead (mlir_passes/rng.py)."""
+    distribution, from the default generator. They lower to `stablehlo.rng`, which XLA keeps stateful:
+    every execution, loop iteration and call draws new numbers, as Julia's global RNG does (not its
+    stream, though: the numbers differ from Julia's). A program that calls Random.seed! draws from one
+    threaded generator state instead (mlir_passes/rng.py). With a generator first (`rand(rng, ...)`),
+    `_draw_from` draws from it."""
+    state = _generator_state(fl, args[0]) if args else None
+    if state is not None:
+        return _draw_from(fl, state, name, args[1:], node)
     t = FLOAT64
     if args and isinstance(args[0], TypeV):
         t = type_arg(args[0])
         args = args[1:]
     if not isinstance(t, Scalar) or t.info.kind != "float":
-        raise NoMethod(f"{name} of {t} is not supported (jlhlo draws floating-point numbers only)")
+        raise NoMethod(f"{name}({t.julia()}) is not supported (jlhlo's default generator draws floating-point "
+                       f"numbers only; an explicit one, `rand(Xoshiro(seed), {t.julia()})`, draws integers too)")
     if any(not isinstance(a, (ScalarV, TupleV)) for a in args):
-        raise NoMethod(f"{name}(rng, ...) and {name}(collection) are not supported; use {name}([T,] dims...)"
-                       + (" or rand(range, dims...)" if name == "rand" else ""))
+        raise NoMethod(f"{name}(collection) is not supported; use {name}([rng,] [T,] dims...)"
+                       + (" or rand([rng,] range, dims...)" if name == "rand" else ""))
     shape = _dims_args(fl, args, node)
     fl.note_draw()
     low, high = (0.0, 1.0)             # UNIFORM: [low, high); NORMAL: mean and standard deviation
     dims = H.array_constant(INT64, np.array(shape, dtype=np.int64))
     kind = hlo.RngDistributionAttr.get("UNIFORM" if name == "rand" else "NORMAL")
-    drawn = hlo.rng(H.constant(t, low), H.constant(t, high), dims, kind)
+    # Float16 is drawn as Float32: XLA's Float16 uniforms round up to 1.0 (one in 4000), so those
+    # keep 11 bits (multiples of 2^-11, exact in Float16, below 1)
+    work = FLOAT32 if t.info.bits == 16 else t
+    drawn = hlo.rng(H.constant(work, low), H.constant(work, high), dims, kind)
+    if work != t:
+        if name == "rand":
+            scale = H.constant(work, 2048.0, shape)
+            drawn = hlo.divide(hlo.floor(hlo.multiply(drawn, scale)), scale)
+        drawn = H.convert(drawn, t)
     if shape:
         return ArrayV(ArrayT(t, shape), Box(drawn))
     return ScalarV(t, None, drawn)
@@ -423,9 +614,10 @@ def _rand(fl, args, kwargs, node, name):
 @prim("seed!")
 def _seed(fl, args, kwargs, node):
     """Random.seed!(n): the numbers drawn after it are a fixed stream of n (mlir_passes/rng.py
-    threads a generator state through the program's draws); not Julia's stream."""
+    threads a generator state through the program's draws); not Julia's stream.
+    `seed!(rng, n)` is prelude/random.jl's."""
     if len(args) != 1 or not isinstance(args[0], ScalarV) or not args[0].t.info.is_integer:
-        raise NoMethod("Random.seed!(n) with an integer n is supported (not seed!() or seed!(rng, n))")
+        raise NoMethod("Random.seed!(n) with an integer n is supported, and Random.seed!(rng, n) (not seed!())")
     fl.note_draw()                     # in program order with the draws
     hlo.CustomCallOp([], [fl.materialize(convert_scalar(fl, args[0], INT64))], SEED_TARGET, has_side_effect=True)
     return nothing()
@@ -468,12 +660,25 @@ def _similar(fl, args, kwargs, node):
     return ArrayV(ArrayT(t, shape, None if rest else x.t.wrapper), Box(H.constant(t, 0, shape)))
 
 
-@prim("copy", "deepcopy")
+@prim("copy")
 def _copy(fl, args, kwargs, node):
     (x,) = expect_args(args, 1)
     if isinstance(x, ArrayV):
         return ArrayV(x.t, Box(x.ir))
     return x
+
+
+@prim("deepcopy")
+def _deepcopy(fl, args, kwargs, node):
+    """Every array inside `x` copied; one array reached twice stays one array in the copy."""
+    (x,) = expect_args(args, 1)
+    copies: dict[int, Box] = {}
+
+    def copied(leaf: Value) -> Value:
+        if not isinstance(leaf, ArrayV):
+            return leaf
+        return ArrayV(leaf.t, copies.setdefault(id(leaf.box), Box(leaf.ir)))
+    return map_leaves(x, copied)
 
 
 @prim("collect")
@@ -506,7 +711,7 @@ def _copyto(fl, args, kwargs, node):
         if int(np.prod(dst.t.shape)) != int(np.prod(src.t.shape)):
             raise NoMethod(f"BoundsError: copyto! of {shape_str(src.t.shape)} into {shape_str(dst.t.shape)}")
         src = reshape_colmajor(fl, src, dst.t.shape)
-    fl.write(dst, H.convert(src.ir, dst.t.elt), node)
+    fl.write(dst, fit_to_shape(fl, src, dst.t, node), node)
     return dst
 
 
@@ -603,8 +808,8 @@ def _reverse(fl, args, kwargs, node):
     if not isinstance(x, ArrayV):
         raise NoMethod()
     dims = kwargs.get("dims")
-    axes = list(range(x.t.ndims)) if dims is None else _dims_of(fl, dims, x.t.ndims)
-    return ArrayV(x.t, Box(hlo.reverse(x.ir, axes)))
+    axes = None if dims is None else _dims_of(fl, dims, x.t.ndims)
+    return ArrayV(x.t, Box(hlo.reverse(x.ir, list(range(x.t.ndims)) if axes is None else axes)))   # dims=: is all
 
 
 @prim("sort", keywords=("rev",))
@@ -623,8 +828,10 @@ def _sort(fl, args, kwargs, node):
         a, b = block.arguments
         if rev.const:
             a, b = b, a
-        hlo.ReturnOp([H.compare("LT", a, b, x.t.elt.info.kind) if not x.t.elt.info.is_float else
-                      H.compare("LT", a, b, "totalorder")])
+        if x.t.elt.info.is_float:      # isless: -0.0 before 0.0 (total order), every NaN last, whatever its sign
+            nan = H.constant(x.t.elt, float("nan"))
+            a, b = (hlo.select(H.compare("NE", v, v, "float"), nan, v) for v in (a, b))
+        hlo.ReturnOp([H.compare("LT", a, b, "totalorder" if x.t.elt.info.is_float else x.t.elt.info.kind)])
     return ArrayV(x.t, Box(op.results[0]))
 
 

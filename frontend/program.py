@@ -15,7 +15,7 @@ from .parser import new_name, parse
 # Modules a program may name in `using`/`import` and as qualifiers (`Base.tail`): what they export
 # is provided by the compiler's primitives and prelude.
 KNOWN_MODULES = {"Base", "Core", "LinearAlgebra", "Statistics", "NNlib", "Flux", "Zygote", "Random", "Printf",
-                 "Optimisers", "Losses", "OneHotArrays", "MLUtils"}
+                 "Optimisers", "Losses", "OneHotArrays", "MLUtils", "Iterators"}
 CALL = "(call)"                        # the method table of callable structs: `(d::Dense)(x) = ...`
 
 
@@ -78,6 +78,8 @@ class Program:
                                          f"{', '.join(sorted(KNOWN_MODULES))})", item.span)
             elif isinstance(item, (A.StructDef, A.AbstractTypeDef)):
                 pass
+            elif isinstance(item, A.ExprStmt) and isinstance(item.expr, A.StringLit):
+                pass                   # a docstring (or a string with no effect)
             elif isinstance(item, A.MacroCall) and item.name in _FUNCTOR_MACROS:
                 _check_functor_macro(item)         # every struct is a functor already
             elif isinstance(item, A.ExprStmt) and isinstance(item.expr, A.MacroCall):

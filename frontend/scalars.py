@@ -78,13 +78,32 @@ def convert_scalar(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None = No
 def _check_integral(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None) -> None:
     """Julia's conversion of a float to an integer type throws InexactError unless the value is an
     integer in the type's range: a run-time check, reported after the run like a BoundsError."""
-    x = v.ir
+    fl.check(ScalarV(BOOL, None, _integral(v.ir, v.t, t, v.batch), v.batch), node,
+             f"InexactError: {t.name}(x) with x a non-integral or out-of-range {v.t.julia()} (at run time)")
+
+
+def check_integral_elements(fl: Lowering, x: ir.Value, src: Scalar, t: Scalar, node: A.Node | None) -> None:
+    """`_check_integral` for every element of a float array stored into an integer array (`w .= v`)."""
+    shape = B.shape(x)
+    ok = B.reduce(_integral(x, src, t, shape), H.constant(BOOL, True), list(range(len(shape))), hlo.and_)
+    fl.check(ScalarV(BOOL, None, ok), node,
+             f"InexactError: {t.name}(x) with x a non-integral or out-of-range {src.julia()} (at run time)")
+
+
+def _integral(x: ir.Value, src: Scalar, t: Scalar, shape: tuple[int, ...]) -> ir.Value:
     lo, hi = (float(b) for b in (np.iinfo(t.info.np).min, np.iinfo(t.info.np).max))
     integral = H.compare("EQ", hlo.floor(x), x, "float")
-    in_range = hlo.and_(H.compare("GE", x, H.constant(v.t, lo, v.batch), "float"),
-                        H.compare("LT", x, H.constant(v.t, -lo if lo < 0 else hi + 1, v.batch), "float"))
-    fl.check(ScalarV(BOOL, None, hlo.and_(integral, in_range), v.batch), node,
-             f"InexactError: {t.name}(x) with x a non-integral or out-of-range {v.t.julia()} (at run time)")
+    return hlo.and_(integral, hlo.and_(H.compare("GE", x, H.constant(src, lo, shape), "float"),
+                                       H.compare("LT", x, H.constant(src, -lo if lo < 0 else hi + 1, shape), "float")))
+
+
+def _signed_zero_extremum(fn, a, b, negative_if):
+    """np.maximum/np.minimum with Julia's zeros: max(0.0, -0.0) is 0.0 and min is -0.0, either way
+    round (NumPy returns whichever comes first). `negative_if` combines the two signs."""
+    out = fn(a, b)
+    if np.issubdtype(np.asarray(out).dtype, np.floating) and out == 0 and a == b:
+        out = -abs(out) if negative_if(np.signbit(a), np.signbit(b)) else abs(out)
+    return out
 
 
 def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
@@ -390,7 +409,8 @@ ARITH: dict[str, Callable] = {
     "*": _binary("*", hlo.multiply, np.multiply),
     "/": _binary("/", hlo.divide, np.divide, result="float"),
     "÷": _trunc_div, "div": _trunc_div, "%": _rem, "rem": _rem, "mod": _mod, "^": _power,
-    "max": _binary("max", hlo.maximum, np.maximum), "min": _binary("min", hlo.minimum, np.minimum),
+    "max": _binary("max", hlo.maximum, lambda a, b: _signed_zero_extremum(np.maximum, a, b, np.logical_and)),
+    "min": _binary("min", hlo.minimum, lambda a, b: _signed_zero_extremum(np.minimum, a, b, np.logical_or)),
     "&": _bitwise("&"), "|": _bitwise("|"), "xor": _bitwise("xor"), "⊻": _bitwise("xor"),
     "<<": _shift("<<"), ">>": _shift(">>"), ">>>": _shift(">>>"),
     **{op: _compare(op) for op in _COMPARE},

@@ -150,6 +150,19 @@ class SimpleT(JType):
         return self.name
 
 
+@dataclass(frozen=True)
+class MaybeT(JType):
+    """`Union{Nothing, T}`: what `findfirst` returns, or a function that returns `nothing` on one
+    path and a `T` on another. At run time a flag says which (values.MaybeV)."""
+    inner: JType
+
+    def julia(self) -> str:
+        return f"Union{{Nothing, {self.inner.julia()}}}"
+
+    def sized(self) -> str:
+        return f"Union{{Nothing, {self.inner.sized()}}}"
+
+
 NOTHING = SimpleT("Nothing")
 COLON = SimpleT("Colon")
 SYMBOL = SimpleT("Symbol")

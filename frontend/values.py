@@ -22,6 +22,7 @@ from .types import (
     ClosureT,
     FunctionT,
     JType,
+    MaybeT,
     NamedTupleT,
     RangeT,
     Scalar,
@@ -187,8 +188,26 @@ class SingletonV(Value):
     name: str = ""                     # the symbol's name for Symbol values
 
 
+@dataclass(eq=False)
+class MaybeV(Value):
+    """A `Union{Nothing, T}` value: `nothing` where the Bool `present` is false, else `value`
+    (whose contents are then meaningless placeholders). Calls split on it (unions.py), as Julia's
+    compiler splits a small Union: each member's method, chosen by the flag at run time."""
+    t: MaybeT
+    present: ScalarV
+    value: Value
+
+    @property
+    def items(self) -> tuple[Value, ...]:
+        return (self.present, self.value)
+
+
 def nothing() -> SingletonV:
     return SingletonV(NOTHING)
+
+
+def is_nothing(v: object) -> bool:
+    return isinstance(v, SingletonV) and v.t == NOTHING
 
 
 def colon() -> SingletonV:
@@ -201,7 +220,7 @@ def symbol(name: str) -> SingletonV:
 
 # ----------------------------------------------------------------------------- flattening
 def children(v: Value) -> tuple[Value, ...]:
-    if isinstance(v, (TupleV, StructV, ArrayListV)):
+    if isinstance(v, (TupleV, StructV, ArrayListV, MaybeV)):
         return v.items
     if isinstance(v, RangeV):
         return v.parts
@@ -230,6 +249,8 @@ def map_leaves(v: Value, fn: Callable[[Value], Value], constants: bool = False) 
         return TupleV(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
     if isinstance(v, (StructV, ArrayListV)):
         return type(v)(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
+    if isinstance(v, MaybeV):
+        return MaybeV(v.t, map_leaves(v.present, fn, constants), map_leaves(v.value, fn, constants))
     if isinstance(v, RangeV):
         return RangeV(v.t, *(map_leaves(c, fn, constants) for c in v.parts))
     if isinstance(v, ClosureV):
@@ -264,7 +285,7 @@ def spec_key(v: Value) -> object:
     """What a specialization depends on: the type, and the value of compile-time constants."""
     if isinstance(v, ScalarV):
         return (v.t, v.const if v.is_const else None, v.is_const, v.batch)
-    if isinstance(v, (TupleV, StructV, ArrayListV)):
+    if isinstance(v, (TupleV, StructV, ArrayListV, MaybeV)):
         return (v.t, tuple(spec_key(c) for c in v.items))
     if isinstance(v, RangeV):
         return (v.t, tuple(spec_key(c) for c in children(v)))
@@ -301,5 +322,6 @@ def describe(v: Value) -> str:
 
 
 __all__ = ["Value", "ScalarV", "ArrayV", "ArrayListV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
-           "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "nothing", "colon", "symbol", "runtime_leaves",
-           "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key", "describe", "children"]
+           "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "MaybeV", "nothing", "is_nothing", "colon", "symbol",
+           "runtime_leaves", "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key",
+           "describe", "children"]

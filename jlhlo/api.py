@@ -23,7 +23,7 @@ from .frontend.lower import ModuleLowering
 from .frontend.printing import PrintSite
 from .frontend.program import Program
 from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_of_array
-from .frontend.values import ArrayV, Box, ScalarV, StructV, TupleV, Value, runtime_leaves
+from .frontend.values import ArrayV, Box, MaybeV, ScalarV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
 from .mlir_passes.autodiff import build_vjp
 from .mlir_passes.rng import thread_rng_state
@@ -451,6 +451,10 @@ def to_host(v: Value, flat, leaf: Callable[[Any], Any] = np.asarray) -> Any:
     if isinstance(v, StructV):
         names = v.t.field_names if isinstance(v.t, StructT) else v.t.names
         return {n: to_host(i, flat, leaf) for n, i in zip(names, v.items)}
+    if isinstance(v, MaybeV):          # Union{Nothing, T}: None, or the T
+        present = bool(np.asarray(to_host(v.present, flat, leaf)))
+        value = to_host(v.value, flat, leaf)
+        return value if present else None
     if list(runtime_leaves(v)):
         raise UsageError(f"the entry returns a {v.t.julia()}, which cannot be passed back to Python "
                          f"(return numbers, arrays, tuples, named tuples or structs)")

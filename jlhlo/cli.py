@@ -338,7 +338,8 @@ def _converted(type_name: str, value: Any) -> Any:
     target = np.dtype(SCALARS[type_name].np)
     array = np.asarray(value)
     converted = array.astype(target)
-    if not np.array_equal(converted.astype(array.dtype), array):
+    rounds = target.kind in "fc" and array.dtype.kind in "fc"       # Float32[0.1]: rounded, as Julia does
+    if not rounds and not np.array_equal(converted.astype(array.dtype), array):
         raise ValueError(f"InexactError: {type_name}({value}) does not convert exactly")
     return converted[()] if converted.ndim == 0 else converted
 

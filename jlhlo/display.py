@@ -12,7 +12,7 @@ import numpy as np
 
 from .core.dtypes import SCALARS
 from .frontend.types import StructT, TypeT, _param_str
-from .frontend.values import ArrayV, ScalarV, StructV, TupleV, Value
+from .frontend.values import ArrayV, MaybeV, ScalarV, StructV, TupleV, Value
 
 _JULIA_NAME = {np.dtype(info.np): name for name, info in SCALARS.items()}
 _UNPREFIXED = {"Float64", "Int64"}            # element types `show` leaves out: [1.0, 2.0], [1, 2]
@@ -25,6 +25,8 @@ _SPLIT = re.compile(r"^(.*?)((?:[.eEf].*)?)$")
 def display(value: Value, host: Any) -> str:
     """The text Julia's REPL shows for the entry's result `value`, whose run-time parts are `host`
     (as `api.to_host` builds them)."""
+    if isinstance(value, MaybeV):
+        return "nothing" if host is None else display(value.value, host)
     if isinstance(value, ArrayV):
         return _display_array(np.asarray(host), value.t.julia())
     return show(value, host)
@@ -33,6 +35,8 @@ def display(value: Value, host: Any) -> str:
 def show(value: Value, host: Any, limit: bool = True) -> str:
     """Julia's `show`: the one-line form; `limit` (the REPL's `:limit`) elides long arrays, which
     `print` and string interpolation write whole."""
+    if isinstance(value, MaybeV):
+        return "nothing" if host is None else show(value.value, host, limit)
     if isinstance(value, ScalarV):
         return _number(np.asarray(host)[()], in_array=False)
     if isinstance(value, ArrayV):
@@ -47,6 +51,8 @@ def show(value: Value, host: Any, limit: bool = True) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if isinstance(value, StructV):
         parts = [show(v, h, limit) for v, h in zip(value.items, host.values())]
+        if isinstance(value.t, StructT) and value.t.name == "CartesianIndex":
+            return "CartesianIndex" + parts[0].removesuffix(",)") + (")" if parts[0].endswith(",)") else "")
         if isinstance(value.t, StructT):
             return f"{value.t.name}({', '.join(parts)})"
         return "(" + ", ".join(f"{k} = {p}" for k, p in zip(host, parts)) + ("," if len(parts) == 1 else "") + ")"

@@ -10,8 +10,8 @@ from jax.extend.mlir import ir, passmanager
 from ..core.ops import BRANCH_SELECT
 from .contract import contract
 from .dead_values import dead_values
-from .exact_division import exact_division
 from .fold import fold
+from .ieee_exact import ieee_exact
 from .inline import inline
 from .licm import licm
 from .precision import make_mixed_precision
@@ -44,7 +44,7 @@ PASSES: dict[str, Pass] = {
     # Full unrolling of counted loops of at most unroll.MAX_TRIPS iterations.
     "unroll": unroll,
     # Divisions XLA would rewrite into inexact forms (x / 10.0 as x * 0.1), shielded: always run last.
-    "exact_division": exact_division,
+    "ieee_exact": ieee_exact,
 }
 
 _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
@@ -99,14 +99,14 @@ def optimize(
     if unknown:
         raise ValueError(f"unknown pass {', '.join(map(repr, unknown))}; known passes: {', '.join(PASSES)}")
     table = dict(PASSES)
-    passes = [name for name in passes if name != "exact_division"]
+    passes = [name for name in passes if name != "ieee_exact"]
     if precision not in (None, "f32"):
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}; expected f32 or one of {', '.join(PRECISIONS)}")
         name = f"precision-{precision}"
         table[name] = make_mixed_precision(precision)
         passes.append(name)
-    passes.append("exact_division")       # what XLA receives must round as the StableHLO says
+    passes.append("ieee_exact")           # what XLA receives must round as the StableHLO says
     _verify(module, "before optimization")
     with module.context:
         _drop_branch_marks(module)

@@ -17,7 +17,7 @@ rev(v::Vector{Float64}) = reverse(v)
 rev2(X::Matrix{Float64}) = reverse(X; dims=2)
 cs(v::Vector{Float64}) = (cumsum(v), cumprod(v))
 am(v::Vector{Float64}) = (argmax(v), argmin(v), findmax(v), findmin(v))
-am2(X::Matrix{Float64}) = argmax(X)
+am2(X::Matrix{Float64}) = (Tuple(argmax(X)), X[argmax(X)])   # a CartesianIndex, as Julia's keys(X)
 srt(v::Vector{Float64}) = (sort(v), sort(v; rev=true))
 cshift(v::Vector{Float64}, k::Int64) = circshift(v, k)
 rep(v::Vector{Float64}, X::Matrix{Float64}) = (repeat(v, 3), repeat(X, 2, 3))
@@ -126,7 +126,8 @@ def test_reverse_sort_search(prog):
     i64 = np.int64
     same(prog.function("am")(v), (i64(v.argmax() + 1), i64(v.argmin() + 1), (v.max(), i64(v.argmax() + 1)),
                                   (v.min(), i64(v.argmin() + 1))))
-    same(prog.function("am2")(X), i64(X.flatten("F").argmax() + 1))
+    row, col = np.unravel_index(X.argmax(), X.shape)
+    same(prog.function("am2")(X), ((i64(row + 1), i64(col + 1)), X.max()))
     same(prog.function("srt")(v), (np.sort(v), np.sort(v)[::-1]))
 
 

@@ -61,6 +61,14 @@ def test_call_literals_keep_julia_types(tmp_path, rng) -> None:
     assert r.stdout.endswith(", Float32[1.0 3.0; 2.0 4.0], (1, 2.0f0, true, 0x07, -3))\n"), r
 
 
+def test_call_float32_literals_round_as_julia_converts(tmp_path) -> None:
+    """`Float32[0.1, 0.2]` rounds each Float64 literal (float-to-float conversion never throws)."""
+    r = cli(write_jl(tmp_path, "f(x::Vector{Float32}) = x\n"), "--call", "f(Float32[0.1, 0.2])", "--run",
+            "--outputs", tmp_path / "o.npz")
+    assert r.status == 0, r
+    np.testing.assert_array_equal(load_npz(tmp_path / "o.npz")["out"], np.array([0.1, 0.2], np.float32))
+
+
 def test_call_integer_value_decides_a_size(tmp_path) -> None:
     path = write_jl(tmp_path, "f(n::Int64) = sum(collect(1:n) .* 2)\n")
     r = cli(path, "--call", "f(10)", "--run")

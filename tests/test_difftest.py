@@ -68,6 +68,11 @@ def _reference_facts() -> list[tuple[str, object, object]]:
         ("3:2 is empty", len(R.rng(R.i(3), R.i(2))), 0),
         ("(2,2) .+ (2,) aligns the first dimension", tuple(R.bc(R.add, A, np.array([10.0, 20.0])).ravel()),
          (11.0, 12.0, 23.0, 24.0)),
+        ("findfirst of nothing is nothing", R.findfirst(lambda v: R.gt(v, R.f(5.0)), np.array([1.0, 2.0])), None),
+        ("findlast", R.findlast(np.array([True, True, False])), R.i(2)),
+        ("something(nothing, d)", R.something(None, R.i(3)), R.i(3)),
+        ("a filtered sum from init", R.sum_gen((v for v in (R.f(1.0), R.f(-2.0)) if v > 0), init=R.f32(0.5)),
+         R.f(1.5)),
         ("2-D comprehension: first index fastest",
          tuple(R.comp(lambda i, j: R.sub(R.mul(R.i(10), i), j), R.rng(R.i(1), R.i(2)), R.rng(R.i(1), R.i(3)))
                .ravel(order="F")),

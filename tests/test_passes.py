@@ -402,7 +402,7 @@ def test_print_after_each_and_timings(ctx):
     printed: list[str] = []
     timings: dict[str, float] = {}
     optimize(module, level=2, print_after_each=lambda name, text: printed.append(name), timings=timings)
-    assert printed == LEVELS[2] + ["exact_division"]
+    assert printed == LEVELS[2] + ["ieee_exact"]
     assert set(timings) == set(printed) and all(t >= 0 for t in timings.values())
 
 

@@ -3,19 +3,22 @@
 # implemented in frontend/primitives.py, each mapping onto StableHLO ops.
 
 # ---- reductions: `dims=:` gives a number, `dims=d` keeps dimension d with size 1
-sum(x::AbstractArray; dims=:) = _reduce(+, x, dims)
-sum(f, x::AbstractArray; dims=:) = _reduce(+, _broadcast_map(f, x), dims)
 sum(x::Tuple) = _foldl(+, x)
 sum(x::Number) = x
-prod(x::AbstractArray; dims=:) = _reduce(*, x, dims)
-prod(f, x::AbstractArray; dims=:) = _reduce(*, _broadcast_map(f, x), dims)
 prod(x::Tuple) = _foldl(*, x)
-maximum(x::AbstractArray; dims=:) = _reduce(max, x, dims)
-maximum(f, x::AbstractArray; dims=:) = _reduce(max, _broadcast_map(f, x), dims)
 maximum(x::Tuple) = _foldl(max, x)
-minimum(x::AbstractArray; dims=:) = _reduce(min, x, dims)
-minimum(f, x::AbstractArray; dims=:) = _reduce(min, _broadcast_map(f, x), dims)
 minimum(x::Tuple) = _foldl(min, x)
+# reductions with `init`: Base folds from init (mapfoldl); for these associative operators that is
+# op(init, reduction) up to rounding, and init alone for an empty collection. With `dims`, the
+# result's element type is typeof(init), as Base's reducedim_initarray.
+sum(x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(+, x, dims, init)
+sum(f, x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(+, _broadcast_map(f, x), dims, init)
+prod(x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(*, x, dims, init)
+prod(f, x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(*, _broadcast_map(f, x), dims, init)
+maximum(x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(max, x, dims, init)
+maximum(f, x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(max, _broadcast_map(f, x), dims, init)
+minimum(x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(min, x, dims, init)
+minimum(f, x::AbstractArray; dims=:, init=_NoInit()) = _reduce_init(min, _broadcast_map(f, x), dims, init)
 any(x::AbstractArray{Bool}; dims=:) = _reduce(|, x, dims)
 any(f, x::AbstractArray; dims=:) = _reduce(|, _broadcast_map(f, x), dims)
 all(x::AbstractArray{Bool}; dims=:) = _reduce(&, x, dims)
@@ -64,12 +67,16 @@ function _fold_loop(f, op, init, r)
     end
     return acc
 end
-# Base's sum widens small integers (and Bool) to Int; a range's sum is Base's closed form
+# Base's sum widens small integers (and Bool) to Int, small unsigned ones to UInt; a range's sum is
+# Base's closed form
 _sum_first(x) = x
 _sum_first(x::Bool) = Int(x)
 _sum_first(x::Int8) = Int(x)
 _sum_first(x::Int16) = Int(x)
 _sum_first(x::Int32) = Int(x)
+_sum_first(x::UInt8) = UInt(x)
+_sum_first(x::UInt16) = UInt(x)
+_sum_first(x::UInt32) = UInt(x)
 muladd(x, y, z) = x * y + z      # Julia may fuse or not; jlhlo leaves that to XLA
 function _range_sum(r)
     l = length(r)
@@ -121,6 +128,41 @@ minimum(g::Generator; init=_NoInit()) = init isa _NoInit ? minimum(g.f, g.iter) 
 any(g::Generator) = any(g.f, g.iter)
 all(g::Generator) = all(g.f, g.iter)
 count(g::Generator) = count(g.f, g.iter)
+# `f(x) for x in xs if c(x)`: `values` holds f(x) where `keep` (c(x)) is true, a placeholder
+# elsewhere (comprehensions.py); each reduction puts its identity where nothing was kept. Without
+# `init`, reducing an empty one is an error (a generator's element type is unknown to Base)
+struct _Filtered{V,K}
+    values::V
+    keep::K
+end
+function sum(g::_Filtered; init=_NoInit())
+    init isa _NoInit && !any(g.keep) && _empty_reduction()
+    v = init isa _NoInit ? g.values : _as_eltype(g.values, promote_type(typeof(init), eltype(g.values)))
+    s = sum(ifelse.(g.keep, v, -zero(eltype(v))))     # -0.0: x + -0.0 is x, also for x = -0.0
+    return init isa _NoInit ? s : init + s
+end
+function prod(g::_Filtered; init=_NoInit())
+    init isa _NoInit && !any(g.keep) && _empty_reduction()
+    v = init isa _NoInit ? g.values : _as_eltype(g.values, promote_type(typeof(init), eltype(g.values)))
+    p = prod(ifelse.(g.keep, v, one(eltype(v))))
+    return init isa _NoInit ? p : init * p
+end
+function maximum(g::_Filtered; init=_NoInit())
+    init isa _NoInit && !any(g.keep) && _empty_reduction()
+    m = maximum(ifelse.(g.keep, g.values, typemin(eltype(g.values))))
+    return init isa _NoInit ? m : max(init, m)
+end
+function minimum(g::_Filtered; init=_NoInit())
+    init isa _NoInit && !any(g.keep) && _empty_reduction()
+    m = minimum(ifelse.(g.keep, g.values, typemax(eltype(g.values))))
+    return init isa _NoInit ? m : min(init, m)
+end
+any(g::_Filtered) = any(g.keep .& g.values)
+all(g::_Filtered) = all(.!g.keep .| g.values)
+count(g::_Filtered) = count(g.keep .& g.values)
+mean(g::_Filtered) = sum(g) / count(g.keep)
+_empty_reduction() =
+    throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
 extrema(x::AbstractArray) = (minimum(x), maximum(x))
 mean(x::AbstractArray; dims=:) = sum(x; dims=dims) ./ _count_over(x, dims)
 mean(f, x::AbstractArray) = sum(f, x) / length(x)
@@ -133,13 +175,75 @@ std(x::AbstractArray; dims=:, corrected=true) = sqrt.(var(x; dims=dims, correcte
 
 # ---- higher-order functions
 map(f, xs...) = _broadcast_map(f, xs...)
-function reduce(op, x::AbstractArray; dims=:)
-    return _reduce(op, x, dims)
-end
 reduce(op, x::Tuple) = _foldl(op, x)
 foldl(op, x::Tuple) = _foldl(op, x)
-mapreduce(f, op, x::AbstractArray; dims=:) = _reduce(op, _broadcast_map(f, x), dims)
 mapreduce(f, op, x::Tuple) = _foldl(op, map(f, x))
+# reduce and mapreduce with `+` or `*` do not widen small integers (only sum and prod do):
+# reduce(+, Int8[100, 100]) is Int8(-56)
+reduce(op, x::AbstractArray; dims=:, init=_NoInit()) = _reduce_op(op, x, dims, init)
+mapreduce(f, op, x::AbstractArray; dims=:, init=_NoInit()) = _reduce_op(op, _broadcast_map(f, x), dims, init)
+function _reduce_op(op, x, dims, init)
+    _is_builtin_reducer(op) || init isa _NoInit || dims isa Colon ||
+        throw(ArgumentError("reduce with this operator and `dims` is not supported by jlhlo"))
+    if !_is_builtin_reducer(op)
+        dims isa Colon || return _reduce(op, x, dims)        # the primitive's own message
+        init isa _NoInit || return _fold_loop(identity, op, init, x)      # Base's mapfoldl from init
+        isempty(x) && throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
+        return _mapreduce_impl(op, x, 1, length(x))
+    end
+    return _reduce_init(op, x, dims, init, (op === (+) || op === (*)) ? eltype(x) : Nothing)
+end
+# Base's mapreduce_impl: left to right within blocks of up to 1024 elements, blocks joined pairwise
+function _mapreduce_impl(op, x, lo, hi)
+    lo == hi && return x[lo]
+    if hi - lo < 1024
+        v = op(x[lo], x[lo + 1])
+        for i in lo+2:hi
+            v = op(v, x[i])
+        end
+        return v
+    end
+    mid = lo + ((hi - lo) >> 1)
+    return op(_mapreduce_impl(op, x, lo, mid), _mapreduce_impl(op, x, mid + 1, hi))
+end
+# foldl over an array: left to right, from init or from the first element
+foldl(op, x::AbstractArray; init=_NoInit()) = init isa _NoInit ? _foldl_first(op, x) : _fold_loop(identity, op, init, x)
+function _foldl_first(op, x)
+    isempty(x) && throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
+    v = _reduce_first(op, x[1])
+    for i in 2:length(x)
+        v = op(v, x[i])
+    end
+    return v
+end
+_reduce_init(op, x, dims, init) = _reduce_init(op, x, dims, init, Nothing)
+function _reduce_init(op, x, dims, init, wrap_to)
+    init isa _NoInit && return _wrapped(_reduce(op, x, dims), wrap_to)
+    y = _as_eltype(x, promote_type(typeof(init), eltype(x)))     # Base folds from init in its type:
+    if dims isa Colon                                             # sum(Float32s; init=0.0) adds in Float64
+        isempty(y) && return init
+        return op(init, _wrapped(_reduce(op, y, dims), wrap_to))
+    end
+    _count_over(y, dims) == 0 && return fill(init, _reduced_size(y, dims))
+    return map(r -> convert(typeof(init), op(init, r)), _wrapped(_reduce(op, y, dims), wrap_to))
+end
+_as_eltype(x, ::Type{T}) where {T} = eltype(x) == T ? x : map(v -> convert(T, v), x)
+_reduced_size(x, dims) = ntuple(i -> _in_dims(i, dims) ? 1 : size(x, i), ndims(x))
+_in_dims(i, d::Integer) = i == d
+_in_dims(i, ds::Tuple) = i in ds
+# a small integer sum (or product) computed in 64 bits, wrapped back as Julia's own arithmetic does
+_wrapped(r, ::Type) = r
+_wrapped(r, ::Type{Int8}) = _wrap_signed(r, Int8, 8)
+_wrapped(r, ::Type{Int16}) = _wrap_signed(r, Int16, 16)
+_wrapped(r, ::Type{Int32}) = _wrap_signed(r, Int32, 32)
+_wrapped(r, ::Type{UInt8}) = _wrap_unsigned(r, UInt8, 0xff)
+_wrapped(r, ::Type{UInt16}) = _wrap_unsigned(r, UInt16, 0xffff)
+_wrapped(r, ::Type{UInt32}) = _wrap_unsigned(r, UInt32, 0xffffffff)
+_wrap_signed(r::Integer, T, bits) = (w = r & ((1 << bits) - 1); T(w >= (1 << (bits - 1)) ? w - (1 << bits) : w))
+_wrap_signed(r::AbstractArray, T, bits) = map(v -> _wrap_signed(v, T, bits), r)
+_wrap_unsigned(r::Integer, T, m) = T(r & m)
+_wrap_unsigned(r::AbstractArray, T, m) = map(v -> _wrap_unsigned(v, T, m), r)
+
 broadcast(f, xs...) = f.(xs...)
 identity(x) = x
 
@@ -279,14 +383,16 @@ first(v::AbstractVector, n::Integer) = (n < 0 && throw(ArgumentError("Number of 
                                          v[1:min(n, length(v))])
 last(v::AbstractVector, n::Integer) = (n < 0 && throw(ArgumentError("Number of elements must be non-negative"));
                                         v[max(1, length(v) - n + 1):end])
-function issorted(v::AbstractVector; rev::Bool=false)
-    for i in 2:length(v)
-        (rev ? isless(v[i - 1], v[i]) : isless(v[i], v[i - 1])) && return false
-    end
-    return true
+# issorted with by/lt: no element is less than the one before it
+function issorted(v::AbstractVector; lt=isless, by=identity, rev::Bool=false)
+    k = map(by, v)
+    return rev ? !any(lt.(k[1:end-1], k[2:end])) : !any(lt.(k[2:end], k[1:end-1]))
 end
 falses(dims::Integer...) = fill(false, dims...)
 trues(dims::Integer...) = fill(true, dims...)
+isinteger(x::Integer) = true
+isinteger(x::AbstractFloat) = x - trunc(x) == 0          # false for Inf and NaN
+extrema(t::Tuple) = (minimum(t), maximum(t))
 evalpoly(x, p::Tuple) = _evalpoly(x, p)
 evalpoly(x, p::AbstractVector) = _evalpoly(x, p)
 function _evalpoly(x, p)
@@ -383,20 +489,13 @@ function norm(x::AbstractArray, p::Real)
     return m * sum((abs.(x) ./ m) .^ q)^(one(T) / q)
 end
 tr(A::AbstractMatrix) = sum(A[i, i] for i in 1:min(size(A, 1), size(A, 2)))
-cumsum(x::AbstractVector) = _cumulative(+, x, zero(eltype(x)))
-cumprod(x::AbstractVector) = _cumulative(*, x, one(eltype(x)))
-function accumulate(op, x::AbstractVector; init=nothing)
-    init === nothing || return _cumulative(op, x, init)
-    isempty(x) && return similar(x)
-    out = similar(x)
-    acc = x[1]
-    out[1] = acc
-    for i in 2:length(x)
-        acc = op(acc, x[i])
-        out[i] = acc
-    end
-    return out
-end
+# extrema(x): unchanged; `dims` would give an array of tuples, which jlhlo arrays cannot hold
+# cumsum/cumprod/accumulate of a vector: `dims` accepted; the element type is Base's (cumsum of
+# Bools or Int8s is Int64; accumulate(+, [1, 2]; init=0.5) is Float64)
+cumsum(x::AbstractVector; dims::Integer=1) = _accumulate_along(+, x, dims, _NoInit(), _sum_first)
+cumprod(x::AbstractVector; dims::Integer=1) = _accumulate_along(*, x, dims, _NoInit(), _sum_first)
+accumulate(op, x::AbstractVector; dims::Integer=1, init=_NoInit()) =
+    _accumulate_along(op, x, dims, init, v -> _reduce_first(op, v))
 # binary searches of a sorted vector by isless, as Julia's default order
 function searchsortedfirst(v::AbstractVector, x)
     lo, hi = 0, length(v) + 1
@@ -422,15 +521,9 @@ function searchsortedlast(v::AbstractVector, x)
     end
     return lo
 end
-function _cumulative(op, x::AbstractVector, acc)
-    out = similar(x)
-    for i in eachindex(x)
-        acc = op(acc, x[i])
-        out[i] = acc
-    end
-    return out
-end
-diff(x::AbstractVector) = x[2:end] .- x[1:end-1]
+# diff of a vector with `dims`
+diff(x::AbstractVector; dims::Integer=1) =
+    dims == 1 ? x[2:end] .- x[1:end-1] : throw(ArgumentError("dimension $dims out of range (1:1)"))
 
 # ---- softmax family (NNlib semantics: `dims` defaults to 1)
 function softmax(x::AbstractArray; dims=1)
@@ -447,18 +540,53 @@ function logsumexp(x::AbstractArray; dims=:)
 end
 
 # ---- searching (first occurrence wins, as Julia; NaN counts as the largest, as findmax does)
+# an index into an array of several dimensions is a CartesianIndex, as Julia's `keys` of one are
 function findmax(x::AbstractArray)
     m = maximum(x)
     hit = (x .== m) .| (isnan.(x) .& isnan(m))
-    return (m, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1)))
+    return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
 end
 function findmin(x::AbstractArray)
     m = minimum(x)
     hit = (x .== m) .| (isnan.(x) .& isnan(m))
-    return (m, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1)))
+    return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
 end
+_key(x::AbstractVector, k) = k
+_key(x::AbstractArray, k) = CartesianIndex(_cartesian(size(x), k - 1))
+_cartesian(dims::Tuple{Int}, k) = (k + 1,)
+_cartesian(dims::Tuple, k) = (k % first(dims) + 1, _cartesian(Base.tail(dims), k ÷ first(dims))...)
+struct CartesianIndex{N}
+    I::NTuple{N,Int}
+end
+CartesianIndex(i::Integer, rest::Integer...) = CartesianIndex((Int(i), map(Int, rest)...))
+getindex(c::CartesianIndex, k::Integer) = c.I[k]
+Tuple(c::CartesianIndex) = c.I
+length(c::CartesianIndex{N}) where {N} = N
 argmax(x::AbstractArray) = findmax(x)[2]
 argmin(x::AbstractArray) = findmin(x)[2]
+# `nothing` where no element qualifies: the result is a Union{Nothing, Int64} (frontend/unions.py)
+function findnext(p::Function, x::AbstractVector, start::Integer)
+    for i in start:lastindex(x)
+        p(x[i]) && return i
+    end
+    return nothing
+end
+function findprev(p::Function, x::AbstractVector, start::Integer)
+    for i in start:-1:firstindex(x)
+        p(x[i]) && return i
+    end
+    return nothing
+end
+findfirst(p::Function, x::AbstractVector) = findnext(p, x, firstindex(x))
+findlast(p::Function, x::AbstractVector) = findprev(p, x, lastindex(x))
+findnext(x::AbstractVector{Bool}, start::Integer) = findnext(identity, x, start)
+findprev(x::AbstractVector{Bool}, start::Integer) = findprev(identity, x, start)
+findfirst(x::AbstractVector{Bool}) = findfirst(identity, x)
+findlast(x::AbstractVector{Bool}) = findlast(identity, x)
+isnothing(x) = x === nothing
+something(x::Nothing, rest...) = something(rest...)
+something(x, rest...) = x
+something() = throw(ArgumentError("No value arguments present"))
 
 # ---- rearranging
 circshift(v::AbstractVector, k::Integer) = v[mod.(_linear_indices(v) .- 1 .- k, length(v)) .+ 1]

@@ -3,6 +3,47 @@
 
 diag(A::AbstractMatrix) = [A[i, i] for i in 1:min(size(A, 1), size(A, 2))]
 diagm(v::AbstractVector) = [i == j ? v[i] : zero(eltype(v)) for i in eachindex(v), j in eachindex(v)]
+# diagm(k1 => v1, k2 => v2, ...): vector vi on diagonal ki (above the main one for ki > 0); the
+# size is the largest length(vi) + abs(ki), the element type the promotion of the vectors'
+function diagm(kv::Pair...)
+    n = maximum(p -> length(p.second) + abs(p.first), kv)
+    A = zeros(promote_type(map(p -> eltype(p.second), kv)...), n, n)
+    for p in kv
+        k, v = p.first, p.second
+        for i in eachindex(v)
+            A[i + max(-k, 0), i + max(k, 0)] += v[i]
+        end
+    end
+    return A
+end
+norm(x::Number) = abs(x)
+norm(x::Number, p::Real) = abs(x)
+# A^p for an integer p: Base's power_by_squaring (the order of the products is Julia's)
+function ^(A::AbstractMatrix, p::Integer)
+    size(A, 1) == size(A, 2) || throw(DimensionMismatch("matrix is not square: dimensions are $(size(A))"))
+    p < 0 && return _power_by_squaring(inv(A), -p)
+    return _power_by_squaring(A, p)
+end
+function _power_by_squaring(x, p::Integer)
+    p == 1 && return copy(x)
+    p == 0 && return one(x)
+    p == 2 && return x * x
+    t = trailing_zeros(p) + 1
+    p >>= t
+    while (t -= 1) > 0
+        x = x * x
+    end
+    y = x
+    while p > 0
+        t = trailing_zeros(p) + 1
+        p >>= t
+        while (t -= 1) >= 0
+            x = x * x
+        end
+        y = y * x
+    end
+    return y
+end
 normalize(v::AbstractArray) = v ./ norm(v)
 normalize(v::AbstractArray, p::Real) = v ./ norm(v, p)
 function cross(a::AbstractVector, b::AbstractVector)

@@ -61,6 +61,10 @@ CATALOG: dict[str, tuple[float, str]] = {
     "comprehension_2d": (0.5, "[f(i, j) for i in 1:m, j in 1:n]"),
     "comprehension_whole_array": (0.6, "[sum(x .< xi) for xi in x]: bodies reading whole arrays"),
     "generator": (0.8, "sum(x[i]^2 for i in eachindex(x))"),
+    "generator_filter": (0.5, "sum(x[i] for i in eachindex(x) if x[i] > 0; init=0.0), count/any/all/maximum over "
+                              "a filtered generator (the body runs only where the filter holds)"),
+    "searches": (0.6, "something(findfirst(pred, v), 0), findlast(v .> c), isnothing(findfirst(...)): "
+                      "Union{Nothing, Int64} results"),
     "generator_runtime": (0.6, "sum(f(k) for k in 1:n), maximum(... for k in n:-1:1): run-time lengths, maybe empty"),
     "fold_loops": (1, "loops that only fold: s += e, s = max(s, e), if e > best; best = e; at = i; end, "
                       "y[i] += e(i, j) over a nest (lowered as reductions)"),

@@ -260,6 +260,8 @@ class ExprGenerator:
             (2.5, lambda: self.element_read(ctx, t, depth)),
             (F("reductions", 1.2), lambda: self.reduction(ctx, t, depth)),
             (F("generator"), lambda: self.generator_reduction(ctx, t, depth)),
+            (F("generator_filter"), lambda: self.generator_reduction(ctx, t, depth, filtered=True)),
+            (F("searches") if t == INT else 0, lambda: self.search(ctx, depth)),
             (F("generator_runtime"), lambda: self.runtime_generator_reduction(ctx, t, depth)),
             (F("helpers", 1.2), lambda: self.helper_call(ctx, t, depth)),
             (F("dispatch"), lambda: self.generic_call(ctx, t, depth)),
@@ -510,22 +512,37 @@ class ExprGenerator:
         other = self.literal(elt if elt != BOOL else INT) if self.chance(0.6) else self.scalar(ctx, elt, depth - 2)
         return op(arr.t.with_elt(BOOL), self.pick(_COMPARE[:4]), arr, other, dot=True)
 
-    def generator_reduction(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+    def generator_reduction(self, ctx: Ctx, t: Scalar, depth: int, filtered: bool = False) -> M.Expr | None:
+        """`sum(body for i in eachindex(x))`; `filtered`: with `if cond`, which the body may need (it
+        runs only where cond holds), and often an `init` (an empty selection without one throws)."""
         arrays = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1)
-        if not arrays:
+        if not arrays or filtered and (t == BOOL or ctx.grad):
             return None
         name, v = self.pick(arrays)
         iv = self.fid("i")
         ctx.push()
         ctx.declare(iv, VarInfo(INT, bounds=(1, v.t.length), readonly=True, small=True))
         body = self.scalar(ctx, t, min(depth - 1, 3))
+        cond = self.bool_expr(ctx, min(depth - 1, 2)) if filtered else None
         ctx.pop()
         it = call(None, "eachindex", var(name, v.t)) if self.chance(0.6) else M.RangeE(
             t=None, start=ilit(1), step=None, stop=call(INT, "length", var(name, v.t)))
         red = self.pick(["sum", "sum", "maximum", "minimum"] + (["prod"] if v.t.length <= 4 and not ctx.grad else []))
         if t == INT and red == "prod":
             red = "sum"
-        return call(t, red, M.Gen(t=None, body=body, var=iv, iter=it))
+        kwargs = [("init", self.literal(t))] if filtered and self.chance(0.7) else []
+        return call(t, red, M.Gen(t=None, body=body, var=iv, iter=it, cond=cond), kwargs=kwargs)
+
+    def search(self, ctx: Ctx, depth: int) -> M.Expr | None:
+        """`something(findfirst(pred, v), 0)`, `something(findlast(v .> c), -1)`: a search whose
+        result is `nothing` where no element qualifies."""
+        arr = self.array_operand(ctx, None, depth, ndim=1)
+        if arr is None or arr.t.elt == BOOL:
+            return None
+        found = call(INT, self.pick(["findfirst", "findlast"]),
+                     *((self.predicate_lambda(ctx, arr.t.elt), arr) if self.chance(0.5) else
+                       (self.compare_array(ctx, arr, depth),)))
+        return call(INT, "something", found, ilit(self.pick([0, -1, 7])))
 
     def runtime_generator_reduction(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
         """`sum(body for k in 1:n)` with n a run-time Int: a loop in jlhlo, empty when n < 1 (sum
@@ -615,6 +632,8 @@ class ExprGenerator:
         arr = self.array_operand(ctx, None, depth)
         if arr is None or arr.t.elt == BOOL:
             return None
+        if arr.t.ndim == 1 and self.F.on("searches") and self.chance(0.2):
+            return call(BOOL, "isnothing", call(INT, "findfirst", self.predicate_lambda(ctx, arr.t.elt), arr))
         if self.chance(0.5):
             return call(BOOL, self.pick(["any", "all"]), self.predicate_lambda(ctx, arr.t.elt), arr)
         return call(BOOL, self.pick(["any", "all"]), self.compare_array(ctx, arr, depth))

@@ -1133,22 +1133,68 @@ def accumulated(x: Any, t: str) -> None:
                          "trip count is a run-time value, and keeps Julia's Int where it is known)")
 
 
-def sum_gen(items: Iterable[Any]) -> Any:
-    """`sum(body for v in iter)`: a left fold with `+` (Bools summed as Int64). Over an empty
-    generator Julia throws (`reduce_empty_iter` of an `EltypeUnknown` iterator), even for sum."""
-    return _fold(add, items, "sum")
+def _fold_from(op: Callable[[Any, Any], Any], items: Iterable[Any], name: str, init: Any) -> Any:
+    """Base's mapfoldl: without `init`, from the first element (`_fold`); with it, from `init`,
+    also over an empty generator."""
+    if init is None:
+        return _fold(op, items, name)
+    acc = init
+    for v in items:
+        acc = op(acc, v)
+    return acc
 
 
-def prod_gen(items: Iterable[Any]) -> Any:
-    return _fold(mul, items, "prod")
+def sum_gen(items: Iterable[Any], init: Any = None) -> Any:
+    """`sum(body for v in iter [if cond]; [init])`: a left fold with `+` (Bools summed as Int64).
+    Over an empty generator without `init` Julia throws (`reduce_empty_iter` of an
+    `EltypeUnknown` iterator), even for sum."""
+    return _fold_from(add, items, "sum", init)
 
 
-def maximum_gen(items: Iterable[Any]) -> Any:
-    return _fold(max_, items, "maximum")
+def prod_gen(items: Iterable[Any], init: Any = None) -> Any:
+    return _fold_from(mul, items, "prod", init)
 
 
-def minimum_gen(items: Iterable[Any]) -> Any:
-    return _fold(min_, items, "minimum")
+def maximum_gen(items: Iterable[Any], init: Any = None) -> Any:
+    return _fold_from(max_, items, "maximum", init)
+
+
+def minimum_gen(items: Iterable[Any], init: Any = None) -> Any:
+    return _fold_from(min_, items, "minimum", init)
+
+
+def findfirst(*args: Any) -> np.int64 | None:
+    """`findfirst(bools)` or `findfirst(pred, v)`: the first index where it holds, else `nothing`
+    (None); the predicate runs only up to that index."""
+    for k, v in enumerate(_search_values(args)):
+        if v:
+            return i(k + 1)
+    return None
+
+
+def findlast(*args: Any) -> np.int64 | None:
+    vals = list(reversed(_elements(args[-1])))
+    for k, v in enumerate(vals):
+        if (args[0](v) if len(args) == 2 else v):
+            return i(len(vals) - k)
+    return None
+
+
+def _search_values(args: tuple) -> Iterator[Any]:
+    if len(args) == 1:
+        yield from _elements(args[0])
+        return
+    pred, x = args
+    for v in _elements(x):
+        yield pred(v)
+
+
+def something(x: Any, default: Any) -> Any:
+    return default if x is None else x
+
+
+def isnothing(x: Any) -> np.bool_:
+    return b(x is None)
 
 
 def _predicate_values(args: tuple) -> list[Any]:

@@ -157,6 +157,7 @@ class Gen(Expr):
     body: Expr
     var: str
     iter: Expr
+    cond: Expr | None = None           # `body for v in iter if cond`
 
 
 @dataclass(kw_only=True)

@@ -166,7 +166,8 @@ class JuliaRenderer:
         return f"[{self.expr(e.body)} for {gens}]", _ATOM
 
     def _e_Gen(self, e: M.Gen) -> tuple[str, float]:
-        return f"{self.expr(e.body)} for {e.var} in {self._wrap(e.iter, 4)}", 0
+        cond = f" if {self._wrap(e.cond, 1)}" if e.cond is not None else ""
+        return f"{self.expr(e.body)} for {e.var} in {self._wrap(e.iter, 4)}{cond}", 0
 
     def _e_Lambda(self, e: M.Lambda) -> tuple[str, float]:
         params = e.params[0] if len(e.params) == 1 else "(" + ", ".join(e.params) + ")"
@@ -415,7 +416,8 @@ class PythonRenderer:
 
     def _e_Call(self, e: M.Call) -> str:
         if len(e.args) == 1 and isinstance(e.args[0], M.Gen) and e.fn in _PY_GEN_REDUCE:
-            return f"{_PY_GEN_REDUCE[e.fn]}({self.expr(e.args[0])})"
+            init = "".join(f", init={self.expr(v)}" for k, v in e.kwargs if k == "init")
+            return f"{_PY_GEN_REDUCE[e.fn]}({self.expr(e.args[0])}{init})"
         fn = self._fn_value(e.fn, e.user, e.target)
         args = [self.expr(a) for a in e.args]
         kwargs = [f"{k}={self.expr(v)}" for k, v in e.kwargs]
@@ -480,7 +482,8 @@ class PythonRenderer:
         return f"R.comp(lambda {params}: {self.expr(e.body)}, {iters})"
 
     def _e_Gen(self, e: M.Gen) -> str:
-        return f"({self.expr(e.body)} for {e.var} in R.loop({self.expr(e.iter)}))"
+        cond = f" if {self.expr(e.cond)}" if e.cond is not None else ""
+        return f"({self.expr(e.body)} for {e.var} in R.loop({self.expr(e.iter)}){cond})"
 
     def _e_Lambda(self, e: M.Lambda) -> str:
         return f"(lambda {', '.join(e.params)}: {self.expr(e.body)})"

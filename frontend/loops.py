@@ -874,11 +874,13 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
         bind(list(cond_block.arguments), after=False)
         err, returned = fl.env.get(ERROR_CODE), fl.env[RETURNED]
         contents = [b.value for b in boxes]
+        bound = {n: v for n, v in fl.env.items() if not n.startswith("%")}
         try:
             c = active()
         except Threw:
             c = None
-        changed = any(b.value is not v for b, v in zip(boxes, contents))     # `while bump!(x) < 5`
+        changed = any(b.value is not v for b, v in zip(boxes, contents)) or \
+            any(fl.env.get(n) is not v for n, v in bound.items())     # `while bump!(x) < 5`, `while (t -= 1) > 0`
         if c is None or fl.env.get(ERROR_CODE) is not err or fl.env[RETURNED] is not returned or changed:
             raise _ThrowingCondition(op.operation)
         if c.batch:

@@ -436,7 +436,7 @@ class FunctionLowering:
             return TypeV(Scalar(tname))
         if prog.universe.is_type_name(name):
             return TypeV(name)
-        if name in prog.methods or name in PRIMITIVES:
+        if name in prog.methods or name in PRIMITIVES or name in prog.unusable:
             return FuncV(name)
         if prog.is_module(name):
             return SingletonV(symbol(name).t, name)
@@ -800,7 +800,7 @@ class FunctionLowering:
 
     def callee_value(self, f: A.Expr) -> Value:
         if isinstance(f, A.Name) and f.id not in self.env:
-            if f.id in self.program.methods or f.id in PRIMITIVES:
+            if f.id in self.program.methods or f.id in PRIMITIVES or f.id in self.program.unusable:
                 return FuncV(f.id)
         if isinstance(f, A.Field) and self.names_module(f.obj):
             return self.callee_value(A.Name(f.name, span=f.span))
@@ -839,6 +839,12 @@ class FunctionLowering:
                 if not nm.args or not nm.args[0]:
                     raise self.no_method(name, args, methods, node) from None
                 raise self.error(nm.args[0], node) from None
+        unusable = self.program.unusable.get(name)
+        if unusable:                   # the method the call needs names a type jlhlo lacks
+            e = unusable[0]
+            raise JuliaError(f"{e.message} (in the signature of a method of `{name}`, at {e.span}); no other method "
+                             f"of `{name}` takes ({', '.join('::' + a.t.julia() for a in args)})",
+                             getattr(node, "span", None))
         if not methods:
             raise self.error(f"UndefVarError: `{name}` not defined", node)
         raise self.no_method(name, args, methods, node)

@@ -208,8 +208,18 @@ def _colon_call(fl, args, kwargs, node):
 
 @prim("eachindex")
 def _eachindex(fl, args, kwargs, node):
-    (x,) = expect_args(args, 1)
-    n = _length(fl, [x], {}, node)
+    """eachindex(x, ys...): 1:length(x); the others must have the same linear indices."""
+    if not args:
+        raise NoMethod()
+    n = _length(fl, [args[0]], {}, node)
+    for y in args[1:]:
+        m = _length(fl, [y], {}, node)
+        if n.is_const and m.is_const and n.const != m.const:
+            raise NoMethod(f"DimensionMismatch: all inputs to eachindex must have the same indices, got "
+                           f"Base.OneTo({n.const}) and Base.OneTo({m.const})")
+        if not (n.is_const and m.is_const):
+            fl.check(arith(fl, "==", n, m), node, "DimensionMismatch: all inputs to eachindex must have the same "
+                                                  "indices (at run time)")
     return make_range(fl, ScalarV(INT64, 1), None, n, node)
 
 

@@ -28,6 +28,9 @@ class Program:
     methods: dict[str, list[Method]] = field(default_factory=dict)
     consts: dict[str, A.Expr] = field(default_factory=dict)
     const_values: dict[str, object] = field(default_factory=dict)   # folded constants, by name
+    # methods whose signature names a type jlhlo lacks (`::Complex{Float64}`, `::Val{N}`), by
+    # function: the error is reported only if a call finds no other method
+    unusable: dict[str, list[JuliaError]] = field(default_factory=dict)
 
     def is_module(self, name: str) -> bool:
         """A module name: Julia's packages jlhlo provides, or a `module` block of the program."""
@@ -115,13 +118,19 @@ class Program:
         self.methods.setdefault(name, []).append(m)
 
     def _add_function(self, f: A.FunctionDef, origin: str) -> None:
-        typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in f.where}
         params = list(f.params)
         name = f.name
         if f.self_param is not None:
             params = [f.self_param] + params
             name = CALL
-        patterns = [self.universe.pattern(p.type, typevars) if p.type is not None else PAny() for p in params]
+        try:
+            typevars = {tv.name: PTypeVar(tv.name, self.universe.pattern(tv.upper, {})) for tv in f.where}
+            patterns = [self.universe.pattern(p.type, typevars) if p.type is not None else PAny() for p in params]
+        except JuliaError as e:
+            if origin != "user":
+                raise
+            self.unusable.setdefault(name, []).append(e)
+            return
         if f.self_param is not None and isinstance(patterns[0], PAny):
             raise JuliaError("a callable-struct method needs a typed receiver, as in `(d::Dense)(x)`", f.span)
         m = Method(name, f, [p.name for p in params], patterns, bool(params and params[-1].splat),

@@ -743,8 +743,15 @@ def type_arg(v: Value) -> Scalar:
 @prim("zero", "one", "oneunit", "typemax", "typemin", "eps", "floatmax", "floatmin")
 def _type_constants(fl, args, kwargs, node, name):
     (a,) = expect_args(args, 1)
-    if isinstance(a, ArrayV) and name in ("zero", "one"):
-        return ArrayV(a.t, Box(H.constant(a.t.elt, 0 if name == "zero" else 1, a.t.shape)))
+    if isinstance(a, ArrayV) and name == "zero":
+        return ArrayV(a.t, Box(H.constant(a.t.elt, 0, a.t.shape)))
+    if isinstance(a, ArrayV) and name == "one":       # the multiplicative identity: I, not ones
+        if a.t.ndims != 2:
+            raise NoMethod()
+        if a.t.shape[0] != a.t.shape[1]:
+            raise NoMethod("DimensionMismatch: multiplicative identity defined only for square matrices")
+        eye = H.compare("EQ", H.iota(INT64, a.t.shape, 0), H.iota(INT64, a.t.shape, 1), "int")
+        return ArrayV(a.t, Box(H.convert(eye, a.t.elt)))
     if name == "eps" and isinstance(a, ScalarV) and a.t.info.is_float:
         return _ulp(a)                 # eps of a value is its spacing, not eps of its type
     t = type_arg(a)

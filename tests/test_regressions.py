@@ -2220,3 +2220,33 @@ def test_a_struct_constructor_as_the_entry_and_an_unbound_static_parameter():
     prog = jlhlo.load("struct L{S,D} end\nh(::L{S,D}) where {S,D} = S * (D + 1)\n", filename="t.jl")
     with pytest.raises(JuliaError, match="UndefVarError: `S` not defined"):
         prog.function("h")({})
+
+
+def test_a_method_naming_a_type_jlhlo_lacks_is_refused_only_when_called():
+    """`f(z::Complex{Float64})` or `f(::Val{N})` in a program made the whole program fail to load
+    (157 corpus functions); the method is now left out, and only a call that needs it is an error."""
+    src = """
+ismandel(z::Complex{Float64}) = abs(z) < 2
+scale(x::Float64) = 2x
+scale(x::Val{N}) where {N} = N
+main(x::Float64) = scale(x)
+"""
+    check(src, (1.5,), np.float64(3.0))
+    with pytest.raises(JuliaError, match=r"type `Complex` not defined \(in the signature of a method of `ismandel`"):
+        run_at(src + "other(x::Float64) = ismandel(x)\nmain2(x::Float64) = other(x)\n".replace("main2", "main"), 0, 1.0)
+
+
+def test_linear_algebra_and_base_helpers_found_missing_in_public_code(rng):
+    src = """
+using LinearAlgebra
+function main(x::Vector{Float64}, A::Matrix{Float64})
+    T = diagm(-1 => x, 1 => x)
+    s = sum(x[i] * 2 for i in eachindex(x, x))
+    return (T, s, A^3, A^-1, A^0, norm(x[1] - 1), isinteger(2x[1]), isinteger(Inf), extrema((3, 1, 2)))
+end
+"""
+    x, A = np.array([0.5, 1.5]), rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    T = np.diag(x, -1) + np.diag(x, 1)
+    want = (T, np.float64(2 * x.sum()), (A @ A) @ A, np.linalg.inv(A), np.eye(3), np.float64(0.5),
+            np.bool_(True), np.bool_(False), (np.int64(1), np.int64(3)))
+    check(src, (x, A), want, rtol=1e-10)

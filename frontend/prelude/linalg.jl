@@ -6,7 +6,7 @@ diagm(v::AbstractVector) = [i == j ? v[i] : zero(eltype(v)) for i in eachindex(v
 # diagm(k1 => v1, k2 => v2, ...): vector vi on diagonal ki (above the main one for ki > 0); the
 # size is the largest length(vi) + abs(ki), the element type the promotion of the vectors'
 function diagm(kv::Pair...)
-    n = maximum(p -> length(p.second) + abs(p.first), kv)
+    n = maximum(map(p -> length(p.second) + abs(p.first), kv))
     A = zeros(promote_type(map(p -> eltype(p.second), kv)...), n, n)
     for p in kv
         k, v = p.first, p.second

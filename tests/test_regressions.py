@@ -2250,3 +2250,67 @@ end
     want = (T, np.float64(2 * x.sum()), (A @ A) @ A, np.linalg.inv(A), np.eye(3), np.float64(0.5),
             np.bool_(True), np.bool_(False), (np.int64(1), np.int64(3)))
     check(src, (x, A), want, rtol=1e-10)
+
+
+XLA_FUSION_EMITTER_FAILURE = """
+function g7(q8::Int64)
+    A9 = abs.(fill(q8 * q8, 3, 4)) .^ 2
+    A9[3, clamp(count(u10 -> u10 > 2, A9), 1, 4)] = A9[1, 3]
+    return max(A9[3, clamp(-2, 1, 4)], A9[end - 1, end - 2])
+end
+function g11(q12::Int64, q13::Int64)
+    q13 = g7(-1 * q13)
+    if isodd(3)
+        A14 = ones(2, 2, 2) .+ 3.0
+        @. A14 *= A14 * 0.2 + min(A14, A14)
+        if abs(0.25f0) <= 0.5f0
+            return all(A14 .> 2.0) ? -1.0 * 0.3 : acos(tanh(0.5))
+        end
+        A14[end - 3] = exp(-abs(abs(4.0)))
+    end
+    return 2.5 >= 0.25 ? cos(0.1) : 1.0 + 4.0
+end
+function f15!(x16::AbstractArray, q17::Float64)
+    tp18 = (-1.5f0 - g11(-2, 2), 1 ^ 2 * floor(Int64, -0.5f0), g7(-2) - div(-1, 7))
+    x16[end:-1:1, 1:2] .*= [-0.5, q17, q17] .+ permutedims(ones(2) .+ ones(2))
+    for i19 in eachindex(x16)
+        x16[i19] = q17
+    end
+    x16[clamp(-0 ^ 2, 1, 3), clamp(cld(7, mod(-1, 5) + 1), 1, 4)] = q17 + q17
+    s20 = sum(x16)
+    return x16
+end
+function main(x4::Vector{Float64}, n1::Int64, X6::Matrix{Float64}, n2::Int64, a3::Float64, x5::Vector{Float64})
+    @. x5 = (a3 - x4) * max(x4, x4)
+    if n1 >= n2
+        a3 += g11(n1, n1)
+        x4[1] *= count(u21 -> u21 <= 2.0, x4)
+        s22 = sqrt(abs(X6[mod(n1, 3) + 1, clamp(n2, 1, 4)])) + (0.2 < n2 ? n1 ÷ (mod(7, 5) + 1) : n1 ^ 2)
+        x5[end - 1] = g11(7, n2) + x4[1]
+    else
+        x5[clamp(maximum(2 for k23 in 1:n2), 1, 2)] *= (a3 > n2 ? n2 : n1) + (2.0f0 - a3)
+        x4[clamp(minimum(n2 for k24 in 1:n1), 1, 2)] += (0.25f0 - sum(0.5f0 for k25 in 1:n2)) * (exp(-abs(1.0f0)) * min(-0.5f0, 0.75f0))
+    end
+    @views x5[2:2] .+= map(u26 -> abs(5), reverse(zeros(Int64, 1)))
+    if ceil(Int64, 0.75f0) > (-1.0 < -2 ? n1 : n2)
+        for i27 in 0:4
+            a3 += exp(exp(-0.5f0))
+            x4 = g11.(collect(0:1), count(u28 -> u28 >= 0.3, g11.(2, ones(Int64, size(x4)))))
+        end
+        v29 = view(x4, 1:2)
+        v29 .= map(u30 -> x5[2], g11.(n1, zeros(Int64, 2)))
+    end
+    x4 .*= g11.(n2, clamp.(fill(sign(10), 2) .- n1, 1, 4))
+    return (n2, x4)
+end
+"""
+
+
+def test_a_program_xlas_cpu_fusion_emitters_cannot_compile_is_compiled_with_the_older_ones():
+    """Difftest seed 30240058780: after `unroll`, XLA's CPU fusion emitters failed on one loop
+    fusion ("UNKNOWN: Unknown MLIR failure", an internal error at -O2); runtime/xla_bridge.py
+    compiles such a module again with `xla_cpu_use_fusion_emitters` off."""
+    X6 = np.array([[-3.0, -2.072, 2.457, 0.0], [0.0, -1.5, -0.866, 2.042], [-1.0, -1.5, 2.0, -3.0]])
+    args = (np.array([0.0, -3.0]), np.int64(-2), X6, np.int64(-2), np.float64(1.169), np.array([0.0, 0.5]))
+    got = run_at(XLA_FUSION_EMITTER_FAILURE, 2, *args)
+    assert_same(got, (np.int64(-2), np.array([2.2521, 2.2521])), rtol=1e-12)

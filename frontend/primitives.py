@@ -563,22 +563,16 @@ def _draw_element(fl: Lowering, state: ArrayV, pool: RangeV | ArrayV, shape: tup
     return table.t.elt, new, B.gather_1d(flat.ir, k)
 
 
-@prim("_argsort")
+@prim("_argsort", keywords=("rev",))
 def _argsort(fl, args, kwargs, node):
-    """_argsort(keys): the permutation (1-based) that sorts the vector `keys`, ties in order."""
+    """_argsort(keys; rev=false): the permutation (1-based) that sorts the vector `keys` by isless,
+    ties in index order (sortperm's default, randperm)."""
     (keys,) = expect_args(args, 1)
-    if not isinstance(keys, ArrayV) or keys.t.ndims != 1 or not keys.t.elt.info.is_integer \
-            and keys.t.elt.info.kind != "float":
+    if not isinstance(keys, ArrayV) or keys.t.ndims != 1 or keys.t.elt.info.kind not in ("int", "uint", "float"):
         raise NoMethod()
     (n,) = keys.t.shape
-    index = H.iota(INT64, (n,), 0)
-    op = hlo.SortOp([keys.ir.type, index.type], [keys.ir, index], dimension=0, is_stable=True)
-    scalar = H.tensor_type(keys.t.elt)
-    block = op.regions[0].blocks.append(scalar, scalar, H.tensor_type(INT64), H.tensor_type(INT64))
-    with ir.InsertionPoint(block):
-        a, b = block.arguments[0], block.arguments[1]
-        hlo.ReturnOp([H.compare("LT", a, b, "totalorder" if keys.t.elt.info.kind == "float" else keys.t.elt.info.kind)])
-    return ArrayV(ArrayT(INT64, (n,)), Box(hlo.add(op.results[1], H.constant(INT64, 1, (n,)))))
+    order = _stable_sort(keys, [H.iota(INT64, (n,), 0)], _rev(kwargs, "sortperm"))[1]
+    return ArrayV(ArrayT(INT64, (n,)), Box(hlo.add(order, H.constant(INT64, 1, (n,)))))
 
 
 @prim("rand", "randn")
@@ -828,21 +822,32 @@ def _sort(fl, args, kwargs, node):
     (x,) = expect_args(args, 1)
     if not isinstance(x, ArrayV) or x.t.ndims != 1 or x.t.elt.info.is_complex:
         raise NoMethod("sort is supported for real vectors")
+    return ArrayV(x.t, Box(_stable_sort(x, [], _rev(kwargs, "sort"))[0]))
+
+
+def _rev(kwargs: dict, name: str) -> bool:
     rev = kwargs.get("rev", ScalarV(BOOL, False))
     if not isinstance(rev, ScalarV) or not rev.is_const:
-        raise NoMethod("sort's `rev` must be a compile-time constant")
-    op = hlo.SortOp([x.ir.type], [x.ir], dimension=0, is_stable=True)
-    scalar = H.tensor_type(x.t.elt)
-    block = op.regions[0].blocks.append(scalar, scalar)
+        raise NoMethod(f"{name}'s `rev` must be a compile-time constant")
+    return bool(rev.const)
+
+
+def _stable_sort(keys: ArrayV, others: list[ir.Value], rev: bool) -> list[ir.Value]:
+    """`keys` (a vector) and `others` sorted by the keys in Julia's `isless` order (-0.0 before
+    0.0, every NaN last whatever its sign), equal keys keeping their order, also with `rev`."""
+    op = hlo.SortOp([keys.ir.type, *(o.type for o in others)], [keys.ir, *others], dimension=0, is_stable=True)
+    types = [H.tensor_type(keys.t.elt)] + [ir.RankedTensorType.get([], B.tensor(o).element_type) for o in others]
+    block = op.regions[0].blocks.append(*(t for t in types for _ in (0, 1)))
     with ir.InsertionPoint(block):
-        a, b = block.arguments
-        if rev.const:
+        a, b = block.arguments[0], block.arguments[1]
+        if rev:
             a, b = b, a
-        if x.t.elt.info.is_float:      # isless: -0.0 before 0.0 (total order), every NaN last, whatever its sign
-            nan = H.constant(x.t.elt, float("nan"))
+        kind = keys.t.elt.info.kind
+        if kind == "float":            # NaNs made one positive NaN: the total order puts it last
+            nan = H.constant(keys.t.elt, float("nan"))
             a, b = (hlo.select(H.compare("NE", v, v, "float"), nan, v) for v in (a, b))
-        hlo.ReturnOp([H.compare("LT", a, b, "totalorder" if x.t.elt.info.is_float else x.t.elt.info.kind)])
-    return ArrayV(x.t, Box(op.results[0]))
+        hlo.ReturnOp([H.compare("LT", a, b, "totalorder" if kind == "float" else kind)])
+    return list(op.results)
 
 
 @prim("_linear_indices")

@@ -2111,11 +2111,12 @@ def test_signed_zeros_and_nans_where_constants_are_folded_and_sorted():
     src = """
 function main(x::Vector{Float64})
     folded = (max(0.0, -0.0), max(-0.0, 0.0), min(0.0, -0.0), min(-0.0, 0.0))
-    return (folded, sort(x ./ x), sort(x ./ x; rev=true), sort([0.0, -0.0, 1.0, -1.0]))
+    return (folded, sort(x ./ x), sort(x ./ x; rev=true), sort([0.0, -0.0, 1.0, -1.0]), sortperm(x ./ x))
 end
 """
     for level in LEVELS:
-        folded, up, down, zeros = run_at(src, level, np.array([0.0, 2.0, -1.0]))
+        folded, up, down, zeros, perm = run_at(src, level, np.array([0.0, 2.0, -1.0]))
+        assert perm.tolist() == [2, 3, 1]           # sortperm shares sort's isless order
         assert [np.signbit(v) for v in folded] == [False, False, True, True]
         assert up[:2].tolist() == [1.0, 1.0] and np.isnan(up[2]) and np.isnan(down[0])
         assert zeros.tolist() == [-1.0, 0.0, 0.0, 1.0] and np.signbit(zeros[1]) and not np.signbit(zeros[2])

@@ -45,10 +45,13 @@ rot180(A::AbstractMatrix, k::Integer) = iseven(k) ? copy(A) : rot180(A)
 
 # ---- sortperm: the stable permutation that sorts `v` (equivalent elements keep their index
 # order, also with rev=true, which reverses the order and not the result; NaN last by isless).
-# Element i goes to 1 + the number of elements that go before it: those less than it, and the
-# equivalent ones at lower indices. This compares every pair (n^2 comparisons, run in parallel);
-# an O(n log n) sortperm needs a sort primitive over (keys, indices).
-function sortperm(v::AbstractVector; by=identity, lt=isless, rev::Bool=false)
+# Numbers in the default order are one `stablehlo.sort` of (v, indices) (`_argsort`). With `by` or
+# `lt`, element i goes to 1 + the number of elements that go before it: those less than it, and the
+# equivalent ones at lower indices (every pair compared: n^2 comparisons, run in parallel).
+sortperm(v::AbstractVector{<:Real}; by=identity, lt=isless, rev::Bool=false) =
+    by === identity && lt === isless && !(eltype(v) === Bool) ? _argsort(v; rev=rev) : _sortperm_pairs(v, by, lt, rev)
+sortperm(v::AbstractVector; by=identity, lt=isless, rev::Bool=false) = _sortperm_pairs(v, by, lt, rev)
+function _sortperm_pairs(v, by, lt, rev)
     n = length(v)
     k = map(by, v)
     col = reshape(k, n, 1)             # k[i] down the rows
@@ -116,16 +119,7 @@ end
 # the first `count` true elements of `hit` in column-major order
 function _first_hits(hit, count::Integer)
     count < 0 && throw(DomainError(count, "`count` must not be negative (got $count)"))
-    return hit .& (reshape(_running_count(vec(hit)), size(hit)) .<= count)
-end
-function _running_count(b::AbstractVector{Bool})
-    out = zeros(Int, length(b))
-    c = 0
-    for i in eachindex(b)
-        c += b[i]
-        out[i] = c
-    end
-    return out
+    return hit .& (reshape(cumsum(vec(hit)), size(hit)) .<= count)
 end
 
 # ---- in-place variants

@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,9 @@ from .frontend.values import ArrayV, Box, MaybeV, ScalarV, StructV, TupleV, Valu
 from .mlir_passes import optimize
 from .mlir_passes.autodiff import build_vjp
 from .mlir_passes.rng import thread_rng_state
-from .runtime import Executable, default_cache, xla_bridge
+from .runtime import Executable, default_cache, module_signature, xla_bridge
 from .runtime.executable import Printer
+from .runtime.sharding import Mesh, ShardingError, ShardingPlan, as_spec, plan
 
 
 class UsageError(Exception):
@@ -66,12 +67,16 @@ class LoadedProgram:
     program: Program
 
     def function(self, name: str = "main", *, check_bounds: bool = True, strict_fp: bool = False,
-                 vectorize: bool = True, cache: bool = True) -> Function:
+                 vectorize: bool = True, cache: bool = True, mesh: Mapping[str, int] | None = None,
+                 shardings: Mapping[str, Sequence[str | None]] | None = None) -> Function:
         """The entry `name`; its executables come from the persistent compile cache unless `cache`
-        is False."""
+        is False. With `mesh` (`{"data": 4}`), each call runs partitioned over that many devices,
+        its arguments split as `shardings` says (by parameter or leaf: `{"x": (None, "data")}`,
+        `{"m.layers.1.W": ("model", None)}`; the others replicated): see `Lowered.compile`."""
         if name not in self.program.methods or all(m.origin != "user" for m in self.program.methods[name]):
             raise UsageError(f"no function `{name}` is defined in {self.program.filename}")
-        return Function(self, name, check_bounds, cache, strict_fp, vectorize)
+        return Function(self, name, check_bounds, cache, strict_fp, vectorize,
+                        *_mesh_and_specs(mesh, shardings))
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Lowered:
     params: list[Value] = field(default_factory=list)    # the entry's arguments, as lowering saw them
     loop_notes: list[tuple[Span, str]] = field(default_factory=list)   # per loop: what it became (--explain-loops)
     print_sites: list[PrintSite] = field(default_factory=list)   # what each print writes (frontend/printing.py)
+    param_names: list[str] = field(default_factory=list)   # the entry's parameters (`arg3` where unnamed)
 
     def runtime_inputs(self, args: tuple) -> tuple:
         """The host arguments the executable takes: all but the specialized ones."""
@@ -124,11 +130,49 @@ class Lowered:
             lines.append(f"    return::{result}")
         return "\n".join(lines) + "\n"
 
-    def compile(self, platform: str = "cpu", cache: bool = True) -> Executable:
+    def compile(self, platform: str = "cpu", cache: bool = True, *, mesh: Mapping[str, int] | Mesh | None = None,
+                shardings: Mapping[str, Sequence[str | None]] | None = None) -> Executable:
         """The XLA executable, from the persistent compile cache (`runtime/cache.py`) where it holds
-        this module, unless `cache` is False."""
-        return Executable(self.module, platform, default_cache() if cache else None,
-                          printers=[_printer(site) for site in self.print_sites])
+        this module, unless `cache` is False.
+
+        With `mesh` (axis name → size), it is one SPMD program over the first that many devices
+        of `platform`, partitioned by XLA: each argument split as `shardings` says, by parameter
+        name or dotted leaf (`x`, `m.layers.1.W`, `p.2`) with per dimension a mesh axis or None,
+        the others replicated; results come back whole (`exe(...)` gives NumPy arrays,
+        `exe.call_device(...)` global jax arrays, replicated). Raises UsageError for a sharding
+        that does not fit (see `sharding_plan`) or a mesh larger than the devices there are."""
+        sharding = None
+        if mesh is not None or shardings:
+            sharding = self.sharding_plan(*_mesh_and_specs(mesh, shardings))
+        try:
+            return Executable(self.module, platform, default_cache() if cache else None,
+                              printers=[_printer(site) for site in self.print_sites], sharding=sharding)
+        except ShardingError as e:
+            raise UsageError(str(e)) from None
+
+    def input_leaves(self) -> list[tuple[str, tuple[int, ...]]]:
+        """The executable's inputs: each one's name (`x`, `p.1`, `m.layers.2.W`, as `--inputs` and
+        shardings spell it) and shape."""
+        runtime = range(len(self.params)) if self.runtime_args is None else self.runtime_args
+        names = [leaf for i in runtime for leaf in _leaf_names(self.params[i], self.param_names[i])]
+        with self.module.context:
+            inputs, _ = module_signature(self.module)
+        if len(names) != len(inputs):
+            raise RuntimeError(f"@main takes {len(inputs)} inputs for {len(names)} argument leaves")
+        return [(name, spec.shape) for name, spec in zip(names, inputs)]
+
+    def sharding_plan(self, mesh: Mesh, shardings: Mapping[str, tuple[str | None, ...]]) -> ShardingPlan:
+        """Where each input goes on `mesh`; UsageError for a sharding that does not fit: an unknown
+        parameter or leaf, a wrong number of dimensions, an axis the mesh lacks, a dimension the
+        axis does not divide. Prints are refused: a host callback in a partitioned program would
+        run on every device with its part of the values."""
+        if self.print_sites:
+            raise UsageError(f"{self.print_sites[0].span}: this entry prints (println, @show, @printf, ...), "
+                             f"which jlhlo runs on one device only: remove the prints to run it on a mesh")
+        try:
+            return plan(mesh, shardings, self.input_leaves())
+        except ShardingError as e:
+            raise UsageError(str(e)) from None
 
     def outputs(self, flat: list[np.ndarray]) -> Any:
         """The entry's result from the executable's outputs; a failed run-time check raises its error."""
@@ -143,13 +187,16 @@ class Lowered:
 
 class Function:
     def __init__(self, loaded: LoadedProgram, name: str, check_bounds: bool = True, cache: bool = True,
-                 strict_fp: bool = False, vectorize: bool = True):
+                 strict_fp: bool = False, vectorize: bool = True, mesh: Mesh | None = None,
+                 shardings: Mapping[str, tuple[str | None, ...]] | None = None):
         self.loaded = loaded
         self.name = name
         self.check_bounds = check_bounds
         self.strict_fp = strict_fp
         self.vectorize = vectorize
         self.cache = cache
+        self.mesh = mesh                       # None: one device
+        self.shardings = dict(shardings or {})
         self._cache: dict[tuple, tuple[Lowered, Executable]] = {}    # by types and specialized values
         self._static: dict[tuple, tuple[int, ...]] = {}     # by types: the arguments specialized on
 
@@ -167,7 +214,7 @@ class Function:
         key = (types, tuple(int(args[i]) for i in static))
         if key not in self._cache:
             lowered = self.lower(*args)
-            compiled = (lowered, lowered.compile(device, self.cache))
+            compiled = (lowered, lowered.compile(device, self.cache, mesh=self.mesh, shardings=self.shardings))
             if lowered.runtime_args is not None:      # specialized on some arguments' values
                 static = self._static[types] = tuple(i for i in range(len(args)) if i not in lowered.runtime_args)
                 key = (types, tuple(int(args[i]) for i in static))
@@ -175,6 +222,45 @@ class Function:
         lowered, exe = self._cache[key]
         flat = exe(*lowered.host_inputs(args))
         return lowered.outputs(flat)
+
+
+def _mesh_and_specs(mesh: Mapping[str, int] | Mesh | None,
+                    shardings: Mapping[str, Sequence[str | None]] | None) -> tuple[Mesh | None, dict]:
+    """The API's `mesh` and `shardings`, checked for form (UsageError); None without a mesh."""
+    if mesh is None:
+        if shardings:
+            raise UsageError("shardings need a mesh: give mesh={\"data\": 4} (axis name → number of devices)")
+        return None, {}
+    try:
+        return (mesh if isinstance(mesh, Mesh) else Mesh.of(mesh),
+                {name: as_spec(spec) for name, spec in (shardings or {}).items()})
+    except ShardingError as e:
+        raise UsageError(str(e)) from None
+
+
+def _leaf_names(v: Value, name: str) -> list[str]:
+    """The names of a parameter's run-time leaves, in the executable's order (`runtime_leaves`):
+    tuple items numbered from 1, struct and named-tuple fields by name, as `--inputs` names them."""
+    if isinstance(v, TupleV):
+        return [leaf for i, item in enumerate(v.items, 1) for leaf in _leaf_names(item, f"{name}.{i}")]
+    if isinstance(v, StructV):
+        fields = v.t.field_names if isinstance(v.t, StructT) else v.t.names
+        return [leaf for f, item in zip(fields, v.items) for leaf in _leaf_names(item, f"{name}.{f}")]
+    return [name] if list(runtime_leaves(v)) else []
+
+
+def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:
+    """Make this process one of `num_processes` whose devices form one set (one mesh spans them):
+    call it in every process, with the same `coordinator` (HOST:PORT, where process 0 listens),
+    before anything runs. Each process then calls the same functions with the same arguments; each
+    copies only its own devices' slices of them, and every process gets the whole results."""
+    if num_processes < 1 or not 0 <= process_id < num_processes:
+        raise UsageError(f"process id {process_id} of {num_processes} processes: the id is 0 to "
+                         f"{num_processes - 1}")
+    try:
+        xla_bridge.initialize_distributed(coordinator, num_processes, process_id)
+    except (RuntimeError, ValueError) as e:
+        raise UsageError(f"cannot join the processes at {coordinator}: {e}") from None
 
 
 # ----------------------------------------------------------------------------- host values <-> types
@@ -405,8 +491,19 @@ def _lower_entry(program: Program, name: str, specs: list[object], options: Lowe
         timings["infer+lower"] = time.perf_counter() - t0
         if not mod.module.operation.verify():
             raise RuntimeError("the lowered module does not verify")
+    names = _param_names(method, len(args))
     return Lowered(mod.module, result, mod.typed_log, timings, check_sites=list(mod.check_sites), params=args,
-                   loop_notes=list(mod.loop_notes), print_sites=list(mod.print_sites))
+                   loop_notes=list(mod.loop_notes), print_sites=list(mod.print_sites), param_names=names)
+
+
+def _param_names(method, n: int) -> list[str]:
+    """Names for the entry's `n` arguments: the parameter's, `xs.1`, `xs.2` for those a vararg
+    `xs...` gathers (a tuple in Julia), `arg3` for an unnamed one (`::Int`)."""
+    names = list(method.param_names)
+    if method.vararg and names:
+        gather = names.pop()
+        names += [f"{gather}.{k}" if gather else None for k in range(1, n - len(names) + 1)]
+    return [(names[i] if i < len(names) else None) or f"arg{i + 1}" for i in range(n)]
 
 
 def _printer(site: PrintSite) -> Printer:
@@ -471,4 +568,5 @@ def input_specs_from_npz(program: Program, entry: str, grouped: dict[str, Any]) 
     raise UsageError(f"--inputs has keys {sorted(grouped)}; the parameters of `{entry}` are {expected}")
 
 
-__all__ = ["load", "LoadedProgram", "Function", "Lowered", "UsageError", "lower_entry", "to_host"]
+__all__ = ["load", "LoadedProgram", "Function", "Lowered", "UsageError", "initialize_distributed", "lower_entry",
+           "to_host"]

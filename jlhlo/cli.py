@@ -10,7 +10,10 @@ import argparse
 import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -57,6 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "whether a result depends on how a loop was vectorized)")
     p.add_argument("--explain-loops", action="store_true", help="say on stderr, for each loop, whether it became "
                    "array operations (which) or stayed a sequential loop (why)")
+    g = p.add_argument_group("several devices and processes")
+    g.add_argument("--mesh", metavar="AXIS=SIZE[,AXIS=SIZE...]", help="run partitioned over a mesh of that many "
+                   "devices by XLA's SPMD partitioner, e.g. data=4 or data=2,model=2")
+    g.add_argument("--shard", action="append", default=[], metavar="PARAM=SPEC",
+                   help="split a parameter or a leaf of one (x, m.layers.1.W, p.2) over mesh axes: SPEC gives per "
+                        "dimension an axis or _ (whole), e.g. x=_,_,_,data; unsharded arguments are replicated")
+    g.add_argument("--coordinator", metavar="HOST:PORT", help="with --mesh over several processes: where process 0 "
+                   "runs the coordination service (default $JLHLO_COORDINATOR)")
+    g.add_argument("--num-processes", type=int, metavar="N", help="how many processes the mesh spans "
+                   "(default $JLHLO_NUM_PROCESSES)")
+    g.add_argument("--process-id", type=int, metavar="I", help="this process, 0 to N-1 (default $JLHLO_PROCESS_ID); "
+                   "process 0 prints and writes the results")
+    g.add_argument("--local-processes", type=int, metavar="N", help="start N processes of this command on this "
+                   "machine (127.0.0.1) as one distributed run, each with the devices XLA_FLAGS gives it")
     return p
 
 
@@ -69,8 +86,11 @@ def _explain_loops(lowered: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
     try:
+        if args.local_processes is not None:
+            return _launch(argv, args)
         return _run(args)
     except SystemExit:
         raise
@@ -111,6 +131,8 @@ def _run(args: argparse.Namespace) -> int:
     from .api import UsageError, abstract, entry_param_names, input_specs_from_npz, load, lower_entry
     from .frontend.types import parse_type_string
     timings: dict[str, float] = {}
+    mesh, shardings = _mesh_options(args)
+    distributed = _distributed_options(args, mesh is not None)
     if not os.path.exists(args.file):
         raise UsageError(f"no such file: {args.file}")
     with _phase("parse", timings):
@@ -183,8 +205,15 @@ def _run(args: argparse.Namespace) -> int:
         except ValueError as e:            # an unknown pass name
             raise UsageError(str(e)) from None
     timings.update({f"  {name}": secs for name, secs in pass_times.items()})
+    # Checked here, before the processes of a distributed run connect: a sharding that does not fit
+    # fails in every process alike, instead of leaving the others waiting for it.
+    sharding = lowered.sharding_plan(mesh, shardings) if mesh is not None else None
     if not args.run and args.emit == "optimized":
-        _emit_text(args, lowered.as_text(debug_info=True))
+        if sharding is not None:           # what XLA's partitioner is given
+            from .runtime.sharding import annotated
+            _emit_text(args, annotated(lowered.module, sharding).operation.get_asm(enable_debug_info=True))
+        else:
+            _emit_text(args, lowered.as_text(debug_info=True))
         _print_timings(args, timings)
         return EXIT_OK
     if not args.run and args.emit in ("bytecode", "portable"):
@@ -204,15 +233,23 @@ def _run(args: argparse.Namespace) -> int:
                 fh.write("\n")
         _print_timings(args, timings)
         return EXIT_OK
+    if distributed is not None:
+        from .api import initialize_distributed
+        initialize_distributed(*distributed)
     with _phase("XLA compile", timings):
-        exe = lowered.compile(args.device, cache=not args.no_cache)
+        exe = lowered.compile(args.device, cache=not args.no_cache, mesh=mesh, shardings=shardings)
+    # In a distributed run every process has the whole results (they are replicated); one writes them.
+    writes = distributed is None or distributed[2] == 0
     if not args.run:            # xla-hlo
-        _emit_text(args, exe.xla_hlo_text())
-        _print_timings(args, timings, exe.cache_outcome)
+        if writes:
+            _emit_text(args, exe.xla_hlo_text())
+            _print_timings(args, timings, exe.cache_outcome)
         return EXIT_OK
     with _phase("run", timings):
         flat = exe(*lowered.host_inputs(host_args))
     result = lowered.outputs(flat)
+    if not writes:
+        return EXIT_OK
     from .display import display
     print(display(lowered.result, result))
     if args.outputs:
@@ -220,6 +257,138 @@ def _run(args: argparse.Namespace) -> int:
         np.savez(args.outputs, **flatten_outputs(result if result is not None else ()))
     _print_timings(args, timings, exe.cache_outcome)
     return EXIT_OK
+
+
+def _mesh_options(args: argparse.Namespace) -> tuple[Any, dict[str, tuple[str | None, ...]]]:
+    """`--mesh` and `--shard` as the API takes them: a Mesh (None without --mesh) and Specs by leaf."""
+    from .api import UsageError
+    from .runtime.sharding import Mesh, ShardingError, parse_spec
+    if args.mesh is None:
+        if args.shard:
+            raise UsageError("--shard needs --mesh AXIS=SIZE[,AXIS=SIZE...] (e.g. --mesh data=4)")
+        return None, {}
+    if not args.run and args.emit not in ("optimized", "xla-hlo"):
+        raise UsageError(f"--mesh applies to --run, --emit optimized and --emit xla-hlo, not --emit {args.emit}")
+    try:
+        mesh = Mesh.of(args.mesh)
+    except ShardingError as e:
+        raise UsageError(f"--mesh: {e}") from None
+    shardings: dict[str, tuple[str | None, ...]] = {}
+    for text in args.shard:
+        name, eq, spec = text.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise UsageError(f"--shard {text!r}: expected PARAM=SPEC, e.g. x=_,data")
+        if name in shardings:
+            raise UsageError(f"--shard: `{name}` is given twice")
+        shardings[name] = parse_spec(spec)
+    return mesh, shardings
+
+
+def _distributed_options(args: argparse.Namespace, meshed: bool) -> tuple[str, int, int] | None:
+    """(coordinator, process count, process id) of a run over several processes, from the options or,
+    with --mesh, from $JLHLO_COORDINATOR, $JLHLO_NUM_PROCESSES and $JLHLO_PROCESS_ID; None for one
+    process. The environment is read only with --mesh, so that a shell that exports it for sharded
+    runs still compiles other programs as usual."""
+    from .api import UsageError
+    given = {"--coordinator": args.coordinator, "--num-processes": args.num_processes,
+             "--process-id": args.process_id}
+    if not meshed:
+        named = [option for option, value in given.items() if value is not None]
+        if named:
+            raise UsageError(f"{named[0]} runs a mesh over several processes: give --mesh too")
+        return None
+    env = {"--coordinator": "JLHLO_COORDINATOR", "--num-processes": "JLHLO_NUM_PROCESSES",
+           "--process-id": "JLHLO_PROCESS_ID"}
+    for option, variable in env.items():
+        if given[option] is None and os.environ.get(variable):
+            given[option] = os.environ[variable]
+    if all(value is None for value in given.values()):
+        return None
+    missing = [f"{option} (or ${env[option]})" for option, value in given.items() if value is None]
+    if missing:
+        raise UsageError(f"a run over several processes needs {', '.join(missing)}")
+    try:
+        count, index = int(given["--num-processes"]), int(given["--process-id"])
+    except ValueError:
+        raise UsageError("the process count and id are integers") from None
+    coordinator = str(given["--coordinator"])
+    if ":" not in coordinator:
+        raise UsageError(f"--coordinator {coordinator!r}: expected HOST:PORT")
+    if count < 1 or not 0 <= index < count:
+        raise UsageError(f"process id {index} of {count} processes: the id is 0 to {count - 1}")
+    if not args.run and args.emit != "xla-hlo":
+        raise UsageError("a run over several processes needs --run (or --emit xla-hlo)")
+    return coordinator, count, index
+
+
+def _launch(argv: list[str], args: argparse.Namespace) -> int:
+    """`--local-processes N`: this command N times on this machine, as processes 0..N-1 of one
+    distributed run with a coordinator on a free local port. Process 0's output is the command's;
+    a process that fails stops the others (which would otherwise wait for it) and its error is shown."""
+    from .api import UsageError
+    n = args.local_processes
+    if n < 1:
+        raise UsageError(f"--local-processes {n}: give a number of processes, at least 1")
+    if args.mesh is None:
+        raise UsageError("--local-processes runs a mesh over several processes: give --mesh too")
+    if any(v is not None for v in (args.coordinator, args.num_processes, args.process_id)):
+        raise UsageError("--local-processes chooses the coordinator, process count and ids itself")
+    rest, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--local-processes":
+            skip = True
+        elif not token.startswith("--local-processes="):
+            rest.append(token)
+    if build_parser().parse_args(rest).local_processes is not None:      # an abbreviation argparse took
+        raise UsageError("write --local-processes in full")
+    with socket.socket() as s:     # a port free now; the coordinator binds it a moment later
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    procs: list[subprocess.Popen] = []
+    logs: list[Any] = []
+    stopped: set[int] = set()          # processes this launcher ended: their exit status is not theirs
+    try:
+        for i in range(n):
+            log = None if i == 0 else tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+            command = [sys.executable, "-m", "jlhlo.cli", *rest, "--coordinator", f"127.0.0.1:{port}",
+                       "--num-processes", str(n), "--process-id", str(i)]
+            procs.append(subprocess.Popen(command, stdout=None if i == 0 else subprocess.DEVNULL, stderr=log))
+            logs.append(log)
+        deadline = None
+        while any(p.poll() is None for p in procs):
+            if deadline is None and any(p.poll() not in (None, 0) for p in procs):
+                # The others stop by themselves when the failure is one they share (a sharding that
+                # does not fit); given a moment, process 0 reports it once, as one process would.
+                deadline = time.monotonic() + _LAUNCH_GRACE_S
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    finally:
+        for i, p in enumerate(procs):
+            if p.poll() is None:
+                stopped.add(i)
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        failed = [i for i, p in enumerate(procs) if p.returncode != 0 and i not in stopped]
+        if failed and failed[0] != 0:      # process 0's stderr is the command's; another's when only it failed
+            logs[failed[0]].seek(0)
+            for line in logs[failed[0]].read().splitlines():
+                print(f"process {failed[0]}: {line}", file=sys.stderr)
+        for log in logs[1:]:
+            log.close()
+    return procs[failed[0]].returncode if failed else EXIT_OK
+
+
+# How long the processes of a `--local-processes` run get to end by themselves after one fails.
+_LAUNCH_GRACE_S = 5.0
 
 
 @contextlib.contextmanager

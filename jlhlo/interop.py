@@ -27,7 +27,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func, stablehlo
 from jax.interpreters import mlir as jax_mlir
 
-from .api import Function, Lowered, _frozen, abstract, entry_param_names, flatten_host, lower_entry, to_host
+from .api import Function, Lowered, UsageError, _frozen, abstract, entry_param_names, flatten_host, lower_entry, to_host
 from .core.errors import LocatedError
 from .frontend.diagnostics import JuliaError, Span
 from .frontend.program import Program
@@ -111,7 +111,12 @@ def to_jax(fn: Function, *, unchecked: bool = False) -> Callable[..., Any]:
     `throw`) cannot be reported. An entry that has any is refused, naming the first check, unless
     `unchecked=True` asks to run it without them (as with `--check-bounds=no`, and a `throw` that
     would fail is not reported): a silent wrong answer only where the caller chose it. An integer
-    argument that decides an array size cannot be a traced value."""
+    argument that decides an array size cannot be a traced value.
+
+    A function made with a `mesh` is refused: inside JAX, JAX's own shardings place the values."""
+    if fn.mesh is not None:
+        raise UsageError(f"to_jax: `{fn.name}` was made with a mesh; inside JAX, shard with JAX's own "
+                         f"shardings (jax.jit's in_shardings, jax.device_put) and pass a function made without one")
     entries: dict[object, _JaxEntry] = {}
 
     def call(*args: Any) -> Any:

@@ -2,13 +2,14 @@
 module skips the XLA compile.
 
 An entry is keyed by the SHA-256 of the module's bytecode (which is everything the source, the entry,
-its argument types and sizes and the compiler options decide) and `xla_bridge.compiler_identity`
-(jaxlib version, platform, device kind, host CPU). Its file holds a format tag, the SHA-256 of the
-payload, and the payload (PJRT's serialized executable). An entry whose tag or checksum does not
-match, or that PJRT cannot load, is reported as `corrupt` and rebuilt; the cache never makes a
-compile fail (a directory it cannot write is skipped the same way). Writes go to a temporary file
-renamed into place, so concurrent processes see whole entries or none. When the directory holds
-more than `MAX_BYTES`, the least recently used entries go.
+its argument types and sizes, the compiler options and a mesh's shardings decide) and
+`xla_bridge.compiler_identity` (jaxlib version, platform, device kind, host CPU), and for an executable
+partitioned over several devices by `xla_bridge.assignment_identity` (which devices, which process).
+Its file holds a format tag, the SHA-256 of the payload, and the payload (PJRT's serialized
+executable). An entry whose tag or checksum does not match, or that PJRT cannot load, is reported as
+`corrupt` and rebuilt; the cache never makes a compile fail (a directory it cannot write is skipped
+the same way). Writes go to a temporary file renamed into place, so concurrent processes see whole
+entries or none. When the directory holds more than `MAX_BYTES`, the least recently used entries go.
 
 Where: `$JLHLO_CACHE_DIR`, else `$XDG_CACHE_HOME/jlhlo`, else `~/.cache/jlhlo`.
 """
@@ -40,28 +41,32 @@ def default_directory() -> Path:
 class CompileCache:
     directory: Path
 
-    def path(self, module_bytecode: bytes, platform: str) -> Path:
+    def path(self, module_bytecode: bytes, platform: str, devices: list | None = None) -> Path:
         key = hashlib.sha256()
         key.update(hashlib.sha256(module_bytecode).digest())
         key.update(xla_bridge.compiler_identity(platform).encode())
+        if devices is not None:
+            key.update(xla_bridge.assignment_identity(devices).encode())
         return self.directory / f"{key.hexdigest()}.xla"
 
-    def compile(self, module_bytecode: bytes, platform: str) -> tuple[xla_bridge.LoadedExecutable, str]:
-        """The executable for a module, and how it was found: `hit`, `miss` (compiled and stored),
-        or `corrupt` (a damaged entry compiled again and replaced)."""
-        path = self.path(module_bytecode, platform)
+    def compile(self, module_bytecode: bytes, platform: str,
+                devices: list | None = None) -> tuple[xla_bridge.LoadedExecutable, str]:
+        """The executable for a module (for one device, or partitioned over `devices`, see
+        `xla_bridge.compile`), and how it was found: `hit`, `miss` (compiled and stored), or
+        `corrupt` (a damaged entry compiled again and replaced)."""
+        path = self.path(module_bytecode, platform, devices)
         outcome = "miss"
         payload = _read(path)
         if payload is not None:
             try:
-                exe = xla_bridge.deserialize_executable(payload, platform) if payload else None
+                exe = xla_bridge.deserialize_executable(payload, platform, devices) if payload else None
             except Exception:          # noqa: BLE001 - whatever PJRT says, the entry is unusable
                 exe = None
             if exe is not None:
                 os.utime(path)         # recently used: evicted last
                 return exe, "hit"
             outcome = "corrupt"
-        exe = xla_bridge.compile(module_bytecode, platform)
+        exe = xla_bridge.compile(module_bytecode, platform, devices)
         self._store(path, xla_bridge.serialize_executable(exe))
         return exe, outcome
 

@@ -14,6 +14,7 @@ from ..core.dtypes import numpy_dtype
 from ..mlir_passes.effects import has_host_calls, thread_host_calls
 from . import xla_bridge
 from .cache import CompileCache
+from .sharding import Placement, ShardingError, ShardingPlan, annotated
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def module_signature(module: ir.Module) -> tuple[list[TensorSpec], list[TensorSp
 
 
 # Compiling is by far the slowest step, and the frontend emits the same module again for every
-# call with the same types: the most recently used executables are kept, by (module, platform).
-_COMPILED: OrderedDict[tuple[str, str], xla_bridge.LoadedExecutable] = OrderedDict()
+# call with the same types: the most recently used executables are kept, by (module, platform,
+# devices of a partitioned one).
+_COMPILED: OrderedDict[tuple[str, str, str], xla_bridge.LoadedExecutable] = OrderedDict()
 _COMPILED_KEPT = 64
 
 # Python scalars carry no width. Like JAX's weak types, they take the parameter's dtype when their
@@ -55,24 +57,35 @@ _PYTHON_SCALAR_KINDS = {bool: "b", int: "iu", float: "f", complex: "c"}
 
 
 class Executable:
-    """`@main` of a StableHLO module compiled for one device of `platform`.
+    """`@main` of a StableHLO module compiled for one device of `platform`, or partitioned over a
+    mesh of its devices (`sharding`).
 
     Call it with one value per parameter: NumPy arrays or scalars, Python scalars, or jax arrays
-    (used where they are, without a trip through the host, when already on the right device).
+    (used where they are, without a trip through the host, when already on the right device or laid
+    out as the mesh takes them).
     """
 
     def __init__(self, module: ir.Module, platform: str = "cpu", cache: CompileCache | None = None,
-                 printers: list[Printer] | None = None):
+                 printers: list[Printer] | None = None, sharding: ShardingPlan | None = None):
         """Compile `module`, or take it from this process's recent executables or from `cache` on
         disk; `cache_outcome` says which: `memory`, `hit`, `miss`, `corrupt` (an entry rebuilt), or
         `off` (compiled, no disk cache given). A module that prints (`custom_call @jlhlo.print`,
         see frontend/printing.py) needs `printers`, one per print site by index: it is compiled
-        with them as host callbacks, each time (an executable holds its callbacks)."""
+        with them as host callbacks, each time (an executable holds its callbacks).
+
+        With `sharding`, the module is compiled as one SPMD program over the mesh's devices (see
+        runtime/sharding.py): inputs are split as the plan says, results come back replicated.
+        Raises ShardingError where the platform has too few devices."""
         self.platform = platform
         self.device = xla_bridge.default_device(platform)
+        self.placement = None if sharding is None else Placement(sharding, platform)
         with module.context:
             self.inputs, self.outputs = module_signature(module)
             prints = has_host_calls(module)
+        if prints and sharding is not None:
+            # A host callback in a partitioned program would run once per device, on its part of
+            # the values; the driver refuses such an entry first, naming the print.
+            raise ShardingError("a module that prints cannot be partitioned over a mesh")
         if prints:
             if printers is None:
                 raise ValueError("the module prints: give the printers of its print sites")
@@ -82,14 +95,17 @@ class Executable:
                                                             self.output.callbacks())
             return
         self.output = None
-        bytecode = xla_bridge.module_to_bytecode(module)
-        key = (hashlib.sha256(bytecode).hexdigest(), platform)
+        devices = None if self.placement is None else self.placement.devices
+        # The plan is in the module itself (its Shardy attributes), so the bytecode keys it.
+        bytecode = xla_bridge.module_to_bytecode(module if sharding is None else annotated(module, sharding))
+        key = (hashlib.sha256(bytecode).hexdigest(), platform,
+               "" if devices is None else xla_bridge.assignment_identity(devices))
         self.cache_outcome = "memory"
         if key not in _COMPILED:
             if cache is None:
-                _COMPILED[key], self.cache_outcome = xla_bridge.compile(bytecode, platform), "off"
+                _COMPILED[key], self.cache_outcome = xla_bridge.compile(bytecode, platform, devices), "off"
             else:
-                _COMPILED[key], self.cache_outcome = cache.compile(bytecode, platform)
+                _COMPILED[key], self.cache_outcome = cache.compile(bytecode, platform, devices)
             if len(_COMPILED) > _COMPILED_KEPT:
                 _COMPILED.popitem(last=False)
         _COMPILED.move_to_end(key)
@@ -98,17 +114,26 @@ class Executable:
     def __call__(self, *args: object) -> list[np.ndarray]:
         """Run on `args`; one NumPy array per result (0-d for a scalar)."""
         # A copy: np.asarray would give a read-only view of the device buffer, and results are the
-        # caller's own arrays, free to mutate as in Julia.
-        return [np.array(out) for out in self.call_device(*args)]
+        # caller's own arrays, free to mutate as in Julia. A partitioned executable's results are
+        # replicated: any device's copy (one of this process's) is the whole value.
+        return [np.array(out.addressable_data(0)) for out in self.call_device(*args)]
 
     def call_device(self, *args: object) -> list[jax.Array]:
-        """Run on `args`, leaving the results on the device."""
-        if len(args) != len(self.inputs):
-            raise TypeError(f"expected {len(self.inputs)} arguments, got {len(args)}")
-        on_device = [self._to_device(i, value, spec) for i, (value, spec) in enumerate(zip(args, self.inputs))]
+        """Run on `args`, leaving the results on the device (on a mesh: global arrays, replicated)."""
+        on_device = self.put(*args)
         if self.output is not None:
             self.output.start()
+        if self.placement is not None:
+            shards = xla_bridge.execute_sharded(self.loaded, on_device)
+            return self.placement.results(shards, [spec.shape for spec in self.outputs])
         return xla_bridge.execute(self.loaded, on_device)
+
+    def put(self, *args: object) -> list[jax.Array]:
+        """`args` where `call_device` takes them (on a mesh: global arrays split as the plan says),
+        to keep them there between calls."""
+        if len(args) != len(self.inputs):
+            raise TypeError(f"expected {len(self.inputs)} arguments, got {len(args)}")
+        return [self._to_device(i, value, spec) for i, (value, spec) in enumerate(zip(args, self.inputs))]
 
     def xla_hlo_text(self) -> str:
         """XLA's optimized HLO for this executable."""
@@ -117,6 +142,8 @@ class Executable:
     def _to_device(self, index: int, value: object, spec: TensorSpec) -> jax.Array:
         if isinstance(value, jax.Array):
             _check(index, TensorSpec(value.shape, value.dtype), spec)
+            if self.placement is not None:
+                return self.placement.adopt(index, value)
             return value if value.devices() == {self.device} else jax.device_put(value, self.device)
         kinds = _PYTHON_SCALAR_KINDS.get(type(value))
         try:
@@ -124,6 +151,8 @@ class Executable:
         except OverflowError as e:
             raise TypeError(f"argument {index}: {e}") from e
         _check(index, TensorSpec(host.shape, host.dtype), spec)
+        if self.placement is not None:
+            return self.placement.put(index, host)
         return jax.device_put(host, self.device)
 
 

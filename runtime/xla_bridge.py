@@ -11,6 +11,7 @@ import platform as host_platform
 import re
 
 import jax
+import numpy as np
 from jax._src.interpreters import mlir as jax_mlir
 from jax._src.lib import mosaic_gpu_dialect, xla_client
 from jax.extend import backend as jax_backend
@@ -59,23 +60,31 @@ def default_device(platform: str) -> jax.Device:
     return get_backend(platform).devices()[0]
 
 
-def compile(bytecode: bytes, platform: str) -> LoadedExecutable:
-    """Compile a StableHLO module (bytecode) for one device of `platform`.
+def compile(bytecode: bytes, platform: str, devices: list[jax.Device] | None = None) -> LoadedExecutable:
+    """Compile a StableHLO module (bytecode) for one device of `platform`, or, given `devices`, for
+    those devices as one SPMD program: one partition each, split by XLA's partitioner as the
+    module's Shardy annotations say (runtime/sharding.py).
 
     XLA's CPU fusion emitters fail on some loop fusions with "Unknown MLIR failure" (difftest seed
     30240058780 after `unroll`); that module is compiled again with XLA's older emitters."""
     try:
-        return _compile(bytecode, platform, [])
+        return _compile(bytecode, platform, devices, [])
     except jax.errors.JaxRuntimeError as e:
         if platform != "cpu" or "Unknown MLIR failure" not in str(e):
             raise
-        return _compile(bytecode, platform, [("xla_cpu_use_fusion_emitters", False)])
+        return _compile(bytecode, platform, devices, [("xla_cpu_use_fusion_emitters", False)])
 
 
-def _compile(bytecode: bytes, platform: str, overrides: list[tuple[str, object]]) -> LoadedExecutable:
+def _compile(bytecode: bytes, platform: str, devices: list[jax.Device] | None,
+             overrides: list[tuple[str, object]]) -> LoadedExecutable:
     backend = get_backend(platform)
-    devices = [default_device(platform)]
-    options = jax_backend.get_compile_options(num_replicas=1, num_partitions=1)
+    if devices is None:
+        devices = [default_device(platform)]
+        options = jax_backend.get_compile_options(num_replicas=1, num_partitions=1)
+    else:
+        options = jax_backend.get_compile_options(num_replicas=1, num_partitions=len(devices),
+                                                  device_assignment=np.array([[d.id for d in devices]]))
+        options.executable_build_options.use_spmd_partitioning = True
     if overrides:
         options.env_option_overrides = overrides
     try:
@@ -98,11 +107,18 @@ def serialize_executable(exe: LoadedExecutable) -> bytes:
     return exe.client.serialize_executable(exe)
 
 
-def deserialize_executable(data: bytes, platform: str) -> LoadedExecutable:
-    """An executable that `serialize_executable` wrote, loaded onto the device `compile` uses; raises
-    on bytes PJRT cannot read (an entry written by another XLA build, a damaged file)."""
-    devices = xla_client.DeviceList((default_device(platform),))
-    return get_backend(platform).deserialize_executable(data, devices)
+def deserialize_executable(data: bytes, platform: str, devices: list[jax.Device] | None = None) -> LoadedExecutable:
+    """An executable that `serialize_executable` wrote, loaded onto the devices `compile` used (by
+    default its one device); raises on bytes PJRT cannot read (an entry written by another XLA
+    build, a damaged file)."""
+    chosen = xla_client.DeviceList(tuple(devices) if devices is not None else (default_device(platform),))
+    return get_backend(platform).deserialize_executable(data, chosen)
+
+
+def assignment_identity(devices: list[jax.Device]) -> str:
+    """What a partitioned executable depends on besides its module and `compiler_identity`: which
+    devices run its partitions, and in which process of how many this one is."""
+    return f"devices {[d.id for d in devices]}; process {process_index()} of {process_count()}"
 
 
 @functools.cache
@@ -130,6 +146,34 @@ def _cpu_flags() -> str:
 def execute(exe: LoadedExecutable, args: list[jax.Array]) -> list[jax.Array]:
     """Run `exe` on arguments already on its device; the outputs stay there."""
     return exe.execute(args)
+
+
+def execute_sharded(exe: LoadedExecutable, args: list[jax.Array]) -> list[list[jax.Array]]:
+    """Run a partitioned `exe` on global arrays laid out as it takes them; per output, its shards on
+    this process's devices."""
+    return exe.execute_sharded(args).disassemble_into_single_device_arrays()
+
+
+def global_devices(platform: str) -> list[jax.Device]:
+    """Every device of `platform`, those of other processes included (after `initialize_distributed`)."""
+    return list(get_backend(platform).devices())
+
+
+def process_index() -> int:
+    return jax.process_index()
+
+
+def process_count() -> int:
+    return jax.process_count()
+
+
+def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:
+    """Join the devices of `num_processes` processes into one set, through XLA's distributed
+    runtime (a coordination service that process 0 starts at `coordinator`, HOST:PORT). It must run
+    before anything uses a backend. Collectives between processes go through gloo on the CPU (on
+    GPUs, NCCL, which XLA picks itself)."""
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
 
 
 def optimized_hlo_text(exe: LoadedExecutable) -> str:

@@ -197,9 +197,9 @@ def matmul(fl: Lowering, a: ArrayV, b: ArrayV, node: A.Node) -> Value:
         # BLAS (gemm, gemv, dot) sums products into a zeroed result, so a sum of -0.0 products comes
         # out +0.0; XLA's dot may keep -0.0 (difftest seed 3022: 1/(-0.0) was -Inf where Julia has
         # Inf). Julia's `u * v'` is `broadcast(*, u, v)`, which keeps the product's sign.
-        # Adding min(|value|, 0), +0.0 (NaN for NaN) that XLA cannot fold like a constant +0.0, does
-        # it and keeps the gradient (a select on value == 0 made the gradient there zero).
-        value = hlo.add(value, hlo.minimum(hlo.abs(value), B.zeros(value.type)))
+        # Adding +0.0 does it: jlhlo's simplifier keeps `x + 0.0` (not an identity for -0.0) and
+        # mlir_passes/ieee_exact hides the zero from XLA's folding; its gradient is the identity.
+        value = hlo.add(value, B.zeros(value.type))
     if a.t.wrapper and len(sb) == 1:          # row * vector: a number
         return ScalarV(t, None, B.reshape(value, ()))
     if len(out_shape) == 2 and not t.info.is_complex and _gram(a, b):

@@ -67,8 +67,13 @@ class End(Node):
 
 
 @dataclass
+class Begin(Node):
+    """`begin` inside an indexing expression: the first index."""
+
+
+@dataclass
 class Kwarg(Node):
-    name: str
+    name: str | None                   # None for a splatted named tuple `f(; kws...)`
     value: Expr
 
 
@@ -251,6 +256,13 @@ class Assign(Node):
     op: str | None = None              # "+" for +=, ...
     dotted: bool = False               # .= and .+= ...
     local: bool = False                # `local x = ...`
+
+
+@dataclass
+class Global(Node):
+    """`global x, y` or `global x = v`: names that refer to the program's top-level variables."""
+    names: list[str]
+    assign: Assign | None = None
 
 
 @dataclass

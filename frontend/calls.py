@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Callable
 
 from . import ast as A
 from .diagnostics import StaticValueNeeded
-from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PScalar, PTypeVar, TypeUniverse, applicable
+from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PConst, PScalar, PStruct, PTypeVar, TypeUniverse, applicable
 from .exceptions import is_throw, lower_throw
 from .printing import is_print_call, lower_print_call
 from .program import CALL
 from .registry import NoMethod
 from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
-from .types import Scalar, StructT
+from .types import Scalar, StructT, real_type
 from .unions import split_call
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
 
@@ -67,7 +67,7 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
             return out
     else:
         args = list(fl.splat_args(arg_nodes))
-    kwargs = {k.name: fl.expr(k.value) for k in e.kwargs}
+    kwargs = fl.keyword_args(e.kwargs)
     args = literal_pow(e, args, lambda x: fl.call_function("inv", [x], {}, e))
     return call_value(fl, f, args, kwargs, e)
 
@@ -125,6 +125,10 @@ def _without_self(m: Method) -> Method:
 def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value], node: A.Node) -> Value:
     target = f.of
     if isinstance(target, Scalar):
+        if target.info.kind == "complex" and len(args) == 2 and all(isinstance(a, ScalarV) for a in args):
+            part = real_type(target)            # `ComplexF32(1, 2)`: each part converted, as Julia does
+            return fl.call_function("complex", [convert_scalar(fl, a, part, node, exact=False) for a in args], {},
+                                    node)
         if len(args) != 1:
             shown = ", ".join("::" + a.t.julia() for a in args)
             raise fl.error(f"MethodError: no method matching {target.name}({shown})",
@@ -137,12 +141,30 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
             raise fl.error(f"MethodError: no method matching {target.name}(::{args[0].t.julia()})", node) from None
     if isinstance(target, str) and target in fl.program.universe.structs:
         return fl.call_function(target, args, kwargs, node)
+    if isinstance(target, PStruct) and not args and not kwargs and _singleton_instance(fl, target) is not None:
+        return _singleton_instance(fl, target)     # `Val{3}()`
     if isinstance(target, str) and target in ARRAY_NAMES:       # `Matrix(x)`
         target = fl.program.universe.pattern(A.Name(target, span=getattr(node, "span", None)), {})
     if isinstance(target, PArray):      # `Vector{T}(undef, n)`, `Matrix{T}(I, n, n)`, `Vector{T}(x)`
         return fl.call_function("_array_constructor", [TypeV(target), *args], kwargs, node)
     name = target if isinstance(target, str) else getattr(target, "show", lambda: str(target))()
     return fl.call_function(name if isinstance(name, str) else str(name), args, kwargs, node)
+
+
+def _singleton_instance(fl: Lowering, target: PStruct) -> StructV | None:
+    """The instance of a fieldless struct whose parameters are all given (`Val{3}`), if it is one."""
+    info = fl.program.universe.structs.get(target.name)
+    if info is None or info.field_names or len(target.params) != len(info.typevars):
+        return None
+    params = []
+    for p in target.params:
+        if isinstance(p, PConst):
+            params.append(p.value)
+        elif isinstance(p, PScalar):
+            params.append(Scalar(p.name))
+        else:
+            return None
+    return StructV(StructT(target.name, tuple(params), (), ()), ())
 
 
 def default_construct(fl: Lowering, name: str, args: list[Value], node: A.Node) -> Value:

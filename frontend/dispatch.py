@@ -26,6 +26,7 @@ from .types import (
     StructT,
     TupleT,
     TypeT,
+    real_type,
 )
 
 # Julia's abstract number types and their supertypes.
@@ -154,9 +155,22 @@ class PType(Pat):
 class PConst(Pat):
     """A value type parameter such as the `2` in `Array{Float32,2}`."""
     value: object
+    of_type: type = object             # the value's Python type: `Val{true}` is not `Val{1}`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "of_type", type(self.value))
 
     def show(self) -> str:
-        return str(self.value)
+        return str(self.value).lower() if isinstance(self.value, bool) else str(self.value)
+
+
+@dataclass(frozen=True)
+class PComplex(Pat):
+    """`Complex{T}`: ComplexF64 (T = Float64) or ComplexF32 (T = Float32), jlhlo's complex types."""
+    part: Pat
+
+    def show(self) -> str:
+        return f"Complex{{{self.part.show()}}}"
 
 
 @dataclass(frozen=True)
@@ -228,7 +242,7 @@ class TypeUniverse:
             return self._named_pattern(expr.base, expr.params, typevars)
         if isinstance(expr, A.SubtypeBound):
             return PTypeVar(f"<:{id(expr)}", self.pattern(expr.upper, typevars))
-        if isinstance(expr, A.IntLit):
+        if isinstance(expr, (A.IntLit, A.BoolLit)):     # a value parameter: `Val{2}`, `Val{true}`
             return PConst(expr.value)
         if isinstance(expr, A.Field) and isinstance(expr.obj, A.Name):   # Base.Float64, NNlib.X
             return self._named_pattern(A.Name(expr.name, span=expr.span), None, typevars)
@@ -250,6 +264,10 @@ class TypeUniverse:
             return PRange(ps[0] if ps else PAny())
         if name in self.abstract_parents and not params:
             return PAbstract(name)
+        if name == "Complex" and len(ps) == 1:
+            if ps[0] in (PScalar("Float64"), PScalar("Float32")):     # `Complex{Float64}` is ComplexF64
+                return PScalar("Complex" + ps[0].name[0] + ps[0].name[-2:])
+            return PComplex(ps[0])
         if name in _VEC_OR_MAT:               # Union{AbstractVector{T}, AbstractMatrix{T}}
             kind = _VEC_OR_MAT[name]
             elt = ps[0] if ps else PAny()
@@ -306,6 +324,8 @@ class TypeUniverse:
         a UnionAll such as `Vector` or `AbstractVector{Float64}`; None: jlhlo cannot tell)."""
         if isinstance(pat, (PScalar, PSingleton)):
             return True
+        if isinstance(pat, PComplex):
+            return self._exactly(pat.part, real_type(t))
         if isinstance(pat, (PAny, PAbstract, PTypeVar, PUnion)):
             return False
         if isinstance(pat, PArray):
@@ -360,6 +380,8 @@ class TypeUniverse:
             return len(pat.items) == len(t.items) and all(self.matches(p, it, env) for p, it in zip(pat.items, t.items))
         if isinstance(pat, PNamedTuple):
             return isinstance(t, NamedTupleT)
+        if isinstance(pat, PComplex):
+            return isinstance(t, Scalar) and t.info.kind == "complex" and self._match_param(pat.part, real_type(t), env)
         if isinstance(pat, PStruct):
             if not isinstance(t, StructT) or t.name != pat.name:
                 return False
@@ -400,8 +422,8 @@ class TypeUniverse:
             return True
         if isinstance(pat, int):
             return pat == value
-        if isinstance(pat, PConst):
-            return pat.value == value
+        if isinstance(pat, PConst):      # `Val{true}` is not `Val{1}`
+            return type(pat.value) is type(value) and pat.value == value
         if isinstance(pat, PScalar):
             return value == Scalar(pat.name)
         if isinstance(value, JType):      # an abstract or Union parameter is its own type: no array has it
@@ -429,7 +451,14 @@ class TypeUniverse:
                 return q.name in self.abstract_chain(p.name)
             if isinstance(p, PStruct):
                 return q.name in self.abstract_chain(self.structs[p.name].supertype)
+            if isinstance(p, PComplex):
+                return q.name in self.abstract_chain("Complex")
             return False
+        if isinstance(q, PComplex):
+            if isinstance(p, PScalar):
+                return Scalar(p.name).info.kind == "complex" and self.pat_le(PScalar(real_type(Scalar(p.name)).name),
+                                                                            q.part)
+            return isinstance(p, PComplex) and self.pat_le(p.part, q.part)
         if isinstance(q, PArray) and isinstance(p, PArray):
             kind_ok = q.kind == "AbstractArray" or p.kind == "Array"
             elt_ok = isinstance(q.elt, (PAny, PTypeVar)) and self.pat_le(p.elt, q.elt) or p.elt == q.elt

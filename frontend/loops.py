@@ -613,10 +613,33 @@ def _partition_iteration(fl: Lowering, p: StructV, node: A.Node) -> Iteration:
     return Iteration(count, view, what, "length", (count,), unrolled=total % size != 0)
 
 
+def _cartesian_iteration(fl: Lowering, c: StructV, node: A.Node) -> Iteration:
+    """`CartesianIndices(...)`: the product of its ranges, each element a CartesianIndex."""
+    return _as_cartesian(fl, _product(fl, [value_iteration(fl, r, node) for r in _field(c, "indices").items], node,
+                                      "CartesianIndices(...)"), node)
+
+
+def _as_cartesian(fl: Lowering, inner: Iteration, node: A.Node) -> Iteration:
+    it = Iteration(inner.length, lambda k: fl.call_function("CartesianIndex", [inner.element(k)], {}, node),
+                   "CartesianIndices(...)", inner.size, inner.dims, inner.unrolled)
+    if inner.reverse is not None:
+        it.reverse = lambda: _as_cartesian(fl, inner.reverse(), node)
+    return it
+
+
+def _linear_iteration(fl: Lowering, lin: StructV, node: A.Node) -> Iteration:
+    """`LinearIndices(...)`: 1, 2, ... in the shape of the array."""
+    dims = tuple(_field(lin, "dims").items)
+    n = ScalarV(INT64, _prod([d.const for d in dims]))
+    inner = value_iteration(fl, RangeV(RangeT(INT64), ScalarV(INT64, 1), ScalarV(INT64, 1), n), node)
+    return Iteration(inner.length, inner.element, "LinearIndices(...)", "shape", dims, reverse=inner.reverse)
+
+
 _STRUCTS: dict[str, Callable[[Lowering, StructV, A.Node], Iteration]] = {
     "Zip": _zip_iteration, "Enumerate": _enumerate_iteration, "Take": _take_iteration, "Drop": _drop_iteration,
     "ProductIterator": _product_iteration, "Count": _count_iteration, "Flatten": _flatten_iteration,
-    "PartitionIterator": _partition_iteration,
+    "PartitionIterator": _partition_iteration, "CartesianIndices": _cartesian_iteration,
+    "LinearIndices": _linear_iteration,
 }
 
 

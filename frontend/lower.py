@@ -30,7 +30,7 @@ from .calls import default_construct
 from .comprehensions import comprehension
 from .context import BROKE, CONTINUED, ERR, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
 from .diagnostics import PRELUDE_PREFIX, Diagnostic, InternalError, JuliaError, Span, StaticValueNeeded, relocate
-from .dispatch import Method, PScalar, select_method
+from .dispatch import Method, Pat, PConst, PScalar, select_method
 from .indexing import lower_index
 from .loops import assigned_names
 from .merge import reachable_boxes
@@ -39,7 +39,7 @@ from .program import CALL, Program
 from .ranges import collect_range, make_range
 from .registry import PRIMITIVES, NeedsStatic, NoMethod
 from .scalars import get_field
-from .types import BOOL, FLOAT64, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, TupleT
+from .types import BOOL, FLOAT64, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, StructT, TupleT
 from .values import (
     ArrayListV,
     ArrayV,
@@ -330,15 +330,20 @@ class FunctionLowering:
             for p in declared[len(m.param_names):]:
                 if p.default is not None and p.name is not None:
                     self.assign_name(p.name, self.expr(p.default))
+        rest = m.kwparams[-1] if m.kwparams and m.kwparams[-1].splat else None
         for kp in m.kwparams:
-            if kp.name in kwargs:
+            if kp is rest:       # `kws...` collects the other keywords, in order, as a named tuple
+                named = [n for n in kwargs if n not in {p.name for p in m.kwparams}]
+                items = tuple(kwargs[n] for n in named)
+                self.assign_name(kp.name, StructV(NamedTupleT(tuple(named), tuple(v.t for v in items)), items))
+            elif kp.name in kwargs:
                 self.assign_name(kp.name, kwargs[kp.name])
             elif kp.default is not None:
                 self.assign_name(kp.name, self.expr(kp.default))
             else:
                 raise JuliaError(f"UndefKeywordError: keyword argument `{kp.name}` not assigned", kp.span)
         unknown = set(kwargs) - {kp.name for kp in m.kwparams}
-        if unknown:
+        if unknown and rest is None:
             raise JuliaError(f"MethodError: {m.name} got unsupported keyword argument `{sorted(unknown)[0]}`",
                              m.fdef.span)
 
@@ -521,6 +526,20 @@ class FunctionLowering:
     def stmt_Continue(self, s: A.Continue) -> None:
         self.env[CONTINUED] = ScalarV(BOOL, True)
 
+    def stmt_Global(self, s: A.Global) -> None:
+        """`global x` to read a top-level variable is what reading it does anyway; assigning one from a
+        function would change state that outlives the call, which a compiled program does not have."""
+        body = self.method.fdef.body
+        assigned = s.names if s.assign is not None else set(s.names) & assigned_names(
+            body.stmts if isinstance(body, A.Block) else [])
+        if assigned:
+            raise self.error(f"assigning the global variable `{sorted(assigned)[0]}` inside a function is not "
+                             f"supported: a compiled program has no state that outlives the call (pass it in as "
+                             f"an argument and return the new value)", s)
+        for name in s.names:
+            if name in self.env:
+                raise self.error(f"`{name}` is declared global after it was used as a local variable", s)
+
     def stmt_Assign(self, s: A.Assign) -> None:
         assign.assign(self, s)
 
@@ -568,7 +587,16 @@ class FunctionLowering:
             return nothing()
         if m.name in printing.PRINTING_MACROS:
             return printing.lower_print_macro(self, m)
-        if m.name in ("inbounds", "simd", "inline", "views", "view", "fastmath", "noinline", "propagate_inbounds"):
+        if m.name == "evalpoly":         # Base's macro is `evalpoly(z, (c...,))`
+            if len(m.args) < 2:
+                raise self.error("@evalpoly needs a point and at least one coefficient: `@evalpoly(z, c0, c1)`", m)
+            z, *coefs = m.args
+            return self.expr(A.Call(A.Name("evalpoly", span=m.span), [z, A.TupleExpr(coefs, span=m.span)],
+                                    span=m.span))
+        # hints that do not change a correct program's result; `@threads`/`@turbo` loops have independent
+        # iterations (otherwise the program races in Julia), so running them in order is one of its schedules
+        if m.name in ("inbounds", "simd", "inline", "views", "view", "fastmath", "noinline", "propagate_inbounds",
+                      "threads", "turbo", "avx"):
             self.inbounds += m.name == "inbounds"
             self.views += m.name in ("views", "view")
             try:
@@ -583,7 +611,8 @@ class FunctionLowering:
             finally:
                 self.inbounds -= m.name == "inbounds"
                 self.views -= m.name in ("views", "view")
-        raise self.error(f"macro @{m.name} is not supported (accepted: @assert @inbounds @simd @views @view @.)", m)
+        raise self.error(f"macro @{m.name} is not supported (accepted: @assert @inbounds @simd @views @view "
+                         f"@evalpoly @threads @.)", m)
 
     # ------------------------------------------------------------------ branches
     def branch(self, c: ScalarV, then: Callable[[], None], orelse: Callable[[], None], node: A.Node) -> None:
@@ -640,6 +669,22 @@ class FunctionLowering:
             raise self.error("`end` used outside of indexing", e)
         arr, dim, nidx = self.index_stack[-1]
         return last_index(self, arr, dim, nidx, e)
+
+    def expr_Begin(self, e: A.Begin) -> Value:
+        if not self.index_stack:
+            raise self.error("`begin` used outside of indexing", e)
+        arr, dim, nidx = self.index_stack[-1]
+        if isinstance(arr, StructV) and isinstance(arr.t, StructT):     # a user container's firstindex
+            return self.call_function("firstindex", [arr] if nidx == 1 else [arr, ScalarV(INT64, dim + 1)], {}, e)
+        return ScalarV(INT64, 1)         # every other indexable value of jlhlo starts at 1
+
+    def expr_If(self, e: A.If) -> Value:
+        """`y = if c; a else b end`: the value of the branch taken (`nothing` without an `else`)."""
+        result = A.Name(f"%if{id(e)}", span=e.span)
+        def assign(value: A.Expr | None, at: Span | None) -> A.Node:
+            return A.Assign(result, value or A.Name("nothing", span=at), span=at)
+        self.stmt(ending_with_value([e], e.span, assign)[0])
+        return self.lookup(result)
 
     def expr_TupleExpr(self, e: A.TupleExpr) -> Value:
         items = tuple(self.splat_args(e.items))
@@ -700,7 +745,7 @@ class FunctionLowering:
         f = self.callee_value(e.func)
         args = calls.literal_pow(e, list(self.splat_args(e.args)),
                                  lambda x: broadcast.broadcast_call(self, FuncV("inv"), [x], {}, e))
-        kwargs = {k.name: self.expr(k.value) for k in e.kwargs}
+        kwargs = self.keyword_args(e.kwargs)
         return broadcast.broadcast_call(self, f, args, kwargs, e)
 
     def expr_Field(self, e: A.Field) -> Value:
@@ -724,7 +769,7 @@ class FunctionLowering:
         return ClosureV(e, captured, origin=id(self))
 
     def expr_Vect(self, e: A.Vect) -> Value:
-        return vect(self, [self.expr(i) for i in e.items], e)
+        return vect(self, list(self.splat_args(e.items)), e)
 
     def expr_HCat(self, e: A.HCat) -> Value:
         return self.call_function("hcat", [self.expr(i) for i in e.items], {}, e)
@@ -741,9 +786,18 @@ class FunctionLowering:
 
     def expr_Curly(self, e: A.Curly) -> Value:
         # a method's static parameters are types in its body: `Vector{T}` with T bound to Float32
-        bound = {n: PScalar(v.of.name) for n, v in self.env.items()
-                 if isinstance(v, TypeV) and isinstance(v.of, Scalar)}
-        return TypeV(self.program.universe.pattern(e, bound))
+        bound: dict[str, Pat] = {n: PScalar(v.of.name) for n, v in self.env.items()
+                                 if isinstance(v, TypeV) and isinstance(v.of, Scalar)}
+        # and its value parameters are constants: `Val{N}()` with N bound to 3 (or a local `k = 3`)
+        for p in e.params:
+            v = self.env.get(p.id) if isinstance(p, A.Name) else None
+            if isinstance(v, ScalarV):
+                if not (v.is_const and isinstance(v.const, (bool, int))):
+                    raise self.error(f"the type parameter `{p.id}` must be an integer or Bool known when compiling; "
+                                     f"here it is a run-time {v.t.julia()}", p)
+                bound[p.id] = PConst(v.const)
+        pat = self.program.universe.pattern(e, bound)
+        return TypeV(Scalar(pat.name) if isinstance(pat, PScalar) else pat)     # `Complex{Float64}`
 
     def expr_TypeAssert(self, e: A.TypeAssert) -> Value:
         v = self.expr(e.value)
@@ -793,10 +847,40 @@ class FunctionLowering:
                     yield from v.items
                 elif isinstance(v, StructV) and isinstance(v.t, NamedTupleT):
                     yield from v.items
+                elif isinstance(v, (ArrayV, RangeV)):
+                    yield from self.splat_elements(v, it)
                 else:
-                    raise self.error(f"splatting a value of type {v.t.julia()} is not supported (only tuples)", it)
+                    raise self.error(f"splatting a value of type {v.t.julia()} is not supported (only tuples, "
+                                     f"named tuples, arrays and ranges)", it)
             else:
                 yield self.expr(it)
+
+    def splat_elements(self, v: ArrayV | RangeV, node: A.Node) -> list[Value]:
+        """`f(xs...)` of an array or range passes its elements in iteration (column-major) order;
+        how many arguments that is must be known when compiling."""
+        n = self.call_function("length", [v], {}, node)
+        if not n.is_const:
+            raise self.error(f"splatting a {v.t.julia()} whose length is known only at run time: the number of "
+                             f"arguments of a call must be known when compiling", node)
+        if n.const > 64:
+            raise self.error(f"splatting {n.const} elements into a call is not supported (at most 64: "
+                             f"reduce the array instead, e.g. `maximum(xs)` for `max(xs...)`)", node)
+        return [self.call_function("getindex", [v, ScalarV(INT64, k)], {}, node) for k in range(1, n.const + 1)]
+
+    def keyword_args(self, kwargs: list[A.Kwarg]) -> dict[str, Value]:
+        """A call's keyword arguments by name; `; kws...` passes each field of a named tuple (the
+        keywords a method collected with `kws...`), and a later keyword replaces an earlier one."""
+        out: dict[str, Value] = {}
+        for k in kwargs:
+            if k.name is not None:
+                out[k.name] = self.expr(k.value)
+                continue
+            v = self.expr(k.value)
+            if not (isinstance(v, StructV) and isinstance(v.t, NamedTupleT)):
+                raise self.error(f"keyword arguments splatted with `...` must be a named tuple, not a "
+                                 f"{v.t.julia()}", k)
+            out.update(zip(v.t.names, v.items))
+        return out
 
     def callee_value(self, f: A.Expr) -> Value:
         if isinstance(f, A.Name) and f.id not in self.env:
@@ -1107,31 +1191,38 @@ def _leaf_ir(leaf: Value) -> ir.Value:
 
 def with_implicit_return(stmts: list[A.Node], span: Span | None) -> list[A.Node]:
     """Julia returns the value of the last statement: make that an explicit `return`."""
+    return ending_with_value(stmts, span, lambda value, at: A.Return(value, span=at))
+
+
+def ending_with_value(stmts: list[A.Node], span: Span | None,
+                      sink: Callable[[A.Expr | None, Span | None], A.Node]) -> list[A.Node]:
+    """`stmts` whose last statement's value (None: `nothing`) goes to `sink(value, span)`, a statement
+    that returns it or assigns it; a last `if` passes on the value of the branch taken."""
     if not stmts:
-        return [A.Return(None, span=span)]
+        return [sink(None, span)]
     *init, last = stmts
     if isinstance(last, A.ExprStmt):
-        return init + [A.Return(last.expr, span=last.span)]
+        return init + [sink(last.expr, last.span)]
     if isinstance(last, A.Return):
         return stmts
     if isinstance(last, A.If):
-        branches = [(c, A.Block(with_implicit_return(b.stmts, b.span), span=b.span)) for c, b in last.branches]
-        orelse = A.Block(with_implicit_return(last.orelse.stmts if last.orelse else [], last.span), span=last.span)
+        branches = [(c, A.Block(ending_with_value(b.stmts, b.span, sink), span=b.span)) for c, b in last.branches]
+        orelse = A.Block(ending_with_value(last.orelse.stmts if last.orelse else [], last.span, sink), span=last.span)
         return init + [A.If(branches, orelse, span=last.span)]
     if isinstance(last, A.Assign) and isinstance(last.target, A.Index) and not last.dotted:
         # the value of `A[i] = v` is v itself; `A[i] += v` is `A[i] = A[i] + v`
         value = last.value if last.op is None else A.Call(A.Name(last.op, span=last.span), [last.target, last.value],
                                                           span=last.span)
-        tmp = A.Name("%assigned", span=last.span)
+        tmp = A.Name(f"%assigned{id(last)}", span=last.span)
         return init + [A.Assign(tmp, value, span=last.span), A.Assign(last.target, tmp, span=last.span),
-                       A.Return(tmp, span=last.span)]
+                       sink(tmp, last.span)]
     if isinstance(last, A.Assign):
-        return stmts + [A.Return(last.target, span=last.span)]      # `x = v`, `x += v`, `x .= v`: x
+        return stmts + [sink(last.target, last.span)]      # `x = v`, `x += v`, `x .= v`: x
     if isinstance(last, A.MacroCall) and len(last.args) == 1 and not isinstance(last.args[0], (A.For, A.While)):
         inner = last.args[0]
         if isinstance(inner, A.Node) and not isinstance(inner, (A.Assign, A.If, A.Return, A.Block)):
-            return init + [A.Return(last, span=last.span)]
-    return stmts + [A.Return(None, span=last.span)]
+            return init + [sink(last, last.span)]
+    return stmts + [sink(None, last.span)]
 
 
 _LOCAL_FUNCTIONS = A.NodeMemo()

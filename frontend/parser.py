@@ -150,7 +150,6 @@ _UNSUPPORTED = {
     "try": "`try` is not supported", "catch": "`catch` is not supported", "finally": "`finally` is not supported",
     "baremodule": "`baremodule` is not supported",
     "macro": "defining macros (`macro`) is not supported", "quote": "`quote` is not supported",
-    "global": "`global` is not supported",
 }
 # a line ending with one of these continues on the next line
 _CONTINUATION_OPS = {
@@ -200,7 +199,7 @@ class JuliaPostLexer:
     # the raw terminals this post-lexer consumes or renames must be lexable in every parser state
     always_accept = ("_NL", "SEMI", "COLON", "NUMBER", "MACRO", "END", "FUNCTION", "IF", "ELSEIF", "ELSE",
                      "FOR", "WHILE", "BREAK", "CONTINUE", "RETURN", "STRUCT", "CONST", "USING", "IMPORT",
-                     "BEGIN", "LET", "LOCAL", "WHERE", "IN", "ISA", "TRUE", "FALSE")
+                     "BEGIN", "LET", "LOCAL", "GLOBAL", "WHERE", "IN", "ISA", "TRUE", "FALSE")
 
     def __init__(self) -> None:
         self.start("", "")
@@ -248,11 +247,15 @@ class JuliaPostLexer:
             yield self._literal(tok, top)
         elif kind == "END":
             yield self._end(tok)
+        elif kind == "BEGIN" and self._in_index():
+            yield Token.new_borrow_pos("BEGIN_INDEX", tok.value, tok)      # `x[begin + 1]`
         elif kind in _BLOCK_KEYWORDS:
             if kind == "FOR" and top.is_bracket:
                 top.comprehension = True
             elif not (kind == "IF" and top.is_bracket and top.comprehension):
                 self.stack.append(_Open(tok, tok.value, in_header=kind in _HEADER_KEYWORDS))
+                if kind == "IF" and self._expects_operand():
+                    tok = Token.new_borrow_pos("IF_EXPR", tok.value, tok)
             yield tok
         elif kind == "ELSEIF":
             if top.kind == "if":
@@ -321,6 +324,8 @@ class JuliaPostLexer:
                 return Token.new_borrow_pos("JUXT_NUMBER", tok.value, tok)   # `2x`, `3(x + 1)`
         if kind == "MACRO":
             tok = Token.new_borrow_pos("MACRO", "@" + tok.value.split("@", 1)[1], tok)   # `Base.@kwdef`
+            if self.text[tok.end_pos:tok.end_pos + 1] == "(" and tok.value != "@.":
+                return Token.new_borrow_pos("MACRO_PAREN", tok.value, tok)   # `@m(a, b)`: a call-like operand
             at_statement_start = not top.is_bracket and (
                 self.prev is None or self.prev.type in ("_SEP", "STMT_MACRO", "ELSE", "BEGIN"))
             if at_statement_start and not self.in_macro_statement:
@@ -330,6 +335,21 @@ class JuliaPostLexer:
         return tok
 
     # --------------------------------------------------------------------------------- brackets and blocks
+    def _expects_operand(self) -> bool:
+        """After `=`, `(`, `,`, an operator or `return`: what comes next is part of an expression."""
+        prev = self.prev
+        return prev is not None and not self._ends_expression(prev) and prev.type not in (
+            "_SEP", "SEMI", "ELSE", "BEGIN", "STMT_MACRO", "DO", "LET", "FUNCTION", "FOR", "WHILE", "STRUCT")
+
+    def _in_index(self) -> bool:
+        """Inside the brackets of `x[...]` (also within parentheses there), outside any block."""
+        for entry in reversed(self.stack):
+            if entry.kind == "[":
+                return entry.is_index
+            if not entry.is_bracket:
+                return False
+        return False
+
     def _end(self, tok: Token) -> Token:
         # `end` inside `[ ]` (also within parentheses there) is the last index, unless a block was
         # opened inside the brackets
@@ -498,7 +518,8 @@ class JuliaPostLexer:
 _TOKEN_DESCRIPTIONS = {
     "_SEP": "end of line", "SPACESEP": "space", "NAME": "identifier", "NUMBER": "number",
     "JUXT_NUMBER": "number", "STRING": "string", "CHAR": "character", "END_INDEX": "`end`",
-    "TERNARY_COLON": "`:`", "STMT_MACRO": "macro", "EXPR_MACRO": "macro", "MACRO_SEP": "space",
+    "TERNARY_COLON": "`:`", "BEGIN_INDEX": "`begin`", "IF_EXPR": "`if`", "STMT_MACRO": "macro",
+    "EXPR_MACRO": "macro", "MACRO_PAREN": "macro", "MACRO_SEP": "space",
     "$END": "end of file",
 }
 
@@ -525,7 +546,7 @@ def _syntax_error(e: UnexpectedInput, filename: str, postlexer: JuliaPostLexer) 
             return JuliaError(_UNSUPPORTED[tok.value], _span_of_token(tok, filename))
         elif tok.type in ("NAME", "NUMBER", "JUXT_NUMBER", "STRING"):
             message = f"unexpected {_describe_terminal(tok.type)} `{tok.value}`"
-        elif tok.type in ("STMT_MACRO", "EXPR_MACRO"):
+        elif tok.type in ("STMT_MACRO", "EXPR_MACRO", "MACRO_PAREN"):
             message = f"unexpected macro `{tok.value}`"
         elif tok.type == "SPACESEP":
             message = "unexpected space in a matrix literal"
@@ -916,8 +937,8 @@ class _AstBuilder(Transformer):
         return ast.BlockExpr(ast.Block(stmts, span=span), span=span)
 
     def expression_statement(self, expr: ast.Node) -> ast.Node:
-        if isinstance(expr, ast.FunctionDef):
-            return expr                  # `function f(x) ... end` is parsed as an expression
+        if isinstance(expr, (ast.FunctionDef, ast.If)):
+            return expr                  # `function f(x) ... end` and `if` are parsed as expressions
         if isinstance(expr, ast.Lambda) and isinstance(expr.body, ast.Block) and getattr(expr, "_long_form", False):
             return ast.ExprStmt(expr, span=expr.span)
         # `cond && return x` and `cond || break` are `if` statements
@@ -946,11 +967,25 @@ class _AstBuilder(Transformer):
 
     flow_return = return_stmt
 
+    def return_assign(self, children):
+        value = self.assignment_value(self.expr_stmt(children[1:]))
+        return ast.Return(value, span=self.span(children[0], value))
+
     def break_stmt(self, children):
         return ast.Break(span=self.span(children[0]))
 
     def continue_stmt(self, children):
         return ast.Continue(span=self.span(children[0]))
+
+    def global_stmt(self, children):
+        global_tok, stmt = children
+        span = self.span(global_tok, stmt)
+        assign = stmt if isinstance(stmt, ast.Assign) else None
+        target = assign.target if assign else stmt.expr if isinstance(stmt, ast.ExprStmt) else None
+        items = target.items if isinstance(target, ast.TupleExpr) else [target]
+        if not all(isinstance(n, ast.Name) for n in items):
+            raise JuliaError("expected `global x`, `global x, y` or `global x = value`", span)
+        return ast.Global([n.id for n in items], assign, span=span)
 
     def local_stmt(self, children):
         local_tok, stmt = children
@@ -1009,6 +1044,16 @@ class _AstBuilder(Transformer):
         return self.apply_macro(tok, node)
 
     macro_expr = macro_stmt
+
+    def macro_paren(self, children):
+        tok, args = children[0], (children[1] if len(children) == 3 else _Args([]))
+        if args.generator is not None or args.after_semicolon is not None or any(
+                isinstance(a, (_KwItem, _AnonTyped)) for a in args.positional):
+            raise JuliaError(f"expected the arguments of `{tok.value}(...)` separated by commas",
+                             self.span(tok, children[-1]))
+        if len(args.positional) == 1:
+            return self.apply_macro(tok, args.positional[0])
+        return ast.MacroCall(tok.value[1:], list(args.positional), span=self.span(tok, children[-1]))
 
     def apply_macro(self, tok: Token, node: ast.Node) -> ast.Node:
         name = tok.value[1:]
@@ -1305,6 +1350,9 @@ class _AstBuilder(Transformer):
             if isinstance(item, ast.Name):                 # `f(; k)` passes `k=k`
                 kwargs.append(ast.Kwarg(item.id, item, span=item.span))
                 continue
+            if isinstance(item, ast.Splat):                # `f(; kws...)` passes each of its pairs
+                kwargs.append(ast.Kwarg(None, item.value, span=item.span))
+                continue
             kw = self.kwarg(item) if isinstance(item, _KwItem) else None
             if kw is None:
                 self.defer_error(node, "expected `name=value` after `;`")
@@ -1383,6 +1431,9 @@ class _AstBuilder(Transformer):
 
     def end_index(self, children):
         return ast.End(span=self.span(children[0]))
+
+    def begin_index(self, children):
+        return ast.Begin(span=self.span(children[0]))
 
     def paren(self, children):
         span = self.span(children[0], children[-1])

@@ -70,7 +70,10 @@ class Program:
                 self._add_function(item, origin)
             elif isinstance(item, A.ConstDef):
                 self.consts[item.name] = item.value
-            elif isinstance(item, A.Assign) and isinstance(item.target, A.Name) and item.op is None:
+            elif isinstance(item, A.Global) and item.assign is None:
+                pass                   # `global x` at top level declares what is global already
+            elif (isinstance(item, A.Assign) or isinstance(item, A.Global) and (item := item.assign)) \
+                    and isinstance(item.target, A.Name) and item.op is None:
                 self.consts[item.target.id] = item.value          # a top-level global, read-only here
             elif isinstance(item, A.Export):
                 pass                   # one namespace: every name is visible already

@@ -189,6 +189,8 @@ def _without_end(e: A.Node, base: A.Name, dim: int, ndims: int) -> A.Node:
         if ndims == 1:
             return A.Call(A.Name("lastindex", span=e.span), [base], span=e.span)
         return A.Call(A.Name("size", span=e.span), [base, A.IntLit(dim + 1, "Int64", span=e.span)], span=e.span)
+    if isinstance(e, A.Begin):
+        return A.IntLit(1, "Int64", span=e.span)
     if isinstance(e, A.Call):
         return A.Call(e.func, [_without_end(a, base, dim, ndims) for a in e.args], e.kwargs, span=e.span)
     return e

@@ -172,6 +172,8 @@ def _param_str(p: object) -> str:
     """A type parameter as Julia writes it: a type, a dispatch pattern (`Vector{Float64}`), a number."""
     if isinstance(p, JType):
         return p.julia()
+    if isinstance(p, bool):
+        return str(p).lower()
     return p.show() if hasattr(p, "show") else str(p)
 
 

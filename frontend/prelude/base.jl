@@ -609,6 +609,14 @@ struct RefValue{T}
 end
 Ref(x) = RefValue(x)
 
+# ---- Complex(re, im): jlhlo has ComplexF32 and ComplexF64 only (no Complex{Int})
+Complex(re::AbstractFloat, im::AbstractFloat) = complex(re, im)
+Complex(re::AbstractFloat) = complex(re)
+
+# ---- Val: a value as a type parameter, for dispatch on constants (`f(::Val{N}) where {N}`)
+struct Val{x} end
+Val(x) = Val{x}()
+
 # ---- function composition
 ∘(f, g) = (xs...) -> f(g(xs...))
 

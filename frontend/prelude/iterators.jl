@@ -134,3 +134,47 @@ function _collect_take(c::Count, t)
     end
     return out
 end
+
+# `CartesianIndices(A)`: the CartesianIndex of every element, first dimension fastest (a `for` loop
+# or comprehension reads it as a product of its ranges, loops.py); `LinearIndices(A)`: the linear
+# index of each position. `keys`/`pairs` of an array are these, as in Julia.
+struct CartesianIndices{R<:Tuple} <: _LazyIterator
+    indices::R
+end
+CartesianIndices(A::AbstractArray) = CartesianIndices(map(n -> 1:n, size(A)))
+CartesianIndices(dims::NTuple{N,Integer}) where {N} = CartesianIndices(map(n -> 1:Int(n), dims))
+size(c::CartesianIndices) = map(length, c.indices)
+length(c::CartesianIndices) = prod(size(c))
+ndims(c::CartesianIndices) = length(c.indices)
+axes(c::CartesianIndices) = map(r -> 1:length(r), c.indices)
+first(c::CartesianIndices) = CartesianIndex(map(first, c.indices))
+last(c::CartesianIndices) = CartesianIndex(map(last, c.indices))
+getindex(c::CartesianIndices, i::Integer, rest::Integer...) =
+    CartesianIndex(map((r, k) -> r[k], c.indices, (i, rest...)))
+function getindex(c::CartesianIndices, k::Integer)
+    1 <= k <= length(c) || throw(BoundsError(c, k))
+    return CartesianIndex(map((r, j) -> first(r) + j - 1, c.indices, _cartesian(size(c), k - 1)))
+end
+
+struct LinearIndices{N} <: _LazyIterator
+    dims::NTuple{N,Int}
+end
+LinearIndices(A::AbstractArray) = LinearIndices(size(A))
+size(l::LinearIndices) = l.dims
+length(l::LinearIndices) = prod(l.dims)
+ndims(l::LinearIndices{N}) where {N} = N
+getindex(l::LinearIndices, k::Integer) = (1 <= k <= length(l) || throw(BoundsError(l, k)); k)
+function getindex(l::LinearIndices, i::Integer, rest::Integer...)
+    I = (i, rest...)
+    all(map((k, n) -> 1 <= k <= n, I, l.dims)) || throw(BoundsError(l, I))
+    return _linear(l.dims, I)
+end
+getindex(l::LinearIndices, I::CartesianIndex) = getindex(l, I.I...)
+_linear(dims::Tuple{Int}, I) = first(I)
+_linear(dims::Tuple, I) = first(I) + first(dims) * (_linear(Base.tail(dims), Base.tail(I)) - 1)
+
+keys(A::AbstractVector) = 1:length(A)
+keys(A::AbstractArray) = CartesianIndices(A)
+keys(t::Tuple) = 1:length(t)
+pairs(A::AbstractArray) = zip(keys(A), A)    # (key, value) tuples: `for (i, v) in pairs(x)` as in Julia
+pairs(t::Tuple) = zip(keys(t), t)

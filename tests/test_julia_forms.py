@@ -1,0 +1,220 @@
+"""Forms of Julia that public code uses and jlhlo once refused: keyword and positional splatting
+(`f(args...; kws...)`, `max(v...)`, `[A...]`), `@evalpoly`, call-like macros (`@assert(c, msg)`),
+`if` as an expression, `x[begin]`, `return a[i] = v`, `global` reads, `Val{N}` dispatch and
+`Complex{T}` signatures. References are NumPy, written from Julia's manual."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import assert_same, cli, run_jl, write_jl
+from jlhlo.frontend.diagnostics import JuliaError
+
+import jlhlo
+
+
+def test_keyword_and_positional_splatting(rng):
+    source = """
+    scaled(a, b; scale=1.0, shift=0.0) = (a + b) * scale + shift
+    forward(args...; kws...) = scaled(args...; kws...)
+    function with_default(x; kwargs...)
+        return scaled(x, x; shift=1.0, kwargs...)      # a later keyword replaces an earlier one
+    end
+    count_kws(; kws...) = length(kws)
+    main(x) = (forward(x[1], x[2]; scale=3.0), forward(x[1], x[2]), with_default(x[3]; scale=2.0),
+               with_default(x[3]; shift=-1.0), count_kws(; a=1, b=2.0), max(x...), hypot(x[1:2]...),
+               [x...], (x...,), +(1:4...))
+    """
+    x = rng.standard_normal(3)
+    want = ((x[0] + x[1]) * 3.0, x[0] + x[1], 2 * x[2] * 2.0 + 1.0, 2 * x[2] - 1.0, 2, np.max(x),
+            np.hypot(x[0], x[1]), x, tuple(x), 10)
+    assert_same(run_jl(source, "main", x), want)
+
+
+def test_splatting_needs_a_length_known_when_compiling():
+    source = """
+    function main(x, n)
+        s = 0.0
+        for k in 1:n
+            s += +((1:k)...)
+        end
+        return s
+    end
+    """
+    with pytest.raises(JuliaError, match="known only at run time"):
+        run_jl(source, "main", np.ones(3), 2)
+
+
+def test_evalpoly_macro_and_call_like_macros(rng):
+    source = """
+    p(t) = @evalpoly(t, 1.0, -2.0, 0.5, 3.0)
+    function main(x)
+        @assert(all(isfinite, x), "finite input")
+        y = @views(x[1:2] .+ 1)
+        return (p.(x), 1 + @evalpoly(x[1], 2.0), y)
+    end
+    """
+    x = rng.standard_normal(4)
+    horner = 1.0 + x * (-2.0 + x * (0.5 + x * 3.0))
+    assert_same(run_jl(source, "main", x), (horner, 3.0, x[:2] + 1), rtol=1e-14)
+    with pytest.raises(JuliaError, match="AssertionError: finite input"):
+        run_jl(source, "main", np.array([1.0, np.inf, 0.0, 0.0]))
+
+
+def test_if_as_an_expression(rng):
+    source = """
+    function sign_of(v)
+        s = if v > 0
+            1.0
+        elseif v < 0
+            -1.0
+        else
+            0.0
+        end
+        return s
+    end
+    clip(v) = (if v > 1; 1.0 else v end) * 2
+    function main(x)
+        t = 0.0
+        for v in x
+            t += if v > 0; v else 0.0 end
+        end
+        none = if length(x) > 100; 1 end
+        w = if x[1] > 0
+            k = 3
+            k * 2
+        else
+            0
+        end
+        return ([sign_of(v) for v in x], clip.(x), t, none, w)
+    end
+    """
+    for trial in range(3):
+        x = rng.standard_normal(5) * 2
+        x[2] = 0.0
+        want = (np.sign(x), np.minimum(x, 1.0) * 2, x[x > 0].sum(), None, 6 if x[0] > 0 else 0)
+        assert_same(run_jl(source, "main", x), want)
+
+
+def test_begin_in_indexing_and_returning_an_assignment(rng):
+    source = """
+    function set_and_return!(x, i, v)
+        return x[i] = v
+    end
+    function bumped(n)
+        return n += 2
+    end
+    function main(x, A)
+        a = x[begin] + x[begin + 1]
+        b = sum(x[begin:end-1])
+        c = A[begin, end] + A[end, begin]
+        s = 0.0
+        for i in 2:length(x)
+            s += sum(x[begin:i])
+        end
+        v = set_and_return!(x, 2, 5)
+        return (a, b, c, (1, 2, 3)[begin], s, v, x, bumped(3))
+    end
+    """
+    x, A = rng.standard_normal(4), rng.standard_normal((2, 3))
+    s = sum(x[:i].sum() for i in range(2, 5))
+    x2 = x.copy()
+    x2[1] = 5.0
+    want = (x[0] + x[1], x[:-1].sum(), A[0, -1] + A[-1, 0], 1, s, 5, x2, 5)
+    assert_same(run_jl(source, "main", x, A), want, rtol=1e-14)
+
+
+def test_global_variables_are_read_and_never_assigned(tmp_path):
+    source = """
+    const K = 3
+    scale = 2.0
+    global offset = 0.5
+    function main(x)
+        global scale
+        return K * scale * x[1] + offset
+    end
+    """
+    assert_same(run_jl(source, "main", np.array([1.5])), 3 * 2.0 * 1.5 + 0.5)
+    for body in ("global count += 1", "global count\n    count = 2"):
+        path = write_jl(tmp_path, f"count = 0\nfunction main(x)\n    {body}\n    return x[1]\nend\n")
+        r = cli(path, "--entry", "main", "--args", "Float64[3]")
+        assert r.status == 1 and "assigning the global variable `count` inside a function" in r.stderr, r.stderr
+
+
+def test_val_dispatch_on_constants():
+    source = """
+    twice(::Val{N}) where {N} = N * 2
+    pick(::Val{true}) = 1.0
+    pick(::Val{false}) = 2.0
+    pick(::Val{1}) = 3.0
+    tuple_of(::Val{N}) where {N} = ntuple(i -> i * N, N)
+    main(x) = (twice(Val(3)) + x[1], pick(Val(length(x) > 2)), pick(Val(1)), twice(Val{4}()),
+               tuple_of(Val(3)))
+    """
+    assert_same(run_jl(source, "main", np.array([1.5, 2.0, 3.0])), (7.5, 1.0, 3.0, 8, (3, 6, 9)))
+    with pytest.raises(JuliaError, match="must be an integer or Bool known when compiling"):
+        run_jl(source.replace("Val(length(x) > 2)", "Val(x[1] > 0)"), "main", np.array([1.5, 2.0, 3.0]))
+
+
+def test_complex_type_parameters(rng):
+    source = """
+    g(z::Complex{T}) where {T} = abs2(z) + real(z) + one(T)
+    g(z::Complex{Float32}) = 0.0
+    g(z::Number) = -1.0
+    main(x) = (g(x[1] + 2im), g(ComplexF32(1, 2)), g(2.0), Complex(x[1], 2.0), Complex{Float32}(1, 2))
+    """
+    x = rng.standard_normal(2)
+    z = complex(x[0], 2.0)
+    want = (abs(z) ** 2 + z.real + 1.0, 0.0, -1.0, z, np.complex64(1 + 2j))
+    assert_same(run_jl(source, "main", x), want, rtol=1e-14)
+    with pytest.raises(JuliaError, match="no method matching Complex"):
+        run_jl("main(x) = Complex(1, 2) * x[1]", "main", x)
+
+
+def test_threads_loops_run_in_order():
+    source = """
+    function main(x)
+        y = similar(x)
+        Threads.@threads for i in eachindex(x)
+            y[i] = 2x[i]
+        end
+        return y
+    end
+    """
+    x = np.arange(5.0)
+    assert_same(run_jl(source, "main", x), 2 * x)
+
+
+def test_these_forms_print_in_the_typed_listing():
+    f = jlhlo.load("main(x) = (if x > 0; x else -x end)").function("main")
+    assert "main" in f.lower(1.0).typed_text()
+
+
+def test_cartesian_and_linear_indices(rng):
+    source = """
+    function main(x)
+        s = 0.0
+        for I in CartesianIndices(x)
+            s += x[I] * I[1] + I[2]
+        end
+        C = CartesianIndices(x)
+        L = LinearIndices(x)
+        t = 0
+        for (k, l) in enumerate(L)
+            t += k * l
+        end
+        u = 0.0
+        for (I, v) in pairs(x)
+            u += v * I[2]
+        end
+        w = [x[I] * 2 for I in CartesianIndices(x)]
+        r = [I[1] for I in Iterators.reverse(CartesianIndices((2, 3)))]
+        return (s, Tuple(C[2, 1]), Tuple(C[3]), L[2, 2], L[3], t, u, w, r, length(C), size(C))
+    end
+    """
+    x = rng.standard_normal((2, 3))
+    i, j = np.indices(x.shape) + 1
+    want = ((x * i + j).sum(), (2, 1), (1, 2), 4, 3, sum(k * k for k in range(1, 7)), (x * j).sum(), 2 * x,
+            np.array([[2, 2, 2], [1, 1, 1]]), 6, (2, 3))
+    assert_same(run_jl(source, "main", x), want, rtol=1e-14)
+    with pytest.raises(JuliaError, match="BoundsError"):
+        run_jl("main(x) = Tuple(CartesianIndices(x)[7])", "main", x)

@@ -153,7 +153,7 @@ _UNSUPPORTED = {
 }
 # a line ending with one of these continues on the next line
 _CONTINUATION_OPS = {
-    ",", "=", "->", "?", ":", "&&", "||", "|>", "::", ".", "<:", ">:", "in", "isa", "where",
+    ",", "=", "->", "?", ":", "&&", "||", "|>", ".|>", "::", ".", "<:", ">:", "in", "isa", "where",
     "+", "-", "*", "/", "\\", "^", "%", "÷", "|", "&", "⊻", "∘", "⋅", "×", "//", "<<", ">>", ">>>",
     "<", "<=", ">", ">=", "==", "!=", "===", "!==", "≤", "≥", "≠", "≈", "≡", "≢", "∈", "∉",
     "+=", "-=", "*=", "/=", "÷=", "^=", "%=", "&=", "|=", "\\=", "⊻=", "<<=", ">>=", ".=",
@@ -725,7 +725,7 @@ _LEVELS: list[tuple[str, ...]] = [
     ("&&",),
     ("<", "<=", ">", ">=", "==", "!=", "===", "!==", "≤", "≥", "≠", "≈", "≡", "≢", "∈", "∉", "<:", ">:", "in",
      "isa", ".<", ".<=", ".>", ".>=", ".==", ".!=", ".≤", ".≥", ".≠", ".≈", ".∈", ".∉"),
-    ("|>",),
+    ("|>", ".|>"),
     (":",),
     ("+", "-", "|", "⊻", ".+", ".-", ".|", ".⊻"),
     ("*", "/", "÷", "%", "&", "\\", "∘", "⋅", "×", ".*", "./", ".÷", ".%", ".&", ".\\"),
@@ -795,8 +795,8 @@ class _Chain:
                 left = ast.Or(left, right, span=span)
             elif level == _AND:
                 left = ast.And(left, right, span=span)
-            elif level == _PIPE:                      # `x |> f` is `f(x)`
-                left = ast.Call(right, [left], span=span)
+            elif level == _PIPE:                      # `x |> f` is `f(x)`, `x .|> f` is `f.(x)`
+                left = (ast.Broadcast if op == ".|>" else ast.Call)(right, [left], span=span)
             else:
                 left = _operator_call(op, [left, right], span, self.op_span(op_index))
         return left
@@ -915,10 +915,23 @@ class _AstBuilder(Transformer):
             body = value.body if isinstance(value, ast.BlockExpr) else ast.Block(
                 [ast.ExprStmt(value, span=value.span)], span=value.span)
             return self.function_from_signature(target, body, span)
+        if op == "=" and isinstance(target, ast.NamedTupleExpr):
+            return self.property_destructuring(target, value, span)
         self.check_target(target)
         dotted = op[0] == "." and op != "="
         base = op[1:] if dotted else op
         return ast.Assign(target, value, op=base[:-1] or None, dotted=dotted, span=span)
+
+    @staticmethod
+    def property_destructuring(target: ast.NamedTupleExpr, value: ast.Node, span: Span | None) -> ast.Node:
+        """`(; a, b) = x` is `a = x.a; b = x.b`, with x computed once."""
+        if not all(isinstance(v, ast.Name) and v.id == n for n, v in zip(target.names, target.values)):
+            raise JuliaError("expected `(; a, b) = x` (names only) on the left of `=`", target.span)
+        source = ast.Name(f"%destructured{id(target)}", span=span)
+        stmts: list[ast.Node] = [ast.Assign(source, value, span=span)]
+        stmts += [ast.Assign(ast.Name(n, span=v.span), ast.Field(source, n, span=v.span), span=span)
+                  for n, v in zip(target.names, target.values)]
+        return ast.Block(stmts, span=span)
 
     def assignment_value(self, assign: ast.Node) -> ast.Node:
         """An assignment as an expression, whose value is what was assigned (Julia's rule: the
@@ -1552,6 +1565,13 @@ class _AstBuilder(Transformer):
     def comprehension(self, children):
         _open, expr, (iters, cond), _close = children
         return ast.Generator(expr, iters, cond, is_array=True, span=self.span(_open, _close))
+
+    def typed_comprehension(self, children):
+        """`T[f(x) for x in xs]`: the comprehension, each element converted to T (`T.(...)`, as the
+        typed literal `T[1 2; 3 4]`)."""
+        base, expr, (iters, cond), close = children
+        span = self.span(base, close)
+        return ast.Broadcast(base, [ast.Generator(expr, iters, cond, is_array=True, span=span)], span=span)
 
     def array_lit(self, children):
         span = self.span(children[0], children[-1])

@@ -218,3 +218,47 @@ def test_cartesian_and_linear_indices(rng):
     assert_same(run_jl(source, "main", x), want, rtol=1e-14)
     with pytest.raises(JuliaError, match="BoundsError"):
         run_jl("main(x) = Tuple(CartesianIndices(x)[7])", "main", x)
+
+
+def test_typed_comprehensions_dotted_pipes_and_property_destructuring(rng):
+    source = """
+    struct P; x::Float64; y::Float64; end
+    function main(v)
+        a1 = Float64[i^2 for i in 1:3]
+        a2 = Int[w > 0 for w in v]
+        a3 = Float32[v[i] * j for i in 1:2, j in 1:2]
+        (; a, b) = (a = v[1], b = 2)
+        (; x, y) = P(v[2], 3.0)
+        return (a1, a2, a3, v .|> abs, v .|> (w -> 2w) |> sum, a, b, x, y)
+    end
+    """
+    v = rng.standard_normal(2)
+    a3 = (v[:2, None] * np.array([1.0, 2.0])[None, :]).astype(np.float32)
+    want = (np.array([1.0, 4.0, 9.0]), (v > 0).astype(np.int64), a3, np.abs(v), 2 * v.sum(), v[0], 2, v[1], 3.0)
+    assert_same(run_jl(source, "main", v), want, rtol=1e-14)
+    with pytest.raises(JuliaError, match="InexactError"):
+        run_jl("main(v) = Int[w for w in v]", "main", np.array([0.5]))
+
+
+def test_rounding_modes_repeat_cross_and_reductions_over_tuples(rng):
+    source = """
+    abstract type Shape end
+    struct Circle <: Shape; r::Float64; end
+    struct Square <: Shape; a::Float64; end
+    area(c::Circle) = π * c.r^2
+    area(s::Square) = s.a^2
+    function main(x, k)
+        shapes = (Circle(x[1]), Square(x[2]))
+        return (round(x[1], RoundDown), round(x[1], RoundUp), round(x[1], RoundToZero), round(x[1], RoundNearest),
+                round(Int, x[2], RoundDown), div(k, 2, RoundDown), div(k, 2, RoundUp), div(k, 2, RoundToZero),
+                repeat(x[1:2], inner=2), repeat(x[1:2]; inner=2, outer=2), x × [0.0, 0.0, 1.0],
+                sum(area, shapes), maximum(area, shapes))
+    end
+    """
+    for trial in range(3):
+        x, k = rng.standard_normal(3) * 3, int(rng.integers(-9, 10))
+        areas = (np.pi * x[0] ** 2, x[1] ** 2)
+        want = (np.floor(x[0]), np.ceil(x[0]), np.trunc(x[0]), np.round(x[0]), int(np.floor(x[1])), k // 2,
+                -(-k // 2), int(k / 2), np.repeat(x[:2], 2), np.tile(np.repeat(x[:2], 2), 2),
+                np.cross(x, [0.0, 0.0, 1.0]), areas[0] + areas[1], max(areas))
+        assert_same(run_jl(source, "main", x, k), want, rtol=1e-14)

@@ -8,6 +8,10 @@ sum(x::Number) = x
 prod(x::Tuple) = _foldl(*, x)
 maximum(x::Tuple) = _foldl(max, x)
 minimum(x::Tuple) = _foldl(min, x)
+sum(f, x::Tuple) = sum(map(f, x))          # the items may differ in type: `sum(area, (Circle(1), Square(2)))`
+prod(f, x::Tuple) = prod(map(f, x))
+maximum(f, x::Tuple) = maximum(map(f, x))
+minimum(f, x::Tuple) = minimum(map(f, x))
 # reductions with `init`: Base folds from init (mapfoldl); for these associative operators that is
 # op(init, reduction) up to rounding, and init alone for an empty collection. With `dims`, the
 # result's element type is typeof(init), as Base's reducedim_initarray.
@@ -349,6 +353,25 @@ round(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_round, 
 floor(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_floor, x, digits, sigdigits, base)
 ceil(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ceil, x, digits, sigdigits, base)
 trunc(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_trunc, x, digits, sigdigits, base)
+# rounding modes, as the second argument of round and div (Julia's RoundingMode{:Down}() and so on)
+abstract type _RoundingMode end
+struct _RoundNearest <: _RoundingMode end
+struct _RoundDown <: _RoundingMode end
+struct _RoundUp <: _RoundingMode end
+struct _RoundToZero <: _RoundingMode end
+const RoundNearest = _RoundNearest()
+const RoundDown = _RoundDown()
+const RoundUp = _RoundUp()
+const RoundToZero = _RoundToZero()
+_rounder(::_RoundNearest) = round
+_rounder(::_RoundDown) = floor
+_rounder(::_RoundUp) = ceil
+_rounder(::_RoundToZero) = trunc
+round(x::Real, r::_RoundingMode; kws...) = _rounder(r)(x; kws...)
+round(::Type{T}, x::Real, r::_RoundingMode) where {T<:Integer} = T(_rounder(r)(x))
+div(a::Integer, b::Integer, ::_RoundDown) = fld(a, b)
+div(a::Integer, b::Integer, ::_RoundUp) = cld(a, b)
+div(a::Integer, b::Integer, ::_RoundToZero) = div(a, b)
 function _to_digits(r, x, digits, sigdigits, base)
     digits === nothing && sigdigits === nothing && return r(x)
     fx = float(x)
@@ -591,6 +614,8 @@ something() = throw(ArgumentError("No value arguments present"))
 # ---- rearranging
 circshift(v::AbstractVector, k::Integer) = v[mod.(_linear_indices(v) .- 1 .- k, length(v)) .+ 1]
 repeat(v::AbstractVector, n::Integer) = vcat(ntuple(_ -> v, n)...)
+# each element `inner` times, then the whole `outer` times
+repeat(v::AbstractVector; inner::Integer=1, outer::Integer=1) = repeat(vec(permutedims(hcat(ntuple(_ -> v, inner)...))), outer)
 repeat(x::AbstractMatrix, m::Integer, n::Integer) = hcat(ntuple(_ -> vcat(ntuple(_ -> x, m)...), n)...)
 kron(a::AbstractVector, b::AbstractVector) = vec(b .* transpose(a))
 kron(A::AbstractMatrix, B::AbstractMatrix) =

@@ -46,6 +46,7 @@ function _power_by_squaring(x, p::Integer)
 end
 normalize(v::AbstractArray) = v ./ norm(v)
 normalize(v::AbstractArray, p::Real) = v ./ norm(v, p)
+×(a::AbstractVector, b::AbstractVector) = cross(a, b)
 function cross(a::AbstractVector, b::AbstractVector)
     (length(a) == 3 && length(b) == 3) || throw(DimensionMismatch("cross product is only defined for vectors of length 3"))
     return [a[2] * b[3] - a[3] * b[2], a[3] * b[1] - a[1] * b[3], a[1] * b[2] - a[2] * b[1]]

@@ -15,7 +15,7 @@ from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
 from .types import Scalar, StructT, real_type
 from .unions import split_call
-from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe
+from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe, nothing
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -43,6 +43,8 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
         return lower_throw(fl, e)
     if is_print_call(fl, e):
         return lower_print_call(fl, e)
+    if _names(e.func, "depwarn") and "depwarn" not in fl.program.methods:
+        return nothing()               # Base.depwarn prints nothing unless Julia runs with --depwarn=yes
     if isinstance(e.func, A.Name) and e.func.id not in fl.env and e.func.id not in fl.program.methods:
         if e.func.id in UNSUPPORTED_CALLS:
             raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
@@ -70,6 +72,11 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
     kwargs = fl.keyword_args(e.kwargs)
     args = literal_pow(e, args, lambda x: fl.call_function("inv", [x], {}, e))
     return call_value(fl, f, args, kwargs, e)
+
+
+def _names(f: A.Expr, name: str) -> bool:
+    """`f` is `name` or `Module.name`."""
+    return isinstance(f, A.Name) and f.id == name or isinstance(f, A.Field) and f.name == name
 
 
 def literal_pow(e: A.Call | A.Broadcast, args: list[Value], invert: Callable[[Value], Value]) -> list[Value]:

@@ -119,10 +119,13 @@ class PRange(Pat):
 @dataclass(frozen=True)
 class PTuple(Pat):
     items: tuple[Pat, ...] | None      # None: any tuple
-    vararg: Pat | None = None          # Tuple{Vararg{T}} / NTuple{N,T}: every item matches
+    vararg: Pat | None = None          # Tuple{Vararg{T}} / NTuple{N,T}: every item (after `prefix`) matches
     length: Pat | None = None          # NTuple{N,T}'s N: a PConst or a PTypeVar bound to the length
+    prefix: tuple[Pat, ...] = ()       # Tuple{Float64, Vararg{Float64}}: the items before the Vararg
 
     def show(self) -> str:
+        if self.vararg is not None:
+            return "Tuple{" + ", ".join([p.show() for p in self.prefix] + [f"Vararg{{{self.vararg.show()}}}"]) + "}"
         if self.items is None:
             return "Tuple"
         return "Tuple{" + ", ".join(p.show() for p in self.items) + "}"
@@ -253,6 +256,9 @@ class TypeUniverse:
         name = INT_ALIASES.get(name_node.id, name_node.id)
         curly = params is not None
         params = params or []
+        if name == "Tuple" and params and isinstance(params[-1], A.Curly) \
+                and getattr(params[-1].base, "id", "") == "Vararg":
+            return self._vararg_tuple(params, typevars, name_node)
         ps = [self.pattern(p, typevars) for p in params]
         if name in typevars and not params:
             return typevars[name]
@@ -279,8 +285,6 @@ class TypeUniverse:
                 ndims = ps[1].value if isinstance(ps[1], PConst) else ps[1]
             return PArray(kind, elt, ndims)
         if name == "Tuple":
-            if params and isinstance(params[-1], A.Curly) and getattr(params[-1].base, "id", "") == "Vararg":
-                return PTuple(None, self.pattern(params[-1].params[0], typevars))
             return PTuple(tuple(ps)) if curly else PTuple(None)
         if name == "NTuple":
             return PTuple(None, ps[1] if len(ps) > 1 else PAny(), ps[0] if ps else None)
@@ -302,6 +306,24 @@ class TypeUniverse:
         if name in self.structs:
             return PStruct(name, tuple(ps))
         raise JuliaError(f"UndefVarError: type `{name_node.id}` not defined", name_node.span)
+
+    def _vararg_tuple(self, params: list[A.Expr], typevars: dict[str, PTypeVar], name_node: A.Name) -> PTuple:
+        """`Tuple{A, B, Vararg{T}}`: A and B, then any number of T; `Vararg{T, 3}` is exactly three,
+        `Tuple{Vararg{T, N}}` binds N to the length."""
+        prefix = tuple(self.pattern(p, typevars) for p in params[:-1])
+        va = params[-1].params
+        if not va or len(va) > 2:
+            raise JuliaError("expected `Vararg{T}` or `Vararg{T, N}`", params[-1].span)
+        item = self.pattern(va[0], typevars)
+        if len(va) == 1:
+            return PTuple(None, item, prefix=prefix)
+        count = self.pattern(va[1], typevars)
+        if isinstance(count, PConst) and isinstance(count.value, int):
+            return PTuple(prefix + (item,) * count.value)
+        if not prefix:
+            return PTuple(None, item, count)
+        raise JuliaError("`Tuple{..., Vararg{T, N}}` with items before it and a length parameter N is not supported",
+                         name_node.span)
 
     # ---- type equality: `typeof(x) == Vector{Float64}`
     def same_type(self, a: object, b: object) -> bool | None:
@@ -374,7 +396,9 @@ class TypeUniverse:
             if pat.length is not None and not self._match_param(pat.length, len(t.items), env):
                 return False
             if pat.vararg is not None:
-                return all(self.matches(pat.vararg, it, env) for it in t.items)
+                k = len(pat.prefix)
+                return len(t.items) >= k and all(self.matches(p, it, env) for p, it in zip(pat.prefix, t.items)) \
+                    and all(self.matches(pat.vararg, it, env) for it in t.items[k:])
             if pat.items is None:
                 return True
             return len(pat.items) == len(t.items) and all(self.matches(p, it, env) for p, it in zip(pat.items, t.items))
@@ -472,7 +496,17 @@ class TypeUniverse:
             if q.items is None and q.vararg is None:
                 return True
             if q.vararg is not None:
-                return p.items is not None and all(self.pat_le(i, q.vararg) for i in p.items)
+                k = len(q.prefix)
+                if p.vararg is not None:      # both open-ended: item by item, then the Varargs
+                    if len(p.prefix) < k:     # p takes shorter tuples than q does
+                        return False
+                    longer = len(p.prefix)
+                    ps = p.prefix + (p.vararg,) * (longer - len(p.prefix))
+                    qs = q.prefix + (q.vararg,) * (longer - k)
+                    return all(self.pat_le(a, b) for a, b in zip(ps, qs)) and self.pat_le(p.vararg, q.vararg)
+                return p.items is not None and len(p.items) >= k and \
+                    all(self.pat_le(a, b) for a, b in zip(p.items, q.prefix)) and \
+                    all(self.pat_le(i, q.vararg) for i in p.items[k:])
             return p.items is not None and len(p.items) == len(q.items) and \
                 all(self.pat_le(a, b) for a, b in zip(p.items, q.items))
         if isinstance(q, PStruct) and isinstance(p, PStruct):

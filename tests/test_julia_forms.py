@@ -262,3 +262,33 @@ def test_rounding_modes_repeat_cross_and_reductions_over_tuples(rng):
                 -(-k // 2), int(k / 2), np.repeat(x[:2], 2), np.tile(np.repeat(x[:2], 2), 2),
                 np.cross(x, [0.0, 0.0, 1.0]), areas[0] + areas[1], max(areas))
         assert_same(run_jl(source, "main", x, k), want, rtol=1e-14)
+
+
+def test_vararg_tuple_signatures_and_base_odds_and_ends(rng):
+    source = """
+    function chepolsum(x::Float64, a::Tuple{Float64,Vararg{Float64}})
+        s = 0.0
+        for v in a
+            s = s * x + v
+        end
+        return s
+    end
+    count_items(t::Tuple{Vararg{Int}}) = length(t)
+    count_items(t::Tuple{Int,Vararg{Int}}) = 100 + length(t)
+    three(t::Tuple{Vararg{Float64,3}}) = sum(t)
+    items(t::Tuple{Vararg{T,N}}) where {T,N} = N
+    function main(x)
+        Base.depwarn("`f` is deprecated, use `g`", :f)
+        q₋ = x[1]; q₊ = 2q₋
+        s = 0.0
+        for I in eachindex(IndexCartesian(), x)
+            s += x[I] * I[2]
+        end
+        return (chepolsum(x[1], (1.0, 2.0, 3.0)), count_items(()), count_items((1, 2)), three((1.0, 2.0, 3.0)),
+                items((1, 2, 3, 4)), q₊, s)
+    end
+    """
+    x = rng.standard_normal((1, 3))
+    t = x[0, 0]
+    want = (((t + 2) * t) + 3, 0, 102, 6.0, 4, 2 * t, (x[0] * np.arange(1, 4)).sum())
+    assert_same(run_jl(source, "main", x), want, rtol=1e-14)

@@ -178,3 +178,7 @@ keys(A::AbstractArray) = CartesianIndices(A)
 keys(t::Tuple) = 1:length(t)
 pairs(A::AbstractArray) = zip(keys(A), A)    # (key, value) tuples: `for (i, v) in pairs(x)` as in Julia
 pairs(t::Tuple) = zip(keys(t), t)
+struct IndexCartesian end
+struct IndexLinear end
+eachindex(::IndexCartesian, A::AbstractArray) = CartesianIndices(A)
+eachindex(::IndexLinear, A::AbstractArray) = 1:length(A)

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING
 from . import ast as A
 from .arrays import write_into_array
 from .diagnostics import StaticValueNeeded
+from .dispatch import Pat
 from .indexing import lower_setindex
+from .mutable import is_mutable, set_field
 from .runtime_slices import has_range_slice, update_runtime_slice
-from .values import ArrayListV, StructV, TupleV, Value
+from .scalars import convert_scalar
+from .types import Scalar
+from .values import ArrayListV, ScalarV, StructV, TupleV, TypeV, Undef, Value, describe
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -17,6 +21,13 @@ if TYPE_CHECKING:
 
 def assign(fl: Lowering, s: A.Assign) -> None:
     target = s.target
+    if s.value is None:                # `local x`: declared here, assigned later (maybe inside a loop)
+        name = target.value if isinstance(target, A.TypeAssert) else target
+        if isinstance(target, A.TypeAssert) and isinstance(name, A.Name):
+            fl.declared[name.id] = _declared_type(fl, target)
+        if isinstance(name, A.Name) and name.id not in fl.env:
+            fl.env[name.id] = Undef(s.span, "it is declared with `local` and not assigned on every path before")
+        return
     if s.dotted:
         value_expr: A.Expr = s.value if s.op is None else A.Broadcast(A.Name(s.op, span=s.span), [target, s.value],
                                                                        span=s.span)
@@ -41,11 +52,37 @@ def assign(fl: Lowering, s: A.Assign) -> None:
     bind_target(fl, target, fl.expr(value_expr), s)
 
 
+def _declared_type(fl: Lowering, target: A.TypeAssert) -> TypeV:
+    t = fl.expr(target.type)
+    if not isinstance(t, TypeV):
+        raise fl.error(f"expected a type after `::`, got {describe(t)}", target.type)
+    return t
+
+
+def _as_declared(fl: Lowering, name: str, v: Value, node: A.Node) -> Value:
+    """A value assigned to a variable declared `x::T`: converted to T (numbers), as Julia does, or
+    checked to be a T."""
+    t = fl.declared[name]
+    if isinstance(t.of, Scalar) and isinstance(v, ScalarV):
+        return convert_scalar(fl, v, t.of, node, exact=t.of.info.is_integer)
+    pattern = t.of if isinstance(t.of, Pat) else fl.program.universe.pattern(A.Name(str(t.of)), {}) \
+        if isinstance(t.of, str) else None
+    if pattern is None or not fl.program.universe.matches(pattern, v.t, {}):
+        shown = pattern.show() if pattern is not None else t.t.julia()
+        raise fl.error(f"`{name}` is declared `{name}::{shown}`; converting a {v.t.julia()} to it is not supported "
+                       f"(jlhlo converts numbers)", node)
+    return v
+
+
 def bind_target(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:
     if isinstance(target, A.Name):
+        if target.id in fl.declared:
+            v = _as_declared(fl, target.id, v, node)
         fl.assign_name(target.id, v)
     elif isinstance(target, A.TupleExpr):
-        if isinstance(v, (TupleV, StructV, ArrayListV)):
+        if isinstance(v, StructV):
+            items = tuple(v.field(k) for k in range(len(v.items)))
+        elif isinstance(v, (TupleV, ArrayListV)):
             items = v.items
         else:
             raise fl.error(f"cannot destructure a value of type {v.t.julia()}", node)
@@ -55,10 +92,17 @@ def bind_target(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:
         for t, item in zip(target.items, items):
             bind_target(fl, t, item, node)
     elif isinstance(target, A.Field):
+        obj = fl.expr(target.obj)
+        if isinstance(obj, StructV) and is_mutable(fl, obj.t):
+            set_field(fl, obj, target.name, v, node)
+            return
         raise fl.error(f"setfield!: immutable struct cannot be changed (field `{target.name}`); "
-                       "mutate an array field in place with `.=` instead", node)
+                       "mutate an array field in place with `.=`, or declare it a `mutable struct`", node)
     elif isinstance(target, A.Index):
         lower_setindex(fl, target, v, node, broadcast=False)
+    elif isinstance(target, A.TypeAssert) and isinstance(target.value, A.Name):
+        fl.declared[target.value.id] = _declared_type(fl, target)       # `x::T = v`
+        bind_target(fl, target.value, v, node)
     elif isinstance(target, A.TypeAssert):
         bind_target(fl, target.value, v, node)
     else:

@@ -139,7 +139,7 @@ class Held:
 
 def _held(v: Value, among_arrays: bool) -> Value | Held:
     if isinstance(v, StructV) and getattr(v.t, "name", None) == "RefValue":
-        return Held(v.items[0])
+        return Held(v.field(0))
     if among_arrays and isinstance(v, TupleV) and len(v.items) == 1:
         return Held(v.items[0])
     return v

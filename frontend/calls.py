@@ -8,6 +8,7 @@ from . import ast as A
 from .diagnostics import StaticValueNeeded
 from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PConst, PScalar, PStruct, PTypeVar, TypeUniverse, applicable
 from .exceptions import is_throw, lower_throw
+from .mutable import is_mutable, with_cells
 from .printing import is_print_call, lower_print_call
 from .program import CALL
 from .registry import NoMethod
@@ -194,6 +195,8 @@ def default_construct(fl: Lowering, name: str, args: list[Value], node: A.Node) 
         values.append(a)
     params = tuple(env.get(tv.name) for tv in info.typevars)
     t = StructT(name, params, tuple(info.field_names), tuple(v.t for v in values))
+    if is_mutable(fl, t):
+        values = with_cells(fl, values, node)
     return StructV(t, tuple(values))
 
 

@@ -192,6 +192,10 @@ def _gradient_value(arg: Value, grads: Iterator[ir.Value | None]) -> Value:
         return ScalarV(arg.t, None, g, arg.batch) if g is not None else nothing()
     if isinstance(arg, (TupleV, StructV)):
         items = tuple(_gradient_value(c, grads) for c in arg.items)
+        if isinstance(arg, StructV) and isinstance(arg.t, StructT):
+            # a mutable struct's number field is a cell (frontend/mutable.py): its gradient is a number
+            items = tuple(ScalarV(f, None, i.box.value) if isinstance(f, Scalar) and isinstance(i, ArrayV) else i
+                          for f, i in zip(arg.t.field_types, items))
         if all(getattr(i.t, "name", "") == "Nothing" for i in items):
             return nothing()
         if isinstance(arg, TupleV):

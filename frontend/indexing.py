@@ -19,6 +19,7 @@ from .arrays import fit_to_shape, reshape_colmajor, vect, write_into_array
 from .diagnostics import StaticValueNeeded
 from .dispatch import select_method
 from .merge import CondBox
+from .mutable import set_field
 from .ranges import collect_range, range_element, range_length
 from .scalars import arith, convert_scalar, get_field
 from .types import BOOL, INT64, ArrayT, Scalar, StructT, TupleT
@@ -150,7 +151,7 @@ class DimIndex:
 
 def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Value:
     if isinstance(obj, StructV) and not idxs and getattr(obj.t, "name", None) == "RefValue":
-        return obj.items[0]                                       # r[]
+        return obj.field(0)                                       # r[]
     if isinstance(obj, StructV) and isinstance(obj.t, StructT):
         # a struct is indexed by its `getindex` methods (a Flux Chain's `m[1]`, `Symmetric(A)[i, j]`);
         # without one, Julia's MethodError (fields are not positions)
@@ -537,6 +538,9 @@ def lower_setindex(fl: Lowering, target: A.Index, v: Value, node: A.Node, broadc
             raise fl.error(f"replacing an item of a {obj.t.julia()} is not supported (jlhlo keeps a vector of "
                            f"arrays' items fixed); to write into the item, use `.=`", node)
         write_into_array(fl, index_value(fl, obj, _index_args(fl, obj, target), node), v, node)
+        return
+    if isinstance(obj, StructV) and getattr(obj.t, "name", None) == "RefValue" and not target.indices:
+        set_field(fl, obj, "x", v, node)                          # r[] = v
         return
     if not isinstance(obj, ArrayV):
         raise fl.error(f"setindex!: cannot assign into a value of type {obj.t.julia()} (tuples and structs "

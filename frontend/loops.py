@@ -798,6 +798,12 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
             # it runs at least once and may return: run the first iteration on its own, so that a
             # `return` it certainly takes ends the function there (and what it assigned is never looped)
             facts.peel = True
+    undefined = sorted(n for n in assigned_names(body_stmts) if isinstance(fl.env.get(n), Undef))
+    if undefined:
+        # `local q` (or a branch) left it without a value, and the body assigns it: Julia carries it out
+        # of the loop once an iteration has. The first iteration, run on its own, gives it one when the
+        # loop certainly runs; jlhlo carries a variable only from a value it has before the loop.
+        facts.peel = True
     if facts.peel:
         _first_iteration(fl, cond, body, node)
         again = cond()
@@ -805,6 +811,11 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
         if again.is_const and not again.const and not again.batch or returned.is_const and returned.const:
             _leave(fl, node, outer_brk)        # that was the only iteration (`for i in 1:1`, or it returned)
             return
+    for name in undefined:
+        if isinstance(fl.env.get(name), Undef):
+            raise fl.error(f"`{name}` may have no value before this loop ({fl.env[name].why}) and is assigned in "
+                           f"it, and the loop may run zero times: give it a value before the loop (e.g. "
+                           f"`{name} = zero(T)`)", node)
     assigned = assigned_names(body_stmts) | set(loop_vars)
     may_return = contains(body_stmts, (A.Return,), into_loops=True)
     may_break = contains(body_stmts, (A.Break,), into_loops=False)

@@ -32,7 +32,7 @@ from .context import BROKE, CONTINUED, ERR, ERROR_CODE, FLAGS, RETURN_VALUE, RET
 from .diagnostics import PRELUDE_PREFIX, Diagnostic, InternalError, JuliaError, Span, StaticValueNeeded, relocate
 from .dispatch import Method, Pat, PConst, PScalar, select_method
 from .indexing import lower_index
-from .loops import assigned_names
+from .loops import assigned_names, contains
 from .merge import reachable_boxes
 from .primitives import last_index
 from .program import CALL, Program
@@ -169,6 +169,7 @@ class FunctionLowering:
         self.env: dict[str, object] = {}
         self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
         self.inbounds = 0
+        self.declared: dict[str, TypeV] = {}   # `x::T = v`, `local x::T`: every assignment to x converts to T
         self.views = 0                     # inside @views / @view: slices are views
         self.lanes: tuple[int, ...] = ()   # the lane shape when this function is broadcast over arrays
         self.never_returns = False         # every path through the body throws (see run_body)
@@ -412,8 +413,7 @@ class FunctionLowering:
         name = node.id
         v = self.env.get(name)
         if isinstance(v, Undef):
-            raise self.error(f"UndefVarError: `{name}` not defined on every path to this use "
-                             f"(it is assigned in only some branches of an `if`)", node)
+            raise self.error(f"UndefVarError: `{name}` not defined on every path to this use ({v.why})", node)
         if v is not None:
             return v
         return self.global_value(name, node)
@@ -516,6 +516,9 @@ class FunctionLowering:
         self.block(s.stmts)
 
     def stmt_Return(self, s: A.Return) -> None:
+        if isinstance(s.value, A.If):      # `return if c; a else b end`: each branch returns its value
+            self.stmt(ending_with_value([s.value], s.span, lambda value, at: A.Return(value, span=at))[0])
+            return
         v = self.expr(s.value) if s.value is not None else nothing()
         self.env[RETURN_VALUE] = v
         self.env[RETURNED] = ScalarV(BOOL, True)
@@ -541,6 +544,10 @@ class FunctionLowering:
                 raise self.error(f"`{name}` is declared global after it was used as a local variable", s)
 
     def stmt_Assign(self, s: A.Assign) -> None:
+        if isinstance(s.value, A.If) and s.op is None and not s.dotted:
+            # `y = if c; a else b end`, whose branches may also return, break or continue
+            assign.bind_target(self, s.target, self.if_value(s.value), s)
+            return
         assign.assign(self, s)
 
     def stmt_If(self, s: A.If) -> None:
@@ -679,12 +686,23 @@ class FunctionLowering:
         return ScalarV(INT64, 1)         # every other indexable value of jlhlo starts at 1
 
     def expr_If(self, e: A.If) -> Value:
-        """`y = if c; a else b end`: the value of the branch taken (`nothing` without an `else`)."""
-        result = A.Name(f"%if{id(e)}", span=e.span)
+        """`(if c; a else b end) * 2`: the value of the branch taken (`nothing` without an `else`). As
+        an assignment's or a `return`'s whole value it is lowered as a statement (stmt_Assign)."""
+        if contains([e], (A.Return, A.Break, A.Continue), into_loops=False):
+            raise self.error("`return`, `break` or `continue` inside an `if` that is part of a larger expression is "
+                             "not supported: assign the `if` to a variable first", e)
+        return self.if_value(e)
+
+    def if_value(self, e: A.If) -> Value:
+        result = f"%if{id(e)}"
+
         def assign(value: A.Expr | None, at: Span | None) -> A.Node:
-            return A.Assign(result, value or A.Name("nothing", span=at), span=at)
+            return A.Assign(A.Name(result, span=at), value or A.Name("nothing", span=at), span=at)
         self.stmt(ending_with_value([e], e.span, assign)[0])
-        return self.lookup(result)
+        if not isinstance(self.env.get(result), Value) and any(
+                self.env[f].is_const and self.env[f].const for f in FLAGS):
+            return nothing()           # every branch returned, broke or threw: what follows is not run
+        return self.lookup(A.Name(result, span=e.span))
 
     def expr_TupleExpr(self, e: A.TupleExpr) -> Value:
         items = tuple(self.splat_args(e.items))

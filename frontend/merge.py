@@ -102,7 +102,8 @@ def _changes(fl: Lowering, before: dict[str, object], arms: list[ArmState], node
             if name.startswith("%") and defined:
                 vals = [v if v is not None and not isinstance(v, Undef) else zero_like(fl, defined[0]) for v in vals]
             else:
-                fl.env[name] = Undef(node.span)
+                earlier = next((v for v in vals if isinstance(v, Undef)), None)   # keep why it had no value
+                fl.env[name] = Undef(node.span) if earlier is None else earlier
                 continue
         if vals[0].t != vals[1].t and all(is_real_number(v) for v in vals):
             vals = _promoted(fl, name, vals, arms, node)

@@ -213,6 +213,7 @@ class JuliaPostLexer:
         self.misaligned: list[_Open] = []          # blocks whose `end` is not indented like their start
         self.in_macro_statement = False            # after a STMT_MACRO, until the statement ends
         self.statement_macro = ""                  # the name of that macro (without the @)
+        self.macro_depth = 0                       # len(stack) where that statement is (blocks inside go deeper)
 
     # --------------------------------------------------------------------------------- driver
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
@@ -300,8 +301,9 @@ class JuliaPostLexer:
         self.stack[-1].ternaries = 0
         self.stack[-1].in_header = False
         self.in_import = False
-        self.in_macro_statement = False
-        self.statement_macro = ""
+        if len(self.stack) <= self.macro_depth:   # a `;` in a block inside the statement does not end it
+            self.in_macro_statement = False
+            self.statement_macro = ""
         return Token.new_borrow_pos("_SEP", tok.value, tok)
 
     def _continues(self, tok: Token) -> bool:
@@ -328,8 +330,9 @@ class JuliaPostLexer:
                 return Token.new_borrow_pos("MACRO_PAREN", tok.value, tok)   # `@m(a, b)`: a call-like operand
             at_statement_start = not top.is_bracket and (
                 self.prev is None or self.prev.type in ("_SEP", "STMT_MACRO", "ELSE", "BEGIN"))
-            if at_statement_start and not self.in_macro_statement:
-                self.statement_macro = tok.value[1:]
+            if at_statement_start and (not self.in_macro_statement or len(self.stack) > self.macro_depth):
+                self.statement_macro = tok.value[1:]   # (a statement in a block the outer macro applies to)
+                self.macro_depth = len(self.stack)
             self.in_macro_statement = self.in_macro_statement or at_statement_start
             return Token.new_borrow_pos("STMT_MACRO" if at_statement_start else "EXPR_MACRO", tok.value, tok)
         return tok
@@ -425,7 +428,8 @@ class JuliaPostLexer:
         """A MACRO_SEP token before the message string of `@assert cond "message"`, and between the
         space-separated arguments of the printing macros (`@printf "%d\\n" x`, `@show a b`), which
         Julia splits where a matrix literal splits its items."""
-        if tok is None or not self.in_macro_statement or self.stack[-1].is_bracket or not self._ends_expression(tok):
+        if tok is None or not self.in_macro_statement or len(self.stack) != self.macro_depth \
+                or not self._ends_expression(tok):
             return None
         text, pos = self.text, tok.end_pos
         while pos < len(text) and text[pos] in " \t":

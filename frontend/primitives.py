@@ -25,6 +25,7 @@ from .calls import call_value, default_construct
 from .dispatch import PAny, Pat, PScalar
 from .exceptions import Threw, fail
 from .indexing import index_value, linear_element, make_view
+from .mutable import is_mutable, same_object
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
 from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, get_field, make_tuple, type_arg
@@ -1096,6 +1097,12 @@ def _values_equal(fl: Lowering, a: Value, b: Value, node: A.Node, op: str) -> Sc
         if a.t.shape != b.t.shape:
             return ScalarV(BOOL, False)
         return _reduce(fl, [FuncV("&"), broadcast_call(fl, FuncV(op), [a, b], {}, node), colon()], {}, node)
+    if isinstance(a, StructV) and isinstance(b, StructV) and (is_mutable(fl, a.t) or is_mutable(fl, b.t)):
+        same = same_object(a, b)       # Julia's `==` and `===` of mutable structs: the same object
+        if same is None:
+            raise NoMethod("whether two mutable structs that come from different branches are the same object "
+                           "cannot be decided when compiling")
+        return ScalarV(BOOL, same)
     if isinstance(a, (TupleV, StructV)) and isinstance(b, (TupleV, StructV)):
         if a.t.__class__ is not b.t.__class__ or len(a.items) != len(b.items) or op == "===" and a.t != b.t:
             return ScalarV(BOOL, False)

@@ -97,10 +97,12 @@ class LaneConflict(Redo):
 
 
 class Undef:
-    """A name assigned on only some paths through an `if`: using it is an UndefVarError."""
+    """A name assigned on only some paths through an `if`, or declared by `local x` and not yet
+    assigned: using it is an UndefVarError."""
 
-    def __init__(self, span: Span | None):
+    def __init__(self, span: Span | None, why: str = "it is assigned in only some branches of an `if`"):
         self.span = span
+        self.why = why
 
 
 @dataclass(eq=False)
@@ -136,7 +138,15 @@ class StructV(Value):
 
     def get(self, name: str) -> Value | None:
         names = self.t.field_names if isinstance(self.t, StructT) else self.t.names
-        return self.items[names.index(name)] if name in names else None
+        return self.field(names.index(name)) if name in names else None
+
+    def field(self, k: int) -> Value:
+        """Field k as the program reads it: a mutable struct's number field lives in a cell, a 0-d
+        array (frontend/mutable.py), and reads as the number it holds now."""
+        item = self.items[k]
+        if isinstance(self.t, StructT) and isinstance(self.t.field_types[k], Scalar) and isinstance(item, ArrayV):
+            return ScalarV(self.t.field_types[k], None, item.box.value)
+        return item
 
 
 @dataclass(eq=False)

@@ -347,6 +347,8 @@ def _entry_value(program: Program, pattern, spec: object, where: str) -> Value:
 def _struct_value(program: Program, name: str, items: list[Value]) -> Value:
     info = program.universe.structs[name]
     t = StructT(name, _struct_params(program, name, items), tuple(info.field_names), tuple(i.t for i in items))
+    if info.node is not None and info.node.mutable:      # number fields live in cells (frontend/mutable.py)
+        items = [ArrayV(ArrayT(i.t, ()), Box(None)) if isinstance(i, ScalarV) else i for i in items]
     return StructV(t, tuple(items))
 
 

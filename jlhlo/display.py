@@ -50,7 +50,7 @@ def show(value: Value, host: Any, limit: bool = True) -> str:
         items = [show(v, h, limit) for v, h in zip(value.items, host)]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if isinstance(value, StructV):
-        parts = [show(v, h, limit) for v, h in zip(value.items, host.values())]
+        parts = [show(value.field(k), h, limit) for k, h in enumerate(host.values())]
         if isinstance(value.t, StructT) and value.t.name == "CartesianIndex":
             return "CartesianIndex" + parts[0].removesuffix(",)") + (")" if parts[0].endswith(",)") else "")
         if isinstance(value.t, StructT):

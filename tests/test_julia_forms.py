@@ -292,3 +292,108 @@ def test_vararg_tuple_signatures_and_base_odds_and_ends(rng):
     t = x[0, 0]
     want = (((t + 2) * t) + 3, 0, 102, 6.0, 4, 2 * t, (x[0] * np.arange(1, 4)).sum())
     assert_same(run_jl(source, "main", x), want, rtol=1e-14)
+
+
+def test_local_declarations_and_variables_first_assigned_in_a_loop(rng):
+    """`local q` then a loop that assigns q: Julia carries q out of the loop (it was an internal
+    error, "operand does not dominate this use"); where the loop may run zero times, a clear error."""
+    source = """
+    function main(v)
+        local q
+        for i in 1:3
+            q = i * v[1]
+        end
+        local w::Float64
+        w = 1                        # converted, as a typed local is
+        if v[1] > 0
+            z = 1.0
+        end
+        for i in 1:2
+            z = i * v[1]
+        end
+        local u
+        k = 0
+        while k < 3
+            k += 1
+            u = k * v[1]
+        end
+        return (q, w, z, u)
+    end
+    """
+    v = rng.standard_normal(1)
+    assert_same(run_jl(source, "main", v), (3 * v[0], 1.0, 2 * v[0], 3 * v[0]))
+    runtime_trips = "function main(v, n)\n    local q\n    for i in 1:n\n        q = i * v[1]\n    end\n    q\nend"
+    with pytest.raises(JuliaError, match="may run zero times"):
+        run_jl(runtime_trips, "main", v, 3)
+    with pytest.raises(JuliaError, match="declared with `local`"):
+        run_jl("function main(v)\n    local q\n    return q\nend", "main", v)
+
+
+def test_typed_variable_declarations_convert_every_assignment(rng):
+    """`s::Float64 = 0` makes s a Float64 for every later assignment (`s += i` with Int i stays
+    Float64); jlhlo ignored the declaration, so the result was an Int."""
+    source = """
+    function main(v)
+        local w::Float64
+        w = 1
+        x::Int = 2.0
+        x = 3
+        y::Float32 = v[1]
+        s::Float64 = 0
+        for i in 1:3
+            s += i
+        end
+        return (w, x, y, s)
+    end
+    """
+    v = rng.standard_normal(1)
+    assert_same(run_jl(source, "main", v), (1.0, 3, np.float32(v[0]), 6.0))
+    with pytest.raises(JuliaError, match="InexactError"):
+        run_jl("function main(v)\n    x::Int = v[1]\n    x\nend", "main", np.array([1.5]))
+    with pytest.raises(JuliaError, match=r"declared `a::Vector\{Float64\}`"):
+        run_jl("function main(v)\n    a::Vector{Float64} = [1, 2]\n    a\nend", "main", v)
+
+
+def test_if_expressions_whose_branches_return_and_inside_assert_messages(rng):
+    """Found by the difftest's if-expression programs: `return if c; (if d; return a; end); b else e end`
+    whose inner return is always taken was an UndefVarError of an internal name, and `;` inside an
+    `if` expression ended an `@assert` statement, so its message was a syntax error."""
+    source = """
+    function f(q)
+        k = length(q)
+        s = sum(q)
+        return if k == k; if sign(k) != 3; return abs(s) * round(s); end; exp(-0.5) else 2.5 end
+    end
+    function g(x)
+        y = if x[1] > 0
+            if x[2] > 0
+                return 1.0
+            end
+            2.0
+        else
+            3.0
+        end
+        return y + 1
+    end
+    function h(x)
+        s = 0.0
+        for v in x
+            t = if v < 0; continue; else v end
+            s += t
+        end
+        @assert (if s >= 0; true else false end) "negative"
+        @inbounds for i in 1:2
+            @assert x[i] < 100 "too big"
+        end
+        return s
+    end
+    main(x) = (f(x), g(x), h(x))
+    """
+    for trial in range(4):
+        x = rng.standard_normal(2)
+        s = x.sum()
+        want = (abs(s) * np.round(s), 1.0 if x[0] > 0 and x[1] > 0 else (3.0 if x[0] > 0 else 4.0),
+                x[x >= 0].sum())
+        assert_same(run_jl(source, "main", x), want)
+    with pytest.raises(JuliaError, match="inside an `if` that is part of a larger expression"):
+        run_jl("function main(x)\n    y = 2 * (if x[1] > 0; return 1.0 else 2.0 end)\n    y\nend", "main", x)

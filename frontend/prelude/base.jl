@@ -628,8 +628,9 @@ struct UniformScaling{T<:Number}
 end
 const I = UniformScaling(true)
 
-# ---- Ref: a box around one value; broadcasting treats it as a scalar (`f.(xs, Ref(table))`)
-struct RefValue{T}
+# ---- Ref: a box around one value, `r[]` reads it and `r[] = v` replaces a number in it;
+# broadcasting treats it as a scalar (`f.(xs, Ref(table))`)
+mutable struct RefValue{T}
     x::T
 end
 Ref(x) = RefValue(x)

@@ -397,3 +397,17 @@ def test_if_expressions_whose_branches_return_and_inside_assert_messages(rng):
         assert_same(run_jl(source, "main", x), want)
     with pytest.raises(JuliaError, match="inside an `if` that is part of a larger expression"):
         run_jl("function main(x)\n    y = 2 * (if x[1] > 0; return 1.0 else 2.0 end)\n    y\nend", "main", x)
+
+
+def test_isapprox_as_base_defines_it_and_invperm():
+    """isapprox(Inf, Inf) was false (Inf - Inf is NaN), `atol` did not turn rtol's default off, and
+    arrays had no method."""
+    source = """
+    main(x) = (isapprox(x, x .+ 1e-12), x ≈ x, Inf ≈ Inf, 1 ≈ 1.0000001, isapprox(1.0, 1.1; atol=0.2),
+               isapprox(1.0, 1.1; rtol=0.01), isapprox(1.0, 1.0 + 1e-9; atol=1e-12), isapprox(NaN, NaN; nans=true),
+               x ≈ [1.5, 2.1], 2 \\ 7, [Inf, 1.0] ≈ [Inf, 1.0], isapprox(1, 2), invperm(sortperm(x)))
+    """
+    want = (True, True, True, False, True, False, False, True, False, 3.5, True, False, np.array([1, 2]))
+    assert_same(run_jl(source, "main", np.array([1.5, 2.0])), want)
+    with pytest.raises(JuliaError, match="not a permutation"):
+        run_jl("main(x) = invperm([1, 1, 2])", "main", np.array([1.0]))

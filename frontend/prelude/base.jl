@@ -471,9 +471,33 @@ fld(a::Bool, b::Bool) = div(a, b)
 cld(a::Bool, b::Bool) = div(a, b)
 divrem(a, b) = (div(a, b), rem(a, b))
 fldmod(a, b) = (fld(a, b), mod(a, b))
-isapprox(a::Number, b::Number; atol=0, rtol=sqrt(eps(float(typeof(a))))) =
-    abs(a - b) <= max(atol, rtol * max(abs(a), abs(b)))
-≈(a::Number, b::Number) = isapprox(a, b)
+# Base's isapprox: equal values (Inf ≈ Inf) or finite ones within max(atol, rtol * the larger size);
+# rtol defaults to sqrt(eps) of the float types involved, and to 0 when atol > 0 or for integers
+_rtol(::Type{T}) where {T<:AbstractFloat} = sqrt(eps(T))
+_rtol(::Type{T}) where {T<:Real} = 0
+_rtoldefault(S, T, atol) = atol > 0 ? 0 : max(_rtol(S), _rtol(T))
+isapprox(a::Real, b::Real; atol=0, rtol=_rtoldefault(typeof(a), typeof(b), atol), nans=false) =
+    a == b || (isfinite(a) && isfinite(b) && abs(a - b) <= max(atol, rtol * max(abs(a), abs(b)))) ||
+        (nans && isnan(a) && isnan(b))
+function isapprox(x::AbstractArray, y::AbstractArray; atol=0, rtol=_rtoldefault(eltype(x), eltype(y), atol),
+                  nans=false)
+    d = norm(x - y)
+    if isfinite(d)
+        return iszero(rtol) ? d <= atol : d <= max(atol, rtol * max(norm(x), norm(y)))
+    end
+    return all(isapprox.(x, y; atol=atol, rtol=rtol, nans=nans))     # element by element, as Base falls back
+end
+≈(a, b) = isapprox(a, b)
+\(x::Number, y::Number) = y / x
+function invperm(a::AbstractVector{<:Integer})
+    n = length(a)
+    b = zero(a)
+    for (i, j) in enumerate(a)
+        (1 <= j <= n && b[j] == 0) || throw(ArgumentError("argument is not a permutation"))
+        b[j] = i
+    end
+    return b
+end
 exp(z::Complex) = exp(real(z)) * complex(cos(imag(z)), sin(imag(z)))
 abs(z::Complex) = sqrt(abs2(z))
 min(x::Tuple) = _foldl(min, x)

@@ -457,6 +457,8 @@ class FunctionLowering:
             raise self.error(f"global `{name}` must be a compile-time constant", expr)
         if not any(True for _ in runtime_leaves(v)):
             cache[name] = v            # numbers and tuples of numbers fold; arrays are rebuilt at each use
+        for box in reachable_boxes({name: v}):
+            box.global_name = name     # so each use is a fresh copy, which must not be written (write_box)
         return v
 
     # ------------------------------------------------------------------ statements
@@ -1045,6 +1047,11 @@ class FunctionLowering:
         self.write_box(array.box, value, node)
 
     def write_box(self, box: Box, value: ir.Value, node: A.Node | None) -> None:
+        name = getattr(box, "global_name", None)
+        if name is not None:
+            raise self.error(f"changing the contents of the global `{name}` is not supported: a compiled program "
+                             f"keeps no state between its functions' uses of a global (each use is a fresh copy); "
+                             f"make it a local variable and pass it to the functions that change it", node)
         if box.derived:
             box.write(self, value, node)   # a view or a branch-dependent array: the storage behind it changes
         else:

@@ -201,3 +201,21 @@ def test_gradients_through_and_with_respect_to_a_mutable_struct():
 def test_assignments_jlhlo_refuses_or_julia_rejects(body, message):
     with pytest.raises(JuliaError, match=message):
         run_jl(body, "main", np.array([1.5, 2.0]))
+
+
+@pytest.mark.parametrize("body", [
+    # Microbenchmarks' pisum (found by the corpus tool): Julia gives 1.6349839001848923, jlhlo gave 0.0
+    "const vol = Ref(0.0)\nfunction main()\n    for j = 1:2\n        s = 0.0\n        for k = 1:100\n"
+    "            s += 1.0 / (k * k)\n        end\n        vol[] = s\n    end\n    return vol[]\nend",
+    "const buf = zeros(3)\nf!() = (buf[1] = 5.0; nothing)\nmain() = (f!(); buf[1])",
+    "const buf = zeros(3)\ng!(v) = (v[1] = 5.0; nothing)\nmain() = (g!(buf); buf[1])",
+])
+def test_changing_a_global_is_refused_not_lost(body):
+    """Each use of a global array or Ref is a fresh copy, so a write into one was silently lost."""
+    with pytest.raises(JuliaError, match="changing the contents of the global"):
+        run_jl(body, "main")
+
+
+def test_reading_global_arrays_and_refs():
+    source = "const W = [1.0 2.0; 3.0 4.0]\nconst r = Ref(2.5)\nmain() = (sum(W * W) + W[2, 1], r[] * 2)"
+    assert_same(run_jl(source, "main"), (57.0, 5.0))

@@ -151,6 +151,12 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
         return fl.call_function(target, args, kwargs, node)
     if isinstance(target, PStruct) and not args and not kwargs and _singleton_instance(fl, target) is not None:
         return _singleton_instance(fl, target)     # `Val{3}()`
+    if isinstance(target, PStruct) and target.name == "RefValue" and len(target.params) == 1 \
+            and isinstance(target.params[0], PScalar) and len(args) <= 1 and not kwargs:
+        # `Ref{Float64}()` holds an undefined value in Julia (any bits): zero is one of them
+        t = Scalar(target.params[0].name)
+        value = convert_scalar(fl, args[0], t, node, exact=t.info.is_integer) if args else ScalarV(t, 0)
+        return default_construct(fl, "RefValue", [value], node)
     if isinstance(target, str) and target in ARRAY_NAMES:       # `Matrix(x)`
         target = fl.program.universe.pattern(A.Name(target, span=getattr(node, "span", None)), {})
     if isinstance(target, PArray):      # `Vector{T}(undef, n)`, `Matrix{T}(I, n, n)`, `Vector{T}(x)`

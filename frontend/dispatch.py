@@ -270,6 +270,8 @@ class TypeUniverse:
             return PRange(ps[0] if ps else PAny())
         if name in self.abstract_parents and not params:
             return PAbstract(name)
+        if name == "Ref" and len(ps) == 1 and "RefValue" in self.structs:
+            return PStruct("RefValue", (ps[0],))      # the Ref{T} jlhlo makes is a RefValue{T}, as Julia's
         if name == "Complex" and len(ps) == 1:
             if ps[0] in (PScalar("Float64"), PScalar("Float32")):     # `Complex{Float64}` is ComplexF64
                 return PScalar("Complex" + ps[0].name[0] + ps[0].name[-2:])

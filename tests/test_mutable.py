@@ -219,3 +219,24 @@ def test_changing_a_global_is_refused_not_lost(body):
 def test_reading_global_arrays_and_refs():
     source = "const W = [1.0 2.0; 3.0 4.0]\nconst r = Ref(2.5)\nmain() = (sum(W * W) + W[2, 1], r[] * 2)"
     assert_same(run_jl(source, "main"), (57.0, 5.0))
+
+
+def test_ref_of_a_type_as_an_output_argument(rng):
+    """`ai = Ref{Float64}()` filled by a callee (SpecialFunctions' airy functions do this)."""
+    source = """
+    function twice!(out::Ref{Float64}, x)
+        out[] = 2x
+        return nothing
+    end
+    function main(x)
+        a, b = Ref{Float64}(), Ref{Float64}()
+        twice!(a, x[1])
+        b[] = 3
+        c = Ref{Int}(2.0)
+        return (a[], b[], c[])
+    end
+    """
+    x = rng.standard_normal(1)
+    assert_same(run_jl(source, "main", x), (2 * x[0], 3.0, 2))
+    with pytest.raises(JuliaError, match="InexactError"):
+        run_jl("main(x) = Ref{Int}(x[1])[]", "main", np.array([2.5]))

@@ -63,6 +63,10 @@ BRANCH_SELECT = "jlhlo.branch"
 PRINT_TARGET = "jlhlo.print"
 # The custom call of `Random.seed!` (frontend/primitives.py), replaced by mlir_passes/rng.py.
 SEED_TARGET = "jlhlo.rng_seed"
+# The custom call of `with_sharding_constraint(x, spec)` (frontend/primitives.py), its operand with
+# the spec ("_,data") as backend_config: runtime/sharding.py makes it an `sdy.sharding_constraint`
+# on a mesh and drops it for one device.
+SHARDING_TARGET = "jlhlo.sharding_constraint"
 
 
 def traits(name: str) -> OpTraits:

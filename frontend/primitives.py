@@ -16,7 +16,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ..core import builder as B
-from ..core.ops import SEED_TARGET
+from ..core.ops import SEED_TARGET, SHARDING_TARGET
 from . import ast as A
 from . import hlo as H
 from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_colmajor, shared_reshape, vect
@@ -29,7 +29,20 @@ from .mutable import is_mutable, same_object
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
 from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, get_field, make_tuple, type_arg
-from .types import BOOL, FLOAT32, FLOAT64, INT64, ArrayT, NamedTupleT, Scalar, StructT, TupleT, promote
+from .types import (
+    BOOL,
+    FLOAT32,
+    FLOAT64,
+    INT64,
+    NOTHING,
+    SYMBOL,
+    ArrayT,
+    NamedTupleT,
+    Scalar,
+    StructT,
+    TupleT,
+    promote,
+)
 from .values import (
     ArrayListV,
     ArrayV,
@@ -626,6 +639,31 @@ def _seed(fl, args, kwargs, node):
     fl.note_draw()                     # in program order with the draws
     hlo.CustomCallOp([], [fl.materialize(convert_scalar(fl, args[0], INT64))], SEED_TARGET, has_side_effect=True)
     return nothing()
+
+
+@prim("with_sharding_constraint")
+def _with_sharding_constraint(fl, args, kwargs, node):
+    """with_sharding_constraint(x, (nothing, :data)): x, which a run over a device mesh splits as the
+    spec says (per dimension a mesh axis as a Symbol, or `nothing` or `:_` to keep it whole), like
+    JAX's; a run on one device ignores it (runtime/sharding.py)."""
+    x, spec = expect_args(args, 2)
+    if not isinstance(x, ArrayV) or not isinstance(spec, TupleV):
+        raise NoMethod("with_sharding_constraint(x::AbstractArray, spec::Tuple) is supported")
+    axes = []
+    for item in spec.items:
+        if not isinstance(item, SingletonV) or item.t not in (SYMBOL, NOTHING):
+            raise fl.error(f"with_sharding_constraint: each entry of the spec is a mesh axis (`:data`) or `nothing`, "
+                           f"got {item.t.julia()}", node)
+        axes.append("_" if item.t == NOTHING else item.name)
+    if len(axes) != len(x.t.shape):
+        raise fl.error(f"with_sharding_constraint: the spec has {len(axes)} entries for an array of "
+                       f"{len(x.t.shape)} dimensions", node)
+    if fl.lanes:
+        raise LaneConflict()
+    value = x.box.value
+    hinted = hlo.CustomCallOp([value.type], [value], SHARDING_TARGET, has_side_effect=False,
+                              backend_config=ir.StringAttr.get(",".join(axes))).result
+    return ArrayV(ArrayT(x.t.elt, x.t.shape), Box(hinted))
 
 
 @prim("_rand_below")

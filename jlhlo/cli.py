@@ -114,7 +114,8 @@ def _report(exc: BaseException, args: argparse.Namespace) -> int:
               f"(expression or call nesting beyond Python's recursion limit)", file=sys.stderr)
         return EXIT_PROGRAM_ERROR
     from .runtime import DeviceUnavailable
-    if isinstance(exc, DeviceUnavailable):
+    from .runtime.sharding import ShardingError
+    if isinstance(exc, (DeviceUnavailable, ShardingError)):      # a mesh the program or machine cannot take
         print(f"transpile: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     frames = traceback.extract_tb(exc.__traceback__)

@@ -34,6 +34,7 @@ from .frontend.program import Program
 from .mlir_passes import optimize
 from .mlir_passes.autodiff import build_vjp
 from .runtime import Executable, default_cache, flatten_outputs, make_context, module_signature
+from .runtime.sharding import without_hints
 
 # ----------------------------------------------------------------------------- the primitive
 
@@ -49,6 +50,7 @@ class _Callee:
 
     @classmethod
     def of(cls, name: str, module: ir.Module) -> _Callee:
+        module = without_hints(module)     # inside JAX, JAX's own shardings apply
         with module.context:
             inputs, outputs = module_signature(module)
         return cls(name, module.operation.get_asm(enable_debug_info=False),
@@ -238,7 +240,8 @@ def portable_artifact(lowered: Lowered, portable: bool = True) -> tuple[bytes, s
     _refuse_prints(lowered, "a portable artifact")
     version = (stablehlo.get_version_from_compatibility_requirement(
         stablehlo.StablehloCompatibilityRequirement.WEEK_12) if portable else stablehlo.get_current_version())
-    return stablehlo.serialize_portable_artifact_str(lowered.as_text(), version), version
+    text = without_hints(lowered.module).operation.get_asm(enable_debug_info=False)
+    return stablehlo.serialize_portable_artifact_str(text, version), version
 
 
 def portable_signature(program: Program, entry: str, specs: list[object], lowered: Lowered,

@@ -14,7 +14,7 @@ from ..core.dtypes import numpy_dtype
 from ..mlir_passes.effects import has_host_calls, thread_host_calls
 from . import xla_bridge
 from .cache import CompileCache
-from .sharding import Placement, ShardingError, ShardingPlan, annotated
+from .sharding import Placement, ShardingError, ShardingPlan, annotated, without_hints
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ class Executable:
             # A host callback in a partitioned program would run once per device, on its part of
             # the values; the driver refuses such an entry first, naming the print.
             raise ShardingError("a module that prints cannot be partitioned over a mesh")
+        if sharding is None:           # `with_sharding_constraint` means nothing on one device
+            module = without_hints(module)
         if prints:
             if printers is None:
                 raise ValueError("the module prints: give the printers of its print sites")

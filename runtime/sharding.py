@@ -22,6 +22,8 @@ import jax
 import numpy as np
 from jax.extend.mlir import ir
 
+from ..core.ops import SHARDING_TARGET
+from ..mlir_passes.rewrite import collect_ops
 from . import xla_bridge
 
 # Per dimension of an array: the mesh axis that splits it, or None where every device holds it whole.
@@ -184,6 +186,49 @@ def annotated(module: ir.Module, sharding: ShardingPlan) -> ir.Module:
             old = list(ir.ArrayAttr(main.attributes[key])) if key in main.attributes else [None] * len(specs)
             main.attributes[key] = ir.ArrayAttr.get([_with_sharding(attrs, name, spec)
                                                      for attrs, spec in zip(old, specs)])
+        for hint in _hints(copy):      # `with_sharding_constraint` in the program
+            _constrain(hint, name, sharding.mesh)
+    return copy
+
+
+def _hints(module: ir.Module) -> list[ir.Operation]:
+    return [op for op in collect_ops(module.operation) if op.name == "stablehlo.custom_call"
+            and ir.StringAttr(op.attributes["call_target_name"]).value == SHARDING_TARGET]
+
+
+def _constrain(hint: ir.Operation, mesh_name: str, mesh: Mesh) -> None:
+    """A `with_sharding_constraint` as `sdy.sharding_constraint`, checked against the mesh."""
+    sizes = dict(mesh.axes)
+    axes = ir.StringAttr(hint.attributes["backend_config"]).value.split(",")
+    shape = ir.RankedTensorType(hint.operands[0].type).shape
+    at = re.search(r'"([^"]+)":(\d+):(\d+)', str(hint.location))
+    where = f"{at.group(1)}:{at.group(2)}:{at.group(3)}: " if at else ""
+    for d, (axis, n) in enumerate(zip(axes, shape)):
+        if axis != "_" and axis not in sizes:
+            raise ShardingError(f"{where}with_sharding_constraint names the mesh axis `{axis}`; the mesh {mesh} has "
+                                f"{', '.join(sizes)}")
+        if axis != "_" and n % sizes[axis]:
+            raise ShardingError(f"{where}with_sharding_constraint splits dimension {d + 1} (size {n}) over `{axis}` "
+                                f"({sizes[axis]} devices), which does not divide it")
+    dims = ", ".join("{}" if axis == "_" else '{"' + axis + '"}' for axis in axes)
+    with ir.InsertionPoint(hint), hint.location:
+        constraint = ir.Operation.create(
+            "sdy.sharding_constraint", results=[hint.results[0].type], operands=[hint.operands[0]],
+            attributes={"sharding": ir.Attribute.parse(f"#sdy.sharding<@{mesh_name}, [{dims}]>")})
+    hint.results[0].replace_all_uses_with(constraint.results[0])
+    hint.erase()
+
+
+def without_hints(module: ir.Module) -> ir.Module:
+    """`module` for one device (or for JAX, or a portable artifact): each `with_sharding_constraint` is
+    its operand. A copy where there was one, else `module` itself."""
+    with module.context:
+        if not _hints(module):
+            return module
+        copy = ir.Module.parse(module.operation.get_asm(enable_debug_info=True))
+        for hint in _hints(copy):
+            hint.results[0].replace_all_uses_with(hint.operands[0])
+            hint.erase()
     return copy
 
 

@@ -123,6 +123,24 @@ try:
 except JuliaError as e:
     report["index out of bounds"] = e.message.partition(":")[0]
 
+# with_sharding_constraint inside the program: equal to the one-device run (where it is dropped),
+# forward and gradient, and an sdy.sharding_constraint in what the partitioner gets
+hinted = jlhlo.load("""
+function mlp(W1, W2, x)
+    h = relu.(W1 * x)
+    h = with_sharding_constraint(h, (nothing, :data))
+    return sum(abs2, W2 * h)
+end
+grad(W1, W2, x) = gradient(mlp, W1, W2, x)
+""")
+W1, W2, xh = rng.standard_normal((8, 4)), rng.standard_normal((2, 8)), rng.standard_normal((4, 16))
+for entry in ("mlp", "grad"):
+    check(f"sharding hint {entry}", hinted.function(entry), (W1, W2, xh), {"data": 8}, {})
+from jlhlo.runtime.sharding import Mesh, annotated
+lowered = hinted.function("mlp").lower(W1, W2, xh)
+text = str(annotated(lowered.module, lowered.sharding_plan(Mesh.of({"data": 8}), {})))
+report["sharding hint in the module"] = text.count("sdy.sharding_constraint")
+
 # the command line, in this process: the same keys and values as the API's one-device results
 model, x, y, lr, steps = args
 inputs = {f"m.{k}": v for k, v in model.items()} | {"x": x, "y": y, "lr": lr, "steps": steps}
@@ -148,7 +166,7 @@ def test_eight_devices_give_the_one_device_results(tmp_path) -> None:
     expected = {
         # partitioned runs equal to the one-device run (no mismatching result leaf)
         "data-parallel training": [], "tensor-parallel training": [], "tensor-parallel Dense layers": [],
-        "random numbers": [],
+        "random numbers": [], "sharding hint mlp": [], "sharding hint grad": [], "sharding hint in the module": 1,
         # the gradient summed over a split batch, and products contracting a split dimension
         "data-parallel training collectives": ["all-reduce"],
         "global results": ["ArrayImpl: whole on each of 8 devices True"],
@@ -256,3 +274,24 @@ def test_api_errors_are_usage_errors() -> None:
         jlhlo.load(SMALL, filename="t.jl").function("shout", mesh={"data": 2})(x)
     with pytest.raises(jlhlo.UsageError, match="to_jax: `affine` was made with a mesh"):
         jlhlo.to_jax(program.function("affine", mesh={"data": 2}))
+
+
+def test_a_sharding_hint_is_dropped_on_one_device_and_checked_on_a_mesh(tmp_path) -> None:
+    """`with_sharding_constraint` runs as its argument on one device, to_jax and portable artifacts
+    leave it out, and a mesh that lacks its axis or does not divide the dimension is a usage error
+    naming the line."""
+    source = ("function mlp(W1, x)\n    h = with_sharding_constraint(W1 * x, (nothing, :data))\n"
+              "    return sum(h)\nend\n")
+    rng = np.random.default_rng(0)
+    W1, x = rng.standard_normal((3, 4)), rng.standard_normal((4, 6))
+    f = jlhlo.load(source).function("mlp")
+    assert np.isclose(f(W1, x), (W1 @ x).sum())
+    import jax
+    assert np.isclose(float(jax.jit(jlhlo.to_jax(f))(W1, x)), (W1 @ x).sum())
+    path = write_jl(tmp_path, source)
+    save_npz(tmp_path / "in.npz", W1=W1, x=x)
+    for mesh, message in (("model=1", "names the mesh axis `data`"), ("data=4", "does not divide it")):
+        r = cli(path, "--entry", "mlp", "--inputs", tmp_path / "in.npz", "--mesh", mesh, "--emit", "optimized")
+        assert r.status == 2 and "t.jl:2:9: with_sharding_constraint" in r.stderr and message in r.stderr, r.stderr
+    with pytest.raises(jlhlo.frontend.diagnostics.JuliaError, match="one entry per|entries for an array"):
+        jlhlo.load(source.replace("(nothing, :data)", "(:data,)")).function("mlp")(W1, x)

@@ -15,6 +15,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ...core import builder as B
 from ...core.builder import attr, int_list, shape
+from ...core.ops import SHARDING_TARGET
 from . import control
 from .errors import ADError
 from .sweep import Ctx, body_ops, terminator
@@ -460,7 +461,17 @@ RULES.update({"stablehlo.gather": _gather, "stablehlo.scatter": _scatter})
 
 # ---- control flow -----------------------------------------------------------------------------
 
+def _custom_call(ctx: Ctx, op: ir.Operation, cts: Cts) -> Cts:
+    """Only `with_sharding_constraint` has results to differentiate: its cotangent is split alike."""
+    target = ir.StringAttr(op.attributes["call_target_name"]).value
+    if target != SHARDING_TARGET:
+        raise ADError(f"no gradient for the custom call {target}")
+    return [hlo.CustomCallOp([cts[0].type], [cts[0]], SHARDING_TARGET, has_side_effect=False,
+                             backend_config=op.attributes["backend_config"]).result]
+
+
 RULES.update({
+    "stablehlo.custom_call": _custom_call,
     "stablehlo.while": control.while_rule,
     "stablehlo.if": control.branches_rule,
     "stablehlo.case": control.branches_rule,

@@ -94,8 +94,19 @@ def lower_assert(fl: Lowering, m: A.MacroCall) -> None:
     if not m.args or len(m.args) > 2:
         raise fl.error("@assert takes a condition and an optional message", m)
     c = fl.condition(m.args[0])
-    message = text(fl, m.args[1]) if len(m.args) > 1 else source_text(fl, m.args[0])
+    message = _assert_message(fl, m.args[1]) if len(m.args) > 1 else source_text(fl, m.args[0])
     fl.branch(c, lambda: None, lambda: fail(fl, "AssertionError: " + message, m), m)
+
+
+def _assert_message(fl: Lowering, e: A.Node) -> str:
+    """@assert's message is `string(msg)`: an exception made in place prints as Julia's `show` writes
+    it, `DimensionMismatch("sizes differ")`."""
+    if isinstance(e, A.Call) and isinstance(e.func, A.Name) and e.func.id in _SHOW and not e.kwargs \
+            and all(isinstance(a, A.StringLit) for a in e.args):
+        quoted = ('"' + text(fl, a).replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+                  for a in e.args)
+        return f"{e.func.id}({', '.join(quoted)})"
+    return text(fl, e)
 
 
 def fail(fl: Lowering, message: str, node: A.Node) -> None:

@@ -172,7 +172,7 @@ _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _NAME_RE = re.compile(rf"(?:[^\W\d]|∇)(?:[\w′″‴∇{_COMBINING}]|!(?!=))*")
 _UNARY_START = "-+!√∛~"
 # statement macros whose arguments are separated by spaces (`@show a b`, `@printf "%d\n" x`)
-_SPACED_MACROS = {"show", "printf", "info", "warn", "error", "debug"}
+_SPACED_MACROS = {"show", "printf", "info", "warn", "error", "debug", "assert"}
 # macros on a function definition that only advise Julia's compiler (`@fastmath`'s licence to
 # reassociate is not taken: the IEEE result is one it allows)
 _DEFINITION_HINTS = {"inline", "noinline", "propagate_inbounds", "fastmath", "pure", "inbounds", "nospecialize"}

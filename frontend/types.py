@@ -179,7 +179,11 @@ def _param_str(p: object) -> str:
 
 # ----------------------------------------------------------------------------- scalars
 BOOL, INT64, FLOAT64, FLOAT32 = Scalar("Bool"), Scalar("Int64"), Scalar("Float64"), Scalar("Float32")
-INT_ALIASES = {"Int": "Int64", "UInt": "UInt64"}
+# Base's names for other scalar types (the C ones as on a 64-bit Linux machine)
+INT_ALIASES = {"Int": "Int64", "UInt": "UInt64", "Cint": "Int32", "Cuint": "UInt32", "Clong": "Int64",
+               "Culong": "UInt64", "Clonglong": "Int64", "Culonglong": "UInt64", "Cshort": "Int16",
+               "Cushort": "UInt16", "Cchar": "Int8", "Cuchar": "UInt8", "Csize_t": "UInt64", "Cssize_t": "Int64",
+               "Cfloat": "Float32", "Cdouble": "Float64"}
 
 _NP_TO_SCALAR = {np.dtype(i.np): i.name for i in SCALARS.values()}
 

@@ -411,3 +411,21 @@ def test_isapprox_as_base_defines_it_and_invperm():
     assert_same(run_jl(source, "main", np.array([1.5, 2.0])), want)
     with pytest.raises(JuliaError, match="not a permutation"):
         run_jl("main(x) = invperm([1, 1, 2])", "main", np.array([1.0]))
+
+
+def test_assert_messages_that_are_not_strings_and_c_type_names():
+    """`@assert cond DimensionMismatch("...")` was a syntax error (only a string could follow the
+    condition); its message is the exception as Julia's `string` shows it. `Cint`, `Cdouble`, ...
+    are Base's names for scalar types."""
+    source = """
+    function main(x, M, N)
+        @assert (M == N - 2) DimensionMismatch("len(dilation) != number of spatial dims")
+        if typemin(Cint) <= M <= typemax(Cint)
+            return Cint(M) + Cdouble(x[1])
+        end
+        return 0.0
+    end
+    """
+    assert_same(run_jl(source, "main", np.array([1.5]), 2, 4), 3.5)
+    with pytest.raises(JuliaError, match=r'AssertionError: DimensionMismatch\("len\(dilation\) != number'):
+        run_jl(source, "main", np.array([1.5]), 2, 5)

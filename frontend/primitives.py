@@ -750,9 +750,14 @@ def _copyto(fl, args, kwargs, node):
     dst, src = expect_args(args, 2)
     if not isinstance(dst, ArrayV) or not isinstance(src, ArrayV):
         raise NoMethod()
+    n, total = int(np.prod(src.t.shape)), int(np.prod(dst.t.shape))
+    if n > total:
+        raise NoMethod(f"BoundsError: copyto! of {shape_str(src.t.shape)} into {shape_str(dst.t.shape)}")
+    if n < total:                      # Julia overwrites the first n elements (in memory order) only
+        head = fit_to_shape(fl, reshape_colmajor(fl, src, (n,)), ArrayT(dst.t.elt, (n,)), node)
+        rest = B.slice_(reshape_colmajor(fl, dst, (total,)).ir, [n], [total])
+        src = ArrayV(ArrayT(dst.t.elt, (total,)), Box(hlo.concatenate([head, rest], 0)))
     if dst.t.shape != src.t.shape:
-        if int(np.prod(dst.t.shape)) != int(np.prod(src.t.shape)):
-            raise NoMethod(f"BoundsError: copyto! of {shape_str(src.t.shape)} into {shape_str(dst.t.shape)}")
         src = reshape_colmajor(fl, src, dst.t.shape)
     fl.write(dst, fit_to_shape(fl, src, dst.t, node), node)
     return dst

@@ -429,3 +429,34 @@ def test_assert_messages_that_are_not_strings_and_c_type_names():
     assert_same(run_jl(source, "main", np.array([1.5]), 2, 4), 3.5)
     with pytest.raises(JuliaError, match=r'AssertionError: DimensionMismatch\("len\(dilation\) != number'):
         run_jl(source, "main", np.array([1.5]), 2, 5)
+
+
+def test_in_place_forms_and_diagind(rng):
+    """map!, broadcast!, sort!, reverse!, diagind; copyto! into a longer array overwrites the first
+    elements (it was refused as a BoundsError)."""
+    source = """
+    function main(x, A)
+        out = similar(x)
+        map!(v -> 2v, out, x)
+        y = copy(x)
+        broadcast!(+, y, y, 1)
+        s = copy(x)
+        sort!(s)
+        reverse!(s)
+        z = zeros(length(x) + 2)
+        copyto!(z, x)
+        B = copy(A)
+        B[diagind(B)] .= 0
+        C = copy(A)
+        C[diagind(C, 1)] .= -1
+        return (out, y, s, z, B, C)
+    end
+    """
+    x, A = rng.standard_normal(4), rng.standard_normal((3, 3))
+    B, C = A.copy(), A.copy()
+    np.fill_diagonal(B, 0)
+    C[0, 1] = C[1, 2] = -1
+    want = (2 * x, x + 1, np.sort(x)[::-1], np.concatenate([x, [0.0, 0.0]]), B, C)
+    assert_same(run_jl(source, "main", x, A), want)
+    with pytest.raises(JuliaError, match="BoundsError"):
+        run_jl("function main(x)\n    y = zeros(2)\n    copyto!(y, x)\n    y\nend", "main", x)

@@ -489,6 +489,18 @@ function isapprox(x::AbstractArray, y::AbstractArray; atol=0, rtol=_rtoldefault(
 end
 ≈(a, b) = isapprox(a, b)
 \(x::Number, y::Number) = y / x
+# the in-place forms of map, broadcast, sort and reverse: the result written into the array
+map!(f, dest::AbstractArray, xs::AbstractArray...) = (dest .= map(f, xs...); dest)
+broadcast!(f, dest::AbstractArray, xs...) = (dest .= broadcast(f, xs...); dest)
+sort!(v::AbstractVector; kws...) = (v .= sort(v; kws...); v)
+reverse!(v::AbstractVector) = (v .= reverse(v); v)
+# the linear indices of a matrix's k-th diagonal
+function diagind(A::AbstractMatrix, k::Integer=0)
+    m, n = size(A)
+    start = k >= 0 ? k * m + 1 : 1 - k
+    len = k >= 0 ? min(m, n - k) : min(m + k, n)
+    return range(start; step=m + 1, length=max(len, 0))
+end
 function invperm(a::AbstractVector{<:Integer})
     n = length(a)
     b = zero(a)

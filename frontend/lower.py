@@ -687,6 +687,13 @@ class FunctionLowering:
             return self.call_function("firstindex", [arr] if nidx == 1 else [arr, ScalarV(INT64, dim + 1)], {}, e)
         return ScalarV(INT64, 1)         # every other indexable value of jlhlo starts at 1
 
+    def expr_For(self, e: A.For) -> Value:
+        """A loop as an expression (`(s = 0; for v in x; s += v; end; s)`): run, its value `nothing`."""
+        self.stmt(e)
+        return nothing()
+
+    expr_While = expr_For
+
     def expr_If(self, e: A.If) -> Value:
         """`(if c; a else b end) * 2`: the value of the branch taken (`nothing` without an `else`). As
         an assignment's or a `return`'s whole value it is lowered as a statement (stmt_Assign)."""

@@ -251,12 +251,13 @@ class JuliaPostLexer:
         elif kind == "BEGIN" and self._in_index():
             yield Token.new_borrow_pos("BEGIN_INDEX", tok.value, tok)      # `x[begin + 1]`
         elif kind in _BLOCK_KEYWORDS:
-            if kind == "FOR" and top.is_bracket:
-                top.comprehension = True
+            if kind == "FOR" and top.is_bracket and self._ends_expression(self.prev):
+                top.comprehension = True       # `(f(x) for x in xs)`, `[x for x in xs]`
             elif not (kind == "IF" and top.is_bracket and top.comprehension):
                 self.stack.append(_Open(tok, tok.value, in_header=kind in _HEADER_KEYWORDS))
-                if kind == "IF" and self._expects_operand():
-                    tok = Token.new_borrow_pos("IF_EXPR", tok.value, tok)
+                if kind in ("IF", "FOR", "WHILE") and (top.is_bracket or self._expects_operand()):
+                    # an operand: `y = if c; a else b end`, `(s = 0; for i in 1:n; s += i; end; s)`
+                    tok = Token.new_borrow_pos(kind + "_EXPR", tok.value, tok)
             yield tok
         elif kind == "ELSEIF":
             if top.kind == "if":
@@ -522,7 +523,8 @@ class JuliaPostLexer:
 _TOKEN_DESCRIPTIONS = {
     "_SEP": "end of line", "SPACESEP": "space", "NAME": "identifier", "NUMBER": "number",
     "JUXT_NUMBER": "number", "STRING": "string", "CHAR": "character", "END_INDEX": "`end`",
-    "TERNARY_COLON": "`:`", "BEGIN_INDEX": "`begin`", "IF_EXPR": "`if`", "STMT_MACRO": "macro",
+    "TERNARY_COLON": "`:`", "BEGIN_INDEX": "`begin`", "IF_EXPR": "`if`", "FOR_EXPR": "`for`",
+    "WHILE_EXPR": "`while`", "STMT_MACRO": "macro",
     "EXPR_MACRO": "macro", "MACRO_PAREN": "macro", "MACRO_SEP": "space",
     "$END": "end of file",
 }

@@ -460,3 +460,16 @@ def test_in_place_forms_and_diagind(rng):
     assert_same(run_jl(source, "main", x, A), want)
     with pytest.raises(JuliaError, match="BoundsError"):
         run_jl("function main(x)\n    y = zeros(2)\n    copyto!(y, x)\n    y\nend", "main", x)
+
+
+def test_loops_inside_parenthesized_blocks():
+    """`f(n) = (s = 0; while ...; end; s)`: a loop among the items of a block in parentheses was a
+    syntax error; its value is `nothing`. A generator in parentheses stays a generator."""
+    source = """
+    collatz(n) = (s = 0; while n != 1; n = iseven(n) ? n ÷ 2 : 3n + 1; s += 1; end; s)
+    total(x) = (s = 0.0; for v in x; s += v; end; s)
+    main(n) = (collatz(n), total([1.0, 2.0]), (k = 1; if n > 5; k = 2 end; k), sum(i for i in 1:3),
+               (for i in 1:2 end))
+    """
+    assert_same(run_jl(source, "main", 27), (111, 3.0, 2, 6, None))
+    assert_same(run_jl(source, "main", 2), (1, 3.0, 1, 6, None))

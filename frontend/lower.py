@@ -710,8 +710,11 @@ class FunctionLowering:
         self.stmt(ending_with_value([e], e.span, assign)[0])
         if not isinstance(self.env.get(result), Value) and any(
                 self.env[f].is_const and self.env[f].const for f in FLAGS):
+            self.env.pop(result, None)
             return nothing()           # every branch returned, broke or threw: what follows is not run
-        return self.lookup(A.Name(result, span=e.span))
+        value = self.lookup(A.Name(result, span=e.span))
+        del self.env[result]           # a temporary: no loop or branch after this carries it
+        return value
 
     def expr_TupleExpr(self, e: A.TupleExpr) -> Value:
         items = tuple(self.splat_args(e.items))

@@ -113,6 +113,8 @@ def _length(fl, args, kwargs, node):
     if isinstance(x, RangeV) and not (x.start.is_const and x.stop.is_const and x.step.is_const):
         return range_length(fl, x)
     if isinstance(x, StructV):
+        if isinstance(x.t, StructT):   # a struct has a length only where a method defines one
+            raise NoMethod()
         return ScalarV(INT64, len(x.items))
     return ScalarV(INT64, int(np.prod(_shape(x), dtype=np.int64)))
 
@@ -253,6 +255,9 @@ def _firstindex(fl, args, kwargs, node):
 @prim("lastindex")
 def _lastindex(fl, args, kwargs, node):
     x = args[0]
+    if isinstance(x, StructV) and isinstance(x.t, StructT):
+        # Base's fallbacks: its length, or its size along a dimension (methods of the struct's own)
+        return fl.call_function("length" if len(args) == 1 else "size", list(args), {}, node)
     if len(args) == 2:
         return _dim_size(fl, _shape(x), scalar_arg(args[1]), node)
     return _length(fl, [x], {}, node)

@@ -473,3 +473,48 @@ def test_loops_inside_parenthesized_blocks():
     """
     assert_same(run_jl(source, "main", 27), (111, 3.0, 2, 6, None))
     assert_same(run_jl(source, "main", 2), (1, 3.0, 1, 6, None))
+
+
+def test_found_by_the_difftests_new_categories(rng):
+    """`LinearIndices(A)[end]` was 1 (lastindex of a struct counted its fields: a silent wrong index),
+    `LinearIndices(A)[end, 1]` and `CartesianIndices(A)[end, end]` had no method; one-argument
+    `max`/`min`/`*` were MethodErrors; if-expressions inside loops, branches and broadcast `while`
+    conditions were MLIR dominance errors."""
+    source = """
+    function main(A, v, a)
+        s = 1.0
+        if a > 4
+            s = 0
+            for i in 1:2
+                s -= 1.0
+                t = if a > 0; 2 else 1 end
+            end
+        end
+        return (LinearIndices(A)[end], lastindex(CartesianIndices(A)), LinearIndices(A)[end, 1],
+                Tuple(CartesianIndices(A)[end, end]), LinearIndices(A)[end - 1], max(v...), min(v...), *(v...),
+                s, early(a, 1.0), g.([1.0, 5.0]))
+    end
+    function early(a, b)
+        if a > 1
+            for i in 1:3
+                c = if b < 0.5; -1 else 1 end
+                if c > 0
+                    return i
+                end
+            end
+        end
+        return 0
+    end
+    function g(q)
+        w = 0
+        while w < 5 && (if q > 3; false else true end)
+            w += 1
+        end
+        return w
+    end
+    """
+    A, v = rng.standard_normal((2, 3)), rng.standard_normal(1)
+    want = (6, 6, 2, (2, 3), 5, v[0], v[0], v[0], -2.0, 1, np.array([5, 0]))
+    assert_same(run_jl(source, "main", A, v, 5.0), want)
+    with pytest.raises(JuliaError, match=r"no method matching length\(::S\)"):
+        run_jl("struct S; a; b; end\nmain(x) = length(S(1, 2))", "main", 1)

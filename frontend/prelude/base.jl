@@ -489,6 +489,9 @@ function isapprox(x::AbstractArray, y::AbstractArray; atol=0, rtol=_rtoldefault(
 end
 ≈(a, b) = isapprox(a, b)
 \(x::Number, y::Number) = y / x
+max(x::Real) = x
+min(x::Real) = x
+*(x::Number) = x
 # the in-place forms of map, broadcast, sort and reverse: the result written into the array
 map!(f, dest::AbstractArray, xs::AbstractArray...) = (dest .= map(f, xs...); dest)
 broadcast!(f, dest::AbstractArray, xs...) = (dest .= broadcast(f, xs...); dest)

@@ -144,6 +144,7 @@ end
 CartesianIndices(A::AbstractArray) = CartesianIndices(map(n -> 1:n, size(A)))
 CartesianIndices(dims::NTuple{N,Integer}) where {N} = CartesianIndices(map(n -> 1:Int(n), dims))
 size(c::CartesianIndices) = map(length, c.indices)
+size(c::CartesianIndices, d::Integer) = d <= length(c.indices) ? length(c.indices[d]) : 1
 length(c::CartesianIndices) = prod(size(c))
 ndims(c::CartesianIndices) = length(c.indices)
 axes(c::CartesianIndices) = map(r -> 1:length(r), c.indices)
@@ -161,6 +162,7 @@ struct LinearIndices{N} <: _LazyIterator
 end
 LinearIndices(A::AbstractArray) = LinearIndices(size(A))
 size(l::LinearIndices) = l.dims
+size(l::LinearIndices{N}, d::Integer) where {N} = d <= N ? l.dims[d] : 1
 length(l::LinearIndices) = prod(l.dims)
 ndims(l::LinearIndices{N}) where {N} = N
 getindex(l::LinearIndices, k::Integer) = (1 <= k <= length(l) || throw(BoundsError(l, k)); k)

@@ -77,6 +77,18 @@ def _reference_facts() -> list[tuple[str, object, object]]:
          tuple(R.comp(lambda i, j: R.sub(R.mul(R.i(10), i), j), R.rng(R.i(1), R.i(2)), R.rng(R.i(1), R.i(3)))
                .ravel(order="F")),
          (9, 19, 8, 18, 7, 17)),
+        # forms of the later categories (if_expr, return_assign, splat, cartesian, pairs)
+        ("max(v...) folds from the left", R.nary(R.max_, *R.splat(np.array([1.0, 3.0, 2.0]))), R.f(3.0)),
+        ("max(x) of one argument is x", R.nary(R.max_, R.i(4)), R.i(4)),
+        ("[A...] is column-major", tuple(R.vect(*R.splat(A))), (1.0, 3.0, 2.0, 4.0)),
+        ("x[2] = 5 has the value 5, an Int", R.setindex_value(np.zeros(2), R.i(5), R.i(2)), R.i(5)),
+        ("CartesianIndices: the first index fastest",
+         tuple(tuple(int(k) for k in ix) for ix in R.CartesianIndices((R.i(2), R.i(2)))),
+         ((1, 1), (2, 1), (1, 2), (2, 2))),
+        ("A[I] with I = CartesianIndex(2, 1)", R.getindex(A, R.CartesianIndex((R.i(2), R.i(1)))), R.f(3.0)),
+        ("LinearIndices(A)[1, 2]", R.getindex(R.LinearIndices(A), R.i(1), R.i(2)), R.i(3)),
+        ("pairs(x): index and element", tuple((int(k), float(v)) for k, v in R.pairs(np.array([5.0, 6.0]))),
+         ((1, 5.0), (2, 6.0))),
     ]
 
 

@@ -23,7 +23,9 @@ from .gen_expr import (
     Ctx,
     ExprGenerator,
     Generic,
+    KwFn,
     Method,
+    ValFn,
     VarInfo,
     aliases_input,
     call,
@@ -36,7 +38,7 @@ from .gen_expr import (
     var,
     walk,
 )
-from .jtypes import BOOL, F32, F64, INT, Arr, Fn, JType, Scalar, Struct, Tup, arith_type
+from .jtypes import BOOL, F32, F64, INT, Arr, CartIdx, Fn, JType, Scalar, Struct, Tup, arith_type
 
 MAX_TRIP = 400            # iterations of the innermost body of a loop nest, at most
 MAX_DEPTH = 3             # loop nesting
@@ -83,6 +85,7 @@ class Generator(ExprGenerator):
             (F("fold_loops", 1.5) if nested_ok else 0, lambda: self.fold_loop_stmt(ctx)),
             (F("closures") if ctx.loop_depth == 0 else 0, lambda: self.closure_stmt(ctx, budget)),
             (F("structs") if self.struct_types else 0, lambda: self.struct_stmt(ctx)),
+            (F("if_expr", 0.6) if budget >= 2 else 0, lambda: self.if_expr_stmt(ctx, budget)),
         ]
         out = self.first(opts)
         if out is None:
@@ -351,6 +354,50 @@ class Generator(ExprGenerator):
             used += max(1, inner // 2)
         return [M.If(branches=branches, orelse=orelse)], used
 
+    def if_expr_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int]:
+        """`y = if c; ...; a else ...; b end` (a new variable) or, mostly in loops, `t += if v > 0;
+        v else 0.0 end` (t is not assigned inside); branches hold blocks of any statements. Printed
+        over several lines or on one."""
+        inner = max(1, min(budget - 1, self.rng.randint(1, 3)))
+        block = self.chance(0.6)
+        cands = self.assignable(ctx, lambda v: isinstance(v.t, Scalar) and v.t != BOOL)
+        if cands and self.chance(0.7 if ctx.loop_depth else 0.25):
+            name, v = self.pick(cands)
+            o = self.pick(["+", "-", "*", "+"])
+            types = [x for x in (INT, F64, F32) if arith_type(o, v.t, x) == v.t and (x != F32 or self.F.on("float32"))]
+            rhs_t = v.t if self.chance(0.6) or not types else self.pick(types)
+            was, v.readonly = v.readonly, True
+            e = self.if_expr(ctx, rhs_t, 3, full=inner, block=block)
+            # a closure made in a branch that captured it keeps it frozen (see closure_stmt)
+            v.readonly = was or any(isinstance(x, (M.Lambda, M.LocalFunc)) and any(
+                isinstance(y, M.Var) and y.name == name for y in walk(x)) for x in walk(e))
+            if self.is_special(ctx, e):
+                v.special = True
+            if any(isinstance(x, (M.Return, M.Break, M.Continue)) for x in walk(e)):
+                # `t += if c; ...; return v; ... end` is `t = t + (if ...)`: jlhlo refuses an exit inside
+                # an `if` that is part of a larger expression (by design): the `if` gets a name first
+                tmp = self.new_name(rhs_t)
+                ctx.declare(tmp, VarInfo(rhs_t, special=self.is_special(ctx, e)))
+                return [M.Assign(name=tmp, value=e), M.OpAssign(name=name, op=o, value=var(tmp, rhs_t))], inner + 2
+            return [M.OpAssign(name=name, op=o, value=e)], inner + 1
+        t = self.scalar_type(allow_bool=True) if not ctx.grad else F64
+        e = self.if_expr(ctx, t, 3, full=inner, block=block)
+        name = self.new_name(t)
+        ctx.declare(name, VarInfo(t, special=self.is_special(ctx, e)))
+        return [M.Assign(name=name, value=e)], inner + 1
+
+    def final_return(self, ctx: Ctx, ret: JType) -> M.Return:
+        """A function's last statement: `return e`, or an `if` expression (often without `return`:
+        the function's value is its last expression's), or `return x[i] = v` / `return n += 2`."""
+        if isinstance(ret, Scalar) and self.F.on("if_expr") and self.chance(0.25 * self.F.w("if_expr")):
+            e = self.if_expr(ctx, ret, 2, full=self.rng.randint(0, 2), block=self.chance(0.7))
+            return M.Return(value=e, implicit=self.chance(0.7))
+        if isinstance(ret, Scalar) and self.F.on("return_assign") and self.chance(0.4 * self.F.w("return_assign")):
+            e = self.return_assign(ctx, ret)
+            if e is not None:
+                return M.Return(value=e)
+        return M.Return(value=self.unaliased(self.expr(ctx, ret, 2)))
+
     def loop_iter(self, ctx: Ctx) -> tuple[M.Expr, VarInfo, int] | None:
         """A for-loop iterator, the loop variable's info and the trip count (at most)."""
         F = self.w
@@ -422,6 +469,13 @@ class Generator(ExprGenerator):
             items = [self.scalar(ctx, t, 1) for _ in range(k)]
             return M.TupleE(t=Tup((t,) * k), items=items), VarInfo(t, readonly=True), k
 
+        def over_cartesian() -> Any:
+            if not arrays:
+                return None
+            n, v = self.pick(arrays)
+            src = var(n, v.t) if self.chance(0.8) else call(Tup((INT,) * v.t.ndim), "size", var(n, v.t))
+            return call(None, "CartesianIndices", src), VarInfo(CartIdx(v.t.shape), readonly=True), v.t.length
+
         def float_range() -> Any:
             a = self.pick([0.0, -1.0, 0.5])
             s = self.pick([0.5, 0.25, -0.5])
@@ -441,22 +495,41 @@ class Generator(ExprGenerator):
             (F("for_axes"), over_axes),
             (F("for_tuple"), over_tuple),
             (F("for_float_range"), float_range),
+            (F("cartesian", 2), over_cartesian),
         ]
         return self.first(opts)
+
+    def over_pairs(self, ctx: Ctx) -> tuple[M.Expr, list[tuple[str, VarInfo]], int] | None:
+        """`for (i, v) in pairs(x)` over a vector: i its index, v the element (read as the
+        iteration starts)."""
+        vecs = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1)
+        if not vecs:
+            return None
+        n, v = self.pick(vecs)
+        names = [(self.fid("i"), VarInfo(INT, bounds=(1, v.t.length), readonly=True, small=True)),
+                 (self.fid("a"), VarInfo(v.t.elt, readonly=True, special=v.special))]
+        return call(None, "pairs", var(n, v.t)), names, v.t.length
 
     def for_stmt(self, ctx: Ctx, budget: int, first: Callable[[Ctx], list[M.Stmt]] | None = None,
                  inner: int | None = None) -> tuple[list[M.Stmt], int] | None:
         """A `for` loop; `first(ctx)` makes the body's first statements (in the body's scope)."""
-        got = self.loop_iter(ctx)
-        if got is None:
-            return None
-        it, info, trip = got
+        pairs = self.over_pairs(ctx) if self.F.on("pairs") and self.chance(0.3 * self.F.w("pairs")) else None
+        if pairs is not None:
+            it, names, trip = pairs
+            name = "(" + ", ".join(n for n, _ in names) + ")"
+        else:
+            got = self.loop_iter(ctx)
+            if got is None:
+                return None
+            it, info, trip = got
+            name = self.fid("i" if info.t == INT else "I" if isinstance(info.t, CartIdx) else "a")
+            names = [(name, info)]
         if ctx.trip * max(trip, 1) > MAX_TRIP:
             return None
-        name = self.fid("i" if info.t == INT else "a")
         inner = inner or max(1, min(budget - 1, self.rng.randint(1, 5)))
         ctx.push()
-        ctx.declare(name, info)
+        for n, info in names:
+            ctx.declare(n, info)
         ctx.loop_depth += 1
         saved = ctx.trip
         ctx.trip *= max(trip, 1)
@@ -650,6 +723,10 @@ class Generator(ExprGenerator):
     def return_stmt(self, ctx: Ctx) -> M.Return:
         if ctx.ret_value is not None:
             return M.Return(value=ctx.ret_value)
+        if isinstance(ctx.ret, Scalar) and self.F.on("return_assign") and self.chance(0.3 * self.F.w("return_assign")):
+            e = self.return_assign(ctx, ctx.ret)
+            if e is not None:
+                return M.Return(value=e)
         value = self.unaliased(self.expr(ctx, ctx.ret, 2))
         return M.Return(value=_copied_views(value) if ctx.loop_depth else value)
 
@@ -666,6 +743,10 @@ class Generator(ExprGenerator):
         return e
 
     def tuple_stmt(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        if self.F.on("splat") and self.chance(0.3 * self.F.w("splat")):
+            got = self.splat_tuple(ctx)
+            if got is not None:
+                return got
         kind = self.rng.random()
         tups = ctx.find(lambda n, v: isinstance(v.t, Tup))
         if kind < 0.4 or not tups:
@@ -690,6 +771,25 @@ class Generator(ExprGenerator):
         a, b = self.rng.sample(self.pick(swappable), 2)
         t = ctx.lookup(a).t
         return [M.TupleAssign(names=[a, b], value=M.TupleE(t=Tup((t, t)), items=[var(b, t), var(a, t)]))], 1
+
+    def splat_tuple(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`tp = (v...,)` from an array of at most 6 elements, or `tp = (tq..., s)`."""
+        srcs = ctx.find(lambda n, v: (isinstance(v.t, Arr) and v.t.length <= 6) or (
+            isinstance(v.t, Tup) and len(v.t.items) <= 3))
+        if not srcs:
+            return None
+        n, v = self.pick(srcs)
+        items: list[M.Expr] = [M.Splat(e=var(n, v.t))]
+        types = (v.t.elt,) * v.t.length if isinstance(v.t, Arr) else v.t.items
+        if isinstance(v.t, Tup) or self.chance(0.3):
+            extra_t = self.scalar_type()
+            extra = self.scalar(ctx, extra_t, 2)
+            items, types = (items + [extra], types + (extra_t,)) if self.chance(0.6) else (
+                [extra] + items, (extra_t,) + types)
+        t = Tup(types)
+        name = self.new_name(t)
+        ctx.declare(name, VarInfo(t, special=v.special))
+        return [M.Assign(name=name, value=M.TupleE(t=t, items=items))], 1
 
     def closure_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
         """`h = u -> expr` or a local `function h(u) ... end`, capturing variables in scope; captured
@@ -716,7 +816,7 @@ class Generator(ExprGenerator):
                                    contiguous=v.contiguous, owned=False)
             inner.declare(p, VarInfo(t))
             n_stmts = self.rng.randint(1, 3)
-            fbody = self.block(inner, n_stmts) + [M.Return(value=self.scalar(inner, t, 2))]
+            fbody = self.block(inner, n_stmts) + [self.final_return(inner, t)]
             fdef = M.FuncDef(name=name, params=[M.Param(name=p, t=t, annot=None)], body=fbody, ret=t, target=name)
             stmt = M.LocalFunc(fdef=fdef)
             captured = {n.name for s in fbody for n in walk(s) if isinstance(n, M.Var)} & before
@@ -748,7 +848,7 @@ class Generator(ExprGenerator):
             p = self.fid("q")
             ctx.declare(p, VarInfo(t))
             params.append(M.Param(name=p, t=t, annot=t.name if self.chance(0.8) else None))
-        body = self.block(ctx, self.budget(2, 6)) + [M.Return(value=self.scalar(ctx, ret, 2))]
+        body = self.block(ctx, self.budget(2, 6)) + [self.final_return(ctx, ret)]
         f = M.FuncDef(name=name, params=params, body=body, ret=ret, target=name)
         self.functions.append(f)
         (self.grad_helpers if grad else self.scalar_helpers).append(f)
@@ -767,7 +867,7 @@ class Generator(ExprGenerator):
             p = self.fid("q")
             ctx.declare(p, VarInfo(t, owned=False))
             params.append(M.Param(name=p, t=t, annot=self.array_annot(t)))
-        body = self.block(ctx, self.budget(2, 6)) + [M.Return(value=self.unaliased(self.expr(ctx, ret, 2)))]
+        body = self.block(ctx, self.budget(2, 6)) + [self.final_return(ctx, ret)]
         f = M.FuncDef(name=name, params=params, body=body, ret=ret, target=name)
         self.functions.append(f)
         self.array_helpers.append(f)
@@ -833,13 +933,78 @@ class Generator(ExprGenerator):
                 y = self.fid("s")
                 ctx.declare(y, VarInfo(F64))
                 body = [M.Assign(name=y, value=call(F64, "Float64", M.Var(t=None, name=x)))]
-            body += self.block(ctx, self.rng.randint(1, 3)) + [M.Return(value=self.scalar(ctx, ret, 2))]
+            body += self.block(ctx, self.rng.randint(1, 3)) + [self.final_return(ctx, ret)]
             fdef = M.FuncDef(name=g.name, params=[M.Param(name=x, t=None, annot=None if pat == "Any" else pat)],
                              body=body, ret=ret, target=f"{g.name}__{k}", short=False)
             g.methods.append(Method(fdef, pat))
             self.functions.append(fdef)
         self.generics.append(g)
         return g
+
+    def kw_family(self) -> None:
+        """`g(x; k1=d1, k2::T=d2)` with keyword defaults, and forwarders to it: `h(a; kws...) =
+        g(a; kws...)`, `h(a; kws...) = g(a; k1=v, kws...)` (a keyword in kws replaces k1=v) and
+        `h(args...; kws...) = g(args...; kws...)`."""
+        g = self.fid("g")
+        arg = self.scalar_type()
+        ret = self.pick([F64, INT, arg])
+        ctx = Ctx(ret, pure=True)
+        x = self.fid("q")
+        ctx.declare(x, VarInfo(arg))
+        kwparams: list[tuple[M.Param, M.Expr]] = []
+        kws: list[tuple[str, Scalar]] = []
+        for _ in range(self.rng.randint(1, 3)):
+            kt = self.scalar_type()
+            kn = self.fid("kw")
+            ctx.declare(kn, VarInfo(kt))
+            kwparams.append((M.Param(name=kn, t=kt, annot=kt.name if self.chance(0.3) else None), self.literal(kt)))
+            kws.append((kn, kt))
+        body = self.block(ctx, self.budget(1, 4)) + [self.final_return(ctx, ret)]
+        self.functions.append(M.FuncDef(name=g, params=[M.Param(name=x, t=arg, annot=arg.name if self.chance(0.7) else None)],
+                                        body=body, ret=ret, target=g, kwparams=kwparams))
+        self.kw_funcs.append(KwFn(g, g, arg, kws, ret))
+        for kind in self.rng.sample(["plain", "override", "varargs"], self.rng.randint(1, 2)):
+            h, kw = self.fid("h"), self.fid("kws")
+            if kind == "varargs":
+                a = self.fid("args")
+                params = [M.Param(name=a, t=Tup((arg,)), annot=None, splat=True)]
+                fwd = M.Call(t=ret, fn=g, args=[M.Splat(e=var(a, Tup((arg,))))], kwsplat=kw, user=True, target=g)
+            else:
+                a = self.fid("q")
+                params = [M.Param(name=a, t=arg, annot=arg.name if self.chance(0.3) else None)]
+                given = [(n, self.literal(t)) for n, t in self.rng.sample(kws, 1)] if kind == "override" else []
+                fwd = M.Call(t=ret, fn=g, args=[var(a, arg)], kwargs=given, kwsplat=kw, user=True, target=g)
+            self.functions.append(M.FuncDef(name=h, params=params, body=[M.Return(value=fwd)], ret=ret, target=h,
+                                            short=self.chance(0.7), kwsplat=kw))
+            self.kw_funcs.append(KwFn(h, h, arg, kws, ret))
+
+    def val_family(self) -> None:
+        """`f(::Val{N}, ...) where {N}` (N used as a number and a loop bound), or a pair of methods
+        `f(::Val{true}, ...)` and `f(::Val{false}, ...)` with different bodies."""
+        name = self.fid("fv")
+        ret = self.pick([F64, INT])
+        extra = [self.scalar_type() for _ in range(self.rng.choice([0, 1, 1, 2]))]
+        flags = [None] if self.chance(0.5) else [True, False]
+        for flag in flags:
+            ctx = Ctx(ret, pure=True)
+            if flag is None:
+                n = self.fid("N")
+                ctx.declare(n, VarInfo(INT, bounds=(1, 4), readonly=True, small=True))
+                first = M.Param(name=n, t=INT, annot=f"Val{{{n}}}", anon=True)
+            else:
+                first = M.Param(name=self.fid("_v"), t=BOOL, annot=f"Val{{{'true' if flag else 'false'}}}", anon=True)
+            params = [first]
+            for t in extra:
+                q = self.fid("q")
+                ctx.declare(q, VarInfo(t))
+                params.append(M.Param(name=q, t=t, annot=t.name if self.chance(0.6) else None))
+            body = self.block(ctx, self.budget(1, 4)) + [self.final_return(ctx, ret)]
+            target = name if flag is None else f"{name}__{'T' if flag else 'F'}"
+            self.functions.append(M.FuncDef(name=name, params=params, body=body, ret=ret, target=target,
+                                            where=f"{{{first.name}}}" if flag is None else None,
+                                            short=self.chance(0.3)))
+        self.val_funcs.append(ValFn("N" if flags == [None] else "Bool", name,
+                                    name if flags == [None] else f"{name}__val", extra, ret))
 
     def struct_family(self) -> None:
         """An abstract type with two structs (the second parametric, sometimes), one generic function
@@ -899,7 +1064,7 @@ class Generator(ExprGenerator):
             u = self.fid("u")
             ctx.declare(u, VarInfo(F64))
             params.append(M.Param(name=u, t=F64, annot=None))
-        body = self.block(ctx, self.rng.randint(1, 3)) + [M.Return(value=self.scalar(ctx, ret, 2))]
+        body = self.block(ctx, self.rng.randint(1, 3)) + [self.final_return(ctx, ret)]
         f = M.FuncDef(name=name, params=params, body=body, ret=ret, target=self.fid(name + "__m"), callable=callable_,
                       short=self.chance(0.3))
         self.functions.append(f)
@@ -979,6 +1144,10 @@ class Generator(ExprGenerator):
             self.generic([p.t for p in params])
         if self.F.on("structs") and self.chance(0.3 * self.F.w("structs")):
             self.struct_family()
+        if self.F.on("kw_forward") and self.chance(0.5 * self.F.w("kw_forward")):
+            self.kw_family()
+        if self.F.on("val_dispatch") and self.chance(0.5 * self.F.w("val_dispatch")):
+            self.val_family()
         ret = Tup(tuple(self.ret_types(params)))
         ctx = Ctx(ret, is_main=True)
         for p, v in params_vals:

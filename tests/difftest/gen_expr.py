@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 from . import model as M
 from .features import Features
-from .jtypes import BOOL, F32, F64, INT, Arr, Fn, JType, Scalar, Struct, Tup, arith_type
+from .jtypes import BOOL, F32, F64, INT, Arr, CartIdx, Fn, JType, Scalar, Struct, Tup, arith_type
 
 
 @dataclass
@@ -80,6 +80,28 @@ class Method:
 class Generic:
     name: str
     methods: list[Method] = field(default_factory=list)
+
+
+@dataclass
+class KwFn:
+    """A function taking one positional argument and keywords: `g(x; s=1.0, t=2)` itself or a
+    forwarder `h(a; kws...) = g(a; kws...)`; `kws` are the keywords g accepts, with their types."""
+    name: str
+    target: str
+    arg: Scalar
+    kws: list[tuple[str, Scalar]]
+    ret: Scalar
+
+
+@dataclass
+class ValFn:
+    """`f(::Val{N}, ...) where {N}` (`kind` "N", called with Int literals 1..4) or the method pair
+    `f(::Val{true}, ...)`, `f(::Val{false}, ...)` (`kind` "Bool")."""
+    kind: str
+    name: str
+    target: str
+    extra: list[Scalar]
+    ret: Scalar
 
 
 # Specificity of annotation patterns for the argument types the generator passes: for each type
@@ -147,6 +169,8 @@ class ExprGenerator:
         self.struct_types: list[Struct] = []
         self.struct_methods: list[M.FuncDef] = []     # f(p::S, ...) and callable structs
         self.grad_helpers: list[M.FuncDef] = []       # scalar helpers usable on a gradient path
+        self.kw_funcs: list[KwFn] = []                # keyword functions and their forwarders
+        self.val_funcs: list[ValFn] = []              # methods dispatching on Val
         self.special = False                          # inputs hold NaN / -0.0 / Inf
 
     # ------------------------------------------------------------------ randomness helpers
@@ -271,9 +295,203 @@ class ExprGenerator:
             (F("conversions"), lambda: self.conversion(ctx, t, depth)),
             (F("bool_arith"), lambda: self.bool_arith(ctx, t, depth)),
             (F("matmul", 0.5) if t.is_float else 0, lambda: self.adjoint_dot(ctx, t, depth)),
+            (F("if_expr", 0.25), lambda: self.if_expr(ctx, t, depth)),
+            (F("splat", 0.5) if t != BOOL else 0, lambda: self.splat_reduce(ctx, t, depth)),
+            (F("kw_forward", 5) if self.kw_funcs and not ctx.grad else 0, lambda: self.kw_call(ctx, t, depth)),
+            (F("val_dispatch", 5) if self.val_funcs and not ctx.grad else 0, lambda: self.val_call(ctx, t, depth)),
+            (F("cartesian") if t == INT else 0, lambda: self.cart_int(ctx, depth)),
         ]
         out = self.first(opts)
         return out if out is not None else self.leaf(ctx, t)
+
+    # ------------------------------------------------------------------ forms added to the subset later
+    def if_expr(self, ctx: Ctx, t: Scalar, depth: int, full: int = 0, block: bool = False,
+                with_else: bool = True) -> M.IfExpr:
+        """`if c1; ...; v1 elseif c2; ...; v2 else ...; v3 end` giving a t. `full` > 0 (statement
+        level only): each branch runs a block of up to `full` statements of any kind; otherwise
+        a few fresh local assignments (the reference runs those inside expressions)."""
+        n = 1 + (self.rng.randint(1, 2) if self.F.on("elseif") and self.chance(0.35) else 0)
+        branches = []
+        for k in range(n + with_else):
+            cond = self.bool_expr(ctx, self.rng.randint(0, max(0, min(depth - 1, 2)))) if k < n else None
+            ctx.push()
+            body = self.block(ctx, self.rng.randint(0, full)) if full else self.value_stmts(ctx, depth - 1)
+            value = self.scalar(ctx, t, min(depth - 1, 2))
+            ctx.pop()
+            branches.append(M.ValueBranch(cond=cond, body=body, value=value))
+        return M.IfExpr(t=t, branches=branches[:n], orelse=branches[n] if with_else else None, block=block)
+
+    def value_stmts(self, ctx: Ctx, depth: int) -> list[M.Stmt]:
+        """Statements before a branch's value in an inline `if` expression: new local variables."""
+        out: list[M.Stmt] = []
+        for _ in range(self.pick([0, 0, 1, 1, 2]) if depth > 0 else 0):
+            tt = self.scalar_type() if not ctx.grad else F64
+            name = self.fid("z")
+            e = self.scalar(ctx, tt, min(depth, 2))
+            ctx.declare(name, VarInfo(tt, special=self.is_special(ctx, e)))
+            out.append(M.Assign(name=name, value=e))
+        return out
+
+    def return_assign(self, ctx: Ctx, t: Scalar) -> M.AssignExpr | None:
+        """`x[i] = v` or `n op= v` as the value of a `return`: v as written (`x[2] = 5` is 5 even
+        when x holds Float64s), the new n. Only arrays the function may mutate."""
+        if ctx.grad:
+            return None
+        opts: list[tuple[float, Callable[[], Any]]] = []
+        arrays = self.mutable_arrays(ctx, lambda a: convertible(a.elt, t))
+        if arrays:
+            def index_form() -> M.AssignExpr:
+                name, v = self.pick(arrays)
+                at: Arr = v.t
+                idxs = self.indices_for(ctx, at, 1)
+                if at.elt == t and t != BOOL and self.chance(0.4):
+                    o = self.pick(["+", "-", "*"])
+                    src = self.pick([x for x in (INT, F64, F32) if arith_type(o, at.elt, x) == at.elt
+                                     and (x != F32 or self.F.on("float32"))] or [at.elt])
+                    return M.AssignExpr(t=t, stmt=M.IndexAssign(base=var(name, at), idxs=idxs,
+                                                                value=self.scalar(ctx, src, 2), op=o))
+                return M.AssignExpr(t=t, stmt=M.IndexAssign(base=var(name, at), idxs=idxs,
+                                                            value=self.scalar(ctx, t, 2)))
+            opts.append((2, index_form))
+        scalars = [n for n, v in ctx.find(lambda n, v: not v.readonly and v.t == t and t != BOOL)]
+        if scalars:
+            def op_form() -> M.AssignExpr:
+                name = self.pick(scalars)
+                o = self.pick(["+", "-", "*", "+"])
+                src = self.pick([x for x in (INT, F64, F32) if arith_type(o, t, x) == t
+                                 and (x != F32 or self.F.on("float32"))] or [t])
+                e = self.scalar(ctx, src, 2) if self.chance(0.6) else self.literal(src)
+                return M.AssignExpr(t=t, stmt=M.OpAssign(name=name, op=o, value=e))
+            opts.append((1.5, op_form))
+        return self.first(opts)
+
+    def splat_reduce(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`max(v...)`, `min(s, v...)`, `+(v...)`, `*(v...)` of an array of at most 8 elements."""
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.elt == t and v.t.length <= 8
+                          and (v.t.ndim == 1 or self.chance(0.3)))
+        if not arrays:
+            return None
+        name, v = self.pick(arrays)
+        fn = self.pick(["max", "min", "+", "+"] + (["*"] if v.t.length <= 4 and not ctx.grad else []))
+        args: list[M.Expr] = [M.Splat(e=var(name, v.t))]
+        if self.chance(0.3):
+            extra = self.scalar(ctx, t, depth - 1)
+            args = [extra] + args if self.chance(0.5) else args + [extra]
+        if len(args) == 1 and v.t.length == 1 and fn != "+" and not self.F.on("splat_single"):
+            fn = "+"             # one-argument max(x), min(x), *(x) only with the `splat_single` category
+        return call(t, fn, *args)
+
+    def splat_array(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        """`[v...]`, `[A...]` (column-major), `[tp...]`, `[s, v...]`: a new vector."""
+        n = t.shape[0]
+        srcs = [(nm, v.t) for nm, v in ctx.find(lambda nm, v: (
+            isinstance(v.t, Arr) and v.t.elt == t.elt and v.t.length in (n, n - 1)) or (
+            isinstance(v.t, Tup) and set(v.t.items) == {t.elt} and len(v.t.items) in (n, n - 1)))]
+        if not srcs:
+            return None
+        nm, st = self.pick(srcs)
+        items: list[M.Expr] = [M.Splat(e=var(nm, st))]
+        if (st.length if isinstance(st, Arr) else len(st.items)) == n - 1:
+            extra = self.scalar(ctx, t.elt, depth - 1)
+            items = [extra] + items if self.chance(0.5) else items + [extra]
+        return M.ArrayLit(t=t, items=items)
+
+    def splat_args(self, ctx: Ctx, f: M.FuncDef, depth: int) -> list[M.Expr] | None:
+        """Arguments for f ending in a splat: `f(a, tp...)`, `f((a, b)...)`, `f(v...)`."""
+        types = [p.t for p in f.params]
+        if not all(isinstance(x, Scalar) for x in types):
+            return None
+        k = self.rng.randrange(len(types))
+        rest = types[k:]
+        head = [self.scalar(ctx, x, depth - 1) for x in types[:k]]
+        tup = Tup(tuple(rest))
+        tups = [n for n, _ in ctx.of_type(tup)]
+        vecs = [n for n, v in ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1
+                                      and v.t.length == len(rest) and {v.t.elt} == set(rest))]
+        r = self.rng.random()
+        if tups and r < 0.4:
+            src: M.Expr = var(self.pick(tups), tup)
+        elif vecs and r < 0.7:
+            nm = self.pick(vecs)
+            src = var(nm, ctx.lookup(nm).t)
+        else:
+            src = M.TupleE(t=tup, items=[self.scalar(ctx, x, depth - 1) for x in rest])
+        return head + [M.Splat(e=src)]
+
+    def kw_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """A call of a keyword function or a forwarder, with some of its keywords in any order."""
+        cands = [k for k in self.kw_funcs if k.ret == t]
+        if not cands:
+            return None
+        f = self.pick(cands)
+        kws = self.rng.sample(f.kws, self.rng.randint(0, len(f.kws)))
+        kwargs = [(name, self.scalar(ctx, kt, depth - 1)) for name, kt in kws]
+        return M.Call(t=t, fn=f.name, args=[self.scalar(ctx, f.arg, depth - 1)], kwargs=kwargs, user=True,
+                      target=f.target)
+
+    def static_bool(self, ctx: Ctx) -> M.Expr:
+        """A Bool known when compiling: literals compared, array sizes compared with literals."""
+        arrays = ctx.find(lambda n, v: isinstance(v.t, Arr))
+
+        def size_cmp() -> M.Expr | None:
+            if not arrays:
+                return None
+            name, v = self.pick(arrays)
+            if self.chance(0.6):
+                size: M.Expr = call(INT, "length", var(name, v.t))
+                k = v.t.length + self.rng.randint(-1, 1)
+            else:
+                d = self.rng.randint(1, v.t.ndim)
+                size = call(INT, "size", var(name, v.t), ilit(d))
+                k = v.t.shape[d - 1] + self.rng.randint(-1, 1)
+            return op(BOOL, self.pick(_COMPARE), size, ilit(k))
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (1, lambda: op(BOOL, self.pick(_COMPARE), ilit(self.rng.randint(0, 4)), ilit(self.rng.randint(0, 4)))),
+            (0.5, lambda: lit(BOOL, self.chance(0.5))),
+            (3, size_cmp),
+            (0.7, lambda: op(BOOL, self.pick(["&&", "||"]), self.static_bool(ctx), self.static_bool(ctx))),
+            (0.4, lambda: op(BOOL, "!", self.static_bool(ctx))),
+        ]
+        return self.first(opts)
+
+    def val_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`f(Val(3), ...)` for `f(::Val{N}, ...) where {N}`; `g(Val(length(x) > 2), ...)` for the
+        pair `g(::Val{true}, ...)`, `g(::Val{false}, ...)`."""
+        cands = [f for f in self.val_funcs if f.ret == t]
+        if not cands:
+            return None
+        f = self.pick(cands)
+        rest = [self.scalar(ctx, x, depth - 1) for x in f.extra]
+        if f.kind == "N":
+            return call(t, f.name, M.ValE(e=ilit(self.rng.randint(1, 4))), *rest, user=True, target=f.target)
+        return call(t, f.name, M.ValE(e=self.static_bool(ctx)), *rest, user=True, target=f.target)
+
+    def cart_int(self, ctx: Ctx, depth: int) -> M.Expr | None:
+        """`I[d]` of a CartesianIndex loop variable, or `LinearIndices(A)[i, j]`."""
+        carts = ctx.find(lambda n, v: isinstance(v.t, CartIdx))
+        if carts and self.chance(0.7):
+            name, v = self.pick(carts)
+            return M.Index(t=INT, base=var(name, v.t), idxs=[ilit(self.rng.randint(1, len(v.t.shape)))])
+        return self.linear_indices(ctx, None, depth)
+
+    def linear_indices(self, ctx: Ctx, n: int | None, depth: int) -> M.Expr | None:
+        """`LinearIndices(A)[i, j]` (or `[I]`): in 1:length(A), so an index into anything at least
+        that long (n: the length it must fit)."""
+        mats = ctx.find(lambda nm, v: isinstance(v.t, Arr) and v.t.ndim >= 2 and (n is None or v.t.length <= n))
+        if not mats or depth <= 0:
+            return None
+        name, v = self.pick(mats)
+        carts = [c for c, cv in ctx.find(lambda nm, cv: isinstance(cv.t, CartIdx) and cv.t.shape == v.t.shape)]
+        # `end` in these brackets (lastindex of the LinearIndices) only with the `index_objects_end` category
+        end_ok = self.F.on("index_objects_end")
+        r = self.rng.random()
+        if carts and r < 0.4:
+            idxs: list[M.Expr] = [var(self.pick(carts), CartIdx(v.t.shape))]
+        elif r < 0.6:                          # a linear index into LinearIndices: itself
+            idxs = [self.index_expr(ctx, v.t.length, depth - 1, allow_end=end_ok)]
+        else:
+            idxs = [self.index_expr(ctx, s, depth - 1, allow_end=end_ok) for s in v.t.shape]
+        return M.Index(t=INT, base=call(None, "LinearIndices", var(name, v.t)), idxs=idxs)
 
     def operand_types(self, ctx: Ctx, t: Scalar, o: str) -> tuple[Scalar, Scalar] | None:
         """Operand types whose `o` gives t (Julia promotion), drawn with a bias to t itself."""
@@ -386,7 +604,14 @@ class ExprGenerator:
             (1.5, lambda: op(INT, "+", call(INT, "mod", self.scalar(ctx, INT, min(depth - 1, 1)), ilit(n)), ilit(1))),
             (1, lambda: call(INT, "clamp", self.scalar(ctx, INT, min(depth - 1, 1)), ilit(1), ilit(n))),
             (1 if allow_end else 0, lambda: M.End(t=INT, minus=self.rng.randint(0, n - 1))),
+            (self.w("begin_index", 0.6) if allow_end else 0, lambda: M.Begin(t=INT, plus=self.rng.randint(0, n - 1))),
+            (self.w("cartesian", 0.5) if depth > 0 else 0, lambda: self.linear_indices(ctx, n, depth)),
         ]
+        comps = [(name, d, v.t) for name, v in ctx.find(lambda nm, v: isinstance(v.t, CartIdx))
+                 for d, s in enumerate(v.t.shape, 1) if s <= n]
+        if comps:
+            opts.append((self.w("cartesian", 4), lambda: (lambda c: M.Index(
+                t=INT, base=var(c[0], c[2]), idxs=[ilit(c[1])]))(self.pick(comps))))
         shifted = [name for name, v in ctx.of_type(INT) if v.bounds and 1 <= v.bounds[0] - 1 and v.bounds[1] - 1 <= n]
         if shifted:
             opts.append((1.5, lambda: op(INT, "-", var(self.pick(shifted), INT), ilit(1))))
@@ -396,6 +621,9 @@ class ExprGenerator:
         return self.first(opts)
 
     def indices_for(self, ctx: Ctx, t: Arr, depth: int) -> list[M.Expr]:
+        carts = [n for n, v in ctx.find(lambda n, v: isinstance(v.t, CartIdx) and v.t.shape == t.shape)]
+        if carts and self.chance(0.6):                 # A[I] in `for I in CartesianIndices(A)`
+            return [var(self.pick(carts), CartIdx(t.shape))]
         if t.ndim > 1 and self.F.on("linear_index") and self.chance(0.2 * self.F.w("linear_index")):
             return [self.index_expr(ctx, t.length, depth)]
         return [self.index_expr(ctx, n, depth) for n in t.shape]
@@ -580,6 +808,8 @@ class ExprGenerator:
             (F("reductions", 0.6), lambda: self.any_all(ctx, depth)),
             (F("nan_eq", 0.5), lambda: call(BOOL, "isnan", self.scalar(ctx, F64, depth - 1))),
             (F("nan_eq", 0.3), lambda: call(BOOL, "signbit", self.atom(ctx, F64))),
+            (F("if_expr", 0.1), lambda: call(BOOL, "isnothing", self.if_expr(
+                ctx, self.scalar_type(), depth, with_else=False))),
         ]
         out = self.first(opts)
         return out if out is not None else self.comparison(ctx, 0)
@@ -675,6 +905,8 @@ class ExprGenerator:
                 not isinstance(p.t, Arr) or ctx.of_type(p.t) for p in f.params):
             return None
         args = [self.pick_var_or_expr(ctx, p.t, depth) for p in f.params]
+        if self.F.on("splat") and self.chance(0.3 * self.F.w("splat")):
+            args = self.splat_args(ctx, f, depth) or args
         return call(t, f.name, *args, user=True, target=f.target)
 
     def pick_var_or_expr(self, ctx: Ctx, t: JType, depth: int) -> M.Expr:
@@ -782,6 +1014,7 @@ class ExprGenerator:
             (F("ternary", 0.3), lambda: M.Ternary(t=t, cond=self.bool_expr(ctx, depth - 1),
                                                   a=self.array(ctx, t, depth - 1), b=self.array(ctx, t, depth - 1))),
             (F("helpers", 0.7), lambda: self.array_helper_call(ctx, t, depth)),
+            (F("splat", 0.5) if t.ndim == 1 else 0, lambda: self.splat_array(ctx, t, depth)),
             (1, lambda: self.array_leaf(ctx, t)),
         ]
         out = self.first(opts)
@@ -973,6 +1206,10 @@ class ExprGenerator:
             a = self.rng.randint(1, n - 2 * (L - 1))
             return M.RangeE(t=None, start=ilit(a), step=ilit(2), stop=ilit(a + 2 * (L - 1)))
         a = self.rng.randint(1, n - L + 1)
+        if allow_end and self.F.on("begin_index") and self.chance(0.2 * self.F.w("begin_index")):
+            # x[begin:end-1], x[begin+1:end]
+            return M.RangeE(t=None, start=M.Begin(t=INT, plus=a - 1), step=None,
+                            stop=M.End(t=INT, minus=n - (a + L - 1)))
         if a + L - 1 == n and allow_end and self.chance(0.5):
             stop: M.Expr = M.End(t=INT, minus=0)
         else:

@@ -798,9 +798,47 @@ def lastindex(a: Any, d: int, n: int) -> np.int64:
     return length(a) if n == 1 else size(a, i(d))
 
 
+def firstindex(a: Any, d: int, n: int) -> np.int64:
+    """The value of `begin` at index position d of n indices (arrays and tuples start at 1)."""
+    return i(1)
+
+
+class CartesianIndex(tuple):
+    """`CartesianIndex{N}`: as an index it stands for its N integer indices; `I[d]` is the d-th."""
+
+
+def CartesianIndices(x: Any) -> list[CartesianIndex]:
+    """`CartesianIndices(A)` or `CartesianIndices(dims::Tuple)`: every index of that shape, the
+    first dimension varying fastest (column-major, as Julia iterates them)."""
+    shape = x.shape if isinstance(x, np.ndarray) else tuple(int(n) for n in x)
+    return [CartesianIndex(i(k + 1) for k in reversed(idx)) for idx in np.ndindex(*shape[::-1])]
+
+
+def LinearIndices(a: np.ndarray) -> np.ndarray:
+    """`LinearIndices(A)`: an array of A's shape holding each element's column-major linear index."""
+    return _fresh(np.arange(1, a.size + 1, dtype=np.int64).reshape(a.shape, order="F"))
+
+
+def pairs(x: np.ndarray) -> Iterator[tuple[Any, Any]]:
+    """`pairs(v)` of a vector: `i => v[i]`, the element read when its iteration starts."""
+    if x.ndim != 1:
+        raise ModelError("pairs of a non-vector (its keys would be CartesianIndex)")
+    for k in range(x.size):
+        yield i(k + 1), x[k]
+
+
+def _expand_cartesian(idxs: tuple) -> tuple:
+    out: list[Any] = []
+    for k in idxs:
+        out.extend(k) if isinstance(k, CartesianIndex) else out.append(k)
+    return tuple(out)
+
+
 def _index_spec(a: np.ndarray, idxs: tuple) -> tuple[tuple, list[int], tuple[int, ...]]:
     """NumPy indices for Julia indices into `a`, checking bounds; the dims each index keeps.
-    A single index into a multi-dimensional array is linear (column-major)."""
+    A single index into a multi-dimensional array is linear (column-major); a CartesianIndex
+    stands for its components."""
+    idxs = _expand_cartesian(idxs)
     shape = a.shape if len(idxs) > 1 or a.ndim == 1 else (a.size,)
     if len(idxs) != len(shape):
         raise ModelError(f"{len(idxs)} indices into an array of {a.ndim} dims")
@@ -846,6 +884,7 @@ def _element_index(a: np.ndarray, spec: tuple, shape: tuple[int, ...]) -> tuple:
 def getindex(a: Any, *idxs: Any) -> Any:
     if isinstance(a, tuple):
         return tget(a, idxs[0])
+    idxs = _expand_cartesian(idxs)
     if isinstance(a, JRange):
         k = int(idxs[0])
         if not 1 <= k <= len(a):
@@ -872,6 +911,52 @@ def setindex(a: np.ndarray, v: Any, *idxs: Any) -> None:
     if kept or any(isinstance(s, slice) for s in spec):
         raise ModelError("setindex with a range (use bc_assign on a view)")
     a[_element_index(a, spec, shape)] = convert(jtype_of_array(a), v)
+
+
+def setindex_value(a: np.ndarray, v: Any, *idxs: Any) -> Any:
+    """`a[i] = v` used as a value: v as written, not converted to a's element type (Julia lowers
+    it to `setindex!(a, v, i); v`)."""
+    setindex(a, v, *idxs)
+    return v
+
+
+def seq(*values: Any) -> Any:
+    """A branch of an `if` expression run as a Python expression: its statements (already
+    evaluated, in order, as the arguments) and then its value, the last argument."""
+    return values[-1]
+
+
+def splat(x: Any) -> list[Any]:
+    """`x...`: a tuple's items, a range's values, an array's elements in column-major order."""
+    if isinstance(x, np.ndarray):
+        return _elements(x)
+    if isinstance(x, (tuple, JRange)):
+        return list(x)
+    raise ModelError(f"splatting a {type(x).__name__}")
+
+
+def nary(fn: Callable[[Any, Any], Any], *args: Any) -> Any:
+    """`max(a, b, c...)`, `+(a, b, c...)`: a left fold (Base's `afoldl`); one argument is returned
+    as it is (`max(x) = x`, `+(x) = x`)."""
+    if not args:
+        raise ModelError("an n-ary call without arguments")
+    acc = args[0]
+    for v in args[1:]:
+        acc = fn(acc, v)
+    return acc
+
+
+def val(v: Any) -> Any:
+    """`Val(v)`: the generator passes only Int and Bool constants."""
+    if jtype(v) not in (Int64, Bool):
+        raise ModelError(f"Val of a {jtype(v)}")
+    return v
+
+
+def val_bool(v: Any) -> bool:
+    if jtype(v) != Bool:
+        raise ModelError(f"Val{{true}}/Val{{false}} dispatch on a {jtype(v)}")
+    return bool(v)
 
 
 def jtype_of_array(a: np.ndarray) -> str:

@@ -86,7 +86,16 @@ class Fn:
         return "Function"
 
 
-JType = Union[Scalar, Arr, Tup, Struct, Fn]
+@dataclass(frozen=True)
+class CartIdx:
+    """A `CartesianIndex{N}`: the loop variable of `for I in CartesianIndices(A)` (A of `shape`)."""
+    shape: tuple[int, ...]
+
+    def julia(self) -> str:
+        return f"CartesianIndex{{{len(self.shape)}}}"
+
+
+JType = Union[Scalar, Arr, Tup, Struct, Fn, CartIdx]
 
 DTYPES = {"Bool": np.bool_, "Int64": np.int64, "Float32": np.float32, "Float64": np.float64}
 BOOL, INT, F32, F64 = Scalar("Bool"), Scalar("Int64"), Scalar("Float32"), Scalar("Float64")

@@ -69,13 +69,16 @@ class Op(Expr):
 class Call(Expr):
     """A call `fn(args...; kwargs...)` or, with `dot`, `fn.(args...)`. `user` marks a function or
     constructor of the program (prefixed in batches); `target` is the Python function implementing
-    the method the generator selected by dispatch (None: a Base function of the reference runtime)."""
+    the method the generator selected by dispatch (None: a Base function of the reference runtime).
+    `kwsplat` forwards a `kws...` parameter after the explicit keywords (a later keyword replaces
+    an earlier one of the same name)."""
     fn: str
     args: list[Expr]
     kwargs: list[tuple[str, Expr]] = field(default_factory=list)
     dot: bool = False
     user: bool = False
     target: str | None = None
+    kwsplat: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -88,6 +91,28 @@ class Colon(Expr):
 class End(Expr):
     """`end` inside an index (the last index of that dimension), optionally minus an offset."""
     minus: int = 0
+
+
+@dataclass(kw_only=True)
+class Begin(Expr):
+    """`begin` inside an index (the first index of that dimension, 1), optionally plus an offset."""
+    plus: int = 0
+
+
+@dataclass(kw_only=True)
+class Splat(Expr):
+    """`e...` in a call, a vector literal or a tuple: the items of a tuple, the elements of an array
+    in column-major order."""
+    e: Expr
+    t: JType | None = None
+
+
+@dataclass(kw_only=True)
+class ValE(Expr):
+    """`Val(e)` of a compile-time constant (an Int literal, or a Bool known from literals and
+    array sizes): the argument of a method dispatching on `::Val{N}` / `::Val{true}`."""
+    e: Expr
+    t: JType | None = None
 
 
 @dataclass(kw_only=True)
@@ -165,6 +190,35 @@ class Lambda(Expr):
     """An anonymous function `(a, b) -> body` (a closure over the variables it reads)."""
     params: list[str]
     body: Expr
+
+
+@dataclass(kw_only=True)
+class ValueBranch(Node):
+    """One branch of an `if` expression: its condition (None: the `else`), the statements it runs
+    and the expression whose value the branch gives."""
+    cond: Expr | None
+    body: list[Stmt]
+    value: Expr
+
+
+@dataclass(kw_only=True)
+class IfExpr(Expr):
+    """`if c1; ...; e1 elseif c2; ...; e2 else ...; e3 end` used for its value (all branch values of
+    type t). Without `orelse` its value is `nothing` when no condition holds (only generated inside
+    `isnothing`). `block` renders it over several lines (as the value of an assignment or a
+    function's last expression); otherwise on one line, in parentheses inside other expressions.
+    Branch bodies of an inline one hold only assignments (the reference runs them as expressions)."""
+    branches: list[ValueBranch]
+    orelse: ValueBranch | None = None
+    block: bool = False
+
+
+@dataclass(kw_only=True)
+class AssignExpr(Expr):
+    """An assignment used for its value (`return x[i] = v`, `return n += 2`): the right-hand side as
+    written (`x[2] = 5` is the Int 5 even when x holds Float64s; `n += 2` is the new n). `stmt` is an
+    `IndexAssign` or `OpAssign`."""
+    stmt: Stmt
 
 
 @dataclass(kw_only=True)
@@ -254,6 +308,7 @@ class If(Stmt):
 
 @dataclass(kw_only=True)
 class For(Stmt):
+    """`for var in iter`; `var` may destructure: `(i, v)` over `pairs(x)`."""
     var: str
     iter: Expr
     body: list[Stmt]
@@ -281,7 +336,9 @@ class Continue(Stmt):
 
 @dataclass(kw_only=True)
 class Return(Stmt):
+    """`return value`; `implicit`: the function's last expression, written without `return`."""
     value: Expr
+    implicit: bool = False
 
 
 @dataclass(kw_only=True)
@@ -307,6 +364,8 @@ class Param:
     name: str
     t: JType
     annot: str | None
+    anon: bool = False       # `::Val{true}`, `::Val{N}`: no name in Julia (the reference still takes one)
+    splat: bool = False      # varargs `args...`
 
 
 @dataclass(kw_only=True)
@@ -320,6 +379,9 @@ class FuncDef(Node):
     target: str
     short: bool = False
     callable: bool = False     # `(p::S)(x) = ...`: `name` is the struct S, params[0] the instance
+    where: str | None = None   # `where {N}`
+    kwparams: list[tuple[Param, Expr]] = field(default_factory=list)   # `; s=1.0, t::Int64=2`
+    kwsplat: str | None = None  # `; kws...`
 
 
 @dataclass(kw_only=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Callable
 
 from . import model as M
 from .jtypes import BOOL, F32, INT, JType
@@ -100,6 +100,53 @@ class JuliaRenderer:
     def _e_End(self, e: M.End) -> tuple[str, float]:
         return ("end" if not e.minus else f"end - {e.minus}"), (_ATOM if not e.minus else _PREC["-"])
 
+    def _e_Begin(self, e: M.Begin) -> tuple[str, float]:
+        return ("begin" if not e.plus else f"begin + {e.plus}"), (_ATOM if not e.plus else _PREC["+"])
+
+    def _e_Splat(self, e: M.Splat) -> tuple[str, float]:
+        return self._wrap(e.e, _ATOM) + "...", _ATOM
+
+    def _e_ValE(self, e: M.ValE) -> tuple[str, float]:
+        return f"Val({self.expr(e.e)})", _ATOM
+
+    def _e_IfExpr(self, e: M.IfExpr) -> tuple[str, float]:
+        # parenthesized wherever it is an operand (statements print it bare: `y = if ... end`)
+        return f"({self.if_inline(e)})", _ATOM
+
+    def if_inline(self, e: M.IfExpr) -> str:
+        """`if c; s1; v1 elseif c2; v2 else v3 end` on one line."""
+        parts = []
+        for k, br in enumerate(e.branches):
+            stmts = [line.strip() for s in br.body for line in self.stmt(s, 0)]
+            parts.append(("if " if k == 0 else "elseif ") + self.expr(br.cond) + "; "
+                         + "".join(x + "; " for x in stmts) + self._wrap(br.value, 1))
+        if e.orelse is not None:
+            stmts = [line.strip() for s in e.orelse.body for line in self.stmt(s, 0)]
+            # `else; if ...`: Julia's parser refuses `else if` on one line ("use elseif")
+            parts.append("else" + "".join("; " + x for x in stmts) + ("; " if stmts else " ")
+                         + self._wrap(e.orelse.value, 1))
+        return " ".join(parts) + " end"
+
+    def if_block(self, e: M.IfExpr, head: str, indent: int) -> list[str]:
+        """`head if c ... end` over several lines (head: `y = `, `t += `, `return ` or nothing)."""
+        pad = "    " * indent
+        inner = "    " * (indent + 1)
+        lines = []
+        for k, br in enumerate(e.branches):
+            lines.append(pad + (head + "if " if k == 0 else "elseif ") + self.expr(br.cond))
+            lines += self.block(br.body, indent + 1) + [inner + self.expr(br.value)]
+        if e.orelse is not None:
+            lines.append(pad + "else")
+            lines += self.block(e.orelse.body, indent + 1) + [inner + self.expr(e.orelse.value)]
+        return lines + [pad + "end"]
+
+    def _e_AssignExpr(self, e: M.AssignExpr) -> tuple[str, float]:
+        return self.stmt(e.stmt, 0)[0], 0.1
+
+    def _rhs(self, value: M.Expr) -> str:
+        """The right side of an assignment or `return`: an inline `if` needs no parentheses there."""
+        return self.if_inline(value) if isinstance(value, M.IfExpr) else self.expr(value)
+
     def _e_RangeE(self, e: M.RangeE) -> tuple[str, float]:
         parts = [e.start] + ([e.step] if e.step is not None else []) + [e.stop]
         return ":".join(self._wrap(p, _PREC[":"] + 1) for p in parts), _PREC[":"]
@@ -132,8 +179,9 @@ class JuliaRenderer:
     def _e_Call(self, e: M.Call) -> tuple[str, float]:
         name = self.gname(e.fn) if e.user else e.fn
         args = [self.expr(a) for a in e.args]
-        if e.kwargs:
-            args_text = ", ".join(args) + "; " + ", ".join(f"{k}={self.expr(v)}" for k, v in e.kwargs)
+        if e.kwargs or e.kwsplat:
+            kws = [f"{k}={self.expr(v)}" for k, v in e.kwargs] + ([e.kwsplat + "..."] if e.kwsplat else [])
+            args_text = ", ".join(args) + "; " + ", ".join(kws)
         else:
             args_text = ", ".join(args)
         dot = "." if e.dot and not self.macro_dot else ""
@@ -191,14 +239,18 @@ class JuliaRenderer:
     def stmt(self, s: M.Stmt, indent: int) -> list[str]:
         pad = "    " * indent
         kind = type(s).__name__
+        if kind in ("Assign", "OpAssign", "Return") and isinstance(s.value, M.IfExpr) and s.value.block:
+            head = {"Assign": f"{getattr(s, 'name', '')} = ", "OpAssign": f"{getattr(s, 'name', '')} {getattr(s, 'op', '')}= ",
+                    "Return": "" if getattr(s, "implicit", False) else "return "}[kind]
+            return self.if_block(s.value, head, indent)
         if kind == "Assign":
-            return [pad + ("@views " if s.views else "") + f"{s.name} = {self.expr(s.value)}"]
+            return [pad + ("@views " if s.views else "") + f"{s.name} = {self._rhs(s.value)}"]
         if kind == "SimilarAssign":
             return [pad + f"{s.name} = similar({self.expr(s.like)})", pad + f"{s.name} .= {self.expr(s.value)}"]
         if kind == "TupleAssign":
             return [pad + f"{', '.join(s.names)} = {self.expr(s.value)}"]
         if kind == "OpAssign":
-            return [pad + f"{s.name} {s.op}= {self.expr(s.value)}"]
+            return [pad + f"{s.name} {s.op}= {self._rhs(s.value)}"]
         if kind == "IndexAssign":
             target = f"{self._wrap(s.base, _ATOM)}[{', '.join(self.expr(i) for i in s.idxs)}]"
             return [pad + f"{target} {s.op or ''}= {self.expr(s.value)}"]
@@ -224,7 +276,7 @@ class JuliaRenderer:
         if kind == "Continue":
             return [pad + "continue"]
         if kind == "Return":
-            return [pad + f"return {self.expr(s.value)}"]
+            return [pad + ("" if s.implicit else "return ") + self._rhs(s.value)]
         if kind == "LocalFunc":
             return self.function(s.fdef, indent)
         if kind == "Throw":
@@ -254,17 +306,29 @@ class JuliaRenderer:
         return prefix + f"{self.expr(s.dest)} .{s.op or ''}= {self.expr(s.value)}"
 
     # ---- definitions
-    def signature(self, params: list[M.Param], name: str) -> str:
-        return f"{name}(" + ", ".join(p.name + (f"::{self.annot(p.annot)}" if p.annot else "") for p in params) + ")"
+    def _param(self, p: M.Param) -> str:
+        if p.splat:
+            return p.name + "..."
+        return ("" if p.anon else p.name) + (f"::{self.annot(p.annot)}" if p.annot else "")
+
+    def signature(self, params: list[M.Param], name: str, f: M.FuncDef | None = None) -> str:
+        text = ", ".join(self._param(p) for p in params)
+        if f is not None and (f.kwparams or f.kwsplat):
+            kws = [f"{self._param(p)}={self.expr(d)}" for p, d in f.kwparams] + (
+                [f.kwsplat + "..."] if f.kwsplat else [])
+            text += "; " + ", ".join(kws)
+        where = f" where {f.where}" if f is not None and f.where else ""
+        return f"{name}({text}){where}"
 
     def function(self, f: M.FuncDef, indent: int = 0, name: str | None = None) -> list[str]:
         pad = "    " * indent
         if f.callable:                                   # `(p::S)(x) = ...`
             sig = f"({f.params[0].name}::{self.gname(f.name)})" + self.signature(f.params[1:], "")
         else:
-            sig = self.signature(f.params, name if name is not None else (f.name if indent else self.gname(f.name)))
-        if f.short and len(f.body) == 1 and isinstance(f.body[0], M.Return):
-            return [pad + f"{sig} = {self.expr(f.body[0].value)}"]
+            sig = self.signature(f.params, name if name is not None else (f.name if indent else self.gname(f.name)), f)
+        if f.short and len(f.body) == 1 and isinstance(f.body[0], M.Return) and not (
+                isinstance(f.body[0].value, M.IfExpr) and f.body[0].value.block):
+            return [pad + f"{sig} = {self._rhs(f.body[0].value)}"]
         return [pad + f"function {sig}"] + self.block(f.body, indent + 1) + [pad + "end"]
 
     def struct(self, s: M.StructDef) -> list[str]:
@@ -343,6 +407,7 @@ _PY_UNARY = {"-": "R.neg", "!": "R.not_", "'": "R.adjoint"}
 _PY_BASE = {"sum": "R.sum_", "abs": "R.abs_", "min": "R.min_", "max": "R.max_", "round": "R.round_",
             "map": "R.map_", "any": "R.any_", "all": "R.all_", "fill!": "R.fill_", "Float64": "R.Float64_",
             "Float32": "R.Float32_", "Int64": "R.Int64_", "div": "R.idiv", "rem": "R.rem", "^": "R.pow_"}
+_PY_NARY = {"max": "R.max_", "min": "R.min_", "+": "R.add", "*": "R.mul"}
 _PY_GEN_REDUCE = {"sum": "R.sum_gen", "prod": "R.prod_gen", "maximum": "R.maximum_gen", "minimum": "R.minimum_gen"}
 
 
@@ -396,6 +461,65 @@ class PythonRenderer:
         parts = [e.start] + ([e.step] if e.step is not None else []) + [e.stop]
         return "R.rng(" + ", ".join(self.expr(p) for p in parts) + ")"
 
+    def _e_Splat(self, e: M.Splat) -> str:
+        return f"*R.splat({self.expr(e.e)})"
+
+    def _e_ValE(self, e: M.ValE) -> str:
+        return f"R.val({self.expr(e.e)})"
+
+    def _e_IfExpr(self, e: M.IfExpr) -> str:
+        """The expression form: `(seq1 if c1 else (seq2 if c2 else seq3))`, each branch's statements
+        run as expressions before its value (`R.seq`)."""
+        out = self._branch_value(e.orelse) if e.orelse is not None else "None"
+        for br in reversed(e.branches):
+            out = f"({self._branch_value(br)} if R.cond({self.expr(br.cond)}) else {out})"
+        return out
+
+    def _branch_value(self, br: M.ValueBranch) -> str:
+        if not br.body:
+            return self.expr(br.value)
+        return "R.seq(" + ", ".join([self._stmt_expr(s) for s in br.body] + [self.expr(br.value)]) + ")"
+
+    def _stmt_expr(self, s: M.Stmt) -> str:
+        """A simple statement as a Python expression (an assignment as `:=`)."""
+        if isinstance(s, M.Assign) and not s.views:
+            return f"({s.name} := {self.expr(s.value)})"
+        if isinstance(s, M.OpAssign):
+            return f"({s.name} := {_PY_OP[s.op]}({s.name}, {self.expr(s.value)}))"
+        if isinstance(s, (M.IndexAssign, M.ExprStmt)):
+            return self.stmt(s, 0)[0]
+        raise TypeError(f"a {type(s).__name__} in an inline `if` expression")
+
+    def _e_AssignExpr(self, e: M.AssignExpr) -> str:
+        s = e.stmt
+        if isinstance(s, M.OpAssign):
+            return self._stmt_expr(s)
+        if isinstance(s, M.IndexAssign):
+            args = self._index_args(s.base, s.idxs)
+            value = self.expr(s.value)
+            if s.op:
+                value = f"{_PY_OP[s.op]}(R.getindex({args}), {value})"
+            head, _, rest = args.partition(", ")
+            return f"R.setindex_value({head}, {value}, {rest})"
+        raise TypeError(f"a {type(s).__name__} used as a value")
+
+    def _if_stmt(self, e: M.IfExpr, indent: int, finish: Callable[[str], str]) -> list[str]:
+        """The statement form of an `if` expression: each branch runs its statements, then
+        `finish(value)` (an assignment or a `return`)."""
+        pad = "    " * indent
+        lines = []
+        for k, br in enumerate(e.branches):
+            lines.append(pad + ("if " if k == 0 else "elif ") + f"R.cond({self.expr(br.cond)}):")
+            lines += self.block(br.body, indent + 1) if br.body else []
+            lines.append(pad + "    " + finish(self.expr(br.value)))
+        lines.append(pad + "else:")
+        if e.orelse is not None:
+            lines += self.block(e.orelse.body, indent + 1) if e.orelse.body else []
+            lines.append(pad + "    " + finish(self.expr(e.orelse.value)))
+        else:
+            lines.append(pad + "    " + finish("None"))
+        return lines
+
     def _e_Op(self, e: M.Op) -> str:
         if e.op in ("&&", "||"):
             a, b = (self.expr(x) for x in e.args)
@@ -421,8 +545,12 @@ class PythonRenderer:
         fn = self._fn_value(e.fn, e.user, e.target)
         args = [self.expr(a) for a in e.args]
         kwargs = [f"{k}={self.expr(v)}" for k, v in e.kwargs]
+        if e.kwsplat:                          # later keywords replace earlier ones, as in Julia
+            kwargs = ["**{" + ", ".join([f"{k!r}: {self.expr(v)}" for k, v in e.kwargs] + [f"**{e.kwsplat}"]) + "}"]
         if e.dot:
             return f"R.bc({', '.join([fn] + args)})"
+        if not e.user and e.target is None and any(isinstance(a, M.Splat) for a in e.args):
+            return f"R.nary({_PY_NARY[e.fn]}, {', '.join(args)})"     # max(v...), +(v...)
         return f"{fn}({', '.join(args + kwargs)})"
 
     def _index_args(self, e: M.Expr, idxs: list[M.Expr]) -> str:
@@ -436,6 +564,9 @@ class PythonRenderer:
         if isinstance(ix, M.End):
             last = f"R.lastindex({base}, {d}, {n})"
             return last if not ix.minus else f"R.sub({last}, R.i({ix.minus}))"
+        if isinstance(ix, M.Begin):
+            first = f"R.firstindex({base}, {d}, {n})"
+            return first if not ix.plus else f"R.add({first}, R.i({ix.plus}))"
         if isinstance(ix, M.RangeE):
             parts = [ix.start] + ([ix.step] if ix.step is not None else []) + [ix.stop]
             return "R.rng(" + ", ".join(self._index(base, p, d, n) for p in parts) + ")"
@@ -444,7 +575,7 @@ class PythonRenderer:
         return self.expr(ix)
 
     def _rewrite_end(self, base: str, e: M.Expr, d: int, n: int) -> str:
-        if isinstance(e, (M.End, M.RangeE)):
+        if isinstance(e, (M.End, M.Begin, M.RangeE)):
             return self._index(base, e, d, n)
         if isinstance(e, M.Op) and len(e.args) == 2 and e.op in _PY_OP and not e.dot:
             a, b = (self._rewrite_end(base, x, d, n) for x in e.args)
@@ -501,6 +632,8 @@ class PythonRenderer:
     def stmt(self, s: M.Stmt, indent: int) -> list[str]:
         pad = "    " * indent
         kind = type(s).__name__
+        if kind in ("Assign", "OpAssign", "Return") and isinstance(s.value, M.IfExpr):
+            return self._if_value_stmt(s, indent)
         if kind == "Assign":
             self.views = s.views
             try:
@@ -559,6 +692,18 @@ class PythonRenderer:
             return [pad + f"if R.cond({self.expr(s.cond)}):", pad + f"    raise R.Thrown({thrown_message(s)!r})"]
         raise TypeError(f"unknown statement {kind}")
 
+    def _if_value_stmt(self, s: M.Stmt, indent: int) -> list[str]:
+        """`y = if ...`, `t += if ...`, `return if ...` as Python statements (branches may hold
+        any statements: loops, early returns)."""
+        pad = "    " * indent
+        if isinstance(s, M.Assign):
+            return self._if_stmt(s.value, indent, lambda v: f"{s.name} = {v}")
+        if isinstance(s, M.Return):
+            return self._if_stmt(s.value, indent, lambda v: f"return {v}")
+        tmp = f"_ifv_{s.name}"
+        return self._if_stmt(s.value, indent, lambda v: f"{tmp} = {v}") + [
+            pad + f"{s.name} = {_PY_OP[s.op]}({s.name}, {tmp})"]
+
     def _dest(self, dest: M.Expr) -> str:
         """The array an in-place broadcast writes: a slice on the left of `.=` is a view."""
         if isinstance(dest, M.Index):
@@ -567,8 +712,13 @@ class PythonRenderer:
 
     def function(self, f: M.FuncDef, indent: int = 0) -> list[str]:
         pad = "    " * indent
-        params = ", ".join(p.name for p in f.params)
-        return [pad + f"def {f.target}({params}):", pad + "    R.tick()"] + self.block(f.body, indent + 1)
+        params = [("*" if p.splat else "") + p.name for p in f.params]
+        if f.kwparams and not any(p.splat for p in f.params):
+            params.append("*")
+        params += [f"{p.name}={self.expr(d)}" for p, d in f.kwparams]
+        if f.kwsplat:
+            params.append("**" + f.kwsplat)
+        return [pad + f"def {f.target}({', '.join(params)}):", pad + "    R.tick()"] + self.block(f.body, indent + 1)
 
     def source(self, standalone: bool = True) -> str:
         lines = ["import numpy as np", "from difftest import jlref as R", ""] if standalone else []
@@ -580,6 +730,7 @@ class PythonRenderer:
             if f.callable:                       # `(p::S)(x)` is S.__call__
                 lines.append(f"{f.name}.__call__ = {f.target}")
         lines += self.struct_dispatchers()
+        lines += self.val_dispatchers()
         lines += self.function(self.prog.main)
         return "\n".join(lines) + "\n"
 
@@ -596,6 +747,20 @@ class PythonRenderer:
         for name, methods in table.items():
             entries = ", ".join(f"{k!r}: {v}" for k, v in methods.items())
             lines += [f"def {name}__dispatch(p, *rest):", f"    return {{{entries}}}[type(p).__name__](p, *rest)"]
+        return lines
+
+
+    def val_dispatchers(self) -> list[str]:
+        """`NAME__val(v, ...)`: the method `NAME(::Val{true}, ...)` or `NAME(::Val{false}, ...)`
+        that `v`, the Bool given to `Val`, selects (the reference computes v itself)."""
+        table: dict[str, dict[bool, str]] = {}
+        for f in self.prog.functions:
+            if f.params and f.params[0].annot in ("Val{true}", "Val{false}"):
+                table.setdefault(f.name, {})[f.params[0].annot == "Val{true}"] = f.target
+        lines = []
+        for name, methods in table.items():
+            lines += [f"def {name}__val(v, *rest):",
+                      f"    return {{{', '.join(f'{k}: {v}' for k, v in methods.items())}}}[R.val_bool(v)](v, *rest)"]
         return lines
 
 

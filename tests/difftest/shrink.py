@@ -186,17 +186,19 @@ def _unwrap(p: M.Program, li: int, i: int, k: int = 0) -> bool:
     return False
 
 
-def _returns(stmts: list[M.Stmt]) -> Iterator[M.Return]:
-    """The `return` statements of a function body (not those of local functions inside it)."""
-    for s in stmts:
-        if isinstance(s, M.Return):
-            yield s
-        elif isinstance(s, M.If):
-            for br in s.branches:
-                yield from _returns(br.body)
-            yield from _returns(s.orelse or [])
-        elif isinstance(s, (M.For, M.While)):
-            yield from _returns(s.body)
+def _returns(node: Any) -> Iterator[M.Return]:
+    """The `return` statements of a function body (not those of local functions inside it), also
+    inside the branches of `if` expressions."""
+    if isinstance(node, list):
+        for x in node:
+            yield from _returns(x)
+        return
+    if not isinstance(node, M.Node) or isinstance(node, M.LocalFunc):
+        return
+    if isinstance(node, M.Return):
+        yield node
+    for _, v in node.child_fields():
+        yield from _returns(v)
 
 
 def _keep_result_item(p: M.Program, k: int) -> bool:

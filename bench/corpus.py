@@ -705,7 +705,7 @@ def _combos(methods, program, limit: int) -> list[tuple]:
         for pat, nm in zip(m.patterns, names):
             g = _guesses_for(pat, nm, program)
             per.append(g or [None])
-        ranks = sorted(itertools.product(*[range(len(g)) for g in per]), key=lambda r: (sum(r), r))
+        ranks = _smallest_ranks([len(g) for g in per], limit * 4)
         mine = []
         for r in ranks[:limit * 4]:
             combo = tuple(per[i][k] for i, k in enumerate(r))
@@ -719,6 +719,31 @@ def _combos(methods, program, limit: int) -> list[tuple]:
     # the methods' first choices first, then their second choices ...
     flat = [c for group in itertools.zip_longest(*out) for c in group if c is not None]
     return flat[: limit]
+
+
+def _smallest_ranks(sizes: list[int], count: int) -> list[tuple[int, ...]]:
+    """The first `count` rank vectors (r[i] < sizes[i]) in order of (sum, vector), without listing
+    the whole product (4 guesses for each of 15 parameters is 4**15 vectors: the tool ran out of
+    memory on BaseBenchmarks' f2)."""
+    out: list[tuple[int, ...]] = []
+    total = 0
+    while len(out) < count and total <= sum(s - 1 for s in sizes):
+        level: list[tuple[int, ...]] = []
+
+        def fill(prefix: tuple[int, ...], left: int) -> None:
+            i = len(prefix)
+            if len(level) >= count:
+                return
+            if i == len(sizes):
+                if left == 0:
+                    level.append(prefix)
+                return
+            for k in range(min(sizes[i] - 1, left) + 1):
+                fill(prefix + (k,), left - k)
+        fill((), total)
+        out += sorted(level)
+        total += 1
+    return out[:count]
 
 
 def _materialize(kind):

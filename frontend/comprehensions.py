@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core import builder as B
 from . import ast as A
+from . import hlo as H
 from .arrays import vect
 from .assign import bind_target
 from .context import ERROR_CODE, RETURNED
@@ -89,7 +90,7 @@ def _comprehension(fl: Lowering, e: A.Generator) -> Value:
     outer = {name: fl.env.get(name) for name in targets}
     saved = fl.checkpoint()
     try:
-        out = _comprehension_lanes(fl, e, iters, shape)
+        out = _empty(fl, e, iters, shape) if 0 in shape else _comprehension_lanes(fl, e, iters, shape)
     except LaneConflict:
         saved.restore()
         out = _comprehension_loop(fl, e, iters, shape)
@@ -155,6 +156,22 @@ def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node,
         raise LaneConflict()
     # a generator `(f(x) for x in xs)` is materialized too: `sum`, `maximum`... accept the array
     return ArrayV(ArrayT(out.t, shape), Box(B.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
+
+
+def _empty(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]], shape: tuple[int, ...]) -> ArrayV:
+    """Over nothing (`[x[k] for k in 2:1]`) the body runs for no element, as in Julia; only the
+    element type it would have is needed: from a dry run on one run-time placeholder element (its
+    IR, checks and errors discarded)."""
+    def one(v: ArrayV) -> ArrayV:
+        ones = (1,) * v.t.ndims
+        return ArrayV(ArrayT(v.t.elt, ones), Box(B.broadcast(H.constant(v.t.elt, 1), ones)))
+    single = [(target, one(v)) for target, v in iters]
+    ones = (1,) * len(shape)
+    try:
+        elt = fl.dry_run(lambda: _comprehension_lanes(fl, e, single, ones)).t.elt
+    except LaneConflict:
+        elt = fl.dry_run(lambda: _comprehension_loop(fl, e, single, ones)).t.elt
+    return ArrayV(ArrayT(elt, shape), Box(H.constant(elt, 0, shape)))
 
 
 def _comprehension_loop(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],

@@ -518,3 +518,15 @@ def test_found_by_the_difftests_new_categories(rng):
     assert_same(run_jl(source, "main", A, v, 5.0), want)
     with pytest.raises(JuliaError, match=r"no method matching length\(::S\)"):
         run_jl("struct S; a; b; end\nmain(x) = length(S(1, 2))", "main", 1)
+
+
+def test_comprehensions_and_generators_over_nothing():
+    """Found by the difftest (seed 30280004441): a generator over an empty range whose body indexes
+    an array (`sum(X[k] for k in 2:1)`) was an internal error (a gather of zero lanes). The body runs
+    for no element; the element type is what it would have."""
+    source = """
+    main(X) = (sum(X[end, mod(k, 1) + 1] for k in 0:-1:1), sum(X[k] for k in 2:1), [X[k] for k in 2:1],
+               [Int(X[k]) for k in 5:4], [X[k] for k in 1:0, j in 1:2])
+    """
+    want = (0.0, 0.0, np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 2)))
+    assert_same(run_jl(source, "main", np.ones((4, 1))), want)

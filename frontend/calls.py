@@ -202,7 +202,7 @@ def default_construct(fl: Lowering, name: str, args: list[Value], node: A.Node) 
     params = tuple(env.get(tv.name) for tv in info.typevars)
     t = StructT(name, params, tuple(info.field_names), tuple(v.t for v in values))
     if is_mutable(fl, t):
-        values = with_cells(fl, values, node)
+        values = with_cells(fl, values)
     return StructV(t, tuple(values))
 
 

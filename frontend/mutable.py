@@ -27,7 +27,7 @@ def is_mutable(fl: Lowering, t: object) -> bool:
     return bool(info is not None and info.node is not None and info.node.mutable)
 
 
-def with_cells(fl: Lowering, values: list[Value], node: A.Node) -> list[Value]:
+def with_cells(fl: Lowering, values: list[Value]) -> list[Value]:
     """The fields of a new mutable struct: each number in a fresh cell."""
     return [_cell(fl, v) if isinstance(v, ScalarV) else v for v in values]
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import statistics
 import sys
 import time
 
@@ -31,27 +30,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "vgg19_train.jl")
 
 
-def _make_weights():
-    spec = importlib.util.spec_from_file_location("make_weights", os.path.join(ROOT, "examples", "make_weights.py"))
+def _bench_module(name: str):
+    """A sibling script of bench/ (they are scripts, not a package), for its helpers."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", os.path.join(ROOT, "bench", f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def _median_time(fn, runs: int, warmup: int) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def rel_diff(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
 HEADER = (f"{'devices':>10} {'batch/dev':>9} {'step ms':>9} {'vs 1 dev':>8} {'XLA s':>7} {'loss rel':>9} "
@@ -64,7 +48,8 @@ def bench(devices: list[int], platform: str, batch: int, size: int, hidden: int,
 
     import jlhlo
 
-    make_weights = _make_weights()
+    vgg19, train_step = _bench_module("vgg19"), _bench_module("train_step")
+    make_weights, rel_diff = vgg19._make_weights(), train_step.rel_diff
     rng = np.random.default_rng(seed)
     model = make_weights.nested(make_weights.vgg19_layers(rng, size, hidden=hidden, classes=classes))
     x = make_weights.example_input("vgg19", rng, batch, size)          # WHCN: the batch is dimension 4
@@ -89,7 +74,7 @@ def bench(devices: list[int], platform: str, batch: int, size: int, hidden: int,
         params = [a for layer in new_model["layers"] for a in (layer["W"], layer["b"])]
         if reference is None:
             reference = (loss, params)
-        seconds = _median_time(step, runs, warmup)
+        seconds = vgg19._median_times([step], runs, warmup)[0]
         row = {"devices": "1, no mesh" if n is None else str(n), "per_device": batch // (n or 1),
                "ms": seconds * 1e3, "xla": t_xla, "loss_rel": rel_diff(loss, reference[0]),
                "param_rel": max(rel_diff(a, b) for a, b in zip(params, reference[1]))}

@@ -1057,7 +1057,7 @@ class FunctionLowering:
         self.write_box(array.box, value, node)
 
     def write_box(self, box: Box, value: ir.Value, node: A.Node | None) -> None:
-        name = getattr(box, "global_name", None)
+        name = box.global_name
         if name is not None:
             raise self.error(f"changing the contents of the global `{name}` is not supported: a compiled program "
                              f"keeps no state between its functions' uses of a global (each use is a fresh copy); "

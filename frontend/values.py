@@ -72,6 +72,7 @@ class Box:
     through `write`; loops and branches carry only plain boxes, the `roots` of derived ones."""
     value: ir.Value
     derived = False
+    global_name: str | None = None     # set on a global's storage (each use a fresh copy): never written
 
     def roots(self) -> list[Box]:
         return [self]

@@ -2,18 +2,20 @@
 write into an existing array (`x .= v`, `A[r, :] .+= v`)."""
 from __future__ import annotations
 
+from math import prod
 from typing import TYPE_CHECKING
 
 from . import ast as A
-from .arrays import write_into_array
+from .arrays import reshape_colmajor, write_into_array
 from .diagnostics import StaticValueNeeded
 from .dispatch import Pat
-from .indexing import lower_setindex
+from .indexing import index_value, linear_element, lower_setindex
 from .mutable import is_mutable, set_field
+from .ranges import make_range
 from .runtime_slices import has_range_slice, update_runtime_slice
 from .scalars import convert_scalar
-from .types import Scalar
-from .values import ArrayListV, ScalarV, StructV, TupleV, TypeV, Undef, Value, describe
+from .types import INT64, Scalar, TupleT
+from .values import ArrayListV, ArrayV, ScalarV, StructV, TupleV, TypeV, Undef, Value, describe
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -80,17 +82,7 @@ def bind_target(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:
             v = _as_declared(fl, target.id, v, node)
         fl.assign_name(target.id, v)
     elif isinstance(target, A.TupleExpr):
-        if isinstance(v, StructV):
-            items = tuple(v.field(k) for k in range(len(v.items)))
-        elif isinstance(v, (TupleV, ArrayListV)):
-            items = v.items
-        else:
-            raise fl.error(f"cannot destructure a value of type {v.t.julia()}", node)
-        if len(items) < len(target.items):
-            raise fl.error(f"BoundsError: cannot destructure {len(items)} values into {len(target.items)} names",
-                           node)
-        for t, item in zip(target.items, items):
-            bind_target(fl, t, item, node)
+        _destructure(fl, target.items, v, node)
     elif isinstance(target, A.Field):
         obj = fl.expr(target.obj)
         if isinstance(obj, StructV) and is_mutable(fl, obj.t):
@@ -107,6 +99,45 @@ def bind_target(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:
         bind_target(fl, target.value, v, node)
     else:
         raise fl.error("unsupported assignment target", node)
+
+
+def _destructure(fl: Lowering, targets: list[A.Node], v: Value, node: A.Node) -> None:
+    """`a, b = v` takes v's first elements in iteration order; `a, rest... = v` (one slurp, anywhere)
+    binds the elements the others leave, as Base.rest does: a tuple of a tuple, a Vector of an array."""
+    if isinstance(v, StructV) and not any(isinstance(t, A.Splat) for t in targets):
+        items: tuple[Value, ...] = tuple(v.field(k) for k in range(len(v.items)))
+    elif isinstance(v, (TupleV, ArrayListV)):
+        items = v.items
+    elif isinstance(v, ArrayV):
+        n = prod(v.t.shape)
+        items = tuple(linear_element(fl, v, ScalarV(INT64, k), node) for k in range(min(n, len(targets))))
+    else:
+        raise fl.error(f"cannot destructure a value of type {v.t.julia()}", node)
+    slurp = next((k for k, t in enumerate(targets) if isinstance(t, A.Splat)), None)
+    count = len(items) if not isinstance(v, ArrayV) else prod(v.t.shape)
+    needed = len(targets) - (slurp is not None)
+    if count < needed:
+        raise fl.error(f"BoundsError: cannot destructure {count} values into {needed} names", node)
+    if slurp is None:
+        for t, item in zip(targets, items):
+            bind_target(fl, t, item, node)
+        return
+    after = len(targets) - slurp - 1
+    for t, item in zip(targets[:slurp], items):
+        bind_target(fl, t, item, node)
+    if isinstance(v, ArrayV):
+        if after:
+            raise fl.error("`a, rest..., b = v` of an array is not supported (Julia needs to know its end: "
+                           "only tuples allow names after the slurp)", node)
+        flat = reshape_colmajor(fl, v, (count,))
+        rest = index_value(fl, flat, [make_range(fl, ScalarV(INT64, slurp + 1), None, ScalarV(INT64, count), node)],
+                           node)
+    else:
+        kept = items[slurp:len(items) - after]
+        rest = TupleV(TupleT(tuple(item.t for item in kept)), tuple(kept))
+    bind_target(fl, targets[slurp].value, rest, node)
+    for t, item in zip(targets[slurp + 1:], items[len(items) - after:]):
+        bind_target(fl, t, item, node)
 
 
 def write_into(fl: Lowering, target: A.Node, v: Value, node: A.Node) -> None:

@@ -182,6 +182,7 @@ class Lambda(Node):
     params: list[Param]
     body: Block
     name: str | None = None            # a local function `g(x) = ...` inside another keeps its name
+    kwparams: list[Param] = field(default_factory=list)     # `(x; k=2) -> ...`
 
 
 @dataclass

@@ -119,7 +119,7 @@ def lambda_method(lam: A.Lambda, universe: TypeUniverse) -> Method:
         patterns = [PAny()] + [universe.pattern(p.type, {}) if p.type is not None else PAny() for p in lam.params]
         vararg = bool(lam.params and lam.params[-1].splat)
         m = Method(lam.name or "#anonymous", lam, names, patterns, vararg, [None] * len(names),
-                   [], {}, "user")
+                   lam.kwparams, {}, "user")
         _lambda_methods.put(lam, m)
     return m
 

@@ -531,6 +531,7 @@ class Method:
     kwparams: list[A.Param]
     where: dict[str, PTypeVar]
     origin: str                        # "user" or "prelude"
+    full: Method | None = None         # `f(x)` made from `f(x, y=1)`: that method, which binds y's type
 
     def signature(self) -> str:
         parts = []
@@ -550,7 +551,7 @@ def expand_defaults(m: Method) -> list[Method]:
     while k > 0 and m.defaults[k - 1] is not None:
         k -= 1
         out.append(Method(m.name, m.fdef, m.param_names[:k], m.patterns[:k], False, m.defaults[:k], m.kwparams,
-                          m.where, m.origin))
+                          m.where, m.origin, full=m))
     return out
 
 

@@ -30,7 +30,7 @@ from .calls import default_construct
 from .comprehensions import comprehension
 from .context import BROKE, CONTINUED, ERR, ERROR_CODE, FLAGS, RETURN_VALUE, RETURNED, Differentiate, Specialization
 from .diagnostics import PRELUDE_PREFIX, Diagnostic, InternalError, JuliaError, Span, StaticValueNeeded, relocate
-from .dispatch import Method, Pat, PConst, PScalar, select_method
+from .dispatch import Method, Pat, PConst, PScalar, applicable, select_method
 from .indexing import lower_index
 from .loops import assigned_names, contains
 from .merge import reachable_boxes
@@ -305,14 +305,7 @@ class FunctionLowering:
         names = m.param_names
         self.env.update({f: ScalarV(BOOL, False) for f in FLAGS})
         self.env[ERROR_CODE] = ScalarV(ERR, 0)     # which bounds check failed first (0: none)
-        for tv, val in self.bindings.items():
-            if tv.startswith("<:") or val is None:     # unbound: using it is an UndefVarError, as in Julia
-                continue
-            if isinstance(val, JType):
-                self.env[tv] = TypeV(val)
-            elif isinstance(val, (bool, int, float)):  # a value parameter, `N` of NTuple{N} or Val{N}
-                self.env[tv] = ScalarV(BOOL if isinstance(val, bool) else INT64 if isinstance(val, int) else FLOAT64,
-                                       val)
+        self.bind_static_params(self.bindings)
         if isinstance(m.fdef, A.Lambda):     # the closure itself comes first: bind what it captured
             self.env.update(params[0].captured)
             if m.fdef.name and m.fdef.name not in self.env:
@@ -325,12 +318,22 @@ class FunctionLowering:
         if m.vararg:
             rest = tuple(params[n_fixed:])
             self.assign_name(names[-1], TupleV(TupleT(tuple(v.t for v in rest)), rest))
-        if isinstance(m.fdef, A.FunctionDef):
-            # `f(x, b=2.0)` called as f(x): the omitted parameters take their defaults, in order
+        if m.full is not None:
+            # `f(x, b::T=2.0) where T` called as f(x): the omitted parameters take their defaults, in
+            # order, and the call is then the full method's (Julia defines f(x) = f(x, 2.0)): the
+            # defaults must match its signature and bind its static parameters
             declared = ([m.fdef.self_param] if m.fdef.self_param else []) + list(m.fdef.params)
+            defaults = []
             for p in declared[len(m.param_names):]:
-                if p.default is not None and p.name is not None:
-                    self.assign_name(p.name, self.expr(p.default))
+                defaults.append(self.expr(p.default))
+                if p.name is not None:
+                    self.assign_name(p.name, defaults[-1])
+            full_bindings = applicable(self.program.universe, m.full, [v.t for v in params + defaults])
+            if full_bindings is None:
+                raise JuliaError(f"MethodError: no method matching {m.name}("
+                                 f"{', '.join('::' + v.t.julia() for v in params + defaults)}): a default "
+                                 f"value does not match its parameter's type", m.fdef.span)
+            self.bind_static_params({tv: v for tv, v in full_bindings.items() if self.bindings.get(tv) is None})
         rest = m.kwparams[-1] if m.kwparams and m.kwparams[-1].splat else None
         for kp in m.kwparams:
             if kp is rest:       # `kws...` collects the other keywords, in order, as a named tuple
@@ -347,6 +350,17 @@ class FunctionLowering:
         if unknown and rest is None:
             raise JuliaError(f"MethodError: {m.name} got unsupported keyword argument `{sorted(unknown)[0]}`",
                              m.fdef.span)
+
+    def bind_static_params(self, bindings: dict[str, object]) -> None:
+        """A method's static parameters (`T` of `where T`) are values in its body, as in Julia."""
+        for tv, val in bindings.items():
+            if tv.startswith("<:") or val is None:     # unbound: using it is an UndefVarError, as in Julia
+                continue
+            if isinstance(val, JType):
+                self.env[tv] = TypeV(val)
+            elif isinstance(val, (bool, int, float)):  # a value parameter, `N` of NTuple{N} or Val{N}
+                self.env[tv] = ScalarV(BOOL if isinstance(val, bool) else INT64 if isinstance(val, int) else FLOAT64,
+                                       val)
 
     def run_body(self) -> Value:
         if isinstance(self.method.fdef, A.StructDef):     # the entry is a struct's default constructor
@@ -575,9 +589,9 @@ class FunctionLowering:
 
     def stmt_FunctionDef(self, s: A.FunctionDef) -> None:
         """A function defined inside another is a closure bound to its name (one method only)."""
-        if s.name is None or s.kwparams or s.where or any(p.default is not None for p in s.params):
-            raise self.error("a function defined inside another function may not have keyword arguments, "
-                             "defaults or `where` clauses; define it at top level", s)
+        if s.name is None or s.where or any(p.default is not None for p in s.params):
+            raise self.error("a function defined inside another function may not have default values or "
+                             "`where` clauses; define it at top level", s)
         if isinstance(self.env.get(s.name), ClosureV):
             raise self.error(f"a second local method of `{s.name}`: local functions have one method; define "
                              f"it at top level for multiple dispatch", s)
@@ -1267,7 +1281,7 @@ def _local_function_lambda(s: A.FunctionDef) -> A.Lambda:
     lam = _LOCAL_FUNCTIONS.get(s)
     if lam is None:
         params = [A.Param(p.name, p.type, None, p.splat, span=p.span) for p in s.params]
-        lam = _LOCAL_FUNCTIONS.put(s, A.Lambda(params, s.body, s.name, span=s.span))
+        lam = _LOCAL_FUNCTIONS.put(s, A.Lambda(params, s.body, s.name, s.kwparams, span=s.span))
     return lam
 
 
@@ -1294,5 +1308,5 @@ def free_names(node: A.Node) -> set[str]:
                 walk(v)
     walk(node)
     if isinstance(node, A.Lambda):
-        out -= {p.name for p in node.params}
+        out -= {p.name for p in node.params + node.kwparams}
     return out

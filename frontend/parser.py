@@ -681,6 +681,11 @@ class _KwItem(ast.Node):
 
 
 @dataclass
+class _KeywordParams(ast.Node):
+    """`(x, y; k=2)` that is not a block: only valid as the parameters of an anonymous function."""
+
+
+@dataclass
 class _AnonTyped(ast.Node):
     """`::T` inside parentheses: only valid as an unnamed parameter of a method signature."""
     type: ast.Node
@@ -960,6 +965,14 @@ class _AstBuilder(Transformer):
             return expr                  # `function f(x) ... end` and `if` are parsed as expressions
         if isinstance(expr, ast.Lambda) and isinstance(expr.body, ast.Block) and getattr(expr, "_long_form", False):
             return ast.ExprStmt(expr, span=expr.span)
+        first = expr.items[0] if isinstance(expr, ast.TupleExpr) and expr.items else None
+        if isinstance(first, (ast.And, ast.Or)) and isinstance(first.right, ast.Return) and first.right.value:
+            # `x < 0 && return a, b`: `return` takes the rest of the statement, a tuple, as Julia parses
+            # it (the grammar ends the `return` at `,`: letting it go on is an LALR conflict there)
+            ret = first.right
+            ret.value = ast.TupleExpr([ret.value, *expr.items[1:]], span=_join(ret.value.span, expr.span))
+            ret.span = _join(ret.span, expr.span)
+            expr = first
         # `cond && return x` and `cond || break` are `if` statements
         if isinstance(expr, (ast.And, ast.Or)) and isinstance(expr.right, (ast.Return, ast.Break, ast.Continue)):
             cond = expr.left
@@ -972,8 +985,11 @@ class _AstBuilder(Transformer):
 
     def check_target(self, target: ast.Node) -> None:
         if isinstance(target, ast.TupleExpr):
+            slurps = [item for item in target.items if isinstance(item, ast.Splat)]
+            if len(slurps) > 1:
+                raise JuliaError("invalid assignment target: only one `xs...` may collect the rest", slurps[1].span)
             for item in target.items:
-                self.check_target(item)
+                self.check_target(item.value if isinstance(item, ast.Splat) else item)
         elif isinstance(target, ast.TypeAssert) and isinstance(target.value, ast.Name):
             pass
         elif not isinstance(target, (ast.Name, ast.Index, ast.Field)):
@@ -1094,8 +1110,8 @@ class _AstBuilder(Transformer):
         span = self.span(_function, _end)
         if not isinstance(signature, (ast.Call, _Where, ast.TypeAssert)):
             # `function (x, y) ... end`: an anonymous function
-            items = signature.items if isinstance(signature, ast.TupleExpr) else [signature]
-            return ast.Lambda([self.param(item) for item in items], self.fill_span(body, span), span=span)
+            params, kwparams = self.lambda_params(signature)
+            return ast.Lambda(params, self.fill_span(body, span), span=span, kwparams=kwparams)
         return self.function_from_signature(signature, self.fill_span(body, span), span)
 
     def function_from_signature(self, sig: ast.Node, body: ast.Block, span: Span | None) -> ast.FunctionDef:
@@ -1243,15 +1259,22 @@ class _AstBuilder(Transformer):
 
     def lambda_(self, children):
         lhs, body_expr = children
-        if isinstance(lhs, ast.TupleExpr):
-            params = [self.param(item) for item in lhs.items]
-        else:
-            params = [self.param(lhs)]
+        params, kwparams = self.lambda_params(lhs)
         if isinstance(body_expr, ast.BlockExpr):
             body = body_expr.body
         else:
             body = ast.Block([ast.ExprStmt(body_expr, span=body_expr.span)], span=body_expr.span)
-        return ast.Lambda(params, body, span=self.span(lhs, body_expr))
+        return ast.Lambda(params, body, span=self.span(lhs, body_expr), kwparams=kwparams)
+
+    def lambda_params(self, lhs: ast.Node) -> tuple[list[ast.Param], list[ast.Param]]:
+        """The parameters of `x -> ...`, `(x, y) -> ...` and `(x; k=2) -> ...`, positional and keyword."""
+        semi = getattr(lhs, "_semi_params", None)
+        if semi is not None:
+            self.consume(lhs)
+            return [self.param(item) for item in semi[0]], [self.param(item) for item in semi[1]]
+        if isinstance(lhs, ast.TupleExpr):
+            return [self.param(item) for item in lhs.items], []
+        return [self.param(lhs)], []
 
     def ternary(self, children):
         cond, then, _colon, orelse = children
@@ -1462,13 +1485,18 @@ class _AstBuilder(Transformer):
             return args.generator
         items = args.positional
         if args.after_semicolon is not None:
-            if not items and not args.more_segments:       # `(; a=1, b)`
-                return self.named_tuple(args.after_semicolon, span)
             segments = [items, args.after_semicolon, *args.more_segments]
-            if all(len(s) <= 1 for s in segments) and items and not any(
+            if not items and not args.more_segments:       # `(; a=1, b)`
+                node = self.named_tuple(args.after_semicolon, span)
+            elif all(len(s) <= 1 for s in segments) and items and not any(
                     isinstance(x, _AnonTyped) for s in segments for x in s):
-                return self.block_expression([x for s in segments for x in s], span)    # `(a = 1; b; c)`
-            raise JuliaError("unexpected `;` in parentheses", span)
+                node = self.block_expression([x for s in segments for x in s], span)    # `(a = 1; b; c)`
+            else:
+                node = _KeywordParams(span=span)
+                self.defer_error(node, "unexpected `;` in parentheses")
+            if not args.more_segments:       # maybe the parameters of `(x; k=2) -> ...`
+                node._semi_params = (items, args.after_semicolon)
+            return node
         if not items:
             return ast.TupleExpr([], span=span)
         if len(items) == 1 and not args.trailing_comma:
@@ -1555,6 +1583,10 @@ class _AstBuilder(Transformer):
     def anon_typed(self, children):
         colons, type_ = children
         return _AnonTyped(type_, span=self.span(colons, type_))
+
+    def anon_typed_default(self, children):
+        colons, type_, value = children
+        return _KwItem(self.anon_typed([colons, type_]), value, span=self.span(colons, value))
 
     def index_args(self, children):
         return list(children)

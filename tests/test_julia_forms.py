@@ -530,3 +530,72 @@ def test_comprehensions_and_generators_over_nothing():
     """
     want = (0.0, 0.0, np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 2)))
     assert_same(run_jl(source, "main", np.ones((4, 1))), want)
+
+
+def test_return_of_a_tuple_after_a_condition(rng):
+    """`x < 0 && return -1, 0.0` returns the tuple (Julia parses `return`'s operand as a tuple);
+    it was `(x < 0 && return -1), 0.0`, refused."""
+    source = """
+    function classify(x)
+        x < 0 && return -1, zero(x)
+        x > 10 || return 1, x
+        return 2, 2x
+    end
+    main(v) = (classify(v[1]), classify(-v[1]), classify(20 + v[2]))
+    """
+    v = np.abs(rng.standard_normal(2)) + 0.1
+    assert_same(run_jl(source, "main", v), ((1, v[0]), (-1, 0.0), (2, 2 * (20 + v[1]))))
+
+
+def test_unnamed_parameters_with_defaults_bind_static_parameters(rng):
+    """`f(a, ::Int = 3)` and `h(a, ::Type{T} = Float64) where {T}`: Julia defines h(a) as
+    h(a, Float64), so T is bound by the default; a default that does not match its parameter's type
+    is a MethodError."""
+    source = """
+    g(a, ::Int = 3) = a + 1
+    h(a, ::Type{T} = Float64) where {T} = T(a)
+    k(a, b::T = 2.0) where {T} = T
+    main(x) = (g(x), g(x, 5), h(2), h(2, Float32), k(1) === Float64, k(1, 3) === Int, h(x) isa Float64)
+    """
+    x = rng.standard_normal()
+    assert_same(run_jl(source, "main", x), (x + 1, x + 1, 2.0, np.float32(2.0), True, True, True))
+    with pytest.raises(JuliaError, match="MethodError: no method matching f"):
+        run_jl("f(a, b::Int = 2.5) = a + b\nmain(x) = f(x)", "main", 1.0)
+
+
+def test_slurping_destructuring_and_arrays(rng):
+    """`a, rest... = t` (Julia 1.9): a tuple's rest is a tuple, an array's a Vector; arrays
+    destructure in linear (column-major) order."""
+    source = """
+    function main(v, A)
+        p, q... = (1, 2.0, v[1])
+        first_, mid..., last_ = (1, 2, 3, 4.5)
+        a, b = v
+        c, r... = v
+        m11, m21, m12 = A
+        return p, q, first_, mid, last_, a, b, c, r, (m11, m21, m12)
+    end
+    """
+    v, A = rng.standard_normal(4), rng.standard_normal((2, 2))
+    want = (1, (2.0, v[0]), 1, (2, 3), 4.5, v[0], v[1], v[0], v[1:], (A[0, 0], A[1, 0], A[0, 1]))
+    assert_same(run_jl(source, "main", v, A), want)
+    with pytest.raises(JuliaError, match="BoundsError: cannot destructure 2 values into 3 names"):
+        run_jl("function main(v)\n a, b, c = v\n return a\nend", "main", np.ones(2))
+
+
+def test_keyword_arguments_of_anonymous_and_local_functions(rng):
+    source = """
+    function main(x, scale)
+        k = (a; s = 2) -> a * s
+        k2 = (a, b; s = scale, rest...) -> (a + b) * s + length(rest)
+        k3 = function (a; s) a - s end
+        shifted(a; by = 1.0) = a + by
+        return (k(x), k(x; s = 4), k2(1, x), k2(1, x; s = 1, u = 5, w = 6), k3(x; s = 3), shifted(x),
+                shifted(x; by = scale))
+    end
+    """
+    x, scale = rng.standard_normal(), rng.standard_normal()
+    want = (2 * x, 4 * x, (1 + x) * scale, (1 + x) + 2, x - 3, x + 1.0, x + scale)
+    assert_same(run_jl(source, "main", x, scale), want)
+    with pytest.raises(JuliaError, match="UndefKeywordError: keyword argument `s` not assigned"):
+        run_jl("main(x) = (a; s) -> a - s\nmain2(x) = main(x)(x)", "main2", 1.0)

@@ -153,13 +153,18 @@ class Lowered:
     def input_leaves(self) -> list[tuple[str, tuple[int, ...]]]:
         """The executable's inputs: each one's name (`x`, `p.1`, `m.layers.2.W`, as `--inputs` and
         shardings spell it) and shape."""
+        return [(name, spec.shape) for name, _, spec in self.inputs()]
+
+    def inputs(self) -> list[tuple[str, Value, Any]]:
+        """Each input of the executable: its name, the entry's value it passes (its Julia type) and
+        its shape and dtype (a jax ShapeDtypeStruct)."""
         runtime = range(len(self.params)) if self.runtime_args is None else self.runtime_args
-        names = [leaf for i in runtime for leaf in _leaf_names(self.params[i], self.param_names[i])]
+        leaves = [leaf for i in runtime for leaf in _named_leaves(self.params[i], self.param_names[i])]
         with self.module.context:
             inputs, _ = module_signature(self.module)
-        if len(names) != len(inputs):
-            raise RuntimeError(f"@main takes {len(inputs)} inputs for {len(names)} argument leaves")
-        return [(name, spec.shape) for name, spec in zip(names, inputs)]
+        if len(leaves) != len(inputs):
+            raise RuntimeError(f"@main takes {len(inputs)} inputs for {len(leaves)} argument leaves")
+        return [(name, v, spec) for (name, v), spec in zip(leaves, inputs)]
 
     def sharding_plan(self, mesh: Mesh, shardings: Mapping[str, tuple[str | None, ...]]) -> ShardingPlan:
         """Where each input goes on `mesh`; UsageError for a sharding that does not fit: an unknown
@@ -238,15 +243,15 @@ def _mesh_and_specs(mesh: Mapping[str, int] | Mesh | None,
         raise UsageError(str(e)) from None
 
 
-def _leaf_names(v: Value, name: str) -> list[str]:
-    """The names of a parameter's run-time leaves, in the executable's order (`runtime_leaves`):
+def _named_leaves(v: Value, name: str) -> list[tuple[str, Value]]:
+    """A parameter's run-time leaves with their names, in the executable's order (`runtime_leaves`):
     tuple items numbered from 1, struct and named-tuple fields by name, as `--inputs` names them."""
     if isinstance(v, TupleV):
-        return [leaf for i, item in enumerate(v.items, 1) for leaf in _leaf_names(item, f"{name}.{i}")]
+        return [leaf for i, item in enumerate(v.items, 1) for leaf in _named_leaves(item, f"{name}.{i}")]
     if isinstance(v, StructV):
         fields = v.t.field_names if isinstance(v.t, StructT) else v.t.names
-        return [leaf for f, item in zip(fields, v.items) for leaf in _leaf_names(item, f"{name}.{f}")]
-    return [name] if list(runtime_leaves(v)) else []
+        return [leaf for f, item in zip(fields, v.items) for leaf in _named_leaves(item, f"{name}.{f}")]
+    return [(name, v)] if list(runtime_leaves(v)) else []
 
 
 def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:

@@ -228,7 +228,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.buffer.write(artifact)
         if args.emit == "portable":
-            signature = portable_signature(loaded.program, entry, specs, lowered, version)
+            signature = portable_signature(loaded.program, entry, lowered, version)
             with open(args.output + ".json", "w", encoding="utf-8") as fh:
                 json.dump(signature, fh, indent=2)
                 fh.write("\n")

@@ -27,7 +27,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import func, stablehlo
 from jax.interpreters import mlir as jax_mlir
 
-from .api import Function, Lowered, UsageError, _frozen, abstract, entry_param_names, flatten_host, lower_entry, to_host
+from .api import Function, Lowered, UsageError, _frozen, abstract, flatten_host, lower_entry, to_host
 from .core.errors import LocatedError
 from .frontend.diagnostics import JuliaError, Span
 from .frontend.program import Program
@@ -244,17 +244,13 @@ def portable_artifact(lowered: Lowered, portable: bool = True) -> tuple[bytes, s
     return stablehlo.serialize_portable_artifact_str(text, version), version
 
 
-def portable_signature(program: Program, entry: str, specs: list[object], lowered: Lowered,
+def portable_signature(program: Program, entry: str, lowered: Lowered,
                        version: str) -> dict[str, Any]:
     """What the artifact's `@main` takes and returns, for a program that runs it without jlhlo:
     each argument with its `--inputs` name (`x`, `p.1`, `m.W`) and Julia type, each result with its
     `--outputs` name, and which trailing result is the run-time error code (0: no error)."""
     with lowered.module.context:
-        inputs, outputs = module_signature(lowered.module)
-    names = next((n for n in entry_param_names(program, entry) if len(n) == len(specs) and all(n)),
-                 [f"arg{i + 1}" for i in range(len(specs))])
-    runtime = range(len(specs)) if lowered.runtime_args is None else lowered.runtime_args
-    leaves = [leaf for i in runtime for leaf in _leaves(names[i], specs[i])]
+        _, outputs = module_signature(lowered.module)
     result_names = list(flatten_outputs(to_host(lowered.result, itertools.count(), leaf=int)))
     if lowered.check_sites:
         result_names.append("error_code")
@@ -263,21 +259,12 @@ def portable_signature(program: Program, entry: str, specs: list[object], lowere
         "stablehlo_version": version,
         "entry": entry,
         "source": program.filename,
-        "arguments": [{"name": n, "julia_type": t, "dtype": str(s.dtype), "shape": list(s.shape)}
-                      for (n, t), s in zip(leaves, inputs)],
+        "arguments": [{"name": n, "julia_type": v.t.julia(), "dtype": str(s.dtype), "shape": list(s.shape)}
+                      for n, v, s in lowered.inputs()],
         "results": [{"name": n, "dtype": str(s.dtype), "shape": list(s.shape)} for n, s in zip(result_names, outputs)],
         "specialized": {name: value for name, value, _ in lowered.specialized},
         "error_codes": [f"{span}: {message.partition(chr(10))[0]}" for span, message, _ in lowered.check_sites],
     }
-
-
-def _leaves(name: str, spec: object) -> list[tuple[str, str]]:
-    """(`--inputs` name, Julia type) of each array a parameter passes, in the executable's order."""
-    if isinstance(spec, tuple):
-        return [leaf for i, s in enumerate(spec, 1) for leaf in _leaves(f"{name}.{i}", s)]
-    if isinstance(spec, dict):
-        return [leaf for k, s in spec.items() for leaf in _leaves(f"{name}.{k}", s)]
-    return [(name, spec.julia())]
 
 
 __all__ = ["jlhlo_call_p", "portable_artifact", "portable_signature", "to_jax"]

@@ -234,6 +234,18 @@ def test_portable_signature_names_tuple_results_and_error_code(tmp_path) -> None
     assert names[3:] == (["error_code"] if sig["error_codes"] else [])
 
 
+def test_portable_signature_names_struct_fields_in_the_executables_order(tmp_path) -> None:
+    """The input file lists the fields in another order than the struct: the sidecar follows the
+    executable's arguments (the struct's field order), with each leaf's shape."""
+    path = write_jl(tmp_path, "struct P\n    w::Vector{Float64}\n    a::Float64\nend\nf(p::P, x) = p.w .* p.a .+ x\n")
+    np.savez(tmp_path / "in.npz", **{"p.a": np.float64(2.0), "x": np.ones(3), "p.w": np.ones(3)})
+    r = cli(path, "--entry", "f", "--inputs", tmp_path / "in.npz", "--emit", "portable", "-o", tmp_path / "f.bc")
+    assert r.status == 0, r
+    sig = json.loads((tmp_path / "f.bc.json").read_text())
+    assert [(a["name"], a["julia_type"], a["shape"]) for a in sig["arguments"]] == \
+        [("p.w", "Vector{Float64}", [3]), ("p.a", "Float64", []), ("x", "Vector{Float64}", [3])]
+
+
 def test_portable_needs_an_output_file(tmp_path) -> None:
     r = cli(write_jl(tmp_path, MODEL), "--entry", "stats", "--args", "Float64[4]", "Int64", "--emit", "portable")
     assert r.status == 2 and "-o" in r.stderr, r

@@ -37,6 +37,7 @@ from .types import (
     NOTHING,
     SYMBOL,
     ArrayT,
+    JType,
     NamedTupleT,
     Scalar,
     StructT,
@@ -139,14 +140,34 @@ def _typeof(fl, args, kwargs, node):
     return TypeV(expect_args(args, 1)[0].t)
 
 
+def _type_pattern(fl, t: TypeV) -> Pat:
+    return t.of if isinstance(t.of, Pat) else fl.program.universe.pattern(
+        A.Name(str(t.of) if isinstance(t.of, str) else t.of.julia()), {})
+
+
 @prim("isa")
 def _isa(fl, args, kwargs, node):
     v, t = expect_args(args, 2)
     if not isinstance(t, TypeV):
         raise NoMethod()
-    pat = t.of if isinstance(t.of, Pat) else fl.program.universe.pattern(A.Name(str(t.of) if isinstance(t.of, str)
-                                                                                   else t.of.julia()), {})
-    return ScalarV(BOOL, fl.program.universe.matches(pat, v.t, {}))
+    return ScalarV(BOOL, fl.program.universe.matches(_type_pattern(fl, t), v.t, {}))
+
+
+@prim("<:", ">:")
+def _subtype(fl, args, kwargs, node, name):
+    """`T <: AbstractFloat`, decided when compiling (types are compile-time values). A concrete type
+    has no subtype but itself; array types compare without their static sizes (Julia's types have none)."""
+    a, b = expect_args(args, 2)
+    if not (isinstance(a, TypeV) and isinstance(b, TypeV)):
+        raise NoMethod()
+    if name == ">:":
+        a, b = b, a
+    universe = fl.program.universe
+    if isinstance(b.of, JType):
+        return ScalarV(BOOL, isinstance(a.of, JType) and a.of.julia() == b.of.julia())
+    if isinstance(a.of, JType):
+        return ScalarV(BOOL, universe.matches(_type_pattern(fl, b), a.of, {}))
+    return ScalarV(BOOL, universe.pat_le(_type_pattern(fl, a), _type_pattern(fl, b)))
 
 
 @prim("tuple")

@@ -637,6 +637,24 @@ def _signbit(fl, args, kwargs, node):
     return ScalarV(BOOL, None, H.compare("LT", bits, H.constant(as_int, 0, a.batch), "int"), a.batch)
 
 
+@prim("reinterpret")
+def _reinterpret(fl, args, kwargs, node):
+    """The same bits read as another number type of the same size (`reinterpret(UInt64, 1.0)`)."""
+    t, x = expect_args(args, 2)
+    if not (isinstance(t, TypeV) and isinstance(t.of, Scalar) and isinstance(x, (ScalarV, ArrayV))):
+        raise NoMethod()
+    src = x.t if isinstance(x, ScalarV) else x.t.elt
+    if {"bool", "complex"} & {t.of.info.kind, src.info.kind}:
+        raise NoMethod(f"reinterpret between {src.name} and {t.of.name} is not supported by jlhlo (numbers of "
+                       f"the same size are)")
+    if t.of.info.bits != src.info.bits:
+        raise NoMethod(f"reinterpret from {src.name} to {t.of.name}: their sizes differ (jlhlo reinterprets numbers "
+                       f"as numbers of the same size)")
+    if isinstance(x, ScalarV):
+        return ScalarV(t.of, None, hlo.bitcast_convert(H.tensor_type(t.of, x.batch), fl.materialize(x)), x.batch)
+    return ArrayV(ArrayT(t.of, x.t.shape), Box(hlo.bitcast_convert(H.tensor_type(t.of, x.t.shape), x.ir)))
+
+
 @prim("ifelse")
 def _ifelse(fl, args, kwargs, node):
     c, a, b = expect_args(args, 3)

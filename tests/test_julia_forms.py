@@ -599,3 +599,89 @@ def test_keyword_arguments_of_anonymous_and_local_functions(rng):
     assert_same(run_jl(source, "main", x, scale), want)
     with pytest.raises(JuliaError, match="UndefKeywordError: keyword argument `s` not assigned"):
         run_jl("main(x) = (a; s) -> a - s\nmain2(x) = main(x)(x)", "main2", 1.0)
+
+
+def test_subtype_queries_on_types():
+    """`T <: AbstractFloat` is decided when compiling; a concrete type's only subtype is itself, and
+    array types compare without their sizes."""
+    source = """
+    function main(x, y)
+        T = eltype(x)
+        return (Float64 <: Real, T <: AbstractFloat, Int <: AbstractFloat, Real <: Number, Number <: Real,
+                Vector{Float64} <: AbstractVector, Vector{Float64} <: AbstractVector{Float32},
+                typeof(x) <: AbstractArray{<:Real}, typeof(x) <: typeof(y), Float32 <: Float64, Real >: Int,
+                Union{Int, Float64} <: Real, Float64 <: Union{Int, Float64}, (T <: Integer ? 1 : 2.0))
+    end
+    """
+    want = (True, True, False, True, False, True, False, True, True, False, True, True, True, 2.0)
+    assert_same(run_jl(source, "main", np.ones(2), np.ones(5)), want)
+
+
+def test_reductions_into_an_array(rng):
+    """sum!/prod!/maximum!/minimum!/any!/all!(r, A) reduce over r's dimensions of size 1 (also
+    trailing ones r lacks) and convert to r's element type; other sizes must match A's."""
+    source = """
+    function main(A, B)
+        r = zeros(1, size(A, 2))
+        sum!(r, A)
+        r2 = zeros(size(A, 1))
+        maximum!(r2, A)
+        r3 = zeros(Int, size(A))
+        sum!(r3, round.(Int, A))
+        r4 = fill(false, 1, 1, size(B, 3))
+        any!(r4, B .> 1)
+        r5 = ones(size(A, 1), 1)
+        prod!(r5, A)
+        return r, r2, r3, r4, minimum!(zeros(1, 1), A), r5, all!(fill(true, size(B, 1)), B .> -1)
+    end
+    """
+    A, B = rng.standard_normal((3, 4)), rng.standard_normal((2, 2, 3))
+    want = (A.sum(0, keepdims=True), A.max(1), np.round(A).astype(np.int64), (B > 1).any((0, 1), keepdims=True),
+            A.min(keepdims=True), A.prod(1, keepdims=True), (B > -1).all((1, 2)))
+    assert_same(run_jl(source, "main", A, B), want, rtol=1e-14)
+    with pytest.raises(JuliaError, match=r"DimensionMismatch: reduction on array of size \(3, 4\) with output of "
+                                         r"size \(2,\)"):
+        run_jl("main(A) = sum!(zeros(2), A)", "main", A)
+
+
+def test_folds_from_either_end_and_selections_by_a_function(rng):
+    source = """
+    main(x, A) = (mapfoldl(abs, +, x), mapfoldl(v -> v^2, -, x; init = 1.0), foldr(-, x), foldr(-, (1, 2, 3)),
+                  mapfoldr(abs, -, x), foldr(-, x; init = 10.0), reverse((1, 2.0, true)),
+                  argmax(abs, x), argmin(abs, x), findmax(abs, A), findmin(v -> -v, x))
+    """
+    x, A = rng.standard_normal(5), rng.standard_normal((3, 3))
+
+    def foldr(op, xs, init=None):
+        v = xs[-1] if init is None else init
+        for item in (xs[-2::-1] if init is None else xs[::-1]):
+            v = op(item, v)
+        return v
+    k = int(np.argmax(np.abs(A).T.reshape(-1)))       # first largest in column-major order
+    want = (np.sum(np.abs(x)), foldr(lambda a, b: b - a, list(x ** 2)[::-1], 1.0), foldr(lambda a, b: a - b, list(x)),
+            2, foldr(lambda a, b: a - b, list(np.abs(x))), foldr(lambda a, b: a - b, list(x), 10.0), (True, 2.0, 1),
+            x[np.argmax(np.abs(x))], x[np.argmin(np.abs(x))], (np.abs(A).T.reshape(-1)[k], (k % 3 + 1, k // 3 + 1)),
+            (-np.max(x), int(np.argmax(x)) + 1))
+    got = run_jl(source, "main", x, A)
+    assert_same(got[:9], want[:9], rtol=1e-14)
+    assert_same((got[9][0], tuple(got[9][1]["I"])), want[9])
+    assert_same(got[10], want[10])
+
+
+def test_binomial_and_reinterpret(rng):
+    """binomial as Base computes it (negative n, k > n, OverflowError where the result does not fit
+    Int64); reinterpret between numbers of the same size."""
+    source = """
+    main(x, n) = (binomial(10, 3), binomial(-5, 3), binomial(66, 33), binomial(5, 7), binomial(Int32(8), Int32(4)),
+                  binomial(n, 2), reinterpret(UInt64, x[1]), reinterpret(Int64, 1.0),
+                  reinterpret(Float32, Int32(1065353216)), reinterpret(Float64, reinterpret(UInt64, x)))
+    over(n) = binomial(n, 33)
+    """
+    x = rng.standard_normal(3)
+    want = (120, -35, 7219428434016265740, 0, np.int32(70), 45, x[:1].view(np.uint64)[0],
+            np.float64(1.0).view(np.int64), np.float32(1.0), x)
+    assert_same(run_jl(source, "main", x, 10), want)
+    with pytest.raises(JuliaError, match="OverflowError"):
+        run_jl(source, "over", 67)
+    with pytest.raises(JuliaError, match="sizes differ"):
+        run_jl("main(x) = reinterpret(Int32, x)", "main", 1.0)

@@ -29,6 +29,27 @@ all(x::AbstractArray{Bool}; dims=:) = _reduce(&, x, dims)
 all(f, x::AbstractArray; dims=:) = _reduce(&, _broadcast_map(f, x), dims)
 count(x::AbstractArray{Bool}; dims=:) = _reduce(+, x, dims)
 count(f, x::AbstractArray; dims=:) = _reduce(+, _broadcast_map(f, x), dims)
+# into an existing array (Base's reducedim!): r's dimensions of size 1 are the ones reduced, the
+# others must equal A's; the result is converted to r's element type
+sum!(r::AbstractArray, A::AbstractArray) = _reduce_into!(r, sum(A; dims=_reduced_dims(r, A)))
+prod!(r::AbstractArray, A::AbstractArray) = _reduce_into!(r, prod(A; dims=_reduced_dims(r, A)))
+maximum!(r::AbstractArray, A::AbstractArray) = _reduce_into!(r, maximum(A; dims=_reduced_dims(r, A)))
+minimum!(r::AbstractArray, A::AbstractArray) = _reduce_into!(r, minimum(A; dims=_reduced_dims(r, A)))
+any!(r::AbstractArray, A::AbstractArray) = _reduce_into!(r, any(A; dims=_reduced_dims(r, A)))
+all!(r::AbstractArray, A::AbstractArray) = _reduce_into!(r, all(A; dims=_reduced_dims(r, A)))
+function _reduce_into!(r, v)
+    r .= reshape(v, size(r))
+    return r
+end
+_reduced_dims(r, A) = _reduced_dims(size(r), size(A), 1)
+_reduced_dims(rs::Tuple, as::Tuple{}, d) = ()
+function _reduced_dims(rs::Tuple, as::Tuple, d)
+    n = d <= length(rs) ? rs[d] : 1
+    n == 1 || n == first(as) ||
+        throw(DimensionMismatch("reduction on array of size $as with output of size $rs"))
+    rest = _reduced_dims(rs, Base.tail(as), d + 1)
+    return n == 1 && first(as) != 1 ? (d, rest...) : rest
+end
 
 # ---- the same over a range whose length is known only at run time (`sum(f, 1:n)`, and through
 # `Generator`, `sum(k^2 for k in 1:n)`): a loop in Julia's order (left to right; Julia sums longer
@@ -210,6 +231,31 @@ function _mapreduce_impl(op, x, lo, hi)
     mid = lo + ((hi - lo) >> 1)
     return op(_mapreduce_impl(op, x, lo, mid), _mapreduce_impl(op, x, mid + 1, hi))
 end
+mapfoldl(f, op, x::Tuple) = _foldl(op, map(f, x))
+mapfoldl(f, op, x::AbstractArray; init=_NoInit()) = foldl(op, _broadcast_map(f, x); init=init)
+mapfoldl(f, op, r::AbstractRange; init=_NoInit()) =
+    init isa _NoInit ? _mapfoldl_first(f, op, r, identity) : _fold_loop(f, op, init, r)
+# foldr: right to left, op(x[1], op(x[2], ... op(x[end-1], x[end])))
+reverse(t::Tuple{}) = ()
+reverse(t::Tuple) = (reverse(Base.tail(t))..., first(t))
+foldr(op, x::Tuple) = _foldl((acc, v) -> op(v, acc), reverse(x))
+function foldr(op, x::AbstractArray; init=_NoInit())
+    if init isa _NoInit
+        isempty(x) && throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
+        v = _reduce_first(op, x[end])
+        for i in length(x)-1:-1:1
+            v = op(x[i], v)
+        end
+        return v
+    end
+    v = init
+    for i in length(x):-1:1
+        v = op(x[i], v)
+    end
+    return v
+end
+mapfoldr(f, op, x::Tuple) = foldr(op, map(f, x))
+mapfoldr(f, op, x::AbstractArray; init=_NoInit()) = foldr(op, _broadcast_map(f, x); init=init)
 # foldl over an array: left to right, from init or from the first element
 foldl(op, x::AbstractArray; init=_NoInit()) = init isa _NoInit ? _foldl_first(op, x) : _fold_loop(identity, op, init, x)
 function _foldl_first(op, x)
@@ -626,6 +672,11 @@ Tuple(c::CartesianIndex) = c.I
 length(c::CartesianIndex{N}) where {N} = N
 argmax(x::AbstractArray) = findmax(x)[2]
 argmin(x::AbstractArray) = findmin(x)[2]
+# with a function: findmax(f, A) is (f(A[k]), k) for the first largest f(A[k]); argmax(f, A) is A[k]
+findmax(f, x::AbstractArray) = findmax(_broadcast_map(f, x))
+findmin(f, x::AbstractArray) = findmin(_broadcast_map(f, x))
+argmax(f, x::AbstractArray) = x[findmax(f, x)[2]]
+argmin(f, x::AbstractArray) = x[findmin(f, x)[2]]
 # `nothing` where no element qualifies: the result is a Union{Nothing, Int64} (frontend/unions.py)
 function findnext(p::Function, x::AbstractVector, start::Integer)
     for i in start:lastindex(x)
@@ -753,6 +804,38 @@ function _gcd(a, b)
     return a
 end
 lcm(a::Integer, b::Integer) = (a == 0 || b == 0) ? zero(a) : abs(div(a, gcd(a, b)) * b)
+# Base's algorithm, with its OverflowError; x * nn / rr is computed as (x / g) * (nn / (rr / g)),
+# g = gcd(x, rr), which is exact (rr divides x * nn) and overflows only where the result does
+function binomial(n::T, k::T) where {T<:Integer}
+    n0, k0 = n, k
+    k < 0 && return zero(T)
+    sgn = one(T)
+    if n < 0
+        n = -n + k - one(T)
+        if isodd(k)
+            sgn = -sgn
+        end
+    end
+    k > n && return zero(T)
+    (k == 0 || k == n) && return sgn
+    k == 1 && return sgn * n
+    if k > (n >> 1)
+        k = n - k
+    end
+    x = nn = n - k + one(T)
+    nn += one(T)
+    rr = T(2)
+    while rr <= k
+        g = gcd(x, rr)
+        a, b = div(x, g), div(nn, div(rr, g))
+        x = a * b
+        (a != 0 && div(x, a) != b) && throw(OverflowError("binomial($n0, $k0) overflows"))
+        rr += one(T)
+        nn += one(T)
+    end
+    return copysign(x, sgn)
+end
+binomial(n::Integer, k::Integer) = binomial(promote(n, k)...)
 
 # ---- `undef`, for `Vector{T}(undef, n)` (the constructors are `_array_constructor` in primitives.py)
 struct UndefInitializer end

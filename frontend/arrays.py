@@ -12,6 +12,7 @@ from . import ast as A
 from . import hlo as H
 from .ranges import collect_range
 from .scalars import check_integral_elements, convert_scalar
+from .struct_arrays import from_elements, is_record
 from .types import INT64, ArrayT, promote
 from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, Value
 
@@ -19,13 +20,16 @@ if TYPE_CHECKING:
     from .context import Lowering
 
 
-def vect(fl: Lowering, items: list[Value], node: A.Node) -> ArrayV:
-    """`[a, b, c]` of numbers: a vector of the promoted element type."""
+def vect(fl: Lowering, items: list[Value], node: A.Node) -> Value:
+    """`[a, b, c]` of numbers: a vector of the promoted element type; of arrays, a vector of them; of
+    tuples or structs, a struct of arrays (struct_arrays.py)."""
     if not items:
         raise fl.error("`[]` is a Vector{Any} in Julia, which jlhlo does not support; write `Float64[]` (or "
                        "another element type) for an empty vector of numbers", node)
     if all(isinstance(i, ArrayV) for i in items):
         return array_list(fl, items, node)
+    if all(is_record(i) for i in items):
+        return from_elements(fl, items, node)
     if any(isinstance(i, (ArrayV, RangeV, ArrayListV)) for i in items):
         raise fl.error("`[a, b]` of arrays is a vector of arrays in Julia; jlhlo supports it when every item is an "
                        "array (not a range or a number); to concatenate, write `[a; b]` or `vcat(a, b)`", node)

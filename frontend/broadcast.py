@@ -12,7 +12,8 @@ from . import ast as A
 from .arrays import as_array, as_row, row_wrapper, vect
 from .calls import call_value
 from .indexing import linear_element
-from .loops import map_loop
+from .loops import map_loop, struct_array_element
+from .struct_arrays import broadcast_to, from_lanes, is_record, lanes
 from .types import ArrayT, TupleT
 from .unions import split_call
 from .values import (
@@ -23,6 +24,7 @@ from .values import (
     LaneConflict,
     ScalarV,
     SingletonV,
+    StructArrayV,
     StructV,
     TupleV,
     TypeV,
@@ -60,18 +62,18 @@ def broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, 
 def _broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                     node: A.Node) -> Value:
     args = [as_array(fl, a, node) for a in args]
-    arrays = [a for a in args if isinstance(a, ArrayV)]
+    arrays = [a for a in args if isinstance(a, (ArrayV, StructArrayV))]
     args = [_held(a, bool(arrays)) for a in args]
     tuples = [a for a in args if isinstance(a, TupleV)]
     if tuples and not arrays:
         return _broadcast_tuples(fl, f, args, kwargs, node)
     if tuples:                         # with arrays, a tuple takes part as the vector of its items
         args = [vect(fl, list(a.items), node) if isinstance(a, TupleV) else a for a in args]
-        arrays = [a for a in args if isinstance(a, ArrayV)]
+        arrays = [a for a in args if isinstance(a, (ArrayV, StructArrayV))]
     if not arrays:
         return call_value(fl, f, [_whole(a) for a in args], kwargs, node)
     for a in args:
-        if not isinstance(a, (ArrayV, ScalarV, Held)):
+        if not isinstance(a, (ArrayV, StructArrayV, ScalarV, Held)):
             if not _is_broadcast_scalar(a):
                 raise fl.error(f"broadcasting over a value of type {a.t.julia()} is not supported "
                                f"(arrays, ranges and numbers are)", node)
@@ -84,11 +86,13 @@ def _broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str,
     may_conflict = not (isinstance(f, FuncV) and f.name not in fl.program.methods)
     saved = fl.checkpoint() if may_conflict else None
     try:
-        lanes = [ScalarV(a.t.elt, None, B.broadcast(a.ir, shape), shape) if isinstance(a, ArrayV) else _whole(a)
-                 for a in args]
-        out = call_value(fl, f, lanes, kwargs, node)
+        per_lane = [ScalarV(a.t.elt, None, B.broadcast(a.ir, shape), shape) if isinstance(a, ArrayV) else
+                    lanes(a, shape) if isinstance(a, StructArrayV) else _whole(a) for a in args]
+        out = call_value(fl, f, per_lane, kwargs, node)
         if isinstance(out, ScalarV) and out.batch not in ((), shape):
             raise LaneConflict()
+        if is_record(out):
+            return from_lanes(fl, out, shape, node)
     except LaneConflict:
         if saved is None:
             raise
@@ -103,11 +107,12 @@ def _broadcast_call(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str,
 def _broadcast_loop(fl: Lowering, f: Value, args: list[Value], kwargs: dict[str, Value],
                     shape: tuple[int, ...], node: A.Node) -> ArrayV:
     """`f.(args...)` as a loop: `f` is called on the numbers of one element at a time."""
-    full = [ArrayV(ArrayT(a.t.elt, shape), Box(B.broadcast(a.ir, shape))) if isinstance(a, ArrayV) else a
-            for a in args]
+    full = [ArrayV(ArrayT(a.t.elt, shape), Box(B.broadcast(a.ir, shape))) if isinstance(a, ArrayV) else
+            broadcast_to(a, shape) if isinstance(a, StructArrayV) else a for a in args]
 
     def element(k: ScalarV) -> Value:
-        return call_value(fl, f, [linear_element(fl, a, k, node) if isinstance(a, ArrayV) else _whole(a)
+        return call_value(fl, f, [linear_element(fl, a, k, node) if isinstance(a, ArrayV) else
+                                  struct_array_element(fl, a, k, node) if isinstance(a, StructArrayV) else _whole(a)
                                   for a in full], kwargs, node)
     return map_loop(fl, shape, element, node)
 

@@ -15,12 +15,13 @@ from .assign import bind_target
 from .context import ERROR_CODE, RETURNED
 from .exceptions import Threw
 from .indexing import linear_element
-from .loops import Iteration, comprehension_over, iteration_source, map_loop, target_names
+from .loops import Iteration, comprehension_over, iteration_source, map_loop, struct_array_element, target_names
 from .merge import zero_like
 from .ranges import collect_range, range_length
 from .scalars import arith
-from .types import BOOL, INT64, ArrayT
-from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, TupleV, Value, runtime_leaves
+from .struct_arrays import blank, from_lanes, is_record, lanes
+from .types import BOOL, INT64, ArrayT, Scalar
+from .values import ArrayListV, ArrayV, Box, LaneConflict, RangeV, ScalarV, StructArrayV, TupleV, Value, runtime_leaves
 
 if TYPE_CHECKING:
     from .context import Lowering
@@ -76,7 +77,7 @@ def _comprehension(fl: Lowering, e: A.Generator) -> Value:
             v = collect_range(fl, v, it)
         if isinstance(v, TupleV):
             v = vect(fl, list(v.items), it)
-        if not isinstance(v, ArrayV):
+        if not isinstance(v, (ArrayV, StructArrayV)):
             raise fl.error(f"cannot iterate over a value of type {v.t.julia()} in a comprehension", it)
         iters.append((target, v))
     # the result's dimensions: the iterables' dimensions, in order
@@ -138,18 +139,21 @@ def _comprehension_unrolled(fl: Lowering, e: A.Generator, target: A.Node, v: Arr
     return vect(fl, elements, e)
 
 
-def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]],
-                         shape: tuple[int, ...]) -> ArrayV:
+def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV | StructArrayV]],
+                         shape: tuple[int, ...]) -> ArrayV | StructArrayV:
     offset = 0
     for target, v in iters:
         dims = list(range(offset, offset + v.t.ndims))
         offset += v.t.ndims
-        lane = ScalarV(v.t.elt, None, B.broadcast(v.ir, shape, dims), shape)
+        lane = lanes(v, shape, dims) if isinstance(v, StructArrayV) else \
+            ScalarV(v.t.elt, None, B.broadcast(v.ir, shape, dims), shape)
         bind_target(fl, target, lane, e)
     draws = fl.draws
     out = _element_value(fl, e, iters)
     if fl.draws != draws:
         raise LaneConflict()           # one draw per element: a loop
+    if is_record(out):
+        return from_lanes(fl, out, shape, e)
     if not isinstance(out, ScalarV):
         raise fl.error(f"comprehension elements must be numbers, got {out.t.julia()}", e)
     if out.batch not in ((), shape):
@@ -158,12 +162,15 @@ def _comprehension_lanes(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node,
     return ArrayV(ArrayT(out.t, shape), Box(B.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
 
 
-def _empty(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]], shape: tuple[int, ...]) -> ArrayV:
+def _empty(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV | StructArrayV]],
+           shape: tuple[int, ...]) -> ArrayV | StructArrayV:
     """Over nothing (`[x[k] for k in 2:1]`) the body runs for no element, as in Julia; only the
     element type it would have is needed: from a dry run on one run-time placeholder element (its
     IR, checks and errors discarded)."""
-    def one(v: ArrayV) -> ArrayV:
+    def one(v: ArrayV | StructArrayV) -> ArrayV | StructArrayV:
         ones = (1,) * v.t.ndims
+        if isinstance(v, StructArrayV):
+            return blank(fl, v.t.elt, ones, e)
         return ArrayV(ArrayT(v.t.elt, ones), Box(B.broadcast(H.constant(v.t.elt, 1), ones)))
     single = [(target, one(v)) for target, v in iters]
     ones = (1,) * len(shape)
@@ -171,6 +178,8 @@ def _empty(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, ArrayV]], sha
         elt = fl.dry_run(lambda: _comprehension_lanes(fl, e, single, ones)).t.elt
     except LaneConflict:
         elt = fl.dry_run(lambda: _comprehension_loop(fl, e, single, ones)).t.elt
+    if not isinstance(elt, Scalar):
+        return blank(fl, elt, shape, e)
     return ArrayV(ArrayT(elt, shape), Box(H.constant(elt, 0, shape)))
 
 
@@ -181,7 +190,9 @@ def _comprehension_loop(fl: Lowering, e: A.Generator, iters: list[tuple[A.Node, 
         rest = k
         for target, v in iters:            # the first iterable varies fastest (column-major)
             n = ScalarV(INT64, int(np.prod(v.t.shape, dtype=np.int64)))
-            bind_target(fl, target, linear_element(fl, v, arith(fl, "%", rest, n), e), e)
+            at = arith(fl, "%", rest, n)
+            item = struct_array_element(fl, v, at, e) if isinstance(v, StructArrayV) else linear_element(fl, v, at, e)
+            bind_target(fl, target, item, e)
             rest = arith(fl, "÷", rest, n)
         return _element_value(fl, e, iters)
     return map_loop(fl, shape, element, e)

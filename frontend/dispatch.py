@@ -235,6 +235,24 @@ class TypeUniverse:
             return ["AbstractRange", "Any"]
         return ["Any"]
 
+    def concrete(self, pat: object) -> JType | None:
+        """The concrete type a pattern names, where it names one whose values hold only numbers
+        (`Float64`, `Tuple{Float64, Int64}`, a struct without type parameters whose fields are
+        declared as such): the element type of `Vector{P}(undef, n)`. None otherwise."""
+        if isinstance(pat, JType):
+            return pat
+        if isinstance(pat, PScalar):
+            return Scalar(pat.name)
+        if isinstance(pat, PTuple) and pat.items is not None and pat.vararg is None:
+            items = [self.concrete(p) for p in pat.items]
+            return None if None in items else TupleT(tuple(items))
+        name = pat if isinstance(pat, str) else pat.name if isinstance(pat, PStruct) and not pat.params else None
+        info = self.structs.get(name) if name else None
+        if info is None or info.typevars or None in info.field_types:
+            return None
+        fields = [self.concrete(self.pattern(t, {})) for t in info.field_types]
+        return None if None in fields else StructT(info.name, (), tuple(info.field_names), tuple(fields))
+
     # ---- AST type expressions -> patterns
     def pattern(self, expr: A.Expr | None, typevars: dict[str, PTypeVar]) -> Pat:
         if expr is None:

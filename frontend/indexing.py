@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from jax.extend.mlir import ir
@@ -22,6 +22,7 @@ from .merge import CondBox
 from .mutable import set_field
 from .ranges import collect_range, range_element, range_length
 from .scalars import arith, convert_scalar, get_field
+from .struct_arrays import build_element, convert_element
 from .types import BOOL, INT64, ArrayT, Scalar, StructT, TupleT
 from .unions import checked_member
 from .values import (
@@ -32,6 +33,7 @@ from .values import (
     RangeV,
     ScalarV,
     SingletonV,
+    StructArrayV,
     StructV,
     TupleV,
     TypeV,
@@ -180,6 +182,8 @@ def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Va
         obj = collect_range(fl, obj, node)
     if isinstance(obj, ScalarV) and all(isinstance(i, ScalarV) and i.is_const and i.const == 1 for i in idxs):
         return obj
+    if isinstance(obj, StructArrayV):
+        return _struct_array_index(fl, obj, idxs, node)
     if not isinstance(obj, ArrayV):
         raise fl.error(f"cannot index a value of type {obj.t.julia()}", node)
     if any(isinstance(i, ScalarV) and i.batch for i in idxs):
@@ -193,6 +197,26 @@ def index_value(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Va
     if not out_shape and all(d.drop for d in dims):
         return ScalarV(arr.t.elt, None, B.reshape(value, ()))
     return ArrayV(ArrayT(arr.t.elt, out_shape), Box(B.reshape(value, out_shape)))
+
+
+def _struct_array_index(fl: Lowering, obj: StructArrayV, idxs: list[Value], node: A.Node) -> Value:
+    """`ps[i]` of an array of tuples or structs: each of its arrays at `i` (checked once, for the
+    first); an element, or an array of them for a slice."""
+    parts = [_leaf_access(fl, n, lambda: index_value(fl, leaf, idxs, node)) for n, leaf in enumerate(obj.items)]
+    if isinstance(parts[0], ScalarV):
+        return build_element(obj.t.elt, iter(parts))
+    return StructArrayV(ArrayT(obj.t.elt, parts[0].t.shape), tuple(parts))
+
+
+def _leaf_access(fl: Lowering, n: int, access: Callable[[], Value | None]) -> Value | None:
+    """Index the n-th array of an array of structs: the indices are checked at the first one only."""
+    if not n:
+        return access()
+    fl.inbounds += 1
+    try:
+        return access()
+    finally:
+        fl.inbounds -= 1
 
 
 def _tuple_slice(fl: Lowering, tup: TupleV, r: RangeV, node: A.Node) -> TupleV:
@@ -542,10 +566,37 @@ def lower_setindex(fl: Lowering, target: A.Index, v: Value, node: A.Node, broadc
     if isinstance(obj, StructV) and getattr(obj.t, "name", None) == "RefValue" and not target.indices:
         set_field(fl, obj, "x", v, node)                          # r[] = v
         return
+    if isinstance(obj, StructArrayV):
+        _struct_array_store(fl, obj, _index_args(fl, obj, target), v, node, broadcast)
+        return
     if not isinstance(obj, ArrayV):
         raise fl.error(f"setindex!: cannot assign into a value of type {obj.t.julia()} (tuples and structs "
                        f"are immutable)", node)
     idxs = _index_args(fl, obj, target)
+    if not broadcast and isinstance(v, ScalarV) and not all(isinstance(i, ScalarV) for i in idxs):
+        raise fl.error("ArgumentError: indexed assignment with a single value to possibly many locations is not "
+                       "supported; perhaps use broadcasting `.=` instead?", node)
+    store_index(fl, obj, idxs, v, node)
+
+
+def _struct_array_store(fl: Lowering, obj: StructArrayV, idxs: list[Value], v: Value, node: A.Node,
+                        broadcast: bool) -> None:
+    """`ps[i] = p` (p converted to the element type, as Julia's setindex! does) or `ps[r] = qs` of
+    an array of tuples or structs: each of its arrays written."""
+    if isinstance(v, StructArrayV) and v.t.elt == obj.t.elt:
+        parts: list[Value] = list(v.items)
+    elif isinstance(v, (TupleV, StructV)) and not broadcast \
+            and all(isinstance(i, ScalarV) and i.t.info.is_integer for i in idxs):
+        parts = convert_element(fl, v, obj.t.elt, node)
+    else:
+        raise fl.error(f"assigning a {v.t.julia()} into a {obj.t.julia()} is not supported (assign one element "
+                       f"`ps[i] = p`, or an array of the same element type)", node)
+    for n, (leaf, part) in enumerate(zip(obj.items, parts)):
+        _leaf_access(fl, n, lambda: store_index(fl, leaf, idxs, part, node))
+
+
+def store_index(fl: Lowering, obj: ArrayV, idxs: list[Value], v: Value, node: A.Node) -> None:
+    """`obj[idxs...] = v` (or `.= v`) into an array of numbers."""
     if any(isinstance(i, ScalarV) and i.batch for i in idxs):
         _lane_store(fl, obj, idxs, v, node)
         return
@@ -595,4 +646,5 @@ def _store(fl: Lowering, obj: ArrayV, arr: ArrayV, new: ir.Value, node: A.Node) 
     fl.write(obj, new, node)
 
 
-__all__ = ["lower_index", "index_value", "make_view", "ViewBox", "linear_element", "store_linear", "lower_setindex"]
+__all__ = ["lower_index", "index_value", "make_view", "ViewBox", "linear_element", "store_linear", "lower_setindex",
+           "store_index"]

@@ -28,6 +28,7 @@ from .indexing import index_value, linear_element, make_view, store_linear
 from .merge import CondBox, SelectBox, box_references, reachable_boxes, zero_like
 from .ranges import range_element, range_length
 from .scalars import arith, ifelse, make_tuple
+from .struct_arrays import blank, build_element, element_leaves, from_lanes, is_record, leaf_types
 from .types import BOOL, INT64, ArrayT, RangeT, Scalar, TupleT
 from .values import (
     ArrayListV,
@@ -37,6 +38,7 @@ from .values import (
     RangeV,
     Redo,
     ScalarV,
+    StructArrayV,
     StructV,
     TupleV,
     Undef,
@@ -270,6 +272,9 @@ def value_iteration(fl: Lowering, v: Value, node: A.Node) -> Iteration:
     if isinstance(v, ArrayV):
         return _indexed(fl, ScalarV(INT64, _prod(v.t.shape)), lambda k: _array_element(fl, v, k, node),
                         "an array", "shape", tuple(ScalarV(INT64, d) for d in v.t.shape))
+    if isinstance(v, StructArrayV):
+        return _indexed(fl, ScalarV(INT64, _prod(v.t.shape)), lambda k: struct_array_element(fl, v, k, node),
+                        "an array", "shape", tuple(ScalarV(INT64, d) for d in v.t.shape))
     if isinstance(v, (TupleV, ArrayListV)):
         items = list(v.items)
 
@@ -301,6 +306,11 @@ def _indexed(fl: Lowering, n: ScalarV, element: Callable[[ScalarV], Value], what
         return back
     it.reverse = reverse
     return it
+
+
+def struct_array_element(fl: Lowering, a: StructArrayV, k: ScalarV, node: A.Node) -> Value:
+    """a[k + 1] in linear order of an array of tuples or structs (one k per lane: one element per lane)."""
+    return build_element(a.t.elt, iter(_array_element(fl, leaf, k, node) for leaf in a.items))
 
 
 def _array_element(fl: Lowering, a: ArrayV, k: ScalarV, node: A.Node) -> ScalarV:
@@ -1210,23 +1220,30 @@ def map_loop(fl: Lowering, shape: tuple[int, ...], element: Callable[[ScalarV], 
         # (the dry run put the code back; difftest seed 3023 then reported no error at all)
         element(ScalarV(INT64, 0))
         raise
-    if not isinstance(sample, ScalarV) or sample.batch:
-        if isinstance(sample, ScalarV):
+    record = is_record(sample)
+    if record:
+        leaf_types(fl, sample.t, node)     # refuses elements an array of which jlhlo cannot store
+    if not (isinstance(sample, ScalarV) or record) \
+            or any(leaf.batch for leaf in (element_leaves(sample) if record else [sample])):
+        if isinstance(sample, ScalarV) or record:
             raise LaneConflict()       # the element differs per lane of an enclosing computation
-        raise fl.error(f"the elements here are {sample.t.julia()}; jlhlo arrays hold numbers (an array of arrays, "
-                       f"tuples or structs is not supported)", node)
+        raise fl.error(f"the elements here are {sample.t.julia()}; jlhlo arrays hold numbers, tuples and structs "
+                       f"(an array of arrays is not supported)", node)
     out, counter = f"%map{id(node)}", f"%k{id(node)}"
-    fl.env[out] = ArrayV(ArrayT(sample.t, shape), Box(H.constant(sample.t, 0, shape)))
+    fl.env[out] = blank(fl, sample.t, shape, node) if record else \
+        ArrayV(ArrayT(sample.t, shape), Box(H.constant(sample.t, 0, shape)))
     fl.env[counter] = ScalarV(INT64, 0)
 
     def body() -> None:
         k = fl.env[counter]
         k.interval = (0, max(n - 1, 0))
         value = element(k)
-        if not isinstance(value, ScalarV) or value.t != sample.t:
+        if value.t != sample.t:
             raise fl.error(f"the elements here do not all have one type ({describe(value)} and "
                            f"{sample.t.julia()})", node)
-        store_linear(fl, fl.env[out], k, value, node)
+        target = fl.env[out]
+        for leaf_array, leaf in (zip(target.items, element_leaves(value)) if record else [(target, value)]):
+            store_linear(fl, leaf_array, k, leaf, node)
         fl.env[counter] = _add1(fl, k)
     run_loop(fl, [], [counter], lambda: _lt(fl, fl.env[counter], ScalarV(INT64, n)), body, node)
     del fl.env[counter]
@@ -1290,10 +1307,12 @@ def _comprehension_elements(fl: Lowering, e: A.Generator, it: Iteration, target:
         out = element(_lane_index(shape))
         if fl.draws != draws:
             raise LaneConflict()       # one draw per element: a loop
+        if is_record(out):
+            return from_lanes(fl, out, shape, e)
         if not isinstance(out, ScalarV):
             raise fl.error(f"the elements here are {out.t.julia()}; Julia would make an array of them, but jlhlo "
-                           f"arrays hold numbers (an array of tuples, arrays or structs is not supported): iterate in "
-                           f"a `for` loop, or collect each component (`[a for (a, b) in ...]`)", e)
+                           f"arrays hold numbers, tuples and structs (an array of arrays of different sizes is not "
+                           f"supported): iterate in a `for` loop", e)
         if out.batch not in ((), shape):
             raise LaneConflict()
         return ArrayV(ArrayT(out.t, shape), Box(B.broadcast(fl.materialize(out), shape, list(range(len(out.batch))))))
@@ -1402,4 +1421,4 @@ def _prod(shape) -> int:
 
 
 __all__ = ["lower_while", "lower_for", "assigned_names", "run_loop", "map_loop", "Iteration", "iteration",
-           "iteration_source", "value_iteration", "comprehension_over"]
+           "iteration_source", "value_iteration", "comprehension_over", "struct_array_element"]

@@ -24,11 +24,12 @@ from .broadcast import broadcast_call
 from .calls import call_value, default_construct
 from .dispatch import PAny, Pat, PScalar
 from .exceptions import Threw, fail
-from .indexing import index_value, linear_element, make_view
+from .indexing import index_value, make_view
 from .mutable import is_mutable, same_object
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
 from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, get_field, make_tuple, type_arg
+from .struct_arrays import blank, from_lanes, is_record
 from .types import (
     BOOL,
     FLOAT32,
@@ -53,6 +54,7 @@ from .values import (
     RangeV,
     ScalarV,
     SingletonV,
+    StructArrayV,
     StructV,
     TupleV,
     TypeV,
@@ -94,7 +96,7 @@ def _dim_size(fl: Lowering, shape: tuple[int, ...], d: ScalarV, node: A.Node) ->
 
 
 def _shape(x: Value) -> tuple[int, ...]:
-    if isinstance(x, ArrayV):
+    if isinstance(x, (ArrayV, StructArrayV)):
         return x.t.shape
     if isinstance(x, ScalarV):
         return ()
@@ -127,7 +129,8 @@ def _ndims(fl, args, kwargs, node):
 
 @prim("eltype")
 def _eltype(fl, args, kwargs, node):
-    return TypeV(type_arg(expect_args(args, 1)[0]))
+    (x,) = expect_args(args, 1)
+    return TypeV(x.t.elt if isinstance(x, StructArrayV) else type_arg(x))
 
 
 @prim("isempty")
@@ -193,9 +196,11 @@ def _first_last(fl, args, kwargs, node, name):
         return t.items[0 if which == "first" else -1]
     if isinstance(t, RangeV):
         return t.start if which == "first" else t.stop
-    if isinstance(t, ArrayV):
+    if isinstance(t, (ArrayV, StructArrayV)):
         n = int(np.prod(t.t.shape))
-        return linear_element(fl, t, ScalarV(INT64, 0 if which == "first" else n - 1), node)
+        if not n:
+            raise NoMethod(f"BoundsError: attempt to access {t.t.summary()} at index [{1 if which == 'first' else 0}]")
+        return index_value(fl, t, [ScalarV(INT64, 1 if which == "first" else n)], node)
     raise NoMethod()
 
 
@@ -401,13 +406,18 @@ def _array_constructor(fl, args, kwargs, node):
     pat, rest = args[0].of, args[1:]
     no_method = NoMethod(f"MethodError: no method matching {pat.show()}({', '.join('::' + a.t.julia() for a in rest)})")
     elt = Scalar(pat.elt.name) if isinstance(pat.elt, PScalar) else None
+    record = None if elt is not None or isinstance(pat.elt, PAny) else fl.program.universe.concrete(pat.elt)
     ndims = pat.ndims if isinstance(pat.ndims, int) else None
-    if pat.kind != "Array" or not rest or not (elt is not None or isinstance(pat.elt, PAny)):
+    if pat.kind != "Array" or not rest or not (elt is not None or record is not None or isinstance(pat.elt, PAny)):
         raise no_method
     first = rest[0]
     if isinstance(first, StructV) and first.t.name in ("UndefInitializer", "UniformScaling"):
         shape = _dims_args(fl, rest[1:], node)
         if ndims is not None and len(shape) != ndims or not shape:
+            raise no_method
+        if record is not None and first.t.name == "UndefInitializer":     # `Vector{Particle}(undef, n)`
+            return blank(fl, record, shape, node)
+        if record is not None:
             raise no_method
         if first.t.name == "UndefInitializer":
             if elt is None:
@@ -421,7 +431,7 @@ def _array_constructor(fl, args, kwargs, node):
         eye = H.convert(_eye(shape), t)
         return ArrayV(ArrayT(t, shape), Box(hlo.multiply(eye, B.broadcast(fl.materialize(convert_scalar(fl, λ, t)),
                                                                            shape))))
-    if len(rest) != 1:
+    if len(rest) != 1 or record is not None:
         raise no_method
     x = collect_range(fl, first, node) if isinstance(first, RangeV) else first
     if not isinstance(x, ArrayV) or ndims is not None and x.t.ndims != ndims or isinstance(x.t.elt, ArrayT):
@@ -707,6 +717,8 @@ def _rand_below(fl, args, kwargs, node):
 
 @prim("fill")
 def _fill(fl, args, kwargs, node):
+    if args and is_record(args[0]):   # `fill((0.0, 1), n)`: an array of tuples, all equal
+        return from_lanes(fl, args[0], _dims_args(fl, args[1:], node), node)
     v = scalar_arg(args[0])
     shape = _dims_args(fl, args[1:], node)
     if v.batch:
@@ -717,14 +729,16 @@ def _fill(fl, args, kwargs, node):
 @prim("similar")
 def _similar(fl, args, kwargs, node):
     x = args[0]
-    if not isinstance(x, ArrayV):
+    if not isinstance(x, (ArrayV, StructArrayV)):
         raise NoMethod()
     t = x.t.elt
     rest = args[1:]
     if rest and isinstance(rest[0], TypeV):
-        t = type_arg(rest[0])
+        t = rest[0].of if isinstance(rest[0].of, (TupleT, NamedTupleT, StructT)) else type_arg(rest[0])
         rest = rest[1:]
     shape = _dims_args(fl, rest, node) if rest else x.t.shape
+    if not isinstance(t, Scalar):      # `similar(ps)`, `similar(x, Tuple{Float64, Int64})`
+        return blank(fl, t, shape, node)
     # Julia leaves the contents undefined; zeros are one valid choice. A row stays a row.
     return ArrayV(ArrayT(t, shape, None if rest else x.t.wrapper), Box(H.constant(t, 0, shape)))
 
@@ -734,6 +748,8 @@ def _copy(fl, args, kwargs, node):
     (x,) = expect_args(args, 1)
     if isinstance(x, ArrayV):
         return ArrayV(x.t, Box(x.ir))
+    if isinstance(x, StructArrayV):
+        return StructArrayV(x.t, tuple(ArrayV(leaf.t, Box(leaf.ir)) for leaf in x.items))
     return x
 
 
@@ -759,6 +775,8 @@ def _collect(fl, args, kwargs, node):
         return ArrayV(ArrayT(x.t.elt, x.t.shape), Box(x.ir))
     if isinstance(x, TupleV):
         return vect(fl, list(x.items), node)
+    if isinstance(x, StructArrayV):
+        return _copy(fl, [x], {}, node)
     raise NoMethod()
 
 
@@ -879,6 +897,8 @@ def _reverse(fl, args, kwargs, node):
     (x,) = expect_args(args, 1)
     if isinstance(x, RangeV):
         x = collect_range(fl, x, node)
+    if isinstance(x, StructArrayV):
+        return StructArrayV(x.t, tuple(_reverse(fl, [leaf], kwargs, node) for leaf in x.items))
     if not isinstance(x, ArrayV):
         raise NoMethod()
     dims = kwargs.get("dims")
@@ -1158,14 +1178,26 @@ def _values_equal(fl: Lowering, a: Value, b: Value, node: A.Node, op: str) -> Sc
         return ScalarV(BOOL, same)
     if isinstance(a, (FuncV, SingletonV)) or isinstance(b, (FuncV, SingletonV)):
         return ScalarV(BOOL, type(a) is type(b) and a.t == b.t and getattr(a, "name", None) == getattr(b, "name", None))
-    if isinstance(a, ArrayV) and isinstance(b, ArrayV):
+    if op != "===" and (isinstance(a, RangeV) or isinstance(b, RangeV)) \
+            and isinstance(a, (ArrayV, RangeV)) and isinstance(b, (ArrayV, RangeV)):
+        a, b = (collect_range(fl, v, node) if isinstance(v, RangeV) else v for v in (a, b))
+    if isinstance(a, (ArrayV, StructArrayV)) and isinstance(b, (ArrayV, StructArrayV)):
         if op == "===":
-            if a.box is b.box or not (a.box.derived or b.box.derived):
-                return ScalarV(BOOL, a.box is b.box)
+            box_a, box_b = (v.box if isinstance(v, ArrayV) else v.items[0].box for v in (a, b))
+            if box_a is box_b or not (box_a.derived or box_b.derived):
+                return ScalarV(BOOL, box_a is box_b)
             raise NoMethod("`===` of a view or a branch-dependent array is not supported")
         if a.t.shape != b.t.shape:
             return ScalarV(BOOL, False)
+        # element by element; an array of tuples or structs compares them as `==` of two elements does
         return _reduce(fl, [FuncV("&"), broadcast_call(fl, FuncV(op), [a, b], {}, node), colon()], {}, node)
+    if isinstance(a, ArrayListV) and isinstance(b, ArrayListV) and op != "===":
+        if a.t.shape != b.t.shape:
+            return ScalarV(BOOL, False)
+        out = ScalarV(BOOL, True)
+        for x, y in zip(a.items, b.items):
+            out = arith(fl, "&", out, fl.call_function(op, [x, y], {}, node))
+        return out
     if isinstance(a, StructV) and isinstance(b, StructV) and (is_mutable(fl, a.t) or is_mutable(fl, b.t)):
         same = same_object(a, b)       # Julia's `==` and `===` of mutable structs: the same object
         if same is None:
@@ -1181,7 +1213,9 @@ def _values_equal(fl: Lowering, a: Value, b: Value, node: A.Node, op: str) -> Sc
             part = fl.call_function(item_op, [x, y], {}, node)
             out = arith(fl, "&", out, part)
         return out
-    return ScalarV(BOOL, False)
+    if a.t != b.t and not all(isinstance(v, (ArrayV, StructArrayV, ArrayListV, RangeV)) for v in (a, b)):
+        return ScalarV(BOOL, False)    # Julia's fallback `x === y`: values of different types differ
+    raise NoMethod(f"comparing a {a.t.julia()} and a {b.t.julia()} with `{op}` is not supported")
 
 
 for _op in ARITH:

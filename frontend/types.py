@@ -43,7 +43,9 @@ class Scalar(JType):
 
 @dataclass(frozen=True)
 class ArrayT(JType):
-    elt: Scalar | ArrayT               # an ArrayT for a vector of arrays (values.ArrayListV)
+    # an ArrayT for a vector of arrays (values.ArrayListV); a TupleT, NamedTupleT or StructT for an
+    # array of those (values.StructArrayV)
+    elt: Scalar | ArrayT | TupleT | NamedTupleT | StructT
     shape: tuple[int, ...]
     # "Adjoint" or "Transpose" for Julia's row vector `v'` / `transpose(v)` of a vector v: a 1×n
     # AbstractMatrix that is not a Matrix, and whose product with a vector is a number

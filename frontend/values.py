@@ -132,6 +132,16 @@ class ArrayListV(Value):
 
 
 @dataclass(eq=False)
+class StructArrayV(Value):
+    """An array whose elements are tuples, named tuples or immutable structs of numbers (`[(x, 2x) for x
+    in xs]`, a `Vector{Particle}`), stored as a struct of arrays: `items` holds one array of the
+    array's shape per number in an element (the element's leaves, in order; frontend/struct_arrays.py).
+    Reading an element reads every item at that index; writing one writes them all."""
+    t: ArrayT                          # t.elt is the element's TupleT, NamedTupleT or StructT
+    items: tuple[ArrayV, ...]
+
+
+@dataclass(eq=False)
 class StructV(Value):
     """A struct instance or a named tuple (t is StructT or NamedTupleT)."""
     t: StructT | NamedTupleT
@@ -231,7 +241,7 @@ def symbol(name: str) -> SingletonV:
 
 # ----------------------------------------------------------------------------- flattening
 def children(v: Value) -> tuple[Value, ...]:
-    if isinstance(v, (TupleV, StructV, ArrayListV, MaybeV)):
+    if isinstance(v, (TupleV, StructV, ArrayListV, StructArrayV, MaybeV)):
         return v.items
     if isinstance(v, RangeV):
         return v.parts
@@ -258,7 +268,7 @@ def map_leaves(v: Value, fn: Callable[[Value], Value], constants: bool = False) 
         return fn(v)
     if isinstance(v, TupleV):
         return TupleV(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
-    if isinstance(v, (StructV, ArrayListV)):
+    if isinstance(v, (StructV, ArrayListV, StructArrayV)):
         return type(v)(v.t, tuple(map_leaves(c, fn, constants) for c in v.items))
     if isinstance(v, MaybeV):
         return MaybeV(v.t, map_leaves(v.present, fn, constants), map_leaves(v.value, fn, constants))
@@ -296,7 +306,7 @@ def spec_key(v: Value) -> object:
     """What a specialization depends on: the type, and the value of compile-time constants."""
     if isinstance(v, ScalarV):
         return (v.t, v.const if v.is_const else None, v.is_const, v.batch)
-    if isinstance(v, (TupleV, StructV, ArrayListV, MaybeV)):
+    if isinstance(v, (TupleV, StructV, ArrayListV, StructArrayV, MaybeV)):
         return (v.t, tuple(spec_key(c) for c in v.items))
     if isinstance(v, RangeV):
         return (v.t, tuple(spec_key(c) for c in children(v)))
@@ -332,7 +342,7 @@ def describe(v: Value) -> str:
     return v.t.julia()
 
 
-__all__ = ["Value", "ScalarV", "ArrayV", "ArrayListV", "Box", "Undef", "Redo", "LaneConflict", "TupleV", "StructV",
-           "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "MaybeV", "nothing", "is_nothing", "colon", "symbol",
-           "runtime_leaves", "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key", "alias_key",
-           "describe", "children"]
+__all__ = ["Value", "ScalarV", "ArrayV", "ArrayListV", "StructArrayV", "Box", "Undef", "Redo", "LaneConflict", "TupleV",
+           "StructV", "RangeV", "FuncV", "ClosureV", "TypeV", "SingletonV", "MaybeV", "nothing", "is_nothing", "colon",
+           "symbol", "runtime_leaves", "map_leaves", "fill_leaves", "leaf_pairs", "array_boxes", "spec_key",
+           "alias_key", "describe", "children"]

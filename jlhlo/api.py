@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from jax.extend.mlir import ir
@@ -22,8 +22,8 @@ from .frontend.dispatch import PStruct, select_method
 from .frontend.lower import ModuleLowering
 from .frontend.printing import PrintSite
 from .frontend.program import Program
-from .frontend.types import ArrayT, NamedTupleT, Scalar, StructT, TupleT, type_of_array
-from .frontend.values import ArrayV, Box, MaybeV, ScalarV, StructV, TupleV, Value, runtime_leaves
+from .frontend.types import ArrayT, JType, NamedTupleT, Scalar, StructT, TupleT, type_of_array
+from .frontend.values import ArrayV, Box, MaybeV, ScalarV, StructArrayV, StructV, TupleV, Value, runtime_leaves
 from .mlir_passes import optimize
 from .mlir_passes.autodiff import build_vjp
 from .mlir_passes.rng import thread_rng_state
@@ -555,6 +555,11 @@ def to_host(v: Value, flat, leaf: Callable[[Any], Any] = np.asarray) -> Any:
     if isinstance(v, StructV):
         names = v.t.field_names if isinstance(v.t, StructT) else v.t.names
         return {n: to_host(i, flat, leaf) for n, i in zip(names, v.items)}
+    if isinstance(v, StructArrayV):
+        columns = [to_host(i, flat, leaf) for i in v.items]
+        if leaf is np.asarray:         # an array of records: ps[0] is the first element
+            return _records(v.t, columns)
+        return _columns(v.t.elt, iter(columns))
     if isinstance(v, MaybeV):          # Union{Nothing, T}: None, or the T
         present = bool(np.asarray(to_host(v.present, flat, leaf)))
         value = to_host(v.value, flat, leaf)
@@ -563,6 +568,53 @@ def to_host(v: Value, flat, leaf: Callable[[Any], Any] = np.asarray) -> Any:
         raise UsageError(f"the entry returns a {v.t.julia()}, which cannot be passed back to Python "
                          f"(return numbers, arrays, tuples, named tuples or structs)")
     return None                        # nothing, functions, types: no runtime value
+
+
+def _field_names(t: JType) -> list[str]:
+    """The names of an element's parts: a struct's fields, a named tuple's names, `f0`, `f1`... for a
+    tuple's items (NumPy's names)."""
+    if isinstance(t, StructT):
+        return list(t.field_names)
+    if isinstance(t, NamedTupleT):
+        return list(t.names)
+    return [f"f{k}" for k in range(len(t.items))]
+
+
+def _parts(t: JType) -> tuple[JType, ...]:
+    return t.field_types if isinstance(t, StructT) else t.items
+
+
+def _record_dtype(t: JType, columns: Iterator[np.ndarray]) -> np.dtype:
+    if isinstance(t, Scalar):
+        return next(columns).dtype
+    return np.dtype([(name, _record_dtype(u, columns)) for name, u in zip(_field_names(t), _parts(t))])
+
+
+def _records(t: ArrayT, columns: list[np.ndarray]) -> np.ndarray:
+    """An array of tuples or structs (stored as one array per number) as a NumPy structured array."""
+    out = np.empty(t.shape, _record_dtype(t.elt, iter(columns)))
+    paths: list[tuple[str, ...]] = []
+
+    def walk(u: JType, path: tuple[str, ...]) -> None:
+        if isinstance(u, Scalar):
+            paths.append(path)
+        for name, part in ([] if isinstance(u, Scalar) else zip(_field_names(u), _parts(u))):
+            walk(part, path + (name,))
+    walk(t.elt, ())
+    for path, column in zip(paths, columns):
+        view = out
+        for name in path[:-1]:
+            view = view[name]
+        view[path[-1]] = column
+    return out
+
+
+def _columns(t: JType, columns: Iterator[Any]) -> Any:
+    """An array of tuples or structs as the element's structure with an array per number."""
+    if isinstance(t, Scalar):
+        return next(columns)
+    parts = [_columns(u, columns) for u in _parts(t)]
+    return tuple(parts) if isinstance(t, TupleT) else dict(zip(_field_names(t), parts))
 
 
 def input_specs_from_npz(program: Program, entry: str, grouped: dict[str, Any]) -> tuple[list[object], list[Any]]:

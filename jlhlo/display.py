@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from .core.dtypes import SCALARS
-from .frontend.types import StructT, TypeT, _param_str
-from .frontend.values import ArrayV, MaybeV, ScalarV, StructV, TupleV, Value
+from .frontend.struct_arrays import build_element
+from .frontend.types import NamedTupleT, StructT, TupleT, TypeT, _param_str
+from .frontend.values import ArrayV, MaybeV, ScalarV, StructArrayV, StructV, TupleV, Value
 
 _JULIA_NAME = {np.dtype(info.np): name for name, info in SCALARS.items()}
 _UNPREFIXED = {"Float64", "Int64"}            # element types `show` leaves out: [1.0, 2.0], [1, 2]
@@ -29,6 +30,8 @@ def display(value: Value, host: Any) -> str:
         return "nothing" if host is None else display(value.value, host)
     if isinstance(value, ArrayV):
         return _display_array(np.asarray(host), value.t.julia())
+    if isinstance(value, StructArrayV):
+        return _display_records(value, host)
     return show(value, host)
 
 
@@ -46,6 +49,13 @@ def show(value: Value, host: Any, limit: bool = True) -> str:
         name = _JULIA_NAME[a.dtype]
         text = _show_array(a, _INLINE if limit else _WHOLE)
         return ("" if name in _UNPREFIXED and a.size else name) + text   # Float64[]: no elements
+    if isinstance(value, StructArrayV):
+        texts = [show(e, h, limit) for e, h in _elements(value, host)]
+        if host.ndim == 1 and len(texts) > 2 * _INLINE and limit:
+            texts = texts[:_INLINE] + ["…"] + texts[-_INLINE:]
+        body = ", ".join(texts) if host.ndim == 1 else "; ".join(
+            " ".join(texts[i + host.shape[0] * j] for j in range(host.shape[1])) for i in range(host.shape[0]))
+        return ("" if _implicit(value.t.elt) else value.t.elt.julia()) + "[" + body + "]"
     if isinstance(value, TupleV):
         items = [show(v, h, limit) for v, h in zip(value.items, host)]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -59,6 +69,42 @@ def show(value: Value, host: Any, limit: bool = True) -> str:
     if isinstance(value.t, TypeT):
         return _param_str(value.t.of)                          # `Int64`, as Julia shows a type
     return "nothing" if value.t.julia() == "Nothing" else value.t.julia()      # no run-time value
+
+
+def _elements(value: StructArrayV, host: np.ndarray) -> list[tuple[Value, Any]]:
+    """The elements of an array of tuples or structs (a NumPy structured array), in column-major order,
+    each as a value and its host form (a tuple, or a dict of fields)."""
+    def record(t: Any, r: Any) -> Any:
+        if not isinstance(t, (TupleT, NamedTupleT, StructT)):
+            return r
+        parts = t.field_types if isinstance(t, StructT) else t.items
+        items = [record(u, r[k]) for k, u in enumerate(parts)]
+        return tuple(items) if isinstance(t, TupleT) else dict(zip(r.dtype.names, items))
+    element = build_element(value.t.elt, iter(ScalarV(leaf.t.elt) for leaf in value.items))
+    return [(element, record(value.t.elt, r)) for r in host.ravel(order="F")]
+
+
+def _implicit(t: Any) -> bool:
+    """Julia's `typeinfo_implicit`: `show` of an array of t leaves out the element type (Float64,
+    Int64, and tuples and named tuples of them)."""
+    if isinstance(t, (TupleT, NamedTupleT)):
+        return all(_implicit(u) for u in t.items)
+    return getattr(t, "name", None) in _UNPREFIXED and not isinstance(t, StructT)
+
+
+def _display_records(value: StructArrayV, host: np.ndarray) -> str:
+    """An array of tuples or structs as the REPL displays it: its summary, then one element per line
+    (a matrix: its rows, each column left-aligned)."""
+    head = value.t.summary()
+    if host.size == 0:
+        return head
+    texts = [show(e, h) for e, h in _elements(value, host)]
+    if host.ndim == 1:
+        return head + ":\n" + "\n".join(" " + t for t in texts)
+    rows, cols = host.shape[0], host.size // host.shape[0]
+    widths = [max(len(texts[i + rows * j]) for i in range(rows)) for j in range(cols)]
+    lines = ["  ".join(texts[i + rows * j].ljust(widths[j]) for j in range(cols)).rstrip() for i in range(rows)]
+    return head + ":\n" + "\n".join(" " + line for line in lines)
 
 
 def _show_array(a: np.ndarray, inline: int = _INLINE) -> str:

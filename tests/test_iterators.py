@@ -353,11 +353,6 @@ def test_gradient_through_a_loop_over_zip(rng):
 
 # ----------------------------------------------------------------------------- refusals
 REFUSALS = [
-    ("main(v::Vector{Float64}) = collect(Iterators.product(1:2, v))",
-     r"elements here are Tuple\{Int64, Float64\}; Julia would make an array of them, but jlhlo arrays hold numbers",
-     (1, 28)),
-    ("main(v::Vector{Float64}) = [(a, b) for (a, b) in zip(v, v)]",
-     r"elements here are Tuple\{Float64, Float64\}", (1, 28)),
     ("function main(v::Vector{Float64})\n    s = 0\n    for k in Iterators.countfrom(1)\n        s += k\n    end\n"
      "    return s\nend",
      r"this loop over Iterators\.countfrom\(\.\.\.\), an infinite iterator, has no `break`", (3, 5)),
@@ -385,6 +380,17 @@ def test_refusals_name_the_construct(src, message, where):
         function(src, "main")(np.arange(6.0))
     span = info.value.span
     assert (span.file, span.line, span.col) == ("t.jl", *where), str(span)
+
+
+def test_collected_iterators_of_tuples_are_arrays_of_tuples():
+    """`collect(Iterators.product(1:2, v))` is a Matrix of tuples and `[(a, b) for (a, b) in zip(v, v)]`
+    a Vector of them (stored as a struct of arrays: tests/test_struct_arrays.py)."""
+    v = np.arange(3.0)
+    got = function("main(v::Vector{Float64}) = collect(Iterators.product(1:2, v))", "main")(v)
+    assert got.shape == (2, 3)
+    assert_same((got["f0"], got["f1"]), (np.repeat([[1], [2]], 3, axis=1), np.tile(v, (2, 1))))
+    got = function("main(v::Vector{Float64}) = [(a, -b) for (a, b) in zip(v, v)]", "main")(v)
+    assert_same((got["f0"], got["f1"]), (v, -v))
 
 
 def test_a_negative_run_time_count_is_julias_argument_error(rng):

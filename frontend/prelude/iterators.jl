@@ -5,8 +5,8 @@
 # `take` of a run-time count and an uneven `partition` are fine there. `Iterators.reverse(x)` is lazy
 # in a `for` loop or comprehension; as a value it is `Base.reverse(x)`, a copy with the same elements.
 # The functions below answer what other code asks of an iterator (`collect`, `sum`, `length`...):
-# `collect` is a comprehension, so it has a static size and refuses elements that are not numbers
-# (a Matrix of tuples, which `collect(Iterators.product(...))` is in Julia).
+# `collect` is a comprehension, so it has a static size; `collect(Iterators.product(...))` is a Matrix
+# of tuples, as in Julia (stored as a struct of arrays: frontend/struct_arrays.py).
 abstract type _LazyIterator end
 
 struct Zip{Is<:Tuple} <: _LazyIterator

@@ -38,7 +38,7 @@ from .primitives import last_index
 from .program import CALL, Program
 from .ranges import collect_range, make_range
 from .registry import PRIMITIVES, NeedsStatic, NoMethod
-from .scalars import get_field
+from .scalars import IRRATIONALS, get_field
 from .types import BOOL, FLOAT64, INT64, INT_ALIASES, SCALARS, JType, NamedTupleT, Scalar, StructT, TupleT
 from .values import (
     ArrayListV,
@@ -438,16 +438,14 @@ class FunctionLowering:
             return self.eval_const(name)
         if name in ("nothing",):
             return nothing()
-        if name in ("pi", "π"):
-            return ScalarV(Scalar("Float64"), float(np.pi))
+        if name in IRRATIONALS:
+            return ScalarV(Scalar("Float64"), IRRATIONALS[name], irrational=True)
         if name in ("Inf", "NaN"):
             return ScalarV(Scalar("Float64"), float(name.lower()))
         if name in ("Inf32", "NaN32"):
             return ScalarV(Scalar("Float32"), float(name[:-2].lower()))
         if name == "im":
             return ScalarV(Scalar("ComplexF32"), 1j)   # Complex{Bool} in Julia: it does not widen Float32
-        if name == "ℯ":
-            return ScalarV(Scalar("Float64"), float(np.e))
         if name in ("true", "false"):
             return ScalarV(BOOL, name == "true")
         tname = INT_ALIASES.get(name, name)

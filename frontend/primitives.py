@@ -536,7 +536,7 @@ def rng_words(state: ir.Value, dims: tuple[int, ...], t: Scalar) -> tuple[ir.Val
 
 
 # the structs of prelude/random.jl that hold a state; TaskLocalRNG (the default generator) is not one
-GENERATORS = ("Xoshiro", "MersenneTwister")
+GENERATORS = ("Xoshiro", "MersenneTwister", "StableRNG")
 
 
 def _generator_state(fl: Lowering, v: Value) -> ArrayV | None:

@@ -19,7 +19,7 @@ from . import hlo as H
 from .diagnostics import JuliaError
 from .exceptions import show_number
 from .registry import PRIMITIVES, NoMethod, expect_args, prim, scalar_arg
-from .types import BOOL, INT64, ArrayT, Scalar, TupleT, float_type, promote, real_type
+from .types import BOOL, FLOAT64, INT64, ArrayT, Scalar, TupleT, float_type, promote, real_type
 from .values import ArrayListV, ArrayV, Box, LaneConflict, ScalarV, SingletonV, StructV, TupleV, TypeV, Value
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ def as_ir(fl: Lowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]):
 def convert_scalar(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None = None,
                    exact: bool = False) -> ScalarV:
     """convert(T, v); with `exact`, a non-integral float to an integer type is an InexactError."""
+    if v.t == t and v.irrational:
+        return ScalarV(t, v.const)     # `Float64(pi)` is a Float64, no longer an irrational
     if v.t == t:
         return v
     if t.info.kind == "bool" and v.t.info.kind != "bool":
@@ -403,6 +405,43 @@ def _isless(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
     return ScalarV(BOOL, None, hlo.or_(hlo.or_(H.compare("LT", x, y, "float"), zeros), nan_after), batch)
 
 
+# Base's `pi`/`π` and `ℯ`, and the constants of IrrationalConstants.jl (which SpecialFunctions and
+# StatsFuns use), as the Float64 nearest each; `ScalarV.irrational` marks them (see `_irrational_as`)
+IRRATIONALS: dict[str, float] = {
+    "pi": math.pi, "π": math.pi, "ℯ": math.e,
+    **{name: float(digits) for name, digits in [
+        ("twoπ", "6.2831853071795864769252867665590058"), ("fourπ", "12.566370614359172953850573533118012"),
+        ("halfπ", "1.5707963267948966192313216916397514"), ("quartπ", "0.78539816339744830961566084581987572"),
+        ("invπ", "0.31830988618379067153776752674502872"), ("twoinvπ", "0.63661977236758134307553505349005745"),
+        ("fourinvπ", "1.2732395447351626861510701069801149"), ("inv2π", "0.15915494309189533576888376337251436"),
+        ("inv4π", "0.079577471545947667884441881686257181"), ("sqrt2", "1.4142135623730950488016887242096981"),
+        ("sqrt3", "1.7320508075688772935274463415058724"), ("sqrtπ", "1.7724538509055160272981674833411452"),
+        ("sqrt2π", "2.5066282746310005024157652848110453"), ("sqrt4π", "3.5449077018110320545963349666822903"),
+        ("sqrthalfπ", "1.2533141373155002512078826424055226"), ("invsqrt2", "0.70710678118654752440084436210484904"),
+        ("invsqrtπ", "0.56418958354775628694807945156077259"), ("invsqrt2π", "0.39894228040143267793994605993438187"),
+        ("log2π", "1.8378770664093454835606594728112353"), ("log4π", "2.5310242469692907929749839408564730"),
+        ("logtwo", "0.69314718055994530941723212145817657"), ("loghalf", "-0.69314718055994530941723212145817657"),
+        ("logπ", "1.1447298858494001741434273513530587"), ("logten", "2.3025850929940456840179914546843642")]},
+}
+
+
+def _irrational_as(a: ScalarV, b: ScalarV) -> tuple[ScalarV, ScalarV]:
+    """An irrational constant meeting a Float32 or Float16 in arithmetic becomes that type: Julia
+    promotes `Irrational` with a float type to that type (`1f0 * pi` is a Float32), with anything
+    else to Float64 (as it is here already)."""
+    def narrowed(x: ScalarV, other: ScalarV) -> ScalarV:
+        if x.irrational and not other.irrational and other.t.name in ("Float32", "Float16"):
+            return ScalarV(other.t, as_py(as_np(other.t, x.const)))
+        return x
+    return narrowed(a, b), narrowed(b, a)
+
+
+def _promoting_irrationals(rule: Callable) -> Callable:
+    def promoted(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
+        return rule(fl, *_irrational_as(a, b))
+    return promoted
+
+
 ARITH: dict[str, Callable] = {
     "+": _binary("+", hlo.add, np.add),
     "-": _binary("-", hlo.subtract, np.subtract),
@@ -418,6 +457,8 @@ ARITH: dict[str, Callable] = {
     "===": _identical, "!==": lambda fl, a, b: fl.scalar_not(_identical(fl, a, b)), "≡": _identical,
     "isequal": _isequal, "isless": _isless,
 }
+for _op in ("+", "-", "*", "/", "÷", "div", "%", "rem", "mod", "^", "max", "min"):
+    ARITH[_op] = _promoting_irrationals(ARITH[_op])
 
 
 def arith(fl: Lowering, op: str, a: ScalarV, b: ScalarV | None = None) -> ScalarV:
@@ -715,9 +756,12 @@ def _promote(fl, args, kwargs, node):
     xs = [scalar_arg(a) for a in args]
     if not xs:
         return make_tuple([])
-    t = xs[0].t
-    for x in xs[1:]:
-        t = promote(t, x.t)
+    others = [x.t for x in xs if not x.irrational]
+    t = others[0] if others else FLOAT64
+    for u in others[1:]:
+        t = promote(t, u)
+    if len(others) < len(xs) and t.name not in ("Float32", "Float16"):
+        t = promote(t, FLOAT64)        # an irrational constant promotes as `_irrational_as` says
     return make_tuple(convert_scalar(fl, x, t, node) for x in xs)
 
 

@@ -46,6 +46,9 @@ class ScalarV(Value):
     interval: tuple[int, int] | None = None   # known bounds of a run-time integer (loop variables)
     offset_of: tuple[ScalarV, int] | None = None   # this integer is (base + k): `i:i+2` has a static length
     lane: tuple[int, int] | None = None   # a vectorized loop variable: (lane dimension, first value), step 1
+    # Base's irrational constants (`pi`, `ℯ`): a Float64 here, but arithmetic with a Float32 or
+    # Float16 gives that type, as Julia's promotion of an `Irrational` does (scalars.py)
+    irrational: bool = False
 
     @property
     def is_const(self) -> bool:
@@ -305,7 +308,7 @@ def array_boxes(v: Value) -> Iterator[Box]:
 def spec_key(v: Value) -> object:
     """What a specialization depends on: the type, and the value of compile-time constants."""
     if isinstance(v, ScalarV):
-        return (v.t, v.const if v.is_const else None, v.is_const, v.batch)
+        return (v.t, v.const if v.is_const else None, v.is_const, v.batch, v.irrational)
     if isinstance(v, (TupleV, StructV, ArrayListV, StructArrayV, MaybeV)):
         return (v.t, tuple(spec_key(c) for c in v.items))
     if isinstance(v, RangeV):

@@ -141,3 +141,37 @@ main(x::Float64) = (gradient(sinh, x)[1], gradient(asinh, x)[1], gradient(atanh,
         want = (np.cosh(x), 1 / np.sqrt(1 + x * x), 1 / (1 - x * x), 1 / np.sqrt(1 - x * x),
                 -1 / np.sqrt(1 - x * x), np.sinh(x))
         np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-12, atol=1e-15)
+
+
+def test_irrational_constants_take_the_float_type_they_meet(rng):
+    """`pi`, `ℯ` and IrrationalConstants' `log2π`... are `Irrational`s: with a Float32 (or Float16)
+    they promote to it, with anything else to Float64; `Float64(pi)` is a plain Float64."""
+    src = """
+    main(x, v) = (x * pi, 2pi, x + ℯ, pi / 2, x * Float64(pi), max(x, pi), promote(x, pi), clamp(x, 0, pi),
+                  sqrt2π * x, log2π / 2, (c = pi; c * x), v .* pi, hypot(x, pi), pi * im)
+    """
+    x, v = np.float32(rng.uniform(0.5, 1.5)), rng.standard_normal(3).astype(np.float32)
+    f32, pi = np.float32, np.pi
+    want = (f32(x * f32(pi)), 2 * pi, f32(x + f32(np.e)), pi / 2, np.float64(x) * pi, f32(max(x, f32(pi))),
+            (x, f32(pi)), f32(min(max(x, 0), f32(pi))), f32(x * f32(np.sqrt(2 * pi))), np.log(2 * pi) / 2,
+            f32(x * f32(pi)), v * f32(pi), np.hypot(np.float64(x), pi), np.complex128(pi * 1j))
+    got = jlhlo.load(src, filename="t.jl").function("main")(x, v)
+    assert_same(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sinpi_and_cospi_are_exact_at_integers_and_half_integers(rng, dtype):
+    src = "main(x) = (sinpi.(x), cospi.(x), sincospi(x[1]), sinpi(3), cospi(-2))"
+    x = np.concatenate([rng.uniform(-5, 5, 10), [0.0, -0.0, 1.0, -2.0, 0.5, 1.5, -2.5, 1e17, 7.25]]).astype(dtype)
+    got = jlhlo.load(src, filename="t.jl").function("main")(x)
+    pi_x = np.pi * x.astype(np.float64)
+    halves = (2 * x == np.round(2 * x)) & (np.abs(x) < 2 ** (53 if dtype == np.float64 else 24))
+    want_sin = np.where(halves, np.round(np.sin(pi_x)), np.sin(pi_x)).astype(dtype)
+    want_cos = np.where(halves, np.round(np.cos(pi_x)), np.cos(pi_x)).astype(dtype)
+    want_sin[np.abs(x) >= 2 ** (53 if dtype == np.float64 else 24)] = 0.0        # huge x: all even integers
+    want_cos[np.abs(x) >= 2 ** (53 if dtype == np.float64 else 24)] = 1.0
+    want_sin = np.where(want_sin == 0, np.copysign(0.0, x), want_sin).astype(dtype)   # Julia: sinpi(-2.0) == -0.0
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_same(got, (want_sin, want_cos + 0.0, (want_sin[0], want_cos[0]), 0.0, 1.0),     # cospi gives no -0.0
+                rtol=rtol, atol=rtol)
+    assert np.array_equal(np.signbit(got[0][want_sin == 0]), np.signbit(x[want_sin == 0]))

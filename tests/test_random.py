@@ -113,7 +113,8 @@ function streams(seed::Int64)
     Random.seed!(rng, seed)
     again = rand(rng, 4)
     m = rand(MersenneTwister(seed), 4)
-    return a, b, x, y, z, w, again, m
+    s = rand(StableRNG(seed), 4)
+    return a, b, x, y, z, w, again, m, s
 end
 function shared(seed::Int64, flip::Bool)
     rng = Xoshiro(seed)
@@ -201,12 +202,13 @@ def test_a_generator_is_a_reproducible_stream(gen):
     first, same, other = f(42), f(42), f(7)
     for x, y in zip(first, same):
         np.testing.assert_array_equal(x, y)                          # the same seed: the same numbers
-    a, b, x, y, z, w, again, m = first
+    a, b, x, y, z, w, again, m, s = first
     assert not np.array_equal(other[0], a) and len(set(a.tolist()) | set(b.tolist())) == 8
     np.testing.assert_array_equal(x, y)                              # a copy continues the same stream
     assert w == z[0] != z[1]                                         # without advancing the original
     np.testing.assert_array_equal(again, a)                          # seed! restarts the stream
     np.testing.assert_array_equal(m, a)                              # (MersenneTwister: the same streams)
+    np.testing.assert_array_equal(s, a)                              # (StableRNGs.jl's StableRNG too)
 
 
 def test_a_generator_advances_in_callees_loops_branches_and_conditions(gen):

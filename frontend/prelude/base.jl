@@ -381,6 +381,36 @@ asech(x::Real) = acosh(1 / float(x))
 acsch(x::Real) = asinh(1 / float(x))
 acoth(x::Real) = atanh(1 / float(x))
 sincos(x::Real) = (sin(x), cos(x))
+# sin(πx) and cos(πx) with Base's reduction: x is split exactly into n/2 + r with |r| ≤ 1/4, so
+# integers give exact zeros and half-integers exact ±1 (sin(pi * x) does not); the kernels are
+# sin and cos of π·r (Julia uses polynomials there: the last bit may differ)
+sinpi(x::Real) = _sinpi(float(x))
+cospi(x::Real) = _cospi(float(x))
+sincospi(x::Real) = (sinpi(x), cospi(x))
+function _sinpi(x)
+    a = abs(x)
+    isnan(x) && return x
+    isinf(x) && throw(DomainError(x, "`x` cannot be infinite."))
+    a >= _maxintfloat(typeof(a)) && return copysign(zero(x), x)
+    n, r = _quarter_turns(a)
+    s = n == 0 ? sin(oftype(r, pi) * r) : n == 1 ? cos(oftype(r, pi) * r) :
+        n == 2 ? zero(r) - sin(oftype(r, pi) * r) : -cos(oftype(r, pi) * r)
+    return signbit(x) ? -s : s
+end
+function _cospi(x)
+    a = abs(x)
+    isnan(x) && return x
+    isinf(x) && throw(DomainError(x, "`x` cannot be infinite."))
+    a >= _maxintfloat(typeof(a)) && return one(x)
+    n, r = _quarter_turns(a)
+    return n == 0 ? cos(oftype(r, pi) * r) : n == 1 ? zero(r) - sin(oftype(r, pi) * r) :
+           n == 2 ? zero(r) - cos(oftype(r, pi) * r) : sin(oftype(r, pi) * r)
+end
+# a = n/2 + r with n = round(2a), |r| ≤ 1/4 (exact), n taken mod 4
+function _quarter_turns(a)
+    n = round(2a)
+    return Int64(n) & 3, a - n / 2
+end
 deg2rad(x::Real) = float(x) * oftype(float(x), pi / 180)
 rad2deg(x::Real) = float(x) * oftype(float(x), 180 / pi)
 # scaled by the larger magnitude, so hypot(1e200, 1e200) does not overflow; Inf wins over NaN

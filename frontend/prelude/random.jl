@@ -1,11 +1,12 @@
-# Random: generators as values. `Xoshiro(seed)` and `MersenneTwister(seed)` hold a Threefry state
+# Random: generators as values. `Xoshiro(seed)`, `MersenneTwister(seed)` and StableRNGs.jl's
+# `StableRNG(seed)` hold a Threefry state
 # (key, counter) in a two-word Vector{UInt64}; every draw (`rand(rng, ...)`, `randn(rng, ...)`,
 # primitives in frontend/primitives.py) reads the state and writes the advanced one back into the
 # array, so a generator is shared like any array: a callee or a loop that draws from it
 # advances it for the caller, and `copy` gives an independent generator that continues the same
 # stream. The streams are fixed by the seed but are not Julia's (no Xoshiro256++ or Mersenne
-# Twister here): `Xoshiro(n)` and `MersenneTwister(n)` draw the same numbers, which are also those
-# of the default generator after `Random.seed!(n)`. Draws carry no gradient.
+# Twister or Lehmer here): `Xoshiro(n)`, `MersenneTwister(n)` and `StableRNG(n)` draw the same
+# numbers, which are also those of the default generator after `Random.seed!(n)`. Draws carry no gradient.
 # `Random.default_rng()` is the default generator itself (XLA's, see `rand` in primitives.py).
 
 abstract type AbstractRNG end
@@ -17,6 +18,9 @@ end
 struct MersenneTwister <: _StateRNG
     state::Vector{UInt64}
 end
+struct StableRNG <: _StateRNG
+    state::Vector{UInt64}
+end
 struct TaskLocalRNG <: AbstractRNG end
 
 # (`_rng_seeded` refuses a seed that is not an integer)
@@ -24,10 +28,12 @@ Xoshiro(seed::Number) = Xoshiro(_rng_seeded(seed))
 Xoshiro() = Xoshiro(_rng_fresh())
 MersenneTwister(seed::Number) = MersenneTwister(_rng_seeded(seed))
 MersenneTwister() = MersenneTwister(_rng_fresh())
+StableRNG(seed::Integer) = StableRNG(_rng_seeded(seed))
 default_rng() = TaskLocalRNG()
 
 copy(r::Xoshiro) = Xoshiro(copy(r.state))
 copy(r::MersenneTwister) = MersenneTwister(copy(r.state))
+copy(r::StableRNG) = StableRNG(copy(r.state))
 deepcopy(r::_StateRNG) = copy(r)
 copy!(dst::R, src::R) where {R<:_StateRNG} = (copyto!(dst.state, src.state); dst)
 ==(a::R, b::R) where {R<:_StateRNG} = a.state == b.state

@@ -341,6 +341,7 @@ class AbstractTypeDef(Node):
 class ConstDef(Node):
     name: str
     value: Expr
+    params: list[str] = field(default_factory=list)    # a parametric type alias: `const AA3{T} = AbstractArray{T,3}`
 
 
 @dataclass

@@ -6,7 +6,19 @@ from typing import TYPE_CHECKING, Callable
 
 from . import ast as A
 from .diagnostics import StaticValueNeeded
-from .dispatch import ARRAY_NAMES, Method, PAny, PArray, PConst, PScalar, PStruct, PTypeVar, TypeUniverse, applicable
+from .dispatch import (
+    ARRAY_NAMES,
+    Method,
+    PAny,
+    PArray,
+    Pat,
+    PConst,
+    PScalar,
+    PStruct,
+    PTypeVar,
+    TypeUniverse,
+    applicable,
+)
 from .exceptions import is_throw, lower_throw
 from .mutable import is_mutable, with_cells
 from .printing import is_print_call, lower_print_call
@@ -14,7 +26,7 @@ from .program import CALL
 from .registry import NoMethod
 from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
-from .types import Scalar, StructT, real_type
+from .types import JType, Scalar, StructT, real_type
 from .unions import split_call
 from .values import ClosureV, FuncV, ScalarV, SingletonV, StructV, TypeV, Value, describe, nothing
 
@@ -157,6 +169,13 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
         t = Scalar(target.params[0].name)
         value = convert_scalar(fl, args[0], t, node, exact=t.info.is_integer) if args else ScalarV(t, 0)
         return default_construct(fl, "RefValue", [value], node)
+    info = fl.program.universe.structs.get(target.name) if isinstance(target, PStruct) else None
+    if info is not None and target.params and info.node is not None and not kwargs:
+        # `Pt{Float64}(1, 2)`: the default constructor with the parameters given, converting each field
+        if info.node.constructors or len(target.params) > len(info.typevars):
+            raise fl.error(f"`{target.show()}(...)`: calling a constructor with explicit type parameters is "
+                           f"supported for structs with their default constructor only", node)
+        return default_construct(fl, target.name, args, node, given=target.params)
     if isinstance(target, str) and target in ARRAY_NAMES:       # `Matrix(x)`
         target = fl.program.universe.pattern(A.Name(target, span=getattr(node, "span", None)), {})
     if isinstance(target, PArray):      # `Vector{T}(undef, n)`, `Matrix{T}(I, n, n)`, `Vector{T}(x)`
@@ -181,15 +200,25 @@ def _singleton_instance(fl: Lowering, target: PStruct) -> StructV | None:
     return StructV(StructT(target.name, tuple(params), (), ()), ())
 
 
-def default_construct(fl: Lowering, name: str, args: list[Value], node: A.Node) -> Value:
-    """The struct's default constructor: each argument converted to its field's declared type."""
-    info = fl.program.universe.structs[name]
+def default_construct(fl: Lowering, name: str, args: list[Value], node: A.Node, given: tuple = ()) -> Value:
+    """The struct's default constructor: each argument converted to its field's declared type.
+    `given`: the type parameters written at the call (`Pt{Float64}(1, 2)`), the first ones."""
+    universe = fl.program.universe
+    info = universe.structs[name]
+    shown = name + ("{" + ", ".join(p.show() for p in given) + "}" if given else "")
     if len(args) != len(info.field_names):
-        raise fl.error(f"MethodError: no method matching {name}({', '.join('::' + a.t.julia() for a in args)}); "
+        raise fl.error(f"MethodError: no method matching {shown}({', '.join('::' + a.t.julia() for a in args)}); "
                        f"the default constructor takes {len(info.field_names)} arguments "
                        f"({', '.join(info.field_names)})", node)
-    typevars = {tv.name: PTypeVar(tv.name, fl.program.universe.pattern(tv.upper, {})) for tv in info.typevars}
+    typevars: dict[str, Pat] = {tv.name: PTypeVar(tv.name, universe.pattern(tv.upper, {})) for tv in info.typevars}
     env: dict[str, object] = {}
+    for tv, pat in zip(info.typevars, given):
+        bound = pat.value if isinstance(pat, PConst) else universe.concrete(pat)
+        if bound is None or isinstance(bound, JType) and not universe.matches(typevars[tv.name].upper, bound, {}):
+            raise fl.error(f"TypeError: in {name}, the type parameter {tv.name} cannot be {pat.show()} here "
+                           f"(a concrete type of its bound, or a number, is needed)", node)
+        typevars[tv.name] = PConst(bound) if isinstance(pat, PConst) else pat
+        env[tv.name] = bound
     values = []
     for fname, ftype, a in zip(info.field_names, info.field_types, args):
         pat = fl.program.universe.pattern(ftype, typevars) if ftype is not None else PAny()

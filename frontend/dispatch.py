@@ -209,6 +209,9 @@ class TypeUniverse:
     """The user's abstract types and structs, next to Julia's built-in hierarchy."""
     abstract_parents: dict[str, str] = field(default_factory=lambda: dict(ABSTRACT_PARENTS))
     structs: dict[str, StructInfo] = field(default_factory=dict)
+    # `const V = Vector{Float64}` and `const AA3{T} = AbstractArray{T,3}`: a name for a type, with
+    # its parameters (bound where the alias is written with them, any type where it is not)
+    aliases: dict[str, tuple[list[str], A.Expr]] = field(default_factory=dict)
 
     def is_type_name(self, name: str) -> bool:
         name = INT_ALIASES.get(name, name)
@@ -280,6 +283,12 @@ class TypeUniverse:
         ps = [self.pattern(p, typevars) for p in params]
         if name in typevars and not params:
             return typevars[name]
+        if name in self.aliases and name not in self.structs and name not in typevars:
+            names, expr = self.aliases[name]
+            if len(ps) > len(names):
+                raise JuliaError(f"too many parameters for type alias `{name}` ({len(names)} declared)", name_node.span)
+            bound = {**typevars, **dict(zip(names, ps + [PAny()] * (len(names) - len(ps))))}
+            return self.pattern(expr, bound)
         if name in SCALARS and not params:
             return PScalar(name)
         if name == "Any":

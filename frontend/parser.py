@@ -1234,8 +1234,15 @@ class _AstBuilder(Transformer):
         return ast.AbstractTypeDef(name, params, supertype, span=self.span(children[0], children[-1]))
 
     def const_def(self, children):
-        _const, name, value = children
-        return ast.ConstDef(name.value, value, span=self.span(_const, value))
+        _const, target, value = children
+        if isinstance(target, ast.Name):
+            return ast.ConstDef(target.id, value, span=self.span(_const, value))
+        params = target.params if isinstance(target, ast.Curly) and isinstance(target.base, ast.Name) else []
+        names = [p.id if isinstance(p, ast.Name) else None for p in params]
+        if not params or None in names:
+            raise JuliaError("expected `const NAME = value` or a type alias `const Name{T} = Type{...}`",
+                             target.span)
+        return ast.ConstDef(target.base.id, value, names, span=self.span(_const, value))
 
     def using_stmt(self, children):
         kind, *rest = children

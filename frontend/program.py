@@ -69,7 +69,9 @@ class Program:
             if isinstance(item, A.FunctionDef):
                 self._add_function(item, origin)
             elif isinstance(item, A.ConstDef):
-                self.consts[item.name] = item.value
+                self.universe.aliases[item.name] = (item.params, item.value)
+                if not item.params:    # a parametric alias is a type only
+                    self.consts[item.name] = item.value
             elif isinstance(item, A.Global) and item.assign is None:
                 pass                   # `global x` at top level declares what is global already
             elif (isinstance(item, A.Assign) or isinstance(item, A.Global) and (item := item.assign)) \

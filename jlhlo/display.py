@@ -63,8 +63,8 @@ def show(value: Value, host: Any, limit: bool = True) -> str:
         parts = [show(value.field(k), h, limit) for k, h in enumerate(host.values())]
         if isinstance(value.t, StructT) and value.t.name == "CartesianIndex":
             return "CartesianIndex" + parts[0].removesuffix(",)") + (")" if parts[0].endswith(",)") else "")
-        if isinstance(value.t, StructT):
-            return f"{value.t.name}({', '.join(parts)})"
+        if isinstance(value.t, StructT):       # Julia's default show names the parameters: Pt{Float64}(1.0, 2.0)
+            return f"{value.t.julia()}({', '.join(parts)})"
         return "(" + ", ".join(f"{k} = {p}" for k, p in zip(host, parts)) + ("," if len(parts) == 1 else "") + ")"
     if isinstance(value.t, TypeT):
         return _param_str(value.t.of)                          # `Int64`, as Julia shows a type

@@ -685,3 +685,49 @@ def test_binomial_and_reinterpret(rng):
         run_jl(source, "over", 67)
     with pytest.raises(JuliaError, match="sizes differ"):
         run_jl("main(x) = reinterpret(Int32, x)", "main", 1.0)
+
+
+def test_type_aliases_plain_and_parametric(rng):
+    source = """
+    const Vec = Vector{Float64}
+    const AA3{T} = AbstractArray{T,3}
+    const AA{N,T} = AbstractArray{T,N}
+    const ComplexOrReal{T} = Union{T,Complex{T}}
+    const MinHeap{T} = Heap{T,Int}
+    struct Heap{T,K}
+        tree::Vector{T}
+    end
+    rank(x::AA3) = 3
+    rank(x::AA{2}) = 2
+    rank(x::Vec) = 1
+    twice(z::ComplexOrReal{Float64}) = 2z
+    twice(z::ComplexOrReal{Float32}) = 3z
+    top(h::MinHeap) = h.tree[1]
+    main(x) = (rank(x), rank(reshape(x, 2, 3)), rank(reshape(x, 1, 2, 3)), twice(x[1]), twice(Float32(x[2])),
+               twice(x[3] + 2im), top(Heap{Float64,Int}(x)))
+    """
+    x = rng.standard_normal(6)
+    want = (1, 2, 3, 2 * x[0], np.float32(3) * np.float32(x[1]), np.complex128(2 * (x[2] + 2j)), x[0])
+    assert_same(run_jl(source, "main", x), want, rtol=1e-6)
+
+
+def test_constructors_with_explicit_type_parameters(rng, tmp_path):
+    source = """
+    struct Pt{T<:Real}
+        x::T
+        y::T
+    end
+    struct Tagged{T,N}
+        w::Vector{T}
+    end
+    main(a) = (p = Pt{Float32}(1, a); q = Pt{Int}(2, 3);
+               (p.x + p.y, q.x + q.y, typeof(p) == Pt{Float32}, Tagged{Float64,3}([a]).w[1]))
+    inexact(a) = Pt{Int}(a, 2)
+    shown(a) = Pt{Float64}(1, a)
+    """
+    a = rng.standard_normal()
+    assert_same(run_jl(source, "main", a), (np.float32(1) + np.float32(a), 5, True, a))
+    with pytest.raises(JuliaError, match=r"InexactError: Int64\(x\) with x a non-integral"):
+        run_jl(source, "inexact", 1.5)
+    out = cli(write_jl(tmp_path, source), "--call", "shown(2.5)", "--run")
+    assert out.stdout.strip() == "Pt{Float64}(1.0, 2.5)"       # Julia's show names the parameters

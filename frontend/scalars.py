@@ -707,7 +707,10 @@ def _ifelse(fl, args, kwargs, node):
 
 @prim("real", "imag", "conj", "angle")
 def complex_parts(fl, args, kwargs, node, name):
-    a = scalar_arg(expect_args(args, 1)[0])
+    (a,) = expect_args(args, 1)
+    if name == "real" and isinstance(a, TypeV) and isinstance(a.of, Scalar):
+        return TypeV(real_type(a.of))  # `real(ComplexF32) == Float32`, `real(Float64) == Float64`
+    a = scalar_arg(a)
     if not a.t.info.is_complex:
         zero = ScalarV(a.t, 0)
         return {"real": a, "conj": a, "imag": zero, "angle": ScalarV(float_type(a.t), 0.0)}[name] if name != "angle" \

@@ -731,3 +731,12 @@ def test_constructors_with_explicit_type_parameters(rng, tmp_path):
         run_jl(source, "inexact", 1.5)
     out = cli(write_jl(tmp_path, source), "--call", "shown(2.5)", "--run")
     assert out.stdout.strip() == "Pt{Float64}(1.0, 2.5)"       # Julia's show names the parameters
+
+
+def test_real_of_a_type_and_isreal(rng):
+    source = """
+    main(x, w) = (z = w + 2im; (real(Float32) == Float32, real(typeof(z)) == Float64, convert(real(typeof(z)), 2),
+                  isreal(x), isreal(z), isreal(real(z) + 0im), isreal([x, x])))
+    """
+    x, w = rng.standard_normal(2)
+    assert_same(run_jl(source, "main", x, w), (True, True, 2.0, True, False, True, True))

@@ -381,6 +381,9 @@ asech(x::Real) = acosh(1 / float(x))
 acsch(x::Real) = asinh(1 / float(x))
 acoth(x::Real) = atanh(1 / float(x))
 sincos(x::Real) = (sin(x), cos(x))
+isreal(x::Real) = true
+isreal(z::Complex) = iszero(imag(z))
+isreal(x::AbstractArray) = all(isreal, x)
 # sin(πx) and cos(πx) with Base's reduction: x is split exactly into n/2 + r with |r| ≤ 1/4, so
 # integers give exact zeros and half-integers exact ±1 (sin(pi * x) does not); the kernels are
 # sin and cos of π·r (Julia uses polynomials there: the last bit may differ)

@@ -237,6 +237,10 @@ class JuliaPostLexer:
                 and not self._ends_expression(self.prev):
             kind = "NAME"                  # `isa(x, T)`, `in(x, v)`: the operators called as functions
             tok = Token.new_borrow_pos("NAME", tok.value, tok)
+        elif tok.value == "in" and self.prev is not None and self.prev.value in ("(", ",") \
+                and self._next_word(tok.end_pos)[:1] in (":", ",", ")", "="):
+            kind = "NAME"                  # a parameter or argument named `in`: Flux's `Dense(in, out)`
+            tok = Token.new_borrow_pos("NAME", tok.value, tok)
         if kind == "_NL":
             yield from self._newline(tok, top)
         elif kind == "SEMI":
@@ -246,6 +250,8 @@ class JuliaPostLexer:
                 yield self._separator(tok)
         elif kind in _LITERAL_TYPES:
             yield self._literal(tok, top)
+        elif kind == "QUOTE" and self._name_at(tok.end_pos) not in ("", *_KEYWORD_WORDS):
+            yield Token.new_borrow_pos("ADJOINT_JUXT", tok.value, tok)   # `A'B` is `A' * B`
         elif kind == "END":
             yield self._end(tok)
         elif kind == "BEGIN" and self._in_index():
@@ -1304,6 +1310,16 @@ class _AstBuilder(Transformer):
             expr = cls(expr, flow, span=self.span(expr, flow))
         return expr
 
+    def adjoint_product(self, children):
+        left, quote, right = children
+        adjoint = self.adjoint([left, quote])
+        node = _operator_call("*", [adjoint, right], self.span(left, right), self.span(quote))
+        # `A'x^2` is `A' * x^2` (fold_powers applies `^` to the base, then rebuilds the product)
+        _, _, base, *inner = getattr(right, "_parts", ((), None, right))
+        node._parts = ((), None, base, lambda acc: _operator_call(
+            "*", [adjoint, inner[0](acc) if inner else acc], self.span(left, acc), self.span(quote)))
+        return node
+
     def fold_powers(self, operands: list[ast.Node], ops: list[Token]) -> tuple[list[ast.Node], list[Token]]:
         """Apply `^` (right-associative, tighter than prefix operators and juxtaposition)."""
         if not any(op.value in _POWER_OPS for op in ops):
@@ -1317,9 +1333,9 @@ class _AstBuilder(Transformer):
                 j += 1
             acc = operands[j]
             for k in range(j - 1, i - 1, -1):
-                prefixes, juxt, base = getattr(operands[k], "_parts", ((), None, operands[k]))
+                prefixes, juxt, base, *rebuild = getattr(operands[k], "_parts", ((), None, operands[k]))
                 acc = _operator_call(ops[k].value, [base, acc], _join(base.span, acc.span), self.span(ops[k]))
-                acc = self.apply_prefixes(prefixes, juxt, acc)
+                acc = self.apply_prefixes(prefixes, juxt, rebuild[0](acc) if rebuild else acc)
             out_operands.append(acc)
             if j < len(ops):
                 out_ops.append(ops[j])
@@ -1333,6 +1349,8 @@ class _AstBuilder(Transformer):
             juxt = prefixes.pop()
         node = self.apply_prefixes(prefixes, juxt, operand)
         node._parts = (prefixes, juxt, operand)          # for `-x^2`, which is `-(x^2)`
+        if len(getattr(operand, "_parts", ())) == 4:      # `-A'x^2` is `-(A' * x^2)`
+            node._parts = (prefixes, juxt, *operand._parts[2:])
         return node
 
     def apply_prefixes(self, prefixes: list[Token], juxt: Token | None, operand: ast.Node) -> ast.Node:

@@ -740,3 +740,25 @@ def test_real_of_a_type_and_isreal(rng):
     """
     x, w = rng.standard_normal(2)
     assert_same(run_jl(source, "main", x, w), (True, True, 2.0, True, False, True, True))
+
+
+def test_adjoint_juxtaposed_with_an_identifier(rng):
+    """`A'x` is `A' * x` (Julia's juxtaposition after a postfix `'`), binding tighter than `/` and
+    looser than `^`: `1 / a'b` is `1 / (a' * b)`, `a'b^2` is `a' * b^2`."""
+    source = "main(A, x, a, b) = (A'x, x'x, x'A'A*x, -a'b^2, 1 / a'b, x'sin.(x), [x'x for _ in 1:2])"
+    A, x = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    a, b = rng.standard_normal(2)
+    want = (A.T @ x, x @ x, x @ A.T @ A @ x, -a * b**2, 1 / (a * b), x @ np.sin(x), np.full(2, x @ x))
+    assert_same(run_jl(source, "main", A, x, a, b), want, rtol=1e-12)
+
+
+def test_a_parameter_named_in(rng):
+    """Flux's own `Dense(in::Integer, out::Integer, σ = identity)`: `in` names a parameter."""
+    source = """
+    function layer(in::Integer, out::Integer, scale = 1.0)
+        return fill(scale, out, in)
+    end
+    main(x) = (size(layer(2, 3)), sum(layer(2, 3, x[1])), 2.0 in x, [v for v in x])
+    """
+    x = rng.standard_normal(2)
+    assert_same(run_jl(source, "main", x), ((3, 2), 6 * x[0], False, x), rtol=1e-14)

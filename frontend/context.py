@@ -83,7 +83,7 @@ class Lowering(Protocol):
     program: Program
     mod: ModuleContext
     env: dict[str, object]                       # variables, and the control-flow state named above
-    index_stack: list[tuple[Value, int, int]]    # (array, dimension, ndims) for `end`
+    index_stack: list[tuple[Value, int | None, int | None]]    # (array, dimension, ndims) for `end`; None: splat
     inbounds: int                                # inside @inbounds: no bounds checks
     views: int                                   # inside @views: slices are views
     lanes: tuple[int, ...]                       # the lane shape when broadcast over arrays

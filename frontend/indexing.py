@@ -126,6 +126,14 @@ def make_view(fl: Lowering, obj: Value, idxs: list[Value], node: A.Node) -> Arra
 
 
 def _index_args(fl: Lowering, obj: Value, e: A.Index) -> list[Value]:
+    if any(isinstance(ix, A.Splat) for ix in e.indices):
+        # `A[I...]` with a tuple or short array of indices: its items, in order (an `end` among
+        # them could not tell its dimension before the splat is expanded, so it is refused there)
+        fl.index_stack.append((obj, None, None))
+        try:
+            return list(fl.splat_args(e.indices))
+        finally:
+            fl.index_stack.pop()
     out = []
     for d, ix in enumerate(e.indices):
         fl.index_stack.append((obj, d, len(e.indices)))

@@ -167,7 +167,7 @@ class FunctionLowering:
         self.bindings = bindings
         self.sites: set[int] = set()           # the check sites %err can name (see Specialization.sites)
         self.env: dict[str, object] = {}
-        self.index_stack: list[tuple[Value, int, int]] = []   # (array, dimension, ndims) for `end`
+        self.index_stack: list[tuple[Value, int | None, int | None]] = []   # (array, dimension, ndims) for `end`
         self.inbounds = 0
         self.declared: dict[str, TypeV] = {}   # `x::T = v`, `local x::T`: every assignment to x converts to T
         self.views = 0                     # inside @views / @view: slices are views
@@ -689,12 +689,17 @@ class FunctionLowering:
         if not self.index_stack:
             raise self.error("`end` used outside of indexing", e)
         arr, dim, nidx = self.index_stack[-1]
+        if dim is None:
+            raise self.error("`end` among indices that are splatted (`A[I..., end]`) is not supported: write the "
+                             "index with `lastindex(A, d)`", e)
         return last_index(self, arr, dim, nidx, e)
 
     def expr_Begin(self, e: A.Begin) -> Value:
         if not self.index_stack:
             raise self.error("`begin` used outside of indexing", e)
         arr, dim, nidx = self.index_stack[-1]
+        if dim is None:
+            raise self.error("`begin` among indices that are splatted is not supported: write `firstindex(A, d)`", e)
         if isinstance(arr, StructV) and isinstance(arr.t, StructT):     # a user container's firstindex
             return self.call_function("firstindex", [arr] if nidx == 1 else [arr, ScalarV(INT64, dim + 1)], {}, e)
         return ScalarV(INT64, 1)         # every other indexable value of jlhlo starts at 1

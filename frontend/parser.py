@@ -184,6 +184,7 @@ class _Open:
     token: Token
     kind: str                     # "(", "[", "{", a block keyword ("function", ...), or "file"
     is_index: bool = False        # `x[...]` rather than an array literal
+    is_call: bool = False         # `f(...)` rather than a parenthesized expression or tuple
     comprehension: bool = False   # a `for` was seen directly inside this bracket
     ternaries: int = 0            # `?` waiting for their `:` at this level
     in_header: bool = False       # a `function`/`for`/`while`/`if` header not yet ended by a separator
@@ -273,11 +274,14 @@ class JuliaPostLexer:
             self.in_import = True
             yield tok
         elif tok.value in _OPENING_BRACKETS:
-            is_index = tok.value == "[" and self._ends_expression(self.prev)
-            self.stack.append(_Open(tok, _OPENING_BRACKETS[tok.value], is_index=is_index))
+            follows = self._ends_expression(self.prev)
+            self.stack.append(_Open(tok, _OPENING_BRACKETS[tok.value], is_index=tok.value == "[" and follows,
+                                    is_call=tok.value == "(" and follows))
             yield tok
         elif tok.value in (")", "]", "}"):
             self._close_bracket(tok, top)
+            if tok.value == ")" and not top.is_call and self._name_at(tok.end_pos) not in ("", *_KEYWORD_WORDS):
+                tok = Token.new_borrow_pos("RPAR_JUXT", tok.value, tok)   # `(x - 1)x`
             yield tok
         elif kind == "QMARK":
             top.ternaries += 1
@@ -1312,12 +1316,20 @@ class _AstBuilder(Transformer):
 
     def adjoint_product(self, children):
         left, quote, right = children
-        adjoint = self.adjoint([left, quote])
-        node = _operator_call("*", [adjoint, right], self.span(left, right), self.span(quote))
-        # `A'x^2` is `A' * x^2` (fold_powers applies `^` to the base, then rebuilds the product)
+        return self.juxtaposed_product(self.adjoint([left, quote]), right, quote)
+
+    def paren_product(self, children):
+        *group, close, right = children
+        return self.juxtaposed_product(self.paren([*group, close]), right, close)
+
+    def juxtaposed_product(self, left: ast.Node, right: ast.Node, at: Token) -> ast.Node:
+        """`left * right` for a juxtaposition (`A'x`, `(x - 1)x`), which binds tighter than `*` and `/`
+        and looser than `^`: `A'x^2` is `A' * x^2` (fold_powers applies `^` to the base, then rebuilds
+        the product)."""
+        node = _operator_call("*", [left, right], self.span(left, right), self.span(at))
         _, _, base, *inner = getattr(right, "_parts", ((), None, right))
         node._parts = ((), None, base, lambda acc: _operator_call(
-            "*", [adjoint, inner[0](acc) if inner else acc], self.span(left, acc), self.span(quote)))
+            "*", [left, inner[0](acc) if inner else acc], self.span(left, acc), self.span(at)))
         return node
 
     def fold_powers(self, operands: list[ast.Node], ops: list[Token]) -> tuple[list[ast.Node], list[Token]]:

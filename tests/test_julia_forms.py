@@ -752,6 +752,17 @@ def test_adjoint_juxtaposed_with_an_identifier(rng):
     assert_same(run_jl(source, "main", A, x, a, b), want, rtol=1e-12)
 
 
+def test_parenthesized_expression_juxtaposed_with_an_identifier(rng):
+    """`(x - 1)x` is `(x - 1) * x`, as tight as `2x`: `1 / (x)y` is `1 / (x * y)`, `(x + y)y^2` is
+    `(x + y) * y^2`; a call followed by an identifier (`sin(x)y`) stays a syntax error."""
+    source = "main(x, y) = ((x - 1)x, (x + y)y^2 / 6, 1 / (x)y, -(x)y, (2x + y)sin(y), (x)im)"
+    x, y = rng.standard_normal(2)
+    want = ((x - 1) * x, (x + y) * y**2 / 6, 1 / (x * y), -(x * y), (2 * x + y) * np.sin(y), np.complex128(x * 1j))
+    assert_same(run_jl(source, "main", x, y), want, rtol=1e-12)
+    with pytest.raises(JuliaError, match="unexpected identifier `y`"):
+        run_jl("main(x, y) = sin(x)y", "main", x, y)
+
+
 def test_a_parameter_named_in(rng):
     """Flux's own `Dense(in::Integer, out::Integer, σ = identity)`: `in` names a parameter."""
     source = """
@@ -762,3 +773,21 @@ def test_a_parameter_named_in(rng):
     """
     x = rng.standard_normal(2)
     assert_same(run_jl(source, "main", x), ((3, 2), 6 * x[0], False, x), rtol=1e-14)
+
+
+def test_splatted_indices(rng):
+    source = """
+    function main(A, js)
+        I = (2, 1)
+        A[I...] = 10.0
+        s = 0.0
+        for k in axes(A, 1)
+            s += A[k, js...]
+        end
+        return (A[I...], s, A[(1, 2)...], copy(A))
+    end
+    """
+    A, js = rng.standard_normal((2, 3)), np.array([3])
+    B = A.copy()
+    B[1, 0] = 10.0
+    assert_same(run_jl(source, "main", A, js), (10.0, B[0, 2] + B[1, 2], B[0, 1], B))

@@ -44,10 +44,6 @@ UNSUPPORTED_CALLS = {
 DATA_SIZED_CALLS = frozenset(("unique", "filter", "findall", "union", "intersect", "setdiff", "symdiff", "filter!",
                               "unique!", "deleteat!", "insert!", "pushfirst!", "popfirst!", "splice!", "empty!"))
 
-# operators that `op(a, b, ...)` calls, which the parser reads as an operator applied to a tuple
-OPERATOR_CALLS = {"+", "-", "*", "/", "^", "÷", "%", "&", "|", "⊻", "==", "!=", "<", "<=", ">", ">=", "\\",
-                  "<<", ">>", ">>>", "!", "~", "√"}
-
 _lambda_methods = A.NodeMemo()
 
 
@@ -67,9 +63,6 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
                            f"jlhlo arrays have static sizes (a mask with `ifelse.`, `count` or a loop can stand in)", e)
     f = fl.callee_value(e.func)
     arg_nodes = e.args
-    if isinstance(e.func, A.Name) and len(arg_nodes) == 1 and isinstance(arg_nodes[0], A.TupleExpr) \
-            and e.func.id in OPERATOR_CALLS:
-        arg_nodes = arg_nodes[0].items          # `+(1, 2, 3)` is a call of + with three arguments
     if isinstance(e.func, A.Name) and e.func.id in REDUCTIONS and has_range_slice(e.args):
         saved = fl.checkpoint()
         try:

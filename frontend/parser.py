@@ -1359,6 +1359,13 @@ class _AstBuilder(Transformer):
         juxt = None
         if prefixes and prefixes[-1].type == "JUXT_NUMBER":
             juxt = prefixes.pop()
+        op = prefixes[-1] if prefixes else None
+        if op is not None and isinstance(operand, ast.TupleExpr) and operand.span is not None \
+                and (op.end_line, op.end_column) == (operand.span.line, operand.span.col) \
+                and (len(operand.items) > 1 or any(isinstance(i, ast.Splat) for i in operand.items)):
+            # `+(a, b)`, `-(x...)`: a call of the operator, an operand as a whole (`+(1, 2)^2` is 9)
+            call = _operator_call(op.value, list(operand.items), self.span(op, operand), self.span(op))
+            return self.apply_prefixes(prefixes[:-1], juxt, call) if prefixes[:-1] or juxt else call
         node = self.apply_prefixes(prefixes, juxt, operand)
         node._parts = (prefixes, juxt, operand)          # for `-x^2`, which is `-(x^2)`
         if len(getattr(operand, "_parts", ())) == 4:      # `-A'x^2` is `-(A' * x^2)`

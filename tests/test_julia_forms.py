@@ -791,3 +791,14 @@ def test_splatted_indices(rng):
     B = A.copy()
     B[1, 0] = 10.0
     assert_same(run_jl(source, "main", A, js), (10.0, B[0, 2] + B[1, 2], B[0, 1], B))
+
+
+def test_an_operator_called_with_several_arguments_is_one_operand(rng):
+    """`+(a, b)` and `-(x...)` are calls of the operator, so `^` applies to their result (difftest seed
+    5101: `+(x...) ^ 2` squared the tuple); `-(3)^2` is `-(3^2)` and `-((1, 2))` is a MethodError."""
+    source = "main(x) = (+(x...) ^ 2, +(1, 2)^2, -(3)^2, -(1, 2)^2, 2 - -(x[1], x[2])^2, *(x...), ==(1, 1))"
+    x = rng.standard_normal(2)
+    want = ((x[0] + x[1]) ** 2, 9, -9, 1, 2 - (x[0] - x[1]) ** 2, x[0] * x[1], True)
+    assert_same(run_jl(source, "main", x), want, rtol=1e-14)
+    with pytest.raises(JuliaError, match=r"no method matching -\(::Tuple\{Int64, Int64\}\)"):
+        run_jl("main(x) = -((1, 2))", "main", x)

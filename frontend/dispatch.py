@@ -133,8 +133,14 @@ class PTuple(Pat):
 
 @dataclass(frozen=True)
 class PNamedTuple(Pat):
+    names: tuple[str, ...] | None = None   # `NamedTuple{(:a, :b), Tuple{Float64, Int64}}`; None: any
+    types: Pat | None = None               # a PTuple of the values' types; None: any
+
     def show(self) -> str:
-        return "NamedTuple"
+        if self.names is None:
+            return "NamedTuple"
+        names = "(" + ", ".join(f":{n}" for n in self.names) + ("," if len(self.names) == 1 else "") + ")"
+        return f"NamedTuple{{{names}{', ' + self.types.show() if self.types is not None else ''}}}"
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,9 @@ class TypeUniverse:
         if isinstance(pat, PTuple) and pat.items is not None and pat.vararg is None:
             items = [self.concrete(p) for p in pat.items]
             return None if None in items else TupleT(tuple(items))
+        if isinstance(pat, PNamedTuple) and pat.names is not None and pat.types is not None:
+            types = self.concrete(pat.types)
+            return NamedTupleT(pat.names, types.items) if isinstance(types, TupleT) else None
         name = pat if isinstance(pat, str) else pat.name if isinstance(pat, PStruct) and not pat.params else None
         info = self.structs.get(name) if name else None
         if info is None or info.typevars or None in info.field_types:
@@ -280,6 +289,12 @@ class TypeUniverse:
         if name == "Tuple" and params and isinstance(params[-1], A.Curly) \
                 and getattr(params[-1].base, "id", "") == "Vararg":
             return self._vararg_tuple(params, typevars, name_node)
+        if name == "NamedTuple" and params:    # `NamedTuple{(:a, :b), Tuple{Float64, Int64}}`
+            names = params[0].items if isinstance(params[0], A.TupleExpr) else None
+            if names is None or not all(isinstance(n, A.SymbolLit) for n in names) or len(params) > 2:
+                raise JuliaError("expected `NamedTuple{(:a, :b), Tuple{...}}`", name_node.span)
+            types = self.pattern(params[1], typevars) if len(params) == 2 else None
+            return PNamedTuple(tuple(n.name for n in names), types)
         ps = [self.pattern(p, typevars) for p in params]
         if name in typevars and not params:
             return typevars[name]
@@ -388,6 +403,8 @@ class TypeUniverse:
                 return False
             parts = [self._exactly(p, u) for p, u in zip(pat.items, t.items)]
             return None if None in parts else all(parts)
+        if isinstance(pat, PNamedTuple) and isinstance(t, NamedTupleT):
+            return pat.names is not None and pat.types is not None and self._exactly(pat.types, TupleT(t.items))
         if isinstance(pat, PStruct) and isinstance(t, StructT):
             if len(pat.params) != len(t.params):
                 return False
@@ -432,7 +449,8 @@ class TypeUniverse:
                 return True
             return len(pat.items) == len(t.items) and all(self.matches(p, it, env) for p, it in zip(pat.items, t.items))
         if isinstance(pat, PNamedTuple):
-            return isinstance(t, NamedTupleT)
+            return isinstance(t, NamedTupleT) and (pat.names is None or pat.names == t.names) \
+                and (pat.types is None or self.matches(pat.types, TupleT(t.items), env))
         if isinstance(pat, PComplex):
             return isinstance(t, Scalar) and t.info.kind == "complex" and self._match_param(pat.part, real_type(t), env)
         if isinstance(pat, PStruct):
@@ -543,6 +561,9 @@ class TypeUniverse:
                                          all(self.pat_le(a, b) for a, b in zip(p.params, q.params)))
         if isinstance(q, PType) and isinstance(p, PType):
             return self.pat_le(p.of, q.of)
+        if isinstance(q, PNamedTuple) and isinstance(p, PNamedTuple):
+            return (q.names is None or p.names == q.names) and \
+                (q.types is None or p.types is not None and self.pat_le(p.types, q.types))
         return False
 
 

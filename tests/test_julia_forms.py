@@ -802,3 +802,23 @@ def test_an_operator_called_with_several_arguments_is_one_operand(rng):
     assert_same(run_jl(source, "main", x), want, rtol=1e-14)
     with pytest.raises(JuliaError, match=r"no method matching -\(::Tuple\{Int64, Int64\}\)"):
         run_jl("main(x) = -((1, 2))", "main", x)
+
+
+def test_named_tuple_types_written_out(rng):
+    """`NamedTuple{(:a, :b), Tuple{Float64, Int64}}` in signatures, comparisons and `Vector{...}(undef, n)`
+    (it was "unsupported type expression")."""
+    source = """
+    kind(p::NamedTuple{(:a, :b)}) = 1
+    kind(p::NamedTuple{(:a,), Tuple{Float64}}) = 2
+    kind(p::NamedTuple) = 3
+    function main(x)
+        ps = Vector{NamedTuple{(:a, :b), Tuple{Float64, Int64}}}(undef, length(x))
+        for i in eachindex(ps)
+            ps[i] = (a = x[i], b = i)
+        end
+        return (kind((a = x[1], b = 1)), kind((a = x[1],)), kind((a = 1,)), kind((c = 2,)),
+                typeof(ps[1]) == NamedTuple{(:a, :b), Tuple{Float64, Int64}}, ps[1].a, ps[3].b)
+    end
+    """
+    x = rng.standard_normal(3)
+    assert_same(run_jl(source, "main", x), (1, 2, 3, 3, True, x[0], 3))

@@ -258,6 +258,8 @@ class JuliaPostLexer:
         elif kind == "BEGIN" and self._in_index():
             yield Token.new_borrow_pos("BEGIN_INDEX", tok.value, tok)      # `x[begin + 1]`
         elif kind in _BLOCK_KEYWORDS:
+            if kind == "IF" and self.prev is not None and self.prev.type == "ELSE" and self.prev.line == tok.line:
+                raise JuliaError('syntax: use "elseif" instead of "else if"', self._span(tok))   # as Julia's parser
             if kind == "FOR" and top.is_bracket and self._ends_expression(self.prev):
                 top.comprehension = True       # `(f(x) for x in xs)`, `[x for x in xs]`
             elif not (kind == "IF" and top.is_bracket and top.comprehension):

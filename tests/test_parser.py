@@ -712,3 +712,12 @@ def test_errors_render_with_a_caret():
 def test_one_line_blocks(one_line, multi_line):
     """A header and its body on one line: the header ends where two operands meet, as in Julia."""
     assert parse(one_line, "t.jl").items[-1] == parse(multi_line, "t.jl").items[-1]
+
+
+def test_else_if_on_one_line_is_julias_syntax_error():
+    """Julia's parser refuses `else if` on one line (`else` then a new line with `if` is a nested `if`)."""
+    src = "function f(a)\n    if a > 0\n        1\n    else if a < -1\n        2\n    end\n    end\nend\n"
+    with pytest.raises(JuliaError, match='use "elseif" instead of "else if"') as info:
+        parse(src, "t.jl")
+    assert (info.value.span.line, info.value.span.col) == (4, 10)
+    parse(src.replace("else if", "else\n        if"), "t.jl")

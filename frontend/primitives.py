@@ -23,7 +23,7 @@ from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_col
 from .broadcast import broadcast_call
 from .calls import call_value, default_construct
 from .dispatch import PAny, Pat, PScalar
-from .exceptions import Threw, fail
+from .exceptions import Threw, fail, show_number
 from .indexing import index_value, make_view
 from .mutable import is_mutable, same_object
 from .ranges import collect_range, make_range, range_length
@@ -1100,6 +1100,18 @@ def _check_divisor(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) 
     fl.check(fl.scalar_not(bad), node, "DivideError: integer division error")
 
 
+def _check_real_power(fl: Lowering, a: ScalarV, b: ScalarV, node: A.Node) -> None:
+    """`x^y` of a negative x and a finite non-integral y is Julia's DomainError (XLA gives NaN)."""
+    t = promote(a.t, b.t)
+    x, y = convert_scalar(fl, a, t), convert_scalar(fl, b, t)
+    fractional = arith(fl, "&", fl.call_function("isfinite", [y], {}, node),
+                       arith(fl, "!=", y, fl.call_function("trunc", [y], {}, node)))
+    bad = arith(fl, "&", arith(fl, "<", x, ScalarV(t, 0)), fractional)
+    shown = f"DomainError with {show_number(x)}:\n" if x.is_const else "DomainError: "
+    fl.check(fl.scalar_not(bad), node, shown + "Exponentiation yielding a complex result requires a complex argument.\n"
+             "Replace x^y with (x+0im)^y, Complex(x)^y, or similar.")
+
+
 def _binary_prim(op: str):
     def rule(fl, args, kwargs, node):
         if len(args) != 2:
@@ -1113,6 +1125,8 @@ def _binary_prim(op: str):
         if isinstance(a, ScalarV) and isinstance(b, ScalarV):
             if op in _INTEGER_DIVISIONS and promote(a.t, b.t).info.is_integer:
                 _check_divisor(fl, op, a, b, node)
+            if op == "^" and b.t.info.is_float and promote(a.t, b.t).info.is_float:
+                _check_real_power(fl, a, b, node)
             return arith(fl, op, a, b)
         if op in ("+", "-") and isinstance(a, ArrayV) and isinstance(b, ArrayV):
             if a.t.shape != b.t.shape:

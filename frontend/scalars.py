@@ -263,7 +263,8 @@ def _power(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
     t = a.t if (a.t.info.is_float or a.t.info.is_complex) and b.t.info.is_integer else promote(a.t, b.t)
     t = float_type(t)
     if a.is_const and b.is_const:
-        return ScalarV(t, as_py(as_np(t, np.power(as_np(t, a.const), as_np(t, b.const)))))
+        with np.errstate(all="ignore"):    # a negative base's NaN: the caller's DomainError check reports it
+            return ScalarV(t, as_py(as_np(t, np.power(as_np(t, a.const), as_np(t, b.const)))))
     batch = _lanes(a, b)
     return ScalarV(t, None, hlo.power(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
 
@@ -643,8 +644,8 @@ def _abs(fl, args, kwargs, node):
 @prim("sign")
 def _sign(fl, args, kwargs, node):
     a = scalar_arg(expect_args(args, 1)[0])
-    if a.is_const:
-        return ScalarV(a.t, as_py(as_np(a.t, np.sign(a.const))))
+    if a.is_const:                     # a zero keeps its sign: Julia's sign(-0.0) is -0.0 (NumPy's is 0.0)
+        return a if a.const == 0 else ScalarV(a.t, as_py(as_np(a.t, np.sign(a.const))))
     return ScalarV(a.t, None, hlo.sign(a.ir), a.batch)
 
 

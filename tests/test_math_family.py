@@ -175,3 +175,17 @@ def test_sinpi_and_cospi_are_exact_at_integers_and_half_integers(rng, dtype):
     assert_same(got, (want_sin, want_cos + 0.0, (want_sin[0], want_cos[0]), 0.0, 1.0),     # cospi gives no -0.0
                 rtol=rtol, atol=rtol)
     assert np.array_equal(np.signbit(got[0][want_sin == 0]), np.signbit(x[want_sin == 0]))
+
+
+def test_a_negative_base_to_a_fractional_power_is_a_domain_error(rng):
+    """Julia throws where XLA gives NaN; integral exponents (also as floats), ±Inf and NaN do not."""
+    src = """
+    main(x) = (x^0.5, (-x)^2.0, (-x)^3, (-x)^Inf, (-x)^NaN, sign(-0.0), sign(x - x))
+    bad(x, y) = (-x)^y
+    """
+    x = rng.uniform(1.5, 3.0)
+    f = jlhlo.load(src, filename="t.jl")
+    assert_same(f.function("main")(x), (np.sqrt(x), x**2, -x**3, np.inf, np.nan, -0.0, 0.0), rtol=1e-14)
+    with pytest.raises(JuliaError, match="Exponentiation yielding a complex result requires a complex argument"):
+        f.function("bad")(x, 1 / 3)
+    assert_same(f.function("bad")(x, 2.0), x**2)

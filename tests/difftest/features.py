@@ -103,6 +103,12 @@ CATALOG: dict[str, tuple[float, str]] = {
     "cartesian": (0.4, "for I in CartesianIndices(A) reading A[I], I[1], I[2]; LinearIndices(A)[i, j]"),
     "index_objects_end": (0.1, "end inside LinearIndices(A)[...] (a switch: on, cartesian may make them)"),
     "pairs": (0.3, "for (i, v) in pairs(x) over vectors"),
+    "struct_arrays": (0.8, "arrays of tuples, named tuples and immutable structs of numbers: built (comprehensions, "
+                           "tuple.(x, y), P.(x, y), fill, literals, collect(zip(x, y)), Vector{P}(undef, n) or "
+                           "similar(ps) filled in a loop), read (ps[i][2], ps[i].a, ps[end], first, destructuring, "
+                           "for (a, b) in ps, enumerate, generators, sum/count/map with a function), written "
+                           "(ps[i] = (1, 2) converts), aliased, copied, reversed, sliced, compared (==), rebuilt "
+                           "step by step (ps = advance.(ps, d)); user functions of one element broadcast over them"),
     "val_dispatch": (0.3, "f(::Val{N}) where {N} called as f(Val(3)); g(::Val{true})/g(::Val{false}) called "
                           "with Val of a compile-time Bool (literals, length(x) > 2)"),
 }

@@ -2,9 +2,10 @@
 
 `generate(seed, features)` builds a `model.Program`: helper functions (scalar helpers with
 branches and loops, mutating `f!` helpers, array helpers, generic functions with several methods,
-structs with methods, closures), an entry `main` over random scalar and array arguments, its
-inputs and optionally a gradient check. Every expression is built for a requested Julia type, so
-the program type-checks by construction; well-definedness is by construction where cheap (indices
+structs with methods, closures, functions of one tuple/struct element and of whole arrays of
+them), an entry `main` over random scalar and array arguments, its inputs and optionally a
+gradient check. Every expression is built for a requested Julia type, so the program type-checks
+by construction; well-definedness is by construction where cheap (indices
 from loop variables over `eachindex`/`axes` or `mod(e, n) + 1`, divisors `mod(e, 5) + 1`, while
 loops bounded by a counter, variables keeping one type) and otherwise checked by running the
 reference, which discards programs that would throw or whose answer is fragile (`reference`).
@@ -13,6 +14,7 @@ The mix leans toward constructs that interact (mutation in loops in branches, ea
 nested loops, broadcast user functions with control flow): that is where compilers break."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +22,7 @@ import numpy as np
 from . import model as M
 from .features import Features
 from .gen_expr import (
+    ELT_NAMES,
     Ctx,
     ExprGenerator,
     Generic,
@@ -32,13 +35,15 @@ from .gen_expr import (
     convertible,
     float_typed,
     ilit,
+    is_element,
     is_lazy,
     lit,
+    number_paths,
     op,
     var,
     walk,
 )
-from .jtypes import BOOL, F32, F64, INT, Arr, CartIdx, Fn, JType, Scalar, Struct, Tup, arith_type
+from .jtypes import BOOL, F32, F64, INT, Arr, CartIdx, Fn, JType, NTup, SArr, Scalar, Struct, Tup, arith_type
 
 MAX_TRIP = 400            # iterations of the innermost body of a loop nest, at most
 MAX_DEPTH = 3             # loop nesting
@@ -86,6 +91,7 @@ class Generator(ExprGenerator):
             (F("closures") if ctx.loop_depth == 0 else 0, lambda: self.closure_stmt(ctx, budget)),
             (F("structs") if self.struct_types else 0, lambda: self.struct_stmt(ctx)),
             (F("if_expr", 0.6) if budget >= 2 else 0, lambda: self.if_expr_stmt(ctx, budget)),
+            (F("struct_arrays", 2.5), lambda: self.sa_stmt(ctx, budget)),
         ]
         out = self.first(opts)
         if out is None:
@@ -834,6 +840,310 @@ class Generator(ExprGenerator):
         ctx.declare(name, VarInfo(st, readonly=self.chance(0.5)))
         return [M.Assign(name=name, value=e)], 1
 
+    # ------------------------------------------------------------------ arrays of tuples and structs
+    def sa_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+        """Arrays of tuples/structs as statements: a new one (built, or allocated and filled in a
+        loop), an element written (also through an alias), a loop over the elements, an element
+        destructured, the array rebuilt from itself step by step, or rebound."""
+        if ctx.grad:
+            return None
+        writable = self.sa_writable(ctx)
+        nested_ok = budget >= 2 and ctx.loop_depth < MAX_DEPTH
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (3, lambda: self.sa_new(ctx)),
+            (1, lambda: self.sa_fill_loop(ctx)),
+            (3 if writable else 0, lambda: self.sa_write(ctx, writable)),
+            (1.5 if writable else 0, lambda: self.sa_alias(ctx, writable)),
+            (1.5 if writable and self.sa_mutators else 0, lambda: self.sa_mutator_call(ctx, writable)),
+            (2 if nested_ok else 0, lambda: self.sa_for(ctx, budget)),
+            (1, lambda: self.sa_destructure(ctx)),
+            (1 if nested_ok else 0, lambda: self.sa_steps(ctx)),
+            (1, lambda: self.sa_rebind(ctx)),
+        ]
+        return self.first(opts)
+
+    def sa_writable(self, ctx: Ctx) -> list[tuple[str, VarInfo]]:
+        return [(n, v) for n, v in self.sa_vars(ctx) if v.owned or not ctx.pure]
+
+    def sa_new(self, ctx: Ctx) -> tuple[list[M.Stmt], int]:
+        t = SArr(self.sa_elt(), self.sa_size(ctx))
+        e = self.sa_array(ctx, t, self.rng.randint(1, 3))
+        name = self.fid("ps")
+        # `qs = ps` (or `c ? ps : rs`): one array under two names (which a helper may not own)
+        owned = not aliases_input(e) or not ctx.pure
+        ctx.declare(name, VarInfo(t, special=self.is_special(ctx, e), owned=owned))
+        return [M.Assign(name=name, value=e)], 1
+
+    def sa_fill_loop(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`ps = Vector{P}(undef, n)` (or `similar(qs)`), then every element written in a loop."""
+        likes = self.sa_vars(ctx)
+        if likes and self.chance(0.35):
+            src, v = self.pick(likes)
+            t: SArr = v.t
+            alloc: M.Expr = call(t, "similar", var(src, t))
+        else:
+            t = SArr(self.sa_elt(), self.sa_size(ctx))
+            same_len = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.shape[0] == t.n)
+            n: M.Expr = ilit(t.n)
+            if same_len and self.chance(0.4):
+                x, xv = self.pick(same_len)
+                n = call(INT, "length", var(x, xv.t))
+            alloc = M.UndefArray(t=t, n=n)
+        if ctx.trip * t.n > MAX_TRIP:
+            return None
+        name, i = self.fid("ps"), self.fid("i")
+        ctx.push()
+        ctx.declare(i, VarInfo(INT, bounds=(1, t.n), readonly=True, small=True))
+        value = self.store_value(ctx, t.elt, 2, self.index_parts(ctx, i, t.n))
+        ctx.pop()
+        ctx.declare(name, VarInfo(t, special=self.is_special(ctx, value)))
+        return [M.FillLoop(name=name, alloc=alloc, var=i, value=value)], 2
+
+    def sa_write(self, ctx: Ctx, writable: list[tuple[str, VarInfo]]) -> tuple[list[M.Stmt], int]:
+        """`ps[i] = v` (v converted to the element type), often an update of that element:
+        `ps[i] = (ps[i][1] + d, ps[i][2])`."""
+        name, v = self.pick(writable)
+        idx = self.index_expr(ctx, v.t.n, 2)
+        parts = None
+        if self.chance(0.5):
+            old = M.Index(t=v.t.elt, base=var(name, v.t), idxs=[idx])
+            parts = [(pt, lambda path=path: self.at_path(copy.deepcopy(old), path)) for path, pt in number_paths(v.t.elt)]
+        value = self.store_value(ctx, v.t.elt, 2, parts)
+        if self.is_special(ctx, value):
+            v.special = True
+        return [M.IndexAssign(base=var(name, v.t), idxs=[copy.deepcopy(idx)], value=value)], 1
+
+    def sa_alias(self, ctx: Ctx, writable: list[tuple[str, VarInfo]]) -> tuple[list[M.Stmt], int]:
+        """`qs = ps` (or `qs = copy(ps)`) then a write through qs: ps sees it (not a copy's)."""
+        name, v = self.pick(writable)
+        q = self.fid("qs")
+        src: M.Expr = var(name, v.t) if self.chance(0.6) else call(v.t, "copy", var(name, v.t))
+        ctx.declare(q, VarInfo(v.t, owned=v.owned or not isinstance(src, M.Var), special=v.special))
+        write = M.IndexAssign(base=var(q, v.t), idxs=[self.index_expr(ctx, v.t.n, 1)],
+                              value=self.store_value(ctx, v.t.elt, 2))
+        return [M.Assign(name=q, value=src), write], 2
+
+    def sa_mutator_call(self, ctx: Ctx, writable: list[tuple[str, VarInfo]]) -> tuple[list[M.Stmt], int] | None:
+        """`h!(ps, d)`, or `qs = h!(ps, d)` (h! returns ps itself: qs aliases it)."""
+        for f in self.rng.sample(self.sa_mutators, len(self.sa_mutators)):
+            arrs = [(n, v) for n, v in writable if v.t == f.ret]
+            if arrs:
+                name, v = self.pick(arrs)
+                c = call(f.ret, f.name, var(name, v.t), *[self.scalar(ctx, p.t, 2) for p in f.params[1:]],
+                         user=True, target=f.target)
+                v.special = v.special or self.is_special(ctx, c)
+                if self.chance(0.3):
+                    q = self.fid("qs")
+                    ctx.declare(q, VarInfo(v.t, owned=v.owned, special=v.special))
+                    return [M.Assign(name=q, value=c)], 1
+                return [M.ExprStmt(value=c)], 1
+        return None
+
+    def sa_for(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
+        """`for p in ps`, `for (a, b) in ps`, `for (i, p) in enumerate(ps)` with any body (which may
+        write ps: each element is read as its iteration starts), or `for i in eachindex(ps)`
+        updating each element first."""
+        arrs = self.sa_vars(ctx)
+        if not arrs:
+            return None
+        name, v = self.pick(arrs)
+        if ctx.trip * v.t.n > MAX_TRIP:
+            return None
+        inner = max(1, min(budget - 1, self.rng.randint(1, 4)))
+        ctx.push()
+        first: list[M.Stmt] = []
+        if (v.owned or not ctx.pure) and self.chance(0.3):
+            i = self.fid("i")
+            ctx.declare(i, VarInfo(INT, bounds=(1, v.t.n), readonly=True, small=True))
+            pattern, it = i, call(None, "eachindex", var(name, v.t))
+            old = M.Index(t=v.t.elt, base=var(name, v.t), idxs=[var(i, INT)])
+            parts = [(pt, lambda path=path: self.at_path(copy.deepcopy(old), path)) for path, pt in number_paths(v.t.elt)]
+            first = [M.IndexAssign(base=var(name, v.t), idxs=[var(i, INT)], value=self.store_value(ctx, v.t.elt, 2, parts))]
+        else:
+            pattern, names, it = self.sa_binding(ctx, name, v)
+            accs = self.assignable(ctx, lambda a: isinstance(a.t, Scalar) and a.t != BOOL)
+            for n, info in names:
+                ctx.declare(n, info)
+            if accs and self.chance(0.7):          # `s += a * b`: the elements reach a variable outside
+                acc, a = self.pick(accs)
+                e = self.from_parts(ctx, self.parts_of(names), a.t, 2)
+                a.special = a.special or self.is_special(ctx, e)
+                first = [M.OpAssign(name=acc, op=self.pick(["+", "+", "-"]), value=e)]
+        ctx.loop_depth += 1
+        saved = ctx.trip
+        ctx.trip *= v.t.n
+        body = first + self.block(ctx, inner)
+        ctx.trip = saved
+        ctx.loop_depth -= 1
+        ctx.pop()
+        return [M.For(var=pattern, iter=it, body=body)], inner + 1
+
+    def sa_destructure(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`a, b = ps[k]`, `(lo, hi), w = first(ps)`: tuples and named tuples iterate."""
+        srcs = self.sa_vars(ctx, lambda t: isinstance(t.elt, (Tup, NTup)))
+        if not srcs:
+            return None
+        name, v = self.pick(srcs)
+        value = self.element(ctx, v.t.elt, 2)
+        names: list[tuple[str, VarInfo]] = []
+        info = VarInfo(v.t.elt, special=v.special)
+        targets = [self.binding_pattern(x, names, info) for x in v.t.elt.items]
+        for n, ninfo in names:
+            ctx.declare(n, ninfo)
+        return [M.TupleAssign(names=targets, value=value)], 1
+
+    def sa_steps(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`ps = ...; for k in 1:K; ps = f.(ps, d); end`: an array rebuilt from itself each step
+        (`advance.(ps, 0.1)`, `[(b, a) for (a, b) in ps]`, `map(p -> ..., ps)`), as a simulation
+        does; sometimes with an element written in place too."""
+        t = SArr(self.sa_elt(), self.sa_size(ctx))
+        steps = self.rng.randint(1, 4)
+        if ctx.trip * steps * t.n > MAX_TRIP:
+            return None
+        make = self.sa_array(ctx, t, 2)
+        if aliases_input(make):
+            make = call(t, "copy", make)         # a new array: no other name reaches the one rebound
+        name, k = self.fid("ps"), self.fid("k")
+        info = VarInfo(t, special=self.is_special(ctx, make))
+        ctx.declare(name, info)
+        ctx.push()
+        ctx.declare(k, VarInfo(INT, bounds=(1, steps), readonly=True, small=True))
+        ctx.loop_depth += 1
+        saved = ctx.trip
+        ctx.trip *= steps
+        step = self.sa_map(ctx, t, 2, (name, info)) if self.chance(0.8) else call(t, "reverse", var(name, t))
+        body: list[M.Stmt] = [M.Assign(name=name, value=step)]
+        if self.chance(0.4):
+            body.append(M.IndexAssign(base=var(name, t), idxs=[self.index_expr(ctx, t.n, 1)],
+                                      value=self.store_value(ctx, t.elt, 2)))
+        ctx.trip = saved
+        ctx.loop_depth -= 1
+        ctx.pop()
+        info.special = any(self.is_special(ctx, s.value) for s in body) or info.special
+        return [M.Assign(name=name, value=make),
+                M.For(var=k, iter=M.RangeE(t=None, start=ilit(1), step=None, stop=ilit(steps)), body=body)], 3
+
+    def sa_rebind(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`ps = <a new array>` for an existing ps (in a loop only with `array_rebinding`: jlhlo
+        refuses an array changed in place and rebound in one loop while reachable another way)."""
+        if ctx.loop_depth and not self.F.on("array_rebinding"):
+            return None
+        cands = [(n, v) for n, v in self.sa_vars(ctx) if not v.readonly and v.owned]
+        if not cands:
+            return None
+        name, v = self.pick(cands)
+        e = self.sa_array(ctx, v.t, 2)
+        if aliases_input(e):
+            e = call(v.t, "copy", e)             # one name, one array on every path (see `unaliased`)
+        v.special = v.special or self.is_special(ctx, e)
+        return [M.Assign(name=name, value=e)], 1
+
+    def struct_array_family(self, lengths: list[int]) -> None:
+        """Element types for arrays of tuples/structs (an immutable struct of numbers, sometimes one
+        of `struct_family`'s, or a tuple or named tuple type), functions of one element, and
+        helpers taking a whole array of such elements (of one of `lengths`, often)."""
+        for _ in range(self.rng.randint(1, 2)):
+            plain = [st for st in self.struct_types if not st.params and is_element(st)]
+            r = self.rng.random()
+            if plain and r < 0.2:
+                elt: Tup | NTup | Struct = self.pick(plain)
+            elif r < 0.6:
+                elt = self.sa_struct()
+            else:
+                elt = self.sa_fresh_elt()
+            self.sa_elts.append(elt)
+            for _ in range(self.rng.randint(1, 2)):
+                self.elem_fn(elt)
+            t = SArr(elt, self.pick(lengths) if lengths and self.chance(0.7) else self.rng.randint(1, 5))
+            if self.chance(0.4):
+                self.sa_reader(t)
+            if self.chance(0.4):
+                self.sa_mutator(t)
+
+    def sa_param(self, t: SArr) -> M.Param:
+        annot = self.pick([t.julia(), "AbstractVector", f"AbstractVector{{{t.elt.julia()}}}", None])
+        return M.Param(name=self.fid("ps"), t=t, annot=annot)
+
+    def sa_reader(self, t: SArr) -> None:
+        """`h(ps)`, `h(ps, s)`: a pure function of a whole array of tuples/structs giving a number."""
+        name = self.fid("h")
+        ret = self.pick([F64, F64, INT])
+        ctx = Ctx(ret, pure=True)
+        params = [self.sa_param(t)]
+        ctx.declare(params[0].name, VarInfo(t, owned=False))
+        if self.chance(0.4):
+            st = self.scalar_type()
+            params.append(M.Param(name=self.fid("q"), t=st, annot=st.name if self.chance(0.5) else None))
+            ctx.declare(params[1].name, VarInfo(st))
+        body = self.block(ctx, self.rng.randint(1, 4))
+        value = self.sa_scalar(ctx, ret, 2) or self.scalar(ctx, ret, 2)
+        f = M.FuncDef(name=name, params=params, body=body + [M.Return(value=value)], ret=ret, target=name)
+        self.functions.append(f)
+        self.sa_readers.append(f)
+
+    def sa_mutator(self, t: SArr) -> None:
+        """`h!(ps, d)`: writes every element (from its old value and d) in a loop, maybe more
+        statements around it, and returns ps (the caller sees the writes)."""
+        name = self.fid("h") + "!"
+        ctx = Ctx(t, pure=False)
+        ps = self.sa_param(t)
+        ctx.declare(ps.name, VarInfo(t, readonly=True))
+        dt = self.scalar_type()
+        d = M.Param(name=self.fid("q"), t=dt, annot=dt.name if self.chance(0.5) else None)
+        ctx.declare(d.name, VarInfo(dt))
+        ctx.ret_value = var(ps.name, t)
+        before = self.block(ctx, self.rng.randint(0, 2))
+        i = self.fid("i")
+        ctx.push()
+        ctx.declare(i, VarInfo(INT, bounds=(1, t.n), readonly=True, small=True))
+        old = M.Index(t=t.elt, base=var(ps.name, t), idxs=[var(i, INT)])
+        parts = [(pt, lambda path=path: self.at_path(copy.deepcopy(old), path)) for path, pt in number_paths(t.elt)]
+        write = M.IndexAssign(base=var(ps.name, t), idxs=[var(i, INT)],
+                              value=self.store_value(ctx, t.elt, 2, parts + [(dt, lambda: var(d.name, dt))]))
+        ctx.pop()
+        loop = M.For(var=i, iter=call(None, "eachindex", var(ps.name, t)), body=[write])
+        body = before + [loop] + self.block(ctx, self.rng.randint(0, 2))
+        f = M.FuncDef(name=name, params=[ps, d], body=body + [M.Return(value=var(ps.name, t))], ret=t,
+                      target=name.replace("!", "_b"))
+        self.functions.append(f)
+        self.sa_mutators.append(f)
+
+    def sa_struct(self) -> Struct:
+        """`struct P; a::Float64; b::Int64; end`: immutable and numbers only (jlhlo refuses arrays of
+        mutable structs and of elements holding arrays)."""
+        name = self.fid("P")
+        fields = tuple((f, self.scalar_type(allow_bool=True)) for f in ELT_NAMES[: self.rng.randint(2, 3)])
+        self.structs.append(M.StructDef(name=name, fields=[(n, t.name) for n, t in fields]))
+        return Struct(name, fields)
+
+    def elem_fn(self, elt: Tup | NTup | Struct) -> None:
+        """`e(p::P) = ...`, `e(t::Tuple{Float64, Int64}, d)`: a function of one element (and maybe a
+        number) giving a number, an element of the same type (`advance(p::P, d) = P(p.a + d, p.b)`)
+        or of another tuple type; broadcast over arrays, mapped, reduced and called on elements."""
+        name = self.fid("e")
+        ret: JType = self.pick([F64, INT, elt, elt, None])
+        if ret is None:
+            ret = self.sa_fresh_elt()
+            self.sa_elts.append(ret)
+        ctx = Ctx(ret, pure=True)
+        p = self.fid("p")
+        ctx.declare(p, VarInfo(elt, readonly=True))
+        annot = elt.name if isinstance(elt, Struct) else self.pick([elt.julia(), "NamedTuple"]) \
+            if isinstance(elt, NTup) else elt.julia()
+        params = [M.Param(name=p, t=elt, annot=annot if self.chance(0.7) else None)]
+        parts = self.parts_of([(p, ctx.lookup(p))])
+        if self.chance(0.4):
+            d, dt = self.fid("q"), self.scalar_type()
+            ctx.declare(d, VarInfo(dt))
+            params.append(M.Param(name=d, t=dt, annot=dt.name if self.chance(0.5) else None))
+            parts.append((dt, lambda: var(d, dt)))
+        body = self.block(ctx, self.rng.randint(0, 2))
+        value = self.from_parts(ctx, parts, ret, 2) if isinstance(ret, Scalar) else self.elem_value(ctx, ret, 2, parts)
+        f = M.FuncDef(name=name, params=params, body=body + [M.Return(value=value)], ret=ret, target=name,
+                      short=self.chance(0.5))
+        self.functions.append(f)
+        self.elem_fns.append(f)
+
     # ------------------------------------------------------------------ functions
     def scalar_helper(self, grad: bool = False) -> M.FuncDef:
         """A pure scalar function with branches and loops (called directly and broadcast)."""
@@ -1144,6 +1454,8 @@ class Generator(ExprGenerator):
             self.generic([p.t for p in params])
         if self.F.on("structs") and self.chance(0.3 * self.F.w("structs")):
             self.struct_family()
+        if self.F.on("struct_arrays") and self.chance(0.5 * self.F.w("struct_arrays")):
+            self.struct_array_family([t.shape[0] for t in arg_arrays if t.ndim == 1])
         if self.F.on("kw_forward") and self.chance(0.5 * self.F.w("kw_forward")):
             self.kw_family()
         if self.F.on("val_dispatch") and self.chance(0.5 * self.F.w("val_dispatch")):
@@ -1179,14 +1491,28 @@ class Generator(ExprGenerator):
                 out.append(self.pick(arrays))
             else:
                 out.append(self.scalar_type(allow_bool=True))
+        if self.F.on("struct_arrays") and self.chance(0.6 * min(self.F.w("struct_arrays"), 1.5)):
+            # a slot for the numbers of an array of tuples/structs (`final_value`), often of the
+            # length of a vector argument (new arrays of tuples/structs often take that length)
+            lengths = [t.shape[0] for t in arrays if t.ndim == 1]
+            out.append(Arr(F64, (self.pick(lengths) if lengths and self.chance(0.7) else self.rng.randint(1, 5),)))
         return out
 
     def final_value(self, ctx: Ctx, ret: Tup) -> M.Expr:
-        """main's result: for each slot, preferably a variable the body computed or mutated."""
+        """main's result: for each slot, preferably a variable the body computed or mutated; or,
+        for a Float64 vector, every number of an array of tuples/structs of its length, for a
+        Float64, a checksum of all of them."""
         items = []
         for t in ret.items:
             cands = [n for n, _ in ctx.of_type(t)]
-            if cands and self.chance(0.8):
+            digest = None
+            if isinstance(t, Arr) and t.elt == F64 and self.chance(0.8):
+                digest = self.sa_digest(ctx, t)
+            elif t == F64 and self.chance(0.5):
+                digest = self.sa_checksum(ctx)
+            if digest is not None:
+                items.append(digest)
+            elif cands and self.chance(0.8):
                 items.append(var(self.pick(cands), t))
             else:
                 items.append(self.expr(ctx, t, 2))

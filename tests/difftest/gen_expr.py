@@ -8,6 +8,7 @@ construction; indices are in range by construction (loop variables with known bo
 a program undefined (a NaN into `round(Int, x)`, an overflow) is caught by running the reference."""
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import random
@@ -16,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from . import model as M
 from .features import Features
-from .jtypes import BOOL, F32, F64, INT, Arr, CartIdx, Fn, JType, Scalar, Struct, Tup, arith_type
+from .jtypes import BOOL, F32, F64, INT, Arr, CartIdx, Fn, JType, NTup, SArr, Scalar, Struct, Tup, arith_type, promote
 
 
 @dataclass
@@ -128,6 +129,7 @@ _F64_LITS = [0.5, 1.5, 2.0, -1.0, 0.25, 3.0, 0.1, 0.75, 2.5, -0.5, 1.0, 0.3, -2.
 _F32_LITS = [0.5, 1.5, 2.0, -1.0, 0.25, 3.0, 0.75, -0.5, 1.0, 4.0]
 _BIG_INTS = [9223372036854775807, 9223372036854775000, 4611686018427387904, 3037000500, -9223372036854775807]
 _COMPARE = ["<", "<=", ">", ">=", "==", "!="]
+ELT_NAMES = ("a", "b", "c")       # fields of generated element structs and named tuples
 
 
 def lit(t: Scalar, v: Any) -> M.Lit:
@@ -172,6 +174,10 @@ class ExprGenerator:
         self.kw_funcs: list[KwFn] = []                # keyword functions and their forwarders
         self.val_funcs: list[ValFn] = []              # methods dispatching on Val
         self.special = False                          # inputs hold NaN / -0.0 / Inf
+        self.sa_elts: list[Tup | NTup | Struct] = []   # element types of arrays of tuples/structs
+        self.elem_fns: list[M.FuncDef] = []           # functions of one such element (and numbers)
+        self.sa_readers: list[M.FuncDef] = []         # h(ps, ...): pure, reading a whole such array
+        self.sa_mutators: list[M.FuncDef] = []        # h!(ps, d): writing its elements, returning ps
 
     # ------------------------------------------------------------------ randomness helpers
     def chance(self, p: float) -> bool:
@@ -254,6 +260,15 @@ class ExprGenerator:
             return self.scalar(ctx, t, depth)
         if isinstance(t, Arr):
             return self.array(ctx, t, depth)
+        if isinstance(t, SArr):
+            return self.sa_array(ctx, t, depth)
+        if isinstance(t, (Tup, NTup, Struct)) and self.sa_vars(ctx, lambda st: st.elt == t) and self.chance(0.4):
+            return self.element(ctx, t, depth)
+        if isinstance(t, NTup):
+            cands = [n for n, _ in ctx.of_type(t)]
+            if cands and self.chance(0.5):
+                return var(self.pick(cands), t)
+            return self.build_elem(t, lambda x: self.expr(ctx, x, depth - 1))
         if isinstance(t, Tup):
             cands = [n for n, _ in ctx.of_type(t)]
             if cands and self.chance(0.5):
@@ -300,6 +315,7 @@ class ExprGenerator:
             (F("kw_forward", 5) if self.kw_funcs and not ctx.grad else 0, lambda: self.kw_call(ctx, t, depth)),
             (F("val_dispatch", 5) if self.val_funcs and not ctx.grad else 0, lambda: self.val_call(ctx, t, depth)),
             (F("cartesian") if t == INT else 0, lambda: self.cart_int(ctx, depth)),
+            (F("struct_arrays", 2), lambda: self.sa_scalar(ctx, t, depth)),
         ]
         out = self.first(opts)
         return out if out is not None else self.leaf(ctx, t)
@@ -808,6 +824,7 @@ class ExprGenerator:
             (F("reductions", 0.6), lambda: self.any_all(ctx, depth)),
             (F("nan_eq", 0.5), lambda: call(BOOL, "isnan", self.scalar(ctx, F64, depth - 1))),
             (F("nan_eq", 0.3), lambda: call(BOOL, "signbit", self.atom(ctx, F64))),
+            (F("struct_arrays", 1.2), lambda: self.sa_bool(ctx, depth)),
             (F("if_expr", 0.1), lambda: call(BOOL, "isnothing", self.if_expr(
                 ctx, self.scalar_type(), depth, with_else=False))),
         ]
@@ -1015,6 +1032,7 @@ class ExprGenerator:
                                                   a=self.array(ctx, t, depth - 1), b=self.array(ctx, t, depth - 1))),
             (F("helpers", 0.7), lambda: self.array_helper_call(ctx, t, depth)),
             (F("splat", 0.5) if t.ndim == 1 else 0, lambda: self.splat_array(ctx, t, depth)),
+            (F("struct_arrays", 1.5) if t.ndim == 1 else 0, lambda: self.sa_to_array(ctx, t, depth)),
             (1, lambda: self.array_leaf(ctx, t)),
         ]
         out = self.first(opts)
@@ -1357,6 +1375,534 @@ class ExprGenerator:
         return call(t, f.name, *[self.pick_var_or_expr(ctx, p.t, depth) for p in f.params], user=True,
                     target=f.target)
 
+    # ------------------------------------------------------------------ arrays of tuples and structs
+    def sa_vars(self, ctx: Ctx, pred: Callable[[SArr], bool] = lambda t: True) -> list[tuple[str, VarInfo]]:
+        return ctx.find(lambda n, v: isinstance(v.t, SArr) and pred(v.t))
+
+    def sa_fresh_elt(self) -> Tup | NTup:
+        """A tuple or named tuple type of 2-3 numbers (a tuple's first item sometimes a pair:
+        `((lo, hi), w)`)."""
+        k = self.rng.randint(2, 3)
+        items: list[JType] = [self.scalar_type(allow_bool=True) for _ in range(k)]
+        if self.chance(0.3):
+            return NTup(ELT_NAMES[:k], tuple(items))
+        if self.chance(0.2):
+            items[0] = Tup((self.scalar_type(), self.scalar_type()))
+        return Tup(tuple(items))
+
+    def sa_elt(self) -> Tup | NTup | Struct:
+        """The element type of a new array: mostly one the program's element functions take."""
+        if self.sa_elts and self.chance(0.6):
+            return self.pick(self.sa_elts)
+        return self.sa_fresh_elt()
+
+    def sa_size(self, ctx: Ctx) -> int:
+        """A length for a new array: often that of a vector in scope (to build it from one)."""
+        lengths = [v.t.shape[0] for _, v in ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t.ndim == 1)]
+        lengths += [v.t.n for _, v in self.sa_vars(ctx)]
+        return self.pick(lengths) if lengths and self.chance(0.7) else self.rng.randint(1, 5)
+
+    def at_path(self, e: M.Expr, path: tuple[int, ...]) -> M.Expr:
+        """The number at `path` inside the element e (see `number_paths`): `e[2][1]`, `e.a`; a
+        named tuple's item by name or by position."""
+        for step in path:
+            t = e.t
+            if isinstance(t, NTup):
+                e = M.Index(t=t.items[step], base=e, idxs=[ilit(step + 1)]) if self.chance(0.3) else \
+                    M.Field(t=t.items[step], base=e, name=t.names[step])
+            elif isinstance(t, Struct):
+                name, ft = t.fields[step]
+                e = M.Field(t=ft, base=e, name=name)
+            else:
+                e = M.Index(t=t.items[step], base=e, idxs=[ilit(step + 1)])
+        return e
+
+    def element(self, ctx: Ctx, elt: JType, depth: int) -> M.Expr | None:
+        """One element of type elt: `ps[i]`, `ps[end]`, `first(ps)`, `last(ps)`, or a variable
+        holding one (a loop's `p`)."""
+        arrs = self.sa_vars(ctx, lambda t: t.elt == elt)
+        held = [n for n, _ in ctx.of_type(elt)]
+
+        def indexed() -> M.Expr:
+            name, v = self.pick(arrs)
+            return M.Index(t=elt, base=var(name, v.t), idxs=[self.index_expr(ctx, v.t.n, depth - 1)])
+
+        def end() -> M.Expr:
+            name, v = self.pick(arrs)
+            return call(elt, self.pick(["first", "last"]), var(name, v.t))
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (4 if arrs else 0, indexed),
+            (1 if arrs else 0, end),
+            (3 if held else 0, lambda: var(self.pick(held), elt)),
+        ]
+        return self.first(opts)
+
+    def parts_of(self, names: list[tuple[str, VarInfo]]) -> list[tuple[Scalar, Callable[[], M.Expr]]]:
+        """The numbers bound by a loop or a function over elements (each as a fresh expression):
+        destructured names, and the numbers inside an element variable."""
+        return [(pt, lambda n=n, t=info.t, path=path: self.at_path(var(n, t), path))
+                for n, info in names for path, pt in number_paths(info.t)]
+
+    def from_parts(self, ctx: Ctx, parts: list[tuple[Scalar, Callable[[], M.Expr]]], t: Scalar,
+                   depth: int) -> M.Expr:
+        """A t computed from one of the bound numbers (often combined with another expression):
+        what a loop body, a lambda or a comprehension over elements computes."""
+        if t == BOOL:
+            if not parts:
+                return self.bool_expr(ctx, depth)
+            pt, make = self.pick(parts)
+            return op(BOOL, self.pick(_COMPARE[:4]), make(), self.literal(pt if pt != BOOL else INT))
+        fits = [(pt, make) for pt, make in parts if pt != BOOL and promote(pt, t) == t]
+        if not fits:
+            return self.scalar(ctx, t, depth)
+        pt, make = self.pick(fits)
+        if pt == t and (depth <= 1 or self.chance(0.4)):
+            return make()
+        other = self.scalar(ctx, t, depth - 1)
+        a, b = (make(), other) if self.chance(0.6) else (other, make())
+        return op(t, self.pick(["+", "-", "*"]), a, b)
+
+    def build_elem(self, t: JType, item: Callable[[Scalar], M.Expr]) -> M.Expr:
+        """An element value from numbers (`item(type)` makes each): `(a, b)`, `((lo, hi), w)`,
+        `(a = x, b = 1)`, `P(x, 2)`. A tuple's type is that of its items as made."""
+        if isinstance(t, Struct):
+            return call(t, t.name, *[item(ft) for _, ft in t.fields], user=True, target=t.name)
+        items = [item(x) if isinstance(x, Scalar) else self.build_elem(x, item) for x in t.items]
+        if isinstance(t, NTup):
+            return M.NamedTupleE(t=NTup(t.names, tuple(i.t for i in items)), names=t.names, items=items)
+        return M.TupleE(t=Tup(tuple(i.t for i in items)), items=items)
+
+    def elem_value(self, ctx: Ctx, elt: JType, depth: int,
+                   parts: list[tuple[Scalar, Callable[[], M.Expr]]] | None = None) -> M.Expr:
+        """A value of exactly the element type elt: built from numbers (preferably the bound
+        `parts`), an element read, or an element function's result."""
+        if depth > 0 and self.chance(0.25):
+            got = self.element(ctx, elt, depth) or self.elem_fn_call(ctx, elt, depth)
+            if got is not None:
+                return got
+        return self.build_elem(elt, lambda x: self.from_parts(ctx, parts, x, depth - 1)
+                               if parts and self.chance(0.7) else self.scalar(ctx, x, depth - 1))
+
+    def store_value(self, ctx: Ctx, elt: JType, depth: int,
+                    parts: list[tuple[Scalar, Callable[[], M.Expr]]] | None = None) -> M.Expr:
+        """A value for `ps[i] = v`: Julia converts it to the element type, so a tuple's items may
+        be any numbers that convert exactly (`(1, 2)` into a `Tuple{Float64, Float64}`)."""
+        if isinstance(elt, Struct) or self.chance(0.3):
+            return self.elem_value(ctx, elt, depth, parts)
+
+        def item(x: Scalar) -> M.Expr:
+            src = x if self.chance(0.6) else self.stored_type(x)
+            if parts and self.chance(0.6):
+                return self.from_parts(ctx, parts, src, depth - 1)
+            return self.scalar(ctx, src, depth - 1)
+        return self.build_elem(elt, item)
+
+    def stored_type(self, dest: Scalar) -> Scalar:
+        """A number type whose values always convert exactly to dest (Julia converts what is stored
+        into an element or passed to a struct's constructor): any number into a float, only Bools
+        into a Bool."""
+        if dest == BOOL:
+            return BOOL
+        return self.pick([s for s in (INT, F64, F32) if convertible(dest, s) and (s != F32 or self.F.on("float32"))])
+
+    def binding_pattern(self, t: JType, names: list[tuple[str, VarInfo]], info: VarInfo) -> str:
+        """A variable binding a value of type t (in a loop, a comprehension, a destructuring
+        assignment): a name, or for a tuple sometimes a destructuring `(a, (b, c))`; the names it
+        binds are appended to `names`, each a copy of `info` with its type."""
+        if isinstance(t, (Tup, NTup)) and self.chance(0.55):
+            return "(" + ", ".join(self.binding_pattern(x, names, info) for x in t.items) + ")"
+        n = self.fid("a" if isinstance(t, Scalar) else "p")
+        names.append((n, VarInfo(t, readonly=info.readonly, special=info.special)))
+        return n
+
+    def sa_binding(self, ctx: Ctx, name: str, v: VarInfo) -> tuple[str, list[tuple[str, VarInfo]], M.Expr]:
+        """How a loop, comprehension or generator binds the elements of the array `name`:
+        `p in ps`, `(a, b) in ps`, `(i, p) in enumerate(ps)`, `(p, q) in zip(ps, qs)` (qs another
+        array of that length, of numbers or elements); the pattern, the names it binds and the
+        iterator."""
+        names: list[tuple[str, VarInfo]] = []
+        info = VarInfo(v.t.elt, readonly=True, special=v.special)
+        r = self.rng.random()
+        if r < 0.2:
+            i = self.fid("i")
+            names.append((i, VarInfo(INT, bounds=(1, v.t.n), readonly=True, small=True)))
+            return f"({i}, {self.binding_pattern(v.t.elt, names, info)})", names, call(None, "enumerate", var(name, v.t))
+        others = ctx.find(lambda n, o: (isinstance(o.t, SArr) and o.t.n == v.t.n) or (
+            isinstance(o.t, Arr) and o.t.shape == (v.t.n,)))
+        if others and r < 0.35:
+            other, ov = self.pick(others)
+            first = self.binding_pattern(v.t.elt, names, info)
+            second = self.binding_pattern(ov.t.elt, names, VarInfo(ov.t.elt, readonly=True, special=ov.special))
+            return f"({first}, {second})", names, call(None, "zip", var(name, v.t), var(other, ov.t))
+        return self.binding_pattern(v.t.elt, names, info), names, var(name, v.t)
+
+    def index_parts(self, ctx: Ctx, i: str, n: int) -> list[tuple[Scalar, Callable[[], M.Expr]]]:
+        """For an index i over 1:n: i itself and the elements x[i] of the n-vectors in scope."""
+        vecs = ctx.find(lambda nm, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.shape[0] == n
+                        and v.t.elt != BOOL)
+        return [(INT, lambda: var(i, INT))] + [
+            (v.t.elt, lambda nm=nm, v=v: M.Index(t=v.t.elt, base=var(nm, v.t), idxs=[var(i, INT)])) for nm, v in vecs]
+
+    def build_binding(self, ctx: Ctx, n: int) -> tuple[str, list[tuple[str, VarInfo]], M.Expr, list[Any]]:
+        """The iteration of a comprehension making an n-element array: `i in eachindex(x)`,
+        `i in 1:n`, `xi in x`, `(a, b) in zip(x, y)`, or the elements of an array of tuples or
+        structs; with the numbers each iteration offers its body."""
+        vecs = ctx.find(lambda nm, v: isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.shape[0] == n
+                        and v.t.elt != BOOL)
+        sas = self.sa_vars(ctx, lambda st: st.n == n)
+
+        def by_index() -> Any:
+            i = self.fid("i")
+            same = vecs + sas
+            if same and self.chance(0.6):
+                nm, v = self.pick(same)
+                it: M.Expr = call(None, "eachindex", var(nm, v.t)) if self.chance(0.6) else M.RangeE(
+                    t=None, start=ilit(1), step=None, stop=call(INT, "length", var(nm, v.t)))
+            else:
+                it = M.RangeE(t=None, start=ilit(1), step=None, stop=ilit(n))
+            return i, [(i, VarInfo(INT, bounds=(1, n), readonly=True, small=True))], it, self.index_parts(ctx, i, n)
+
+        def by_value() -> Any:
+            nm, v = self.pick(vecs)
+            a = self.fid("a")
+            return a, [(a, VarInfo(v.t.elt, readonly=True, special=v.special))], var(nm, v.t), []
+
+        def zipped() -> Any:
+            (n1, v1), (n2, v2) = self.pick(vecs), self.pick(vecs)
+            a, b = self.fid("a"), self.fid("a")
+            names = [(a, VarInfo(v1.t.elt, readonly=True, special=v1.special)),
+                     (b, VarInfo(v2.t.elt, readonly=True, special=v2.special))]
+            return f"({a}, {b})", names, call(None, "zip", var(n1, v1.t), var(n2, v2.t)), []
+
+        def elements() -> Any:
+            return (*self.sa_binding(ctx, *self.pick(sas)), [])
+        got = self.first([(2, by_index), (2 if vecs else 0, by_value), (1.5 if vecs else 0, zipped),
+                          (2 if sas else 0, elements)])
+        pattern, names, it, extra = got
+        return pattern, names, it, self.parts_of(names) + extra
+
+    def sa_array(self, ctx: Ctx, t: SArr, depth: int) -> M.Expr:
+        """An array of tuples/structs: an existing one, or a new one from a comprehension, a
+        broadcast constructor, `fill`, a literal, a slice, `map`/`f.(qs)`, `collect(zip(x, y))`."""
+        same = [n for n, _ in ctx.of_type(t)]
+        if depth <= 0:
+            return var(self.pick(same), t) if same else self.sa_fill(ctx, t, 0)
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (3 if same else 0, lambda: var(self.pick(same), t)),
+            (1 if same else 0, lambda: call(t, self.pick(["copy", "reverse"]), self.sa_array(ctx, t, depth - 1))),
+            (3, lambda: self.sa_comprehension(ctx, t, depth)),
+            (1.5, lambda: self.sa_broadcast(ctx, t, depth)),
+            (1, lambda: self.sa_fill(ctx, t, depth)),
+            (1 if t.n <= 4 else 0, lambda: M.ArrayLit(t=t, items=[self.elem_value(ctx, t.elt, depth - 1)
+                                                                  for _ in range(t.n)])),
+            (1, lambda: self.sa_slice(ctx, t)),
+            (1.5, lambda: self.sa_map(ctx, t, depth)),
+            (0.7, lambda: self.sa_zip(ctx, t)),
+            (self.w("ternary", 0.5), lambda: M.Ternary(t=t, cond=self.bool_expr(ctx, depth - 1),
+                                                       a=self.sa_array(ctx, t, depth - 1), b=self.sa_array(ctx, t, depth - 1))),
+        ]
+        out = self.first(opts)
+        return out if out is not None else self.sa_fill(ctx, t, depth)
+
+    def sa_comprehension(self, ctx: Ctx, t: SArr, depth: int,
+                         src: tuple[str, VarInfo] | None = None) -> M.Expr:
+        """`[(x[i], 2x[i] - 1.0) for i in eachindex(x)]`, `[P(a, b) for (a, b) in zip(x, y)]`,
+        `[(b, a) for (a, b) in qs]` (over the array `src` if given)."""
+        if src is None:
+            pattern, names, it, parts = self.build_binding(ctx, t.n)
+        else:
+            pattern, names, it = self.sa_binding(ctx, *src)
+            parts = self.parts_of(names)
+        ctx.push()
+        for n, info in names:
+            ctx.declare(n, info)
+        body = self.build_elem(t.elt, lambda x: self.from_parts(ctx, parts, x, min(depth - 1, 2))
+                               if parts and self.chance(0.75) else self.scalar(ctx, x, min(depth - 1, 2)))
+        ctx.pop()
+        return M.Comp(t=t, body=body, gens=[M.CompFor(var=pattern, iter=it)])
+
+    def sa_broadcast(self, ctx: Ctx, t: SArr, depth: int) -> M.Expr | None:
+        """`tuple.(x, y)`, `tuple.(x, 1.0)`, `P.(x, v)`: a constructor broadcast over vectors and
+        numbers (a struct's constructor converts its arguments, so they may be other numbers)."""
+        elt = t.elt
+        if isinstance(elt, NTup) or (isinstance(elt, Tup) and not all(isinstance(x, Scalar) for x in elt.items)):
+            return None
+        fields = list(elt.items) if isinstance(elt, Tup) else [ft for _, ft in elt.fields]
+        k = self.rng.randrange(len(fields))             # at least one vector
+        args = []
+        for j, ft in enumerate(fields):
+            src = ft
+            if isinstance(elt, Struct) and self.chance(0.3):
+                src = self.stored_type(ft)
+            if j == k or self.chance(0.5):
+                args.append(self.array(ctx, Arr(src, (t.n,)), depth - 1))
+            else:
+                args.append(self.scalar(ctx, src, depth - 1))
+        if isinstance(elt, Struct):
+            return call(t, elt.name, *args, dot=True, user=True, target=elt.name)
+        return call(t, "tuple", *args, dot=True)
+
+    def sa_fill(self, ctx: Ctx, t: SArr, depth: int) -> M.Expr:
+        """`fill((0.5, 1), n)`, `fill(P(a, 2), length(x))`."""
+        same_len = ctx.find(lambda n, v: (isinstance(v.t, Arr) and v.t.ndim == 1 and v.t.shape[0] == t.n)
+                            or (isinstance(v.t, SArr) and v.t.n == t.n))
+        if same_len and self.chance(0.4):
+            n, v = self.pick(same_len)
+            size: M.Expr = call(INT, "length", var(n, v.t))
+        else:
+            size = ilit(t.n)
+        return call(t, "fill", self.elem_value(ctx, t.elt, depth - 1), size)
+
+    def sa_slice(self, ctx: Ctx, t: SArr) -> M.Expr | None:
+        """`qs[2:3]`, `qs[end:-1:1]`, `qs[begin:end-1]`: a copy of part of a longer array."""
+        longer = self.sa_vars(ctx, lambda st: st.elt == t.elt and st.n >= t.n)
+        if not longer:
+            return None
+        name, v = self.pick(longer)
+        return M.Index(t=t, base=var(name, v.t), idxs=[self.vector_range(ctx, v.t.n, t.n)])
+
+    def sa_map(self, ctx: Ctx, t: SArr, depth: int, src: tuple[str, VarInfo] | None = None) -> M.Expr | None:
+        """Elements computed from another array's (or `src`'s) elements: `f.(qs)`, `f.(qs, 0.5)`,
+        `map(f, qs)`, `map(p -> (p[2], p[1]), qs)`, `[(b, a) for (a, b) in qs]`."""
+        if src is None:
+            srcs = self.sa_vars(ctx, lambda st: st.n == t.n)
+            if not srcs:
+                return None
+            src = self.pick(srcs)
+        name, v = src
+        fns = [f for f in self.elem_fns if f.params[0].t == v.t.elt and f.ret == t.elt]
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (2 if fns else 0, lambda: self.elem_fn_apply(ctx, self.pick(fns), var(name, v.t), t, depth)),
+            (1.5, lambda: call(t, "map", self.elem_lambda(ctx, v, t.elt, depth), var(name, v.t))),
+            (1.5, lambda: self.sa_comprehension(ctx, t, depth, src)),
+        ]
+        return self.first(opts)
+
+    def sa_zip(self, ctx: Ctx, t: SArr) -> M.Expr | None:
+        """`collect(zip(x, y))` of vectors whose element types are the tuple's item types."""
+        if not isinstance(t.elt, Tup):
+            return None
+        args = []
+        for it in t.elt.items:
+            vecs = ctx.find(lambda n, v: isinstance(v.t, Arr) and v.t == Arr(it, (t.n,)))
+            if not vecs:
+                return None
+            n, v = self.pick(vecs)
+            args.append(var(n, v.t))
+        return call(t, "collect", call(None, "zip", *args))
+
+    def elem_lambda(self, ctx: Ctx, src: VarInfo, ret: JType, depth: int) -> M.Lambda:
+        """`p -> ...` over the elements of the array `src` (reading p's numbers), giving a ret: a
+        number, a Bool (a predicate) or another element."""
+        p = self.fid("p")
+        ctx.push()
+        ctx.declare(p, VarInfo(src.t.elt, readonly=True, special=src.special))
+        parts = self.parts_of([(p, ctx.lookup(p))])
+        d = min(depth - 1, 2)
+        if isinstance(ret, Scalar):
+            body = self.from_parts(ctx, parts, ret, d)
+        else:
+            body = self.elem_value(ctx, ret, d, parts)
+        ctx.pop()
+        return M.Lambda(t=Fn((src.t.elt,), ret), params=[p], body=body)
+
+    def elem_fn_apply(self, ctx: Ctx, f: M.FuncDef, arr: M.Expr, t: JType, depth: int) -> M.Expr:
+        """The element function f over every element of arr: `f.(arr, d)`, `f.(arr, x)` or `map(f, arr)`."""
+        if len(f.params) == 1 and self.chance(0.35):
+            return call(t, "map", M.FuncRef(t=None, name=f.name, user=True, target=f.target), arr)
+        # a number for each element (`advance.(ps, dt)`) or the same number for all (`advance.(ps, 0.1)`)
+        rest = [self.array(ctx, Arr(p.t, (arr.t.n,)), depth - 1) if self.chance(0.4) else self.scalar(ctx, p.t, depth - 1)
+                for p in f.params[1:]]
+        return call(t, f.name, arr, *rest, dot=True, user=True, target=f.target)
+
+    def elem_fn_call(self, ctx: Ctx, t: JType, depth: int) -> M.Expr | None:
+        """`f(ps[i])`, `f(p, 0.5)`, `f((a, 1.0))`: an element function on one element."""
+        fns = [f for f in self.elem_fns if f.ret == t]
+        if not fns or depth <= 0:
+            return None
+        f = self.pick(fns)
+        elt = f.params[0].t
+        arg = (self.element(ctx, elt, depth - 1) if self.chance(0.8) else None) or \
+            self.build_elem(elt, lambda x: self.scalar(ctx, x, depth - 2))
+        rest = [self.scalar(ctx, p.t, depth - 1) for p in f.params[1:]]
+        return call(t, f.name, arg, *rest, user=True, target=f.target)
+
+    def sa_scalar(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """A number from arrays of tuples/structs: an element's number, a reduction with a function
+        or a generator over the elements, an element function's value, a length."""
+        if ctx.grad:
+            return None
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (4, lambda: self.component(ctx, t, depth)),
+            (2, lambda: self.sa_reduction(ctx, t, depth)),
+            (1.5, lambda: self.sa_generator(ctx, t, depth)),
+            (1.5, lambda: self.elem_fn_call(ctx, t, depth)),
+            (1.5, lambda: self.sa_reader_call(ctx, t, depth)),
+            (0.5 if t == INT else 0, lambda: self.sa_length(ctx)),
+        ]
+        return self.first(opts)
+
+    def component(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`ps[i][2]`, `ps[i].a`, `first(ps)[1][2]`, `p.b`: a number of type t inside an element."""
+        elts = list(dict.fromkeys([v.t.elt for _, v in self.sa_vars(ctx)]
+                                  + [v.t for _, v in ctx.find(lambda n, v: is_element(v.t))]))
+        elts = [e for e in elts if any(pt == t for _, pt in number_paths(e))]
+        if not elts:
+            return None
+        elt = self.pick(elts)
+        return self.at_path(self.element(ctx, elt, depth), self.pick([p for p, pt in number_paths(elt) if pt == t]))
+
+    def sa_reduction(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`sum(p -> p.a * 2, ps)`, `maximum(p -> p[1], ps)`, `count(p -> p[2] > 0, ps)`, `sum(f, ps)`."""
+        arrs = self.sa_vars(ctx)
+        if not arrs or t == BOOL:
+            return None
+        name, v = self.pick(arrs)
+        arr = var(name, v.t)
+        if t == INT and self.chance(0.4):
+            if self.chance(0.3):
+                found = call(INT, self.pick(["findfirst", "findlast"]), self.elem_lambda(ctx, v, BOOL, depth), arr)
+                return call(INT, "something", found, ilit(self.pick([0, -1])))
+            return call(INT, "count", self.elem_lambda(ctx, v, BOOL, depth), arr)
+        red = self.pick(["sum", "sum", "maximum", "minimum"])
+        fns = [f for f in self.elem_fns if len(f.params) == 1 and f.params[0].t == v.t.elt and f.ret == t]
+        if fns and self.chance(0.35):
+            f = self.pick(fns)
+            return call(t, red, M.FuncRef(t=None, name=f.name, user=True, target=f.target), arr)
+        return call(t, red, self.elem_lambda(ctx, v, t, depth), arr)
+
+    def sa_generator(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`sum(p[1] * p[2] for p in ps)`, `maximum(a - b for (a, b) in ps)`, `sum(i * p.a for
+        (i, p) in enumerate(ps))`, `sum(p.a for p in ps if p.b > 0; init=0.0)`."""
+        arrs = self.sa_vars(ctx)
+        if not arrs or t == BOOL:
+            return None
+        pattern, names, it = self.sa_binding(ctx, *self.pick(arrs))
+        ctx.push()
+        for n, info in names:
+            ctx.declare(n, info)
+        parts = self.parts_of(names)
+        body = self.from_parts(ctx, parts, t, min(depth - 1, 3))
+        cond = self.from_parts(ctx, parts, BOOL, 1) if self.chance(0.2) else None
+        ctx.pop()
+        if cond is not None:
+            return call(t, "sum", M.Gen(t=None, body=body, var=pattern, iter=it, cond=cond),
+                        kwargs=[("init", self.literal(t))])
+        return call(t, self.pick(["sum", "sum", "maximum", "minimum"]), M.Gen(t=None, body=body, var=pattern, iter=it))
+
+    def sa_reader_call(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr | None:
+        """`h(ps)`, `h(ps, 0.5)`: a helper reading a whole array of tuples/structs."""
+        cands = [f for f in self.sa_readers if f.ret == t and ctx.of_type(f.params[0].t)]
+        if not cands:
+            return None
+        f = self.pick(cands)
+        arr = var(self.pick([n for n, _ in ctx.of_type(f.params[0].t)]), f.params[0].t)
+        return call(t, f.name, arr, *[self.scalar(ctx, p.t, depth - 1) for p in f.params[1:]], user=True,
+                    target=f.target)
+
+    def sa_length(self, ctx: Ctx) -> M.Expr | None:
+        arrs = self.sa_vars(ctx)
+        if not arrs:
+            return None
+        name, v = self.pick(arrs)
+        if self.chance(0.3):
+            return call(INT, "size", var(name, v.t), ilit(1))
+        return call(INT, "length", var(name, v.t))
+
+    def sa_bool(self, ctx: Ctx, depth: int) -> M.Expr | None:
+        """`ps == qs` (element by element; for structs `==` is `===`), `ps[i] != ps[j]`,
+        `any(p -> p[1] > 0, ps)`, a Bool inside an element (`ps[i][3]`)."""
+        arrs = self.sa_vars(ctx)
+        if not arrs or ctx.grad:
+            return None
+        name, v = self.pick(arrs)
+        arr = var(name, v.t)
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (2, lambda: op(BOOL, self.pick(["==", "!="]), arr, self.sa_array(ctx, v.t, depth - 1))),
+            (1.5, lambda: op(BOOL, self.pick(["==", "!="]), self.element(ctx, v.t.elt, depth),
+                             self.elem_value(ctx, v.t.elt, depth - 1))),
+            (2, lambda: call(BOOL, self.pick(["any", "all"]), self.elem_lambda(ctx, v, BOOL, depth), arr)),
+            (1, lambda: self.component(ctx, BOOL, depth)),
+        ]
+        return self.first(opts)
+
+    def sa_digest(self, ctx: Ctx, t: Arr) -> M.Expr | None:
+        """`[2.0 * p[1] - 0.5 * p[2][1] + ... for p in ps]` (or of `ps[i] for i in eachindex(ps)`;
+        t a Float64 vector): every number of
+        every element of an array of tuples/structs of t's length, so that a wrong one shows in
+        main's result."""
+        srcs = self.sa_vars(ctx, lambda st: (st.n,) == t.shape)
+        if not srcs:
+            return None
+        name, v = self.pick(srcs)
+        if self.chance(0.5):                     # `for i in eachindex(ps)` reading ps[i]
+            i = self.fid("i")
+            elt: M.Expr = M.Index(t=v.t.elt, base=var(name, v.t), idxs=[var(i, INT)])
+            gen = M.CompFor(var=i, iter=call(None, "eachindex", var(name, v.t)))
+        else:
+            p = self.fid("p")
+            elt, gen = var(p, v.t.elt), M.CompFor(var=p, iter=var(name, v.t))
+        return M.Comp(t=t, body=self.weighted_numbers(elt), gens=[gen])
+
+    def weighted_numbers(self, e: M.Expr) -> M.Expr:
+        """`2.0 * p[1] - 0.5 * p[2][1] + ...`: a Float64 combining every number of the element e."""
+        out: M.Expr | None = None
+        for path, _ in number_paths(e.t):
+            term = op(F64, "*", lit(F64, self.pick([1.0, 2.0, -0.5, 3.0, 0.25])), self.at_path(copy.deepcopy(e), path))
+            out = term if out is None else op(F64, "+", out, term)
+        return out
+
+    def sa_checksum(self, ctx: Ctx) -> M.Expr | None:
+        """`sum(i * (2.0 * p[1] + ...) for (i, p) in enumerate(ps)) + ...` over every array of
+        tuples/structs in scope: a Float64 that every number of every element moves."""
+        total: M.Expr | None = None
+        for name, v in self.sa_vars(ctx):
+            i, p = self.fid("i"), self.fid("p")
+            body = op(F64, "*", var(i, INT), self.weighted_numbers(var(p, v.t.elt)))
+            term = call(F64, "sum", M.Gen(t=None, body=body, var=f"({i}, {p})",
+                                          iter=call(None, "enumerate", var(name, v.t))))
+            total = term if total is None else op(F64, "+", total, term)
+        return total
+
+    def sa_to_array(self, ctx: Ctx, t: Arr, depth: int) -> M.Expr | None:
+        """A vector of numbers from an array of tuples/structs: `[p.a + p.b for p in ps]`,
+        `[a * b for (a, b) in ps]`, `map(p -> p[2], ps)`, `f.(ps)`."""
+        srcs = self.sa_vars(ctx, lambda st: st.n == t.shape[0])
+        if not srcs or t.elt == BOOL or ctx.grad:
+            return None
+        name, v = self.pick(srcs)
+        fns = [f for f in self.elem_fns if f.params[0].t == v.t.elt and f.ret == t.elt]
+
+        def comprehension() -> M.Expr:
+            pattern, names, it = self.sa_binding(ctx, name, v)
+            ctx.push()
+            for n, info in names:
+                ctx.declare(n, info)
+            body = self.from_parts(ctx, self.parts_of(names), t.elt, min(depth - 1, 3))
+            ctx.pop()
+            return M.Comp(t=t, body=body, gens=[M.CompFor(var=pattern, iter=it)])
+        def map2() -> M.Expr:
+            """`map((p, q) -> ..., ps, qs)` over two arrays of tuples/structs of one length."""
+            (n2, v2) = self.pick(srcs)
+            p, q = self.fid("p"), self.fid("p")
+            names = [(p, VarInfo(v.t.elt, readonly=True, special=v.special)),
+                     (q, VarInfo(v2.t.elt, readonly=True, special=v2.special))]
+            ctx.push()
+            for n, info in names:
+                ctx.declare(n, info)
+            parts = self.parts_of(names)
+            body = op(t.elt, "+", self.from_parts(ctx, parts, t.elt, 1), self.from_parts(ctx, parts, t.elt, 1))
+            ctx.pop()
+            return call(t, "map", M.Lambda(t=Fn((v.t.elt, v2.t.elt), t.elt), params=[p, q], body=body),
+                        var(name, v.t), var(n2, v2.t))
+        opts: list[tuple[float, Callable[[], Any]]] = [
+            (3, comprehension),
+            (1.5, lambda: call(t, "map", self.elem_lambda(ctx, v, t.elt, depth), var(name, v.t))),
+            (0.7, map2),
+            (2 if fns else 0, lambda: self.elem_fn_apply(ctx, self.pick(fns), var(name, v.t), t, depth)),
+        ]
+        return self.first(opts)
+
 
 def select(g: Generic, t: JType) -> Method | None:
     """The method Julia's dispatch picks for an argument of type t (most specific applicable)."""
@@ -1400,3 +1946,22 @@ def aliases_input(e: M.Expr) -> bool:
     return isinstance(e, (M.Var, M.Ternary)) or (isinstance(e, M.Call) and e.fn in ("view", "vec", "reshape",
                                                                                    "transpose")) \
         or (isinstance(e, M.Op) and e.op == "'")
+
+
+def is_element(t: JType) -> bool:
+    """Whether t is a tuple, named tuple or struct holding only numbers (possibly in nested
+    tuples): an element type of an array of tuples/structs."""
+    if isinstance(t, (Tup, NTup)):
+        return all(isinstance(x, Scalar) or is_element(x) for x in t.items)
+    if isinstance(t, Struct):
+        return all(isinstance(ft, Scalar) for _, ft in t.fields)
+    return False
+
+
+def number_paths(t: JType) -> list[tuple[tuple[int, ...], Scalar]]:
+    """The numbers inside a value of type t: (path, type), a path being 0-based item or field
+    positions from the outside in (`ExprGenerator.at_path` spells them)."""
+    if isinstance(t, Scalar):
+        return [((), t)]
+    inner = [ft for _, ft in t.fields] if isinstance(t, Struct) else list(t.items)
+    return [((k,) + rest, pt) for k, it in enumerate(inner) for rest, pt in number_paths(it)]

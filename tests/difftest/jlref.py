@@ -3,7 +3,8 @@
 Written from Julia's documented behaviour, never from jlhlo's code. Values are Julia-typed:
 numbers are NumPy scalars of the exact Julia type (`np.int64`, `np.float64`, `np.float32`,
 `np.bool_`), arrays are Fortran-ordered ndarrays (so `vec`/`reshape` alias like Julia's), tuples
-are Python tuples, ranges are `JRange`. Every operation computes its result type with Julia's
+are Python tuples (named tuples namedtuples, structs instances of `struct_type` classes), arrays
+of those are `ElArray`s, ranges are `JRange`. Every operation computes its result type with Julia's
 rules (NumPy's promotion differs: `float32 * 2.0` is Float64 in Julia) and computes in that type.
 Indices are 1-based; anything column-major-visible (linear indexing, `vec`, `for a in A`,
 comprehensions over matrices) walks in column-major order; broadcasting aligns dimensions from the
@@ -19,6 +20,7 @@ final comparison scale with the largest float magnitude the evaluation saw (`Sta
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -380,6 +382,10 @@ def _cmp(op: Callable[[Any, Any], bool], a: Any, b_: Any) -> np.bool_:
 
 
 def eq(a: Any, b_: Any) -> np.bool_:
+    if isinstance(a, ElArray) or isinstance(b_, ElArray):
+        return _array_eq(a, b_)
+    if _is_struct(a) or _is_struct(b_):
+        return _struct_eq(a, b_)
     if isinstance(a, tuple) or isinstance(b_, tuple):
         return b(isinstance(a, tuple) and isinstance(b_, tuple) and len(a) == len(b_)
                  and all(eq(x, y) for x, y in zip(a, b_)))
@@ -716,9 +722,11 @@ def destructure(value: Any, n: int) -> tuple:
     return value[:n]
 
 
-def collect(r: Any) -> np.ndarray:
+def collect(r: Any) -> np.ndarray | ElArray:
     if isinstance(r, JRange):
         return r.collect()
+    if isinstance(r, Zip):
+        return ElArray.of(list(r), (len(r),))
     return copy(r)
 
 
@@ -759,22 +767,28 @@ def ones(*args: Any) -> np.ndarray:
     return np.ones(dims, dtype=_NP[t], order="F")
 
 
-def fill(v: Any, *dims: Any) -> np.ndarray:
+def fill(v: Any, *dims: Any) -> np.ndarray | ElArray:
+    if not is_scalar(v):
+        return ElArray.of([v] * int(np.prod(_dims(dims))), _dims(dims))
     return np.full(_dims(dims), v, dtype=_NP[jtype(v)], order="F")
 
 
-def similar(a: np.ndarray) -> np.ndarray:
+def similar(a: np.ndarray | ElArray) -> np.ndarray | ElArray:
     """Uninitialized in Julia: filled with a poison value so that a read before a write shows."""
+    if isinstance(a, ElArray):
+        return undef_array(a.eltype, *a.shape)
     poison = {np.dtype(np.int64): -7777777, np.dtype(np.bool_): True}.get(a.dtype, np.nan)
     return np.full(a.shape, poison, dtype=a.dtype, order="F")
 
 
 def copy(a: Any) -> Any:
+    if isinstance(a, ElArray):
+        return ElArray(a.items.copy(order="F"), a.eltype)
     return _fresh(a) if isinstance(a, np.ndarray) else a
 
 
 def size(a: Any, d: Any = None) -> Any:
-    shape = a.shape if isinstance(a, np.ndarray) else (len(a),)
+    shape = a.shape if isinstance(a, (np.ndarray, ElArray)) else (len(a),)
     if d is None:
         return tuple(i(s) for s in shape)
     d = int(d)
@@ -884,6 +898,9 @@ def _element_index(a: np.ndarray, spec: tuple, shape: tuple[int, ...]) -> tuple:
 def getindex(a: Any, *idxs: Any) -> Any:
     if isinstance(a, tuple):
         return tget(a, idxs[0])
+    if isinstance(a, ElArray):
+        got = getindex(a.items, *idxs)
+        return ElArray(got, a.eltype) if isinstance(got, np.ndarray) else got
     idxs = _expand_cartesian(idxs)
     if isinstance(a, JRange):
         k = int(idxs[0])
@@ -906,10 +923,14 @@ def view(a: np.ndarray, *idxs: Any) -> Any:
     return v
 
 
-def setindex(a: np.ndarray, v: Any, *idxs: Any) -> None:
-    spec, kept, shape = _index_spec(a, idxs)
+def setindex(a: np.ndarray | ElArray, v: Any, *idxs: Any) -> None:
+    items = a.items if isinstance(a, ElArray) else a
+    spec, kept, shape = _index_spec(items, idxs)
     if kept or any(isinstance(s, slice) for s in spec):
         raise ModelError("setindex with a range (use bc_assign on a view)")
+    if isinstance(a, ElArray):
+        items[_element_index(items, spec, shape)] = convert_value(a.eltype, v)
+        return
     a[_element_index(a, spec, shape)] = convert(jtype_of_array(a), v)
 
 
@@ -981,6 +1002,8 @@ def _as_broadcast_arg(x: Any) -> Any:
         return x.collect()
     if isinstance(x, tuple):
         raise ModelError("broadcast over a tuple")
+    if isinstance(x, ElArray):
+        return x.items
     return x
 
 
@@ -1001,13 +1024,7 @@ def bc(fn: Callable[..., Any], *args: Any) -> Any:
             else:
                 elems.append(a)
         results.append(fn(*elems))
-    types = {jtype(r) for r in results}
-    if len(types) != 1:
-        raise ModelError(f"broadcast produced mixed element types {types}")
-    out = np.empty(shape, dtype=_NP[types.pop()], order="F")
-    for idx, r in zip(np.ndindex(*shape) if shape else [()], results):
-        out[idx] = r
-    return out
+    return _array_of(results, shape, "C")
 
 
 def bc_assign(dest: np.ndarray, value: Any) -> np.ndarray:
@@ -1333,19 +1350,24 @@ def cumsum(x: np.ndarray) -> np.ndarray:
     return _fresh(np.array(out, dtype=_NP[jtype(out[0])]))
 
 
-def reverse(x: np.ndarray) -> np.ndarray:
+def reverse(x: np.ndarray | ElArray) -> np.ndarray | ElArray:
     """`reverse(x)`: a reversed copy (all dimensions reversed for a matrix, as Julia ≥ 1.6)."""
+    if isinstance(x, ElArray):
+        return ElArray(reverse(x.items), x.eltype)
     return _fresh(np.asarray(x)[tuple(slice(None, None, -1) for _ in range(x.ndim))])
 
 
-def map_(fn: Callable[..., Any], *xs: Any) -> np.ndarray:
-    if any(not isinstance(x, np.ndarray) or x.shape != xs[0].shape for x in xs):
+def map_(fn: Callable[..., Any], *xs: Any) -> np.ndarray | ElArray:
+    if any(not isinstance(x, (np.ndarray, ElArray)) or x.shape != xs[0].shape for x in xs):
         raise ModelError("map over arrays of different shapes")
     return bc(fn, *xs)
 
 
-def vect(*items: Any) -> np.ndarray:
-    """`[a, b, c]`: elements converted to their promoted type."""
+def vect(*items: Any) -> np.ndarray | ElArray:
+    """`[a, b, c]`: elements converted to their promoted type (tuples and structs: all of one type,
+    as the generator makes them; jlhlo refuses a literal mixing element types)."""
+    if not all(is_scalar(v) for v in items):
+        return ElArray.of(list(items), (len(items),))
     t = promote_type(*(jtype(v) for v in items))
     return _fresh(np.array([convert(t, v) for v in items], dtype=_NP[t]))
 
@@ -1366,10 +1388,7 @@ def comp(fn: Callable[..., Any], *iters: Any) -> np.ndarray:
         order = "F"
     if not vals:
         raise Unmodelled("an empty comprehension (its element type comes from inference)")
-    types = {jtype(v) for v in vals}
-    if len(types) != 1:
-        raise ModelError(f"comprehension with mixed element types {types}")
-    return _fresh(np.array(vals, dtype=_NP[types.pop()]).reshape(shape, order=order))
+    return _array_of(vals, shape, order)
 
 
 # ----------------------------------------------------------------------------- structs
@@ -1386,4 +1405,192 @@ def struct_type(name: str, fields: tuple[str, ...], field_types: tuple[str | Non
     def __setattr__(self: Any, key: str, value: Any) -> None:
         raise Undefined(f"setfield!: immutable struct of type {name} cannot be changed")
 
-    return type(name, (), {"__init__": __init__, "__setattr__": __setattr__, "__slots__": fields})
+    return type(name, (), {"__init__": __init__, "__setattr__": __setattr__, "__slots__": fields,
+                           "_jl_fields": fields, "_jl_types": field_types})
+
+
+# ----------------------------------------------------------------------------- arrays of tuples and structs
+@dataclass(frozen=True)
+class NTType:
+    """The type of a named tuple: its names and item types (`valtype`s)."""
+    names: tuple[str, ...]
+    types: tuple[Any, ...]
+
+
+_NT_CLASSES: dict[tuple[str, ...], type] = {}
+
+
+def named_tuple(names: tuple[str, ...], *values: Any) -> tuple:
+    """`(a = x, b = y)`: a Python namedtuple (so it indexes, iterates and compares as a tuple)."""
+    if names not in _NT_CLASSES:
+        _NT_CLASSES[names] = namedtuple("NamedTuple_" + "_".join(names), names)
+    return _NT_CLASSES[names](*values)
+
+
+def _is_struct(x: Any) -> bool:
+    return hasattr(type(x), "_jl_fields")
+
+
+def valtype(v: Any) -> Any:
+    """The Julia type of a value, as the reference spells element types: a number type's name, a
+    tuple of item types for a tuple, an `NTType`, or a struct's class."""
+    if is_scalar(v):
+        return jtype(v)
+    if isinstance(v, tuple) and hasattr(v, "_fields"):
+        return NTType(tuple(v._fields), tuple(valtype(x) for x in v))
+    if isinstance(v, tuple):
+        return tuple(valtype(x) for x in v)
+    if _is_struct(v):
+        return type(v)
+    raise ModelError(f"not an array element: {v!r}")
+
+
+def convert_value(t: Any, v: Any) -> Any:
+    """Julia's `convert(t, v)` for a value stored into an array of t (`setindex!`): numbers
+    converted, tuples and named tuples item by item; a struct must already be a t."""
+    if isinstance(t, str):
+        return convert(t, v)
+    if isinstance(t, NTType):
+        if not (isinstance(v, tuple) and getattr(v, "_fields", None) == t.names):
+            raise ModelError(f"storing {v!r} into an array of NamedTuple{t.names}")
+        return named_tuple(t.names, *(convert_value(ft, x) for ft, x in zip(t.types, v)))
+    if isinstance(t, tuple):
+        if not isinstance(v, tuple) or hasattr(v, "_fields") or len(v) != len(t):
+            raise ModelError(f"storing {v!r} into an array of {len(t)}-tuples")
+        return tuple(convert_value(ft, x) for ft, x in zip(t, v))
+    if type(v) is not t:
+        raise ModelError(f"storing {v!r} into an array of {t.__name__}")
+    return v
+
+
+def _poison(t: Any) -> Any:
+    """An element of type t that shows where an uninitialized one is read (as `similar`)."""
+    if isinstance(t, str):
+        return _NP[t]({Int64: -7777777, Bool: True}.get(t, math.nan))
+    if isinstance(t, NTType):
+        return named_tuple(t.names, *(_poison(x) for x in t.types))
+    if isinstance(t, tuple):
+        return tuple(_poison(x) for x in t)
+    if None in t._jl_types:
+        raise ModelError(f"an uninitialized array of the parametric struct {t.__name__}")
+    return t(*(_poison(x) for x in t._jl_types))
+
+
+class ElArray:
+    """An array of tuples, named tuples or structs of numbers: `items`, an object ndarray (in
+    column-major order, as Julia's arrays), every element of type `eltype` (a `valtype`)."""
+
+    def __init__(self, items: np.ndarray, eltype: Any):
+        self.items, self.eltype = items, eltype
+
+    @classmethod
+    def of(cls, vals: list[Any], shape: tuple[int, ...], order: str = "F") -> ElArray:
+        """The array of vals (laid out in shape in `order`), which must all have one type."""
+        types = list(dict.fromkeys(valtype(v) for v in vals))
+        if len(types) != 1:
+            raise ModelError(f"an array of tuples/structs with mixed element types {types}")
+        flat = np.empty(len(vals), dtype=object)
+        for k, v in enumerate(vals):
+            flat[k] = v
+        return cls(flat.reshape(shape, order=order).copy(order="F"), types[0])
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.items.shape
+
+    def __len__(self) -> int:
+        return self.items.size
+
+    def __iter__(self) -> Iterator[Any]:
+        """In column-major order, each element read when its iteration starts (so a loop sees the
+        writes of its earlier iterations)."""
+        for k in range(self.items.size):
+            yield self.items[np.unravel_index(k, self.items.shape, order="F")]
+
+
+def _array_of(vals: list[Any], shape: tuple[int, ...], order: str) -> np.ndarray | ElArray:
+    """The new array holding vals (a comprehension's or a broadcast's results, laid out in shape
+    in `order`): numbers in a typed ndarray, tuples and structs in an `ElArray`."""
+    if not all(is_scalar(v) for v in vals):
+        return ElArray.of(vals, shape, order)
+    types = {jtype(v) for v in vals}
+    if len(types) != 1:
+        raise ModelError(f"an array with mixed element types {types}")
+    return _fresh(np.array(vals, dtype=_NP[types.pop()]).reshape(shape, order=order))
+
+
+def undef_array(t: Any, *dims: Any) -> ElArray:
+    """`Vector{T}(undef, n)`: elements unset (poisoned) until written."""
+    shape = _dims(dims)
+    return ElArray.of([_poison(t)] * int(np.prod(shape)), shape)
+
+
+def _array_eq(a: Any, b_: Any) -> np.bool_:
+    """Array `==`: the same axes, then `==` element by element until the first false."""
+    if not (isinstance(a, ElArray) and isinstance(b_, ElArray)):
+        raise ModelError("== of an array of tuples/structs with something else")
+    if a.shape != b_.shape:
+        return b(False)
+    return b(all(eq(x, y) for x, y in zip(a, b_)))
+
+
+def _struct_eq(a: Any, b_: Any) -> np.bool_:
+    """`==` of structs is Base's fallback `===`: the same type and every field egal (bitwise:
+    -0.0 differs from 0.0). A NaN field's bits are unspecified (XLA and NumPy make different
+    NaNs), and two floats that differ only by rounding noise make the answer fragile."""
+    if type(a) is not type(b_):
+        return b(False)
+    for name in type(a)._jl_fields:
+        x, y = getattr(a, name), getattr(b_, name)
+        if jtype(x) in (Float32, Float64):
+            if math.isnan(float(x)) or math.isnan(float(y)):
+                raise Unmodelled("=== of structs holding NaN (its bits are unspecified)")
+            _check_fragile(float(x), float(y), jtype(x))
+        if not egal(x, y):
+            return b(False)
+    return b(True)
+
+
+def first(x: Any) -> Any:
+    vals = _elements(x)
+    if not vals:
+        raise Undefined("BoundsError: first of an empty collection")
+    return vals[0]
+
+
+def last(x: Any) -> Any:
+    vals = _elements(x)
+    if not vals:
+        raise Undefined("BoundsError: last of an empty collection")
+    return vals[-1]
+
+
+def tuple_(*items: Any) -> tuple:
+    """`tuple(a, b)` (broadcast as `tuple.(x, y)`)."""
+    return tuple(items)
+
+
+class Zip:
+    """`zip(x, y)` of vectors: `(x[k], y[k])`, read when iteration k starts, up to the shortest."""
+
+    def __init__(self, *xs: Any):
+        self.xs = xs
+
+    def __len__(self) -> int:
+        return min(len(x) for x in self.xs)
+
+    def __iter__(self) -> Iterator[tuple]:
+        for k in range(len(self)):
+            yield tuple(getindex(x, i(k + 1)) for x in self.xs)
+
+
+def zip_(*xs: Any) -> Zip:
+    return Zip(*xs)
+
+
+def enumerate_(x: Any) -> Iterator[tuple]:
+    """`enumerate(ps)`: `(k, ps[k])`, the element read when iteration k starts."""
+    if not isinstance(x, ElArray):
+        raise ModelError("enumerate is only generated over arrays of tuples/structs")
+    for k, v in enumerate(x):
+        yield i(k + 1), v

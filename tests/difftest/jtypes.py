@@ -77,6 +77,28 @@ class Struct:
 
 
 @dataclass(frozen=True)
+class NTup:
+    """A named tuple `(a = 1.0, b = 2)`: its field names and their types."""
+    names: tuple[str, ...]
+    items: tuple[JType, ...]
+
+    def julia(self) -> str:
+        names = ", ".join(":" + n for n in self.names) + ("," if len(self.names) == 1 else "")
+        return f"NamedTuple{{({names}), {Tup(self.items).julia()}}}"
+
+
+@dataclass(frozen=True)
+class SArr:
+    """A vector of `n` tuples, named tuples or immutable structs of numbers (Julia stores such
+    elements inline; jlhlo as a struct of arrays, one array per number in an element)."""
+    elt: Tup | NTup | Struct
+    n: int
+
+    def julia(self) -> str:
+        return f"Vector{{{self.elt.julia()}}}"
+
+
+@dataclass(frozen=True)
 class Fn:
     """The type of a closure value: callable with `params`, giving `ret`."""
     params: tuple[JType, ...]
@@ -95,7 +117,7 @@ class CartIdx:
         return f"CartesianIndex{{{len(self.shape)}}}"
 
 
-JType = Union[Scalar, Arr, Tup, Struct, Fn, CartIdx]
+JType = Union[Scalar, Arr, Tup, NTup, Struct, SArr, Fn, CartIdx]
 
 DTYPES = {"Bool": np.bool_, "Int64": np.int64, "Float32": np.float32, "Float64": np.float64}
 BOOL, INT, F32, F64 = Scalar("Bool"), Scalar("Int64"), Scalar("Float32"), Scalar("Float64")

@@ -150,6 +150,19 @@ class TupleE(Expr):
 
 
 @dataclass(kw_only=True)
+class NamedTupleE(Expr):
+    """A named tuple `(a = e1, b = e2)`; `names` is a tuple (not a list: no child nodes)."""
+    names: tuple[str, ...]
+    items: list[Expr]
+
+
+@dataclass(kw_only=True)
+class UndefArray(Expr):
+    """`Vector{T}(undef, n)` with t an `SArr`: elements unset until written."""
+    n: Expr
+
+
+@dataclass(kw_only=True)
 class ArrayLit(Expr):
     """A vector literal `[a, b, c]` (elements promoted to a common type, as Julia's vect)."""
     items: list[Expr]
@@ -163,7 +176,7 @@ class Field(Expr):
 
 @dataclass(kw_only=True)
 class CompFor(Node):
-    """One `v in iter` of a comprehension."""
+    """One `v in iter` of a comprehension; `var` may destructure: `(a, b)`, `(i, (a, b))`."""
     var: str
     iter: Expr
 
@@ -178,7 +191,8 @@ class Comp(Expr):
 
 @dataclass(kw_only=True)
 class Gen(Expr):
-    """A generator `body for v in iter`, only as the argument of a reduction (`sum(... for ...)`)."""
+    """A generator `body for v in iter`, only as the argument of a reduction (`sum(... for ...)`);
+    `var` may destructure as in a comprehension."""
     body: Expr
     var: str
     iter: Expr
@@ -252,8 +266,19 @@ class SimilarAssign(Stmt):
 
 
 @dataclass(kw_only=True)
+class FillLoop(Stmt):
+    """`name = alloc; for var in eachindex(name); name[var] = value; end`: an uninitialized array
+    (`Vector{T}(undef, n)`, `similar(ps)`) written in full at once, one statement so that no
+    shrinking step can leave an element unwritten; value does not read name."""
+    name: str
+    alloc: Expr
+    var: str
+    value: Expr
+
+
+@dataclass(kw_only=True)
 class TupleAssign(Stmt):
-    """Destructuring `a, b = value`."""
+    """Destructuring `a, b = value`; a name may be a nested pattern `(lo, hi)`."""
     names: list[str]
     value: Expr
 

@@ -11,7 +11,7 @@ import re
 from typing import Any, Callable
 
 from . import model as M
-from .jtypes import BOOL, F32, INT, JType
+from .jtypes import BOOL, F32, INT, JType, NTup, Struct, Tup
 
 # ----------------------------------------------------------------------------- Julia
 _CMP = ("==", "!=", "<", "<=", ">", ">=", "===", "!==")
@@ -206,6 +206,13 @@ class JuliaRenderer:
     def _e_ArrayLit(self, e: M.ArrayLit) -> tuple[str, float]:
         return "[" + ", ".join(self._wrap(i, 1) for i in e.items) + "]", _ATOM
 
+    def _e_NamedTupleE(self, e: M.NamedTupleE) -> tuple[str, float]:
+        items = [f"{n} = {self._wrap(i, 1)}" for n, i in zip(e.names, e.items)]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")", _ATOM
+
+    def _e_UndefArray(self, e: M.UndefArray) -> tuple[str, float]:
+        return f"{self.annot(e.t.julia())}(undef, {self.expr(e.n)})", _ATOM
+
     def _e_Field(self, e: M.Field) -> tuple[str, float]:
         return f"{self._wrap(e.base, _ATOM)}.{e.name}", _ATOM
 
@@ -247,6 +254,9 @@ class JuliaRenderer:
             return [pad + ("@views " if s.views else "") + f"{s.name} = {self._rhs(s.value)}"]
         if kind == "SimilarAssign":
             return [pad + f"{s.name} = similar({self.expr(s.like)})", pad + f"{s.name} .= {self.expr(s.value)}"]
+        if kind == "FillLoop":
+            return [pad + f"{s.name} = {self.expr(s.alloc)}", pad + f"for {s.var} in eachindex({s.name})",
+                    pad + f"    {s.name}[{s.var}] = {self.expr(s.value)}", pad + "end"]
         if kind == "TupleAssign":
             return [pad + f"{', '.join(s.names)} = {self.expr(s.value)}"]
         if kind == "OpAssign":
@@ -406,7 +416,8 @@ _PY_UNARY = {"-": "R.neg", "!": "R.not_", "'": "R.adjoint"}
 # Julia Base names whose reference function is spelled differently (keywords, builtins, `!`)
 _PY_BASE = {"sum": "R.sum_", "abs": "R.abs_", "min": "R.min_", "max": "R.max_", "round": "R.round_",
             "map": "R.map_", "any": "R.any_", "all": "R.all_", "fill!": "R.fill_", "Float64": "R.Float64_",
-            "Float32": "R.Float32_", "Int64": "R.Int64_", "div": "R.idiv", "rem": "R.rem", "^": "R.pow_"}
+            "Float32": "R.Float32_", "Int64": "R.Int64_", "div": "R.idiv", "rem": "R.rem", "^": "R.pow_",
+            "tuple": "R.tuple_", "zip": "R.zip_", "enumerate": "R.enumerate_"}
 _PY_NARY = {"max": "R.max_", "min": "R.min_", "+": "R.add", "*": "R.mul"}
 _PY_GEN_REDUCE = {"sum": "R.sum_gen", "prod": "R.prod_gen", "maximum": "R.maximum_gen", "minimum": "R.minimum_gen"}
 
@@ -604,13 +615,25 @@ class PythonRenderer:
     def _e_ArrayLit(self, e: M.ArrayLit) -> str:
         return "R.vect(" + ", ".join(self.expr(i) for i in e.items) + ")"
 
+    def _e_NamedTupleE(self, e: M.NamedTupleE) -> str:
+        return f"R.named_tuple({e.names!r}, " + ", ".join(self.expr(i) for i in e.items) + ")"
+
+    def _e_UndefArray(self, e: M.UndefArray) -> str:
+        return f"R.undef_array({_py_type(e.t.elt)}, {self.expr(e.n)})"
+
     def _e_Field(self, e: M.Field) -> str:
         return f"{self.expr(e.base)}.{e.name}"
 
     def _e_Comp(self, e: M.Comp) -> str:
-        params = ", ".join(g.var for g in e.gens)
+        # a destructuring variable `(a, (b, c))` binds through a one-item generator (a lambda's
+        # parameters cannot destructure)
+        params = [g.var if not g.var.startswith("(") else f"_v{k}" for k, g in enumerate(e.gens)]
+        body = self.expr(e.body)
+        for k, g in enumerate(e.gens):
+            if g.var.startswith("("):
+                body = f"next({body} for {g.var} in (_v{k},))"
         iters = ", ".join(self.expr(g.iter) for g in e.gens)
-        return f"R.comp(lambda {params}: {self.expr(e.body)}, {iters})"
+        return f"R.comp(lambda {', '.join(params)}: {body}, {iters})"
 
     def _e_Gen(self, e: M.Gen) -> str:
         cond = f" if {self.expr(e.cond)}" if e.cond is not None else ""
@@ -643,6 +666,9 @@ class PythonRenderer:
         if kind == "SimilarAssign":
             return [pad + f"{s.name} = R.similar({self.expr(s.like)})",
                     pad + f"R.bc_assign({s.name}, {self.expr(s.value)})"]
+        if kind == "FillLoop":
+            return [pad + f"{s.name} = {self.expr(s.alloc)}", pad + f"for {s.var} in R.loop(R.eachindex({s.name})):",
+                    pad + f"    R.setindex({s.name}, {self.expr(s.value)}, {s.var})"]
         if kind == "TupleAssign":
             return [pad + f"{', '.join(s.names)}, = R.destructure({self.expr(s.value)}, {len(s.names)})"]
         if kind == "OpAssign":
@@ -762,6 +788,18 @@ class PythonRenderer:
             lines += [f"def {name}__val(v, *rest):",
                       f"    return {{{', '.join(f'{k}: {v}' for k, v in methods.items())}}}[R.val_bool(v)](v, *rest)"]
         return lines
+
+
+def _py_type(t: JType) -> str:
+    """The reference's value for an element type (`jlref.valtype`): a number type's name, a
+    tuple of those for a tuple type, an `NTType`, the class of a struct."""
+    if isinstance(t, Tup):
+        return "(" + "".join(_py_type(x) + ", " for x in t.items) + ")"
+    if isinstance(t, NTup):
+        return f"R.NTType({t.names!r}, {_py_type(Tup(t.items))})"
+    if isinstance(t, Struct):
+        return t.name
+    return f"R.{t.julia()}"
 
 
 def _field_type_name(annot: str) -> str | None:

@@ -888,8 +888,17 @@ def _cat(fl, args, kwargs, node, name):
         dims = kwargs.get("dims")
         if dims is None:
             raise NoMethod("cat needs a `dims` keyword")
-        return concatenate(fl, args, const_int(dims, "cat's `dims`") - 1, node)
-    return concatenate(fl, args, 1 if name == "hcat" else 0, node)
+        dim = const_int(dims, "cat's `dims`") - 1
+    else:
+        dim = 1 if name == "hcat" else 0
+    if args and all(isinstance(a, StructArrayV) for a in args):
+        # arrays of tuples or structs of one element type: each of their arrays concatenated
+        if len({a.t.elt for a in args}) != 1:
+            raise NoMethod(f"concatenating arrays of different element types ({', '.join(a.t.julia() for a in args)}) "
+                           f"is not supported")
+        parts = [concatenate(fl, list(leaves), dim, node) for leaves in zip(*(a.items for a in args))]
+        return StructArrayV(ArrayT(args[0].t.elt, parts[0].t.shape), tuple(parts))
+    return concatenate(fl, args, dim, node)
 
 
 @prim("reverse", keywords=("dims",))
@@ -944,7 +953,7 @@ def _stable_sort(keys: ArrayV, others: list[ir.Value], rev: bool) -> list[ir.Val
 def _linear_indices(fl, args, kwargs, node):
     """The column-major linear index (1-based) of every element of x, shaped like x."""
     (x,) = expect_args(args, 1)
-    if not isinstance(x, ArrayV):
+    if not isinstance(x, (ArrayV, StructArrayV)):
         raise NoMethod()
     strides = np.cumprod((1,) + x.t.shape[:-1])
     value = H.constant(INT64, 1, x.t.shape)

@@ -165,3 +165,30 @@ def test_display_of_arrays_of_structs(tmp_path):
     assert out.status == 0 and out.stdout.strip() == "2-element Vector{Particle}:\n Particle(0.6, 1.0)\n Particle(0.25, 0.0)"
     out = cli(path, "--call", "grid([1.5, 2.0])", "--run")
     assert out.stdout.strip() == "2×2 Matrix{Tuple{Int64, Float64}}:\n (1, 1.5)  (1, 2.0)\n (2, 1.5)  (2, 2.0)"
+
+
+ORDERING = """
+struct V2
+    a::Float64
+    b::Float64
+end
+Base.:+(p::V2, q::V2) = V2(p.a + q.a, p.b + q.b)
+function main(x)
+    ps = [(v, 2v - 1.0) for v in x]
+    qs = vcat(ps, [(10.0, 0.0)])
+    vs = [V2(v, -v) for v in x]
+    total = sum(vs)
+    return (maximum(ps), minimum(ps), (x[1], 1.0) < (x[2], 2.0), isless((1, 2), (1, 3)), max((1, 5.0), (2, 0.0)),
+            length(qs), qs[end], [p[1] for p in [ps; ps]], circshift(ps, 1)[1], total.a, total.b)
+end
+"""
+
+
+def test_ordering_reducing_and_concatenating_arrays_of_tuples(rng):
+    """Tuples order lexicographically (`isless`, `<`), so `maximum` of a vector of them is its largest;
+    `sum` of structs uses their `+`; `vcat`/`[ps; qs]` and `circshift` act on every number of the elements."""
+    x = rng.standard_normal(4)
+    pairs = [(v, 2 * v - 1.0) for v in x]
+    want = (max(pairs), min(pairs), bool((x[0], 1.0) < (x[1], 2.0)), True, (2, 0.0), 5, (10.0, 0.0),
+            np.concatenate([x, x]), pairs[-1], np.sum(x), -np.sum(x))
+    assert_same(run_jl(ORDERING, "main", x), want, rtol=1e-14)

@@ -238,6 +238,21 @@ mapfoldl(f, op, r::AbstractRange; init=_NoInit()) =
 # foldr: right to left, op(x[1], op(x[2], ... op(x[end-1], x[end])))
 reverse(t::Tuple{}) = ()
 reverse(t::Tuple) = (reverse(Base.tail(t))..., first(t))
+# tuples are ordered lexicographically: `isless` by `isequal` and `isless` of the items, `<` by `==`
+# and `<` (so a NaN item makes `<` false where `isless` orders it); max/min/maximum use `isless`
+isless(::Tuple{}, ::Tuple{}) = false
+isless(::Tuple{}, ::Tuple) = true
+isless(::Tuple, ::Tuple{}) = false
+isless(a::Tuple, b::Tuple) = isequal(a[1], b[1]) ? isless(Base.tail(a), Base.tail(b)) : isless(a[1], b[1])
+<(::Tuple{}, ::Tuple{}) = false
+<(::Tuple{}, ::Tuple) = true
+<(::Tuple, ::Tuple{}) = false
+<(a::Tuple, b::Tuple) = a[1] == b[1] ? Base.tail(a) < Base.tail(b) : a[1] < b[1]
+<=(a::Tuple, b::Tuple) = !(b < a)
+>(a::Tuple, b::Tuple) = b < a
+>=(a::Tuple, b::Tuple) = !(a < b)
+max(a::Tuple, b::Tuple) = isless(b, a) ? a : b
+min(a::Tuple, b::Tuple) = isless(b, a) ? b : a
 foldr(op, x::Tuple) = _foldl((acc, v) -> op(v, acc), reverse(x))
 function foldr(op, x::AbstractArray; init=_NoInit())
     if init isa _NoInit
@@ -258,6 +273,14 @@ mapfoldr(f, op, x::Tuple) = foldr(op, map(f, x))
 mapfoldr(f, op, x::AbstractArray; init=_NoInit()) = foldr(op, _broadcast_map(f, x); init=init)
 # foldl over an array: left to right, from init or from the first element
 foldl(op, x::AbstractArray; init=_NoInit()) = init isa _NoInit ? _foldl_first(op, x) : _fold_loop(identity, op, init, x)
+# an array of tuples or structs (maximum of tuples, sum of a user type with `+`): Base's generic
+# mapreduce, element by element in its order
+function _reduce_elements(op, x, dims, init)
+    dims isa Colon || throw(ArgumentError("reducing an array of tuples or structs along `dims` is not supported by jlhlo"))
+    init isa _NoInit || return _fold_loop(identity, op, init, x)
+    isempty(x) && throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
+    return _mapreduce_impl(op, x, 1, length(x))
+end
 function _foldl_first(op, x)
     isempty(x) && throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
     v = _reduce_first(op, x[1])
@@ -268,6 +291,7 @@ function _foldl_first(op, x)
 end
 _reduce_init(op, x, dims, init) = _reduce_init(op, x, dims, init, Nothing)
 function _reduce_init(op, x, dims, init, wrap_to)
+    eltype(x) <: Number || return _reduce_elements(op, x, dims, init)
     init isa _NoInit && return _wrapped(_reduce(op, x, dims), wrap_to)
     y = _as_eltype(x, promote_type(typeof(init), eltype(x)))     # Base folds from init in its type:
     if dims isa Colon                                             # sum(Float32s; init=0.0) adds in Float64

@@ -717,9 +717,9 @@ class FunctionLowering:
         if contains([e], (A.Return, A.Break, A.Continue), into_loops=False):
             raise self.error("`return`, `break` or `continue` inside an `if` that is part of a larger expression is "
                              "not supported: assign the `if` to a variable first", e)
-        return self.if_value(e)
+        return self.if_value(e, inside_expression=True)
 
-    def if_value(self, e: A.If) -> Value:
+    def if_value(self, e: A.If, inside_expression: bool = False) -> Value:
         result = f"%if{id(e)}"
 
         def assign(value: A.Expr | None, at: Span | None) -> A.Node:
@@ -728,6 +728,8 @@ class FunctionLowering:
         if not isinstance(self.env.get(result), Value) and any(
                 self.env[f].is_const and self.env[f].const for f in FLAGS):
             self.env.pop(result, None)
+            if inside_expression:      # every branch threw (nothing else may exit there): so does the
+                raise exceptions.Threw()   # expression around it (`s -= if c; error(m) else ... end`)
             return nothing()           # every branch returned, broke or threw: what follows is not run
         value = self.lookup(A.Name(result, span=e.span))
         del self.env[result]           # a temporary: no loop or branch after this carries it

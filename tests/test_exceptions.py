@@ -331,3 +331,24 @@ end
     assert outcome(src, 0.7) == ("error", (3, "ArgumentError: big"))
     assert outcome(src, 0.2) == ("error", (4, "small"))
     assert outcome(src, -20.0)[0] == "value"
+
+
+def test_an_if_expression_whose_taken_branch_always_throws_ends_the_expression():
+    """`s -= if c; g(a) else ... end` where `g` always throws: Julia's exception, not a MethodError for
+    `s - nothing` (difftest seed 5103, program 51030000100)."""
+    src = """
+    function g(q)
+        if 1 > 0
+            error("guard")
+        end
+        return 2q
+    end
+    m1(a) = (s = 0.0; s -= if 0.5 > 2.0; 1.0 elseif 0.5 > -1.0; g(a) else 3.0 end; s)
+    m2(a) = (s = 0.0; s - if a > -100.0; g(a) else 3.0 end)
+    m3(a) = (s = 0.0; s - if a > 100.0; g(a) else 3.0 end)
+    """
+    prog = jlhlo.load(src, filename="t.jl")
+    for name in ("m1", "m2"):
+        with pytest.raises(JuliaError, match="guard"):
+            prog.function(name)(1.0)
+    assert prog.function("m3")(1.0) == -3.0

@@ -366,7 +366,8 @@ def _merge(fl: Lowering, c: ScalarV, arms: list[ArmState], before: dict[str, obj
                 new_leaves.append(ArrayV(la.t, merged_boxes[key]))
             elif (name, id(la), id(lb)) in slots:
                 value = merged[slots[(name, id(la), id(lb))]]
-                new_leaves.append(ScalarV(la.t, None, value, tuple(B.shape(value))))
+                new_leaves.append(ScalarV(la.t, None, value, tuple(B.shape(value)),
+                                          irrational=la.irrational and lb.irrational))   # `c ? pi : ℯ`
             else:
                 new_leaves.append(la)
         it = iter(new_leaves)

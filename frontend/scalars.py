@@ -431,9 +431,11 @@ def _irrational_as(a: ScalarV, b: ScalarV) -> tuple[ScalarV, ScalarV]:
     promotes `Irrational` with a float type to that type (`1f0 * pi` is a Float32), with anything
     else to Float64 (as it is here already)."""
     def narrowed(x: ScalarV, other: ScalarV) -> ScalarV:
-        if x.irrational and not other.irrational and other.t.name in ("Float32", "Float16"):
+        if not (x.irrational and not other.irrational and other.t.name in ("Float32", "Float16")):
+            return x
+        if x.is_const:
             return ScalarV(other.t, as_py(as_np(other.t, x.const)))
-        return x
+        return ScalarV(other.t, None, H.convert(x.ir, other.t), x.batch)     # `c ? pi : ℯ`, chosen at run time
     return narrowed(a, b), narrowed(b, a)
 
 
@@ -481,7 +483,7 @@ def ifelse(fl: Lowering, c: ScalarV, a: ScalarV, b: ScalarV) -> ScalarV:
     ba, bb = a.bounds(), b.bounds()           # either arm's bounds hold (clamp's result is within lo:hi)
     interval = (min(ba[0], bb[0]), max(ba[1], bb[1])) if ba is not None and bb is not None else None
     return ScalarV(a.t, None, hlo.select(B.broadcast(c.ir, batch), as_ir(fl, a, a.t, batch), as_ir(fl, b, b.t, batch)),
-                   batch, interval=interval)
+                   batch, interval=interval, irrational=a.irrational and b.irrational)
 
 
 # ---- unary math

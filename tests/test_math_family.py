@@ -149,14 +149,16 @@ def test_irrational_constants_take_the_float_type_they_meet(rng):
     src = """
     main(x, v) = (x * pi, 2pi, x + ℯ, pi / 2, x * Float64(pi), max(x, pi), promote(x, pi), clamp(x, 0, pi),
                   sqrt2π * x, log2π / 2, (c = pi; c * x), v .* pi, hypot(x, pi), pi * im)
+    chosen(x) = (y = x > 0 ? pi : ℯ; (y * x, ifelse(x > 0, pi, ℯ) * x))
     """
     x, v = np.float32(rng.uniform(0.5, 1.5)), rng.standard_normal(3).astype(np.float32)
     f32, pi = np.float32, np.pi
     want = (f32(x * f32(pi)), 2 * pi, f32(x + f32(np.e)), pi / 2, np.float64(x) * pi, f32(max(x, f32(pi))),
             (x, f32(pi)), f32(min(max(x, 0), f32(pi))), f32(x * f32(np.sqrt(2 * pi))), np.log(2 * pi) / 2,
             f32(x * f32(pi)), v * f32(pi), np.hypot(np.float64(x), pi), np.complex128(pi * 1j))
-    got = jlhlo.load(src, filename="t.jl").function("main")(x, v)
-    assert_same(got, want, rtol=1e-6)
+    prog = jlhlo.load(src, filename="t.jl")
+    assert_same(prog.function("main")(x, v), want, rtol=1e-6)
+    assert_same(prog.function("chosen")(-x), (f32(-x * f32(np.e)),) * 2, rtol=1e-6)   # a Float32 either way
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

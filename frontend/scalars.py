@@ -6,6 +6,7 @@ lowering modules build on `arith`, `convert_scalar`, `ifelse` and `get_field` fr
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING, Callable
 
@@ -52,8 +53,8 @@ def as_ir(fl: Lowering, v: ScalarV, t: Scalar, batch: tuple[int, ...]):
 def convert_scalar(fl: Lowering, v: ScalarV, t: Scalar, node: A.Node | None = None,
                    exact: bool = False) -> ScalarV:
     """convert(T, v); with `exact`, a non-integral float to an integer type is an InexactError."""
-    if v.t == t and v.irrational:
-        return ScalarV(t, v.const)     # `Float64(pi)` is a Float64, no longer an irrational
+    if v.t == t and v.irrational:      # `Float64(pi)` is a Float64, no longer an irrational
+        return dataclasses.replace(v, irrational=False)
     if v.t == t:
         return v
     if t.info.kind == "bool" and v.t.info.kind != "bool":

@@ -593,19 +593,14 @@ def _record_dtype(t: JType, columns: Iterator[np.ndarray]) -> np.dtype:
 def _records(t: ArrayT, columns: list[np.ndarray]) -> np.ndarray:
     """An array of tuples or structs (stored as one array per number) as a NumPy structured array."""
     out = np.empty(t.shape, _record_dtype(t.elt, iter(columns)))
-    paths: list[tuple[str, ...]] = []
+    it = iter(columns)
 
-    def walk(u: JType, path: tuple[str, ...]) -> None:
+    def fill(view: np.ndarray, u: JType) -> None:
         if isinstance(u, Scalar):
-            paths.append(path)
+            view[...] = next(it)
         for name, part in ([] if isinstance(u, Scalar) else zip(_field_names(u), _parts(u))):
-            walk(part, path + (name,))
-    walk(t.elt, ())
-    for path, column in zip(paths, columns):
-        view = out
-        for name in path[:-1]:
-            view = view[name]
-        view[path[-1]] = column
+            fill(view[name], part)
+    fill(out, t.elt)
     return out
 
 

@@ -149,7 +149,7 @@ def test_irrational_constants_take_the_float_type_they_meet(rng):
     src = """
     main(x, v) = (x * pi, 2pi, x + ℯ, pi / 2, x * Float64(pi), max(x, pi), promote(x, pi), clamp(x, 0, pi),
                   sqrt2π * x, log2π / 2, (c = pi; c * x), v .* pi, hypot(x, pi), pi * im)
-    chosen(x) = (y = x > 0 ? pi : ℯ; (y * x, ifelse(x > 0, pi, ℯ) * x))
+    chosen(x) = (y = x > 0 ? pi : ℯ; (y * x, ifelse(x > 0, pi, ℯ) * x, Float64(y) * x))
     """
     x, v = np.float32(rng.uniform(0.5, 1.5)), rng.standard_normal(3).astype(np.float32)
     f32, pi = np.float32, np.pi
@@ -158,7 +158,8 @@ def test_irrational_constants_take_the_float_type_they_meet(rng):
             f32(x * f32(pi)), v * f32(pi), np.hypot(np.float64(x), pi), np.complex128(pi * 1j))
     prog = jlhlo.load(src, filename="t.jl")
     assert_same(prog.function("main")(x, v), want, rtol=1e-6)
-    assert_same(prog.function("chosen")(-x), (f32(-x * f32(np.e)),) * 2, rtol=1e-6)   # a Float32 either way
+    # a Float32 either way; once converted to Float64, a Float64
+    assert_same(prog.function("chosen")(-x), (f32(-x * f32(np.e)),) * 2 + (-np.float64(x) * np.e,), rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -126,3 +126,15 @@ def test_a_saved_combination_replays_with_its_inputs(tmp_path) -> None:
     assert sorted(inputs.files) == sorted(f"a{k}_{p.name}" for k, c in enumerate(cases) for p in c.prog.main.params)
     r = cli(path, "--inputs", tmp_path / "combination_1.inputs.npz", "--run")
     assert r.status == 0, r
+
+
+def test_an_exact_cancellation_is_tried_with_a_fused_multiply_adds_residue() -> None:
+    # y - x*x*x with y = x*x*x is 0.0 in Julia; XLA's contraction into an FMA leaves the product's
+    # rounding error, so a program whose answer hinges on that zero is fragile (seed 51020008760)
+    x = R.f(1.211)
+    cube = R.mul(R.mul(x, x), x)
+    stats = R.reset()
+    assert R.sub(cube, R.mul(R.mul(x, x), x)) == 0.0 and stats.cancellations == 1
+    assert R.sub(R.f(3.0), R.f(3.0)) == 0.0 and stats.cancellations == 1    # integers cancel exactly anyway
+    stats.perturb_cancellations = True
+    assert 0.0 < R.sub(cube, cube) < 1e-15

@@ -78,6 +78,8 @@ class Stats:
     sequential_sums: bool = False  # add array elements one by one, first to last (see reference.evaluate)
     math_calls: int = 0           # calls of exp, sin, log, ... (not correctly rounded: XLA's may differ by an ulp)
     perturb_math: bool = False    # move each such result one ulp away from zero (see reference.evaluate)
+    cancellations: int = 0        # float sums/differences of non-integral numbers that came out exactly 0
+    perturb_cancellations: bool = False  # make each such result half an ulp of the operands instead
 
 
 STATS = Stats()
@@ -233,8 +235,21 @@ def _binary(op: str, a: Any, b_: Any, int_op: Callable[[int, int], int],
         return i(int_op(int(a), int(b_)))
     if t == Bool:
         return b(bool(a) and bool(b_))
+    x, y = _NP[t](a), _NP[t](b_)
     with np.errstate(all="ignore"):
-        return _float(t, float_op(_NP[t](a), _NP[t](b_)))
+        out = float_op(x, y)
+    if op in "+-" and out == 0 and x != 0 and (x != np.round(x) or y != np.round(y)):
+        out = _cancelled(x, out)
+    return _float(t, out)
+
+
+def _cancelled(x: Any, zero: Any) -> Any:
+    """`a - b` (or `a + b`) that cancels exactly. XLA contracts `p * q - b` into a fused multiply-add
+    (README, differences from Julia), which leaves the product's rounding error where Julia, which
+    rounds the product first, gets exactly 0.0: a program whose answer hinges on such a zero (a
+    comparison with it, its sign) has two defensible answers; `reference.evaluate` tries this one."""
+    STATS.cancellations += 1
+    return np.spacing(abs(x)) / 2 if STATS.perturb_cancellations else zero
 
 
 def add(a: Any, b_: Any) -> Any:

@@ -18,12 +18,14 @@ from .dispatch import (
     PTypeVar,
     TypeUniverse,
     applicable,
+    select_method,
 )
 from .exceptions import is_throw, lower_throw
 from .mutable import is_mutable, with_cells
+from .parser import curly_constructor_name
 from .printing import is_print_call, lower_print_call
 from .program import CALL
-from .registry import NoMethod
+from .registry import PRIMITIVES, NoMethod
 from .runtime_slices import REDUCTIONS, has_range_slice, reduce_runtime_slices
 from .scalars import convert_scalar, convert_value
 from .types import JType, Scalar, StructT, real_type
@@ -153,6 +155,10 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
         except NoMethod:
             raise fl.error(f"MethodError: no method matching {target.name}(::{args[0].t.julia()})", node) from None
     if isinstance(target, str) and target in fl.program.universe.structs:
+        if not fl.program.methods.get(target) and target not in PRIMITIVES:
+            # only `S{T}(...)` constructors were written (inner ones, so no default constructor)
+            shown = ", ".join("::" + a.t.julia() for a in args)
+            raise fl.error(f"MethodError: no method matching {target}({shown})", node)
         return fl.call_function(target, args, kwargs, node)
     if isinstance(target, PStruct) and not args and not kwargs and _singleton_instance(fl, target) is not None:
         return _singleton_instance(fl, target)     # `Val{3}()`
@@ -163,11 +169,20 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
         value = convert_scalar(fl, args[0], t, node, exact=t.info.is_integer) if args else ScalarV(t, 0)
         return default_construct(fl, "RefValue", [value], node)
     info = fl.program.universe.structs.get(target.name) if isinstance(target, PStruct) else None
-    if info is not None and target.params and info.node is not None and not kwargs:
-        # `Pt{Float64}(1, 2)`: the default constructor with the parameters given, converting each field
-        if info.node.constructors or len(target.params) > len(info.typevars):
-            raise fl.error(f"`{target.show()}(...)`: calling a constructor with explicit type parameters is "
-                           f"supported for structs with their default constructor only", node)
+    if info is not None and target.params and info.node is not None:
+        if getattr(node, "is_new", False):             # `new{T}(...)` in an inner constructor
+            return default_construct(fl, target.name, args, node, given=target.params)
+        # `S{T}(x)`: the methods written `S{T}(x) where {T}` (inner or outer), given the parameters
+        # first, as `::Type{T}` arguments; else the default constructor with the parameters given
+        name = curly_constructor_name(target.name)
+        given = [universe_value(fl, p) for p in target.params]
+        methods = fl.program.methods.get(name, [])
+        if methods and None not in given and \
+                select_method(fl.program.universe, methods, [g.t for g in given] + [a.t for a in args]) is not None:
+            return fl.call_function(name, given + args, kwargs, node)
+        if info.node.constructors or len(target.params) > len(info.typevars) or kwargs:
+            shown = ", ".join("::" + a.t.julia() for a in args)
+            raise fl.error(f"MethodError: no method matching {target.show()}({shown})", node)
         return default_construct(fl, target.name, args, node, given=target.params)
     if isinstance(target, str) and target in ARRAY_NAMES:       # `Matrix(x)`
         target = fl.program.universe.pattern(A.Name(target, span=getattr(node, "span", None)), {})
@@ -175,6 +190,15 @@ def construct(fl: Lowering, f: TypeV, args: list[Value], kwargs: dict[str, Value
         return fl.call_function("_array_constructor", [TypeV(target), *args], kwargs, node)
     name = target if isinstance(target, str) else getattr(target, "show", lambda: str(target))()
     return fl.call_function(name if isinstance(name, str) else str(name), args, kwargs, node)
+
+
+def universe_value(fl: Lowering, param: Pat) -> TypeV | None:
+    """A written type parameter (`Float64` in `S{Float64}(x)`) as the type value a `::Type{T}`
+    parameter takes; None for a number or an abstract type."""
+    if isinstance(param, PConst):
+        return None
+    concrete = fl.program.universe.concrete(param)
+    return TypeV(concrete) if concrete is not None else None
 
 
 def _singleton_instance(fl: Lowering, target: PStruct) -> StructV | None:

@@ -655,11 +655,22 @@ def new_name(struct: str) -> str:
     return f"new#{struct}"
 
 
+def curly_constructor_name(struct: str) -> str:
+    """The name under which methods `S{T}(x) where {T} = ...` are kept: the written type parameters
+    come first, as `::Type{T}` arguments (`calls.construct` passes them so)."""
+    return f"{struct}#curly"
+
+
 def _call_new(fdef: ast.FunctionDef, struct: str) -> None:
-    """Make `new(...)` in an inner constructor call the struct's field-by-field constructor."""
+    """Make `new(...)` in an inner constructor call the struct's field-by-field constructor, and
+    `new{T}(...)` that constructor with the parameters given (a call of `S{T}` marked `is_new`)."""
     def walk(n: object) -> None:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "new":
             n.func = ast.Name(new_name(struct), span=n.func.span)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Curly) and isinstance(n.func.base, ast.Name) \
+                and n.func.base.id == "new":
+            n.func = ast.Curly(ast.Name(struct, span=n.func.base.span), n.func.params, span=n.func.span)
+            n.is_new = True
         if isinstance(n, ast.Node):
             for v in n.__dict__.values():
                 walk(v)
@@ -1139,6 +1150,7 @@ class _AstBuilder(Transformer):
         self.consume(sig)
         func = sig.func
         name = qualified = self_param = None
+        type_params: list[ast.Param] = []
         if isinstance(func, ast.Name):
             name = func.id
         elif isinstance(func, ast.Field) and isinstance(func.obj, ast.Name):
@@ -1148,6 +1160,10 @@ class _AstBuilder(Transformer):
         elif isinstance(func, _AnonTyped):
             self.consume(func)
             self_param = ast.Param(None, func.type, span=func.span)
+        elif isinstance(func, ast.Curly) and isinstance(func.base, ast.Name):
+            name = curly_constructor_name(func.base.id)         # `S{T}(x) where {T}`
+            type_params = [ast.Param(None, ast.Curly(ast.Name("Type", span=p.span), [p], span=p.span), span=p.span)
+                           for p in func.params]
         else:
             raise JuliaError("expected a function name, `Module.name`, or `(x::T)` before the parameter list",
                              func.span)
@@ -1155,18 +1171,28 @@ class _AstBuilder(Transformer):
         raw: _Args = getattr(sig, "_args", None) or _Args(list(sig.args))
         if raw.generator is not None:
             raise JuliaError("expected parameters, found a generator", raw.generator.span)
-        params = [self.param(item) for item in raw.positional]
-        kwparams = [self.param(item) for item in raw.after_semicolon or []]
+        params = type_params + [self.param(item, where) for item in raw.positional]
+        kwparams = [self.param(item, where) for item in raw.after_semicolon or []]
         return ast.FunctionDef(name, params, kwparams, where, body, self_param=self_param,
                                return_type=return_type, qualified=qualified, span=span)
 
-    def param(self, item: ast.Node) -> ast.Param:
+    def param(self, item: ast.Node, where: list[ast.TypeVar] | None = None) -> ast.Param:
+        """A parameter of a method signature; `x::Array{T,3} where T` adds its own type variables to
+        the method's `where` (Julia keeps them out of the body, which a valid program never sees)."""
         default = None
         if isinstance(item, _KwItem):
             default, item = item.value, item.target
         splat = isinstance(item, ast.Splat)
         if splat:
             item = item.value
+        if isinstance(item, _Where) and where is not None and isinstance(item.expr, ast.TypeAssert):
+            self.consume(item)
+            for tv in item.typevars:
+                if any(other.name == tv.name for other in where):
+                    raise JuliaError(f"the parameter's own `where {tv.name}` shadows the method's `{tv.name}`: "
+                                     f"rename one", tv.span)
+                where.append(tv)
+            item = item.expr
         if isinstance(item, ast.Name):
             return ast.Param(item.id, None, default, splat, span=item.span)
         if isinstance(item, ast.TypeAssert) and isinstance(item.value, ast.Name):
@@ -1230,7 +1256,8 @@ class _AstBuilder(Transformer):
                 fields.append((expr.id, None))
             elif isinstance(expr, ast.TypeAssert) and isinstance(expr.value, ast.Name):
                 fields.append((expr.value.id, expr.type))
-            elif isinstance(stmt, ast.FunctionDef) and stmt.name == name and stmt.self_param is None:
+            elif isinstance(stmt, ast.FunctionDef) and stmt.name in (name, curly_constructor_name(name)) \
+                    and stmt.self_param is None:
                 _call_new(stmt, name)
                 constructors.append(stmt)
             elif isinstance(expr, ast.StringLit):

@@ -822,3 +822,73 @@ def test_named_tuple_types_written_out(rng):
     """
     x = rng.standard_normal(3)
     assert_same(run_jl(source, "main", x), (1, 2, 3, 3, True, x[0], 3))
+
+
+CURLY_CONSTRUCTORS = """
+struct Pt{T<:Real}
+    x::T
+    y::T
+    Pt{T}(x, y) where {T<:Real} = x < 0 ? new{T}(-x, y) : new{T}(x, y)
+end
+Pt(x::T, y::T) where {T<:Real} = Pt{T}(x, y)
+
+struct Box{T, HT}
+    lo::T
+    hi::HT
+    function Box{T, HT}(lo, hi) where {T, HT}
+        lo <= hi || throw(ArgumentError("empty box"))
+        return new{T, HT}(lo, hi)
+    end
+end
+
+mutable struct Tree{T}
+    vals::Vector{T}
+    n::Int
+end
+function Tree{T}(size::Int, rootval::T) where {T}
+    v = zeros(T, size)
+    v[1] = rootval
+    return Tree{T}(v, 1)
+end
+
+function main(a::Float64, hi::Int)
+    p = Pt(a, 2.0)
+    q = Pt{Float32}(a, 3)                # new{T} converts to the field types
+    b = Box{Float64, Int}(a, hi)
+    t = Tree{Float64}(4, a)              # the outer S{T} method, then the default S{T}(fields...)
+    return (p.x, q.x, q.y, b.lo, b.hi, t.vals, t.n, typeof(q) == Pt{Float32})
+end
+"""
+
+
+def test_constructors_written_with_their_type_parameters(rng):
+    a = -abs(rng.standard_normal())
+    want = (-a, np.float32(-a), np.float32(3.0), a, 5, np.array([a, 0.0, 0.0, 0.0]), 1, True)
+    assert_same(run_jl(CURLY_CONSTRUCTORS, "main", a, 5), want)
+    with pytest.raises(JuliaError, match="ArgumentError: empty box"):
+        run_jl(CURLY_CONSTRUCTORS, "main", 10.0, 5)
+    # with only `S{T}(...)` inner constructors, `S(...)` and `S{T}` of other arguments have no method
+    for call, shown in (("Pt(a, a)", r"Pt\(::Float64, ::Float64\)"), ("Pt{Float32}(a)", r"Pt\{Float32\}\(::Float64\)")):
+        source = CURLY_CONSTRUCTORS.replace("struct Box", f"f(a) = {call}\nstruct Box", 1)
+        source = source.replace("struct Pt{T<:Real}\n    x::T\n    y::T\n    Pt{T}(x, y) where {T<:Real} = x < 0 ? "
+                                "new{T}(-x, y) : new{T}(x, y)\nend\nPt(x::T, y::T) where {T<:Real} = Pt{T}(x, y)",
+                                "struct Pt{T<:Real}\n    x::T\n    y::T\n    Pt{T}(x, y) where {T<:Real} = new{T}(x, y)\nend")
+        with pytest.raises(JuliaError, match="MethodError: no method matching " + shown):
+            run_jl(source, "f", 1.0)
+
+
+def test_a_parameter_with_its_own_where(rng):
+    source = """
+    total(A::AbstractArray{T,3} where T) = sum(A)
+    scale(x::Vector{S} where {S<:Real}, a::Real) = a .* x
+    function count2(v::AbstractVector{T} where T<:Number; k::Int = 2)
+        return k * length(v)
+    end
+    main(A, x) = (total(A), scale(x, 2), count2(x; k = 3))
+    """
+    A, x = rng.standard_normal((2, 3, 4)), rng.standard_normal(5)
+    assert_same(run_jl(source, "main", A, x), (A.sum(), 2 * x, 15), rtol=1e-14)
+    with pytest.raises(JuliaError, match="MethodError: no method matching total"):
+        run_jl(source.replace("main(A, x) = (total(A)", "main(A, x) = (total(x)"), "main", A, x)
+    with pytest.raises(JuliaError, match="shadows the method's `T`"):
+        run_jl("f(x::T, v::Vector{T} where T) where T = x\nmain(x) = f(x, [x])", "main", 1.0)

@@ -242,6 +242,8 @@ class JuliaPostLexer:
                 and self._next_word(tok.end_pos)[:1] in (":", ",", ")", "="):
             kind = "NAME"                  # a parameter or argument named `in`: Flux's `Dense(in, out)`
             tok = Token.new_borrow_pos("NAME", tok.value, tok)
+        if kind == "NAME" and tok.value == "ivdep" and self.prev is not None and self.prev.value == "@simd":
+            return                         # `@simd ivdep for`: no memory dependences is what jlhlo proves itself
         if kind == "_NL":
             yield from self._newline(tok, top)
         elif kind == "SEMI":
@@ -615,6 +617,8 @@ def _unsigned_type(bits: int) -> str:
 def _number(text: str, span: Span) -> ast.Node:
     """An IntLit or FloatLit for a numeric literal, typed as Julia types it."""
     digits = text.replace("_", "")
+    if digits.startswith("0x") and "p" in digits.lower():     # 0x1.8p3: hexadecimal significand, binary exponent
+        return ast.FloatLit(float.fromhex(digits), "Float64", span=span)
     if digits.startswith(("0x", "0b", "0o")):
         base, bits_per_digit = {"x": (16, 4), "b": (2, 1), "o": (8, 3)}[digits[1]]
         body = digits[2:]
@@ -745,6 +749,15 @@ def _operator_call(op: str, args: list[ast.Node], span: Span | None, op_span: Sp
     return ast.Call(ast.Name(_UNICODE_ALIASES.get(op, op), span=name_span), args, span=span)
 
 
+def _is_infix_call(node: ast.Node) -> bool:
+    """`a op b` written infix (its operator after its first operand), not `op(a, b)`."""
+    if not (isinstance(node, (ast.Call, ast.Broadcast)) and isinstance(node.func, ast.Name)
+            and len(node.args) == 2 and not node.kwargs):
+        return False
+    at, first = node.func.span, node.args[0].span
+    return at is not None and first is not None and (at.line, at.col) > (first.line, first.col)
+
+
 def _join(first: Span | None, last: Span | None) -> Span | None:
     """The span from the start of `first` to the end of `last`."""
     if first is None or last is None:
@@ -831,6 +844,7 @@ class _Chain:
                 left = ast.And(left, right, span=span)
             elif level == _PIPE:                      # `x |> f` is `f(x)`, `x .|> f` is `f.(x)`
                 left = (ast.Broadcast if op == ".|>" else ast.Call)(right, [left], span=span)
+                left.piped = True              # its callee was written last (see Builder.lambda_)
             else:
                 left = _operator_call(op, [left, right], span, self.op_span(op_index))
         return left
@@ -1305,6 +1319,16 @@ class _AstBuilder(Transformer):
 
     def lambda_(self, children):
         lhs, body_expr = children
+        # `->` binds tighter on its left than any operator: `x |> y -> 2y` is `x |> (y -> 2y)`
+        if getattr(lhs, "piped", False):
+            lhs.func = self.lambda_([lhs.func, body_expr])
+            lhs.span = self.span(lhs, body_expr)
+            return lhs
+        if _is_infix_call(lhs):
+            *first, last = lhs.args
+            lhs.args = [*first, self.lambda_([last, body_expr])]
+            lhs.span = self.span(lhs, body_expr)
+            return lhs
         params, kwparams = self.lambda_params(lhs)
         if isinstance(body_expr, ast.BlockExpr):
             body = body_expr.body

@@ -892,3 +892,24 @@ def test_a_parameter_with_its_own_where(rng):
         run_jl(source.replace("main(A, x) = (total(A)", "main(A, x) = (total(x)"), "main", A, x)
     with pytest.raises(JuliaError, match="shadows the method's `T`"):
         run_jl("f(x::T, v::Vector{T} where T) where T = x\nmain(x) = f(x, [x])", "main", 1.0)
+
+
+def test_hex_floats_simd_ivdep_and_a_lambda_after_an_operator(rng):
+    source = """
+    model(x) = 2 .* x
+    act(state) = state |> model |> (out) -> (3 .+ out) / 2       # `->` binds tightest on its left
+    shifted(x) = 1.0 + x -> x^2                                  # 1.0 + (x -> x^2): an error if called
+    function total(x)
+        s = 0.0
+        @simd ivdep for i in eachindex(x)
+            s += x[i] * 0x1.8p1                                  # a hexadecimal Float64: 3.0
+        end
+        return s
+    end
+    main(x) = (act(x), x[1] |> y -> y^2 + 1, total(x), 0x1p-2, -0x1.4cd7d691cb913p-2, 0x10)
+    """
+    x = rng.standard_normal(3)
+    want = ((3 + 2 * x) / 2, x[0] ** 2 + 1, 3.0 * x.sum(), 0.25, float.fromhex("-0x1.4cd7d691cb913p-2"), np.uint8(16))
+    assert_same(run_jl(source, "main", x), want, rtol=1e-14)
+    with pytest.raises(JuliaError, match=r"MethodError: no method matching \+\(::Float64, ::"):
+        run_jl(source.replace("main(x) = (", "main(x) = (shifted(1.0), "), "main", x)

@@ -352,3 +352,34 @@ def test_an_if_expression_whose_taken_branch_always_throws_ends_the_expression()
         with pytest.raises(JuliaError, match="guard"):
             prog.function(name)(1.0)
     assert prog.function("m3")(1.0) == -3.0
+
+
+def test_sqrt_of_what_cannot_be_negative_needs_no_domain_check(rng):
+    # a norm by hand: sqrt of a sum of squares is never a DomainError, so the program has no error
+    # output to compute (bench/loops.py's norm); where the argument can be negative the check stays,
+    # Int64 squares included (they wrap around)
+    src = """
+    norm2(x) = sqrt(sum(abs2, x))
+    function norm_loop(x)
+        s = 0.0
+        for v in x
+            s += v^2
+        end
+        return sqrt(s)
+    end
+    rms(x) = sqrt(sum(x .* x) / length(x) + exp(x[1]))
+    shifted(x) = sqrt(x[1] * x[1] - 1.0)
+    squared_int(k::Int) = sqrt(k * k)
+    """
+    x = rng.standard_normal(8)
+    program = jlhlo.load(src, filename="t.jl")
+    for name, want in (("norm2", np.sqrt((x * x).sum())), ("norm_loop", np.sqrt((x * x).sum())),
+                       ("rms", np.sqrt((x * x).mean() + np.exp(x[0])))):
+        lowered = program.function(name).lower(x)
+        assert "tensor<i32>" not in lowered.as_text(), name
+        np.testing.assert_allclose(program.function(name)(x), want, rtol=1e-14)
+    assert "tensor<i32>" in program.function("shifted").lower(x).as_text()
+    with pytest.raises(JuliaError, match="DomainError"):
+        program.function("shifted")(np.full(2, 0.5))
+    with pytest.raises(JuliaError, match="DomainError"):
+        program.function("squared_int")(3037000500)

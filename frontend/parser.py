@@ -1348,6 +1348,13 @@ class _AstBuilder(Transformer):
 
     def ternary(self, children):
         cond, then, _colon, orelse = children
+        flow = cond.right if isinstance(cond, (ast.And, ast.Or)) else None
+        if isinstance(flow, ast.Return) and flow.value is not None:
+            # `x < 0 && return c ? a : b` returns the ternary (the grammar's `return` ends at `?`)
+            flow.value = ast.Ternary(flow.value, then, orelse, span=self.span(flow.value, orelse))
+            flow.span = self.span(flow, orelse)
+            cond.span = self.span(cond, orelse)
+            return cond
         return ast.Ternary(cond, then, orelse, span=self.span(cond, orelse))
 
     def pair(self, children):

@@ -913,3 +913,18 @@ def test_hex_floats_simd_ivdep_and_a_lambda_after_an_operator(rng):
     assert_same(run_jl(source, "main", x), want, rtol=1e-14)
     with pytest.raises(JuliaError, match=r"MethodError: no method matching \+\(::Float64, ::"):
         run_jl(source.replace("main(x) = (", "main(x) = (shifted(1.0), "), "main", x)
+
+
+def test_return_of_a_ternary_after_and_or(rng):
+    # `c && return a ? b : d` returns the ternary (it was parsed as `(c && return a) ? b : d`)
+    source = """
+    function f(x, e)
+        x == Inf && return e ? NaN : zero(x)
+        x < 0 || return x > 1 ? 2x : 3x
+        return -1.0
+    end
+    main(x, e) = f(x, e)
+    """
+    for x, e, want in ((0.5, True, 1.5), (np.inf, True, np.nan), (np.inf, False, 0.0), (2.0, True, 4.0),
+                       (-1.0, True, -1.0)):
+        assert_same(run_jl(source, "main", x, e), np.float64(want))

@@ -42,6 +42,11 @@ UNSUPPORTED_CALLS = {
     "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays",
     "include": "include", "Dict": "dictionaries",
 }
+_UNSUPPORTED_HINTS = {
+    "push!": "; a vector made empty right before a `for` loop that pushes onto it in every iteration (each "
+             "`push!` a statement of the loop body, not inside an `if`, and the vector not read in the loop) "
+             "is supported",
+}
 # Base functions whose result's size depends on the values in the data
 DATA_SIZED_CALLS = frozenset(("unique", "filter", "findall", "union", "intersect", "setdiff", "symdiff", "filter!",
                               "unique!", "deleteat!", "insert!", "pushfirst!", "popfirst!", "splice!", "empty!"))
@@ -59,7 +64,7 @@ def lower_call(fl: Lowering, e: A.Call) -> Value:
     if isinstance(e.func, A.Name) and e.func.id not in fl.env and e.func.id not in fl.program.methods:
         if e.func.id in UNSUPPORTED_CALLS:
             raise fl.error(f"`{e.func.id}` is not supported: {UNSUPPORTED_CALLS[e.func.id]} cannot be compiled to "
-                           f"StableHLO", e)
+                           f"StableHLO{_UNSUPPORTED_HINTS.get(e.func.id, '')}", e)
         if e.func.id in DATA_SIZED_CALLS:
             raise fl.error(f"`{e.func.id}` is not supported: its result has a size that depends on the data, and "
                            f"jlhlo arrays have static sizes (a mask with `ifelse.`, `count` or a loop can stand in)", e)

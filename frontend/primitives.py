@@ -400,7 +400,7 @@ def _zeros_ones(fl, args, kwargs, node, name):
 
 @prim("_array_constructor")
 def _array_constructor(fl, args, kwargs, node):
-    """`Vector{T}(undef, n)`, `Matrix{T}(undef, m, n)`, `Array{T,N}(undef, dims...)` (contents
+    """`Vector{T}()`, `Vector{T}(undef, n)`, `Matrix{T}(undef, m, n)`, `Array{T,N}(undef, dims...)` (contents
     undefined in Julia: zeros here), `Matrix{T}(I, m, n)` and `Vector{T}(x)`/`Matrix(x)` (a new
     array with x's elements converted to T). `args[0]` is the array type as written."""
     pat, rest = args[0].of, args[1:]
@@ -408,6 +408,8 @@ def _array_constructor(fl, args, kwargs, node):
     elt = Scalar(pat.elt.name) if isinstance(pat.elt, PScalar) else None
     record = None if elt is not None or isinstance(pat.elt, PAny) else fl.program.universe.concrete(pat.elt)
     ndims = pat.ndims if isinstance(pat.ndims, int) else None
+    if pat.kind == "Array" and not rest and ndims == 1 and elt is not None:   # `Vector{Float64}()`: empty
+        return ArrayV(ArrayT(elt, (0,)), Box(H.constant(elt, 0, (0,))))
     if pat.kind != "Array" or not rest or not (elt is not None or record is not None or isinstance(pat.elt, PAny)):
         raise no_method
     first = rest[0]

@@ -10,6 +10,7 @@ from functools import lru_cache
 from . import ast as A
 from .diagnostics import JuliaError
 from .dispatch import Method, PAny, PStruct, PTypeVar, StructInfo, TypeUniverse, expand_defaults
+from .growing import preallocate_pushes
 from .parser import new_name, parse
 
 # Modules a program may name in `using`/`import` and as qualifiers (`Base.tail`): what they export
@@ -123,6 +124,8 @@ class Program:
         self.methods.setdefault(name, []).append(m)
 
     def _add_function(self, f: A.FunctionDef, origin: str) -> None:
+        if origin == "user":
+            preallocate_pushes(f.body)
         params = list(f.params)
         name = f.name
         if f.self_param is not None:

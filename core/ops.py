@@ -59,6 +59,10 @@ OPS["func.return"] = OpTraits()
 # ran, so reverse mode gives what an arm computed no gradient at all on the lanes that did not take
 # it (not zero times a derivative that may be infinite there). The pipeline drops it.
 BRANCH_SELECT = "jlhlo.branch"
+# A discardable attribute on a `stablehlo.optimization_barrier` that only stops reverse mode
+# (`ignore_derivatives(x)`, frontend/primitives.py): its operands get no cotangent. The pipeline
+# removes the barrier, which is the identity.
+NO_GRADIENT = "jlhlo.no_gradient"
 # The custom call of a print (frontend/printing.py): the runtime points it at its host callback.
 PRINT_TARGET = "jlhlo.print"
 # The custom call of `Random.seed!` (frontend/primitives.py), replaced by mlir_passes/rng.py.

@@ -16,7 +16,7 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ..core import builder as B
-from ..core.ops import SEED_TARGET, SHARDING_TARGET
+from ..core.ops import NO_GRADIENT, SEED_TARGET, SHARDING_TARGET
 from . import ast as A
 from . import hlo as H
 from .arrays import adjoint_view, concatenate, fit_to_shape, matmul, reshape_colmajor, shared_reshape, vect
@@ -743,6 +743,25 @@ def _similar(fl, args, kwargs, node):
         return blank(fl, t, shape, node)
     # Julia leaves the contents undefined; zeros are one valid choice. A row stays a row.
     return ArrayV(ArrayT(t, shape, None if rest else x.t.wrapper), Box(H.constant(t, 0, shape)))
+
+
+@prim("_stop_gradient")
+def _stop_gradient(fl, args, kwargs, node):
+    """`x` itself, through which reverse mode passes no gradient (a `stablehlo.optimization_barrier`
+    marked NO_GRADIENT, which the pipeline removes after differentiation). For the prelude, where a
+    library's own derivative rule leaves a term out (NNlib's softmax rules ignore the shift by the
+    maximum, which cancels); the value is a new array, so it is not exposed to user code, where
+    `ignore_derivatives(x)` would be `x` itself."""
+    (x,) = expect_args(args, 1)
+    if isinstance(x, ScalarV) and x.is_const:
+        return x
+    if not isinstance(x, (ScalarV, ArrayV)):
+        raise NoMethod()
+    barrier = hlo.OptimizationBarrierOp([x.ir])
+    barrier.operation.attributes[NO_GRADIENT] = ir.UnitAttr.get()
+    if isinstance(x, ScalarV):
+        return ScalarV(x.t, None, barrier.results[0], x.batch)
+    return ArrayV(x.t, Box(barrier.results[0]))
 
 
 @prim("copy")

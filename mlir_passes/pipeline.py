@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from jax.extend.mlir import ir, passmanager
 
-from ..core.ops import BRANCH_SELECT
+from ..core.ops import BRANCH_SELECT, NO_GRADIENT
 from .contract import contract
 from .dead_values import dead_values
 from .fold import fold
@@ -132,12 +132,21 @@ def optimize(
 
 
 def _drop_branch_marks(module: ir.Module) -> None:
-    """Reverse mode has read them (core.ops.BRANCH_SELECT); what XLA and the reader get is plain StableHLO."""
+    """Reverse mode has read them (core.ops.BRANCH_SELECT, NO_GRADIENT); what XLA and the reader get
+    is plain StableHLO: a barrier that only stopped gradients goes (it is the identity)."""
+    stops: list[ir.Operation] = []
+
     def visit(op: ir.Operation) -> ir.WalkResult:
         if BRANCH_SELECT in op.attributes:
             del op.attributes[BRANCH_SELECT]
+        if NO_GRADIENT in op.attributes:
+            stops.append(op)
         return ir.WalkResult.ADVANCE
     module.operation.walk(visit)
+    for op in stops:
+        for result, operand in zip(op.results, op.operands):
+            result.replace_all_uses_with(operand)
+        op.erase()
 
 
 def op_counts(module: ir.Module) -> Counter[str]:

@@ -690,17 +690,19 @@ end
 diff(x::AbstractVector; dims::Integer=1) =
     dims == 1 ? x[2:end] .- x[1:end-1] : throw(ArgumentError("dimension $dims out of range (1:1)"))
 
-# ---- softmax family (NNlib semantics: `dims` defaults to 1)
+# ---- softmax family (NNlib semantics: `dims` defaults to 1). The shift by the maximum cancels in
+# the result, and NNlib's and LogExpFunctions' derivative rules (what Zygote uses) leave it out:
+# so does reverse mode here (`_stop_gradient`), instead of a mask where the maximum is.
 function softmax(x::AbstractArray; dims=1)
-    e = exp.(x .- maximum(x; dims=dims))
+    e = exp.(x .- _stop_gradient(maximum(x; dims=dims)))
     return e ./ sum(e; dims=dims)
 end
 function logsoftmax(x::AbstractArray; dims=1)
-    s = x .- maximum(x; dims=dims)
+    s = x .- _stop_gradient(maximum(x; dims=dims))
     return s .- log.(sum(exp.(s); dims=dims))
 end
 function logsumexp(x::AbstractArray; dims=:)
-    m = maximum(x; dims=dims)
+    m = _stop_gradient(maximum(x; dims=dims))
     return m .+ log.(sum(exp.(x .- m); dims=dims))
 end
 

@@ -15,7 +15,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ...core import builder as B
 from ...core.builder import attr, int_list, shape
-from ...core.ops import SHARDING_TARGET
+from ...core.ops import NO_GRADIENT, SHARDING_TARGET
 from . import control
 from .errors import ADError
 from .sweep import Ctx, body_ops, terminator
@@ -476,5 +476,6 @@ RULES.update({
     "stablehlo.if": control.branches_rule,
     "stablehlo.case": control.branches_rule,
     "func.call": control.call_rule,
-    "stablehlo.optimization_barrier": lambda ctx, op, cts: list(cts),
+    "stablehlo.optimization_barrier": lambda ctx, op, cts: [None] * len(cts) if NO_GRADIENT in op.attributes
+    else list(cts),
 })

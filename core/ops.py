@@ -63,6 +63,10 @@ BRANCH_SELECT = "jlhlo.branch"
 # (`ignore_derivatives(x)`, frontend/primitives.py): its operands get no cotangent. The pipeline
 # removes the barrier, which is the identity.
 NO_GRADIENT = "jlhlo.no_gradient"
+# A discardable attribute on an op whose value is its first operand wherever a derivative exists
+# (exp's repair `max(exp(x), x)`, frontend/scalars.py): reverse mode passes the whole cotangent to
+# operand 0 and none to the others, without the masks of the op's own rule. The pipeline drops it.
+PASS_FIRST = "jlhlo.pass_first"
 # The custom call of a print (frontend/printing.py): the runtime points it at its host callback.
 PRINT_TARGET = "jlhlo.print"
 # The custom call of `Random.seed!` (frontend/primitives.py), replaced by mlir_passes/rng.py.

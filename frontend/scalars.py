@@ -15,6 +15,8 @@ from jax.extend.mlir import ir
 from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ..core import builder as B
+from ..core.ops import PASS_FIRST
+from ..core.value_ranges import never_below
 from . import ast as A
 from . import hlo as H
 from .diagnostics import JuliaError
@@ -503,8 +505,10 @@ def _exp_ir(x):
     """exp, with exp(+Inf) = +Inf: XLA's CPU code for exp inside a fusion gives a finite number
     there (`Inf - exp(Inf)` was Inf, not NaN; jax.jit does the same; difftest seed 3010). As
     exp(x) > x for every other x (and NaN stays NaN), max(exp(x), x) is exp(x) with that repaired,
-    one elementwise op that passes and reverse mode see through."""
-    return hlo.maximum(hlo.exponential(x), x)
+    one elementwise op that passes see through; reverse mode sees exp itself (core.ops.PASS_FIRST)."""
+    repaired = hlo.maximum(hlo.exponential(x), x)
+    repaired.owner.attributes[PASS_FIRST] = ir.UnitAttr.get()
+    return repaired
 
 
 def _tanh_ir(x):
@@ -623,78 +627,11 @@ _DOMAINS = {
 _DOMAINS["√"] = _DOMAINS["sqrt"]
 
 
-# ops whose result is never below 0 (NaN aside), and those that keep that of all their operands
-_NONNEGATIVE_OPS = frozenset(f"stablehlo.{n}" for n in ("abs", "sqrt", "exponential", "logistic"))
-_NONNEGATIVE_IF_OPERANDS = frozenset(f"stablehlo.{n}" for n in (
-    "add", "multiply", "divide", "minimum", "convert", "broadcast_in_dim", "reshape", "transpose",
-    "slice", "reduce"))
-
-
-def never_negative(value: ir.Value, depth: int = 16, args: tuple = ()) -> bool:
-    """Whether `value < 0` is false for every element, by the ops that made it: a square `x * x`,
-    `abs`, `exp`, a float constant, and float sums, products, reductions, reshapes... of such values
-    (a conversion from an integer is not followed), through the calls of functions already emitted
-    (`args`: the operands of the calls descended into, innermost first). It lets `sqrt(s)` of a sum
-    of squares go without a DomainError check (an extra output per program)."""
-    if depth == 0 or not isinstance(ir.RankedTensorType(value.type).element_type, ir.FloatType):
-        return False                   # (integer products and sums wrap around to negative numbers)
-    if isinstance(value, ir.BlockArgument):
-        # a parameter of a function that a call descended into: the call's operand, outside it
-        owner = value.owner.owner.operation
-        if args and owner.name == "func.func" and value.owner == owner.regions[0].blocks[0]:
-            return never_negative(args[0][value.arg_number], depth - 1, args[1:])
-        return False
-    op = value.owner.operation
-    name = op.name
-    if name in _NONNEGATIVE_OPS:
-        return True
-    if name == "stablehlo.constant":
-        return not np.any(np.array(ir.DenseElementsAttr(op.attributes["value"])) < 0)
-    if name == "stablehlo.multiply" and op.operands[0] == op.operands[1]:
-        return True
-    if name == "func.call":
-        callee = _callee(op)
-        if callee is None:
-            return False
-        returned = callee.regions[0].blocks[0].operations[-1].operands[value.result_number]
-        return never_negative(returned, depth - 1, (list(op.operands), *args))
-    if name == "stablehlo.maximum":        # (exp's repair: max(exp(x), x))
-        return any(never_negative(v, depth - 1, args) for v in op.operands)
-    if name == "stablehlo.select":
-        operands = list(op.operands)[1:]
-    elif name == "stablehlo.dynamic_slice":
-        operands = [op.operands[0]]
-    elif name == "stablehlo.reduce":
-        body = [o.operation.name for o in op.regions[0].blocks[0].operations]
-        if body[:-1] not in (["stablehlo.add"], ["stablehlo.multiply"], ["stablehlo.maximum"]):
-            return False
-        operands = list(op.operands)
-    elif name in _NONNEGATIVE_IF_OPERANDS:
-        operands = list(op.operands)
-    else:
-        return False
-    return all(never_negative(v, depth - 1, args) for v in operands)
-
-
-def _callee(call: ir.Operation) -> ir.Operation | None:
-    """The func.func a func.call calls, found in the enclosing module."""
-    module = call.parent
-    while module is not None and module.operation.name != "builtin.module":
-        module = module.parent
-    if module is None:
-        return None
-    name = ir.FlatSymbolRefAttr(call.attributes["callee"]).value
-    try:
-        return ir.SymbolTable(module.operation)[name].operation
-    except KeyError:
-        return None
-
-
 def _check_domain(fl: Lowering, name: str, x: ScalarV, node: A.Node) -> None:
     """Julia throws a DomainError (sqrt(-1.0), sin(Inf)) where XLA gives NaN: a run-time check."""
     kind, bound, message = _DOMAINS[name]
-    if kind == "<" and bound == 0.0 and not x.is_const and never_negative(x.ir):
-        return
+    if kind == "<" and not x.is_const and never_below(x.ir, bound):
+        return                         # sqrt of a sum of squares (core/value_ranges.py)
     if kind == "<":
         bad = arith(fl, "<", x, ScalarV(x.t, bound))
     else:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from jax.extend.mlir import ir, passmanager
 
-from ..core.ops import BRANCH_SELECT, NO_GRADIENT
+from ..core.ops import BRANCH_SELECT, NO_GRADIENT, PASS_FIRST
 from .contract import contract
 from .dead_values import dead_values
 from .fold import fold
@@ -15,6 +15,7 @@ from .ieee_exact import ieee_exact
 from .inline import inline
 from .licm import licm
 from .precision import make_mixed_precision
+from .range_fold import range_fold
 from .simplify import simplify
 from .transpose_fold import conv_reverse_fold, transpose_fold
 from .unroll import unroll
@@ -38,6 +39,8 @@ PASSES: dict[str, Pass] = {
     "transpose_fold": transpose_fold,
     # reverse(conv(reverse(x))) → conv(x, reverse(kernel)); fewer ops, but slower on XLA CPU: by name only.
     "conv_reverse_fold": conv_reverse_fold,
+    # Float comparisons the operands' bounds decide (a DomainError check of what cannot be negative).
+    "range_fold": range_fold,
     # Unused while-carried values and if/case results, invariant carried values forwarded.
     "dead_values": dead_values,
     "licm": licm,
@@ -51,12 +54,14 @@ _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
 # Simplification and folding expose work for canonicalize and cse (dead constants, repeated ops).
 # contract after fold, and before transpose_fold, which then folds transposes into its dot_generals;
 # transpose_fold after simplify/fold, which compose transposes and fold constant ones; dead_values
-# before licm, so that what only fed dead carried values is gone before anything is hoisted;
+# before licm, so that what only fed dead carried values is gone before anything is hoisted (and
+# range_fold before both, with canonicalize to fold the checks it decided into their flags);
 # unroll last (it folds and simplifies the copies it makes itself), canonicalize and cse to clean up.
 LEVELS: dict[int, list[str]] = {
     0: [],
     1: _O1,
-    2: _O1 + ["simplify", "fold", "contract", "transpose_fold", "dead_values", "licm", "unroll", "canonicalize", "cse"],
+    2: _O1 + ["simplify", "fold", "contract", "transpose_fold", "range_fold", "canonicalize", "dead_values", "licm",
+              "unroll", "canonicalize", "cse"],
 }
 
 # Precision changes are never part of a level: `optimize(..., precision=...)` appends this pass.
@@ -132,13 +137,14 @@ def optimize(
 
 
 def _drop_branch_marks(module: ir.Module) -> None:
-    """Reverse mode has read them (core.ops.BRANCH_SELECT, NO_GRADIENT); what XLA and the reader get
+    """Reverse mode has read them (core.ops.BRANCH_SELECT, PASS_FIRST, NO_GRADIENT); what XLA and the reader get
     is plain StableHLO: a barrier that only stopped gradients goes (it is the identity)."""
     stops: list[ir.Operation] = []
 
     def visit(op: ir.Operation) -> ir.WalkResult:
-        if BRANCH_SELECT in op.attributes:
-            del op.attributes[BRANCH_SELECT]
+        for mark in (BRANCH_SELECT, PASS_FIRST):
+            if mark in op.attributes:
+                del op.attributes[mark]
         if NO_GRADIENT in op.attributes:
             stops.append(op)
         return ir.WalkResult.ADVANCE

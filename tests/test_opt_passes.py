@@ -707,3 +707,101 @@ def test_sum_of_a_broadcast_product_becomes_dot_general(ctx):
         CHECK-NOT: stablehlo.reduce
         CHECK: stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0]
         CHECK: stablehlo.add""", exact=False)
+
+
+# --- range_fold ------------------------------------------------------------------------------------
+ADAM_LIKE = main("%n: tensor<i64>, %g: tensor<4xf32>", "(tensor<4xf32>, tensor<i1>, tensor<i1>)", """
+    %c0 = stablehlo.constant dense<0> : tensor<i64>
+    %c1 = stablehlo.constant dense<1> : tensor<i64>
+    %z = stablehlo.constant dense<0.0> : tensor<4xf32>
+    %b0 = stablehlo.constant dense<0.999> : tensor<f32>
+    %r:4 = stablehlo.while(%i = %c0, %v = %z, %bt = %b0, %bad = %z) : tensor<i64>, tensor<4xf32>, tensor<f32>, tensor<4xf32>
+      cond {
+        %p = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+        stablehlo.return %p : tensor<i1>
+      } do {
+        %i2 = stablehlo.add %i, %c1 : tensor<i64>
+        %b = stablehlo.broadcast_in_dim %b0, dims = [] : (tensor<f32>) -> tensor<4xf32>
+        %one = stablehlo.constant dense<1.0> : tensor<4xf32>
+        %keep = stablehlo.multiply %b, %v : tensor<4xf32>
+        %sq = stablehlo.multiply %g, %g : tensor<4xf32>
+        %w = stablehlo.subtract %one, %b : tensor<4xf32>
+        %new = stablehlo.multiply %w, %sq : tensor<4xf32>
+        %v2 = stablehlo.add %keep, %new : tensor<4xf32>
+        %bt2 = stablehlo.multiply %bt, %b0 : tensor<f32>
+        %bad2 = stablehlo.subtract %bad, %sq : tensor<4xf32>
+        stablehlo.return %i2, %v2, %bt2, %bad2 : tensor<i64>, tensor<4xf32>, tensor<f32>, tensor<4xf32>
+      }
+    %one = stablehlo.constant dense<1.0> : tensor<f32>
+    %d = stablehlo.subtract %one, %r#2 : tensor<f32>
+    %db = stablehlo.broadcast_in_dim %d, dims = [] : (tensor<f32>) -> tensor<4xf32>
+    %q = stablehlo.divide %r#1, %db : tensor<4xf32>
+    %zero = stablehlo.constant dense<0.0> : tensor<4xf32>
+    %neg = stablehlo.compare LT, %q, %zero, FLOAT : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+    %f = stablehlo.constant dense<false> : tensor<i1>
+    %any = stablehlo.reduce(%neg init: %f) applies stablehlo.or across dimensions = [0] : (tensor<4xi1>, tensor<i1>) -> tensor<i1>
+    %neg2 = stablehlo.compare LT, %r#3, %zero, FLOAT : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+    %any2 = stablehlo.reduce(%neg2 init: %f) applies stablehlo.or across dimensions = [0] : (tensor<4xi1>, tensor<i1>) -> tensor<i1>
+    %s = stablehlo.sqrt %q : tensor<4xf32>
+    return %s, %any, %any2 : tensor<4xf32>, tensor<i1>, tensor<i1>""")
+
+
+def test_range_fold_decides_a_check_on_what_a_loop_keeps_nonnegative(ctx):
+    # Adam's v = β v + (1 - β) g² from zero stays ≥ 0 and βᵗ within [0, 1], so v / (1 - βᵗ) < 0 is
+    # false in every step (its reduction now reads a constant); a value the loop lowers by g² (%bad)
+    # can go below zero: its check stays
+    golden(ctx, ADAM_LIKE, ["range_fold", "canonicalize"], """
+        CHECK: stablehlo.divide %0#1
+        CHECK: stablehlo.reduce(%c_0 init: %c) applies stablehlo.or
+        CHECK: stablehlo.compare LT, %0#3, %cst
+        CHECK-NOT: stablehlo.compare LT, %4""")
+
+
+RANGE_PROGRAMS = """
+function adam_like(g, n)
+    v = zero(g)
+    bt = 0.999f0                               # Optimisers' Adam state: β₂ᵗ starts at β₂
+    for i in 1:n
+        v = 0.999f0 .* v .+ (1 - 0.999f0) .* g .^ 2
+        r = sqrt.(v ./ (1 - bt))
+        bt *= 0.999f0
+    end
+    return v
+end
+function drifts_below(x, n)
+    s = 1.0
+    for i in 1:n
+        s -= 0.3 * x
+    end
+    return sqrt(s)
+end
+shifted(x) = sqrt(x * x - 1.0)
+near_one(x) = log(exp(x) - 1.0)
+"""
+
+
+@pytest.mark.parametrize("entry, args, throws", [
+    ("adam_like", (np.float32([0.5, -2.0, 0.0]), 5), False),
+    ("drifts_below", (1.0, 2), False),
+    ("drifts_below", (1.0, 5), True),          # s goes below zero in the fourth step
+    ("shifted", (0.5,), True),
+    ("near_one", (-1.0,), True),
+])
+def test_range_fold_keeps_every_check_that_can_fail(entry, args, throws):
+    f = jlhlo.load(RANGE_PROGRAMS, filename="t.jl").function(entry)
+    outcomes = []
+    for level in (0, 2):
+        lowered = f.lower(*args, optimize_level=level)
+        try:
+            outcomes.append(lowered.outputs(lowered.compile("cpu")(*lowered.host_inputs(args))))
+        except jlhlo.frontend.diagnostics.JuliaError as e:
+            outcomes.append(str(e))
+    assert isinstance(outcomes[0], str) == throws, outcomes
+    if throws:
+        assert outcomes[0] == outcomes[1] and "DomainError" in outcomes[0]
+    else:
+        np.testing.assert_array_equal(outcomes[0], outcomes[1])
+    if entry == "adam_like":                   # the sqrt check is decided at -O2: no flag to compute
+        check = re.compile(r"stablehlo\.compare\s+LT.*FLOAT")
+        assert check.search(f.lower(*args, optimize_level=0).as_text())
+        assert not check.search(f.lower(*args, optimize_level=2).as_text())

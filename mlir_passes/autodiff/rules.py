@@ -15,7 +15,7 @@ from jax.extend.mlir.dialects import stablehlo as hlo
 
 from ...core import builder as B
 from ...core.builder import attr, int_list, shape
-from ...core.ops import NO_GRADIENT, SHARDING_TARGET
+from ...core.ops import NO_GRADIENT, PASS_FIRST, SHARDING_TARGET
 from . import control
 from .errors import ADError
 from .sweep import Ctx, body_ops, terminator
@@ -68,6 +68,8 @@ def _atan2_denominator(a: ir.Value, b: ir.Value) -> ir.Value:
     return hlo.add(hlo.multiply(a, a), hlo.multiply(b, b))
 
 
+_maximum = _binary(lambda a, b, y: _balanced(a, b, y), lambda a, b, y: _balanced(b, a, y))
+
 RULES.update({
     "stablehlo.exponential": _unary(lambda x, y: y),
     "stablehlo.exponential_minus_one": _unary(lambda x, y: hlo.add(y, _one(y))),
@@ -86,7 +88,7 @@ RULES.update({
     "stablehlo.divide": _binary(lambda a, b, y: hlo.divide(_one(b), b),
                                 lambda a, b, y: hlo.negate(hlo.divide(y, b))),
     "stablehlo.power": _binary(_pow_da, _pow_db),
-    "stablehlo.maximum": _binary(lambda a, b, y: _balanced(a, b, y), lambda a, b, y: _balanced(b, a, y)),
+    "stablehlo.maximum": lambda ctx, op, cts: [cts[0], None] if PASS_FIRST in op.attributes else _maximum(ctx, op, cts),
     "stablehlo.minimum": _binary(lambda a, b, y: _balanced(a, b, y), lambda a, b, y: _balanced(b, a, y)),
     "stablehlo.remainder": _binary(lambda a, b, y: _one(a), lambda a, b, y: hlo.negate(
         hlo.multiply(hlo.sign(hlo.divide(a, b)), hlo.floor(hlo.abs(hlo.divide(a, b)))))),

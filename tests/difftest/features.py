@@ -20,6 +20,7 @@ CATALOG: dict[str, tuple[float, str]] = {
     "for_axes": (1, "for i in axes(A, d)"),
     "for_float_range": (0.4, "for t in 0.0:0.5:2.0 (exactly representable steps)"),
     "while": (1.5, "while loops bounded by a counter, with data-dependent conditions"),
+    "push_loops": (0.6, "v = T[]; for x in it; push!(v, f(x)); end (a vector built by pushes, static trip count)"),
     "break": (1.2, "break inside loops at any depth"),
     "continue": (1.2, "continue inside loops at any depth"),
     "early_return": (1.2, "return from inside branches and loops"),

@@ -80,6 +80,7 @@ class Generator(ExprGenerator):
             (F("if", 2.5) if budget >= 2 else 0, lambda: self.if_stmt(ctx, budget)),
             (F("for_range", 1) if nested_ok else 0, lambda: self.for_stmt(ctx, budget)),
             (F("while", 1.5) if nested_ok and not ctx.grad else 0, lambda: self.while_stmt(ctx, budget)),
+            (F("push_loops") if nested_ok else 0, lambda: self.push_loop(ctx)),
             (F("break", 1.5) if in_loop and not ctx.grad else 0, lambda: self.exit_stmt(ctx, M.Break())),
             (F("continue", 1.5) if in_loop else 0, lambda: self.exit_stmt(ctx, M.Continue())),
             (F("early_return", 1 + in_loop) if not (in_loop and ctx.grad) else 0,
@@ -544,6 +545,28 @@ class Generator(ExprGenerator):
         ctx.loop_depth -= 1
         ctx.pop()
         return [M.For(var=name, iter=it, body=body)], inner + 1
+
+    def push_loop(self, ctx: Ctx) -> tuple[list[M.Stmt], int] | None:
+        """`v = T[]; for x in it; push!(v, value); end` over an iterator whose length is known when
+        compiling (frontend/growing.py allocates v at it): a Vector{T} of that length."""
+        got = self.loop_iter(ctx)
+        if got is None:
+            return None
+        it, info, trip = got
+        runtime = isinstance(it, M.RangeE) and not all(isinstance(e, M.Lit) for e in (it.start, it.stop, it.step)
+                                                       if e is not None)
+        if runtime or trip < 1 or ctx.trip * trip > MAX_TRIP:
+            return None
+        elt = F64 if ctx.grad else self.array_elt()
+        name, x = self.fid("v"), self.fid("i" if info.t == INT else "a")
+        ctx.push()
+        ctx.declare(x, info)
+        ctx.loop_depth += 1
+        value = self.scalar(ctx, elt, 2)
+        ctx.loop_depth -= 1
+        ctx.pop()
+        ctx.declare(name, VarInfo(Arr(elt, (trip,)), special=self.is_special(ctx, value)))
+        return [M.PushLoop(name=name, elt=elt.name, var=x, iter=it, value=value)], 2
 
     def accumulator_stmt(self, ctx: Ctx, budget: int) -> tuple[list[M.Stmt], int] | None:
         """`s = 0; for ...; s += <float>; ...; end`: in Julia s is an Int until the first iteration

@@ -1523,6 +1523,16 @@ class ElArray:
             yield self.items[np.unravel_index(k, self.items.shape, order="F")]
 
 
+def push(vals: list[Any], t: str, x: Any) -> None:
+    """`push!(v, x)` onto a Vector{t}: x converted as push! converts (InexactError: Undefined)."""
+    vals.append(convert(t, x))
+
+
+def pushed(vals: list[Any], t: str) -> np.ndarray:
+    """The Vector{t} that pushes built."""
+    return _fresh(np.array(vals, dtype=_NP[t]))
+
+
 def _array_of(vals: list[Any], shape: tuple[int, ...], order: str) -> np.ndarray | ElArray:
     """The new array holding vals (a comprehension's or a broadcast's results, laid out in shape
     in `order`): numbers in a typed ndarray, tuples and structs in an `ElArray`."""

@@ -277,6 +277,18 @@ class FillLoop(Stmt):
 
 
 @dataclass(kw_only=True)
+class PushLoop(Stmt):
+    """`name = elt[]; for var in iter; push!(name, value); end`: a vector built by one push per
+    iteration of a loop with a static trip count (jlhlo allocates it at its final length);
+    value does not read name."""
+    name: str
+    elt: str
+    var: str
+    iter: Expr
+    value: Expr
+
+
+@dataclass(kw_only=True)
 class TupleAssign(Stmt):
     """Destructuring `a, b = value`; a name may be a nested pattern `(lo, hi)`."""
     names: list[str]

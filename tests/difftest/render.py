@@ -257,6 +257,9 @@ class JuliaRenderer:
         if kind == "FillLoop":
             return [pad + f"{s.name} = {self.expr(s.alloc)}", pad + f"for {s.var} in eachindex({s.name})",
                     pad + f"    {s.name}[{s.var}] = {self.expr(s.value)}", pad + "end"]
+        if kind == "PushLoop":
+            return [pad + f"{s.name} = {s.elt}[]", pad + f"for {s.var} in {self.expr(s.iter)}",
+                    pad + f"    push!({s.name}, {self.expr(s.value)})", pad + "end"]
         if kind == "TupleAssign":
             return [pad + f"{', '.join(s.names)} = {self.expr(s.value)}"]
         if kind == "OpAssign":
@@ -669,6 +672,10 @@ class PythonRenderer:
         if kind == "FillLoop":
             return [pad + f"{s.name} = {self.expr(s.alloc)}", pad + f"for {s.var} in R.loop(R.eachindex({s.name})):",
                     pad + f"    R.setindex({s.name}, {self.expr(s.value)}, {s.var})"]
+        if kind == "PushLoop":
+            return [pad + f"{s.name} = []", pad + f"for {s.var} in R.loop({self.expr(s.iter)}):",
+                    pad + f"    R.push({s.name}, {s.elt!r}, {self.expr(s.value)})",
+                    pad + f"{s.name} = R.pushed({s.name}, {s.elt!r})"]
         if kind == "TupleAssign":
             return [pad + f"{', '.join(s.names)}, = R.destructure({self.expr(s.value)}, {len(s.names)})"]
         if kind == "OpAssign":

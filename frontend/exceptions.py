@@ -143,6 +143,8 @@ def text(fl: Lowering, e: A.Node) -> str:
         return "".join(text(fl, a) for a in e.args)
     if isinstance(e, A.SymbolLit):
         return e.name
+    if isinstance(e, A.Name) and e.id not in fl.env and _is_text(fl, fl.program.consts.get(e.id)):
+        return text(fl, fl.program.consts[e.id])       # `const msg = "..."; throw(ArgumentError(msg))`
     try:
         shown = show_value(fl.dry_run(lambda: fl.expr(e)))
     except Exception:                  # noqa: BLE001 - only deciding how to print: as source text

@@ -383,3 +383,18 @@ def test_sqrt_of_what_cannot_be_negative_needs_no_domain_check(rng):
         program.function("shifted")(np.full(2, 0.5))
     with pytest.raises(JuliaError, match="DomainError"):
         program.function("squared_int")(3037000500)
+
+
+def test_a_message_held_in_a_global_constant_is_its_text():
+    # Roots.jl: `const bracketing_error = "..."; throw(ArgumentError(bracketing_error))` (was `$(bracketing_error)`)
+    src = """
+    const bracketing_error = "The interval [a,b] is not a bracketing interval."
+    const hint = "use " * "bisection"
+    function main(x::Float64)
+        x < 0 && throw(ArgumentError(bracketing_error))
+        x > 10 && error(hint)
+        return x
+    end"""
+    assert outcome(src, 1.5) == ("value", 1.5)
+    assert outcome(src, -1.0) == ("error", (5, "ArgumentError: The interval [a,b] is not a bracketing interval."))
+    assert outcome(src, 11.0) == ("error", (6, "use bisection"))

@@ -16,7 +16,7 @@ from .parser import new_name, parse
 # Modules a program may name in `using`/`import` and as qualifiers (`Base.tail`): what they export
 # is provided by the compiler's primitives and prelude.
 KNOWN_MODULES = {"Base", "Core", "LinearAlgebra", "Statistics", "NNlib", "Flux", "Zygote", "Random", "Printf",
-                 "Optimisers", "Losses", "OneHotArrays", "MLUtils", "Iterators"}
+                 "Optimisers", "Losses", "OneHotArrays", "MLUtils", "Iterators", "LogExpFunctions", "StatsFuns"}
 CALL = "(call)"                        # the method table of callable structs: `(d::Dense)(x) = ...`
 
 

@@ -1361,7 +1361,7 @@ class Generator(ExprGenerator):
             elif k == 1 and self.F.on("parametric_structs") and self.chance(0.6):
                 T = self.pick([F64, INT] + ([F32] if self.F.on("float32") else []))
                 sdef = M.StructDef(name=sname, fields=[("a", "T"), ("b", "T")], typevars=[("T", "Real")],
-                                   supertype=absname)
+                                   supertype=absname, curly_constructors=self.chance(0.5))
                 st = Struct(sname, (("a", T), ("b", T)), (T,))
             else:
                 fields = tuple((f"f{j}", self.scalar_type()) for j in range(1, self.rng.randint(2, 3) + 1))

@@ -428,6 +428,9 @@ class StructDef(Node):
     fields: list[tuple[str, str]]
     typevars: list[tuple[str, str]] = field(default_factory=list)
     supertype: str | None = None
+    # written with an inner constructor `Name{T}(a, b) where {T<:B} = new{T}(a, b)` and the outer
+    # `Name(a::T, b::T) where {T<:B} = Name{T}(a, b)` in place of Julia's default ones (same meaning)
+    curly_constructors: bool = False
 
 
 @dataclass(kw_only=True)

@@ -349,7 +349,13 @@ class JuliaRenderer:
         sup = f" <: {self.gname(s.supertype)}" if s.supertype else ""
         lines = [f"struct {self.gname(s.name)}{tv}{sup}"]
         lines += [f"    {n}::{self.annot(a)}" for n, a in s.fields]
-        return lines + ["end"]
+        if not s.curly_constructors:
+            return lines + ["end"]
+        name, names = self.gname(s.name), ", ".join(n for n, _ in s.fields)
+        params, where = ", ".join(n for n, _ in s.typevars), ", ".join(f"{n}<:{b}" for n, b in s.typevars)
+        typed = ", ".join(f"{n}::{self.annot(a)}" for n, a in s.fields)
+        return lines + [f"    {name}{{{params}}}({names}) where {{{where}}} = new{{{params}}}({names})", "end",
+                        f"{name}({typed}) where {{{where}}} = {name}{{{params}}}({names})"]
 
     def definitions(self) -> list[str]:
         """Everything but `main`'s wrapper: abstract types, structs, functions, main's body."""

@@ -74,8 +74,8 @@ def _next_loop(stmts: list[A.Node], start: int, name: str) -> int | None:
 
 def _rewrite_loop(block: A.Block, at: int, name: str, elt: A.Expr) -> None:
     loop = block.stmts[at]
-    if len(loop.iters) != 1 or _mentions(loop.iters[0][1], name) or _exits(loop.body):
-        return
+    if len(loop.iters) != 1 or _mentions(loop.iters[0], name) or _exits(loop.body):
+        return                         # (the loop variable itself named `name` would hide the vector)
     pushes = [k for k, s in enumerate(loop.body.stmts) if _push_onto(s, name) is not None]
     others = [s for k, s in enumerate(loop.body.stmts) if k not in pushes]
     if not pushes or any(_mentions(s, name) for s in others) \

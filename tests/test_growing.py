@@ -111,3 +111,16 @@ def test_a_vector_read_before_the_loop_is_not_preallocated():
     end"""
     with pytest.raises(JuliaError, match=r"`push!` is not supported"):
         run_jl(source, "f", np.array([1.0, -2.0]))
+
+
+def test_a_loop_variable_that_hides_the_vector_is_not_rewritten():
+    source = """
+    function f(xs)
+        v = Float64[]
+        for v in xs
+            push!(v, 1.0)
+        end
+        return v
+    end"""
+    with pytest.raises(JuliaError):            # Julia: MethodError, push! onto a Float64
+        run_jl(source, "f", np.array([1.0, -2.0]))

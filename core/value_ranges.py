@@ -128,8 +128,12 @@ class Ranges:
     @staticmethod
     def _constant(op: ir.Operation) -> Interval:
         try:
-            data = np.asarray(ir.DenseElementsAttr(op.attributes["value"]), dtype=np.float64)
-        except (ValueError, TypeError):
+            attr = ir.DenseElementsAttr(op.attributes["value"])
+            if attr.is_splat:              # (a splat is not expanded: zeros(4096, 4096) is one number)
+                value = float(attr.get_splat_value().value)
+                return FULL if math.isnan(value) else Interval(value, value)
+            data = np.asarray(attr, dtype=np.float64)
+        except (ValueError, TypeError, AttributeError):
             return FULL
         data = data[~np.isnan(data)]
         return Interval(float(data.min()), float(data.max())) if data.size else FULL

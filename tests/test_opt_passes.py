@@ -831,3 +831,26 @@ def test_dead_values_merges_carried_values_that_start_and_update_alike(ctx):
     golden(ctx, TWIN_LOOP, ["dead_values"], """
         CHECK: stablehlo.while(%iterArg = %c, %iterArg_1 = %cst, %iterArg_2 = %cst) : tensor<i64>, tensor<f32>, tensor<f32>
         CHECK: return %0#1, %0#1, %0#2""")
+
+
+def test_value_ranges_bound_only_what_they_can_prove(ctx):
+    from jlhlo.core.value_ranges import FULL, Ranges
+    module = parse(ctx, main("%x: tensor<4xf32>, %k: tensor<4xi32>", "tensor<4xf32>", """
+    %half = stablehlo.constant dense<0.5> : tensor<4xf32>
+    %sq = stablehlo.multiply %x, %x : tensor<4xf32>
+    %pos = stablehlo.add %sq, %half : tensor<4xf32>
+    %q1 = stablehlo.divide %half, %pos : tensor<4xf32>
+    %q2 = stablehlo.divide %half, %sq : tensor<4xf32>
+    %ksq = stablehlo.multiply %k, %k : tensor<4xi32>
+    %kf = stablehlo.convert %ksq : (tensor<4xi32>) -> tensor<4xf32>
+    %e = stablehlo.exponential %x : tensor<4xf32>
+    %m = stablehlo.subtract %e, %half : tensor<4xf32>
+    return %q1 : tensor<4xf32>"""))
+    half, sq, pos, q1, q2, ksq, kf, e, m = [op.result for op in
+                                            list(module.body.operations[0].regions[0].blocks[0].operations)[:-1]]
+    ranges = Ranges()
+    assert ranges.of(sq).lo == 0.0 and ranges.of(pos).lo > 0.49               # x², x² + ½
+    assert 0 <= ranges.of(q1).lo and ranges.of(q1).hi <= 1.0 + 1e-5          # ½ / (x² + ½)
+    assert ranges.of(q2) == FULL     # ½ / x²: x² may be 0 (or -0.0 in general): no sign
+    assert ranges.of(kf) == FULL     # Int32 squares wrap around to negative numbers
+    assert ranges.of(e).lo == 0.0 and ranges.of(m).lo < -0.49                 # exp(x) - ½ can be negative

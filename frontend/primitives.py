@@ -348,6 +348,9 @@ def _reduce(fl, args, kwargs, node):
     if not isinstance(x, ArrayV):
         raise NoMethod()
     t = x.t.elt
+    if t.info.is_complex and op.name in ("max", "min", "&", "|"):
+        raise NoMethod(f"MethodError: no method matching isless(::{t.julia()}, ::{t.julia()}) (complex numbers "
+                       f"have no order)" if op.name in ("max", "min") else "")
     if op.name in ("+", "add_sum") and t.info.kind == "bool" or \
             op.name in ("+", "*", "add_sum") and t.info.kind in ("int", "uint") and t.info.bits < 64:
         t = INT64 if t.info.kind != "uint" else Scalar("UInt64")        # Julia widens small integer sums
@@ -1113,6 +1116,8 @@ def _elementwise(fl: Lowering, op: str, args: list[Value], node: A.Node) -> Valu
 
 
 _INTEGER_DIVISIONS = ("÷", "div", "%", "rem", "mod")
+_REAL_ONLY = frozenset(("<", "<=", ">", ">=", "≤", "≥", "isless", "÷", "div", "%", "rem", "mod", "max", "min",
+                        "&", "|", "xor", "⊻", "<<", ">>", ">>>"))
 
 
 def _check_divisor(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) -> None:
@@ -1153,6 +1158,8 @@ def _binary_prim(op: str):
             raise NoMethod()
         a, b = args
         if isinstance(a, ScalarV) and isinstance(b, ScalarV):
+            if op in _REAL_ONLY and (a.t.info.is_complex or b.t.info.is_complex):
+                raise NoMethod()       # Julia: MethodError (complex numbers have no order)
             if op in _INTEGER_DIVISIONS and promote(a.t, b.t).info.is_integer:
                 _check_divisor(fl, op, a, b, node)
             if op == "^" and b.t.info.is_float and promote(a.t, b.t).info.is_float:

@@ -546,8 +546,19 @@ def _trunc_ir(x):
     return hlo.select(H.compare("LT", x, B.full(x, 0.0), "float"), hlo.ceil(x), hlo.floor(x))
 
 
+# the functions of a complex number that Julia defines and XLA computes for one; Julia has no
+# floor, ceil, trunc, cbrt or logistic of a Complex (MethodError; jlhlo refuses its round and atan)
+_COMPLEX_UNARY = frozenset(("sqrt", "√", "exp", "log", "sin", "cos", "tan", "tanh", "log1p", "expm1"))
+# the real-only repairs above do not apply to a complex number
+_COMPLEX_IR = {"exp": hlo.exponential, "tanh": hlo.tanh, "log1p": hlo.log_plus_one}
+
+
 def _unary_float(fl: Lowering, name: str, a: ScalarV) -> ScalarV:
     hlo_fn, np_fn = _FLOAT_UNARY[name]
+    if a.t.info.is_complex:
+        if name not in _COMPLEX_UNARY:
+            raise NoMethod()
+        hlo_fn = _COMPLEX_IR.get(name, hlo_fn)
     if name in ("floor", "ceil", "round", "trunc") and a.t.info.is_integer:
         return a
     t = float_type(a.t)

@@ -528,3 +528,29 @@ end
     with pytest.raises(JuliaError, match=r"no method matching g\(::Float64\)") as info:
         p.function("bad").lower(1.5)
     assert info.value.span.line == 9
+
+
+def test_complex_math_and_what_julia_does_not_define_for_complex():
+    # exp/tanh/log1p of a complex number are XLA's complex ops (the real-only repairs, tanh's
+    # formula and log1p's, must not apply); ordering, integer division, max/min, floor and cbrt of a
+    # Complex are Julia's MethodErrors (they gave `true`, `1+0im`, an internal error or crashed the process)
+    p = jlhlo.load("""
+    f(z) = (exp.(z), tanh.(z), log1p.(z), sqrt.(z), expm1.(z), sin.(z))
+    lt(z) = z[1] < 1
+    mx(z) = max(z[1], 1)
+    dv(z) = z[1] ÷ 2
+    md(z) = mod(z[1], 3)
+    fl(z) = floor(z[1])
+    cb(z) = cbrt(z[1])
+    il(z) = isless(z[1], 1.0)
+    mz(z) = maximum(z)
+    fm(z) = findmax(z)
+    """, filename="cm.jl")
+    z = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    with np.errstate(all="ignore"):
+        want = (np.exp(z), np.tanh(z), np.log1p(z), np.sqrt(z), np.expm1(z), np.sin(z))
+    same(p.function("f")(z), want, rtol=1e-12)
+    for name, shown in (("lt", "<"), ("mx", "max"), ("dv", "÷"), ("md", "mod"), ("fl", "floor"), ("cb", "cbrt"),
+                        ("il", "isless"), ("mz", "isless"), ("fm", "isless")):
+        with pytest.raises(JuliaError, match=f"MethodError: no method matching {re.escape(shown)}\\(::ComplexF64"):
+            p.function(name)(z)

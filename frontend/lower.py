@@ -1052,7 +1052,9 @@ class FunctionLowering:
         def rebuilt(leaf: Value, where: tuple) -> Value:
             if isinstance(leaf, ArrayV):
                 return ArrayV(leaf.t, rebuilt_box(where))
-            return ScalarV(leaf.t, None, results[where[1]], leaf.batch)
+            # bounds the callee proved hold for every call (its parameters come in unbounded: they
+            # rest on its constants, which its specialization is keyed by): `clamp(k, 1, n)`
+            return ScalarV(leaf.t, None, results[where[1]], leaf.batch, interval=leaf.interval)
         where = iter(spec.result_leaves)
         return map_leaves(spec.result, lambda leaf: rebuilt(leaf, next(where)))
 

@@ -581,6 +581,16 @@ def _atan2(fl: Lowering, y: ScalarV, x: ScalarV) -> ScalarV:
     return ScalarV(t, None, hlo.atan2(as_ir(fl, y, t, batch), as_ir(fl, x, t, batch)), batch)
 
 
+@prim("_within")
+def _within(fl, args, kwargs, node):
+    """_within(v, lo, hi): the integer v, which the caller guarantees lies between the integers lo
+    and hi (`clamp`); its bounds then decide the bounds checks of indices built from it."""
+    v, lo, hi = (scalar_arg(a) for a in expect_args(args, 3))
+    if v.is_const or not (lo.is_const and hi.is_const) or not v.t.info.is_integer:
+        return v
+    return dataclasses.replace(v, interval=(min(lo.const, hi.const), max(lo.const, hi.const)))
+
+
 @prim("count_ones", "count_zeros", "leading_zeros", "trailing_zeros", "leading_ones", "trailing_ones")
 def _bit_count(fl, args, kwargs, node, name):
     """Bit counts of an integer, as an Int."""

@@ -554,3 +554,26 @@ def test_complex_math_and_what_julia_does_not_define_for_complex():
                         ("il", "isless"), ("mz", "isless"), ("fm", "isless")):
         with pytest.raises(JuliaError, match=f"MethodError: no method matching {re.escape(shown)}\\(::ComplexF64"):
             p.function(name)(z)
+
+
+def test_an_index_clamped_between_constants_needs_no_bounds_check():
+    # clamp's bounds reach the caller (the call's result keeps what the callee proved), so
+    # `h[clamp(k, 1, n)] += 1` in a histogram checks nothing per element; Base's order when lo > hi
+    p = jlhlo.load("""
+    pick(x, k) = x[clamp(k, 1, 3)]
+    function hist(x)
+        h = zeros(Int, 4)
+        for v in x
+            h[clamp(floor(Int, v * 4) + 1, 1, 4)] += 1
+        end
+        return h
+    end
+    odd(k) = clamp(k, 5, 3)
+    """, filename="cl.jl")
+    x = np.array([1.5, 2.5, 3.5])
+    assert [float(p.function("pick")(x, k)) for k in (-7, 2, 9)] == [1.5, 2.5, 3.5]
+    assert not re.search(r"compare GE.*SIGNED", p.function("pick").lower(x, 2).as_text())
+    u = rng.uniform(-0.5, 1.5, 50)
+    same(p.function("hist")(u), np.bincount(np.clip(np.floor(u * 4).astype(int) + 1, 1, 4) - 1, minlength=4))
+    assert not re.search(r"compare GE.*SIGNED", p.function("hist").lower(u).as_text())   # floor(Int, ⋅)'s stays
+    assert [int(p.function("odd")(k)) for k in (1, 4, 9)] == [5, 3, 3]

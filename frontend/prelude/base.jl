@@ -326,6 +326,9 @@ abs2(x::Real) = x * x
 abs2(z::Complex) = real(z)^2 + imag(z)^2
 clamp(x::Real, lo::Real, hi::Real) = _clamp(promote(x, lo, hi)...)
 _clamp(x, lo, hi) = ifelse(x > hi, hi, ifelse(x < lo, lo, x))     # Base's order: lo wins over hi
+# an integer clamped between constants is known to lie between them (an index `h[clamp(k, 1, n)]`
+# needs no bounds check): `_within` records what the selects above cannot tell
+_clamp(x::Integer, lo::Integer, hi::Integer) = _within(ifelse(x > hi, hi, ifelse(x < lo, lo, x)), lo, hi)
 square(x) = x * x
 cube(x) = x * x * x
 inv(x::Number) = one(x) / x

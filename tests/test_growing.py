@@ -98,29 +98,12 @@ def test_other_pushes_stay_a_clear_error(body):
         run_jl(source, "f", np.array([1.0, -2.0]))
 
 
-def test_a_vector_read_before_the_loop_is_not_preallocated():
+@pytest.mark.parametrize("source, message", [
     # `n0 = length(v)` between creation and loop would see the allocated length: no rewrite
-    source = """
-    function f(xs)
-        v = Float64[]
-        n0 = length(v)
-        for x in xs
-            push!(v, x)
-        end
-        return n0, v
-    end"""
-    with pytest.raises(JuliaError, match=r"`push!` is not supported"):
-        run_jl(source, "f", np.array([1.0, -2.0]))
-
-
-def test_a_loop_variable_that_hides_the_vector_is_not_rewritten():
-    source = """
-    function f(xs)
-        v = Float64[]
-        for v in xs
-            push!(v, 1.0)
-        end
-        return v
-    end"""
-    with pytest.raises(JuliaError):            # Julia: MethodError, push! onto a Float64
-        run_jl(source, "f", np.array([1.0, -2.0]))
+    ("v = Float64[]\n n0 = length(v)\n for x in xs\n push!(v, x)\n end\n return n0, v", r"`push!` is not supported"),
+    # the loop variable hides the vector (Julia: MethodError, push! onto a Float64)
+    ("v = Float64[]\n for v in xs\n push!(v, 1.0)\n end\n return v", None),
+])
+def test_loops_whose_pushes_cannot_be_counted_are_not_rewritten(source, message):
+    with pytest.raises(JuliaError, match=message):
+        run_jl(f"function f(xs)\n {source}\nend", "f", np.array([1.0, -2.0]))

@@ -2321,3 +2321,27 @@ def test_a_program_xlas_cpu_fusion_emitters_cannot_compile_is_compiled_with_the_
     args = (np.array([0.0, -3.0]), np.int64(-2), X6, np.int64(-2), np.float64(1.169), np.array([0.0, 0.5]))
     got = run_at(XLA_FUSION_EMITTER_FAILURE, 2, *args)
     assert_same(got, (np.int64(-2), np.array([2.2521, 2.2521])), rtol=1e-12)
+
+
+def test_fields_that_start_equal_and_get_different_constants_in_a_loop_stay_apart(rng):
+    """Difftest seed 53030001000: fields `a` and `c` of a vector of named tuples start as the same
+    1:3 and each loop iteration writes a different constant into each. The merge of loop values that
+    start equal and are updated alike (88244c8, reverted in 28c084a) compared the two constants by
+    the address of their attribute maps, took them for equal, and `c` read `a` (a wrong sum at
+    -O2)."""
+    src = """
+function main(x::Vector{Float64})
+    total = 0.0
+    for s in x
+        ps = [(a = i, c = i) for i in 1:3]
+        for k in 1:3
+            ps = reverse(ps)
+            ps[k] = (a = -7, c = 4)
+        end
+        total += sum(p -> s + p.c, ps)
+    end
+    return total
+end"""
+    x = rng.standard_normal(4)
+    # each inner loop leaves c == [4, 4, 4]: the sum is 3s + 12 for each s
+    check(src, (x,), np.float64(sum(3 * s + 12 for s in x)), rtol=1e-12)

@@ -5,7 +5,8 @@ A `while` carried value is live if the loop's result is used, if the condition r
 live carried value (or an op with side effects) in the body depends on it; the rest only feed
 themselves and go, with the body ops that computed them. A carried value that the body passes
 through unchanged is loop-invariant: every use of it, and of the loop's result, is its initial
-value, so it is forwarded and then dropped as dead.
+value, so it is forwarded and then dropped as dead. Two carried values that start equal and are
+updated alike are one value: the second is merged into the first.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from jax.extend.mlir import ir
 
 from ..core.ops import traits
-from .rewrite import collect_ops
+from .rewrite import collect_ops, named_attributes
 
 _REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")
 
@@ -55,7 +56,7 @@ def _rebuild(op: ir.Operation, keep_results: Sequence[int], operands: Sequence[i
     block arguments `keep_args`), its regions' ops moved over; `op` is erased."""
     results = list(op.results)
     new = ir.Operation.create(op.name, results=[results[i].type for i in keep_results], operands=list(operands),
-                              attributes={a.name: a.attr for a in op.attributes}, regions=len(op.regions),
+                              attributes=named_attributes(op), regions=len(op.regions),
                               loc=op.location, ip=ir.InsertionPoint(op))
     for index, (old_region, new_region) in enumerate(zip(op.regions, new.regions)):
         old_block = old_region.blocks[0]
@@ -96,7 +97,48 @@ def forward_invariants(op: ir.Operation) -> None:
             term.operands[i] = body_args[i]  # replace_all_uses_with rewrote the return too
 
 
+def _attribute_text(op: ir.Operation) -> dict[str, str]:
+    return {name: str(attr) for name, attr in named_attributes(op).items()}
+
+
+def _same_update(a: ir.Value, b: ir.Value, first: ir.Value, second: ir.Value, depth: int = 24) -> bool:
+    """Whether `b` is computed as `a` is, with the block argument `second` where `a` reads `first`."""
+    if a == b or a == first and b == second:
+        return True
+    if depth == 0 or not (isinstance(a, ir.OpResult) and isinstance(b, ir.OpResult)) \
+            or a.result_number != b.result_number:
+        return False
+    x, y = a.owner.operation, b.owner.operation
+    if x.name != y.name or len(x.regions) or len(y.regions) or traits(x.name).effect \
+            or len(x.operands) != len(y.operands) or _attribute_text(x) != _attribute_text(y) \
+            or [str(r.type) for r in x.results] != [str(r.type) for r in y.results]:
+        return False
+    return all(_same_update(u, v, first, second, depth - 1) for u, v in zip(x.operands, y.operands))
+
+
+def merge_duplicates(op: ir.Operation) -> None:
+    """Two carried values of the while `op` that start from the same value and are updated by the
+    same computation (each of its own previous value) are equal in every iteration: the second's
+    uses become the first's, which leaves it dead. Optimisers' Adam keeps β₁ᵗ and β₂ᵗ per
+    parameter array; a training loop carries one pair instead of one per array."""
+    cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
+    init, returned = list(op.operands), list(list(body.operations)[-1].operation.operands)
+    cond_args, body_args = list(cond.arguments), list(body.arguments)
+    merged: set[int] = set()
+    for j in range(len(init)):
+        for i in range(j):
+            if i in merged or init[i] != init[j] or body_args[i].type != body_args[j].type \
+                    or not _same_update(returned[i], returned[j], body_args[i], body_args[j]):
+                continue
+            for gone, kept in ((op.results[j], op.results[i]), (cond_args[j], cond_args[i]),
+                               (body_args[j], body_args[i])):
+                gone.replace_all_uses_with(kept)
+            merged.add(j)
+            break
+
+
 def _simplify_while(op: ir.Operation) -> bool:
+    merge_duplicates(op)
     forward_invariants(op)
     cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
     init = list(op.operands)

@@ -38,6 +38,13 @@ def registrar(table: dict[str, F]) -> Callable[[str], Callable[[F], F]]:
     return register
 
 
+def named_attributes(op: ir.Operation) -> dict[str, ir.Attribute]:
+    """The attributes of `op` by name. (Iterating an `OpAttributeMap` gives names only, and its
+    `str` is the map object's address, not its contents.)"""
+    attrs = op.attributes
+    return {attrs[k].name: attrs[k].attr for k in range(len(attrs))}
+
+
 def element_dtype(value: ir.Value) -> np.dtype | None:
     return numpy_dtype(tensor(value).element_type)
 

@@ -807,6 +807,33 @@ def test_range_fold_keeps_every_check_that_can_fail(entry, args, throws):
         assert not check.search(f.lower(*args, optimize_level=2).as_text())
 
 
+TWIN_LOOP = main("%n: tensor<i64>, %x: tensor<f32>", "(tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>)", """
+    %c0 = stablehlo.constant dense<0> : tensor<i64>
+    %c1 = stablehlo.constant dense<1> : tensor<i64>
+    %b = stablehlo.constant dense<0.9> : tensor<f32>
+    %h = stablehlo.constant dense<0.5> : tensor<f32>
+    %r:5 = stablehlo.while(%i = %c0, %p = %b, %q = %b, %u = %b, %v = %b) : tensor<i64>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
+      cond {
+        %c = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i64>, tensor<i64>) -> tensor<i1>
+        stablehlo.return %c : tensor<i1>
+      } do {
+        %i2 = stablehlo.add %i, %c1 : tensor<i64>
+        %p2 = stablehlo.multiply %p, %b : tensor<f32>
+        %q2 = stablehlo.multiply %q, %b : tensor<f32>
+        %u2 = stablehlo.multiply %u, %x : tensor<f32>
+        %v2 = stablehlo.multiply %v, %h : tensor<f32>
+        stablehlo.return %i2, %p2, %q2, %u2, %v2 : tensor<i64>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
+      }
+    return %r#1, %r#2, %r#3, %r#4 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>""")
+
+
+def test_dead_values_merges_carried_values_that_start_and_update_alike(ctx):
+    # %q is %p in every iteration (β₁ᵗ of two parameter arrays); %u and %v start alike but are
+    # updated by another factor (%v by another constant: constants compare by value): they stay
+    golden(ctx, TWIN_LOOP, ["dead_values"], """
+        CHECK: stablehlo.while(%iterArg = %c, %iterArg_2 = %cst, %iterArg_3 = %cst, %iterArg_4 = %cst) : tensor<i64>, tensor<f32>, tensor<f32>, tensor<f32>
+        CHECK: return %0#1, %0#1, %0#2, %0#3""")
+
 
 def test_value_ranges_bound_only_what_they_can_prove(ctx):
     from jlhlo.core.value_ranges import FULL, Ranges

@@ -2325,10 +2325,9 @@ def test_a_program_xlas_cpu_fusion_emitters_cannot_compile_is_compiled_with_the_
 
 def test_fields_that_start_equal_and_get_different_constants_in_a_loop_stay_apart(rng):
     """Difftest seed 53030001000: fields `a` and `c` of a vector of named tuples start as the same
-    1:3 and each loop iteration writes a different constant into each. The merge of loop values that
-    start equal and are updated alike (88244c8, reverted in 28c084a) compared the two constants by
-    the address of their attribute maps, took them for equal, and `c` read `a` (a wrong sum at
-    -O2)."""
+    1:3 and each loop iteration writes a different constant into each. dead_values' merge of loop
+    values that start equal and are updated alike compared the two constants by the address of
+    their attribute maps, took them for equal, and `c` read `a` (a wrong sum at -O2)."""
     src = """
 function main(x::Vector{Float64})
     total = 0.0

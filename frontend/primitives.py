@@ -939,9 +939,10 @@ def _reverse(fl, args, kwargs, node):
     return ArrayV(x.t, Box(hlo.reverse(x.ir, list(range(x.t.ndims)) if axes is None else axes)))   # dims=: is all
 
 
-@prim("sort", keywords=("rev",))
+@prim("_sort", keywords=("rev",))
 def _sort(fl, args, kwargs, node):
-    """sort(v; rev=false): ascending (NaN last, as Julia's isless) with `stablehlo.sort`."""
+    """_sort(v; rev=false), `sort` of a real vector in the default order (prelude/collections.jl):
+    ascending (NaN last, as Julia's isless) with `stablehlo.sort`."""
     (x,) = expect_args(args, 1)
     if not isinstance(x, ArrayV) or x.t.ndims != 1 or x.t.elt.info.is_complex:
         raise NoMethod("sort is supported for real vectors")

@@ -56,6 +56,11 @@ function by_lt(v::Vector{Int})
     mod3 = sortperm(v; by=k -> mod(k, 3))
     return down, mod3, v[down], issorted(v[mod3]; by=k -> mod(k, 3)), issorted(v; lt=(a, b) -> a > b)
 end
+function sorted_by(x::AbstractVector{<:Real}, v::Vector{Int})
+    y = copy(x)
+    sort!(y; by=abs, rev=true)
+    return sort(x; by=abs), y, sort(v; lt=(a, b) -> a > b), sort(v; by=k -> mod(k, 3), rev=true)
+end
 """
 
 
@@ -71,6 +76,16 @@ def test_sortperm_partialsort_issorted_floats(rng, dtype):
     assert_same(got, want)
     _bits_of_zeros(got[3], s)
     assert np.isnan(got[3][-1]) or not np.isnan(x).any()        # NaN last, also a negative one
+
+
+def test_sort_with_by_and_lt(rng):
+    x, v = _tie_prone(rng, 15), rng.integers(-4, 5, size=12)
+    by_abs = lambda t: _isless_key(abs(t))          # noqa: E731
+    want = (x[sortperm_ref(x, key=by_abs) - 1], x[sortperm_ref(x, key=by_abs, rev=True) - 1],
+            v[sortperm_ref(v, key=lambda k: -k) - 1], v[sortperm_ref(v, key=lambda k: k % 3, rev=True) - 1])
+    got = run_jl(SORTING, "sorted_by", x, v)
+    assert_same(got, want)
+    _bits_of_zeros(got[0], want[0])
 
 
 def test_sortperm_with_lt_and_by_on_integers(rng):

@@ -72,8 +72,12 @@ partialsortperm(v::AbstractVector, k; by=identity, lt=isless, rev::Bool=false) =
     _partial_index(sortperm(v; by=by, lt=lt, rev=rev), k)
 partialsort(v::AbstractVector, k; by=identity, lt=isless, rev::Bool=false) =
     v[partialsortperm(v, k; by=by, lt=lt, rev=rev)]
-# sort(A; dims): each slice along `dims` sorted (vectors are the `sort` primitive's; this is
-# only for matrices, so that it does not take their calls)
+# sort: real vectors in the default order are one `stablehlo.sort` (`_sort`); with `by` or `lt`,
+# and for other elements, the permutation above
+sort(v::AbstractVector{<:Real}; by=identity, lt=isless, rev::Bool=false) =
+    by === identity && lt === isless ? _sort(v; rev=rev) : v[_sortperm_pairs(v, by, lt, rev)]
+sort(v::AbstractVector; by=identity, lt=isless, rev::Bool=false) = v[_sortperm_pairs(v, by, lt, rev)]
+# sort(A; dims): each slice along `dims` sorted
 sort(A::AbstractMatrix; dims::Integer, by=identity, lt=isless, rev::Bool=false) =
     mapslices(v -> v[sortperm(v; by=by, lt=lt, rev=rev)], A; dims=dims)
 _partial_index(p, k::Integer) = p[k]

@@ -245,3 +245,77 @@ def test_math_functions_are_within_a_few_ulps_of_the_correctly_rounded_value(dty
         assert got.dtype == dtype and np.array_equal(finite, np.isfinite(want)), name
         worst[name] = int(np.abs(got[finite].view(bits).astype(np.int64) - want[finite].view(bits).astype(np.int64)).max())
     assert max(worst.values()) <= 4, worst
+
+
+DEGREES = """
+function main(x::Vector{T}, v::Vector{T}) where {T}
+    return (sind.(x), cosd.(x), tand.(x), sincosd(x[2]), secd.(x), cscd.(x), cotd.(x),
+            asind.(v), acosd.(v), atand.(x), atand.(x, reverse(x)), acotd.(x), sinc.(v), sinc.(x))
+end"""
+
+
+def _degrees_exact(dtype):
+    """What Base's reduction gives exactly: zeros with the sign of the angle at multiples of 180,
+    ±1 at odd multiples of 90, and tand(±45) = ±1 (tand(180) = 0.0 / -1.0 = -0.0)."""
+    x = np.array([0.0, -0.0, 90, -90, 180, -180, 270, 360, -360, 450, 45, -45, 30, 150, 1e6 * 360], dtype)
+    s = [0.0, -0.0, 1, -1, 0.0, -0.0, -1, 0.0, -0.0, 1, None, None, 0.5, 0.5, 0.0]
+    c = [1, 1, 0.0, 0.0, -1, -1, 0.0, 1, 1, 0.0, None, None, None, None, 1]
+    t = [0.0, -0.0, None, None, -0.0, 0.0, None, 0.0, -0.0, None, 1, -1, None, None, 0.0]   # sind/cosd
+    return x, s, c, t
+
+
+def _reference_degrees(x, v, dtype):
+    """In extended precision (x87 long double), then rounded once to the type."""
+    ld = np.longdouble
+    # reduced exactly (mod 360) first, as sind does, so that huge angles keep their precision
+    r = np.fmod(x.astype(ld), ld(360)) * ld("0.0174532925199432957692369076848861271")
+    s, c = np.sin(r), np.cos(r)
+    to_deg = ld("57.295779513082320876798154814105170332")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv = ld("3.14159265358979323846264338327950288") * v.astype(ld)
+        sinc_v = np.where(v == 0, ld(1), np.sin(pv) / pv)
+        px = ld("3.14159265358979323846264338327950288") * x.astype(ld)
+        sinc_x = np.where(x == 0, ld(1), np.sin(px) / px)
+        out = (s, c, s / c, (s[1], c[1]), 1 / c, 1 / s, c / s, np.arcsin(v.astype(ld)) * to_deg,
+               np.arccos(v.astype(ld)) * to_deg, np.arctan(x.astype(ld)) * to_deg,
+               np.arctan2(x.astype(ld), x[::-1].astype(ld)) * to_deg, np.arctan(1 / x.astype(ld)) * to_deg,
+               sinc_v, sinc_x)
+    return tuple(tuple(dtype(e) for e in o) if isinstance(o, tuple) else o.astype(dtype) for o in out)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_trigonometry_in_degrees_is_exact_where_bases_is_and_within_ulps_elsewhere(rng, dtype):
+    exact, s_want, c_want, t_want = _degrees_exact(dtype)
+    x = np.concatenate([exact, rng.uniform(-720, 720, 20), rng.uniform(-1, 1, 5)]).astype(dtype)
+    v = np.concatenate([rng.uniform(-1, 1, 12), [1.0, -1.0, 0.0, 1e-4, 0.03]]).astype(dtype)
+    f = jlhlo.load(DEGREES, filename="t.jl").function("main")
+    lowered = f.lower(x, v)
+    got = lowered.outputs(lowered.compile()(*lowered.host_inputs((x, v))))
+    n = len(exact)
+    for col, want in ((0, s_want), (1, c_want), (2, t_want)):
+        for i, w in enumerate(want):
+            if w is not None:
+                a = got[col][i]
+                assert a == w and np.signbit(a) == np.signbit(dtype(w)), (col, x[i], a, w)
+    ref = _reference_degrees(x, v, dtype)
+    eps = np.finfo(dtype).eps
+    for k, (a, b) in enumerate(zip(got, ref)):
+        if isinstance(b, tuple):
+            assert_same(a, b, rtol=2 * eps, atol=0)
+            continue
+        assert a.dtype == b.dtype and a.shape == b.shape, k
+        keep = np.isfinite(b) & (np.abs(b) < 1e6)     # the poles of tand/cscd/cotd: any huge value
+        if k in (0, 1, 2, 4, 5, 6):
+            keep[:n] = False                          # the exact points, checked above
+        # the reference rounds twice (long double, then the type): 2 ulps either way
+        np.testing.assert_allclose(a[keep], b[keep], rtol=2.5 * eps, atol=eps / 4, err_msg=f"result {k + 1}")
+
+
+def test_degree_radian_factors_are_computed_in_the_float_type():
+    # Base: rad2deg(x) = x * (180 / oftype(x, pi)); 180f0 / Float32(π) is one ulp from Float32(180 / π)
+    f = jlhlo.load("main(x) = (rad2deg(x), deg2rad(x))", filename="t.jl").function("main")
+    one = np.float32(1)
+    lowered = f.lower(one)
+    got = lowered.outputs(lowered.compile()(*lowered.host_inputs((one,))))
+    assert got[0] == np.float32(180) / np.float32(np.pi) != np.float32(180 / np.pi)
+    assert got[1] == np.float32(np.pi) / np.float32(180)

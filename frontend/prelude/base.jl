@@ -441,8 +441,80 @@ function _quarter_turns(a)
     n = round(2a)
     return Int64(n) & 3, a - n / 2
 end
-deg2rad(x::Real) = float(x) * oftype(float(x), pi / 180)
-rad2deg(x::Real) = float(x) * oftype(float(x), 180 / pi)
+# Base's constants: π/180 and 180/π computed in the float type (180/Float32(π) is not
+# Float32(180/π))
+deg2rad(x::Real) = float(x) * (oftype(float(x), pi) / 180)
+rad2deg(x::Real) = float(x) * (180 / oftype(float(x), pi))
+# Trigonometry in degrees with Base's reduction: the angle is taken mod 360 and reduced to
+# |y| ≤ 45 around the nearest multiple of 90, so multiples of 180 give exact zeros and odd
+# multiples of 90 exact ±1 (sin(deg2rad(x)) does not), and y is converted to radians in extended
+# precision (Base's deg2rad_ext: hi + lo); the kernels are sin(hi) + cos(hi)·lo and
+# cos(hi) - sin(hi)·lo (Julia evaluates polynomials there: the last bit may differ).
+sind(x::Real) = _sind(float(x))
+cosd(x::Real) = _cosd(float(x))
+tand(x::Real) = sind(x) / cosd(x)
+sincosd(x::Real) = (sind(x), cosd(x))
+secd(x::Real) = 1 / cosd(x)
+cscd(x::Real) = 1 / sind(x)
+cotd(x::Real) = 1 / tand(x)
+asind(x::Real) = rad2deg(asin(x))
+acosd(x::Real) = rad2deg(acos(x))
+atand(y::Real) = rad2deg(atan(y))
+atand(y::Real, x::Real) = rad2deg(atan(y, x))
+asecd(x::Real) = rad2deg(asec(x))
+acscd(x::Real) = rad2deg(acsc(x))
+acotd(x::Real) = rad2deg(acot(x))
+function _sind(x)
+    isinf(x) && throw(DomainError(x, "`sind(x)` is only defined for finite `x`."))
+    isnan(x) && return x
+    rx = copysign(rem(x, 360), x)
+    a = abs(rx)
+    return rx == 0 ? rx :
+           a < 45 ? _sin_degrees(rx) :
+           a <= 135 ? copysign(_cos_degrees(90 - a), rx) :
+           a == 180 ? copysign(zero(rx), rx) :
+           a < 225 ? _sin_degrees((180 - a) * sign(rx)) :
+           a <= 315 ? -copysign(_cos_degrees(270 - a), rx) :
+           _sin_degrees(rx - copysign(oftype(rx, 360), rx))
+end
+function _cosd(x)
+    isinf(x) && throw(DomainError(x, "`cosd(x)` is only defined for finite `x`."))
+    isnan(x) && return x
+    a = abs(rem(x, 360))
+    return a <= 45 ? _cos_degrees(a) :
+           a < 135 ? _sin_degrees(90 - a) :
+           a <= 225 ? -_cos_degrees(180 - a) :
+           a < 315 ? _sin_degrees(a - 270) :
+           _cos_degrees(360 - a)
+end
+function _sin_degrees(y::Float64)
+    hi, lo = _deg2rad_ext(y)
+    return sin(hi) + cos(hi) * lo
+end
+function _cos_degrees(y::Float64)
+    hi, lo = _deg2rad_ext(y)
+    return cos(hi) - sin(hi) * lo
+end
+_sin_degrees(y::Float32) = Float32(sin(deg2rad(Float64(y))))
+_cos_degrees(y::Float32) = Float32(cos(deg2rad(Float64(y))))
+# y·π/180 as hi + lo: Dekker's split of y times π/180 split in two
+function _deg2rad_ext(y::Float64)
+    m, m_hi, m_lo = 0.017453292519943295, 0.01745329238474369, 1.3519960527851425e-10
+    u = 134217729.0 * y
+    y_hi = u - (u - y)
+    y_lo = y - y_hi
+    hi = m * y
+    return hi, y_hi * m_lo + (y_lo * m_hi + ((y_hi * m_hi - hi) + y_lo * m_lo))
+end
+# sinc(x) = sin(πx)/(πx), 1 at 0, and Base's Taylor polynomial near 0
+sinc(x::Real) = _sinc(float(x))
+function _sinc(x::T) where {T<:AbstractFloat}
+    p = T(pi)
+    return abs(x) < _sinc_threshold(T) ? evalpoly(x^2, (one(T), -p^2 / 6, p^4 / 120)) :
+           isinf(x) ? zero(x) : sinpi(x) / (p * x)
+end
+_sinc_threshold(::Type{Float64}) = 0.001
+_sinc_threshold(::Type{Float32}) = 0.05f0
 # scaled by the larger magnitude, so hypot(1e200, 1e200) does not overflow; Inf wins over NaN
 hypot(x::Real, y::Real) = _hypot(promote(abs(float(x)), abs(float(y)))...)
 function _hypot(x, y)

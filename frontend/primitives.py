@@ -224,11 +224,29 @@ def _eachcol(fl, args, kwargs, node, name):
     (a,) = expect_args(args, 1)
     if not isinstance(a, ArrayV) or len(a.t.shape) != 2:
         raise NoMethod()
-    count = a.t.shape[1] if name == "eachcol" else a.t.shape[0]
+    return _slices(fl, a, 2 if name == "eachcol" else 1, name, node)
+
+
+@prim("eachslice", keywords=("dims",))
+def _eachslice(fl, args, kwargs, node):
+    """eachslice(A; dims=d): A[:, ..., k, ..., :] for each k along dimension d, as views."""
+    (a,) = expect_args(args, 1)
+    if not isinstance(a, ArrayV) or "dims" not in kwargs:
+        raise NoMethod()
+    dims = kwargs["dims"]
+    if isinstance(dims, TupleV) and len(dims.items) == 1:
+        dims = dims.items[0]
+    d = const_int(dims, "eachslice's `dims`") if isinstance(dims, ScalarV) else None
+    if d is None or not 1 <= d <= a.t.ndims:
+        raise NoMethod(f"eachslice needs one dimension of the {a.t.ndims}-dimensional array as `dims`")
+    return _slices(fl, a, d, "eachslice", node)
+
+
+def _slices(fl, a: ArrayV, d: int, name: str, node) -> ArrayListV:
+    count = a.t.shape[d - 1]
     if count == 0:
-        raise NoMethod(f"{name} of a matrix with no {'columns' if name == 'eachcol' else 'rows'} is not supported")
-    picks = [[colon(), ScalarV(INT64, k)] if name == "eachcol" else [ScalarV(INT64, k), colon()]
-             for k in range(1, count + 1)]
+        raise NoMethod(f"{name} of an array with no slices along dimension {d} is not supported")
+    picks = [[ScalarV(INT64, k) if i == d - 1 else colon() for i in range(a.t.ndims)] for k in range(1, count + 1)]
     items = tuple(make_view(fl, a, pick, node) for pick in picks)
     return ArrayListV(ArrayT(items[0].t, (count,)), items)
 

@@ -670,6 +670,24 @@ for _name in ("round", "floor", "ceil", "trunc"):      # the prelude's versions 
     PRIMITIVES["_" + _name] = PRIMITIVES[_name]
 
 
+@prim("unsafe_trunc")
+def _unsafe_trunc(fl, args, kwargs, node):
+    """unsafe_trunc(T, x): trunc(T, x) without the InexactError; Julia leaves the result of a value
+    outside T's range unspecified (here XLA's conversion gives one)."""
+    t, x = expect_args(args, 2)
+    x = scalar_arg(x)
+    if not isinstance(t, TypeV) or not isinstance(t.of, Scalar) or not t.of.info.is_integer \
+            or t.of.info.kind == "bool" or x.t.info.is_complex:
+        raise NoMethod()
+    if x.t.info.is_integer:            # Base: rem(x, T), two's complement wrap-around to T's bits
+        if x.is_const:
+            bits = t.of.info.bits
+            low = int(x.const) & ((1 << bits) - 1)
+            return ScalarV(t.of, low - (1 << bits) if t.of.info.kind == "int" and low >> (bits - 1) else low)
+        return ScalarV(t.of, None, H.convert(x.ir, t.of), x.batch)
+    return convert_scalar(None, _unary_float(fl, "trunc", x), t.of)
+
+
 @prim("!")
 def _not(fl, args, kwargs, node):
     (a,) = expect_args(args, 1)

@@ -384,3 +384,45 @@ f(v::Vector{Int}, i::Int) = (reverse!(copy(v), i, 3), cumsum(1:4), cumprod(2:4),
     assert_same(run_jl(src, "f", v, 5)[0], v)             # start after stop: nothing to do, no check
     with pytest.raises(JuliaError, match="BoundsError"):
         run_jl(src, "f", v, 0)
+
+
+# ----------------------------------------------------------------------------- slices, copies, medians
+SLICE_VIEWS = """
+using Statistics
+function slices(T::Array{Float64, 3}, M::Matrix{Float64})
+    sums = [sum(s) for s in eachslice(T; dims=3)]
+    peaks = [maximum(s) for s in eachslice(T; dims=(1,))]
+    for r in eachslice(M; dims=1)       # views: writes reach M
+        r .*= 2
+    end
+    return sums, peaks, M, median(T), median(M; dims=2), median(T; dims=3)
+end
+function copies(dest::Matrix{Float64}, src::Vector{Float64}, d::Int, s::Int, n::Int)
+    copyto!(dest, d, src, s, n)
+    return dest
+end
+"""
+
+
+def test_eachslice_views_and_median_along_dims(rng):
+    T, M = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5))
+    got = run_jl(SLICE_VIEWS, "slices", T, M.copy())
+    want = (T.sum((0, 1)), T.max((1, 2)), 2 * M, np.float64(np.median(T.reshape(-1))),
+            np.median(2 * M, axis=1, keepdims=True), np.median(T, axis=2, keepdims=True))
+    assert_same(got, want)
+
+
+@pytest.mark.parametrize("d, s, n", [(2, 1, 3), (1, 4, 5), (7, 2, 0), (10, 1, 6)])
+def test_copyto_with_offsets_writes_n_elements_in_memory_order(rng, d, s, n):
+    dest, src = rng.standard_normal((3, 5)), rng.standard_normal(8)
+    want = dest.copy()
+    flat = want.reshape(-1, order="F")       # Julia's linear indices are column-major
+    for i in range(n):
+        flat[d - 1 + i] = src[s - 1 + i]
+    want = flat.reshape(3, 5, order="F")
+    assert_same(run_jl(SLICE_VIEWS, "copies", dest, src, d, s, n), want)
+
+
+def test_copyto_past_the_end_is_a_bounds_error(rng):
+    with pytest.raises(JuliaError, match="BoundsError"):
+        run_jl(SLICE_VIEWS, "copies", np.zeros((3, 5)), np.ones(8), 12, 1, 5)

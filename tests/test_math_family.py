@@ -319,3 +319,21 @@ def test_degree_radian_factors_are_computed_in_the_float_type():
     got = lowered.outputs(lowered.compile()(*lowered.host_inputs((one,))))
     assert got[0] == np.float32(180) / np.float32(np.pi) != np.float32(180 / np.pi)
     assert got[1] == np.float32(np.pi) / np.float32(180)
+
+
+WRAP = """
+main(n::Vector{Int64}, x::Vector{Float64}) =
+    (n .% Int8, n .% UInt8, rem.(n, Int16), n .% Bool, (n .% UInt32) .+ UInt32(1), unsafe_trunc.(Int32, x),
+     -129 % Int8, typemax(UInt64) % Int64)
+"""
+
+
+def test_integer_wraps_to_a_narrower_type_and_unsafe_trunc(rng):
+    n = np.concatenate([rng.integers(-2**40, 2**40, 12), [300, -1, -129, 2**31, 255, 0]]).astype(np.int64)
+    x = rng.uniform(-1e6, 1e6, 10)
+    f = jlhlo.load(WRAP, filename="t.jl").function("main")
+    lowered = f.lower(n, x)
+    got = lowered.outputs(lowered.compile()(*lowered.host_inputs((n, x))))
+    want = (n.astype(np.int8), n.astype(np.uint8), n.astype(np.int16), (n & 1).astype(bool),
+            n.astype(np.uint32) + np.uint32(1), np.trunc(x).astype(np.int32), np.int8(127), np.int64(-1))
+    assert_same(got, want)

@@ -524,6 +524,10 @@ function _hypot(x, y)
     return (isinf(x) | isinf(y)) ? oftype(m, Inf) : h
 end
 oftype(x, y) = convert(typeof(x), y)
+# x % T: x wrapped around to T's bits (Bool: the lowest bit)
+rem(x::Integer, ::Type{T}) where {T<:Integer} = unsafe_trunc(T, x)
+rem(x::Integer, ::Type{Bool}) = isodd(x)
+%(x::Integer, ::Type{T}) where {T<:Integer} = rem(x, T)
 copysign(x::Real, y::Real) = signbit(y) ? -abs(x) : abs(x)
 flipsign(x::Real, y::Real) = signbit(y) ? -x : x
 # rounding to `digits` after the point (or `sigdigits` significant ones), in base `base`, as Julia's

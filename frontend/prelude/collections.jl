@@ -195,6 +195,17 @@ end
 _as_slice(r::Number) = fill(r, 1)
 _as_slice(r::AbstractVector) = r
 
+# copyto!(dest, do, src, so, n): the n elements from src[so] on into dest[do] on (linear indices)
+function copyto!(dest::AbstractArray, doffs::Integer, src::AbstractArray, soffs::Integer, n::Integer)
+    n < 0 && throw(ArgumentError("tried to copy n=$n elements, but n should be nonnegative"))
+    n > 0 && (1 <= doffs && doffs + n - 1 <= length(dest) || throw(BoundsError(dest, doffs + n - 1)))
+    n > 0 && (1 <= soffs && soffs + n - 1 <= length(src) || throw(BoundsError(src, soffs + n - 1)))
+    for i in 0:n - 1
+        dest[doffs + i] = src[soffs + i]
+    end
+    return dest
+end
+
 # diff(A; dims): differences of neighbours along one dimension
 function diff(A::AbstractArray; dims::Integer)
     1 <= dims <= ndims(A) || throw(ArgumentError("dimension $dims out of range (1:$(ndims(A)))"))

@@ -133,6 +133,7 @@ inv(A::AbstractMatrix) = A \ [i == j ? one(float(eltype(A))) : zero(float(eltype
 # Statistics
 middle(x::Number) = (x + zero(x)) / 1
 middle(x::Number, y::Number) = x / 2 + y / 2
+median(A::AbstractArray; dims=:) = dims isa Colon ? median(vec(A)) : mapslices(median, A; dims=dims)
 function median(v::AbstractVector)
     isempty(v) && throw(ArgumentError("median of an empty array is undefined"))
     s = sort(v)

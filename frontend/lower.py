@@ -423,6 +423,15 @@ class FunctionLowering:
                 if name not in c.captured or c.captured[name] is not v:
                     self.env[k] = ClosureV(c.lam, {**c.captured, name: v}, origin=c.origin)
 
+    def _local_names(self) -> set[str]:
+        """The local variables of the function being lowered: its parameters, what it assigns
+        anywhere (Julia decides a function's locals for its whole body), and (in a closure) what
+        it captured."""
+        fdef = self.method.fdef
+        names = {n for n in self.env if not n.startswith("%")}
+        names |= {p.name for p in fdef.params + fdef.kwparams if p.name}
+        return names | assigned_names(fdef.body.stmts)
+
     def lookup(self, node: A.Name) -> Value:
         name = node.id
         v = self.env.get(name)
@@ -764,19 +773,20 @@ class FunctionLowering:
             raise exceptions.Threw()   # both arms throw
         return self.env.pop(slot)
 
+    # `a && b` is b (any value: `x > 0 && (n += 1)`) where a holds, else false; `a || b` likewise
     def expr_And(self, e: A.And) -> Value:
         left = self.condition(e.left)
         if left.is_const:
-            return self.condition(e.right) if left.const else left
-        return self.value_branch(left, lambda: (unions.narrow(self, e.left, True), self.condition(e.right))[1],
+            return self.expr(e.right) if left.const else left
+        return self.value_branch(left, lambda: (unions.narrow(self, e.left, True), self.expr(e.right))[1],
                                  lambda: ScalarV(BOOL, False), e)
 
     def expr_Or(self, e: A.Or) -> Value:
         left = self.condition(e.left)
         if left.is_const:
-            return left if left.const else self.condition(e.right)
+            return left if left.const else self.expr(e.right)
         return self.value_branch(left, lambda: ScalarV(BOOL, True),
-                                 lambda: (unions.narrow(self, e.left, False), self.condition(e.right))[1], e)
+                                 lambda: (unions.narrow(self, e.left, False), self.expr(e.right))[1], e)
 
     def expr_Comparison(self, e: A.Comparison) -> Value:
         # a < b <= c is (a < b) && (b <= c), with b evaluated once
@@ -813,6 +823,14 @@ class FunctionLowering:
         return make_range(self, start, step, stop, e)
 
     def expr_Lambda(self, e: A.Lambda) -> Value:
+        shared = sorted(_rebound_names(e) & self._local_names())
+        if shared:
+            name = shared[0]
+            raise self.error(f"a closure that assigns to `{name}`, a local variable of the function around it, is "
+                             f"not supported: in Julia the two share `{name}` (the function sees what the closure "
+                             f"assigns), and jlhlo compiles a closure with copies of the variables it captures. "
+                             f"Keep the value in a `Ref` (`{name} = Ref(...)`, then `{name}[] = ...` in the closure) "
+                             f"or an array, or return it from the closure", e)
         free = free_names(e)
         captured = {n: v for n, v in self.env.items() if n in free and not isinstance(v, Undef)}
         return ClosureV(e, captured, origin=id(self))
@@ -1293,6 +1311,40 @@ def _local_function_lambda(s: A.FunctionDef) -> A.Lambda:
 
 
 _FREE_NAMES = A.NodeMemo()
+
+
+def _rebound_names(lam: A.Lambda) -> set[str]:
+    """The names a lambda (or a lambda inside it) assigns that are not its own: neither parameters
+    nor declared `local` in it. In Julia they are the variables of the enclosing function, if it
+    has them."""
+    own = {p.name for p in lam.params + lam.kwparams}
+    declared: set[str] = set()
+
+    def walk(n: object) -> None:
+        if isinstance(n, A.Assign) and n.local and isinstance(n.target, A.Name):
+            declared.add(n.target.id)
+        if isinstance(n, A.Node):
+            for v in n.__dict__.values():
+                walk(v)
+        elif isinstance(n, (list, tuple)):
+            for v in n:
+                walk(v)
+    walk(lam.body)
+    inner = set(assigned_names(lam.body.stmts))
+    for n in _lambdas_in(lam.body):
+        inner |= _rebound_names(n)
+    return {n for n in inner - own - declared if not n.startswith("%")}     # not the lowering's own temporaries
+
+
+def _lambdas_in(node: object) -> list[A.Lambda]:
+    """The lambdas directly inside `node` (not those inside them)."""
+    if isinstance(node, A.Lambda):
+        return [node]
+    if isinstance(node, A.Node):
+        return [lam for v in node.__dict__.values() for lam in _lambdas_in(v)]
+    if isinstance(node, (list, tuple)):
+        return [lam for v in node for lam in _lambdas_in(v)]
+    return []
 
 
 def free_names(node: A.Node) -> set[str]:

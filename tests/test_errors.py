@@ -181,6 +181,31 @@ function shrink(x::Vector{Float64}, n::Int64)
 end
 f(x::Vector{Float64}, n::Int64) = shrink(x, n)
 """, ("Float64[3]", "Int64"), (2, 3, 5), ("recursi",)),
+    # ---- a closure that rebinds a variable of its function: Julia shares it, a copy would not
+    Err("closure_assigns_outer_local", """
+function f(x::Vector{Float64})
+    count = 0
+    s = sum(y -> (count += 1; y^2), x)
+    return s, count
+end
+""", ("Float64[3]",), (4,), ("closure", "`count`", "Ref"), col=13),
+    Err("do_block_assigns_outer_local", """
+function f(x::Vector{Float64})
+    total = 0.0
+    foreach(x) do t
+        total += t
+    end
+    return total
+end
+""", ("Float64[3]",), (4,), ("closure", "`total`")),
+    Err("local_function_assigns_later_local", """
+function f(x::Float64)
+    bump() = (y = x + 1)
+    y = 0.0
+    bump()
+    return y
+end
+""", ("Float64",), (3,), ("`y`",)),
 ]
 
 _LOC = re.compile(r"t\.jl:(\d+):(\d+): error: ")

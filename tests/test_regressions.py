@@ -2344,3 +2344,30 @@ end"""
     x = rng.standard_normal(4)
     # each inner loop leaves c == [4, 4, 4]: the sum is 3s + 12 for each s
     check(src, (x,), np.float64(sum(3 * s + 12 for s in x)), rtol=1e-12)
+
+
+def test_closures_keep_their_own_locals_and_foreach_runs_in_order(rng):
+    """A closure may assign names of its own (and `local` ones that shadow the function's); it
+    mutates shared arrays and Refs in place. (A closure that rebinds a variable of the function is
+    refused: test_errors.py.)"""
+    src = """
+function main(x::Vector{Float64})
+    u = 10.0
+    sq = map(t -> (w = t^2; w + 1), x)
+    shadow = map(x) do t
+        local u = 2t
+        return u
+    end
+    acc = zeros(2)
+    hits = Ref(0)
+    foreach(x) do t
+        acc[1] += t
+        t > 0 && (hits[] += 1)
+    end
+    foreach((a, b) -> (acc[2] = max(acc[2], a * b)), x, reverse(x))
+    return sq, shadow, u, acc, hits[]
+end"""
+    x = rng.standard_normal(7)
+    want = (x**2 + 1, 2 * x, np.float64(10.0), np.array([x.sum(), max(0.0, (x * x[::-1]).max())]),
+            np.int64((x > 0).sum()))
+    check(src, (x,), want, rtol=1e-12)

@@ -200,6 +200,14 @@ std(x::AbstractArray; dims=:, corrected=true) = sqrt.(var(x; dims=dims, correcte
 
 # ---- higher-order functions
 map(f, xs...) = _broadcast_map(f, xs...)
+# foreach(f, xs...): f of each element (of the zipped collections), in order, for its effects
+function foreach(f, itr)
+    for x in itr
+        f(x)
+    end
+    return nothing
+end
+foreach(f, itr, itrs...) = foreach(t -> f(t...), zip(itr, itrs...))
 reduce(op, x::Tuple) = _foldl(op, x)
 foldl(op, x::Tuple) = _foldl(op, x)
 mapreduce(f, op, x::Tuple) = _foldl(op, map(f, x))

@@ -58,7 +58,8 @@ _ASSIGNED = A.NodeMemo()
 
 
 def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
-    """Names assigned anywhere in these statements (including nested blocks and loop variables)."""
+    """Names assigned anywhere in these statements (including nested blocks and loop variables, not
+    inside the bodies of closures and local functions)."""
     cached = _ASSIGNED.get(stmts)
     if cached is not None:
         return cached
@@ -73,6 +74,10 @@ def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
 
     def walk(n: object) -> None:
         if isinstance(n, A.Lambda):
+            return
+        if isinstance(n, A.FunctionDef):                   # a local function binds its name; its body is its own
+            if n.name:
+                out.add(n.name)
             return
         if isinstance(n, A.Assign) and not n.dotted:      # `x .= v` changes x's array, it does not rebind x
             target(n.target)

@@ -372,6 +372,15 @@ class Export(Node):
 Expr = Node
 
 
+def children(n: object) -> list[object]:
+    """What a tree walk visits under `n`: a node's fields, a list's or tuple's items, nothing else."""
+    if isinstance(n, Node):
+        return list(n.__dict__.values())
+    if isinstance(n, (list, tuple)):
+        return list(n)
+    return []
+
+
 class NodeMemo:
     """Values computed once per AST node or statement list (nodes compare by value, so they cannot
     be dict keys). An entry keeps its node alive, so an id is never reused for another node while

@@ -84,12 +84,8 @@ def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
         elif isinstance(n, A.For):
             for t, _ in n.iters:
                 target(t)
-        if isinstance(n, A.Node):
-            for v in n.__dict__.values():
-                walk(v)
-        elif isinstance(n, (list, tuple)):
-            for v in n:
-                walk(v)
+        for c in A.children(n):
+            walk(c)
     walk(stmts)
     result = frozenset(out)
     return _ASSIGNED.put(stmts, result)

@@ -1316,35 +1316,23 @@ _FREE_NAMES = A.NodeMemo()
 def _rebound_names(lam: A.Lambda) -> set[str]:
     """The names a lambda (or a lambda inside it) assigns that are not its own: neither parameters
     nor declared `local` in it. In Julia they are the variables of the enclosing function, if it
-    has them."""
-    own = {p.name for p in lam.params + lam.kwparams}
-    declared: set[str] = set()
+    has them. (A local function inside it is checked when it is made.)"""
+    declared = {p.name for p in lam.params + lam.kwparams}
+    nested: list[A.Lambda] = []
 
     def walk(n: object) -> None:
+        if isinstance(n, A.Lambda):        # its own parameters and `local`s are not this lambda's
+            nested.append(n)
+            return
+        if isinstance(n, A.FunctionDef):
+            return
         if isinstance(n, A.Assign) and n.local and isinstance(n.target, A.Name):
             declared.add(n.target.id)
-        if isinstance(n, A.Node):
-            for v in n.__dict__.values():
-                walk(v)
-        elif isinstance(n, (list, tuple)):
-            for v in n:
-                walk(v)
+        for c in A.children(n):
+            walk(c)
     walk(lam.body)
-    inner = set(assigned_names(lam.body.stmts))
-    for n in _lambdas_in(lam.body):
-        inner |= _rebound_names(n)
-    return {n for n in inner - own - declared if not n.startswith("%")}     # not the lowering's own temporaries
-
-
-def _lambdas_in(node: object) -> list[A.Lambda]:
-    """The lambdas directly inside `node` (not those inside them)."""
-    if isinstance(node, A.Lambda):
-        return [node]
-    if isinstance(node, A.Node):
-        return [lam for v in node.__dict__.values() for lam in _lambdas_in(v)]
-    if isinstance(node, (list, tuple)):
-        return [lam for v in node for lam in _lambdas_in(v)]
-    return []
+    inner = set(assigned_names(lam.body.stmts)).union(*map(_rebound_names, nested))
+    return {n for n in inner - declared if not n.startswith("%")}     # not the lowering's own temporaries
 
 
 def free_names(node: A.Node) -> set[str]:
@@ -1359,12 +1347,8 @@ def free_names(node: A.Node) -> set[str]:
     def walk(n: object) -> None:
         if isinstance(n, A.Name):
             out.add(n.id)
-        elif isinstance(n, A.Node):
-            for v in n.__dict__.values():
-                walk(v)
-        elif isinstance(n, (list, tuple)):
-            for v in n:
-                walk(v)
+        for c in A.children(n):
+            walk(c)
     walk(node)
     if isinstance(node, A.Lambda):
         out -= {p.name for p in node.params + node.kwparams}

@@ -206,6 +206,20 @@ function f(x::Float64)
     return y
 end
 """, ("Float64",), (3,), ("`y`",)),
+    Err("closure_assigns_outer_local_beside_an_inner_local", """
+function f(v::Vector{Float64})
+    x = 0.0
+    g = t -> begin
+        h = s -> begin
+            local x = s
+            x
+        end
+        x = h(t)
+        x
+    end
+    return map(g, v), x
+end
+""", ("Float64[3]",), (4,), ("`x`",)),
 ]
 
 _LOC = re.compile(r"t\.jl:(\d+):(\d+): error: ")

@@ -10,6 +10,9 @@ executable). An entry whose tag or checksum does not match, or that PJRT cannot 
 `corrupt` and rebuilt; the cache never makes a compile fail (a directory it cannot write is skipped
 the same way). Writes go to a temporary file renamed into place, so concurrent processes see whole
 entries or none. When the directory holds more than `MAX_BYTES`, the least recently used entries go.
+Listing the directory costs a `stat` per entry, so a process does it once, then counts what it stores
+itself and lists again only when that count reaches the limit or `RESCAN_STORES` stores have passed
+(what other processes store meanwhile is seen then).
 
 Where: `$JLHLO_CACHE_DIR`, else `$XDG_CACHE_HOME/jlhlo`, else `~/.cache/jlhlo`.
 """
@@ -26,6 +29,7 @@ from . import xla_bridge
 _TAG = b"jlhlo-xla-executable-1\n"
 _DIGEST_BYTES = 32
 MAX_BYTES = 4 << 30
+RESCAN_STORES = 256
 
 
 def default_directory() -> Path:
@@ -35,6 +39,17 @@ def default_directory() -> Path:
         return Path(chosen).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "jlhlo"
+
+
+@dataclass
+class _Usage:
+    """What a process knows of a cache directory's size: bytes at its last listing plus what it
+    stored since, and how many stores ago that listing was."""
+    bytes: int = 0
+    stores_since_listing: int = RESCAN_STORES
+
+
+_USAGE: dict[Path, _Usage] = {}
 
 
 @dataclass
@@ -77,18 +92,30 @@ class CompileCache:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(_TAG + hashlib.sha256(payload).digest() + payload)
             os.replace(tmp, path)
-            self._evict()
+            usage = _USAGE.setdefault(self.directory, _Usage())
+            usage.bytes += len(payload) + len(_TAG) + _DIGEST_BYTES
+            usage.stores_since_listing += 1
+            if usage.bytes > MAX_BYTES or usage.stores_since_listing >= RESCAN_STORES:
+                self._evict()
         except OSError:                # a read-only or full disk: run without storing
             return
 
     def _evict(self) -> None:
-        entries = [(e.stat().st_mtime, e.stat().st_size, e) for e in self.directory.glob("*.xla")]
+        """List the directory and remove the least recently used entries beyond `MAX_BYTES`."""
+        entries = []
+        for e in self.directory.glob("*.xla"):
+            try:
+                st = e.stat()
+            except OSError:            # removed by another process meanwhile
+                continue
+            entries.append((st.st_mtime, st.st_size, e))
         total = sum(size for _, size, _ in entries)
         for _, size, entry in sorted(entries, key=lambda e: e[0]):
             if total <= MAX_BYTES:
                 break
             entry.unlink(missing_ok=True)
             total -= size
+        _USAGE[self.directory] = _Usage(total, 0)
 
 
 def _read(path: Path) -> bytes | None:

@@ -129,6 +129,21 @@ def test_eviction_keeps_recent_entries(tmp_path, monkeypatch) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.xla")) == ["1.xla", "2.xla"]
 
 
+def test_storing_lists_the_directory_rarely_and_keeps_it_under_the_limit(tmp_path, monkeypatch) -> None:
+    store = CompileCache(tmp_path)
+    listings = []
+    evict = CompileCache._evict
+    monkeypatch.setattr(CompileCache, "_evict", lambda self: (listings.append(1), evict(self)))
+    for i in range(10):
+        store._store(tmp_path / f"{i}.xla", b"x" * 100)
+    assert len(listings) == 1                      # the first store learns the size; the others add to it
+    monkeypatch.setattr(cache, "MAX_BYTES", 400)   # now each entry (100 bytes + header) may overflow it
+    for i in range(10, 20):
+        store._store(tmp_path / f"{i}.xla", b"x" * 100)
+        assert sum(p.stat().st_size for p in tmp_path.glob("*.xla")) <= 400
+    assert (tmp_path / "19.xla").exists()
+
+
 def test_python_api_uses_the_cache(cache_dir, rng) -> None:
     x = rng.standard_normal(6)
     f = jlhlo.load(PROGRAM).function("f")

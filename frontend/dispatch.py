@@ -219,6 +219,10 @@ class TypeUniverse:
     # its parameters (bound where the alias is written with them, any type where it is not)
     aliases: dict[str, tuple[list[str], A.Expr]] = field(default_factory=dict)
 
+    def copy(self) -> TypeUniverse:
+        """A universe to add a program's own types to, leaving this one as it is."""
+        return TypeUniverse(dict(self.abstract_parents), dict(self.structs), dict(self.aliases))
+
     def is_type_name(self, name: str) -> bool:
         name = INT_ALIASES.get(name, name)
         return (name in SCALARS or name in self.abstract_parents or name in self.structs or name in ARRAY_NAMES

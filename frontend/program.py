@@ -40,11 +40,11 @@ class Program:
     @classmethod
     def from_source(cls, source: str, filename: str = "main.jl") -> Program:
         module = parse(source, filename)
-        prog = cls(filename, module, {filename: source})
+        prelude = _prelude_program()
+        prog = cls(filename, module, {filename: source, **prelude.sources}, prelude.universe.copy(),
+                   {name: list(table) for name, table in prelude.methods.items()}, dict(prelude.consts),
+                   unusable={name: list(errors) for name, errors in prelude.unusable.items()})
         weakref.finalize(prog, A.clear_memos)
-        for pname, ptext, pmodule in _prelude():
-            prog.sources[pname] = ptext
-            prog._collect(pmodule, "prelude")
         prog._collect(module, "user")
         return prog
 
@@ -188,6 +188,18 @@ def _check_functor_macro(m: A.MacroCall) -> None:
     if len(m.args) != 1 or not isinstance(m.args[0], A.Name):
         raise JuliaError(f"@{m.name} with options is not supported (jlhlo trains every array field of a struct); "
                          f"write `@{m.name} {getattr(m.args[0], 'id', 'MyLayer') if m.args else 'MyLayer'}`", m.span)
+
+
+@lru_cache(maxsize=1)
+def _prelude_program() -> Program:
+    """The prelude's definitions, collected once. A program starts from copies of these tables and
+    adds its own (collecting the prelude's ~1200 methods again cost every load tens of milliseconds);
+    the methods and structs themselves are shared, as nothing changes them after collection."""
+    prog = Program("prelude", A.ModuleAST([]), {})
+    for pname, ptext, pmodule in _prelude():
+        prog.sources[pname] = ptext
+        prog._collect(pmodule, "prelude")
+    return prog
 
 
 @lru_cache(maxsize=1)

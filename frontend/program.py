@@ -2,12 +2,23 @@
 constants, together with the prelude (the library written in the language itself)."""
 from __future__ import annotations
 
+import gc
+import hashlib
 import importlib.resources
+import os
+import pickle
+import sys
+import tempfile
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
+import lark
+
+from ..core.cache_dir import cache_directory
 from . import ast as A
+from . import diagnostics, parser
 from .diagnostics import JuliaError
 from .dispatch import Method, PAny, PStruct, PTypeVar, StructInfo, TypeUniverse, expand_defaults
 from .growing import preallocate_pushes
@@ -202,16 +213,71 @@ def _prelude_program() -> Program:
     return prog
 
 
+PreludeFiles = tuple[tuple[str, str, A.ModuleAST], ...]
+
+
 @lru_cache(maxsize=1)
-def _prelude() -> tuple[tuple[str, str, A.ModuleAST], ...]:
-    out = []
+def _prelude() -> PreludeFiles:
+    """The prelude's files as (name, text, AST), parsed once per process and kept parsed on disk
+    between processes (parsing it took about a second of every command's start-up)."""
     folder = importlib.resources.files("jlhlo.frontend") / "prelude"
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".jl"):
-            text = entry.read_text(encoding="utf-8")
-            name = f"prelude/{entry.name}"
-            out.append((name, text, parse(text, name)))
-    return tuple(out)
+    texts = [(f"prelude/{entry.name}", entry.read_text(encoding="utf-8"))
+             for entry in sorted(folder.iterdir(), key=lambda p: p.name) if entry.name.endswith(".jl")]
+    key = hashlib.sha256(repr((texts, _parser_identity())).encode()).hexdigest()[:32]
+    stored = _stored_prelude(key)
+    if stored is not None:
+        return stored
+    parsed = tuple((name, text, parse(text, name)) for name, text in texts)
+    _store_prelude(key, parsed)
+    return parsed
+
+
+def _parser_identity() -> tuple:
+    """What decides the AST a text parses to, besides the text: the grammar and the code that builds
+    the AST, and the Python and Lark they run on."""
+    grammar = importlib.resources.files("jlhlo.grammar") / "julia.lark"
+    code = [Path(m.__file__).read_text(encoding="utf-8") for m in (A, diagnostics, parser)]
+    return grammar.read_text(encoding="utf-8"), code, sys.version_info[:2], lark.__version__
+
+
+_PRELUDE_FOLDER = "prelude"            # inside the cache directory: one pickle per prelude version
+
+
+def _stored_prelude(key: str) -> PreludeFiles | None:
+    """The prelude ASTs stored under `key` by an earlier process, or None (none stored, or unreadable:
+    the caller parses again)."""
+    path = cache_directory() / _PRELUDE_FOLDER / f"{key}.pickle"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    gc_was_enabled = gc.isenabled()
+    gc.disable()                       # many small objects that all stay alive (as in `parse`)
+    try:
+        stored = pickle.loads(data)
+    except Exception:                  # noqa: BLE001 - a damaged or foreign file: parse again
+        return None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return stored if isinstance(stored, tuple) else None
+
+
+def _store_prelude(key: str, parsed: PreludeFiles) -> None:
+    """Store the parsed prelude for later processes (written whole or not at all; the versions of
+    other keys go). A directory that cannot be written is skipped: the next process parses again."""
+    folder = cache_directory() / _PRELUDE_FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"{key}.pickle")
+        for old in folder.glob("*.pickle"):
+            if old.name != f"{key}.pickle":
+                old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError, RecursionError):
+        return
 
 
 def _keyword_constructor(s: A.StructDef) -> A.FunctionDef:

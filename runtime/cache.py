@@ -24,21 +24,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.cache_dir import cache_directory
 from . import xla_bridge
 
 _TAG = b"jlhlo-xla-executable-1\n"
 _DIGEST_BYTES = 32
 MAX_BYTES = 4 << 30
 RESCAN_STORES = 256
-
-
-def default_directory() -> Path:
-    """`$JLHLO_CACHE_DIR`, else the user's cache directory."""
-    chosen = os.environ.get("JLHLO_CACHE_DIR")
-    if chosen:
-        return Path(chosen).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "jlhlo"
 
 
 @dataclass
@@ -132,5 +124,5 @@ def _read(path: Path) -> bytes | None:
 
 
 def default_cache() -> CompileCache:
-    """The cache in `default_directory()` (read again each time: `JLHLO_CACHE_DIR` may change)."""
-    return CompileCache(default_directory())
+    """The cache in `cache_directory()` (read again each time: `JLHLO_CACHE_DIR` may change)."""
+    return CompileCache(cache_directory())

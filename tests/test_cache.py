@@ -9,6 +9,8 @@ import os
 import numpy as np
 import pytest
 from conftest import assert_same, cli, cli_subprocess, load_npz, save_npz, write_jl
+from jlhlo.core.cache_dir import cache_directory
+from jlhlo.frontend import program
 from jlhlo.runtime import CompileCache, cache, executable
 
 import jlhlo
@@ -112,10 +114,10 @@ def test_unwritable_directory_still_compiles(tmp_path, monkeypatch, rng) -> None
 
 def test_default_directory(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("JLHLO_CACHE_DIR", str(tmp_path / "here"))
-    assert cache.default_directory() == tmp_path / "here"
+    assert cache_directory() == tmp_path / "here"
     monkeypatch.delenv("JLHLO_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache.default_directory() == tmp_path / "xdg" / "jlhlo"
+    assert cache_directory() == tmp_path / "xdg" / "jlhlo"
 
 
 def test_eviction_keeps_recent_entries(tmp_path, monkeypatch) -> None:
@@ -157,3 +159,40 @@ def test_python_api_uses_the_cache(cache_dir, rng) -> None:
     assert f.lower(x, 2).compile("cpu").cache_outcome == "hit"
     executable._COMPILED.clear()
     assert f.lower(x, 2).compile("cpu", cache=False).cache_outcome == "off"
+
+
+# ----------------------------------------------------------------------------- the parsed prelude
+@pytest.fixture
+def fresh_prelude(tmp_path, monkeypatch):
+    """`program._prelude` with an empty cache directory and a parse that counts its calls."""
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(tmp_path))
+    parses = []
+    real_parse = program.parse
+    monkeypatch.setattr(program, "parse", lambda text, name: (parses.append(name), real_parse(text, name))[1])
+    program._prelude.cache_clear()
+    yield parses
+    program._prelude.cache_clear()
+
+
+def test_prelude_is_parsed_once_and_then_read_back(fresh_prelude, tmp_path) -> None:
+    first = program._prelude()
+    assert len(fresh_prelude) == len(first) > 5
+    assert len(list((tmp_path / "prelude").glob("*.pickle"))) == 1
+    program._prelude.cache_clear()
+    assert program._prelude() == first
+    assert len(fresh_prelude) == len(first)        # the second process (as it were) parsed nothing
+
+
+def test_damaged_or_unwritable_prelude_store_parses_again(fresh_prelude, tmp_path, monkeypatch) -> None:
+    first = program._prelude()
+    (stored,) = (tmp_path / "prelude").glob("*.pickle")
+    stored.write_bytes(b"not a pickle")
+    program._prelude.cache_clear()
+    assert program._prelude() == first
+    assert len(fresh_prelude) == 2 * len(first)
+    assert stored.read_bytes() != b"not a pickle"  # rewritten
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(blocker / "cache"))
+    program._prelude.cache_clear()
+    assert program._prelude() == first

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from ..core.cache_dir import cache_directory
 from . import ast
 from .diagnostics import JuliaError, Span
 
@@ -78,9 +79,20 @@ def _parser() -> tuple[Lark, JuliaPostLexer, _AstBuilder]:
         # The builder runs as the parser reduces (no parse tree is built, for speed), so node
         # positions come from the tokens the grammar keeps rather than from propagate_positions.
         lark = Lark(grammar, parser="lalr", lexer="contextual", postlex=postlexer, transformer=builder,
-                    maybe_placeholders=False)
+                    maybe_placeholders=False, cache=_lark_cache_file())
         _PARSER = (lark, postlexer, builder)
     return _PARSER
+
+
+def _lark_cache_file() -> str | bool:
+    """Where Lark keeps the LALR tables between processes (it rebuilds them, half a second, when the
+    file is missing, unreadable or made from another grammar); False where no directory can be made."""
+    folder = cache_directory() / "lark"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(folder / "julia-lalr.cache")
 
 
 def _span_of_token(tok: Token, filename: str) -> Span:

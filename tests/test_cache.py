@@ -196,3 +196,12 @@ def test_damaged_or_unwritable_prelude_store_parses_again(fresh_prelude, tmp_pat
     monkeypatch.setenv("JLHLO_CACHE_DIR", str(blocker / "cache"))
     program._prelude.cache_clear()
     assert program._prelude() == first
+
+
+def test_parser_tables_are_kept_in_the_cache_directory(tmp_path, monkeypatch) -> None:
+    from jlhlo.frontend import parser
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(tmp_path / "c"))
+    assert parser._lark_cache_file() == str(tmp_path / "c" / "lark" / "julia-lalr.cache")
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("JLHLO_CACHE_DIR", str(tmp_path / "file" / "c"))
+    assert parser._lark_cache_file() is False      # no directory: Lark builds its tables, nothing stored

@@ -28,7 +28,19 @@ from .indexing import index_value, make_view
 from .mutable import is_mutable, same_object
 from .ranges import collect_range, make_range, range_length
 from .registry import NeedsStatic, NoMethod, const_int, expect_args, prim, scalar_arg, shape_str
-from .scalars import ARITH, arith, as_ir, as_np, as_py, complex_parts, convert_scalar, get_field, make_tuple, type_arg
+from .scalars import (
+    ARITH,
+    arith,
+    as_ir,
+    as_np,
+    as_py,
+    complex_parts,
+    convert_scalar,
+    get_field,
+    make_tuple,
+    needs_power_by_squaring,
+    type_arg,
+)
 from .struct_arrays import blank, from_lanes, is_record
 from .types import (
     BOOL,
@@ -1183,6 +1195,9 @@ def _binary_prim(op: str):
                 _check_divisor(fl, op, a, b, node)
             if op == "^" and b.t.info.is_float and promote(a.t, b.t).info.is_float:
                 _check_real_power(fl, a, b, node)
+            if op == "^" and needs_power_by_squaring(a, b):
+                base = convert_scalar(fl, a, INT64) if a.t == BOOL else a
+                return fl.call_function("_integer_power", [base, b], {}, node)
             return arith(fl, op, a, b)
         if op in ("+", "-") and isinstance(a, ArrayV) and isinstance(b, ArrayV):
             if a.t.shape != b.t.shape:

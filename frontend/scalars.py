@@ -246,6 +246,14 @@ def _mod(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
     return ifelse(fl, fix, arith(fl, "+", r, b), r)
 
 
+def needs_power_by_squaring(a: ScalarV, b: ScalarV) -> bool:
+    """An integer x^p that XLA's integer power gets wrong: it reads only the low six bits of the
+    exponent (2^64 gave 1, not 0) and gives 0 for a negative one. Unless p is a constant below 64,
+    the prelude's `_integer_power` (Base's power_by_squaring) computes it."""
+    return (a.t.info.is_integer and b.t.info.is_integer and not (a.is_const and b.is_const)
+            and not (b.is_const and 0 <= b.const < 64))
+
+
 def _power(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
     if b.is_const and b.t.info.is_integer and not isinstance(b.const, bool) and 0 <= b.const <= 4 \
             and not a.is_const:
@@ -261,6 +269,7 @@ def _power(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
                 raise NoMethod("DomainError: cannot raise an integer to a negative power")
             return ScalarV(t, as_py(as_np(t, pow(int(a.const), int(b.const), 1 << 64) if b.const >= 0
                                       else int(a.const) ** int(b.const))))
+        assert not needs_power_by_squaring(a, b), "lowered by the prelude's _integer_power (primitives.py)"
         batch = _lanes(a, b)
         return ScalarV(t, None, hlo.power(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
     t = a.t if (a.t.info.is_float or a.t.info.is_complex) and b.t.info.is_integer else promote(a.t, b.t)

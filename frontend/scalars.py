@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -243,7 +244,11 @@ def _mod(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
     zero = ScalarV(r.t, 0)
     differ = arith(fl, "!=", arith(fl, "<", r, zero), arith(fl, "<", b, zero))
     fix = arith(fl, "&", differ, arith(fl, "!=", r, zero))
-    return ifelse(fl, fix, arith(fl, "+", r, b), r)
+    out = ifelse(fl, fix, arith(fl, "+", r, b), r)
+    if r.t.info.is_float:              # Base: a zero remainder takes the divisor's sign (mod(-2.0, 1.0) is 0.0)
+        signed_zero = ifelse(fl, arith(fl, "<", b, zero), ScalarV(r.t, -0.0), zero)
+        out = ifelse(fl, arith(fl, "==", r, zero), signed_zero, out)
+    return out
 
 
 def needs_power_by_squaring(a: ScalarV, b: ScalarV) -> bool:
@@ -334,14 +339,22 @@ _COMPARE = {"==": ("EQ", np.equal), "!=": ("NE", np.not_equal), "<": ("LT", np.l
             ">": ("GT", np.greater), ">=": ("GE", np.greater_equal)}
 
 
+_PY_COMPARE = {"EQ": operator.eq, "NE": operator.ne, "LT": operator.lt, "LE": operator.le, "GT": operator.gt,
+               "GE": operator.ge}
+
+
 def _compare(op: str):
     direction, np_fn = _COMPARE[op]
 
     def rule(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
         t = promote(a.t, b.t)
         if a.is_const and b.is_const:
+            if _compared_exactly(a, b):   # Python compares an int with a float exactly, as Julia does
+                return ScalarV(BOOL, bool(_PY_COMPARE[direction](a.const, b.const)))
             return ScalarV(BOOL, bool(np_fn(as_np(t, a.const), as_np(t, b.const))))
         batch = _lanes(a, b)
+        if _compared_exactly(a, b):
+            return ScalarV(BOOL, None, _int_float_compare(fl, direction, a, b, batch), batch)
         if t.info.kind == "int" and (direction in ("LT", "GE") and b.is_const and b.const == 0 or
                                      direction in ("GT", "LE") and a.is_const and a.const == 0):
             x = as_ir(fl, a if b.is_const else b, t, batch)      # `x < 0`, `x >= 0`, `0 > x`, `0 <= x`
@@ -350,6 +363,48 @@ def _compare(op: str):
         return ScalarV(BOOL, None, H.compare(direction, as_ir(fl, a, t, batch), as_ir(fl, b, t, batch), t.info.kind),
                        batch)
     return rule
+
+
+def _compared_exactly(a: ScalarV, b: ScalarV) -> bool:
+    """Base compares a 64-bit integer with a float, and a 32-bit one with a Float32, exactly (float.jl),
+    where promotion would round the integer; other integers convert to the float type exactly, or
+    promote in Julia too (Int32 with Float16). Promotion is exact as well when one side is a constant
+    below the magnitude where the float type skips integers (2^53 for Float64), as in `x < 2`."""
+    i, f = (a, b) if a.t.info.kind in ("int", "uint") else (b, a)
+    if not (i.t.info.kind in ("int", "uint") and f.t.info.is_float
+            and (i.t.info.bits == 64 or i.t.info.bits == 32 and f.t.info.bits == 32)):
+        return False
+    every_integer_below = 2.0 ** (np.finfo(f.t.info.np).nmant + 1)
+    if i.is_const:
+        return abs(int(i.const)) > every_integer_below
+    if f.is_const:
+        return not (abs(float(f.const)) < every_integer_below or math.isnan(float(f.const)))
+    return True
+
+
+def _int_float_compare(fl: Lowering, direction: str, a: ScalarV, b: ScalarV, batch: tuple[int, ...]) -> ir.Value:
+    """An integer against a float as Base compares them (see `_compared_exactly`): 2^53 + 1 == 2.0^53
+    is false and 2^53 + 1 > 2.0^53 is true. A 32-bit integer and a Float32 compare as Float64s."""
+    i, f = (a, b) if a.t.info.is_integer else (b, a)
+    if i.t.info.bits == 32:
+        return H.compare(direction, as_ir(fl, a, FLOAT64, batch), as_ir(fl, b, FLOAT64, batch), "float")
+    if direction in ("GT", "GE"):      # a > b is b < a
+        a, b, direction = b, a, {"GT": "LT", "GE": "LE"}[direction]
+    x, y = as_ir(fl, i, i.t, batch), as_ir(fl, f, f.t, batch)
+    fx = H.convert(x, f.t)             # Tf(x), rounded
+    back = H.convert(fx, i.t)          # unsafe_trunc(Ti, Tf(x)): where it equals x, Tf(x) was exact
+    top = H.constant(f.t, as_py(as_np(f.t, np.iinfo(i.t.info.np).max)), batch)   # Tf(typemax(Ti)): 2^64 or 2^63
+
+    def cmp(d: str, u: ir.Value, v: ir.Value, kind: str = "float") -> ir.Value:
+        return H.compare(d, u, v, kind)
+    if direction in ("EQ", "NE"):
+        eq = hlo.and_(hlo.and_(cmp("EQ", y, fx), cmp("NE", fx, top)), cmp("EQ", x, back, i.t.info.kind))
+        return eq if direction == "EQ" else hlo.not_(eq)
+    if a is i:                         # x::Ti < y::Tf (or <=)
+        tie = hlo.or_(cmp("EQ", fx, top), cmp(direction, x, back, i.t.info.kind))
+        return hlo.or_(cmp("LT", fx, y), hlo.and_(cmp("EQ", fx, y), tie))
+    tie = hlo.and_(cmp("LT", fx, top), cmp(direction, back, x, i.t.info.kind))   # y::Tf < x::Ti
+    return hlo.or_(cmp("LT", y, fx), hlo.and_(cmp("EQ", y, fx), tie))
 
 
 def _negative(x: ir.Value, t: Scalar) -> ir.Value:
@@ -391,11 +446,12 @@ def _isequal(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
         return _compare("==")(fl, a, b)
     if a.is_const and b.is_const:
         x, y = float(as_np(t, a.const)), float(as_np(t, b.const))
-        return ScalarV(BOOL, math.isnan(x) and math.isnan(y) or x == y and math.copysign(1, x) == math.copysign(1, y))
+        same = a.const == b.const if _compared_exactly(a, b) else x == y
+        return ScalarV(BOOL, math.isnan(x) and math.isnan(y) or same and math.copysign(1, x) == math.copysign(1, y))
     batch = _lanes(a, b)
     x, y = as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)
     same_sign = H.compare("EQ", _signbits(fl, a, t, batch), _signbits(fl, b, t, batch), "bool")
-    equal = hlo.and_(H.compare("EQ", x, y, "float"), same_sign)
+    equal = hlo.and_(_float_compare(fl, "EQ", a, b, t, batch), same_sign)
     both_nan = hlo.and_(H.compare("NE", x, x, "float"), H.compare("NE", y, y, "float"))
     return ScalarV(BOOL, None, hlo.or_(equal, both_nan), batch)
 
@@ -409,13 +465,21 @@ def _isless(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
         x, y = float(as_np(t, a.const)), float(as_np(t, b.const))
         if math.isnan(x) or math.isnan(y):
             return ScalarV(BOOL, not math.isnan(x))
-        return ScalarV(BOOL, x < y or x == y and math.copysign(1, x) < math.copysign(1, y))
+        less = a.const < b.const if _compared_exactly(a, b) else x < y
+        return ScalarV(BOOL, less or x == y and math.copysign(1, x) < math.copysign(1, y))
     batch = _lanes(a, b)
     x, y = as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)
     sx, sy = _signbits(fl, a, t, batch), _signbits(fl, b, t, batch)
-    zeros = hlo.and_(H.compare("EQ", x, y, "float"), hlo.and_(sx, hlo.not_(sy)))
+    zeros = hlo.and_(H.compare("EQ", x, y, "float"), hlo.and_(sx, hlo.not_(sy)))    # an integer's zero is +0.0
     nan_after = hlo.and_(H.compare("EQ", x, x, "float"), H.compare("NE", y, y, "float"))
-    return ScalarV(BOOL, None, hlo.or_(hlo.or_(H.compare("LT", x, y, "float"), zeros), nan_after), batch)
+    return ScalarV(BOOL, None, hlo.or_(hlo.or_(_float_compare(fl, "LT", a, b, t, batch), zeros), nan_after), batch)
+
+
+def _float_compare(fl: Lowering, direction: str, a: ScalarV, b: ScalarV, t: Scalar, batch: tuple[int, ...]):
+    """a and b, promoted to the float type t, compared; exactly where Julia compares them exactly."""
+    if _compared_exactly(a, b):
+        return _int_float_compare(fl, direction, a, b, batch)
+    return H.compare(direction, as_ir(fl, a, t, batch), as_ir(fl, b, t, batch), "float")
 
 
 # Base's `pi`/`π` and `ℯ`, and the constants of IrrationalConstants.jl (which SpecialFunctions and

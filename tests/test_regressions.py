@@ -3,6 +3,8 @@ tester (tests/difftest). Each is a small program in the way a user would write i
 computed independently in NumPy from Julia's documented semantics, at every optimization level."""
 from __future__ import annotations
 
+import math
+import operator
 import re
 
 import numpy as np
@@ -2371,3 +2373,68 @@ end"""
     want = (x**2 + 1, 2 * x, np.float64(10.0), np.array([x.sum(), max(0.0, (x * x[::-1]).max())]),
             np.int64((x > 0).sum()))
     check(src, (x,), want, rtol=1e-12)
+
+
+def _int_float_pairs(rng, itype, ftype):
+    """Integers near where `ftype` stops being exact (and at the ends of `itype`), each against the
+    float nearest it, that float's neighbours, zeros, infinities and NaN."""
+    info = np.iinfo(itype)
+    edge = 2 ** (np.finfo(ftype).nmant + 1)
+    centres = [edge, -edge, 2 * edge + 2, info.max, info.min, 0, 1]
+    ints = [c + int(k) for c in centres for k in rng.integers(-3, 4, 3)]
+    ints = [min(max(n, int(info.min)), int(info.max)) for n in ints]
+    floats = []
+    for n in ints:              # (not the subnormal neighbours of 0: XLA's CPU backend reads them as 0, see README)
+        f = ftype(n)
+        floats.append(rng.choice([f, np.nextafter(f, ftype(np.inf)), np.nextafter(f, ftype(-np.inf))]) if n else f)
+    ints += [0, 0, 5, 5, 7]
+    floats += [ftype(-0.0), ftype(np.nan), ftype(np.inf), ftype(-np.inf), ftype(7.0)]
+    return np.array(ints, dtype=itype), np.array(floats, dtype=ftype)
+
+
+@pytest.mark.parametrize("itype,ftype", [(np.int64, np.float64), (np.int64, np.float32), (np.uint64, np.float64),
+                                         (np.int32, np.float32), (np.uint32, np.float32)])
+def test_integers_compare_with_floats_exactly(rng, itype, ftype):
+    """Base compares a 64-bit integer with a float (and a 32-bit one with a Float32) exactly, not
+    after rounding the integer to the float type: 2^53 + 1 == 2.0^53 is false and 2^53 + 1 > 2.0^53.
+    isequal and isless use the exact == and <, with -0.0 before an integer 0."""
+    src = """
+main(n, x) = (n .== x, n .!= x, n .< x, n .<= x, n .> x, n .>= x, x .< n, x .<= n, x .== n,
+              isequal.(n, x), isless.(n, x), isless.(x, n),
+              [n[k] < x[k] for k in eachindex(n)], count(k -> n[k] == x[k], eachindex(n)))"""
+    n, x = _int_float_pairs(rng, itype, ftype)
+    ints, floats = [int(v) for v in n], [float(v) for v in x]     # Python compares int and float exactly
+    def cmp(f):
+        return np.array([f(a, b) for a, b in zip(ints, floats)])
+    sign = lambda v: math.copysign(1.0, v) < 0                     # noqa: E731
+    isequal = cmp(lambda a, b: a == b and sign(a) == sign(b))
+    isless_nx = cmp(lambda a, b: math.isnan(b) or a < b or a == b and sign(a) and not sign(b))
+    isless_xn = cmp(lambda a, b: not math.isnan(b) and (b < a or b == a and sign(b) and not sign(a)))
+    want = (cmp(operator.eq), cmp(operator.ne), cmp(operator.lt), cmp(operator.le), cmp(operator.gt),
+            cmp(operator.ge), cmp(lambda a, b: b < a), cmp(lambda a, b: b <= a), cmp(operator.eq),
+            isequal, isless_nx, isless_xn, cmp(operator.lt), np.int64(cmp(operator.eq).sum()))
+    check(src, (n, x), want)
+
+
+def test_integer_float_comparisons_of_constants_are_exact():
+    src = """
+main() = (2^53 + 1 == 2.0^53, 2^53 + 1 > 2.0^53, typemax(Int) < 2.0^63, typemax(Int) == 2.0^63,
+          isequal(2^53 + 1, 2.0^53), isless(2.0^53, 2^53 + 1), Int32(16777217) == 16777216f0)"""
+    check(src, (), (np.False_, np.True_, np.True_, np.False_, np.False_, np.True_, np.False_))
+
+
+def test_float_mod_of_a_multiple_is_a_zero_with_the_divisors_sign(rng):
+    """Base's mod: a zero remainder takes the sign of the divisor (mod(-2.0, 1.0) is 0.0, not -0.0)."""
+    src = "main(x, y) = (mod.(x, y), mod.(x, -y), [mod(a, 2.0) for a in x], rem.(x, y))"
+    x = np.array([-2.0, -0.0, 0.0, 2.0, -7.5, 7.5, -3.0, rng.standard_normal()])
+    y = np.full(x.shape, 1.0)
+
+    def jmod(a, b):
+        r = math.fmod(a, b)
+        return math.copysign(0.0, b) if r == 0 else (r + b if (r > 0) != (b > 0) else r)
+    want = (np.array([jmod(a, b) for a, b in zip(x, y)]), np.array([jmod(a, -b) for a, b in zip(x, y)]),
+            np.array([jmod(a, 2.0) for a in x]), np.fmod(x, y))
+    got = run_at(src, 2, x, y)
+    check(src, (x, y), want)
+    for g, w in zip(got, want):        # assert_same does not tell -0.0 from 0.0
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))

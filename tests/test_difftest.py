@@ -9,6 +9,7 @@ categories `difftest.features.CI_OFF` switches off (each one a known, reported g
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from difftest import jlref as R
 from difftest import model as M
 from difftest import report
@@ -138,3 +139,13 @@ def test_an_exact_cancellation_is_tried_with_a_fused_multiply_adds_residue() -> 
     assert R.sub(R.f(3.0), R.f(3.0)) == 0.0 and stats.cancellations == 1    # integers cancel exactly anyway
     stats.perturb_cancellations = True
     assert 0.0 < R.sub(cube, cube) < 1e-15
+
+
+def test_a_cancelled_sum_divided_by_zero_is_fragile() -> None:
+    # seed 54030032400: sum(X3) after X3[2, k] -= sum(X3) is rounding noise, then divided by 0 gives
+    # -Inf in the reference's order and NaN where XLA's order cancels to exactly 0.0
+    R.reset()
+    R.fdiv(R.f(1e3), R.f(0.0))           # a real value divided by zero is IEEE's Inf, no question
+    with pytest.raises(R.Fragile):
+        R.fdiv(R.f32(-2.4e-7), R.i(0))
+    assert R.fdiv(R.f(0.0), R.f(0.0)) != R.fdiv(R.f(0.0), R.f(0.0))     # an exact 0 gives NaN

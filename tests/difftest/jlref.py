@@ -279,10 +279,15 @@ def mul(a: Any, b_: Any) -> Any:
 
 
 def fdiv(a: Any, b_: Any) -> Any:
-    """`/` (always a float result; float division by zero gives ±Inf/NaN as IEEE)."""
+    """`/` (always a float result; float division by zero gives ±Inf/NaN as IEEE). Divided by zero,
+    a numerator within rounding noise of 0 (a sum that cancels, which another summation order makes
+    exactly 0: NaN, not ±Inf) has no one right answer: Fragile."""
     if isinstance(b_, np.ndarray):
         raise ModelError("`/` with an array divisor is not generated")
-    return _binary("/", a, b_, lambda x, y: 0, lambda x, y: x / y)
+    out = _binary("/", a, b_, lambda x, y: 0, lambda x, y: x / y)
+    if is_scalar(a) and float(b_) == 0 and jtype(out) in (Float32, Float64):
+        _check_near_zero(float(a), jtype(out))
+    return out
 
 
 def _int_operands(name: str, a: Any, b_: Any) -> tuple[int, int]:

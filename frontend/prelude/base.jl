@@ -652,16 +652,6 @@ end
 isone(x::Number) = x == one(x)
 iseven(n::Integer) = n % 2 == 0
 isodd(n::Integer) = n % 2 != 0
-# x^p of integers unless p is a constant below 64 (scalars.py `_power`): Base's power_by_squaring
-# (linalg.jl), whose products wrap around for any p; a negative p only for x = ±1
-function _integer_power(x::Integer, p::Integer)
-    if p < 0
-        isone(x) && return x
-        x == -1 && return iseven(p) ? one(x) : x
-        throw(DomainError(p, "Cannot raise an integer x to a negative power."))
-    end
-    return _power_by_squaring(x, p)
-end
 # Base's definitions: `div(a - mod(a, b), b)` and `-fld(-a, b)` would overflow near typemin
 fld(a::Integer, b::Integer) = _fld(promote(a, b)...)
 _fld(a, b) = (d = div(a, b); d - (signbit(a ⊻ b) & (d * b != a)))
@@ -1004,3 +994,14 @@ tril(A::AbstractMatrix, k::Integer=0) = ifelse.(_on_or_below(A, k), A, zero(elty
 triu(A::AbstractMatrix, k::Integer=0) = ifelse.(_on_or_above(A, k), A, zero(eltype(A)))
 istril(A::AbstractMatrix, k::Integer=0) = all(ifelse.(_on_or_below(A, k), true, iszero.(A)))
 istriu(A::AbstractMatrix, k::Integer=0) = all(ifelse.(_on_or_above(A, k), true, iszero.(A)))
+
+# x^p of integers unless p is a constant below 64 (scalars.py `_power`): Base's power_by_squaring
+# (linalg.jl), whose products wrap around for any p; a negative p only for x = ±1
+function _integer_power(x::Integer, p::Integer)
+    if p < 0
+        isone(x) && return x
+        x == -1 && return iseven(p) ? one(x) : x
+        throw(DomainError(p, "Cannot raise an integer x to a negative power."))
+    end
+    return _power_by_squaring(x, p)
+end

@@ -149,3 +149,22 @@ def test_a_cancelled_sum_divided_by_zero_is_fragile() -> None:
     with pytest.raises(R.Fragile):
         R.fdiv(R.f32(-2.4e-7), R.i(0))
     assert R.fdiv(R.f(0.0), R.f(0.0)) != R.fdiv(R.f(0.0), R.f(0.0))     # an exact 0 gives NaN
+
+
+def test_a_gradient_at_a_branch_tie_is_not_checked_by_finite_differences() -> None:
+    # seed 54030058441: `ifelse(cos(q) >= 1.0, a * q, -1 - a)` at q = 0.0 takes the first branch only
+    # at q itself (reverse mode, Zygote too, differentiates it: 0 with a = 0); both finite-difference
+    # steps take the other one (slope -1)
+    from difftest.reference import finite_difference
+
+    def loss(x):
+        ones = R.ge(x, R.f(0.0)) and R.le(x, R.f(0.0))
+        return R.mul(x, R.mul(R.f(0.0), x)) if ones else R.neg(x)
+    stats = R.reset()
+    f0 = loss(R.f(0.0))
+    assert stats.ties == 2
+    assert not finite_difference(loss, [R.f(0.0)], 0, float(f0), stats.ties).mask
+    stats = R.reset()
+    f0 = loss(R.f(0.5))                   # away from the tie the slope is checked
+    checked = finite_difference(loss, [R.f(0.5)], 0, float(f0), stats.ties)
+    assert checked.mask and abs(checked.value + 1.0) < 1e-6

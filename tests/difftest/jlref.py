@@ -73,7 +73,10 @@ class Stats:
     ticks: int = 0
     tick_limit: int = 20000
     nonfinite: bool = False       # an Inf or NaN was computed (not merely passed through)
-    ties: int = 0                 # min/max/clamp between equal floats (where AD picks a subgradient)
+    # min/max/clamp between equal floats (where AD picks a subgradient), and comparisons of equal
+    # floats (`cos(x) >= 1.0` at x = 0: AD differentiates the branch taken there, a finite
+    # difference the other one)
+    ties: int = 0
     float_sums: int = 0           # sums of float arrays (whose order Julia and XLA choose differently)
     sequential_sums: bool = False  # add array elements one by one, first to last (see reference.evaluate)
     math_calls: int = 0           # calls of exp, sin, log, ... (not correctly rounded: XLA's may differ by an ulp)
@@ -398,6 +401,8 @@ def _cmp(op: Callable[[Any, Any], bool], a: Any, b_: Any) -> np.bool_:
     ta, tb = jtype(a), jtype(b_)
     if Float32 in (ta, tb) or Float64 in (ta, tb):
         _check_fragile(float(x), float(y), Float32 if Float32 in (ta, tb) else Float64)
+        if float(x) == float(y):       # a branch taken at a tie: see `Stats.ties`
+            STATS.ties += 1
     return b(op(x, y))
 
 

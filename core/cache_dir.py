@@ -1,5 +1,5 @@
-"""Where jlhlo keeps what later runs can reuse: compiled executables (runtime/cache.py) and the
-parsed prelude (frontend/program.py)."""
+"""Where jlhlo keeps what later runs can reuse: compiled executables (runtime/cache.py), the
+parsed prelude (frontend/program.py) and the parser's LALR tables (frontend/parser.py)."""
 from __future__ import annotations
 
 import os

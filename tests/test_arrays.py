@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import cli
 from jlhlo.frontend.diagnostics import JuliaError
 
 import jlhlo
@@ -357,10 +358,8 @@ def test_runtime_bounds_error_cli(tmp_path):
     assert r.returncode == 1
     assert re.search(r"b\.jl:5:\d+: error: BoundsError", r.stderr), r.stderr
     assert "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "jlhlo.cli", str(tmp_path / "b.jl"), "--entry", "window_sum",
-                        "--inputs", str(tmp_path / "in.npz"), "--run", "--check-bounds=no"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    r = cli(tmp_path / "b.jl", "--entry", "window_sum", "--inputs", tmp_path / "in.npz", "--run", "--check-bounds=no")
+    assert r.status == 0, r
 
 
 def test_provable_indices_need_no_check():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -28,7 +29,14 @@ end
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
+    """An empty directory of executables. The parsed prelude and the parser's tables are copied in,
+    as a user's earlier runs would have left them: these tests are about the executables, and a
+    process started here would otherwise spend its time parsing the prelude again."""
     directory = tmp_path / "cache"
+    program._prelude()                 # stored in the session's directory, if it was not already
+    for kept in ("prelude", "lark"):
+        if (cache_directory() / kept).is_dir():
+            shutil.copytree(cache_directory() / kept, directory / kept)
     monkeypatch.setenv("JLHLO_CACHE_DIR", str(directory))
     monkeypatch.setattr(executable, "_COMPILED", type(executable._COMPILED)())   # nothing in memory
     return directory
@@ -99,7 +107,7 @@ def test_entry_from_another_compiler_is_rebuilt(tmp_path, cache_dir, rng) -> Non
 
 def test_no_cache_bypasses_it(tmp_path, cache_dir, rng) -> None:
     r, out = run(tmp_path, rng.standard_normal(3), "--no-cache")
-    assert "compile cache: off" in r.stderr and not cache_dir.exists(), r
+    assert "compile cache: off" in r.stderr and not list(cache_dir.glob("*.xla")), r
 
 
 def test_unwritable_directory_still_compiles(tmp_path, monkeypatch, rng) -> None:

@@ -30,7 +30,7 @@ def newton(a: float) -> tuple[float, int]:
 def test_zero_argument_main_runs_with_no_option(tmp_path) -> None:
     r = cli_subprocess(write_jl(tmp_path, PROGRAM))
     assert r.status == 0 and "func.func @main()" in r.stdout, r     # without --run: its StableHLO
-    r = cli_subprocess(write_jl(tmp_path, PROGRAM), "--run", "--outputs", tmp_path / "o.npz")
+    r = cli(write_jl(tmp_path, PROGRAM), "--run", "--outputs", tmp_path / "o.npz")
     assert r.status == 0, r
     assert r.stdout == f"{newton(2.0)[0]!r}\n", r
     assert load_npz(tmp_path / "o.npz")["out"].dtype == np.float64

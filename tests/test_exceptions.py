@@ -405,23 +405,23 @@ def test_integer_powers_wrap_around_for_any_exponent_and_negative_ones_throw(rng
     (XLA's integer power read only the low six bits of p: 2^64 was 1, 3^64 was 1), and a negative p
     is a DomainError unless x is ±1 (XLA gave 0)."""
     src = """
-function main(a::Int64, ps::Vector{Int64}, q::Int32)
-    powers = [a^p for p in ps]
-    squares_of_sums = (a .+ ps) .^ ps[end]
-    return powers, squares_of_sums, q^ps[end], (-1)^ps[1], 1^ps[1]
+function main(as::Vector{Int64}, ps::Vector{Int64}, q::Int32)
+    powers = [a^p for a in as, p in ps]
+    powers_of_sums = (as .+ ps') .^ ps[end]
+    return powers, powers_of_sums, q^ps[end], (-1)^ps[1], 1^ps[1]
 end"""
     def wrapped(x: int, bits: int = 64) -> int:
         x %= 1 << bits
         return x - (1 << bits) if x >= 1 << (bits - 1) else x
 
     ps = np.array([0, 1, 5, 63, 64, 65, 100, 127, 128, 1000, int(rng.integers(64, 10**6))])
-    for a in (2, 3, -3, 7, 0, 1, -1, int(rng.integers(-1000, 1000))):
-        want = (np.array([wrapped(pow(a, int(p), 1 << 64)) for p in ps]),
-                np.array([wrapped(pow(a + int(p), int(ps[-1]), 1 << 64)) for p in ps]),
-                np.int32(wrapped(pow(5, int(ps[-1]), 1 << 32), 32)), np.int64(1), np.int64(1))
-        kind, got = outcome(src, np.int64(a), ps, np.int32(5))
-        assert kind == "value", got
-        assert_same(got, want)
+    bases = [2, 3, -3, 7, 0, 1, -1, int(rng.integers(-1000, 1000))]
+    want = (np.array([[wrapped(pow(a, int(p), 1 << 64)) for p in ps] for a in bases]),
+            np.array([[wrapped(pow(a + int(p), int(ps[-1]), 1 << 64)) for p in ps] for a in bases]),
+            np.int32(wrapped(pow(5, int(ps[-1]), 1 << 32), 32)), np.int64(1), np.int64(1))
+    kind, got = outcome(src, np.array(bases), ps, np.int32(5))
+    assert kind == "value", got
+    assert_same(got, want)
     negative = """
 function main(a::Int64, p::Int64)
     return ((-1)^p, 1^p, a^p)

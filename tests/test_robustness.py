@@ -346,12 +346,12 @@ def test_mutated_programs_never_crash(tmp_path) -> None:
         pytest.fail("\n".join(report), pytrace=False)
 
 
-@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("k", range(2))
 def test_mutated_program_real_process(k: int, tmp_path) -> None:
-    """Four mutated programs through `python -m jlhlo.cli`: real exit codes and streams (the
+    """Two mutated programs through `python -m jlhlo.cli`: real exit codes and streams (the
     in-process test above runs them all through the same `main`)."""
     progs = mutated_programs()
-    idx, src, entry, args = progs[k * 79]
+    idx, src, entry, args = progs[k * 158]
     path = write_jl(tmp_path, src, f"m{idx}.jl")
     argv = [path, "--entry", entry, "--emit", "stablehlo"]
     for a in args:

@@ -69,18 +69,26 @@ def test_layout_conversion_round_trips():
         assert all(np.array_equal(a[k], b[k]) for a, b in zip(layers, back) for k in ("W", "b"))
 
 
-def test_train_step_is_one_executable(case):
+def test_training_step_against_jax(case):
+    """One test for the four checks, so that one xdist worker builds the (costly) case, not each."""
+    check_one_executable(case)
+    check_loss(case)
+    check_every_weight_gradient(case)
+    check_sgd_update_of_all_parameters(case)
+
+
+def check_one_executable(case):
     text = case["text"]
     assert text.count("func.func") == 1, text.count("func.func")
     assert "func.func public @main(" in text or "func.func @main(" in text
 
 
-def test_loss_matches_jax(case):
+def check_loss(case):
     assert rel(case["loss"], case["jloss"]) < 1e-5
     assert rel(case["gloss"], case["jloss"]) < 1e-5
 
 
-def test_every_weight_gradient_matches_jax_grad(case):
+def check_every_weight_gradient(case):
     g, want = case["grad"], case["jgrad"]
     assert list(g) == ["layers"] and len(g["layers"]) == 19
     assert all(list(layer) == ["W", "b"] for layer in g["layers"])
@@ -94,7 +102,7 @@ def test_every_weight_gradient_matches_jax_grad(case):
     assert not bad, bad
 
 
-def test_sgd_update_of_all_parameters(case):
+def check_sgd_update_of_all_parameters(case):
     model, new = case["model"], case["new"]
     # the same structure as the model: (layers = ((W = ..., b = ...), ...),)
     assert list(new) == ["layers"] and len(new["layers"]) == 19

@@ -221,8 +221,11 @@ def _trunc_div(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
             return a
         batch = _lanes(a, b)
         return ScalarV(t, None, hlo.divide(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
-    q = ARITH["/"](fl, a, b)
-    return _unary_float(fl, "trunc", q)
+    # Base (div.jl): the float quotient is round((x - rem(x, y)) / y), whose numerator is an exact
+    # multiple of y, not trunc(x / y): div(6.0, 0.1) is 59.0, as 6.0 is a little less than 60 times
+    # the Float64 nearest 0.1 although 6.0 / 0.1 rounds to 60.0; and div(-0.5, 1.0) is 0.0, not -0.0
+    exact_multiple = ARITH["-"](fl, a, _rem(fl, a, b))
+    return _unary_float(fl, "round", ARITH["/"](fl, exact_multiple, b))
 
 
 def _rem(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
@@ -232,7 +235,8 @@ def _rem(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
             if b.const == 0:
                 raise NoMethod("DivideError: integer division error")
             return ScalarV(t, as_py(as_np(t, int(a.const) - _int_div(a.const, b.const) * int(b.const))))
-        return ScalarV(t, math.fmod(a.const, b.const))
+        with np.errstate(invalid="ignore"):   # rem(Inf, y) and rem(x, 0.0) are NaN (math.fmod raises)
+            return ScalarV(t, float(np.fmod(np.float64(a.const), np.float64(b.const))))
     batch = _lanes(a, b)
     return ScalarV(t, None, hlo.remainder(as_ir(fl, a, t, batch), as_ir(fl, b, t, batch)), batch)
 

@@ -7,6 +7,7 @@ that `b = a; b[1] = 0` changes what `a` sees, as Julia's reference semantics req
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -308,7 +309,7 @@ def array_boxes(v: Value) -> Iterator[Box]:
 def spec_key(v: Value) -> object:
     """What a specialization depends on: the type, and the value of compile-time constants."""
     if isinstance(v, ScalarV):
-        return (v.t, v.const if v.is_const else None, v.is_const, v.batch, v.irrational)
+        return (v.t, _constant_key(v.const) if v.is_const else None, v.is_const, v.batch, v.irrational)
     if isinstance(v, (TupleV, StructV, ArrayListV, StructArrayV, MaybeV)):
         return (v.t, tuple(spec_key(c) for c in v.items))
     if isinstance(v, RangeV):
@@ -320,6 +321,16 @@ def spec_key(v: Value) -> object:
     if isinstance(v, SingletonV):
         return (v.t, v.name)
     return (v.t,)
+
+
+def _constant_key(c: object) -> object:
+    """A constant as a key that tells -0.0 from 0.0 (equal, and of equal hash, as Python numbers):
+    `round(-0.0)` specialized first was reused for `round(0.0)`."""
+    if isinstance(c, float):
+        return (c, math.copysign(1.0, c))
+    if isinstance(c, complex):
+        return (c, math.copysign(1.0, c.real), math.copysign(1.0, c.imag))
+    return c
 
 
 def alias_key(values: Iterable[Value]) -> tuple[int, ...]:

@@ -416,6 +416,30 @@ def test_division_by_a_constant_rounds_as_written():
     assert [float(v) for v in got] == [-7 / 10, 1 / np.sqrt(3.0), (3.0 / 3.0) / 7.0]
 
 
+def test_float_div_rounds_the_exact_quotient():
+    """div(6.0, 0.1) is 59.0 in Julia (6.0 is a little less than 60 times the Float64 nearest 0.1);
+    jlhlo gave trunc(6.0 / 0.1) = 60.0. And div(-0.5, 1.0) is 0.0, not trunc's -0.0."""
+    src = "main(x::Float64, y::Float64) = (div(x, y), x ÷ y, div(-0.5, 1.0), div(6.0, 0.1), -x ÷ y)"
+    got = run_at(src, 0, 6.0, 0.1)
+    check(src, (6.0, 0.1), (np.float64(59.0), np.float64(59.0), np.float64(0.0), np.float64(59.0), np.float64(-59.0)))
+    assert not np.signbit(got[2])
+
+
+def test_a_function_of_0_0_is_not_the_function_of_minus_0_0():
+    """Specializations on constant arguments were keyed by the constants' values, and -0.0 == 0.0:
+    `flip(0.0)` reused `flip(-0.0)`'s result."""
+    src = "flip(x) = -x\nmain(y::Float64) = (flip(-0.0), flip(0.0), flip(y), round(-0.0), round(0.0))"
+    for level in LEVELS:
+        got = run_at(src, level, 0.0)
+        assert [bool(np.signbit(v)) for v in got] == [False, True, True, True, False], level
+
+
+def test_remainders_of_constant_infinities_and_zeros_are_nan():
+    """`rem(Inf, 2.0)` with constant operands stopped the compiler (Python's math.fmod raises)."""
+    check("main(x::Float64) = (rem(Inf, 2.0), rem(x, 0.0), mod(-Inf, 3.0), rem(7.5, 2.0))", (1.0,),
+          (np.float64(np.nan), np.float64(np.nan), np.float64(np.nan), np.float64(1.5)))
+
+
 # ----------------------------------------------------------------------------- library
 def test_norms(rng):
     x = rng.standard_normal(5)

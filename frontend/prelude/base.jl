@@ -1005,3 +1005,184 @@ function _integer_power(x::Integer, p::Integer)
     end
     return _power_by_squaring(x, p)
 end
+
+# ---- the other rounding modes (Base's rounding.jl and floatfuncs.jl), and division rounded by
+# any mode (div.jl): div, rem and divrem with a mode; fld and cld of floats
+struct _RoundNearestTiesAway <: _RoundingMode end
+struct _RoundNearestTiesUp <: _RoundingMode end
+struct _RoundFromZero <: _RoundingMode end
+const RoundNearestTiesAway = _RoundNearestTiesAway()
+const RoundNearestTiesUp = _RoundNearestTiesUp()
+const RoundFromZero = _RoundFromZero()
+_rounder(::_RoundNearestTiesAway) = _round_ties_away
+_rounder(::_RoundNearestTiesUp) = _round_ties_up
+_rounder(::_RoundFromZero) = _round_from_zero
+_round_ties_away(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ties_away, x, digits, sigdigits, base)
+_round_ties_up(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ties_up, x, digits, sigdigits, base)
+_round_from_zero(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_from_zero, x, digits, sigdigits, base)
+_ties_away(x::Integer) = x
+_ties_up(x::Integer) = x
+_from_zero(x::Integer) = x
+# Base's formulas, so that every float rounds as Julia's does (C's round; Java's)
+_ties_away(x::AbstractFloat) = (y = trunc(x); ifelse(x == y, y, trunc(2 * x - y)))
+_ties_up(x::T) where {T<:AbstractFloat} = copysign(floor((x + (T(0.25) - eps(T(0.5)))) + (T(0.25) + eps(T(0.5)))), x)
+_from_zero(x::AbstractFloat) = signbit(x) ? floor(x) : ceil(x)
+# the remainder that goes with a rounded quotient: x - y * div(x, y, r)
+rem(x::Real, y::Real, ::_RoundToZero) = rem(x, y)
+rem(x::Real, y::Real, ::_RoundDown) = mod(x, y)
+rem(x::Real, y::Real, ::_RoundUp) = mod(x, -y)
+rem(x::Real, y::Real, ::_RoundFromZero) = signbit(x) == signbit(y) ? rem(x, y, RoundUp) : rem(x, y, RoundDown)
+rem(x::Integer, y::Integer, r::_RoundNearest) = divrem(x, y, r)[2]
+rem(x::Integer, y::Integer, r::_RoundNearestTiesAway) = divrem(x, y, r)[2]
+rem(x::Integer, y::Integer, r::_RoundNearestTiesUp) = divrem(x, y, r)[2]
+divrem(x, y, r::_RoundingMode) = (div(x, y, r), rem(x, y, r))
+divrem(x::Integer, y::Integer, r::_RoundNearest) = _divrem_nearest(promote(x, y)..., r)
+divrem(x::Integer, y::Integer, r::_RoundNearestTiesAway) = _divrem_nearest(promote(x, y)..., r)
+divrem(x::Integer, y::Integer, r::_RoundNearestTiesUp) = _divrem_nearest(promote(x, y)..., r)
+div(x::Integer, y::Integer, r::_RoundNearest) = divrem(x, y, r)[1]
+div(x::Integer, y::Integer, r::_RoundNearestTiesAway) = divrem(x, y, r)[1]
+div(x::Integer, y::Integer, r::_RoundNearestTiesUp) = divrem(x, y, r)[1]
+div(x::Integer, y::Integer, ::_RoundFromZero) = signbit(x) == signbit(y) ? div(x, y, RoundUp) : div(x, y, RoundDown)
+# Base's divrem to the nearest integer: the truncated quotient, moved by one where the remainder
+# is more than half the divisor, or exactly half and the mode breaks the tie that way
+_tie_moves(::_RoundNearest, y, q, same_signs) = isodd(y) | iseven(q)
+_tie_moves(::_RoundNearestTiesAway, y, q, same_signs) = isodd(y)
+_tie_moves(::_RoundNearestTiesUp, y, q, same_signs) = same_signs ? isodd(y) : true
+function _divrem_nearest(x::T, y::T, r) where {T<:Integer}
+    q, m = divrem(x, y)
+    if x >= 0
+        if y >= 0
+            return m >= (y ÷ 2) + _tie_moves(r, y, q, true) ? (q + true, m - y) : (q, m)
+        end
+        return m >= -(y ÷ 2) + _tie_moves(r, y, q, false) ? (q - true, m + y) : (q, m)
+    end
+    if y >= 0
+        return m <= -signed(y ÷ 2) - _tie_moves(r, y, q, false) ? (q - true, m + y) : (q, m)
+    end
+    return m <= (y ÷ 2) - _tie_moves(r, y, q, true) ? (q + true, m - y) : (q, m)
+end
+# floats: the quotient of x less the remainder, an exact multiple of y, so fld(6.0, 0.1) is 59.0
+# although 6.0 / 0.1 rounds to 60.0 (the rounding modes to nearest are not supported for floats)
+div(x::T, y::T, r::_RoundDown) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
+div(x::T, y::T, r::_RoundUp) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
+div(x::T, y::T, r::_RoundToZero) where {T<:AbstractFloat} = div(x, y)
+div(x::T, y::T, r::_RoundFromZero) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
+div(x::Integer, y::AbstractFloat, r::_RoundingMode) = div(promote(x, y)..., r)
+div(x::AbstractFloat, y::Integer, r::_RoundingMode) = div(promote(x, y)..., r)
+fld(x::T, y::T) where {T<:AbstractFloat} = div(x, y, RoundDown)
+cld(x::T, y::T) where {T<:AbstractFloat} = div(x, y, RoundUp)
+fld(x::Real, y::Real) = fld(promote(x, y)...)
+cld(x::Real, y::Real) = cld(promote(x, y)...)
+fldmod1(x::Real, y::Real) = (fld1(x, y), mod1(x, y))
+
+# ---- integers: reinterpreted between signed and unsigned (Base's int.jl), powers of two
+signed(x::Signed) = x
+signed(x::UInt8) = reinterpret(Int8, x)
+signed(x::UInt16) = reinterpret(Int16, x)
+signed(x::UInt32) = reinterpret(Int32, x)
+signed(x::UInt64) = reinterpret(Int64, x)
+unsigned(x::Unsigned) = x
+unsigned(x::Int8) = reinterpret(UInt8, x)
+unsigned(x::Int16) = reinterpret(UInt16, x)
+unsigned(x::Int32) = reinterpret(UInt32, x)
+unsigned(x::Int64) = reinterpret(UInt64, x)
+ispow2(x::Integer) = x > 0 && count_ones(x) == 1
+
+# ---- Base's unchecked indexing is indexing here (checked: an index outside the array is a
+# BoundsError where Julia's behaviour is undefined); no value jlhlo represents is `missing`
+unsafe_getindex(A::AbstractArray, I...) = A[I...]
+ismissing(x) = false
+
+# ---- the parts of a float, from its bits (Base's math.jl): exponent, significand, frexp, ldexp
+_sign_mask(::Type{Float64}) = 0x8000000000000000
+_sign_mask(::Type{Float32}) = 0x80000000
+_exponent_mask(::Type{Float64}) = 0x7ff0000000000000
+_exponent_mask(::Type{Float32}) = 0x7f800000
+_exponent_one(::Type{Float64}) = 0x3ff0000000000000
+_exponent_one(::Type{Float32}) = 0x3f800000
+_exponent_half(::Type{Float64}) = 0x3fe0000000000000
+_exponent_half(::Type{Float32}) = 0x3f000000
+_significand_bits(::Type{Float64}) = 52
+_significand_bits(::Type{Float32}) = 23
+_exponent_bits(::Type{Float64}) = 11
+_exponent_bits(::Type{Float32}) = 8
+_exponent_bias(::Type{Float64}) = 1023
+_exponent_bias(::Type{Float32}) = 127
+_unsigned_bits(x::Float64) = reinterpret(UInt64, x)
+_unsigned_bits(x::Float32) = reinterpret(UInt32, x)
+maxintfloat(::Type{T}) where {T<:AbstractFloat} = _maxintfloat(T)
+maxintfloat(x::AbstractFloat) = _maxintfloat(typeof(x))
+maxintfloat() = maxintfloat(Float64)
+function exponent(x::T) where {T<:Union{Float32,Float64}}
+    xs = _unsigned_bits(x) & ~_sign_mask(T)
+    xs >= _exponent_mask(T) && throw(DomainError(x, "Cannot be NaN or Inf."))
+    k = Int(xs >> _significand_bits(T))
+    if k == 0                          # subnormal
+        xs == 0 && throw(DomainError(x, "Cannot be ±0.0."))
+        k = 1 - (leading_zeros(xs) - _exponent_bits(T))
+    end
+    return k - _exponent_bias(T)
+end
+function significand(x::T) where {T<:Union{Float32,Float64}}
+    xu = _unsigned_bits(x)
+    xs = xu & ~_sign_mask(T)
+    xs >= _exponent_mask(T) && return x                     # NaN or Inf
+    if xs <= (~_exponent_mask(T) & ~_sign_mask(T))          # subnormal
+        xs == 0 && return x                                 # ±0
+        xs = xs << (leading_zeros(xs) - _exponent_bits(T))
+        xu = xs | (xu & _sign_mask(T))
+    end
+    return reinterpret(T, (xu & ~_exponent_mask(T)) | _exponent_one(T))
+end
+function frexp(x::T) where {T<:Union{Float32,Float64}}
+    xu = _unsigned_bits(x)
+    xs = xu & ~_sign_mask(T)
+    xs >= _exponent_mask(T) && return (x, 0)                # NaN or Inf
+    k = Int(xs >> _significand_bits(T))
+    if k == 0                                               # subnormal
+        xs == 0 && return (x, 0)                            # ±0
+        m = leading_zeros(xs) - _exponent_bits(T)
+        xu = (xs << m) | (xu & _sign_mask(T))
+        k = 1 - m
+    end
+    k -= _exponent_bias(T) - 1
+    return (reinterpret(T, (xu & ~_exponent_mask(T)) | _exponent_half(T)), k)
+end
+function ldexp(x::T, e::Integer) where {T<:Union{Float32,Float64}}
+    xu = _unsigned_bits(x)
+    xs = xu & ~_sign_mask(T)
+    xs >= _exponent_mask(T) && return x                     # NaN or Inf
+    k = Int(xs >> _significand_bits(T))
+    if k == 0                                               # subnormal
+        xs == 0 && return x                                 # ±0
+        m = leading_zeros(xs) - _exponent_bits(T)
+        xu = (xs << m) | (xu & _sign_mask(T))
+        k = 1 - m
+        e < -50000 && return flipsign(T(0.0), x)
+    end
+    k += Int(e)
+    k >= 2 * _exponent_bias(T) + 1 && return flipsign(T(Inf), x)           # overflow
+    if k > 0
+        return reinterpret(T, (xu & ~_exponent_mask(T)) | (oftype(xu, k) << _significand_bits(T)))
+    end
+    k <= -_significand_bits(T) && return flipsign(T(e > 50000 ? Inf : 0.0), x)   # underflow
+    z = reinterpret(T, oftype(xu, _exponent_bias(T) - _significand_bits(T)) << _significand_bits(T))
+    return z * reinterpret(T, (xu & ~_exponent_mask(T)) | (oftype(xu, k + _significand_bits(T)) << _significand_bits(T)))
+end
+frexp(x::Real) = frexp(float(x))
+ldexp(x::Real, e::Integer) = ldexp(float(x), e)
+exponent(x::Real) = exponent(float(x))
+significand(x::Real) = significand(float(x))
+# e^(iθ), as Base: the cosine and the sine of θ
+cis(x::Real) = Complex(cos(x), sin(x))
+# hypot of three or more numbers (Base's _hypot over a tuple): scaled by the largest magnitude
+hypot(x::Number, y::Number, zs::Number...) = _hypot_all(float.(promote(x, y, zs...)))
+function _hypot_all(t::Tuple)
+    maxabs = maximum(abs, t)
+    if isnan(maxabs) && any(isinf, t)
+        return typeof(maxabs)(Inf)
+    elseif iszero(maxabs) || isinf(maxabs)
+        return maxabs
+    end
+    return maxabs * sqrt(sum(v -> abs2(v / maxabs), t))
+end

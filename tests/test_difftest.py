@@ -90,6 +90,23 @@ def _reference_facts() -> list[tuple[str, object, object]]:
         ("LinearIndices(A)[1, 2]", R.getindex(R.LinearIndices(A), R.i(1), R.i(2)), R.i(3)),
         ("pairs(x): index and element", tuple((int(k), float(v)) for k, v in R.pairs(np.array([5.0, 6.0]))),
          ((1, 5.0), (2, 6.0))),
+        # division rounded by a mode (the manual's examples for div, fld and cld)
+        ("fld(6.0, 0.1) is 59.0 (the exact quotient)", R.fld(R.f(6.0), R.f(0.1)), R.f(59.0)),
+        ("cld(3.0, 0.3) is 11.0", R.cld(R.f(3.0), R.f(0.3)), R.f(11.0)),
+        ("fld(7.3, 5.5)", R.fld(R.f(7.3), R.f(5.5)), R.f(1.0)),
+        ("div(5, 2, RoundNearest)", R.idiv(R.i(5), R.i(2), R.RoundNearest), R.i(2)),
+        ("div(5, 2, RoundNearestTiesAway)", R.idiv(R.i(5), R.i(2), R.RoundNearestTiesAway), R.i(3)),
+        ("div(-5, 2, RoundNearestTiesAway)", R.idiv(R.i(-5), R.i(2), R.RoundNearestTiesAway), R.i(-3)),
+        ("div(-5, 2, RoundNearestTiesUp)", R.idiv(R.i(-5), R.i(2), R.RoundNearestTiesUp), R.i(-2)),
+        ("div(-4, 3, RoundFromZero)", R.idiv(R.i(-4), R.i(3), R.RoundFromZero), R.i(-2)),
+        ("rem(-7, 2, RoundDown) is mod", R.rem(R.i(-7), R.i(2), R.RoundDown), R.i(1)),
+        ("fld(0.0, -1.0) is -0.0", R.signbit(R.fld(R.f(0.0), R.f(-1.0))), R.b(True)),
+        ("cld(-0.0, -1.0) is 0.0", R.signbit(R.cld(R.f(-0.0), R.f(-1.0))), R.b(False)),
+        ("mod(-2.0, 1.0) is 0.0", R.signbit(R.mod(R.f(-2.0), R.f(1.0))), R.b(False)),
+        ("7.5 % -2 is 1.5", R.rem(R.f(7.5), R.i(-2)), R.f(1.5)),
+        ("round(-2.5, RoundNearestTiesAway)", R.round_(R.f(-2.5), R.RoundNearestTiesAway), R.f(-3.0)),
+        ("round(-2.5, RoundNearestTiesUp)", R.round_(R.f(-2.5), R.RoundNearestTiesUp), R.f(-2.0)),
+        ("round(-0.3, RoundNearestTiesUp) is -0.0", R.signbit(R.round_(R.f(-0.3), R.RoundNearestTiesUp)), R.b(True)),
     ]
 
 

@@ -83,6 +83,8 @@ CATALOG: dict[str, tuple[float, str]] = {
     "dispatch": (1, "several methods per function: Int64 / Float64 / Real / AbstractArray"),
     "math": (2, "abs, sqrt, exp, sin, min, max, clamp, round, floor, ..."),
     "int_ops": (1.2, "÷ % mod rem fld cld div"),
+    "division_modes": (0.5, "÷ % fld cld div rem mod of floats (and an Int dividend); div/rem with a RoundingMode "
+                            "(integers: all seven, floats: Down, Up, ToZero, FromZero); round(x, mode)"),
     "float32": (1, "Float32 values and promotion with Int64/Float64"),
     "literal_forms": (1, "2x, x^2, x^-1, (-x)^2, -x^2, 1f0"),
     "conversions": (0.8, "Float64(n), Float32(x), round(Int, x), Int(x)"),

@@ -294,6 +294,7 @@ class ExprGenerator:
             (F("literal_forms"), lambda: self.literal_form(ctx, t, depth)),
             (F("math", 1.5), lambda: self.math_call(ctx, t, depth)),
             (F("int_ops", 1.5) if t == INT else 0, lambda: self.int_op(ctx, depth)),
+            (F("division_modes") if t != BOOL and not ctx.grad else 0, lambda: self.division_mode_op(ctx, t, depth)),
             (F("ternary"), lambda: M.Ternary(t=t, cond=self.bool_expr(ctx, depth - 1),
                                               a=self.scalar(ctx, t, depth - 1), b=self.scalar(ctx, t, depth - 1))),
             (2.5, lambda: self.element_read(ctx, t, depth)),
@@ -610,6 +611,38 @@ class ExprGenerator:
         if o in ("÷", "%"):
             return op(INT, o, a, divisor)
         return call(INT, o, a, divisor)
+
+    def division_mode_op(self, ctx: Ctx, t: Scalar, depth: int) -> M.Expr:
+        """Division rounded by a mode: fld/cld/div/÷/rem/mod/% of floats (a float or an Int dividend,
+        a divisor away from 0), div/rem with a RoundingMode (of integers: all seven; of floats: the
+        four that are not to nearest), round(x, mode) of floats."""
+        if t == INT:
+            modes = ["RoundNearest", "RoundNearestTiesAway", "RoundNearestTiesUp", "RoundDown", "RoundUp",
+                     "RoundToZero", "RoundFromZero"]
+            divisor = op(INT, "+", call(INT, "mod", self.scalar(ctx, INT, depth - 2), ilit(self.rng.randint(2, 5))),
+                         ilit(1))
+            if self.chance(0.4):
+                divisor = op(INT, "-", divisor)
+            return call(INT, self.pick(["div", "rem"]), self.scalar(ctx, INT, depth - 1), divisor,
+                        M.Named(t=None, name=self.pick(modes)))
+        if self.chance(0.25):
+            mode = self.pick(["RoundNearestTiesAway", "RoundNearestTiesUp", "RoundFromZero", "RoundNearest",
+                              "RoundDown", "RoundToZero"])
+            return call(t, "round", self.scalar(ctx, t, depth - 1), M.Named(t=None, name=mode))
+        dividend = self.scalar(ctx, INT if self.chance(0.2) else t, depth - 1)
+        if self.chance(0.4):
+            divisor: M.Expr = lit(t, self.pick([0.5, 0.25, 2.0, -1.5, 0.1, 3.0, -0.3]))
+        else:
+            divisor = op(t, "+", call(t, "abs", self.scalar(ctx, t, depth - 1)), lit(t, 0.5))
+            if self.chance(0.3):
+                divisor = op(t, "-", divisor)
+        o = self.pick(["÷", "%", "fld", "cld", "div", "rem", "mod", "div3", "rem3"])
+        if o in ("÷", "%"):
+            return op(t, o, dividend, divisor)
+        if o in ("div3", "rem3"):
+            mode = self.pick(["RoundDown", "RoundUp", "RoundToZero", "RoundFromZero"])
+            return call(t, o[:3], dividend, divisor, M.Named(t=None, name=mode))
+        return call(t, o, dividend, divisor)
 
     def index_expr(self, ctx: Ctx, n: int, depth: int, allow_end: bool = True) -> M.Expr:
         """An Int index in 1:n by construction."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -309,30 +310,119 @@ def _trunc_div(x: int, y: int) -> int:
     return q if (x >= 0) == (y >= 0) else -q
 
 
-def idiv(a: Any, b_: Any) -> Any:
-    """`÷`/`div`: truncates toward zero."""
+class RoundingMode:
+    """Base's RoundingMode values, as arguments of div, rem and round."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+RoundNearest, RoundNearestTiesAway, RoundNearestTiesUp, RoundDown, RoundUp, RoundToZero, RoundFromZero = (
+    RoundingMode(n) for n in ("RoundNearest", "RoundNearestTiesAway", "RoundNearestTiesUp", "RoundDown", "RoundUp",
+                              "RoundToZero", "RoundFromZero"))
+
+
+def _rounded(q: Fraction, mode: RoundingMode) -> int:
+    """The integer the exact number q rounds to in `mode` (Julia's manual: `round(x / y, r)`
+    without any intermediate rounding)."""
+    lo = math.floor(q)
+    if mode is RoundDown:
+        return lo
+    if mode is RoundUp:
+        return math.ceil(q)
+    if mode is RoundToZero:
+        return math.trunc(q)
+    if mode is RoundFromZero:
+        return math.ceil(q) if q > 0 else lo
+    half = q - lo - Fraction(1, 2)
+    if half != 0:
+        return lo + (half > 0)
+    return lo + {"RoundNearest": lo % 2, "RoundNearestTiesAway": int(q > 0), "RoundNearestTiesUp": 1}[mode.name]
+
+
+def _is_float_division(a: Any, b_: Any) -> bool:
+    return Float32 in (jtype(a), jtype(b_)) or Float64 in (jtype(a), jtype(b_))
+
+
+def _float_division(name: str, a: Any, b_: Any, mode: RoundingMode) -> tuple[str, Any, Any, Fraction, int]:
+    """(type, x, y, exact quotient, quotient rounded in `mode`) of floats (or a float and an Int)."""
+    t = promote_type(jtype(a), jtype(b_))
+    x, y = convert(t, a), convert(t, b_)
+    if not (math.isfinite(float(x)) and math.isfinite(float(y))) or float(y) == 0.0:
+        raise Unmodelled(f"{name}({x!r}, {y!r}): Base's answer is NaN by way of its formula")
+    q = Fraction(float(x)) / Fraction(float(y))
+    if abs(q) > HUGE:
+        raise Unstable(f"{name}({x!r}, {y!r}): a quotient this large is not an exact float integer")
+    # the quotient jumps where x/y crosses an integer: within rounding noise of one it is Fragile
+    _check_near_integer_boundary(float(q), t, 0.5 if mode.name.startswith("RoundNearest") else 0.0)
+    return t, x, y, q, _rounded(q, mode)
+
+
+def _float_remainder(t: str, x: Any, y: Any, n: int, mode: RoundingMode) -> Any:
+    """x - y * n, exact, rounded once (as Base's fmod-based rem and mod are); a zero takes the
+    dividend's sign for rem, the divisor's for mod (RoundDown), the negated divisor's for RoundUp."""
+    r = Fraction(float(x)) - Fraction(float(y)) * n
+    if r != 0:
+        return _NP[t](float(r))
+    if mode is RoundFromZero:
+        mode = RoundUp if math.copysign(1, float(x)) == math.copysign(1, float(y)) else RoundDown
+    sign = {"RoundToZero": float(x), "RoundDown": float(y), "RoundUp": -float(y)}[mode.name]
+    return _NP[t](math.copysign(0.0, sign))
+
+
+def _float_quotient(name: str, a: Any, b_: Any, mode: RoundingMode) -> Any:
+    """Base's `div(x, y, r) = round((x - rem(x, y, r)) / y)` is the exact quotient rounded in r; a
+    zero quotient takes the sign of (x - rem(x, y, r)) / y."""
+    t, x, y, _, n = _float_division(name, a, b_, mode)
+    if n != 0:
+        return _NP[t](n)
+    r = _float_remainder(t, x, y, n, mode)
+    with np.errstate(all="ignore"):
+        return _NP[t](math.copysign(0.0, float((x - r) / y)))
+
+
+def idiv(a: Any, b_: Any, mode: RoundingMode = RoundToZero) -> Any:
+    """`÷`/`div`: truncates toward zero; with a rounding mode, rounds that way."""
+    if _is_float_division(a, b_):
+        if mode.name.startswith("RoundNearest"):
+            raise ModelError("div of floats to nearest is not generated (jlhlo refuses it)")
+        return _float_quotient("div", a, b_, mode)
     x, y = _int_operands("div", a, b_)
-    return i(_trunc_div(x, y))
+    return i(_rounded(Fraction(x, y), mode))
 
 
-def rem(a: Any, b_: Any) -> Any:
-    """`%`/`rem`: the sign of the dividend."""
+def rem(a: Any, b_: Any, mode: RoundingMode = RoundToZero) -> Any:
+    """`%`/`rem`: the sign of the dividend; with a rounding mode, x - y * div(x, y, mode)."""
+    if _is_float_division(a, b_):
+        if mode.name.startswith("RoundNearest"):
+            raise ModelError("rem of floats to nearest is not generated (jlhlo refuses it)")
+        t, x, y, _, n = _float_division("rem", a, b_, mode)
+        return _float_remainder(t, x, y, n, mode)
     x, y = _int_operands("rem", a, b_)
-    return i(x - y * _trunc_div(x, y))
+    return i(x - y * _rounded(Fraction(x, y), mode))
 
 
 def mod(a: Any, b_: Any) -> Any:
     """`mod`: the sign of the divisor (Python's `%` on ints)."""
+    if _is_float_division(a, b_):
+        return rem(a, b_, RoundDown)
     x, y = _int_operands("mod", a, b_)
     return i(x % y)
 
 
 def fld(a: Any, b_: Any) -> Any:
+    if _is_float_division(a, b_):
+        return idiv(a, b_, RoundDown)
     x, y = _int_operands("fld", a, b_)
     return i(x // y)
 
 
 def cld(a: Any, b_: Any) -> Any:
+    if _is_float_division(a, b_):
+        return idiv(a, b_, RoundUp)
     x, y = _int_operands("cld", a, b_)
     return i(-((-x) // y))
 
@@ -618,7 +708,23 @@ def _rounding(name: str, fn: Callable[[float], float], boundary: float) -> Calla
 floor = _rounding("floor", np.floor, 0.0)
 ceil = _rounding("ceil", np.ceil, 0.0)
 trunc = _rounding("trunc", np.trunc, 0.0)
-round_ = _rounding("round", np.rint, 0.5)      # RoundNearest: ties to even, as np.rint
+_round_nearest = _rounding("round", np.rint, 0.5)      # RoundNearest: ties to even, as np.rint
+
+
+def round_(*args: Any) -> Any:
+    """`round(x)`, `round(Int64, x)`, and `round(x, mode)`: the exact value rounded in the mode; a
+    zero keeps x's sign (as Base's formulas for each mode give it)."""
+    if len(args) != 2 or not isinstance(args[1], RoundingMode):
+        return _round_nearest(*args)
+    x, mode = args
+    t = jtype(x)
+    if t in (Int64, Bool):
+        return x
+    v = float(x)
+    if not math.isfinite(v):
+        return x
+    _check_near_integer_boundary(v, t, 0.5 if mode.name.startswith("RoundNearest") else 0.0)
+    return _NP[t](math.copysign(_rounded(Fraction(v), mode), v))
 
 
 def _minmax(is_min: bool, a: Any, b_: Any) -> Any:

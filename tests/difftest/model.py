@@ -43,6 +43,12 @@ class Var(Expr):
 
 
 @dataclass(kw_only=True)
+class Named(Expr):
+    """A constant of Base used by its name, not a number (`RoundDown` as an argument of div)."""
+    name: str
+
+
+@dataclass(kw_only=True)
 class FuncRef(Expr):
     """A function used as a value (`sum(abs, x)`, `map(g, x)`): a Base name or a user function."""
     name: str

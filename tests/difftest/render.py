@@ -88,6 +88,9 @@ class JuliaRenderer:
     def _e_Var(self, e: M.Var) -> tuple[str, float]:
         return e.name, _ATOM
 
+    def _e_Named(self, e: M.Named) -> tuple[str, float]:
+        return e.name, _ATOM
+
     def _e_FuncRef(self, e: M.FuncRef) -> tuple[str, float]:
         return (self.gname(e.name) if e.user else e.name), _ATOM
 
@@ -467,6 +470,9 @@ class PythonRenderer:
 
     def _e_Var(self, e: M.Var) -> str:
         return e.name
+
+    def _e_Named(self, e: M.Named) -> str:
+        return f"R.{e.name}"
 
     def _e_FuncRef(self, e: M.FuncRef) -> str:
         return self._fn_value(e.name, e.user, e.target)

@@ -313,13 +313,22 @@ def _shift(kind: str):
             return ScalarV(t, as_py(as_np(t, _shift_const(int(a.const), n, kind, t))))
         batch = _lanes(a, b)
         x = as_ir(fl, a, t, batch)
-        n = as_ir(fl, convert_scalar(fl, b, t) if b.t.info.bits <= t.info.bits else b, t, batch)
         right = hlo.shift_right_arithmetic if t.info.kind == "int" and kind != ">>>" else hlo.shift_right_logical
         forward, backward = (hlo.shift_left, right) if kind == "<<" else (right, hlo.shift_left)
-        if t.info.kind == "uint" or b.is_const and b.const >= 0:
-            return ScalarV(t, None, forward(x, n), batch)
-        negative = H.compare("LT", n, H.constant(t, 0, batch), "int")
-        return ScalarV(t, None, hlo.select(negative, backward(x, hlo.negate(n)), forward(x, n)), batch)
+        # the count's sign in the count's own type (an unsigned x shifted by a negative Int shifts
+        # the other way), and the count clamped to ±width before it takes x's type (XLA shifts a
+        # count past the width out; Int8(1) << 257 converted unclamped would be a shift by 1)
+        bits, ct = t.info.bits, (INT64 if b.t == BOOL else b.t)
+        count = arith(fl, "min", convert_scalar(fl, b, ct), ScalarV(ct, bits))
+        if ct.info.kind == "int":
+            count = arith(fl, "max", count, ScalarV(ct, -bits))
+        zero = ScalarV(ct, 0)
+        if ct.info.kind == "uint" or count.is_const and count.const >= 0:
+            return ScalarV(t, None, forward(x, as_ir(fl, count, t, batch)), batch)
+        negative = arith(fl, "<", count, zero)
+        size = as_ir(fl, ifelse(fl, negative, arith(fl, "-", zero, count), count), t, batch)
+        return ScalarV(t, None, hlo.select(as_ir(fl, negative, BOOL, batch), backward(x, size), forward(x, size)),
+                       batch)
     return rule
 
 

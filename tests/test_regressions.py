@@ -434,6 +434,35 @@ def test_a_function_of_0_0_is_not_the_function_of_minus_0_0():
         assert [bool(np.signbit(v)) for v in got] == [False, True, True, True, False], level
 
 
+def test_shifts_by_any_count_of_any_integer_type(rng):
+    """Julia's shifts: a negative count shifts the other way, a count past the width shifts everything
+    out. An unsigned value shifted by a negative Int gave 0 (the count took the value's unsigned
+    type), and a wide count was converted to a narrow value's type unclamped (Int8(5) << 257 was 10)."""
+    def julia_shift(x: int, n: int, kind: str, bits: int, signed: bool) -> int:
+        if n < 0:
+            return julia_shift(x, -n, {"<<": ">>", ">>": "<<", ">>>": "<<"}[kind], bits, signed)
+        u = x % (1 << bits)
+        if kind == "<<":
+            v = (u << n) if n < bits else 0
+        elif kind == ">>>" or not signed:
+            v = u >> n if n < bits else 0
+        else:
+            v = x >> min(n, bits - 1)
+        v %= 1 << bits
+        return v - (1 << bits) if signed and v >= 1 << (bits - 1) else v
+
+    counts = np.array([0, 1, 3, 7, 8, 9, 31, 63, 64, 65, 257, -1, -3, -8, -9, -64, -300, 2**62, -2**63])
+    src = "main(x::T, n::Vector{Int}) where {T} = (x .<< n, x .>> n, x .>>> n, x .<< Int32.(clamp.(n, -99, 99)))"
+    for dtype, value in ((np.int8, -5), (np.uint8, 200), (np.int32, -123456), (np.uint64, 2**64 - 12345),
+                         (np.int64, int(rng.integers(-2**62, 2**62)))):
+        bits, signed = np.iinfo(dtype).bits, np.iinfo(dtype).min < 0
+        want = tuple(np.array([julia_shift(value, int(n), k, bits, signed) for n in counts], dtype=dtype)
+                     for k in ("<<", ">>", ">>>"))
+        want += (np.array([julia_shift(value, int(np.clip(n, -99, 99)), "<<", bits, signed) for n in counts],
+                          dtype=dtype),)
+        check(src, (dtype(value), counts), want)
+
+
 def test_remainders_of_constant_infinities_and_zeros_are_nan():
     """`rem(Inf, 2.0)` with constant operands stopped the compiler (Python's math.fmod raises)."""
     check("main(x::Float64) = (rem(Inf, 2.0), rem(x, 0.0), mod(-Inf, 3.0), rem(7.5, 2.0))", (1.0,),

@@ -39,6 +39,7 @@ from .scalars import (
     get_field,
     make_tuple,
     needs_power_by_squaring,
+    signedness_differs,
     type_arg,
 )
 from .struct_arrays import blank, from_lanes, is_record
@@ -1166,6 +1167,18 @@ def _check_divisor(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) 
     fl.check(fl.scalar_not(bad), node, "DivideError: integer division error")
 
 
+def _check_promotes_to_unsigned(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) -> None:
+    """max/min of a signed and an unsigned integer promote both to the unsigned type (Base's
+    `max(x::Real, y::Real) = max(promote(x, y)...)`), which for a negative value is Julia's
+    InexactError (arithmetic wraps with `%` instead)."""
+    s = a if a.t.info.kind == "int" else b
+    message = f"InexactError: convert({promote(a.t, b.t).name}, x) with x a negative {s.t.name}"
+    if s.is_const:                     # signedness_differs: a constant here is negative
+        fail(fl, f"InexactError: convert({promote(a.t, b.t).name}, {show_number(s)})", node)
+        raise Threw()
+    fl.check(arith(fl, ">=", s, ScalarV(s.t, 0)), node, message)
+
+
 def _check_real_power(fl: Lowering, a: ScalarV, b: ScalarV, node: A.Node) -> None:
     """`x^y` of a negative x and a finite non-integral y is Julia's DomainError (XLA gives NaN)."""
     t = promote(a.t, b.t)
@@ -1195,6 +1208,8 @@ def _binary_prim(op: str):
                 _check_divisor(fl, op, a, b, node)
             if op == "^" and b.t.info.is_float and promote(a.t, b.t).info.is_float:
                 _check_real_power(fl, a, b, node)
+            if op in ("max", "min") and signedness_differs(a, b):
+                _check_promotes_to_unsigned(fl, op, a, b, node)
             if op == "^" and needs_power_by_squaring(a, b):
                 base = convert_scalar(fl, a, INT64) if a.t == BOOL else a
                 return fl.call_function("_integer_power", [base, b], {}, node)

@@ -362,12 +362,14 @@ def _compare(op: str):
     def rule(fl: Lowering, a: ScalarV, b: ScalarV) -> ScalarV:
         t = promote(a.t, b.t)
         if a.is_const and b.is_const:
-            if _compared_exactly(a, b):   # Python compares an int with a float exactly, as Julia does
+            if _compared_exactly(a, b) or signedness_differs(a, b):   # Python compares numbers exactly, as Julia
                 return ScalarV(BOOL, bool(_PY_COMPARE[direction](a.const, b.const)))
             return ScalarV(BOOL, bool(np_fn(as_np(t, a.const), as_np(t, b.const))))
         batch = _lanes(a, b)
         if _compared_exactly(a, b):
             return ScalarV(BOOL, None, _int_float_compare(fl, direction, a, b, batch), batch)
+        if signedness_differs(a, b):
+            return ScalarV(BOOL, None, _signed_unsigned_compare(fl, direction, a, b, batch), batch)
         if t.info.kind == "int" and (direction in ("LT", "GE") and b.is_const and b.const == 0 or
                                      direction in ("GT", "LE") and a.is_const and a.const == 0):
             x = as_ir(fl, a if b.is_const else b, t, batch)      # `x < 0`, `x >= 0`, `0 > x`, `0 <= x`
@@ -418,6 +420,29 @@ def _int_float_compare(fl: Lowering, direction: str, a: ScalarV, b: ScalarV, bat
         return hlo.or_(cmp("LT", fx, y), hlo.and_(cmp("EQ", fx, y), tie))
     tie = hlo.and_(cmp("LT", fx, top), cmp(direction, back, x, i.t.info.kind))   # y::Tf < x::Ti
     return hlo.or_(cmp("LT", y, fx), hlo.and_(cmp("EQ", y, fx), tie))
+
+
+def signedness_differs(a: ScalarV, b: ScalarV) -> bool:
+    """A signed and an unsigned integer that promotion would make both unsigned (Int64 and UInt64,
+    Int8 and UInt8), unless the signed one is a constant that is not negative (`u > 0`)."""
+    kinds = {a.t.info.kind, b.t.info.kind}
+    if kinds != {"int", "uint"} or promote(a.t, b.t).info.kind != "uint":
+        return False
+    s = a if a.t.info.kind == "int" else b
+    return not (s.is_const and s.const >= 0)
+
+
+def _signed_unsigned_compare(fl: Lowering, direction: str, a: ScalarV, b: ScalarV, batch: tuple[int, ...]):
+    """Base compares a signed with an unsigned integer exactly (int.jl: `<(x::Signed, y::Unsigned) =
+    (x < 0) | (unsigned(x) < y)`): a negative one is less than every unsigned one (-1 < typemax(UInt64),
+    where promotion to UInt64 made -1 the largest); others compare as unsigned numbers."""
+    s = a if a.t.info.kind == "int" else b
+    u = Scalar(f"UInt{max(a.t.info.bits, b.t.info.bits)}")
+    negative = _negative(as_ir(fl, s, s.t, batch), s.t)
+    unsigned = H.compare(direction, as_ir(fl, a, u, batch), as_ir(fl, b, u, batch), "uint")
+    if direction in (("LT", "LE", "NE") if s is a else ("GT", "GE", "NE")):     # true whenever s < 0
+        return hlo.or_(negative, unsigned)
+    return hlo.and_(hlo.not_(negative), unsigned)
 
 
 def _negative(x: ir.Value, t: Scalar) -> ir.Value:

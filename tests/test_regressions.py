@@ -463,6 +463,48 @@ def test_shifts_by_any_count_of_any_integer_type(rng):
         check(src, (dtype(value), counts), want)
 
 
+def test_signed_and_unsigned_integers_compare_exactly(rng):
+    """Base compares a signed with an unsigned integer exactly (int.jl); promotion to the unsigned
+    type made -1 the largest UInt64 (-1 < typemax(UInt64) was false, Int8(-1) == 0xff true)."""
+    src = """
+    function main(x::Vector{S}, u::Vector{U}) where {S, U}
+        return (x .< u, x .<= u, x .== u, x .!= u, x .> u, x .>= u, u .< x, u .== x,
+                [isless(x[i], u[i]) for i in eachindex(x)], [isequal(u[i], x[i]) for i in eachindex(x)])
+    end"""
+    for s, u in ((np.int64, np.uint64), (np.int8, np.uint8), (np.int32, np.uint64), (np.int64, np.uint32)):
+        si, ui = np.iinfo(s), np.iinfo(u)
+        x = np.concatenate([[-1, -1, 0, 5, si.min, si.max], rng.integers(si.min, si.max, 10, endpoint=True)])
+        y = np.concatenate([[ui.max, 0, 0, 5, 0, ui.max], rng.integers(0, min(ui.max, si.max), 10, endpoint=True)])
+        x, y = x.astype(s), y.astype(u)
+        px, py = [int(v) for v in x], [int(v) for v in y]         # Python compares the numbers themselves
+        rows = [[a < b for a, b in zip(px, py)], [a <= b for a, b in zip(px, py)], [a == b for a, b in zip(px, py)],
+                [a != b for a, b in zip(px, py)], [a > b for a, b in zip(px, py)], [a >= b for a, b in zip(px, py)],
+                [b < a for a, b in zip(px, py)], [b == a for a, b in zip(px, py)], [a < b for a, b in zip(px, py)],
+                [b == a for a, b in zip(px, py)]]
+        check(src, (x, y), tuple(np.array(r) for r in rows))
+    check("main(x::Int) = (x < typemax(UInt64), -1 == 0xff, Int8(-1) < 0x01)", (0,),
+          (np.bool_(True), np.bool_(False), np.bool_(True)))
+
+
+def test_max_of_a_negative_signed_and_an_unsigned_integer_is_inexact():
+    """max/min promote (Base: `max(x::Real, y::Real) = max(promote(x, y)...)`): a negative Int64
+    cannot become a UInt64. jlhlo gave typemax(UInt64) for max(-1, UInt64(1))."""
+    src = "main(x::Int, u::UInt64) = (max(x, u), min(u, x))"
+    check(src, (3, np.uint64(7)), (np.uint64(7), np.uint64(3)))
+    with pytest.raises(JuliaError, match=r"InexactError: convert\(UInt64, x\) with x a negative Int64"):
+        run_at(src, 2, -1, np.uint64(7))
+    with pytest.raises(JuliaError, match=r"InexactError: convert\(UInt64, -2\)"):
+        run_at("main(u::UInt64) = max(-2, u)", 2, np.uint64(1))
+
+
+def test_findmax_and_findmin_follow_isless_for_signed_zeros():
+    """findmax/argmax pick by Julia's isless order, in which 0.0 is greater than -0.0 (and NaN the
+    greatest); the first element == the maximum was taken, so argmax([-0.0, 0.0]) was 1."""
+    src = "main(x::Vector{Float64}) = (argmax(x), argmin(x), findmax(x), findmin(reverse(x)), argmax([1.0, NaN, NaN]))"
+    check(src, (np.array([-0.0, 0.0, -0.0]),),
+          (np.int64(2), np.int64(1), (np.float64(0.0), np.int64(2)), (np.float64(-0.0), np.int64(1)), np.int64(2)))
+
+
 def test_remainders_of_constant_infinities_and_zeros_are_nan():
     """`rem(Inf, 2.0)` with constant operands stopped the compiler (Python's math.fmod raises)."""
     check("main(x::Float64) = (rem(Inf, 2.0), rem(x, 0.0), mod(-Inf, 3.0), rem(7.5, 2.0))", (1.0,),

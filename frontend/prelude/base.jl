@@ -793,16 +793,16 @@ function logsumexp(x::AbstractArray; dims=:)
     return m .+ log.(sum(exp.(x .- m); dims=dims))
 end
 
-# ---- searching (first occurrence wins, as Julia; NaN counts as the largest, as findmax does)
+# ---- searching (the first occurrence by isequal, as Julia's isless order: NaN the largest, -0.0 < 0.0)
 # an index into an array of several dimensions is a CartesianIndex, as Julia's `keys` of one are
 function findmax(x::AbstractArray)
     m = maximum(x)
-    hit = (x .== m) .| (isnan.(x) .& isnan(m))
+    hit = isequal.(x, m)
     return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
 end
 function findmin(x::AbstractArray)
     m = minimum(x)
-    hit = (x .== m) .| (isnan.(x) .& isnan(m))
+    hit = isequal.(x, m)
     return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
 end
 _key(x::AbstractVector, k) = k

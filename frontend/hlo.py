@@ -57,7 +57,9 @@ def _splat_attr(t: Scalar, value_repr: str, shape: tuple[int, ...]) -> ir.Attrib
 
 def _make_splat(t: Scalar, value_repr: str, shape: tuple[int, ...]) -> ir.Attribute:
     value = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}.get(value_repr)
-    if value is None:
+    if value is None and t.info.is_complex:
+        value = complex(value_repr)    # also "(nan+infj)", which literal_eval refuses
+    elif value is None:
         value = ast.literal_eval(value_repr)
     arr = np.full(shape, value, dtype=t.info.np)
     return ir.DenseElementsAttr.get(np.ascontiguousarray(arr), type=tensor_type(t, shape))

@@ -118,6 +118,9 @@ def _binary(op: str, hlo_fn, np_fn, result: str = "promote"):
         t = promote(a.t, b.t)
         if op in ("*", "+") and (a.t == BOOL) != (b.t == BOOL) and not t.info.is_integer:
             return _bool_with_float(fl, op, a, b)
+        if a.t.info.is_complex != b.t.info.is_complex and op in ("+", "-", "*", "/") and BOOL not in (a.t, b.t) \
+                and not (op == "/" and b.t.info.is_complex):
+            return _complex_with_real(fl, op, a, b, t)
         if result == "float":
             t = float_type(t)
         elif t == BOOL and op == "*":
@@ -149,6 +152,26 @@ def _bool_with_float(fl: Lowering, op: str, a: ScalarV, b: ScalarV) -> ScalarV:
         zero = copysign_zero(fl, x)
         return ifelse(fl, flag, x, zero)
     return ifelse(fl, flag, ARITH["+"](fl, ScalarV(x.t, 1), x), x)
+
+
+def _complex_with_real(fl: Lowering, op: str, a: ScalarV, b: ScalarV, t: Scalar) -> ScalarV:
+    """Base's arithmetic of a complex and a real number works on the parts (complex.jl): z + x is
+    Complex(real(z) + x, imag(z)), so an imaginary -0.0 stays; z * x is Complex(x * real(z),
+    x * imag(z)), with no NaN from Inf * 0 (promoting x to x + 0im and using complex arithmetic gave both)."""
+    rt = real_type(t)
+    z, x = (a, b) if a.t.info.is_complex else (b, a)
+    re, im = (convert_scalar(fl, complex_parts(fl, [z], {}, None, name=part), rt) for part in ("real", "imag"))
+    x = convert_scalar(fl, x, rt)
+    if op == "+":
+        parts = [ARITH["+"](fl, x, re), im]
+    elif op == "-":
+        negated_im = ScalarV(rt, -im.const) if im.is_const else ScalarV(rt, None, hlo.negate(im.ir), im.batch)
+        parts = [ARITH["-"](fl, re, x), im] if z is a else [ARITH["-"](fl, x, re), negated_im]
+    elif op == "*":
+        parts = [ARITH["*"](fl, x, re), ARITH["*"](fl, x, im)]
+    else:                              # z / x (x / z is a complex division)
+        parts = [ARITH["/"](fl, re, x), ARITH["/"](fl, im, x)]
+    return _complex(fl, parts, {}, None)
 
 
 def copysign_zero(fl: Lowering, x: ScalarV) -> ScalarV:

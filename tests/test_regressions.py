@@ -505,6 +505,32 @@ def test_findmax_and_findmin_follow_isless_for_signed_zeros():
           (np.int64(2), np.int64(1), (np.float64(0.0), np.int64(2)), (np.float64(-0.0), np.int64(1)), np.int64(2)))
 
 
+def test_complex_with_real_arithmetic_works_on_the_parts():
+    """Base's `z + x` is Complex(real(z) + x, imag(z)) and `z * x` is Complex(x * real(z), x * imag(z))
+    (complex.jl): the real number was made x + 0im and complex arithmetic used, so an imaginary -0.0
+    became 0.0 (z + 1) and Inf * 0 made NaNs ((Inf - Inf*im) * 1.0 was NaN + NaN*im). Also abs of a
+    complex number near floatmax overflowed (sqrt(abs2(z)); Base uses hypot), exp(Inf + 0im) was
+    Inf + NaN*im, and a constant complex NaN stopped the compiler."""
+    src = """
+    function main(z::ComplexF64, x::Float64, n::Int)
+        return (z * x, x * z, z + x, x + z, z - x, x - z, z / x, z * n, z + n, n - z,
+                Float32(2) * ComplexF32(z), abs(z * 1e300), exp(complex(Inf, 0.0)), complex(NaN, x))
+    end"""
+    for z, x in ((complex(1.0, -0.0), -1.0), (complex(np.inf, -np.inf), 1.0), (complex(-0.0, 2.5), 0.5)):
+        got = run_at(src, 2, np.complex128(z), x, 2)
+        zr, zi = z.real, z.imag
+        want = [(x * zr, x * zi), (x * zr, x * zi), (x + zr, zi), (x + zr, zi), (zr - x, zi), (x - zr, -zi),
+                (zr / x, zi / x), (2 * zr, 2 * zi), (2 + zr, zi), (2 - zr, -zi),
+                (np.float32(2) * np.float32(zr), np.float32(2) * np.float32(zi))]
+        for k, (g, (wr, wi)) in enumerate(zip(got, want)):
+            for gp, wp in ((np.real(g), wr), (np.imag(g), wi)):
+                assert (np.isnan(gp) and np.isnan(wp)) or (gp == wp and np.signbit(gp) == np.signbit(wp)), (z, k, g)
+        assert got[10].dtype == np.complex64
+        assert got[11] == np.float64(abs(z) * 1e300) if np.isfinite(z).all() else np.isinf(got[11])
+        assert got[12] == complex(np.inf, 0.0) and not np.signbit(got[12].imag)
+        assert np.isnan(got[13].real) and got[13].imag == x
+
+
 def test_remainders_of_constant_infinities_and_zeros_are_nan():
     """`rem(Inf, 2.0)` with constant operands stopped the compiler (Python's math.fmod raises)."""
     check("main(x::Float64) = (rem(Inf, 2.0), rem(x, 0.0), mod(-Inf, 3.0), rem(7.5, 2.0))", (1.0,),

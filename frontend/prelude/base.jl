@@ -703,8 +703,8 @@ function invperm(a::AbstractVector{<:Integer})
     end
     return b
 end
-exp(z::Complex) = exp(real(z)) * complex(cos(imag(z)), sin(imag(z)))
-abs(z::Complex) = sqrt(abs2(z))
+exp(z::Complex) = _exp_complex(real(z), imag(z))           # Base's (complex.jl), at the end of this file
+abs(z::Complex) = hypot(real(z), imag(z))                   # as Base: no overflow for |z| near floatmax
 min(x::Tuple) = _foldl(min, x)
 
 # ---- linear algebra
@@ -1185,4 +1185,19 @@ function _hypot_all(t::Tuple)
         return maxabs
     end
     return maxabs * sqrt(sum(v -> abs2(v / maxabs), t))
+end
+
+# Base's exp of a complex number (complex.jl): a zero imaginary part stays (exp(Inf + 0im) is Inf + 0im,
+# not Inf * (1 + 0im) = Inf + NaN*im), and the infinite and NaN cases of C99's cexp
+function _exp_complex(zr, zi)
+    if isnan(zr)
+        return Complex(zr, zi == 0 ? zi : zr)
+    elseif !isfinite(zi)
+        zr == Inf && return Complex(-zr, oftype(zr, NaN))
+        zr == -Inf && return Complex(-zero(zr), copysign(zero(zi), zi))
+        return Complex(oftype(zr, NaN), oftype(zi, NaN))
+    end
+    er = exp(zr)
+    iszero(zi) && return Complex(er, zi)
+    return Complex(er * cos(zi), er * sin(zi))
 end

@@ -159,6 +159,8 @@ class Generator(ExprGenerator):
             return None
         name, v = self.pick(cands)
         e = self.unaliased(self.expr(ctx, v.t, self.rng.randint(1, 3)))
+        if ctx.loop_depth:             # jlhlo refuses to carry a view made in a loop out of it (README)
+            e = _copied_views(e)
         if self.is_special(ctx, e):
             v.special = True
         if isinstance(v.t, Arr):

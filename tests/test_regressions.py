@@ -531,6 +531,16 @@ def test_complex_with_real_arithmetic_works_on_the_parts():
         assert np.isnan(got[13].real) and got[13].imag == x
 
 
+def test_mean_of_integers_sums_floats():
+    """Statistics' mean converts each term to Float64 before summing (the type of first(x) / 1): the
+    mean of three 2^62s is 2^62; jlhlo summed the Ints, which wrapped around."""
+    x = np.array([2**62, 2**62, 2**62, -5])
+    want = np.float64(sum(float(v) for v in x) / 4)
+    check("main(x::Vector{Int}, b::Vector{Bool}) = (mean(x), mean(abs, x), mean(reshape(x, 2, 2); dims=1), mean(b))",
+          (x, np.array([True, False, True])),
+          (want, np.float64((3 * 2.0**62 + 5) / 4), np.array([[2.0**62, (2.0**62 - 5) / 2]]), np.float64(2 / 3)))
+
+
 def test_remainders_of_constant_infinities_and_zeros_are_nan():
     """`rem(Inf, 2.0)` with constant operands stopped the compiler (Python's math.fmod raises)."""
     check("main(x::Float64) = (rem(Inf, 2.0), rem(x, 0.0), mod(-Inf, 3.0), rem(7.5, 2.0))", (1.0,),

@@ -189,8 +189,8 @@ mean(g::_Filtered) = sum(g) / count(g.keep)
 _empty_reduction() =
     throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
 extrema(x::AbstractArray) = (minimum(x), maximum(x))
-mean(x::AbstractArray; dims=:) = sum(x; dims=dims) ./ _count_over(x, dims)
-mean(f, x::AbstractArray) = sum(f, x) / length(x)
+mean(x::AbstractArray; dims=:) = sum(_mean_term.(x); dims=dims) ./ _count_over(x, dims)    # _mean_term: at the end
+mean(f, x::AbstractArray) = sum(v -> _mean_term(f(v)), x) / length(x)
 _count_over(x, ::Colon) = length(x)
 _count_over(x, d::Integer) = size(x, d)
 _count_over(x, ds::Tuple) = prod(map(d -> size(x, d), ds))
@@ -1201,3 +1201,8 @@ function _exp_complex(zr, zi)
     iszero(zi) && return Complex(er, zi)
     return Complex(er * cos(zi), er * sin(zi))
 end
+
+# Statistics' mean converts each term to the type of first(x) / 1 before summing: integers are
+# summed as Float64s (mean([2^62, 2^62, 2^62]) is 2^62; an Int sum wraps around)
+_mean_term(v::Integer) = float(v)
+_mean_term(v) = v

@@ -671,6 +671,10 @@ class FunctionLowering:
             raise InternalError.wrap(exc, getattr(e, "span", None)) from exc
 
     def expr_IntLit(self, e: A.IntLit) -> Value:
+        if e.type_name not in SCALARS:
+            article = "an" if e.type_name.startswith("I") else "a"
+            raise self.error(f"the literal {e.value} is {article} {e.type_name} in Julia; jlhlo's integers have at "
+                             f"most 64 bits", e)
         return ScalarV(Scalar(e.type_name), e.value)
 
     def expr_FloatLit(self, e: A.FloatLit) -> Value:

@@ -623,7 +623,7 @@ def _unsigned_type(bits: int) -> str:
     for size in (8, 16, 32, 64, 128):
         if bits <= size:
             return f"UInt{size}"
-    return "UInt128"
+    return "BigInt"
 
 
 def _number(text: str, span: Span) -> ast.Node:
@@ -643,7 +643,7 @@ def _number(text: str, span: Span) -> ast.Node:
     if any(c in digits for c in ".eE"):
         return ast.FloatLit(float(digits), "Float64", span=span)
     value = int(digits)
-    return ast.IntLit(value, "Int64" if value < 2**63 else "Int128", span=span)
+    return ast.IntLit(value, "Int64" if value < 2**63 else "Int128" if value < 2**127 else "BigInt", span=span)
 
 
 def _string(text: str) -> str:

@@ -497,6 +497,17 @@ def test_max_of_a_negative_signed_and_an_unsigned_integer_is_inexact():
         run_at("main(u::UInt64) = max(-2, u)", 2, np.uint64(1))
 
 
+def test_integer_literals_past_64_bits_are_refused_where_written():
+    """`18446744073709551615` is an Int128 in Julia and a 17-digit hex literal a UInt128: jlhlo has
+    no 128-bit integers and stopped with an internal error (KeyError 'Int128')."""
+    for literal, kind in (("18446744073709551615", "an Int128"), ("0x0123456789abcdef01", "a UInt128"),
+                          ("10" * 20, "a BigInt")):
+        with pytest.raises(JuliaError, match=f"is {kind} in Julia; jlhlo's integers have at most 64 bits") as e:
+            run_at(f"main(x::Int) = x + {literal}", 2, 1)
+        assert (e.value.span.line, e.value.span.col) == (1, 20)
+    assert run_at("main(x::Int) = 9223372036854775807 + x", 2, 1) == np.int64(-2**63)
+
+
 def test_findmax_and_findmin_follow_isless_for_signed_zeros():
     """findmax/argmax pick by Julia's isless order, in which 0.0 is greater than -0.0 (and NaN the
     greatest); the first element == the maximum was taken, so argmax([-0.0, 0.0]) was 1."""

@@ -104,3 +104,22 @@ main(v::Vector{Float64}, w::Vector{Int64}, X::Matrix{Float64}) = (median(v), med
         assert np.isnan(got[-1])
     with pytest.raises(JuliaError, match="out of \\[0,1\\] range"):
         run("main(v) = quantile(v, 1.5)", rng.standard_normal(3))
+
+
+def test_quantiles_at_several_probabilities_and_at_the_ends(rng):
+    """Statistics' type-7 quantile (its own arithmetic: `a + γ*(b - a)` between the order statistics
+    j = trunc(n*p + 1 - p) and j + 1, `(1 - γ)*a + γ*b` next to an infinity), at a vector or tuple of
+    probabilities; `diag(A, k)`."""
+    src = """
+    main(v::Vector{Float64}, p::Vector{Float64}, A::Matrix{Float64}) =
+        (quantile(v, p), quantile(v, (0.0, 1.0)), quantile([2.5], 0.7), quantile([1.0, Inf], 0.5), diag(A, 1),
+         diag(A, -2), diag(A, 5))"""
+    v, p, A = rng.standard_normal(7), np.array([0.0, 0.1, 0.25, 0.5, 0.9, 1.0]), rng.standard_normal((4, 5))
+    got = run(src, v, p, A)
+    s = np.sort(v)
+    assert got[0].dtype == np.float64 and got[0].shape == (6,)
+    np.testing.assert_allclose(got[0], np.quantile(v, p), rtol=1e-14, atol=1e-15)
+    assert got[0][0] == s[0] and got[1][0] == s[0]       # the ends are order statistics (γ = 0 or b - a added)
+    np.testing.assert_allclose(got[1][1], s[-1], rtol=1e-15)
+    assert got[2] == 2.5 and got[3] == np.inf
+    assert [list(d) for d in got[4:]] == [list(np.diag(A, 1)), list(np.diag(A, -2)), []]

@@ -148,11 +148,11 @@ function quantile(v::AbstractVector, p::Real)
     any(isnan, v) && throw(ArgumentError("quantiles are undefined in presence of NaNs or missing values"))
     s = sort(v)
     n = length(s)
-    h = (n - 1) * p + 1
-    lo = floor(Int, h)
-    hi = min(lo + 1, n)
-    a, b = s[lo], s[hi]
-    γ = h - lo
+    aleph = n * p + oftype(p, 1.0 + p * (1.0 - 1.0 - 1.0))     # Statistics' _quantile, alpha = beta = 1
+    j = clamp(trunc(Int, aleph), 1, max(n - 1, 1))
+    γ = clamp(aleph - j, 0, 1)
+    a, b = s[j], s[min(j + 1, n)]
+    (isfinite(a) && isfinite(b)) || return (1 - γ) * a + γ * b
     return a + γ * (b - a)
 end
 function cov(x::AbstractVector, y::AbstractVector; corrected::Bool=true)
@@ -174,3 +174,5 @@ function cor(X::AbstractMatrix; dims::Integer=1)
     d = sqrt.(diag(C))
     return clamp.(C ./ (d .* d'), -1, 1)
 end
+quantile(v::AbstractVector, p::Union{AbstractVector,Tuple}) = map(q -> quantile(v, q), p)
+diag(A::AbstractMatrix, k::Integer) = A[diagind(A, k)]

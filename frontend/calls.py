@@ -40,12 +40,13 @@ UNSUPPORTED_CALLS = {
     "open": "I/O", "string": "strings", "repr": "strings",
     "ccall": "ccall", "eval": "eval", "push!": "growing arrays (push!)", "append!": "growing arrays (append!)",
     "pop!": "shrinking arrays (pop!)", "resize!": "resizing arrays",
-    "include": "include", "Dict": "dictionaries",
+    "include": "include", "Dict": "dictionaries", "fma": "a fused multiply-add (one rounding of x*y + z)",
 }
 _UNSUPPORTED_HINTS = {
     "push!": "; a vector made empty right before a `for` loop that pushes onto it in every iteration (each "
              "`push!` a statement of the loop body, not inside an `if`, and the vector not read in the loop) "
              "is supported",
+    "fma": "; `muladd(x, y, z)` (x*y + z, which may round twice) is supported",
 }
 # Base functions whose result's size depends on the values in the data
 DATA_SIZED_CALLS = frozenset(("unique", "filter", "findall", "union", "intersect", "setdiff", "symdiff", "filter!",

@@ -134,6 +134,7 @@ end
 """, ("Float64",), (3,), ("try",)),
     Err("ccall", "f(x::Float64) = ccall(:sin, Float64, (Float64,), x)\n", ("Float64",), (1,), ("ccall",)),
     Err("eval", "f(x::Float64) = eval(:(x + 1))\n", ("Float64",), (1,), ("eval",)),
+    Err("fma", "f(x::Float64) = fma(x, 2.0, 1.0)\n", ("Float64",), (1,), ("fma", "fused multiply-add", "muladd"), col=17),
     Err("unsupported_macro", "f(x::Float64) = @time x\n", ("Float64",), (1,), ("@time",)),
     # ---- types and recursion
     Err("type_unstable_if_merge", """

@@ -893,6 +893,29 @@ def _signbit(fl, args, kwargs, node):
     return ScalarV(BOOL, None, H.compare("LT", bits, H.constant(as_int, 0, a.batch), "int"), a.batch)
 
 
+@prim("_nonnegative_power")
+def _nonnegative_power(fl, args, kwargs, node):
+    """x^p of integers for p >= 0 (the prelude's `_integer_power` checks the sign), without a loop.
+    XLA's integer power is right for exponents below 64 (it reads six bits), so p is taken in six-bit
+    digits d_k: x^p = prod_k (x^(64^k))^(d_k). Every product wraps modulo 2^bits, so the result is
+    Base's power_by_squaring's, whatever the order of the products."""
+    x, p = (scalar_arg(a) for a in expect_args(args, 2))
+    t, pt = (INT64 if v.t == BOOL else v.t for v in (x, p))
+    if x.is_const and p.is_const:
+        return ScalarV(t, as_py(as_np(t, pow(int(x.const), int(p.const), 1 << t.info.bits))))
+    batch = _lanes(x, p)
+    y, exponent = as_ir(fl, x, t, batch), as_ir(fl, p, pt, batch)
+    out = None
+    for k in range(-(-pt.info.bits // 6)):
+        digit = hlo.and_(hlo.shift_right_logical(exponent, H.constant(pt, 6 * k, batch)), H.constant(pt, 63, batch))
+        factor = hlo.power(y, H.convert(digit, t))
+        out = factor if out is None else hlo.multiply(out, factor)
+        if 6 * (k + 1) < pt.info.bits:
+            y32 = hlo.power(y, H.constant(t, 32, batch))
+            y = hlo.multiply(y32, y32)             # x^(64^(k+1))
+    return ScalarV(t, None, out, batch)
+
+
 @prim("reinterpret")
 def _reinterpret(fl, args, kwargs, node):
     """The same bits read as another number type of the same size (`reinterpret(UInt64, 1.0)`)."""

@@ -400,6 +400,13 @@ def test_a_message_held_in_a_global_constant_is_its_text():
     assert outcome(src, 11.0) == ("error", (6, "use bisection"))
 
 
+def test_an_integer_power_with_a_run_time_exponent_has_no_loop():
+    """x^p takes p in six-bit digits, each a power XLA computes exactly (a while loop of squarings
+    compiled and ran slower)."""
+    text = jlhlo.load("main(x::Int, p::Int) = x^p", filename="t.jl").function("main").lower(3, 5).as_text()
+    assert "stablehlo.while" not in text and text.count("stablehlo.power") == 11 + 10
+
+
 def test_integer_powers_wrap_around_for_any_exponent_and_negative_ones_throw(rng):
     """`x^p` of integers is Base's power_by_squaring: products wrap around as Int64's do for every p
     (XLA's integer power read only the low six bits of p: 2^64 was 1, 3^64 was 1), and a negative p

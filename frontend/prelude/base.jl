@@ -995,15 +995,15 @@ triu(A::AbstractMatrix, k::Integer=0) = ifelse.(_on_or_above(A, k), A, zero(elty
 istril(A::AbstractMatrix, k::Integer=0) = all(ifelse.(_on_or_below(A, k), true, iszero.(A)))
 istriu(A::AbstractMatrix, k::Integer=0) = all(ifelse.(_on_or_above(A, k), true, iszero.(A)))
 
-# x^p of integers unless p is a constant below 64 (scalars.py `_power`): Base's power_by_squaring
-# (linalg.jl), whose products wrap around for any p; a negative p only for x = ±1
+# x^p of integers unless p is a constant below 64 (scalars.py `_power`): Base's power_by_squaring,
+# whose products wrap around for any p (scalars.py `_nonnegative_power`); a negative p only for x = ±1
 function _integer_power(x::Integer, p::Integer)
     if p < 0
         isone(x) && return x
         x == -1 && return iseven(p) ? one(x) : x
         throw(DomainError(p, "Cannot raise an integer x to a negative power."))
     end
-    return _power_by_squaring(x, p)
+    return _nonnegative_power(x, p)
 end
 
 # ---- the other rounding modes (Base's rounding.jl and floatfuncs.jl), and division rounded by

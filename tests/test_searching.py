@@ -236,3 +236,45 @@ def test_the_index_of_a_matrix_element_is_a_cartesian_index(rng, tmp_path):
     shown = cli(write_jl(tmp_path, "main(A::Matrix{Float64}) = argmax(A)\n"), "--call", "main([1.0 5.0; 3.0 2.0])",
                 "--run").out.strip()
     assert shown == "CartesianIndex(1, 2)"
+
+
+
+ALONG_DIMS = """
+function main(A::Array{Float64,3})
+    vals, at = findmax(A; dims=2)
+    return (vals, map(I -> I[2], at), map(I -> I[1], argmin(A; dims=1)), findmin(A; dims=(1, 3))[1],
+            [I[3] for I in argmax(A; dims=3)])
+end
+"""
+
+
+def first_extremum(values, largest: bool) -> int:
+    """The 0-based position findmax/findmin report in one slice: the first NaN if there is one (the
+    extremum is then NaN), else the first largest/smallest in isless's order (-0.0 below 0.0)."""
+    nans = [k for k, v in enumerate(values) if np.isnan(v)]
+    if nans:
+        return nans[0]
+    keys = [(float(v), not np.signbit(v)) for v in values]
+    best = max(keys) if largest else min(keys)
+    return keys.index(best)
+
+
+def test_extrema_along_dims_and_their_cartesian_indices(rng):
+    """findmax/findmin/argmax/argmin with `dims`: each slice's extremum and the CartesianIndex of
+    its first occurrence (NaN wins, 0.0 is above -0.0, as Julia's isless orders them)."""
+    A = np.round(rng.standard_normal((3, 4, 2)), 0)       # rounded: ties in most slices
+    A[0, 1, 0], A[2, 3, 1], A[1, 2, 0] = np.nan, -0.0, 0.0
+    for level in LEVELS:
+        vals, where2, where1, mins, where3 = run_at(ALONG_DIMS, level, A)
+        want2 = np.array([[[first_extremum(A[i, :, k], True) + 1 for k in range(2)]] for i in range(3)])
+        assert_same(where2, want2)
+        want_vals = np.take_along_axis(A, want2 - 1, axis=1)
+        assert np.array_equal(vals, want_vals, equal_nan=True) and np.array_equal(np.signbit(vals),
+                                                                                   np.signbit(want_vals))
+        want1 = np.array([[[first_extremum(A[:, j, k], False) + 1 for k in range(2)] for j in range(4)]])
+        assert_same(where1, want1)
+        want3 = np.array([[[first_extremum(A[i, j, :], True) + 1] for j in range(4)] for i in range(3)])
+        assert_same(where3, want3)
+        flat = [A[:, j, :].ravel(order="F") for j in range(4)]
+        want_mins = np.array([[[flat[j][first_extremum(flat[j], False)]] for j in range(4)]])
+        assert np.array_equal(mins, want_mins, equal_nan=True)

@@ -1206,3 +1206,14 @@ end
 # summed as Float64s (mean([2^62, 2^62, 2^62]) is 2^62; an Int sum wraps around)
 _mean_term(v::Integer) = float(v)
 _mean_term(v) = v
+
+# findmax/findmin/argmax/argmin along dims: each slice's extremum and the CartesianIndex of its first
+# occurrence by isequal (within a slice, iteration order is increasing linear index)
+findmax(x::AbstractArray; dims) = _find_extremum(x, maximum(x; dims=dims), dims)
+findmin(x::AbstractArray; dims) = _find_extremum(x, minimum(x; dims=dims), dims)
+argmax(x::AbstractArray; dims) = findmax(x; dims=dims)[2]
+argmin(x::AbstractArray; dims) = findmin(x; dims=dims)[2]
+function _find_extremum(x, m, dims)
+    first_hit = minimum(ifelse.(isequal.(x, m), _linear_indices(x), length(x) + 1); dims=dims)
+    return (m, map(k -> CartesianIndex(_cartesian(size(x), k - 1)), first_hit))
+end

@@ -795,12 +795,12 @@ end
 
 # ---- searching (the first occurrence by isequal, as Julia's isless order: NaN the largest, -0.0 < 0.0)
 # an index into an array of several dimensions is a CartesianIndex, as Julia's `keys` of one are
-function findmax(x::AbstractArray)
+function _findmax_all(x::AbstractArray)
     m = maximum(x)
     hit = isequal.(x, m)
     return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
 end
-function findmin(x::AbstractArray)
+function _findmin_all(x::AbstractArray)
     m = minimum(x)
     hit = isequal.(x, m)
     return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
@@ -816,8 +816,8 @@ CartesianIndex(i::Integer, rest::Integer...) = CartesianIndex((Int(i), map(Int, 
 getindex(c::CartesianIndex, k::Integer) = c.I[k]
 Tuple(c::CartesianIndex) = c.I
 length(c::CartesianIndex{N}) where {N} = N
-argmax(x::AbstractArray) = findmax(x)[2]
-argmin(x::AbstractArray) = findmin(x)[2]
+argmax(x::AbstractArray; dims=:) = findmax(x; dims=dims)[2]
+argmin(x::AbstractArray; dims=:) = findmin(x; dims=dims)[2]
 # with a function: findmax(f, A) is (f(A[k]), k) for the first largest f(A[k]); argmax(f, A) is A[k]
 findmax(f, x::AbstractArray) = findmax(_broadcast_map(f, x))
 findmin(f, x::AbstractArray) = findmin(_broadcast_map(f, x))
@@ -1207,12 +1207,11 @@ end
 _mean_term(v::Integer) = float(v)
 _mean_term(v) = v
 
-# findmax/findmin/argmax/argmin along dims: each slice's extremum and the CartesianIndex of its first
-# occurrence by isequal (within a slice, iteration order is increasing linear index)
-findmax(x::AbstractArray; dims) = _find_extremum(x, maximum(x; dims=dims), dims)
-findmin(x::AbstractArray; dims) = _find_extremum(x, minimum(x; dims=dims), dims)
-argmax(x::AbstractArray; dims) = findmax(x; dims=dims)[2]
-argmin(x::AbstractArray; dims) = findmin(x; dims=dims)[2]
+# findmax/findmin of a whole array (`_findmax_all`, with the searching functions above) or along dims:
+# each slice's extremum and the CartesianIndex of its first occurrence by isequal (within a slice,
+# iteration order is increasing linear index)
+findmax(x::AbstractArray; dims=:) = dims isa Colon ? _findmax_all(x) : _find_extremum(x, maximum(x; dims=dims), dims)
+findmin(x::AbstractArray; dims=:) = dims isa Colon ? _findmin_all(x) : _find_extremum(x, minimum(x; dims=dims), dims)
 function _find_extremum(x, m, dims)
     first_hit = minimum(ifelse.(isequal.(x, m), _linear_indices(x), length(x) + 1); dims=dims)
     return (m, map(k -> CartesianIndex(_cartesian(size(x), k - 1)), first_hit))

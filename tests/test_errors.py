@@ -346,9 +346,12 @@ def test_usage_error_exits_2(name, argv, word, tmp_path) -> None:
 
 
 def test_usage_errors_real_process(tmp_path) -> None:
+    """Usage errors exit with status 2 and no traceback: one through a real process (its exit status
+    and streams), the others through the same `main` in-process."""
     write_jl(tmp_path, "f(x::Float64) = x\n")
-    for argv in ([tmp_path / "nope.jl"], [tmp_path / "t.jl", "--args", "Float64[3,"], [tmp_path / "t.jl", "--emit", "x"]):
-        r = cli_subprocess(*argv)
+    for run, argv in ((cli_subprocess, [tmp_path / "t.jl", "--args", "Float64[3,"]), (cli, [tmp_path / "nope.jl"]),
+                      (cli, [tmp_path / "t.jl", "--emit", "x"])):
+        r = run(*argv)
         assert r.status == 2, r
         assert "Traceback" not in r.stderr, r
 

@@ -1043,7 +1043,7 @@ def _rebound_leaves(fl: Lowering, detached: set[str], facts: LoopFacts) -> dict[
     viewed = {id(root) for v in fl.env.values() if isinstance(v, Value)      # arrays a view looks into
               for box in array_boxes(v) if box.derived for root in box.roots()}
     out = {}
-    for n in detached:
+    for n in [m for m in fl.env if m in detached]:      # in the env's order: a set's varies from run to run
         for p, b in enumerate(array_boxes(fl.env[n])):
             holders = [list(array_boxes(fl.env[h])) if isinstance(fl.env.get(h), Value) else []
                        for h, _ in sorted(facts.kept.get((n, p), ()))]

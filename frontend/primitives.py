@@ -1167,16 +1167,16 @@ def _check_divisor(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) 
     fl.check(fl.scalar_not(bad), node, "DivideError: integer division error")
 
 
-def _check_promotes_to_unsigned(fl: Lowering, op: str, a: ScalarV, b: ScalarV, node: A.Node) -> None:
+def _check_promotes_to_unsigned(fl: Lowering, a: ScalarV, b: ScalarV, node: A.Node) -> None:
     """max/min of a signed and an unsigned integer promote both to the unsigned type (Base's
     `max(x::Real, y::Real) = max(promote(x, y)...)`), which for a negative value is Julia's
     InexactError (arithmetic wraps with `%` instead)."""
-    s = a if a.t.info.kind == "int" else b
-    message = f"InexactError: convert({promote(a.t, b.t).name}, x) with x a negative {s.t.name}"
+    s, unsigned = (a if a.t.info.kind == "int" else b), promote(a.t, b.t).name
     if s.is_const:                     # signedness_differs: a constant here is negative
-        fail(fl, f"InexactError: convert({promote(a.t, b.t).name}, {show_number(s)})", node)
+        fail(fl, f"InexactError: convert({unsigned}, {show_number(s)})", node)
         raise Threw()
-    fl.check(arith(fl, ">=", s, ScalarV(s.t, 0)), node, message)
+    fl.check(arith(fl, ">=", s, ScalarV(s.t, 0)), node,
+             f"InexactError: convert({unsigned}, x) with x a negative {s.t.name}")
 
 
 def _check_real_power(fl: Lowering, a: ScalarV, b: ScalarV, node: A.Node) -> None:
@@ -1209,7 +1209,7 @@ def _binary_prim(op: str):
             if op == "^" and b.t.info.is_float and promote(a.t, b.t).info.is_float:
                 _check_real_power(fl, a, b, node)
             if op in ("max", "min") and signedness_differs(a, b):
-                _check_promotes_to_unsigned(fl, op, a, b, node)
+                _check_promotes_to_unsigned(fl, a, b, node)
             if op == "^" and needs_power_by_squaring(a, b):
                 base = convert_scalar(fl, a, INT64) if a.t == BOOL else a
                 return fl.call_function("_integer_power", [base, b], {}, node)

@@ -189,8 +189,12 @@ mean(g::_Filtered) = sum(g) / count(g.keep)
 _empty_reduction() =
     throw(ArgumentError("reducing over an empty collection is not allowed; consider supplying `init` to the reducer"))
 extrema(x::AbstractArray) = (minimum(x), maximum(x))
-mean(x::AbstractArray; dims=:) = sum(_mean_term.(x); dims=dims) ./ _count_over(x, dims)    # _mean_term: at the end
+mean(x::AbstractArray; dims=:) = sum(_mean_term.(x); dims=dims) ./ _count_over(x, dims)
 mean(f, x::AbstractArray) = sum(v -> _mean_term(f(v)), x) / length(x)
+# Statistics' mean converts each term to the type of first(x) / 1 before summing: integers are
+# summed as Float64s (mean([2^62, 2^62, 2^62]) is 2^62; an Int sum wraps around)
+_mean_term(v::Integer) = float(v)
+_mean_term(v) = v
 _count_over(x, ::Colon) = length(x)
 _count_over(x, d::Integer) = size(x, d)
 _count_over(x, ds::Tuple) = prod(map(d -> size(x, d), ds))
@@ -543,25 +547,87 @@ round(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_round, 
 floor(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_floor, x, digits, sigdigits, base)
 ceil(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ceil, x, digits, sigdigits, base)
 trunc(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_trunc, x, digits, sigdigits, base)
-# rounding modes, as the second argument of round and div (Julia's RoundingMode{:Down}() and so on)
+# rounding modes, as the second argument of round and div (Julia's RoundingMode{:Down}() and so on;
+# Base's rounding.jl and floatfuncs.jl)
 abstract type _RoundingMode end
-struct _RoundNearest <: _RoundingMode end
+abstract type _RoundToNearest <: _RoundingMode end
+struct _RoundNearest <: _RoundToNearest end
+struct _RoundNearestTiesAway <: _RoundToNearest end
+struct _RoundNearestTiesUp <: _RoundToNearest end
 struct _RoundDown <: _RoundingMode end
 struct _RoundUp <: _RoundingMode end
 struct _RoundToZero <: _RoundingMode end
+struct _RoundFromZero <: _RoundingMode end
 const RoundNearest = _RoundNearest()
+const RoundNearestTiesAway = _RoundNearestTiesAway()
+const RoundNearestTiesUp = _RoundNearestTiesUp()
 const RoundDown = _RoundDown()
 const RoundUp = _RoundUp()
 const RoundToZero = _RoundToZero()
+const RoundFromZero = _RoundFromZero()
 _rounder(::_RoundNearest) = round
+_rounder(::_RoundNearestTiesAway) = _round_ties_away
+_rounder(::_RoundNearestTiesUp) = _round_ties_up
 _rounder(::_RoundDown) = floor
 _rounder(::_RoundUp) = ceil
 _rounder(::_RoundToZero) = trunc
+_rounder(::_RoundFromZero) = _round_from_zero
 round(x::Real, r::_RoundingMode; kws...) = _rounder(r)(x; kws...)
 round(::Type{T}, x::Real, r::_RoundingMode) where {T<:Integer} = T(_rounder(r)(x))
+_round_ties_away(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ties_away, x, digits, sigdigits, base)
+_round_ties_up(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ties_up, x, digits, sigdigits, base)
+_round_from_zero(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_from_zero, x, digits, sigdigits, base)
+_ties_away(x::Integer) = x
+_ties_up(x::Integer) = x
+_from_zero(x::Integer) = x
+# Base's formulas, so that every float rounds as Julia's does (C's round; Java's)
+_ties_away(x::AbstractFloat) = (y = trunc(x); ifelse(x == y, y, trunc(2 * x - y)))
+_ties_up(x::T) where {T<:AbstractFloat} = copysign(floor((x + (T(0.25) - eps(T(0.5)))) + (T(0.25) + eps(T(0.5)))), x)
+_from_zero(x::AbstractFloat) = signbit(x) ? floor(x) : ceil(x)
+# division rounded by a mode (div.jl); the remainder that goes with it is x - y * div(x, y, r)
 div(a::Integer, b::Integer, ::_RoundDown) = fld(a, b)
 div(a::Integer, b::Integer, ::_RoundUp) = cld(a, b)
 div(a::Integer, b::Integer, ::_RoundToZero) = div(a, b)
+div(x::Integer, y::Integer, ::_RoundFromZero) = signbit(x) == signbit(y) ? div(x, y, RoundUp) : div(x, y, RoundDown)
+div(x::Integer, y::Integer, r::_RoundToNearest) = divrem(x, y, r)[1]
+rem(x::Real, y::Real, ::_RoundToZero) = rem(x, y)
+rem(x::Real, y::Real, ::_RoundDown) = mod(x, y)
+rem(x::Real, y::Real, ::_RoundUp) = mod(x, -y)
+rem(x::Real, y::Real, ::_RoundFromZero) = signbit(x) == signbit(y) ? rem(x, y, RoundUp) : rem(x, y, RoundDown)
+rem(x::Integer, y::Integer, r::_RoundToNearest) = divrem(x, y, r)[2]
+divrem(x, y, r::_RoundingMode) = (div(x, y, r), rem(x, y, r))
+divrem(x::Integer, y::Integer, r::_RoundToNearest) = _divrem_nearest(promote(x, y)..., r)
+# Base's divrem to the nearest integer: the truncated quotient, moved by one where the remainder
+# is more than half the divisor, or exactly half and the mode breaks the tie that way
+_tie_moves(::_RoundNearest, y, q, same_signs) = isodd(y) | iseven(q)
+_tie_moves(::_RoundNearestTiesAway, y, q, same_signs) = isodd(y)
+_tie_moves(::_RoundNearestTiesUp, y, q, same_signs) = same_signs ? isodd(y) : true
+function _divrem_nearest(x::T, y::T, r) where {T<:Integer}
+    q, m = divrem(x, y)
+    if x >= 0
+        if y >= 0
+            return m >= (y ÷ 2) + _tie_moves(r, y, q, true) ? (q + true, m - y) : (q, m)
+        end
+        return m >= -(y ÷ 2) + _tie_moves(r, y, q, false) ? (q - true, m + y) : (q, m)
+    end
+    if y >= 0
+        return m <= -signed(y ÷ 2) - _tie_moves(r, y, q, false) ? (q - true, m + y) : (q, m)
+    end
+    return m <= (y ÷ 2) - _tie_moves(r, y, q, true) ? (q + true, m - y) : (q, m)
+end
+# floats: the quotient of x less the remainder, an exact multiple of y, so fld(6.0, 0.1) is 59.0
+# although 6.0 / 0.1 rounds to 60.0 (the rounding modes to nearest are not supported for floats:
+# Base computes them with the IEEE remainder)
+div(x::T, y::T, r::_RoundDown) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
+div(x::T, y::T, r::_RoundUp) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
+div(x::T, y::T, r::_RoundToZero) where {T<:AbstractFloat} = div(x, y)
+div(x::T, y::T, r::_RoundFromZero) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
+div(x::Integer, y::AbstractFloat, r::_RoundingMode) = div(promote(x, y)..., r)
+div(x::AbstractFloat, y::Integer, r::_RoundingMode) = div(promote(x, y)..., r)
+fld(x::T, y::T) where {T<:AbstractFloat} = div(x, y, RoundDown)
+cld(x::T, y::T) where {T<:AbstractFloat} = div(x, y, RoundUp)
+fld(x::Real, y::Real) = fld(promote(x, y)...)
+cld(x::Real, y::Real) = cld(promote(x, y)...)
 function _to_digits(r, x, digits, sigdigits, base)
     digits === nothing && sigdigits === nothing && return r(x)
     fx = float(x)
@@ -619,6 +685,7 @@ mod1(x::Real, y::Real) = _mod1(promote(x, y)...)
 _mod1(x, y) = (m = mod(x, y); ifelse(m == 0, y, m))
 fld1(x::Real, y::Real) = _fld1(promote(x, y)...)
 _fld1(x, y) = (m = _mod1(x, y); fld(x - m, y) + 1)
+fldmod1(x::Real, y::Real) = (fld1(x, y), mod1(x, y))
 log(b::Real, x::Real) = log(float(x)) / log(float(b))
 # the smallest (largest) power of a not below (above) x; log's rounding can miss by one either way
 function nextpow(a::Real, x::Real)
@@ -703,7 +770,21 @@ function invperm(a::AbstractVector{<:Integer})
     end
     return b
 end
-exp(z::Complex) = _exp_complex(real(z), imag(z))           # Base's (complex.jl), at the end of this file
+exp(z::Complex) = _exp_complex(real(z), imag(z))
+# Base's exp of a complex number (complex.jl): a zero imaginary part stays (exp(Inf + 0im) is Inf + 0im,
+# not Inf * (1 + 0im) = Inf + NaN*im), and the infinite and NaN cases of C99's cexp
+function _exp_complex(zr, zi)
+    if isnan(zr)
+        return Complex(zr, zi == 0 ? zi : zr)
+    elseif !isfinite(zi)
+        zr == Inf && return Complex(-zr, oftype(zr, NaN))
+        zr == -Inf && return Complex(-zero(zr), copysign(zero(zi), zi))
+        return Complex(oftype(zr, NaN), oftype(zi, NaN))
+    end
+    er = exp(zr)
+    iszero(zi) && return Complex(er, zi)
+    return Complex(er * cos(zi), er * sin(zi))
+end
 abs(z::Complex) = hypot(real(z), imag(z))                   # as Base: no overflow for |z| near floatmax
 min(x::Tuple) = _foldl(min, x)
 
@@ -793,17 +874,15 @@ function logsumexp(x::AbstractArray; dims=:)
     return m .+ log.(sum(exp.(x .- m); dims=dims))
 end
 
-# ---- searching (the first occurrence by isequal, as Julia's isless order: NaN the largest, -0.0 < 0.0)
-# an index into an array of several dimensions is a CartesianIndex, as Julia's `keys` of one are
-function _findmax_all(x::AbstractArray)
-    m = maximum(x)
-    hit = isequal.(x, m)
-    return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
-end
-function _findmin_all(x::AbstractArray)
-    m = minimum(x)
-    hit = isequal.(x, m)
-    return (m, _key(x, minimum(ifelse.(hit, _linear_indices(x), length(x) + 1))))
+# ---- searching: findmax/findmin of the whole array or along dims find the first element isequal to
+# the extremum (Julia's isless order: NaN the largest, -0.0 < 0.0; within a slice, iteration order is
+# increasing linear index). An index into an array of several dimensions is a CartesianIndex, as
+# Julia's `keys` of one are
+findmax(x::AbstractArray; dims=:) = _first_hit(x, maximum(x; dims=dims), dims)
+findmin(x::AbstractArray; dims=:) = _first_hit(x, minimum(x; dims=dims), dims)
+function _first_hit(x, m, dims)
+    k = minimum(ifelse.(isequal.(x, m), _linear_indices(x), length(x) + 1); dims=dims)
+    return (m, dims isa Colon ? _key(x, k) : map(j -> CartesianIndex(_cartesian(size(x), j - 1)), k))
 end
 _key(x::AbstractVector, k) = k
 _key(x::AbstractArray, k) = CartesianIndex(_cartesian(size(x), k - 1))
@@ -1006,75 +1085,6 @@ function _integer_power(x::Integer, p::Integer)
     return _nonnegative_power(x, p)
 end
 
-# ---- the other rounding modes (Base's rounding.jl and floatfuncs.jl), and division rounded by
-# any mode (div.jl): div, rem and divrem with a mode; fld and cld of floats
-struct _RoundNearestTiesAway <: _RoundingMode end
-struct _RoundNearestTiesUp <: _RoundingMode end
-struct _RoundFromZero <: _RoundingMode end
-const RoundNearestTiesAway = _RoundNearestTiesAway()
-const RoundNearestTiesUp = _RoundNearestTiesUp()
-const RoundFromZero = _RoundFromZero()
-_rounder(::_RoundNearestTiesAway) = _round_ties_away
-_rounder(::_RoundNearestTiesUp) = _round_ties_up
-_rounder(::_RoundFromZero) = _round_from_zero
-_round_ties_away(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ties_away, x, digits, sigdigits, base)
-_round_ties_up(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_ties_up, x, digits, sigdigits, base)
-_round_from_zero(x::Real; digits=nothing, sigdigits=nothing, base=10) = _to_digits(_from_zero, x, digits, sigdigits, base)
-_ties_away(x::Integer) = x
-_ties_up(x::Integer) = x
-_from_zero(x::Integer) = x
-# Base's formulas, so that every float rounds as Julia's does (C's round; Java's)
-_ties_away(x::AbstractFloat) = (y = trunc(x); ifelse(x == y, y, trunc(2 * x - y)))
-_ties_up(x::T) where {T<:AbstractFloat} = copysign(floor((x + (T(0.25) - eps(T(0.5)))) + (T(0.25) + eps(T(0.5)))), x)
-_from_zero(x::AbstractFloat) = signbit(x) ? floor(x) : ceil(x)
-# the remainder that goes with a rounded quotient: x - y * div(x, y, r)
-rem(x::Real, y::Real, ::_RoundToZero) = rem(x, y)
-rem(x::Real, y::Real, ::_RoundDown) = mod(x, y)
-rem(x::Real, y::Real, ::_RoundUp) = mod(x, -y)
-rem(x::Real, y::Real, ::_RoundFromZero) = signbit(x) == signbit(y) ? rem(x, y, RoundUp) : rem(x, y, RoundDown)
-rem(x::Integer, y::Integer, r::_RoundNearest) = divrem(x, y, r)[2]
-rem(x::Integer, y::Integer, r::_RoundNearestTiesAway) = divrem(x, y, r)[2]
-rem(x::Integer, y::Integer, r::_RoundNearestTiesUp) = divrem(x, y, r)[2]
-divrem(x, y, r::_RoundingMode) = (div(x, y, r), rem(x, y, r))
-divrem(x::Integer, y::Integer, r::_RoundNearest) = _divrem_nearest(promote(x, y)..., r)
-divrem(x::Integer, y::Integer, r::_RoundNearestTiesAway) = _divrem_nearest(promote(x, y)..., r)
-divrem(x::Integer, y::Integer, r::_RoundNearestTiesUp) = _divrem_nearest(promote(x, y)..., r)
-div(x::Integer, y::Integer, r::_RoundNearest) = divrem(x, y, r)[1]
-div(x::Integer, y::Integer, r::_RoundNearestTiesAway) = divrem(x, y, r)[1]
-div(x::Integer, y::Integer, r::_RoundNearestTiesUp) = divrem(x, y, r)[1]
-div(x::Integer, y::Integer, ::_RoundFromZero) = signbit(x) == signbit(y) ? div(x, y, RoundUp) : div(x, y, RoundDown)
-# Base's divrem to the nearest integer: the truncated quotient, moved by one where the remainder
-# is more than half the divisor, or exactly half and the mode breaks the tie that way
-_tie_moves(::_RoundNearest, y, q, same_signs) = isodd(y) | iseven(q)
-_tie_moves(::_RoundNearestTiesAway, y, q, same_signs) = isodd(y)
-_tie_moves(::_RoundNearestTiesUp, y, q, same_signs) = same_signs ? isodd(y) : true
-function _divrem_nearest(x::T, y::T, r) where {T<:Integer}
-    q, m = divrem(x, y)
-    if x >= 0
-        if y >= 0
-            return m >= (y ÷ 2) + _tie_moves(r, y, q, true) ? (q + true, m - y) : (q, m)
-        end
-        return m >= -(y ÷ 2) + _tie_moves(r, y, q, false) ? (q - true, m + y) : (q, m)
-    end
-    if y >= 0
-        return m <= -signed(y ÷ 2) - _tie_moves(r, y, q, false) ? (q - true, m + y) : (q, m)
-    end
-    return m <= (y ÷ 2) - _tie_moves(r, y, q, true) ? (q + true, m - y) : (q, m)
-end
-# floats: the quotient of x less the remainder, an exact multiple of y, so fld(6.0, 0.1) is 59.0
-# although 6.0 / 0.1 rounds to 60.0 (the rounding modes to nearest are not supported for floats)
-div(x::T, y::T, r::_RoundDown) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
-div(x::T, y::T, r::_RoundUp) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
-div(x::T, y::T, r::_RoundToZero) where {T<:AbstractFloat} = div(x, y)
-div(x::T, y::T, r::_RoundFromZero) where {T<:AbstractFloat} = round((x - rem(x, y, r)) / y)
-div(x::Integer, y::AbstractFloat, r::_RoundingMode) = div(promote(x, y)..., r)
-div(x::AbstractFloat, y::Integer, r::_RoundingMode) = div(promote(x, y)..., r)
-fld(x::T, y::T) where {T<:AbstractFloat} = div(x, y, RoundDown)
-cld(x::T, y::T) where {T<:AbstractFloat} = div(x, y, RoundUp)
-fld(x::Real, y::Real) = fld(promote(x, y)...)
-cld(x::Real, y::Real) = cld(promote(x, y)...)
-fldmod1(x::Real, y::Real) = (fld1(x, y), mod1(x, y))
-
 # ---- integers: reinterpreted between signed and unsigned (Base's int.jl), powers of two
 signed(x::Signed) = x
 signed(x::UInt8) = reinterpret(Int8, x)
@@ -1185,34 +1195,4 @@ function _hypot_all(t::Tuple)
         return maxabs
     end
     return maxabs * sqrt(sum(v -> abs2(v / maxabs), t))
-end
-
-# Base's exp of a complex number (complex.jl): a zero imaginary part stays (exp(Inf + 0im) is Inf + 0im,
-# not Inf * (1 + 0im) = Inf + NaN*im), and the infinite and NaN cases of C99's cexp
-function _exp_complex(zr, zi)
-    if isnan(zr)
-        return Complex(zr, zi == 0 ? zi : zr)
-    elseif !isfinite(zi)
-        zr == Inf && return Complex(-zr, oftype(zr, NaN))
-        zr == -Inf && return Complex(-zero(zr), copysign(zero(zi), zi))
-        return Complex(oftype(zr, NaN), oftype(zi, NaN))
-    end
-    er = exp(zr)
-    iszero(zi) && return Complex(er, zi)
-    return Complex(er * cos(zi), er * sin(zi))
-end
-
-# Statistics' mean converts each term to the type of first(x) / 1 before summing: integers are
-# summed as Float64s (mean([2^62, 2^62, 2^62]) is 2^62; an Int sum wraps around)
-_mean_term(v::Integer) = float(v)
-_mean_term(v) = v
-
-# findmax/findmin of a whole array (`_findmax_all`, with the searching functions above) or along dims:
-# each slice's extremum and the CartesianIndex of its first occurrence by isequal (within a slice,
-# iteration order is increasing linear index)
-findmax(x::AbstractArray; dims=:) = dims isa Colon ? _findmax_all(x) : _find_extremum(x, maximum(x; dims=dims), dims)
-findmin(x::AbstractArray; dims=:) = dims isa Colon ? _findmin_all(x) : _find_extremum(x, minimum(x; dims=dims), dims)
-function _find_extremum(x, m, dims)
-    first_hit = minimum(ifelse.(isequal.(x, m), _linear_indices(x), length(x) + 1); dims=dims)
-    return (m, map(k -> CartesianIndex(_cartesian(size(x), k - 1)), first_hit))
 end

@@ -325,7 +325,7 @@ RoundNearest, RoundNearestTiesAway, RoundNearestTiesUp, RoundDown, RoundUp, Roun
                               "RoundToZero", "RoundFromZero"))
 
 
-def _rounded(q: Fraction, mode: RoundingMode) -> int:
+def rounded(q: Fraction, mode: RoundingMode) -> int:
     """The integer the exact number q rounds to in `mode` (Julia's manual: `round(x / y, r)`
     without any intermediate rounding)."""
     lo = math.floor(q)
@@ -358,7 +358,7 @@ def _float_division(name: str, a: Any, b_: Any, mode: RoundingMode) -> tuple[str
         raise Unstable(f"{name}({x!r}, {y!r}): a quotient this large is not an exact float integer")
     # the quotient jumps where x/y crosses an integer: within rounding noise of one it is Fragile
     _check_near_integer_boundary(float(q), t, 0.5 if mode.name.startswith("RoundNearest") else 0.0)
-    return t, x, y, q, _rounded(q, mode)
+    return t, x, y, q, rounded(q, mode)
 
 
 def _float_remainder(t: str, x: Any, y: Any, n: int, mode: RoundingMode) -> Any:
@@ -391,7 +391,7 @@ def idiv(a: Any, b_: Any, mode: RoundingMode = RoundToZero) -> Any:
             raise ModelError("div of floats to nearest is not generated (jlhlo refuses it)")
         return _float_quotient("div", a, b_, mode)
     x, y = _int_operands("div", a, b_)
-    return i(_rounded(Fraction(x, y), mode))
+    return i(rounded(Fraction(x, y), mode))
 
 
 def rem(a: Any, b_: Any, mode: RoundingMode = RoundToZero) -> Any:
@@ -402,7 +402,7 @@ def rem(a: Any, b_: Any, mode: RoundingMode = RoundToZero) -> Any:
         t, x, y, _, n = _float_division("rem", a, b_, mode)
         return _float_remainder(t, x, y, n, mode)
     x, y = _int_operands("rem", a, b_)
-    return i(x - y * _rounded(Fraction(x, y), mode))
+    return i(x - y * rounded(Fraction(x, y), mode))
 
 
 def mod(a: Any, b_: Any) -> Any:
@@ -724,7 +724,7 @@ def round_(*args: Any) -> Any:
     if not math.isfinite(v):
         return x
     _check_near_integer_boundary(v, t, 0.5 if mode.name.startswith("RoundNearest") else 0.0)
-    return _NP[t](math.copysign(_rounded(Fraction(v), mode), v))
+    return _NP[t](math.copysign(rounded(Fraction(v), mode), v))
 
 
 def _minmax(is_min: bool, a: Any, b_: Any) -> Any:

@@ -18,7 +18,7 @@ from jax.extend.mlir import ir
 
 from .display import printed
 from .frontend.diagnostics import JuliaError, Span, StaticValueNeeded
-from .frontend.dispatch import PStruct, select_method
+from .frontend.dispatch import PAbstract, PStruct, PTypeVar, PUnion, select_method
 from .frontend.lower import ModuleLowering
 from .frontend.printing import PrintSite
 from .frontend.program import Program
@@ -323,6 +323,56 @@ def flatten_host(args: Any, params: list[Value] | None = None) -> list[Any]:
     return out
 
 
+def _entry_args(program: Program, methods: list, specs: list[object]) -> tuple[list[Value], object]:
+    """The entry's argument values and the method they select. A dict argument becomes the struct
+    that a method's annotation names (or, for an abstract type, the one subtype with the dict's
+    field names); each method that takes that many arguments is tried in turn, so a struct argument
+    works with several methods too. A dict where no annotation names a struct is a named tuple."""
+    n = len(specs)
+    candidates = [m for m in methods if len(m.patterns) == n or m.vararg]
+    tries = [m.patterns for m in candidates] if any(isinstance(s, dict) for s in specs) else []
+    first_error, unmatched = None, None
+    for patterns in tries + [[None] * n]:
+        try:
+            args = [_entry_value(program, patterns[i] if i < len(patterns) else None, s, _param_label(candidates, i))
+                    for i, s in enumerate(specs)]
+        except UsageError as e:
+            first_error = first_error or e
+            continue
+        chosen = select_method(program.universe, methods, [a.t for a in args])
+        if chosen is not None:             # a method, or the candidates of an ambiguity
+            return args, chosen
+        unmatched = unmatched or args
+    if first_error is not None:            # a dict without the fields of the struct a method names
+        raise first_error
+    return unmatched, None
+
+
+def _struct_for_dict(program: Program, pattern, names: tuple[str, ...], where: str) -> str | None:
+    """The struct a dict argument with fields `names` stands for where the parameter's annotation
+    is `pattern`: the struct it names, or the one struct under the abstract type it names whose
+    fields are those names. None: no struct (the dict is a named tuple)."""
+    universe = program.universe
+    while isinstance(pattern, PTypeVar):
+        pattern = pattern.upper
+    if isinstance(pattern, PStruct) and pattern.name in universe.structs:
+        info = universe.structs[pattern.name]
+        if set(names) != set(info.field_names):
+            raise UsageError(f"{where}: struct {pattern.name} has fields {', '.join(info.field_names)}; "
+                             f"got {', '.join(names)}")
+        return pattern.name
+    members = pattern.members if isinstance(pattern, PUnion) else (pattern,)
+    abstract = [m.name for m in members if isinstance(m, PAbstract) and m.name in universe.abstract_parents]
+    structs = [m.name for m in members if isinstance(m, PStruct)]
+    fits = [s for s, info in universe.structs.items()
+            if set(info.field_names) == set(names)
+            and (s in structs or any(a in universe.abstract_chain(info.supertype) for a in abstract))]
+    if len(fits) > 1:
+        raise UsageError(f"{where}: a dict with fields {', '.join(names) or '(none)'} could be any of "
+                         f"{', '.join(fits)}; pass it to a method whose annotation names one of them")
+    return fits[0] if fits else None
+
+
 def _entry_value(program: Program, pattern, spec: object, where: str) -> Value:
     """A runtime value (no IR yet) of the shape `spec` describes, for an entry parameter."""
     if isinstance(spec, Scalar):
@@ -335,17 +385,16 @@ def _entry_value(program: Program, pattern, spec: object, where: str) -> Value:
         items = tuple(_entry_value(program, None, s, f"{where}.{i + 1}") for i, s in enumerate(spec))
         return TupleV(TupleT(tuple(i.t for i in items)), items)
     if isinstance(spec, dict):
-        items = tuple(_entry_value(program, None, s, f"{where}.{k}") for k, s in spec.items())
         names = tuple(spec)
-        if isinstance(pattern, PStruct):
-            info = program.universe.structs[pattern.name]
-            if set(names) != set(info.field_names):
-                raise UsageError(f"{where}: struct {pattern.name} has fields {', '.join(info.field_names)}; "
-                                 f"got {', '.join(names)}")
-            by_name = dict(zip(names, items))
-            items = tuple(by_name[f] for f in info.field_names)
-            return _struct_value(program, pattern.name, list(items))
-        return StructV(NamedTupleT(names, tuple(i.t for i in items)), items)
+        struct = _struct_for_dict(program, pattern, names, where) if pattern is not None else None
+        if struct is None:
+            items = tuple(_entry_value(program, None, s, f"{where}.{k}") for k, s in spec.items())
+            return StructV(NamedTupleT(names, tuple(i.t for i in items)), items)
+        info = program.universe.structs[struct]
+        typevars = {tv.name: PTypeVar(tv.name, program.universe.pattern(tv.upper, {})) for tv in info.typevars}
+        items = tuple(_entry_value(program, program.universe.pattern(ft, typevars) if ft is not None else None,
+                                   spec[f], f"{where}.{f}") for f, ft in zip(info.field_names, info.field_types))
+        return _struct_value(program, struct, list(items))
     raise UsageError(f"{where}: unsupported input")
 
 
@@ -475,13 +524,7 @@ def _lower_entry(program: Program, name: str, specs: list[object], options: Lowe
         methods = [m for m in program.methods.get(name, [])]
         if not methods:
             raise UsageError(f"no function `{name}` is defined in {program.filename}")
-        # struct parameters: a dict argument becomes the struct the method's annotation names
-        n = len(specs)
-        candidates = [m for m in methods if len(m.patterns) == n or m.vararg]
-        pattern_of = candidates[0].patterns if len(candidates) == 1 else [None] * n
-        args = [_entry_value(program, pattern_of[i] if i < len(pattern_of) else None, s,
-                             _param_label(candidates, i)) for i, s in enumerate(specs)]
-        chosen = select_method(program.universe, methods, [a.t for a in args])
+        args, chosen = _entry_args(program, methods, specs)
         if chosen is None or isinstance(chosen, list):
             shown = ", ".join("::" + a.t.julia() for a in args)
             cands = "\n".join("  " + m.signature() for m in methods)

@@ -262,6 +262,45 @@ def test_struct_fields_follow_the_struct_not_the_dict_order(rng) -> None:
                     np.float64(w.sum()))
 
 
+SHAPES = """
+abstract type Shape end
+struct Circle <: Shape
+    r::Float64
+end
+struct Rect{T<:Real} <: Shape
+    w::T
+    h::T
+end
+struct Dot <: Shape end
+struct Scene
+    main::Shape
+    k::Int
+end
+area(c::Circle) = pi * c.r^2
+area(r::Rect) = r.w * r.h
+area(::Dot) = 0.0
+total(s::Shape, k::Int) = k * area(s)
+scene(s::Scene) = s.k * area(s.main)
+both(a, b) = a.x + b.x
+"""
+
+
+def test_dict_arguments_become_the_struct_a_method_names(rng) -> None:
+    """With several methods, or an abstract annotation, the dict's fields pick the struct: the one
+    the method names, else the one subtype with those fields; nested dicts follow the field types.
+    A dict where nothing names a struct is a named tuple."""
+    prog = jlhlo.load(SHAPES)
+    r, w, h = rng.uniform(0.5, 2.0, 3)
+    assert_same(prog.function("area")({"r": r}), np.float64(np.pi * r**2))
+    assert_same(prog.function("area")({"h": h, "w": w}), np.float64(w * h))
+    assert_same(prog.function("area")({"w": 2, "h": 3}), np.int64(6))       # Rect{Int64}
+    assert_same(prog.function("area")({}), np.float64(0.0))
+    assert_same(prog.function("total")({"r": r}, 3), np.float64(3 * np.pi * r**2))
+    assert_same(prog.function("scene")({"main": {"w": w, "h": h}, "k": 2}), np.float64(2 * w * h))
+    assert_same(prog.function("both")({"x": w}, {"x": 2}), np.float64(w + 2))
+    with pytest.raises(jlhlo.UsageError, match="has fields r; got q"):
+        prog.function("area")({"q": 1.0})
+
 def test_runtime_checks_are_refused_unless_unchecked(prog) -> None:
     # `x[k]` with a run-time k may be out of bounds: JAX could not report it, so the default refuses
     x = jnp.asarray([0.5, 1.5, 2.0])

@@ -180,6 +180,34 @@ def test_sinpi_and_cospi_are_exact_at_integers_and_half_integers(rng, dtype):
     assert np.array_equal(np.signbit(got[0][want_sin == 0]), np.signbit(x[want_sin == 0]))
 
 
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tanpi_follows_bases_reduction(rng, dtype):
+    """Base's tanpi: reduced like sinpi and cospi, so integers give signed zeros (tanpi(1.0) is -0.0)
+    and odd halves ±Inf, not tan(π/2)'s 1.6e16; an Int gives a Float64; Inf is a DomainError."""
+    src = "main(x) = (tanpi.(x), tanpi(1), tanpi(-1), tanpi(2))\nbad(x) = tanpi(x)"
+    x = np.concatenate([rng.uniform(-5, 5, 12), [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 1.5, -0.5, 0.25, -2.75, 1e17]])
+    x = x.astype(dtype)
+    prog = jlhlo.load(src, filename="t.jl")
+    got = prog.function("main")(x)
+    wide = x.astype(np.float64)
+    a, n = np.abs(wide), np.round(2 * np.abs(wide))
+    r = a - n / 2                                           # exact: |r| <= 1/4
+    s, c = np.sin(np.pi * r), np.cos(np.pi * r)
+    q = n.astype(np.int64) & 3
+    si = np.select([q == 0, q == 1, q == 2], [s, c, 0.0 - s], 0.0 - c)
+    co = np.select([q == 0, q == 1, q == 2], [c, 0.0 - s, 0.0 - c], s)
+    with np.errstate(divide="ignore"):
+        want = (np.where(np.signbit(wide), -si, si) / co).astype(dtype)
+    huge = np.abs(x) >= 2.0 ** (53 if dtype == np.float64 else 24)        # even integers
+    want[huge] = np.copysign(0.0, x[huge])
+    assert_same(got, (want, -0.0, 0.0, 0.0), rtol=1e-12 if dtype == np.float64 else 1e-6)
+    assert np.array_equal(np.signbit(got[0]), np.signbit(want)) and np.signbit(got[1]) and not np.signbit(got[2])
+    halves = {0.5: np.inf, 1.5: -np.inf, -0.5: -np.inf, 1.0: -0.0, -1.0: 0.0}
+    assert all(got[0][x == k][0] == v and np.signbit(got[0][x == k][0]) == np.signbit(v) for k, v in halves.items())
+    with pytest.raises(JuliaError, match="DomainError"):
+        prog.function("bad")(dtype(np.inf))
+
 def test_a_negative_base_to_a_fractional_power_is_a_domain_error(rng):
     """Julia throws where XLA gives NaN; integral exponents (also as floats), ±Inf and NaN do not."""
     src = """

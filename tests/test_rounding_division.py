@@ -148,6 +148,24 @@ def test_unchecked_indexing_is_checked_and_nothing_is_missing():
     assert_same(run(src, "main", np.array([1.0, 2.5]), 2), (np.float64(2.5), np.bool_(False), np.bool_(False)))
 
 
+def test_setindex_called_by_name_writes_in_place_and_returns_the_array(rng):
+    src = """
+    put!(A, v, I...) = setindex!(A, v, I...)
+    function main(A::Matrix{Float64}, i::Int, j::Int)
+        B = copy(A)
+        R = setindex!(B, 7, i, j)              # converted to Float64, as A[i, j] = 7
+        setindex!(B, [1.0, 2.0], 1:2, 1)
+        put!(B, -1.0, length(B))
+        return R === B, B, A
+    end"""
+    A = rng.standard_normal((3, 3))
+    B = A.copy()
+    B[1, 2] = 7.0
+    B[0:2, 0] = [1.0, 2.0]
+    B[2, 2] = -1.0
+    assert_same(run(src, "main", A, 2, 3), (np.bool_(True), B, A))
+
+
 def test_modes_to_nearest_are_refused_for_floats():
     """Base's float remainder to the nearest multiple (IEEE remainder) is not implemented: no method,
     rather than a quotient computed another way."""

@@ -429,6 +429,22 @@ isreal(x::AbstractArray) = all(isreal, x)
 sinpi(x::Real) = _sinpi(float(x))
 cospi(x::Real) = _cospi(float(x))
 sincospi(x::Real) = (sinpi(x), cospi(x))
+# Base's tanpi: the quotient of the reduced sine and cosine (±Inf at odd halves, signed zeros at
+# integers); a Float32 computes in Float64 and rounds once, as Base's wide kernels do
+tanpi(x::Integer) = x >= 0 ? (isodd(x) ? -zero(float(x)) : zero(float(x))) :
+                             (isodd(x) ? zero(float(x)) : -zero(float(x)))
+tanpi(x::Real) = _tanpi(float(x))
+_tanpi(x::Float32) = Float32(_tanpi(Float64(x)))
+function _tanpi(x)
+    a = abs(x)
+    isnan(x) && return x
+    isinf(x) && throw(DomainError(x, "`tanpi(x)` is only defined for finite `x`."))
+    a >= _maxintfloat(typeof(a)) && return copysign(zero(x), x)
+    n, r = _quarter_turns(a)
+    s, c = sin(oftype(r, pi) * r), cos(oftype(r, pi) * r)
+    si, co = n == 0 ? (s, c) : n == 1 ? (c, zero(r) - s) : n == 2 ? (zero(r) - s, zero(r) - c) : (zero(r) - c, s)
+    return (signbit(x) ? -si : si) / co
+end
 function _sinpi(x)
     a = abs(x)
     isnan(x) && return x
@@ -1102,6 +1118,11 @@ ispow2(x::Integer) = x > 0 && count_ones(x) == 1
 # BoundsError where Julia's behaviour is undefined); no value jlhlo represents is `missing`
 unsafe_getindex(A::AbstractArray, I...) = A[I...]
 ismissing(x) = false
+# what `A[I...] = v` calls, for code that calls it by name; it returns A
+function setindex!(A::AbstractArray, v, I...)
+    A[I...] = v
+    return A
+end
 
 # ---- the parts of a float, from its bits (Base's math.jl): exponent, significand, frexp, ldexp
 _sign_mask(::Type{Float64}) = 0x8000000000000000

@@ -51,9 +51,11 @@ Rates. *parse ok*: jlhlo's parser (`jlhlo.frontend.parser.parse`) accepts every 
 function, each on its own, docstring included. *compile ok*: `jlhlo.load` of the closure and
 `Function.lower` + XLA compile of the function for some argument types: those its annotations name,
 else guessed (Float64 0.7, Int64 6, Vector{Float64} of length 8, Matrix{Float64} 4x4 made diagonally
-dominant, a 2-tuple for `span`-like names, a dict for a struct; the parameter's name orders the
-guesses: `n`, `k`, `iter` try Int64 first, `A`, `X`, `arr` arrays first); a parameter annotated
-`Function` (or named f, g, func...) gets a lambda through a wrapper entry. Combinations are tried by
+dominant, a 2-tuple for `span`-like names, a dict for a struct (for a user abstract type, one for
+each of its first three structs: the API picks the struct by the dict's fields); the parameter's name
+orders the guesses: `n`, `k`, `iter` try Int64 first, `A`, `X`, `arr` arrays first); a parameter
+annotated `Function` (or named f, g, func...) gets a lambda, one annotated `Type{T}` a type and one
+annotated as a range `1:8` or `0.0:0.25:1.75`, each written into a wrapper entry. Combinations are tried by
 increasing rank, round robin over the methods, at most `--tries`, within 20 s; the first that compiles
 wins. The error recorded is the first one from a combination the signature accepted, preferring one
 that does not merely say the guess had the wrong shape. When the guesses fail and the function has a
@@ -297,6 +299,12 @@ class Repo:
                 target = _included_path(it.code, path)
                 if target in files:
                     self.includes[os.path.dirname(path)].add(target)
+        # file -> the repository's modules it brings in by `using .M` / `using ..M: f` / `import .M`
+        self.used: dict[str, set[str]] = collections.defaultdict(set)
+        for path, items in files.items():
+            for it in items:
+                if it.kind == "using":
+                    self.used[path] |= _used_modules(it.code)
         self.extensions: list[tuple[str, jlsplit.Item]] = []
         for path, items in files.items():
             for it in items:
@@ -310,11 +318,14 @@ class Repo:
     def lookup(self, name: str, path: str, modules: list[str]) -> list[jlsplit.Item]:
         """The definitions of `name` seen from `path` inside `modules` (the `module` blocks around the
         use): the same file's, else the same folder's, else (scope `repo`) the first file's (in path
-        order) that defines it; a definition inside another `module` block is not seen."""
-        cands = [(p, it) for p, it in self.by_name.get(name, [])
-                 if not modules or not it.modules or it.modules == modules]
+        order) that defines it; a definition inside another `module` block is not seen unless the
+        file brings that module in with `using`/`import` (then it is seen wherever it is)."""
+        everything = self.by_name.get(name, [])
+        cands = [(p, it) for p, it in everything if not modules or not it.modules or it.modules == modules]
         if not cands:
-            return []
+            imported = [(p, it) for p, it in everything if it.modules and it.modules[-1] in self.used[path]]
+            first = min((p for p, _ in imported), default=None)
+            return [it for p, it in imported if p == first]
         same = [it for p, it in cands if p == path]
         if same:
             return same
@@ -375,6 +386,15 @@ class Repo:
         return "?"
 
 
+def _used_modules(code: str) -> set[str]:
+    """The repository modules a `using`/`import` statement names (`using .RandUtils`,
+    `import ..Utils: f, g`, `using .A, .B`): relative ones only, the others are packages."""
+    m = re.match(r"\s*(?:using|import)\s+([^:]*)", code)
+    if not m:
+        return set()
+    return {part.strip().rsplit(".", 1)[-1] for part in m.group(1).split(",") if part.strip().startswith(".")}
+
+
 def _included_path(code: str, path: str) -> str | None:
     """The repository path that `include("x.jl")` or `include(joinpath(dirname(@__FILE__), "..", "x.jl"))`
     names, from the file at `path`."""
@@ -382,7 +402,7 @@ def _included_path(code: str, path: str) -> str | None:
     if m:
         rel = m.group(1)
     else:
-        m = re.fullmatch(r'include\(\s*joinpath\(\s*(?:dirname\(\s*@__FILE__\s*\)|@__DIR__)\s*,'
+        m = re.fullmatch(r'include\(\s*joinpath\(\s*(?:(?:dirname\(\s*@__FILE__\s*\)|@__DIR__)\s*,)?'
                          r'((?:\s*"[^"$]+"\s*,?)+)\)\s*\)', code.strip())
         if not m:
             return None
@@ -571,10 +591,8 @@ def _host_value(kind: str):
         return np.float32(0.7)
     if kind == "Int64":
         return 6
-    if kind == "Int32":
-        return np.int32(6)
-    if kind == "UInt64":
-        return np.uint64(6)
+    if kind in INTEGER_DTYPES:
+        return np.dtype(INTEGER_DTYPES[kind]).type(6)
     if kind == "Bool":
         return True
     if kind == "ComplexF64":
@@ -594,7 +612,9 @@ def _host_value(kind: str):
     raise ValueError(kind)
 
 
-SCALARS = ["Float64", "Int64", "Float32", "Int32", "Bool", "ComplexF64", "UInt64"]
+INTEGER_DTYPES = {"Int32": "int32", "UInt64": "uint64", "UInt32": "uint32", "Int16": "int16",
+                  "UInt16": "uint16", "Int8": "int8", "UInt8": "uint8"}
+SCALARS = ["Float64", "Int64", "Float32", "Bool", "ComplexF64", *INTEGER_DTYPES]
 ABSTRACT_GUESSES = {
     "Real": ["Float64", "Int64"], "Number": ["Float64", "Int64", "ComplexF64"], "AbstractFloat": ["Float64", "Float32"],
     "Integer": ["Int64"], "Signed": ["Int64"], "Unsigned": ["UInt64"], "Any": None, "Complex": ["ComplexF64"],
@@ -619,16 +639,31 @@ def _guesses_for(pat, pname: str | None, program, depth: int = 0) -> list:
         if pat.name == "Function":
             return [("fn",)]
         g = ABSTRACT_GUESSES.get(pat.name)
-        return list(g) if g else []
+        if g:
+            return list(g)
+        # a user abstract type: its concrete structs (the API picks the struct by the dict's fields)
+        universe = program.universe
+        subs = sorted(s for s, info in universe.structs.items() if pat.name in universe.abstract_chain(info.supertype))
+        out = []
+        for s in subs[:3]:
+            out += [g for g in _guesses_for(D.PStruct(s), pname, program, depth) if g not in out]
+        return out
+    if isinstance(pat, D.PType):
+        # a type argument (`::Type{T}`): written into the wrapper entry, as Julia code passes it
+        if isinstance(pat.of, D.PStruct):
+            return [("src", pat.of.name)]
+        named = _guesses_for(pat.of, None, program, depth + 1)
+        return [("src", g) for g in named if isinstance(g, str) and "{" not in g]
     if isinstance(pat, D.PArray):
         elts = _elt_guesses(pat.elt, program)
         nd = pat.ndims if isinstance(pat.ndims, int) else None
         kinds = {1: ["Vector"], 2: ["Matrix"], 3: ["Array3"], 4: ["Array4"]}.get(nd, ["Vector", "Matrix"])
         return [f"{k}{{{e}}}" for k in kinds for e in elts]
     if isinstance(pat, D.PRange):
-        return []
+        return [("src", "1:8"), ("src", "0.0:0.25:1.75")]
     if isinstance(pat, D.PTuple) and pat.items:
-        parts = [(_guesses_for(p, None, program, depth + 1) or ["Float64"])[0] for p in pat.items]
+        parts = [([k for k in _guesses_for(p, None, program, depth + 1) if not _written(k)] or ["Float64"])[0]
+                 for p in pat.items]
         return [tuple(parts)]
     if isinstance(pat, D.PStruct) and depth < 2:
         info = program.universe.structs.get(pat.name)
@@ -644,8 +679,8 @@ def _guesses_for(pat, pname: str | None, program, depth: int = 0) -> list:
                 fp = program.universe.pattern(ft, tv)
             except Exception:  # noqa: BLE001
                 return []
-            g = _guesses_for(fp, fn_, program, depth + 1)
-            if not g or g[0] == ("fn",):
+            g = [k for k in _guesses_for(fp, fn_, program, depth + 1) if not _written(k)]
+            if not g:
                 return []
             fields[fn_] = g[0]
         return [fields]
@@ -664,6 +699,12 @@ def _guesses_for(pat, pname: str | None, program, depth: int = 0) -> list:
             return ["Vector{Float64}", "Matrix{Float64}", "Float64", "Int64"]
         return ["Float64", "Int64", "Vector{Float64}", "Matrix{Float64}"]
     return []
+
+
+def _written(kind) -> bool:
+    """An argument the Python API cannot pass, written in Julia in a wrapper entry instead: `("fn",)`
+    (a function: each of LAMBDAS is tried) or `("src", code)` (a type, a range)."""
+    return isinstance(kind, tuple) and bool(kind) and kind[0] in ("fn", "src")
 
 
 def _elt_guesses(pat, program) -> list[str]:
@@ -759,6 +800,8 @@ def _describe(kind) -> str:
         return "{" + ", ".join(f"{k}: {_describe(v)}" for k, v in kind.items()) + "}"
     if isinstance(kind, tuple) and kind == ("fn",):
         return "fn"
+    if _written(kind):
+        return kind[1]
     if isinstance(kind, tuple):
         return "(" + ", ".join(_describe(v) for v in kind) + ")"
     return str(kind)
@@ -792,15 +835,16 @@ def compile_function(body: str, fname: str, name: str, params: list[str], droppe
     for combo in combos:
         if time.perf_counter() > deadline:
             break
-        fn_slots = [i for i, k in enumerate(combo) if k == ("fn",)]
-        lambdas = LAMBDAS if fn_slots else [None]
+        written = [i for i, k in enumerate(combo) if _written(k)]
+        lambdas = LAMBDAS if ("fn",) in combo else [None]
         for lam in lambdas:
             try:
                 entry, src = name, body
-                args = [_materialize(k) for k in combo if k != ("fn",)]
-                if fn_slots:
-                    formal = [f"__a{i}" for i in range(len(combo)) if i not in fn_slots]
-                    actual = [lam if i in fn_slots else f"__a{i}" for i in range(len(combo))]
+                args = [_materialize(k) for k in combo if not _written(k)]
+                if written:
+                    formal = [f"__a{i}" for i in range(len(combo)) if i not in written]
+                    actual = [(lam if combo[i] == ("fn",) else combo[i][1]) if i in written else f"__a{i}"
+                              for i in range(len(combo))]
                     entry = "__corpus_entry"
                     src = body + f"\n{entry}({', '.join(formal)}) = {name}({', '.join(actual)})\n"
                     p2 = jlhlo.load(src, filename=fname)

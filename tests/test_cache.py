@@ -58,8 +58,9 @@ def expected(x):
 
 
 def test_second_process_hits_the_cache(tmp_path, cache_dir, rng) -> None:
+    """Written by this process, read by a new one."""
     x = rng.standard_normal(5)
-    first, out1 = run(tmp_path, x, process=cli_subprocess)
+    first, out1 = run(tmp_path, x)
     assert "compile cache: miss" in first.stderr, first
     entries = list(cache_dir.glob("*.xla"))
     assert len(entries) == 1

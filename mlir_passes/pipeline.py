@@ -9,6 +9,7 @@ from jax.extend.mlir import ir, passmanager
 
 from ..core.ops import BRANCH_SELECT, NO_GRADIENT, PASS_FIRST
 from .contract import contract
+from .conv_layout import conv_layout
 from .dead_values import dead_values
 from .fold import fold
 from .ieee_exact import ieee_exact
@@ -46,6 +47,8 @@ PASSES: dict[str, Pass] = {
     "licm": licm,
     # Full unrolling of counted loops of at most unroll.MAX_TRIPS iterations.
     "unroll": unroll,
+    # Convolutions in loops and branches in the layout of XLA:CPU's fast path (its own pass skips them).
+    "conv_layout": conv_layout,
     # Divisions XLA would rewrite into inexact forms (x / 10.0 as x * 0.1), shielded: always run last.
     "ieee_exact": ieee_exact,
 }
@@ -56,12 +59,13 @@ _O1 = ["inline", "canonicalize", "cse", "symbol-dce"]
 # transpose_fold after simplify/fold, which compose transposes and fold constant ones; dead_values
 # before licm, so that what only fed dead carried values is gone before anything is hoisted (and
 # range_fold before both, with canonicalize to fold the checks it decided into their flags);
-# unroll last (it folds and simplifies the copies it makes itself), canonicalize and cse to clean up.
+# unroll last (it folds and simplifies the copies it makes itself), canonicalize and cse to clean up;
+# then conv_layout, after transpose_fold, which would fold its transposes back into the convolutions.
 LEVELS: dict[int, list[str]] = {
     0: [],
     1: _O1,
     2: _O1 + ["simplify", "fold", "contract", "transpose_fold", "range_fold", "canonicalize", "dead_values", "licm",
-              "unroll", "canonicalize", "cse"],
+              "unroll", "canonicalize", "cse", "conv_layout"],
 }
 
 # Precision changes are never part of a level: `optimize(..., precision=...)` appends this pass.

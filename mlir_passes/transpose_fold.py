@@ -371,11 +371,11 @@ _rules("dot_general", _dot_of_transpose, _dot_of_merging_reshape)
 
 
 # --- convolution -----------------------------------------------------------------------------------
-def _conv_dims(op: ir.Operation) -> stablehlo.ConvDimensionNumbers:
+def conv_dims(op: ir.Operation) -> stablehlo.ConvDimensionNumbers:
     return stablehlo.ConvDimensionNumbers(op.attributes["dimension_numbers"])
 
 
-def _conv_attr(d: stablehlo.ConvDimensionNumbers, **changes: object) -> ir.Attribute:
+def conv_dims_attr(d: stablehlo.ConvDimensionNumbers, **changes: object) -> ir.Attribute:
     fields = {name: getattr(d, name) for name in (
         "input_batch_dimension", "input_feature_dimension", "input_spatial_dimensions",
         "kernel_input_feature_dimension", "kernel_output_feature_dimension", "kernel_spatial_dimensions",
@@ -386,7 +386,7 @@ def _conv_attr(d: stablehlo.ConvDimensionNumbers, **changes: object) -> ir.Attri
 
 def _conv_of_transpose(op: ir.Operation) -> ir.Value | None:
     """convolution(transpose(x), transpose(k)) → convolution(x, k), the dims renamed."""
-    d = _conv_dims(op)
+    d = conv_dims(op)
     lhs, rhs = op.operands[0], op.operands[1]
     changes: dict[str, object] = {}
     found = _transposed_operand(lhs)
@@ -403,7 +403,7 @@ def _conv_of_transpose(op: ir.Operation) -> ir.Value | None:
                        kernel_spatial_dimensions=[p[s] for s in d.kernel_spatial_dimensions])
     if not changes:
         return None
-    return _clone(op, [lhs, rhs], dimension_numbers=_conv_attr(d, **changes))
+    return _clone(op, [lhs, rhs], dimension_numbers=conv_dims_attr(d, **changes))
 
 
 def _transpose_of_conv(op: ir.Operation) -> ir.Value | None:
@@ -411,9 +411,9 @@ def _transpose_of_conv(op: ir.Operation) -> ir.Value | None:
     conv = defining_op(op.operands[0], "stablehlo.convolution")
     if conv is None or not _single_use(conv.result):
         return None
-    d = _conv_dims(conv)
+    d = conv_dims(conv)
     inv = _inverse(_perm(op))
-    attr = _conv_attr(d, output_batch_dimension=inv[d.output_batch_dimension],
+    attr = conv_dims_attr(d, output_batch_dimension=inv[d.output_batch_dimension],
                       output_feature_dimension=inv[d.output_feature_dimension],
                       output_spatial_dimensions=[inv[s] for s in d.output_spatial_dimensions])
     new = conv.clone(ip=ir.InsertionPoint(conv))
@@ -437,7 +437,7 @@ def _reverse_around_conv(op: ir.Operation) -> ir.Value | None:
     inner = defining_op(conv.operands[0], "stablehlo.reverse")
     if inner is None:
         return None
-    d = _conv_dims(conv)
+    d = conv_dims(conv)
     n = len(d.input_spatial_dimensions)
     if (sorted(op.attributes["dimensions"]) != sorted(d.output_spatial_dimensions)
             or sorted(inner.attributes["dimensions"]) != sorted(d.input_spatial_dimensions)

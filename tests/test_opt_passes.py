@@ -856,3 +856,41 @@ def test_value_ranges_bound_only_what_they_can_prove(ctx):
     assert ranges.of(q2) == FULL     # ½ / x²: x² may be 0 (or -0.0 in general): no sign
     assert ranges.of(kf) == FULL     # Int32 squares wrap around to negative numbers
     assert ranges.of(e).lo == 0.0 and ranges.of(m).lo < -0.49                 # exp(x) - ½ can be negative
+
+
+CONV_LOOP = """
+function main(x, k, k2, n::Int)
+    # the same convolutions outside and inside a loop, and the gradients of a loss through them
+    outside = conv(x, k; stride=2, pad=1) .+ 0
+    s = zeros(Float32, size(outside))
+    g = zero(k)
+    for i in 1:n
+        xi = x .* Float32(i)           # loop-variant: licm would hoist the convolutions otherwise
+        s = s .+ conv(xi, k; stride=2, pad=1)
+        g = g .+ gradient(q -> sum(abs2, conv(conv(xi, q; pad=(1, 0), dilation=2), k2; groups=2)), k)[1]
+    end
+    return outside, s, g
+end"""
+
+
+def test_convolutions_in_loops_take_the_layout_of_xlas_fast_path(rng):
+    """XLA:CPU canonicalizes convolution layouts only in the entry computation; in a loop body
+    jlhlo's WHCN convolutions (and their gradients, batch and feature swapped) ran as XLA's
+    unoptimized loop nest, 2-6x slower. At -O2 the ones in loops are in [b, 0, 1, f] x [0, 1, i, o]
+    form; the one outside keeps WHCN; every value matches -O0's."""
+    x = rng.standard_normal((9, 8, 4, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 4, 4)).astype(np.float32)
+    k2 = rng.standard_normal((2, 2, 2, 6)).astype(np.float32)
+    f = jlhlo.load(CONV_LOOP, filename="t.jl").function("main")
+    slow, fast = f.lower(x, k, k2, 3, optimize_level=0), f.lower(x, k, k2, 3, optimize_level=2)
+    text = fast.as_text()
+    loop = text[text.index("stablehlo.while"):]
+    before = text[:text.index("stablehlo.while")]
+    dims = re.compile(r"dim_numbers = (\[[^\]]*\]x\[[^\]]*\]->\[[^\]]*\])")
+    assert dims.findall(before) == ["[0, 1, f, b]x[0, 1, i, o]->[0, 1, f, b]"]
+    inside = dims.findall(loop)
+    assert len(inside) >= 4 and set(inside) == {"[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]"}, inside
+    args = flatten_host((x, k, k2, 3))
+    for got, want in zip(fast.outputs(fast.compile()(*args)), slow.outputs(slow.compile()(*args))):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-4)

@@ -208,7 +208,7 @@ def _lower_for(fl: Lowering, s: A.For) -> None:
         for name, _, advance in it.state:
             fl.env[name] = advance(fl.env[name])
     run_loop(fl, body_stmts, [counter, *(name for name, _, _ in it.state)], cond, body, s,
-             loop_vars=target_names(target))
+             loop_vars=target_names(target), counted=it.length is not None)
     del fl.env[counter]
     for name, _, _ in it.state:
         del fl.env[name]
@@ -754,14 +754,16 @@ class LoopFacts:
 
 
 def run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset()) -> None:
+             body: Callable[[], None], node: A.Node, loop_vars: set[str] = frozenset(), counted: bool = False) -> None:
+    """Lower a loop: `cond` and `body` lower one test and one iteration. `counted`: a `for` over
+    something of known length, whose counter `body` advances outside the body's statements."""
     facts = fl.loop_facts.setdefault(id(node), LoopFacts())
     env = dict(fl.env)
     boxes = reachable_boxes(fl.env)
     box_values = [b.value for b in boxes]
     while True:
         try:
-            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts)
+            _run_loop(fl, body_stmts, extra, cond, body, node, loop_vars, facts, counted)
             return
         except (_Retry, _ThrowingCondition) as retry:
             retry.op.erase()
@@ -800,7 +802,8 @@ REBOUND_ALIAS = ("at the end of an iteration `{name}` refers to an array that an
 
 
 def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Callable[[], ScalarV],
-              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts) -> None:
+              body: Callable[[], None], node: A.Node, loop_vars: set[str], facts: LoopFacts,
+              counted: bool = False) -> None:
     outer_brk = fl.env[BROKE]
     fl.env[BROKE] = ScalarV(BOOL, False)
     if not facts.peel and contains(body_stmts, (A.Return,), into_loops=True):
@@ -909,9 +912,16 @@ def _run_loop(fl: Lowering, body_stmts: list[A.Node], extra: list[str], cond: Ca
             fl.refresh_closures(n, fl.env[n])
         return owns
 
+    # A counted loop whose only exits are throws keeps the bare `k < n` test: once one has thrown, the
+    # remaining iterations run as no-ops (the body is guarded by the flags, the counter advances
+    # outside it) and nothing they compute is used, while the loop stays in the counted form that
+    # unrolling and the loop VJP's tape recognise (a check in Flux's LayerNorm left its whole forward
+    # and backward pass inside run-time conditionals).
+    stops_early = may_break or may_return or may_exit and not counted
+
     def active() -> ScalarV:
         c = cond()
-        if may_exit or may_break:
+        if stops_early:
             c = _and_not(fl, c, fl.scalar_or(fl.env[RETURNED], fl.env[BROKE]))
         return c
     saved_boxes = [b.value for b in boxes]

@@ -199,6 +199,13 @@ def _concatenate(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(args, axis=ir.IntegerAttr(op.attributes["dimension"]).value)
 
 
+@_folder("clamp")
+def _clamp(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray | None:
+    # integers only: a float clamp's NaN and signed-zero results are XLA's to define
+    low, x, high = args
+    return np.minimum(np.maximum(x, low), high) if x.dtype.kind in "iu" else None
+
+
 @_folder("slice")
 def _slice(op: ir.Operation, args: list[np.ndarray]) -> np.ndarray:
     bounds = zip(*(list(op.attributes[k]) for k in ("start_indices", "limit_indices", "strides")))

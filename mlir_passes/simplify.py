@@ -225,4 +225,36 @@ def _logical(identity: bool):
 _rule("and")(_logical(identity=True))
 _rule("or")(_logical(identity=False))
 
-simplify = make_pass(RULES)
+def inline_decided_branches(root: ir.Operation) -> int:
+    """`stablehlo.if` on a constant predicate (and `case` on a constant index) → the ops of the
+    branch it takes, in its place (a check an unrolled loop decided, a flag folded to false); returns
+    how many. Innermost first, so a branch moved out is already free of decided ones."""
+    decided = []
+
+    def visit(op: ir.Operation) -> ir.WalkResult:
+        if op.name in ("stablehlo.if", "stablehlo.case") and splat_value(op.operands[0]) is not None:
+            decided.append(op)
+        return ir.WalkResult.ADVANCE
+    root.walk(visit, ir.WalkOrder.POST_ORDER)
+    for op in decided:
+        k = int(splat_value(op.operands[0]))
+        # if: region 0 when true; case: region k, an index out of range takes the last (the spec's default)
+        region = op.regions[(0 if k else 1) if op.name == "stablehlo.if" else k if 0 <= k < len(op.regions) else -1]
+        block = region.blocks[0]
+        *body, terminator = list(block.operations)
+        for inner in body:
+            inner.operation.move_before(op)
+        for result, value in zip(op.results, terminator.operands):
+            result.replace_all_uses_with(value)
+        op.erase()
+    return len(decided)
+
+
+_simplify_rules = make_pass(RULES)
+
+
+def simplify(op: ir.Operation, pass_: object = None) -> None:
+    """The rules, then decided branches inlined, until neither changes anything."""
+    _simplify_rules(op, pass_)
+    while inline_decided_branches(op):
+        _simplify_rules(op, pass_)

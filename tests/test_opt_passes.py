@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pytest
 from jax.extend.mlir import ir
+from jlhlo.frontend.diagnostics import JuliaError
 from jlhlo.mlir_passes import PASSES, op_counts, optimize
 from jlhlo.mlir_passes.pipeline import LEVELS
 from jlhlo.mlir_passes.unroll import make_unroll
@@ -894,3 +895,51 @@ def test_convolutions_in_loops_take_the_layout_of_xlas_fast_path(rng):
     for got, want in zip(fast.outputs(fast.compile()(*args)), slow.outputs(slow.compile()(*args))):
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-4)
+
+
+THROWING_LOOPS = """
+const DIMS = (3, 4)
+function checked_norm(x::Matrix{Float64})
+    for d in 1:length(DIMS)
+        size(x, d) == DIMS[d] || throw(DimensionMismatch("size $d"))
+    end
+    return x ./ sqrt(sum(abs2, x))
+end
+function positive_sum(v::Vector{Float64})
+    s = 0.0
+    for i in eachindex(v)
+        v[i] < 0 && throw(DomainError(v[i], "negative"))
+        s += sqrt(v[i]) * i
+    end
+    return s
+end
+grad_positive_sum(v) = gradient(positive_sum, v)[1]
+"""
+
+
+def test_a_counted_loop_that_may_throw_stays_counted(rng):
+    """A `for` loop whose only exit is a throw keeps the bare `k < n` test (once it has thrown, the
+    rest of its iterations are no-ops): a short one is unrolled and its decided checks and branches
+    vanish (Flux's LayerNorm left its whole pass in run-time conditionals), a long one stays a
+    counted loop whose VJP tapes it. Errors are still reported, at every level."""
+    prog = jlhlo.load(THROWING_LOOPS, filename="t.jl")
+    x = rng.standard_normal((3, 4))
+    text = prog.function("checked_norm").lower(x).as_text()
+    assert "stablehlo.while" not in text and "stablehlo.if" not in text and "stablehlo.case" not in text
+    v = rng.uniform(0.5, 2.0, 20)
+    for level in (0, 2):
+        f = prog.function("checked_norm")
+        lo = f.lower(x, optimize_level=level)
+        np.testing.assert_allclose(lo.outputs(lo.compile()(*lo.host_inputs((x,)))), x / np.sqrt((x**2).sum()))
+        with pytest.raises(JuliaError, match="DimensionMismatch"):
+            lo = f.lower(x[:, :3], optimize_level=level)
+            lo.outputs(lo.compile()(*lo.host_inputs((x[:, :3],))))
+        g = prog.function("grad_positive_sum")
+        lo = g.lower(v, optimize_level=level)
+        np.testing.assert_allclose(lo.outputs(lo.compile()(*lo.host_inputs((v,)))),
+                                   np.arange(1, 21) / (2 * np.sqrt(v)), rtol=1e-12)
+        bad = v.copy()
+        bad[7] = -1.0
+        with pytest.raises(JuliaError, match="DomainError"):
+            lo.outputs(lo.compile()(*lo.host_inputs((bad,))))
+    assert "stablehlo.while" in prog.function("positive_sum").lower(v).as_text()

@@ -59,7 +59,8 @@ _ASSIGNED = A.NodeMemo()
 
 def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
     """Names assigned anywhere in these statements (including nested blocks and loop variables, not
-    inside the bodies of closures and local functions)."""
+    inside the bodies of closures, local functions, comprehensions and generators: in Julia a
+    comprehension's body is a scope of its own, so `[(y = 2x; y) for x in v]` makes no `y` outside)."""
     cached = _ASSIGNED.get(stmts)
     if cached is not None:
         return cached
@@ -74,6 +75,10 @@ def assigned_names(stmts: list[A.Node]) -> frozenset[str]:
 
     def walk(n: object) -> None:
         if isinstance(n, A.Lambda):
+            return
+        if isinstance(n, A.Generator):                     # its iterables are evaluated outside it
+            for _, source in n.iters:
+                walk(source)
             return
         if isinstance(n, A.FunctionDef):                   # a local function binds its name; its body is its own
             if n.name:

@@ -2673,3 +2673,18 @@ def test_the_emitted_module_does_not_depend_on_python_hash_seeds(tmp_path):
     outs = [r.communicate(timeout=300) for r in runs]
     assert all(r.returncode == 0 for r in runs), outs
     assert outs[0][0] == outs[1][0], outs
+
+
+def test_a_variable_assigned_in_a_generator_body_is_its_own(rng):
+    """A comprehension's or generator's body is a scope of its own in Julia: `z` below is local to it,
+    not a variable of `main` that the generator's closure would share (difftest seed 5404 program
+    9142 was refused: "a closure that assigns to `z`, a local variable of the function around it")."""
+    src = """
+    function main(a::Float64, v::Vector{Float64}, n::Int)
+        m = maximum((if iseven(k); sum(a for j in 1:k) else z = a / k; minimum(z * i for i in 1:2) end) for k in 1:n)
+        w = [(y = 2x; y + 1) for x in v]
+        return m, w, sum((t = x - a; t * t) for x in v)
+    end"""
+    a, v, n = rng.uniform(0.5, 2.0), rng.standard_normal(4), 5
+    want_m = max((a * k if k % 2 == 0 else min(a / k * i for i in (1, 2))) for k in range(1, n + 1))
+    check(src, (a, v, n), (np.float64(want_m), 2 * v + 1, np.float64(((v - a) ** 2).sum())), rtol=1e-12)

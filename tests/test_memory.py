@@ -35,12 +35,15 @@ def compile_and_run(i):
 
 for i in range(10):                    # warm up: imports, the prelude, allocator pools
     compile_and_run(i)
-gc.collect()
-before = rss_mib()
-for i in range(10, 60):
-    compile_and_run(i)
-gc.collect()
-print(rss_mib() - before)
+grown = []
+for window in (range(10, 35), range(35, 60)):
+    gc.collect()
+    before = rss_mib()
+    for i in window:
+        compile_and_run(i)
+    gc.collect()
+    grown.append(rss_mib() - before)
+print(*grown)
 '''
 
 
@@ -48,6 +51,8 @@ print(rss_mib() - before)
 def test_memory_stays_flat_over_many_programs():
     r = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    grown = float(r.stdout.split()[-1])
-    # before programs owned their caches this grew by about 0.4 MiB per program (20 MiB here)
-    assert grown < 10, f"memory grew by {grown:.1f} MiB over 50 programs"
+    grown = [float(g) for g in r.stdout.split()[-2:]]
+    # Before programs owned their caches this grew by about 0.4 MiB per program, 10 MiB in each
+    # window of 25. A leak grows in both windows; the allocator now and then takes ~10 MiB once
+    # (seen in about one run in eight, before and after this test was written), which is one window.
+    assert min(grown) < 5, f"memory grew by {grown[0]:.1f} and {grown[1]:.1f} MiB over two runs of 25 programs"

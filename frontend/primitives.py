@@ -221,6 +221,8 @@ def _first_last(fl, args, kwargs, node, name):
 def _ntuple(fl, args, kwargs, node):
     f, n = expect_args(args, 2)
     n = const_int(n, "ntuple(f, n): n")
+    if n < 0:
+        raise NoMethod(f"ArgumentError: tuple length should be ≥ 0, got {n}")
     return make_tuple(call_value(fl, f, [ScalarV(INT64, i)], {}, node) for i in range(1, n + 1))
 
 

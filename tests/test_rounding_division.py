@@ -171,3 +171,17 @@ def test_modes_to_nearest_are_refused_for_floats():
     rather than a quotient computed another way."""
     with pytest.raises(JuliaError, match="no method matching div"):
         run("main(x::Float64) = div(x, 2.0, RoundNearest)", "main", 5.0)
+
+
+def test_numbers_iterate_as_one_element_and_ntuple_takes_a_val():
+    """Found by bench/corpus.py in Roots.jl (`float(first(x))` of a number) and SpecialFunctions
+    (`ntuple(i -> x / (a + i), Val(21))`); a negative length is Julia's ArgumentError, not ()."""
+    src = """
+    main(x::Float64, k::Int) = (first(x), last(k), first(2.5f0), ntuple(i -> x / i, Val(3)), ntuple(i -> i, Val(0)))
+    negative(x) = ntuple(i -> x, Val(-1))
+    negative_int(x) = ntuple(i -> x, -2)"""
+    assert_same(run(src, "main", 1.5, 7), (np.float64(1.5), np.int64(7), np.float32(2.5),
+                                           (np.float64(1.5), np.float64(0.75), np.float64(0.5)), ()))
+    for entry in ("negative", "negative_int"):
+        with pytest.raises(JuliaError, match="ArgumentError: tuple length should be ≥ 0"):
+            run(src, entry, 1.0)

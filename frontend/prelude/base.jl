@@ -134,6 +134,9 @@ struct Pair{A,B}
 end
 first(p::Pair) = p.first
 last(p::Pair) = p.second
+# a number is a collection of one element in Julia (`first(2.0) == 2.0`)
+first(x::Number) = x
+last(x::Number) = x
 getindex(p::Pair, i::Integer) = i == 1 ? p.first : i == 2 ? p.second : throw(BoundsError(p, i))
 length(p::Pair) = 2
 Tuple(p::Pair) = (p.first, p.second)
@@ -973,6 +976,7 @@ Complex(re::AbstractFloat) = complex(re)
 # ---- Val: a value as a type parameter, for dispatch on constants (`f(::Val{N}) where {N}`)
 struct Val{x} end
 Val(x) = Val{x}()
+ntuple(f, ::Val{N}) where {N} = ntuple(f, N)
 
 # ---- function composition
 ∘(f, g) = (xs...) -> f(g(xs...))

@@ -19,10 +19,8 @@ from __future__ import annotations
 from jax.extend.mlir import ir
 
 from ..core.builder import transpose
-from .rewrite import make_pass
-from .transpose_fold import conv_dims, conv_dims_attr
-
-REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")
+from .rewrite import REGION_OPS, make_pass
+from .transpose_fold import conv_dims, conv_dims_attr, inverse_permutation
 
 
 def _in_loop_or_branch(op: ir.Operation) -> bool:
@@ -32,13 +30,6 @@ def _in_loop_or_branch(op: ir.Operation) -> bool:
             return True
         parent = parent.parent
     return False
-
-
-def _inverse(perm: list[int]) -> list[int]:
-    out = [0] * len(perm)
-    for i, p in enumerate(perm):
-        out[p] = i
-    return out
 
 
 def _canonical_conv(op: ir.Operation) -> ir.Value | None:
@@ -65,7 +56,7 @@ def _canonical_conv(op: ir.Operation) -> ir.Value | None:
         out_type = ir.RankedTensorType(op.result.type)
         shape = [out_type.shape[k] for k in out_perm]
         conv.result.set_type(ir.RankedTensorType.get(shape, out_type.element_type))
-        return transpose(conv.result, _inverse(out_perm))
+        return transpose(conv.result, inverse_permutation(out_perm))
 
 
 conv_layout = make_pass({"stablehlo.convolution": _canonical_conv})

@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from jax.extend.mlir import ir
 
 from ..core.ops import traits
-from .rewrite import collect_ops, named_attributes
-
-_REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")
+from .rewrite import REGION_OPS, collect_ops, named_attributes
 
 
 def has_effects(op: ir.Operation) -> bool:
@@ -193,7 +191,7 @@ def dead_values(module: ir.Operation, pass_: object = None) -> None:
     changed = True
     while changed:
         changed = False
-        for op in [o for o in _post_order(module) if o.name in _REGION_OPS]:
+        for op in [o for o in _post_order(module) if o.name in REGION_OPS]:
             if _simplify_while(op) if op.name == "stablehlo.while" else _simplify_branches(op):
                 changed = True
 

@@ -25,6 +25,10 @@ _MAX_SWEEPS = 8
 F = TypeVar("F", bound=Callable)
 
 
+# The ops whose regions XLA makes computations of their own (a loop's body, a branch).
+REGION_OPS = ("stablehlo.while", "stablehlo.if", "stablehlo.case")
+
+
 def registrar(table: dict[str, F]) -> Callable[[str], Callable[[F], F]]:
     """A decorator factory: `@register("add")` files the function in `table` as `stablehlo.add`."""
 

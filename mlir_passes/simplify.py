@@ -12,7 +12,7 @@ from jax.extend.mlir.dialects import stablehlo
 
 from ..core.builder import splat, tensor
 from ..core.dtypes import element_info, exact_float_widening
-from .rewrite import Rule, defining_op, make_pass, registrar, splat_attr, splat_value
+from .rewrite import Rule, apply_rules, defining_op, registrar, splat_attr, splat_value
 
 RULES: dict[str, Rule] = {}
 _rule = registrar(RULES)
@@ -250,11 +250,12 @@ def inline_decided_branches(root: ir.Operation) -> int:
     return len(decided)
 
 
-_simplify_rules = make_pass(RULES)
+def apply_with_decided_branches(root: ir.Operation, rules: dict[str, Rule]) -> None:
+    """`rules`, then the branches they decided inlined, until neither changes anything."""
+    apply_rules(root, rules)
+    while inline_decided_branches(root):
+        apply_rules(root, rules)
 
 
 def simplify(op: ir.Operation, pass_: object = None) -> None:
-    """The rules, then decided branches inlined, until neither changes anything."""
-    _simplify_rules(op, pass_)
-    while inline_decided_branches(op):
-        _simplify_rules(op, pass_)
+    apply_with_decided_branches(op, RULES)

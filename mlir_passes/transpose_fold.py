@@ -45,7 +45,7 @@ def _perm(op: ir.Operation) -> list[int]:
     return list(op.attributes["permutation"])
 
 
-def _inverse(perm: Sequence[int]) -> list[int]:
+def inverse_permutation(perm: Sequence[int]) -> list[int]:
     inv = [0] * len(perm)
     for i, p in enumerate(perm):
         inv[p] = i
@@ -122,7 +122,7 @@ def _transpose_of_broadcast(op: ir.Operation) -> ir.Value | None:
     b = defining_op(op.operands[0], "stablehlo.broadcast_in_dim")
     if b is None or not _single_use(b.result):
         return None
-    inv = _inverse(_perm(op))
+    inv = inverse_permutation(_perm(op))
     dims = [inv[d] for d in b.attributes["broadcast_dimensions"]]
     return stablehlo.BroadcastInDimOp(op.result.type, b.operands[0], dims).result
 
@@ -412,7 +412,7 @@ def _transpose_of_conv(op: ir.Operation) -> ir.Value | None:
     if conv is None or not _single_use(conv.result):
         return None
     d = conv_dims(conv)
-    inv = _inverse(_perm(op))
+    inv = inverse_permutation(_perm(op))
     attr = conv_dims_attr(d, output_batch_dimension=inv[d.output_batch_dimension],
                       output_feature_dimension=inv[d.output_feature_dimension],
                       output_spatial_dimensions=[inv[s] for s in d.output_spatial_dimensions])
@@ -501,7 +501,7 @@ def _sink_transposes(op: ir.Operation) -> ir.Value | None:
             moved += 1
     if perm is None:
         return None
-    inv = _inverse(perm)
+    inv = inverse_permutation(perm)
     new_operands = []
     for v in op.operands:
         if len(_shape(v)) != rank:

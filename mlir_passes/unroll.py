@@ -17,9 +17,9 @@ from ..core.ops import traits
 from .dead_values import _post_order
 from .fold import RULES as FOLD_RULES
 from .inline import _remap
-from .rewrite import Rule, apply_rules, trip_count
+from .rewrite import Rule, trip_count
 from .simplify import RULES as SIMPLIFY_RULES
-from .simplify import inline_decided_branches
+from .simplify import apply_with_decided_branches
 
 MAX_TRIPS = 8
 # Longer loops with small bodies too (a Horner step, a short recurrence per lane): at most this many
@@ -84,9 +84,7 @@ def make_unroll(max_trips: int = MAX_TRIPS) -> Callable[[ir.Operation, object], 
             # the copies' counters are constants now: fold the index arithmetic (a dynamic_slice
             # at a constant index becomes a slice) and the checks it decides; only when something
             # was unrolled
-            apply_rules(module, _CLEANUP)
-            while inline_decided_branches(module):
-                apply_rules(module, _CLEANUP)
+            apply_with_decided_branches(module, _CLEANUP)
 
     return unroll
 

@@ -443,9 +443,7 @@ function _tanpi(x)
     isnan(x) && return x
     isinf(x) && throw(DomainError(x, "`tanpi(x)` is only defined for finite `x`."))
     a >= _maxintfloat(typeof(a)) && return copysign(zero(x), x)
-    n, r = _quarter_turns(a)
-    s, c = sin(oftype(r, pi) * r), cos(oftype(r, pi) * r)
-    si, co = n == 0 ? (s, c) : n == 1 ? (c, zero(r) - s) : n == 2 ? (zero(r) - s, zero(r) - c) : (zero(r) - c, s)
+    si, co = _sincospi_of_abs(a)
     return (signbit(x) ? -si : si) / co
 end
 function _sinpi(x)
@@ -453,9 +451,7 @@ function _sinpi(x)
     isnan(x) && return x
     isinf(x) && throw(DomainError(x, "`x` cannot be infinite."))
     a >= _maxintfloat(typeof(a)) && return copysign(zero(x), x)
-    n, r = _quarter_turns(a)
-    s = n == 0 ? sin(oftype(r, pi) * r) : n == 1 ? cos(oftype(r, pi) * r) :
-        n == 2 ? zero(r) - sin(oftype(r, pi) * r) : -cos(oftype(r, pi) * r)
+    s = _sincospi_of_abs(a)[1]
     return signbit(x) ? -s : s
 end
 function _cospi(x)
@@ -463,9 +459,14 @@ function _cospi(x)
     isnan(x) && return x
     isinf(x) && throw(DomainError(x, "`x` cannot be infinite."))
     a >= _maxintfloat(typeof(a)) && return one(x)
+    return _sincospi_of_abs(a)[2]
+end
+# (sin(πa), cos(πa)) of a finite a ≥ 0 below maxintfloat, from the kernels at r by the quarter turn
+# n (Base's sincospi); a zero is +0.0 (zero(r) - s, not -s)
+function _sincospi_of_abs(a)
     n, r = _quarter_turns(a)
-    return n == 0 ? cos(oftype(r, pi) * r) : n == 1 ? zero(r) - sin(oftype(r, pi) * r) :
-           n == 2 ? zero(r) - cos(oftype(r, pi) * r) : sin(oftype(r, pi) * r)
+    s, c = sin(oftype(r, pi) * r), cos(oftype(r, pi) * r)
+    return n == 0 ? (s, c) : n == 1 ? (c, zero(r) - s) : n == 2 ? (zero(r) - s, zero(r) - c) : (zero(r) - c, s)
 end
 # a = n/2 + r with n = round(2a), |r| ≤ 1/4 (exact), n taken mod 4
 function _quarter_turns(a)
